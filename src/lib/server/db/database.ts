@@ -1,0 +1,51 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pg from 'pg';
+import type { Database } from './schema';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export type DatabaseTarget =
+	| { kind: 'sqlite'; path: string }
+	| { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+	db: Db;
+	dialect: Dialect;
+	/** PostgreSQL schema holding the tables (tests give each run its own). */
+	schema: string | undefined;
+	close(): Promise<void>;
+}
+
+// Instants are bigint milliseconds; they fit a JS number until the year 287,396.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export function openDatabase(target: DatabaseTarget): DatabaseHandle {
+	if (target.kind === 'sqlite') {
+		if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
+		const sqlite = new BetterSqlite3(target.path);
+		// WAL lets readers run beside the single writer; the busy timeout makes writers queue
+		// instead of failing with SQLITE_BUSY when several requests write at once.
+		sqlite.pragma('journal_mode = WAL');
+		sqlite.pragma('busy_timeout = 5000');
+		sqlite.pragma('foreign_keys = ON');
+		sqlite.pragma('synchronous = NORMAL');
+		const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+		return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
+	}
+	if (target.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(target.schema)) {
+		throw new Error(`invalid PostgreSQL schema name: ${target.schema}`);
+	}
+	const pool = new pg.Pool({
+		connectionString: target.url,
+		max: target.poolSize ?? 10,
+		connectionTimeoutMillis: 5_000,
+		...(target.schema ? { options: `-c search_path=${target.schema}` } : {})
+	});
+	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	return { db, dialect: 'postgres', schema: target.schema, close: () => db.destroy() };
+}

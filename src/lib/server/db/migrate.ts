@@ -1,0 +1,30 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { DatabaseHandle, Dialect } from './database';
+import * as initial from './migrations/0001-initial';
+
+type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+/** In code, not read from a folder, so the bundled server carries its migrations with it. */
+const migrations: Record<string, DialectMigration> = {
+	'0001-initial': initial
+};
+
+export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationResultSet> {
+	const bound: Record<string, Migration> = {};
+	for (const [name, m] of Object.entries(migrations)) {
+		bound[name] = { up: (db) => m.up(db, handle.dialect) };
+	}
+	const migrator = new Migrator({
+		db: handle.db,
+		provider: { getMigrations: async () => bound },
+		...(handle.schema ? { migrationTableSchema: handle.schema } : {})
+	});
+	const result = await migrator.migrateToLatest();
+	if (result.error) {
+		const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+		throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
+	}
+	return result;
+}
+
+export const migrationNames = Object.keys(migrations);

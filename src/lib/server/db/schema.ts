@@ -1,0 +1,204 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Instants are stored as integer milliseconds since the epoch (bigint on PostgreSQL). */
+type Millis = number;
+type Flag = ColumnType<number, number | undefined, number>;
+
+export type AccountStatus = 'active' | 'under_review' | 'disabled';
+export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
+export type AppealStatus = 'submitted' | 'in_review' | 'needs_info' | 'approved' | 'rejected';
+
+export interface AccountsTable {
+	id: string;
+	/** R1: lower-cased, IDN domain in punycode. Unique (R3). */
+	email: string | null;
+	/** R2: E.164. Unique (R3). */
+	phone: string | null;
+	password_hash: string;
+	status: AccountStatus;
+	/** ISO 3166-1 alpha-2 chosen at registration (R9). */
+	country: string;
+	locale: string;
+	created_at: Millis;
+	/** R11: set by the order system's internal call. */
+	first_order_at: Millis | null;
+	/** R9 evidence: the registering request's IP country (null when unknown). */
+	reg_ip_country: string | null;
+	/** R10 evidence: the device that registered the account. */
+	reg_device_id: string | null;
+	/** R10: a second or later account from the same device. */
+	multiple_accounts_on_device: Flag;
+	review_decided_at: Millis | null;
+	review_decided_by: string | null;
+}
+
+export interface DevicesTable {
+	/** SHA-256 of the device cookie's token; the token itself is never stored. */
+	id: string;
+	created_at: Millis;
+	last_seen_at: Millis;
+}
+
+export interface VerificationCodesTable {
+	id: string;
+	purpose: CodePurpose;
+	/** Normalized email or E.164 phone the code was sent to. One live code per (purpose, identifier). */
+	identifier: string;
+	/** R6: only a hash of the code is stored. */
+	code_hash: string;
+	attempts: Generated<number>;
+	created_at: Millis;
+	expires_at: Millis;
+	consumed_at: Millis | null;
+	account_id: string | null;
+	/** JSON the confirming step needs (e.g. the registration's password hash and country). */
+	payload: string | null;
+}
+
+export interface ContactChangesTable {
+	id: string;
+	account_id: string;
+	/** R21: an appeal change counts in R16's window but is not blocked by it. */
+	kind: 'owner' | 'appeal';
+	old_identifier: string;
+	new_identifier: string;
+	changed_at: Millis;
+}
+
+export interface SessionsTable {
+	/** SHA-256 of the session token. */
+	id: string;
+	account_id: string;
+	created_at: Millis;
+	last_active_at: Millis;
+	expires_at: Millis;
+	ip: string | null;
+	ip_country: string | null;
+	user_agent: string | null;
+}
+
+export interface AppealsTable {
+	id: string;
+	reference: string;
+	status_token_hash: string;
+	account_id: string | null;
+	old_identifier: string;
+	new_identifier: string;
+	description: string;
+	status: AppealStatus;
+	locale: string;
+	created_at: Millis;
+	/** R20: created_at + 48 h. */
+	due_at: Millis;
+	updated_at: Millis;
+	assigned_agent_id: string | null;
+	decided_at: Millis | null;
+	decided_by: string | null;
+	decision_reason: string | null;
+}
+
+export interface AppealDocumentsTable {
+	id: string;
+	appeal_id: string;
+	storage_key: string;
+	content_type: 'image/jpeg' | 'image/png' | 'application/pdf';
+	byte_size: number;
+	sha256: string;
+	created_at: Millis;
+	deleted_at: Millis | null;
+}
+
+export interface AppealMessagesTable {
+	id: string;
+	appeal_id: string;
+	author_kind: 'agent' | 'appellant';
+	author_id: string | null;
+	body: string;
+	created_at: Millis;
+}
+
+export interface AgentsTable {
+	id: string;
+	username: string;
+	password_hash: string;
+	role: 'agent' | 'admin';
+	totp_key: string | null;
+	created_at: Millis;
+	disabled_at: Millis | null;
+}
+
+export interface AgentSessionsTable {
+	id: string;
+	agent_id: string;
+	created_at: Millis;
+	last_active_at: Millis;
+	expires_at: Millis;
+	ip: string | null;
+	second_factor_verified: Flag;
+}
+
+export interface AuditEventsTable {
+	id: Generated<number>;
+	at: Millis;
+	actor_kind: 'agent' | 'admin' | 'account' | 'system' | 'anonymous';
+	actor_id: string | null;
+	action: string;
+	subject_kind: string | null;
+	subject_id: string | null;
+	ip: string | null;
+	/** JSON; never codes, passwords or whole identifiers (R4). */
+	details: string | null;
+}
+
+export interface OutboxTable {
+	id: string;
+	channel: 'email' | 'sms';
+	/** Normalized email or E.164 phone. */
+	recipient: string;
+	purpose: string;
+	locale: string;
+	subject: string | null;
+	body: string;
+	status: 'pending' | 'sent' | 'dead';
+	attempts: Generated<number>;
+	next_attempt_at: Millis;
+	locked_until: Millis | null;
+	last_error: string | null;
+	created_at: Millis;
+	sent_at: Millis | null;
+}
+
+export interface RateLimitsTable {
+	key: string;
+	points: number;
+	reset_at: Millis;
+}
+
+export interface CheckEventsTable {
+	id: Generated<number>;
+	at: Millis;
+	/** HMACs, never the raw IP or identifier (R4). */
+	ip_key: string;
+	identifier_key: string;
+	outcome: string;
+}
+
+export interface Database {
+	accounts: AccountsTable;
+	devices: DevicesTable;
+	verification_codes: VerificationCodesTable;
+	contact_changes: ContactChangesTable;
+	sessions: SessionsTable;
+	appeals: AppealsTable;
+	appeal_documents: AppealDocumentsTable;
+	appeal_messages: AppealMessagesTable;
+	agents: AgentsTable;
+	agent_sessions: AgentSessionsTable;
+	audit_events: AuditEventsTable;
+	outbox: OutboxTable;
+	rate_limits: RateLimitsTable;
+	check_events: CheckEventsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;

@@ -1,0 +1,14 @@
+import { json } from '@sveltejs/kit';
+import { apiError } from '$lib/server/http/api-error';
+import { parseIdentifier } from '$lib/server/identifiers';
+import { listOutboxFor } from '$lib/server/outbox';
+import { requireTestHooks } from '$lib/server/test-hooks';
+import type { RequestHandler } from './$types';
+
+export const GET: RequestHandler = async ({ url, locals }) => {
+	requireTestHooks(locals.app);
+	const parsed = parseIdentifier(url.searchParams.get('to') ?? '');
+	if (!parsed.ok) return apiError(400, 'invalid_identifier', 'Pass ?to=<email or +phone>.');
+	const messages = await listOutboxFor(locals.app.database.db, parsed.identifier.value);
+	return json({ messages });
+};
