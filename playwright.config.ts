@@ -1,0 +1,53 @@
+import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+	throw new Error(`No Chromium at ${chromium}: run "apt-get install -y chromium" (never "playwright install"), or set CHROMIUM_PATH.`);
+}
+
+const port = Number(process.env.E2E_PORT ?? 4173);
+export const e2eDatabase = 'test-results/e2e.db';
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	outputDir: 'test-results/playwright',
+	fullyParallel: false,
+	workers: 1,
+	retries: 0,
+	forbidOnly: true,
+	reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+	use: {
+		baseURL: `http://127.0.0.1:${port}`,
+		launchOptions: {
+			executablePath: chromium,
+			args: [
+				'--headless',
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync'
+			]
+		},
+		trace: 'retain-on-failure'
+	},
+	webServer: {
+		// The built app (adapter-node), on its own fresh SQLite file, with the test hooks on.
+		command: `rm -f ${e2eDatabase} ${e2eDatabase}-wal ${e2eDatabase}-shm && node build`,
+		url: `http://127.0.0.1:${port}/`,
+		reuseExistingServer: false,
+		timeout: 60_000,
+		env: {
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			ORIGIN: `http://127.0.0.1:${port}`,
+			DATABASE_URL: `file:${e2eDatabase}`,
+			APP_TEST_HOOKS: '1',
+			TRUST_PROXY: '1',
+			NODE_ENV: 'production'
+		}
+	}
+});

@@ -1,0 +1,14 @@
+// `npm run db:migrate`: applies pending migrations to DATABASE_URL (the server also does on start-up).
+import { parseConfig } from '../src/lib/server/config';
+import { openDatabase } from '../src/lib/server/db/database';
+import { migrateToLatest } from '../src/lib/server/db/migrate';
+
+const config = parseConfig(process.env);
+const handle = openDatabase(config.database);
+try {
+	const result = await migrateToLatest(handle);
+	const applied = result.results?.map((r) => r.migrationName) ?? [];
+	console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+} finally {
+	await handle.close();
+}

@@ -1,0 +1,51 @@
+import AxeBuilder from '@axe-core/playwright';
+import { test as base, expect, type Page } from '@playwright/test';
+import BetterSqlite3 from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { e2eDatabase } from '../../playwright.config';
+import { accountFactory } from '../support/factories';
+import type { NewAccount } from '../../src/lib/server/db/schema';
+
+/** Inserts an account straight into the running server's SQLite file (WAL allows it). */
+function insertAccount(overrides: Partial<NewAccount>): NewAccount {
+	const account = accountFactory({ id: randomUUID(), ...overrides });
+	const db = new BetterSqlite3(e2eDatabase);
+	try {
+		const columns = Object.keys(account);
+		db.prepare(`insert into accounts (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`).run(account);
+	} finally {
+		db.close();
+	}
+	return account;
+}
+
+async function expectNoViolations(page: Page): Promise<void> {
+	const results = await new AxeBuilder({ page }).analyze();
+	expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
+}
+
+type Axe = (page: Page) => Promise<void>;
+
+export const test = base.extend<{ db: { insertAccount: typeof insertAccount }; axe: Axe }>({
+	db: async ({}, use) => use({ insertAccount }),
+	/**
+	 * Fails the test on any axe violation in the page as it is now. axe runs inside the page, so
+	 * for a JavaScript-off page the server-rendered DOM is scanned in a second, script-free copy.
+	 */
+	axe: async ({ javaScriptEnabled, browser }, use) => {
+		await use(async (page) => {
+			if (javaScriptEnabled !== false) return expectNoViolations(page);
+			const html = (await page.content()).replace(/<script\b[\s\S]*?<\/script>/gi, '');
+			const context = await browser.newContext({ javaScriptEnabled: true });
+			try {
+				const copy = await context.newPage();
+				await copy.route(page.url(), (route) => route.fulfill({ body: html, contentType: 'text/html' }));
+				await copy.goto(page.url());
+				await expectNoViolations(copy);
+			} finally {
+				await context.close();
+			}
+		});
+	}
+});
+export { expect };
