@@ -1,14 +1,12 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { AppContext } from '../../src/lib/server/app';
 
-type Handler = (event: RequestEvent) => Response | Promise<Response>;
-
 /**
  * Calls a `+server.ts` handler the way SvelteKit would after hooks.server.ts ran: with
  * `locals` filled in from a test AppContext.
  */
-export async function callEndpoint(
-	handler: Handler,
+export async function callEndpoint<E extends RequestEvent>(
+	handler: (event: E) => Response | Promise<Response>,
 	app: AppContext,
 	init: {
 		method?: string;
@@ -37,6 +35,6 @@ export async function callEndpoint(
 		cookies: { get: () => undefined, getAll: () => [], set: () => {}, delete: () => {}, serialize: () => '' },
 		setHeaders: () => {},
 		fetch
-	} as unknown as RequestEvent;
+	} as unknown as E;
 	return handler(event);
 }
