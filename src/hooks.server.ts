@@ -2,6 +2,7 @@ import type { Handle, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getAppContext } from '$lib/server/app';
 import { resolveClientAddress } from '$lib/server/client-address';
+import { paraglideMiddleware } from '$lib/paraglide/server';
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {
@@ -20,7 +21,11 @@ const handleContext: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-const handleLang: Handle = ({ event, resolve }) =>
-	resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', 'en') });
+/** The request's language for pages and API messages: cookie, then Accept-Language, then en. */
+const handleLocale: Handle = ({ event, resolve }) =>
+	paraglideMiddleware(event.request, ({ request, locale }) => {
+		event.request = request;
+		return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) });
+	});
 
-export const handle = sequence(handleContext, handleLang);
+export const handle = sequence(handleContext, handleLocale);

@@ -2,6 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { getCountries } from 'libphonenumber-js/max';
 import { checkInput } from '$lib/schemas/check';
 import { runCheck } from '$lib/server/check';
+import { m } from '$lib/paraglide/messages';
 import type { Actions, PageServerLoad } from './$types';
 
 const countries = [...getCountries()].sort();
@@ -19,7 +20,7 @@ export const actions: Actions = {
 		const country = String(form.get('country') ?? '') || undefined;
 		const input = checkInput.safeParse({ identifier, country });
 		if (!input.success) {
-			return fail(400, { identifier, country, error: { code: 'invalid_request', message: input.error.issues[0]?.message ?? 'Invalid input.' } });
+			return fail(400, { identifier, country, error: { code: 'invalid_request', message: input.error.issues[0]?.message ?? m.error_invalid_request() } });
 		}
 		const outcome = await runCheck(locals.app, input.data);
 		if (!outcome.ok) {

@@ -1,5 +1,6 @@
 import type { CheckInput } from '$lib/schemas/check';
 import type { ApiError, CheckReport } from '$lib/types/check-report';
+import { m } from '$lib/paraglide/messages';
 
 export type CheckResult = { ok: true; report: CheckReport } | { ok: false; error: ApiError };
 
@@ -15,6 +16,6 @@ export async function postCheck(input: CheckInput, fetchFn: typeof fetch = fetch
 	const error = (body as { error?: ApiError } | null)?.error;
 	return {
 		ok: false,
-		error: error ?? { code: 'unavailable', message: 'The check is unavailable right now. Try again in a moment.' }
+		error: error ?? { code: 'unavailable', message: m.error_unavailable() }
 	};
 }

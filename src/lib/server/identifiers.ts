@@ -1,5 +1,6 @@
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { domainToASCII } from 'node:url';
+import { m } from '$lib/paraglide/messages';
 
 /**
  * R1, R2, R4: the one place that turns what a person typed into the normalized identifier the
@@ -108,16 +109,16 @@ function maskPhone(e164: string): string {
 	return `+${cc} ${nsn.slice(0, head)}${hidden}${nsn.slice(-tail)}`;
 }
 
-const PROBLEM_MESSAGES: Record<IdentifierProblem, string> = {
-	empty: 'Enter an email address or a phone number.',
-	too_long: 'That is too long to be an email address or phone number.',
-	forbidden_characters: 'Remove the hidden or control characters (line breaks, zero-width spaces) and try again.',
-	email_malformed:
-		'This email address is not valid. Check for a missing "@", a missing domain such as ".com", spaces or commas.',
-	phone_invalid: 'This phone number is not valid for its country. Check the digits and the country code.',
-	phone_needs_country: 'Add the country code (for example +86 or +1), or choose the country of this number.'
+const PROBLEM_MESSAGES: Record<IdentifierProblem, () => string> = {
+	empty: m.identifier_empty,
+	too_long: m.identifier_too_long,
+	forbidden_characters: m.identifier_forbidden_characters,
+	email_malformed: m.identifier_email_malformed,
+	phone_invalid: m.identifier_phone_invalid,
+	phone_needs_country: m.identifier_phone_needs_country
 };
 
+/** The problem in the request's language (R1: say exactly what is wrong with the email). */
 export function identifierProblemMessage(problem: IdentifierProblem): string {
-	return PROBLEM_MESSAGES[problem];
+	return PROBLEM_MESSAGES[problem]();
 }

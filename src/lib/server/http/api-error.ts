@@ -1,5 +1,6 @@
 import { json } from '@sveltejs/kit';
 import type { z } from 'zod';
+import { m } from '$lib/paraglide/messages';
 
 /** SPEC §10: every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
 export interface ApiErrorBody {
@@ -23,7 +24,7 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
 	for (const issue of error.issues) {
 		const key =
 			issue.code === 'unrecognized_keys' ? issue.keys.join(',') : String(issue.path[0] ?? '');
-		fields[key] ??= issue.code === 'unrecognized_keys' ? 'Unknown field.' : issue.message;
+		fields[key] ??= issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
 	}
 	return fields;
 }
@@ -36,7 +37,7 @@ export async function readJsonObject(
 	if (!/^application\/json\s*(;|$)/i.test(type)) {
 		return {
 			ok: false,
-			response: apiError(415, 'unsupported_media_type', 'Send the request body as application/json.')
+			response: apiError(415, 'unsupported_media_type', m.error_unsupported_media_type())
 		};
 	}
 	try {
@@ -44,6 +45,6 @@ export async function readJsonObject(
 		if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
 		return { ok: true, value };
 	} catch {
-		return { ok: false, response: apiError(400, 'invalid_json', 'The request body is not a JSON object.') };
+		return { ok: false, response: apiError(400, 'invalid_json', m.error_invalid_json()) };
 	}
 }
