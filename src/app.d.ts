@@ -1,4 +1,6 @@
 import type { AppContext } from '$lib/server/app';
+import type { Account } from '$lib/server/db/schema';
+import type { Session } from '$lib/server/sessions';
 
 declare global {
 	namespace App {
@@ -12,6 +14,10 @@ declare global {
 			clientAddress: string;
 			/** R9: ISO country of the client address, or null when unknown (private, loopback, …). */
 			ipCountry: string | null;
+			/** R10: SHA-256 of this browser's device cookie. */
+			deviceId: string;
+			session: Session | null;
+			account: Account | null;
 		}
 	}
 }

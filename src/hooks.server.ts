@@ -3,6 +3,8 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { getAppContext } from '$lib/server/app';
 import { resolveClientAddress } from '$lib/server/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
+import { deviceIdFromCookies } from '$lib/server/devices';
+import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {
@@ -18,6 +20,26 @@ const handleContext: Handle = async ({ event, resolve }) => {
 		app.config.trustProxy
 	);
 	event.locals.ipCountry = app.geoip.country(event.locals.clientAddress);
+	event.locals.deviceId = deviceIdFromCookies(event.cookies, event.url.protocol === 'https:');
+	return resolve(event);
+};
+
+/** Buyer session from its cookie; an expired or unknown one is cleared (Lucia guide). */
+const handleSession: Handle = async ({ event, resolve }) => {
+	const { app } = event.locals;
+	const secure = event.url.protocol === 'https:';
+	const token = event.cookies.get(sessionCookieName(secure));
+	event.locals.session = null;
+	event.locals.account = null;
+	if (token) {
+		const result = await validateSessionToken({ db: app.database.db, clock: app.clock }, token);
+		if (result.session) {
+			event.locals.session = result.session;
+			event.locals.account = result.account;
+		} else {
+			deleteSessionTokenCookie(event.cookies, secure);
+		}
+	}
 	return resolve(event);
 };
 
@@ -28,4 +50,4 @@ const handleLocale: Handle = ({ event, resolve }) =>
 		return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) });
 	});
 
-export const handle = sequence(handleContext, handleLocale);
+export const handle = sequence(handleContext, handleSession, handleLocale);

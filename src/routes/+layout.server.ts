@@ -1,5 +1,6 @@
 import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({
-	testHooks: locals.app.config.testHooks
+	testHooks: locals.app.config.testHooks,
+	signedIn: locals.account !== null
 });

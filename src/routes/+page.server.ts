@@ -1,14 +1,12 @@
 import { fail } from '@sveltejs/kit';
-import { getCountries } from 'libphonenumber-js/max';
+import { countryCodes } from '$lib/server/countries';
 import { checkInput } from '$lib/schemas/check';
 import { runCheck } from '$lib/server/check';
 import { m } from '$lib/paraglide/messages';
 import type { Actions, PageServerLoad } from './$types';
 
-const countries = [...getCountries()].sort();
-
 export const load: PageServerLoad = ({ locals }) => ({
-	countries,
+	countries: countryCodes,
 	ipCountry: locals.ipCountry
 });
 

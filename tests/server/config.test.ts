@@ -9,6 +9,8 @@ describe('configuration', () => {
 		expect(config.passwordMinLength).toBe(8);
 		expect(config.testHooks).toBe(false);
 		expect(config.trustProxy).toBe(false);
+		// Unset NODE_ENV is production: the dev outbox must never switch itself on by default.
+		expect(config.production).toBe(true);
 	});
 
 	it.each([

@@ -3,6 +3,7 @@ import { parseConfig, type Config } from './config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { openGeoIp, type GeoIp } from './geoip';
+import { loadKeyring, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
 export interface AppContext {
@@ -12,6 +13,7 @@ export interface AppContext {
 	/** Present only with APP_TEST_HOOKS=1: the clock the test endpoint moves. */
 	testClock: AdjustableClock | undefined;
 	geoip: GeoIp;
+	keys: Keyring;
 }
 
 export async function createAppContext(
@@ -26,12 +28,14 @@ export async function createAppContext(
 		throw error;
 	}
 	const testClock = config.testHooks ? new AdjustableClock() : undefined;
+	const clock = overrides.clock ?? testClock ?? systemClock;
 	return {
 		config,
 		database,
-		clock: overrides.clock ?? testClock ?? systemClock,
+		clock,
 		testClock,
-		geoip: overrides.geoip ?? openGeoIp(config.geoipDbPath)
+		geoip: overrides.geoip ?? openGeoIp(config.geoipDbPath),
+		keys: await loadKeyring(database.db, clock)
 	};
 }
 

@@ -17,7 +17,8 @@ const optionalUrl = z
 	.optional();
 
 const envSchema = z.object({
-	NODE_ENV: z.string().default('development'),
+	// Unset means production: the safe default for `node build` (Vite sets it in dev and tests).
+	NODE_ENV: z.string().default('production'),
 	DATABASE_URL: z.string().trim().min(1).default('file:./data/app.db'),
 	ORIGIN: optionalUrl,
 	TRUST_PROXY: flag,

@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
+import * as appSecrets from './migrations/0002-app-secrets';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 /** In code, not read from a folder, so the bundled server carries its migrations with it. */
 const migrations: Record<string, DialectMigration> = {
-	'0001-initial': initial
+	'0001-initial': initial,
+	'0002-app-secrets': appSecrets
 };
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationResultSet> {

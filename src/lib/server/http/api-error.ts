@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
+import type { Failure } from '../failures';
 
 /** SPEC §10: every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
 export interface ApiErrorBody {
@@ -47,4 +48,30 @@ export async function readJsonObject(
 	} catch {
 		return { ok: false, response: apiError(400, 'invalid_json', m.error_invalid_json()) };
 	}
+}
+
+/** A service failure as an API error, with `Retry-After` when the failure says when to retry. */
+export function failureResponse(f: Failure): Response {
+	return apiError(f.status, f.code, f.message, {
+		...(f.field ? { fields: { [f.field]: f.message } } : {}),
+		...(f.retryAfterSeconds ? { retryAfter: f.retryAfterSeconds, headers: { 'retry-after': String(f.retryAfterSeconds) } } : {}),
+		...f.extra
+	});
+}
+
+/** Parses a JSON body with a zod schema, answering 400/415 with field messages when it does not fit. */
+export async function parseJsonBody<T>(
+	request: Request,
+	schema: z.ZodType<T>
+): Promise<{ ok: true; data: T } | { ok: false; response: Response }> {
+	const body = await readJsonObject(request);
+	if (!body.ok) return body;
+	const input = schema.safeParse(body.value);
+	if (!input.success) {
+		return {
+			ok: false,
+			response: apiError(400, 'invalid_request', m.error_invalid_request(), { fields: fieldErrors(input.error) })
+		};
+	}
+	return { ok: true, data: input.data };
 }

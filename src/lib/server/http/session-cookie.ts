@@ -1,0 +1,34 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Account } from '../db/schema';
+import { requestMeta } from '../request-meta';
+import {
+	createSession,
+	deleteSessionTokenCookie,
+	generateSessionToken,
+	invalidateSession,
+	setSessionTokenCookie
+} from '../sessions';
+
+/** Signs the account in on this browser. Any session planted before is dropped (no fixation). */
+export async function startSession(event: RequestEvent, account: Account): Promise<void> {
+	const { app } = event.locals;
+	if (event.locals.session) await invalidateSession(app.database.db, event.locals.session.id);
+	const token = generateSessionToken();
+	const meta = requestMeta(event);
+	const session = await createSession({ db: app.database.db, clock: app.clock }, token, account.id, {
+		ip: meta.ip,
+		ipCountry: meta.ipCountry,
+		userAgent: meta.userAgent
+	});
+	setSessionTokenCookie(event.cookies, token, session.expiresAt, event.url.protocol === 'https:');
+	event.locals.session = session;
+	event.locals.account = account;
+}
+
+export async function endSession(event: RequestEvent): Promise<void> {
+	const { app } = event.locals;
+	if (event.locals.session) await invalidateSession(app.database.db, event.locals.session.id);
+	deleteSessionTokenCookie(event.cookies, event.url.protocol === 'https:');
+	event.locals.session = null;
+	event.locals.account = null;
+}

@@ -1,0 +1,69 @@
+import { hash, verify, type Options } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+/** R5: the longest password accepted. */
+export const PASSWORD_MAX_LENGTH = 128;
+
+export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'equals_identifier';
+
+// R5: 49,233 most common passwords (zxcvbn-ts "passwords-common", MIT), compared case-insensitively.
+let common: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+	common ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+	return common;
+}
+
+/** R5: NFC-normalised, so the same password typed on any keyboard hashes the same. */
+export function normalizePassword(password: string): string {
+	return password.normalize('NFC');
+}
+
+/** Length counts characters as people see them (code points), not UTF-16 units. */
+function length(password: string): number {
+	return [...password].length;
+}
+
+export function checkPassword(
+	password: string,
+	rules: { minLength: number; identifiers: string[] }
+): PasswordProblem | null {
+	const normalized = normalizePassword(password);
+	const n = length(normalized);
+	if (n < rules.minLength) return 'too_short';
+	if (n > PASSWORD_MAX_LENGTH) return 'too_long';
+	const lower = normalized.toLowerCase();
+	// R5: equal to the identifier (whole, or an email's local part, or a phone's digits).
+	for (const id of rules.identifiers) {
+		const candidates = [id, id.split('@')[0] ?? '', id.replace(/^\+/, '')];
+		if (candidates.some((c) => c.length > 0 && c.toLowerCase() === lower)) return 'equals_identifier';
+	}
+	if (commonPasswords().has(lower)) return 'too_common';
+	return null;
+}
+
+// R5: argon2id, OWASP's m=19 MiB, t=2, p=1; @node-rs/argon2 hashes on a worker thread.
+// (`Algorithm` is an ambient const enum; 2 is its Argon2id.)
+const options: Options = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export function hashPassword(password: string): Promise<string> {
+	return hash(normalizePassword(password), options);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+	try {
+		return await verify(passwordHash, normalizePassword(password));
+	} catch {
+		return false;
+	}
+}
+
+let dummyHash: Promise<string> | undefined;
+/**
+ * Spends the same time as a real verification, for identifiers with no account, so sign-in
+ * timing does not reveal which identifiers are registered (R15, R18).
+ */
+export async function verifyAgainstNothing(password: string): Promise<false> {
+	dummyHash ??= hashPassword('not-a-real-password-only-for-timing');
+	await verifyPassword(await dummyHash, password);
+	return false;
+}

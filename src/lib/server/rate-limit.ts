@@ -1,0 +1,66 @@
+import type { Clock } from './clock';
+import type { Db } from './db/database';
+
+/**
+ * Fixed-window counters in the shared database, so every instance sees the same limits (R15).
+ * Keys are built by callers from HMACs, never from raw identifiers or addresses (R4).
+ */
+export interface Window {
+	count: number;
+	resetAt: number;
+}
+
+/** Counts one hit against `key` and returns the window after it. Atomic on SQLite and PostgreSQL. */
+export async function hit(db: Db, clock: Clock, key: string, windowMs: number): Promise<Window> {
+	const now = clock.now().getTime();
+	const row = await db
+		.insertInto('rate_limits')
+		.values({ key, points: 1, reset_at: now + windowMs })
+		.onConflict((oc) =>
+			oc.column('key').doUpdateSet((eb) => ({
+				points: eb.case().when('rate_limits.reset_at', '<=', now).then(1).else(eb('rate_limits.points', '+', 1)).end(),
+				reset_at: eb
+					.case()
+					.when('rate_limits.reset_at', '<=', now)
+					.then(now + windowMs)
+					.else(eb.ref('rate_limits.reset_at'))
+					.end()
+			}))
+		)
+		.returning(['points', 'reset_at'])
+		.executeTakeFirstOrThrow();
+	return { count: row.points, resetAt: row.reset_at };
+}
+
+export async function peek(db: Db, clock: Clock, key: string): Promise<Window | null> {
+	const row = await db.selectFrom('rate_limits').select(['points', 'reset_at']).where('key', '=', key).executeTakeFirst();
+	if (!row || row.reset_at <= clock.now().getTime()) return null;
+	return { count: row.points, resetAt: row.reset_at };
+}
+
+/** Holds `key` shut until `until` (growing sign-in delays). */
+export async function blockUntil(db: Db, key: string, until: number): Promise<void> {
+	await db
+		.insertInto('rate_limits')
+		.values({ key, points: 1, reset_at: until })
+		.onConflict((oc) => oc.column('key').doUpdateSet({ points: 1, reset_at: until }))
+		.execute();
+}
+
+export async function clear(db: Db, key: string): Promise<void> {
+	await db.deleteFrom('rate_limits').where('key', '=', key).execute();
+}
+
+export type LimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** One hit; refused once more than `max` hits fall in the window. */
+export async function limit(
+	db: Db,
+	clock: Clock,
+	key: string,
+	rule: { max: number; windowMs: number }
+): Promise<LimitResult> {
+	const window = await hit(db, clock, key, rule.windowMs);
+	if (window.count <= rule.max) return { ok: true };
+	return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - clock.now().getTime()) / 1000)) };
+}

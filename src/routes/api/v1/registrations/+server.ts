@@ -1,0 +1,18 @@
+import { json } from '@sveltejs/kit';
+import { registrationInput } from '$lib/schemas/registration';
+import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { startRegistration } from '$lib/server/registration';
+import { requestMeta } from '$lib/server/request-meta';
+import type { RequestHandler } from './$types';
+
+/** SPEC §10: step 1 of registration (R8): a code goes to the identifier. */
+export const POST: RequestHandler = async (event) => {
+	const body = await parseJsonBody(event.request, registrationInput);
+	if (!body.ok) return body.response;
+	const result = await startRegistration(event.locals.app, body.data, requestMeta(event));
+	if (!result.ok) return failureResponse(result);
+	return json(
+		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{ status: 202 }
+	);
+};

@@ -1,0 +1,17 @@
+import { json } from '@sveltejs/kit';
+import { registrationConfirmInput } from '$lib/schemas/registration';
+import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { startSession } from '$lib/server/http/session-cookie';
+import { confirmRegistration } from '$lib/server/registration';
+import { requestMeta } from '$lib/server/request-meta';
+import type { RequestHandler } from './$types';
+
+/** SPEC §10: step 2 creates the account and signs it in. */
+export const POST: RequestHandler = async (event) => {
+	const body = await parseJsonBody(event.request, registrationConfirmInput);
+	if (!body.ok) return body.response;
+	const result = await confirmRegistration(event.locals.app, body.data, requestMeta(event));
+	if (!result.ok) return failureResponse(result);
+	await startSession(event, result.account);
+	return json({ account: { status: result.account.status } }, { status: 201 });
+};

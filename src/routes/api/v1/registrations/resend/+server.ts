@@ -1,0 +1,18 @@
+import { json } from '@sveltejs/kit';
+import { resendInput } from '$lib/schemas/registration';
+import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { resendRegistrationCode } from '$lib/server/registration';
+import { requestMeta } from '$lib/server/request-meta';
+import type { RequestHandler } from './$types';
+
+/** R6: a new registration code after the 60-second cooldown; it replaces the old one. */
+export const POST: RequestHandler = async (event) => {
+	const body = await parseJsonBody(event.request, resendInput);
+	if (!body.ok) return body.response;
+	const result = await resendRegistrationCode(event.locals.app, body.data, requestMeta(event));
+	if (!result.ok) return failureResponse(result);
+	return json(
+		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{ status: 202 }
+	);
+};

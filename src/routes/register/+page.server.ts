@@ -1,0 +1,78 @@
+import { redirect } from '@sveltejs/kit';
+import { registrationConfirmInput, registrationInput, resendInput } from '$lib/schemas/registration';
+import { countryCodes } from '$lib/server/countries';
+import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { startSession } from '$lib/server/http/session-cookie';
+import {
+	confirmRegistration,
+	ipCountryMismatch,
+	resendRegistrationCode,
+	startRegistration,
+	type CodeSent
+} from '$lib/server/registration';
+import { requestMeta } from '$lib/server/request-meta';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals }) => {
+	if (locals.account) redirect(303, '/account');
+	return {
+		countries: countryCodes,
+		ipCountry: locals.ipCountry,
+		passwordMinLength: locals.app.config.passwordMinLength
+	};
+};
+
+function codeStep(sent: CodeSent, country: string | undefined, now: Date) {
+	return {
+		step: 'code' as const,
+		identifier: sent.identifier.value,
+		country,
+		masked: sent.masked,
+		expiresAt: sent.expiresAt.toISOString(),
+		resendAfter: sent.resendAfter.toISOString(),
+		serverNow: now.toISOString()
+	};
+}
+
+export const actions: Actions = {
+	start: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'password', 'country', 'acceptMismatch']);
+		const echo = { step: 'details' as const, identifier: values.identifier ?? '', country: values.country ?? '' };
+		const input = parseForm(registrationInput, {
+			identifier: values.identifier ?? '',
+			password: values.password ?? '',
+			country: values.country ?? ''
+		});
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		const meta = requestMeta(event);
+		// R9: warn before going on; JavaScript warns as the country changes, this is the no-JS path.
+		if (ipCountryMismatch(meta.ipCountry, input.data.country) && values.acceptMismatch !== '1') {
+			return { ...echo, mismatch: { ipCountry: meta.ipCountry } };
+		}
+		const sent = await startRegistration(event.locals.app, input.data, meta);
+		if (!sent.ok) return failForm(sent, echo);
+		return codeStep(sent, input.data.country, event.locals.app.clock.now());
+	},
+
+	resend: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const input = parseForm(resendInput, values);
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
+		const sent = await resendRegistrationCode(event.locals.app, input.data, requestMeta(event));
+		if (!sent.ok) {
+			return failForm(sent, { step: 'code' as const, identifier: input.data.identifier, country: input.data.country });
+		}
+		return codeStep(sent, input.data.country, event.locals.app.clock.now());
+	},
+
+	confirm: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country', 'code']);
+		const echo = { step: 'code' as const, identifier: values.identifier ?? '', country: values.country };
+		const input = parseForm(registrationConfirmInput, { ...values, code: values.code ?? '' });
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		const result = await confirmRegistration(event.locals.app, input.data, requestMeta(event));
+		if (!result.ok) return failForm(result, echo);
+		await startSession(event, result.account);
+		redirect(303, '/account?welcome=1');
+	}
+};
