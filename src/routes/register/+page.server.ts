@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { registrationConfirmInput, registrationInput, resendInput } from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/countries';
+import { failures } from '$lib/server/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { startSession } from '$lib/server/http/session-cookie';
 import {
@@ -38,6 +39,7 @@ export const actions: Actions = {
 	start: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'password', 'country', 'acceptMismatch']);
 		const echo = { step: 'details' as const, identifier: values.identifier ?? '', country: values.country ?? '' };
+		if (!values.country) return failForm(failures.invalidCountry(), echo);
 		const input = parseForm(registrationInput, {
 			identifier: values.identifier ?? '',
 			password: values.password ?? '',
