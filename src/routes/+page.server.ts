@@ -1,29 +1,62 @@
 import { fail } from '@sveltejs/kit';
+import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
+import { buildReport, runCheck } from '$lib/server/check';
+import { setCheckGrant } from '$lib/server/check-grant';
+import { confirmCheckCode, requestVerificationCode } from '$lib/server/check-verification';
 import { countryCodes } from '$lib/server/countries';
-import { checkInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check';
-import { m } from '$lib/paraglide/messages';
+import type { Failure } from '$lib/server/failures';
+import { checkViewer } from '$lib/server/http/check-viewer';
+import { parseForm, readForm } from '$lib/server/http/forms';
+import { requestMeta } from '$lib/server/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({
 	countries: countryCodes,
-	ipCountry: locals.ipCountry
+	ipCountry: locals.ipCountry,
+	now: locals.app.clock.now().toISOString()
 });
 
+const asError = (f: Failure) => ({ code: f.code, message: f.message, retryAfter: f.retryAfterSeconds });
+
+// R14: the check with JavaScript off; the identifier travels in POST bodies, never the URL.
 export const actions: Actions = {
-	// R14: the check with JavaScript off; the identifier travels in the POST body, never the URL.
-	default: async ({ request, locals }) => {
-		const form = await request.formData();
-		const identifier = String(form.get('identifier') ?? '');
-		const country = String(form.get('country') ?? '') || undefined;
-		const input = checkInput.safeParse({ identifier, country });
-		if (!input.success) {
-			return fail(400, { identifier, country, error: { code: 'invalid_request', message: input.error.issues[0]?.message ?? m.error_invalid_request() } });
+	default: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const echo = { identifier: values.identifier ?? '', country: values.country };
+		const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });
+		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
+		if (!outcome.ok) return fail(outcome.status, { ...echo, error: asError(outcome) });
+		return { ...echo, report: outcome.report };
+	},
+
+	/** R15a: "Verify it's you" sends a `check` code; the public report stays on screen. */
+	verify: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const echo = { identifier: values.identifier ?? '', country: values.country };
+		const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });
+		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
+		if (!outcome.ok) return fail(outcome.status, { ...echo, error: asError(outcome) });
+		const sent = await requestVerificationCode(event.locals.app, { ...input.data, purpose: 'check' }, requestMeta(event));
+		if (!sent.ok) return fail(sent.status, { ...echo, report: outcome.report, verifySent: false, verifyError: asError(sent) });
+		return { ...echo, report: outcome.report, verifySent: true };
+	},
+
+	confirm: async (event) => {
+		const { app } = event.locals;
+		const values = await readForm(event.request, ['identifier', 'country', 'code']);
+		const echo = { identifier: values.identifier ?? '', country: values.country };
+		const input = parseForm(verificationConfirmInput, { ...values, identifier: values.identifier ?? '', code: values.code ?? '', purpose: 'check' });
+		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		const confirmed = await confirmCheckCode(app, input.data);
+		if (!confirmed.ok) {
+			const outcome = await runCheck(app, input.data, checkViewer(event));
+			return fail(confirmed.status, { ...echo, report: outcome.ok ? outcome.report : undefined, verifySent: true, verifyError: asError(confirmed) });
 		}
-		const outcome = await runCheck(locals.app, input.data);
-		if (!outcome.ok) {
-			return fail(400, { identifier, country, error: { code: outcome.code, message: outcome.message } });
-		}
-		return { identifier, country, report: outcome.report };
+		setCheckGrant(app, event.cookies, confirmed.identifier.value, event.locals.deviceId, event.url.protocol === 'https:');
+		const viewer = { ...checkViewer(event), proven: () => true };
+		const report = await buildReport({ db: app.database.db, clock: app.clock, mode: app.config.checkDisclosure }, confirmed.identifier, input.data.country, viewer);
+		return { ...echo, report };
 	}
 };

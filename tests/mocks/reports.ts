@@ -7,6 +7,7 @@ export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport
 		registered: false,
 		status: null,
 		verification: { pending: false },
+		warnings: [],
 		nextSteps: [{ action: 'register', href: '/register' }],
 		tier: 'public',
 		...overrides

@@ -410,7 +410,8 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const older = await enqueueMessage(database.db, clock, emailMessage());
 		clock.advance(1_000);
 		const newer = await enqueueMessage(database.db, clock, smsMessage());
-		for (const env of [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', APP_TEST_HOOKS: '1' }]) {
+		const allowed: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', APP_TEST_HOOKS: '1' }];
+		for (const env of allowed) {
 			const data = (await devOutboxLoad(event(env))) as { messages: { id: string; status: string }[] };
 			expect(data.messages.map((m) => m.id)).toEqual([newer, older]);
 			expect(data.messages[0]).toMatchObject({ status: 'pending' });

@@ -3,6 +3,8 @@ import { parseConfig, type Config } from './config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { openGeoIp, type GeoIp } from './geoip';
+import { createTransports } from './delivery/transports';
+import { createOutboxWorker } from './delivery/worker';
 import { loadKeyring, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
@@ -43,6 +45,33 @@ let app: Promise<AppContext> | undefined;
 
 /** The process-wide context: configuration checked, migrations applied, before the first request. */
 export function getAppContext(): Promise<AppContext> {
-	app ??= createAppContext(parseConfig(process.env));
+	app ??= createAppContext(parseConfig(process.env)).then((context) => {
+		startDelivery(context);
+		return context;
+	});
 	return app;
+}
+
+/** R7: the outbox worker of this process; several processes share the work safely. */
+function startDelivery(context: AppContext): void {
+	const transports = createTransports(context.config);
+	for (const channel of ['email', 'sms'] as const) {
+		if (!transports[channel]) {
+			console.warn(
+				`[delivery] no ${channel} transport configured (${channel === 'email' ? 'SMTP_URL' : 'SMS_GATEWAY_URL/SMS_GATEWAY_TOKEN'}): ` +
+					`${channel} messages wait in the outbox until it is. The dev outbox is off in production.`
+			);
+		}
+	}
+	const worker = createOutboxWorker({
+		db: context.database.db,
+		clock: context.clock,
+		transports,
+		log: (event, data) => console.log(JSON.stringify({ event, ...data }))
+	});
+	worker.start();
+	// adapter-node's graceful shutdown: finish the message in flight, then close the database.
+	process.once('sveltekit:shutdown', () => {
+		void worker.stop().then(() => context.database.close());
+	});
 }

@@ -1,58 +1,185 @@
-import type { CheckReport } from '$lib/types/check-report';
-import type { Db } from './db/database';
-import type { Clock } from './clock';
-import {
-	identifierProblemMessage,
-	maskIdentifier,
-	parseIdentifier,
-	type Identifier
-} from './identifiers';
+import { m } from '$lib/paraglide/messages';
+import type { CheckReport, NextStep, Warning } from '$lib/types/check-report';
 import { findAccountByIdentifier } from './accounts';
+import { isLowActivity } from './activity';
+import type { AppContext } from './app';
+import type { Clock } from './clock';
+import { contactChangeQuota } from './contact-change-quota';
+import type { Db } from './db/database';
+import type { Account } from './db/schema';
+import { countAccountsOnDevice } from './devices';
+import { discloses, type DisclosureMode, type ReportField } from './disclosure';
+import { failure, failures, type Failure } from './failures';
+import { maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
+import { limit } from './rate-limit';
+import { MAX_WRONG_ATTEMPTS } from './verification-codes';
 
-export async function checkIdentifier(
-	deps: { db: Db; clock: Clock },
-	identifier: Identifier
-): Promise<CheckReport> {
-	const now = deps.clock.now().getTime();
-	const account = await findAccountByIdentifier(deps.db, identifier);
-	const code = await deps.db
-		.selectFrom('verification_codes')
-		.select(['purpose', 'expires_at'])
-		.where('identifier', '=', identifier.value)
-		.where('consumed_at', 'is', null)
-		.where('expires_at', '>', now)
-		.orderBy('expires_at', 'desc')
-		.executeTakeFirst();
-	return {
-		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
-		registered: account !== undefined,
-		status: account?.status ?? null,
-		nextSteps: account
-			? [
-					{ action: 'sign_in', href: '/login' },
-					{ action: 'forgot_password', href: '/forgot-password' }
-				]
-			: [{ action: 'register', href: '/register' }],
-		verification: code
-			? { pending: true, purpose: code.purpose, expiresAt: new Date(code.expires_at).toISOString() }
-			: { pending: false },
-		tier: 'public'
-	};
+/** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
+export interface Viewer {
+	requestCountry: string | null;
+	deviceId: string;
+	ipKey: string;
+	/** Signed-in owner, agent, or a `check` code confirmed in this browser. */
+	proven: (identifier: Identifier, account: Account | undefined) => boolean;
 }
 
-export type CheckOutcome =
-	| { ok: true; report: CheckReport }
-	| { ok: false; code: 'invalid_identifier'; message: string };
+const OPEN_APPEAL = ['submitted', 'in_review', 'needs_info'] as const;
 
-/** The one entry point of the check for the form action and POST /api/v1/check alike (R14). */
-export async function runCheck(
-	app: { database: { db: Db }; clock: Clock },
-	input: { identifier: string; country?: string | undefined }
-): Promise<CheckOutcome> {
-	const parsed = parseIdentifier(input.identifier, input.country);
-	if (!parsed.ok) {
-		return { ok: false, code: 'invalid_identifier', message: identifierProblemMessage(parsed.problem) };
+/** Everything the report can say, read with the same queries whether or not an account exists. */
+async function gather(db: Db, clock: Clock, identifier: Identifier, deviceId: string) {
+	const now = clock.now();
+	const account = await findAccountByIdentifier(db, identifier);
+	// For an unknown identifier the same queries run against an id that matches nothing (R15).
+	const accountId = account?.id ?? '00000000-0000-0000-0000-000000000000';
+	const [code, changes, appeal, activity, deviceAccounts] = await Promise.all([
+		db
+			.selectFrom('verification_codes')
+			.select(['purpose', 'expires_at', 'attempts'])
+			.where('identifier', '=', identifier.value)
+			.where('consumed_at', 'is', null)
+			.orderBy('created_at', 'desc')
+			.executeTakeFirst(),
+		db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', accountId).execute(),
+		db
+			.selectFrom('appeals')
+			.select(['due_at'])
+			.where('account_id', '=', accountId)
+			.where('status', 'in', OPEN_APPEAL)
+			.executeTakeFirst(),
+		db
+			.selectFrom('audit_events')
+			.select(['action', 'at', 'details'])
+			.where('subject_kind', '=', 'account')
+			.where('subject_id', '=', accountId)
+			.orderBy('at', 'desc')
+			.limit(5)
+			.execute(),
+		countAccountsOnDevice(db, deviceId)
+	]);
+	return { now, account, code, changes, appeal, activity, deviceAccounts };
+}
+
+/** R13: the full report, then R15a strips what the viewer may not see. */
+export async function buildReport(
+	deps: { db: Db; clock: Clock; mode: DisclosureMode },
+	identifier: Identifier,
+	intendedCountry: string | undefined,
+	viewer: Viewer
+): Promise<CheckReport> {
+	const g = await gather(deps.db, deps.clock, identifier, viewer.deviceId);
+	const { account, now } = g;
+	const proven = viewer.proven(identifier, account);
+	const show = (field: ReportField) => discloses(deps.mode, field, proven);
+
+	const warnings: Warning[] = [];
+	const country = viewer.requestCountry;
+	const comparedWith = account?.country ?? intendedCountry;
+	if (country && comparedWith && country !== comparedWith && show('warnings.ip_country_mismatch')) {
+		warnings.push({
+			code: 'ip_country_mismatch',
+			requestCountry: country,
+			message: account ? m.warning_ip_country_mismatch({ country }) : m.warning_ip_country_mismatch_unregistered({ country })
+		});
 	}
-	const report = await checkIdentifier({ db: app.database.db, clock: app.clock }, parsed.identifier);
+	if (account?.status === 'under_review' && show('warnings.under_review')) {
+		warnings.push({ code: 'under_review', message: m.warning_under_review() });
+	}
+	if (account && isLowActivity(account, now) && account.status !== 'disabled' && show('warnings.low_activity')) {
+		warnings.push({ code: 'low_activity', message: m.warning_low_activity() });
+	}
+	// R10: the account's own flag (verified), or this very device having registered several.
+	if ((account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) || (g.deviceAccounts > 1 && deps.mode !== 'strict')) {
+		warnings.push({ code: 'multiple_accounts_on_device', message: m.warning_multiple_accounts_on_device() });
+	}
+	if (g.appeal && show('warnings.appeal_open')) {
+		warnings.push({ code: 'appeal_open', message: m.warning_appeal_open() });
+	}
+
+	const quota = contactChangeQuota(g.changes.map((c) => c.changed_at), now);
+	const nextSteps: NextStep[] = [];
+	if (!account) {
+		nextSteps.push({ action: 'register', href: '/register' });
+	} else {
+		if (account.status !== 'disabled') nextSteps.push({ action: 'sign_in', href: '/login' }, { action: 'forgot_password', href: '/forgot-password' });
+		if (show('contactChange') && account.status !== 'disabled') {
+			nextSteps.push(quota.nextAllowedAt ? { action: 'wait', until: quota.nextAllowedAt.toISOString() } : { action: 'change_contact', href: '/account/contact' });
+		}
+		nextSteps.push({ action: 'appeal', href: '/appeal' });
+	}
+
+	const report: CheckReport = {
+		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
+		warnings,
+		nextSteps: show('nextSteps') ? nextSteps : [],
+		tier: proven || deps.mode === 'open' ? 'verified' : 'public'
+	};
+	if (show('registered')) report.registered = account !== undefined;
+	if (show('status')) report.status = account?.status ?? null;
+	if (show('verification')) {
+		const code = g.code;
+		const live = code && code.attempts < MAX_WRONG_ATTEMPTS;
+		report.verification =
+			live && code.expires_at > now.getTime()
+				? { pending: true, purpose: code.purpose, expiresAt: new Date(code.expires_at).toISOString() }
+				: live
+					? { pending: false, expiredUnused: { purpose: code.purpose, expiredAt: new Date(code.expires_at).toISOString() } }
+					: { pending: false };
+	}
+	if (account && show('contactChange')) {
+		report.contactChange = {
+			used: quota.used,
+			limit: quota.limit,
+			remaining: quota.remaining,
+			windowDays: quota.windowDays,
+			minIntervalDays: quota.minIntervalDays,
+			nextAllowedAt: quota.nextAllowedAt?.toISOString() ?? null
+		};
+	}
+	if (account && show('contacts')) {
+		report.contacts = [
+			...(account.email ? [{ kind: 'email' as const, masked: maskIdentifier({ kind: 'email', value: account.email }) }] : []),
+			...(account.phone ? [{ kind: 'phone' as const, masked: maskIdentifier({ kind: 'phone', value: account.phone }) }] : [])
+		];
+	}
+	if (account && show('recentActivity')) {
+		report.recentActivity = g.activity.map((a) => ({
+			action: a.action,
+			at: new Date(a.at).toISOString(),
+			country: (JSON.parse(a.details ?? '{}') as { ipCountry?: string | null }).ipCountry ?? null
+		}));
+	}
+	return report;
+}
+
+export type CheckOutcome = { ok: true; report: CheckReport } | Failure;
+
+/**
+ * The one entry point of the check for the form action and POST /api/v1/check alike (R14):
+ * rate limits (R15) → parse → report → count.
+ */
+export async function runCheck(
+	app: Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>,
+	input: { identifier: string; country?: string | undefined },
+	viewer: Viewer
+): Promise<CheckOutcome> {
+	const { db } = app.database;
+	const rules = app.config.checkRateLimit;
+	const byIp = await limit(db, app.clock, `check:ip:${viewer.ipKey}`, { max: rules.perIp, windowMs: rules.windowMs });
+	if (!byIp.ok) return checkRateLimited(byIp.retryAfterSeconds);
+	const parsed = parseIdentifier(input.identifier, input.country);
+	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
+	const idKey = app.keys.hmac('identifier', parsed.identifier.value);
+	const byId = await limit(db, app.clock, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
+	if (!byId.ok) return checkRateLimited(byId.retryAfterSeconds);
+	const report = await buildReport({ db, clock: app.clock, mode: app.config.checkDisclosure }, parsed.identifier, input.country, viewer);
+	// R15: every check counted (metrics, bursts per address for agents), by keyed hashes only.
+	await db
+		.insertInto('check_events')
+		.values({ at: app.clock.now().getTime(), ip_key: viewer.ipKey, identifier_key: idKey, outcome: report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered' })
+		.execute();
 	return { ok: true, report };
+}
+
+function checkRateLimited(seconds: number): Failure {
+	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), { retryAfterSeconds: seconds });
 }

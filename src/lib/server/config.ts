@@ -30,6 +30,10 @@ const envSchema = z.object({
 	CHECK_DISCLOSURE: z.enum(['standard', 'open', 'strict']).default('standard'),
 	// R5: 8 by default (ASVS 5.0 §6.2.1); the marketplace's documented floor is 6, never below.
 	PASSWORD_MIN_LENGTH: z.coerce.number().int().min(6).max(128).default(8),
+	// R15: check limits per client address and per identifier, in one window.
+	CHECK_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
+	CHECK_RATE_LIMIT_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
+	CHECK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
 	GEOIP_DB_PATH: z.string().optional(),
 	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	APP_TEST_HOOKS: flag
@@ -44,6 +48,7 @@ export type Config = {
 	smtpFrom: string;
 	smsGateway: { url: string; token: string | undefined } | undefined;
 	checkDisclosure: 'standard' | 'open' | 'strict';
+	checkRateLimit: { perIp: number; perIdentifier: number; windowMs: number };
 	passwordMinLength: number;
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
@@ -89,6 +94,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }
 			: undefined,
 		checkDisclosure: e.CHECK_DISCLOSURE,
+		checkRateLimit: {
+			perIp: e.CHECK_RATE_LIMIT_PER_IP,
+			perIdentifier: e.CHECK_RATE_LIMIT_PER_IDENTIFIER,
+			windowMs: e.CHECK_RATE_LIMIT_WINDOW_SECONDS * 1000
+		},
 		passwordMinLength: e.PASSWORD_MIN_LENGTH,
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,

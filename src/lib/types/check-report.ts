@@ -2,14 +2,47 @@
 export type AccountStatus = 'active' | 'under_review' | 'disabled';
 export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
 
-export type NextStep = { action: 'register' | 'sign_in' | 'forgot_password'; href: string };
+export type WarningCode =
+	| 'ip_country_mismatch'
+	| 'low_activity'
+	| 'multiple_accounts_on_device'
+	| 'appeal_open'
+	| 'under_review';
+
+export interface Warning {
+	code: WarningCode;
+	message: string;
+	/** ip_country_mismatch: the request's country, the only country the public tier names. */
+	requestCountry?: string;
+}
+
+export type NextStep =
+	| { action: 'register' | 'sign_in' | 'forgot_password' | 'change_contact' | 'appeal'; href: string }
+	| { action: 'wait'; until: string };
+
+export type Verification =
+	| { pending: false; expiredUnused?: { purpose: CodePurpose; expiredAt: string } }
+	| { pending: true; purpose: CodePurpose; expiresAt: string };
+
+export interface ContactChange {
+	used: number;
+	limit: number;
+	remaining: number;
+	windowDays: number;
+	minIntervalDays: number;
+	nextAllowedAt: string | null;
+}
 
 export interface CheckReport {
 	identifier: { kind: 'email' | 'phone'; masked: string };
-	registered: boolean;
-	status: AccountStatus | null;
-	/** R13: a code pending right now for this identifier, and for what. */
-	verification: { pending: false } | { pending: true; purpose: CodePurpose; expiresAt: string };
+	/** Absent (not null) when the disclosure mode hides it before proof (R15a). */
+	registered?: boolean;
+	status?: AccountStatus | null;
+	verification?: Verification;
+	contactChange?: ContactChange;
+	contacts?: { kind: 'email' | 'phone'; masked: string }[];
+	recentActivity?: { action: string; at: string; country: string | null }[];
+	warnings: Warning[];
 	nextSteps: NextStep[];
 	tier: 'public' | 'verified';
 }
@@ -18,4 +51,5 @@ export interface ApiError {
 	code: string;
 	message: string;
 	fields?: Record<string, string>;
+	retryAfter?: number;
 }

@@ -123,8 +123,9 @@ function createSmsTransport(url: string, token: string, options: TransportOption
 				}
 				throw new DeliveryError('sms gateway: unreachable');
 			}
-			// The answer is not needed; reading or cancelling it frees the connection.
-			await response.body?.cancel().catch(() => {});
+			// The answer is not needed: cancelling frees the connection. Not awaited, because a
+			// stream that never settles its cancel (some proxies, MSW) must not hang the worker.
+			void response.body?.cancel().catch(() => {});
 			if (!response.ok) throw new DeliveryError(`sms gateway: HTTP ${response.status}`);
 		}
 	};

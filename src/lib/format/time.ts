@@ -1,0 +1,34 @@
+/**
+ * Dates for people: in their language, in their time zone once the browser renders (the server
+ * cannot know it and says UTC), with "in 3 days"-style relative text.
+ */
+export interface FormatOptions {
+	locale: string;
+	/** False on the server and before hydration: render in UTC and say so. */
+	local: boolean;
+	timeOnly?: boolean;
+	/** Adds the relative part, measured from this instant (ms). */
+	relativeTo?: number;
+}
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+	['day', 86_400_000],
+	['hour', 3_600_000],
+	['minute', 60_000],
+	['second', 1000]
+];
+
+export function formatRelative(target: number, from: number, locale: string): string {
+	const diff = target - from;
+	const [unit, size] = UNITS.find(([, ms]) => Math.abs(diff) >= ms) ?? ['second', 1000];
+	return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / size), unit);
+}
+
+export function formatInstant(iso: string, options: FormatOptions): string {
+	const date = new Date(iso);
+	const text = new Intl.DateTimeFormat(options.locale, {
+		...(options.timeOnly ? { timeStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' }),
+		...(options.local ? {} : { timeZone: 'UTC', timeZoneName: 'short' })
+	}).format(date);
+	return options.relativeTo === undefined ? text : `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
+}

@@ -1,0 +1,16 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Viewer } from '../check';
+import { checkGrantCovers } from '../check-grant';
+
+/** R15a: the viewer is proven for an identifier when signed in as its owner or holding a grant. */
+export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Viewer {
+	const { locals, cookies } = event;
+	return {
+		requestCountry: locals.ipCountry,
+		deviceId: locals.deviceId,
+		ipKey: locals.app.keys.hmac('ip', locals.clientAddress),
+		proven: (identifier, account) =>
+			(account !== undefined && locals.account?.id === account.id) ||
+			checkGrantCovers(locals.app, cookies, identifier.value, locals.deviceId)
+	};
+}
