@@ -1,55 +1,139 @@
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import CheckForm from '../../src/lib/components/CheckForm.svelte';
 import { server } from '../mocks/node';
 import { reports } from '../mocks/reports';
 
-function renderForm(props: Partial<{ ipCountry: string | null; initial: object }> = {}) {
-	render(CheckForm, { countries: ['CN', 'US', 'RU'], ipCountry: null, ...props });
-	return userEvent.setup();
+function renderForm(props: Partial<{ ipCountry: string | null; initial: object }> = {}, timers?: { fake: true }) {
+	render(CheckForm, { countries: ['CN', 'US', 'RU'], ipCountry: null, now: '2026-11-26T12:00:00.000Z', ...props });
+	return userEvent.setup(timers ? { advanceTimers: vi.advanceTimersByTime } : {});
 }
 
 async function check(user: ReturnType<typeof userEvent.setup>, identifier: string) {
 	await user.type(screen.getByLabelText('Email or phone number'), identifier);
 	await user.click(screen.getByRole('button', { name: 'Check' }));
+	return screen.findByRole('region', { name: 'Check result' });
 }
 
-describe('CheckForm (R12–R14, JavaScript on)', () => {
-	it('R13: shows "not registered" and the register step for an unknown email, in the live region', async () => {
-		const user = renderForm();
-		await check(user, 'nobody@example.com');
-		const result = await screen.findByRole('region', { name: 'Check result' });
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
+	it('unregistered: "not registered", the register step and the common failure causes', async () => {
+		const result = await check(renderForm(), 'nobody@example.com');
 		expect(result).toHaveAttribute('aria-live', 'polite');
 		expect(await screen.findByText(/is not registered/)).toBeInTheDocument();
-		expect(screen.getByText('n***e@e***.com', { exact: false })).toBeInTheDocument();
 		expect(screen.getByRole('link', { name: 'Register this address' })).toHaveAttribute('href', '/register');
+		expect(screen.getByText(/code that timed out/)).toBeInTheDocument();
 	});
 
-	it('R13: shows "registered" with sign-in and forgot-password steps', async () => {
-		const user = renderForm();
-		await check(user, 'registered@example.com');
+	it('registered: sign-in, forgot-password and appeal steps, and a way to verify', async () => {
+		await check(renderForm(), 'registered@example.com');
 		expect(await screen.findByText(/is registered \(active\)/)).toBeInTheDocument();
 		expect(screen.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/login');
 		expect(screen.getByRole('link', { name: 'Forgot your password?' })).toHaveAttribute('href', '/forgot-password');
+		expect(screen.getByRole('link', { name: /Appeal/ })).toHaveAttribute('href', '/appeal');
+		expect(screen.getByRole('heading', { name: "Verify it's you to see details" })).toBeInTheDocument();
 	});
 
-	it('R13: says when an account is under risk review', async () => {
-		const user = renderForm();
-		await check(user, '+8613800138000');
+	it('under review: status and the warning', async () => {
+		await check(renderForm(), '+8613800138000');
 		expect(await screen.findByText(/under risk review/)).toBeInTheDocument();
+		expect(document.querySelector('[data-code="under_review"]')).toHaveTextContent(/risk review/);
 	});
 
-	it('R13: tells the person a code is pending and until when', async () => {
-		const user = renderForm();
-		await check(user, 'pending@example.com');
-		expect(await screen.findByText(/verification code was sent/)).toBeInTheDocument();
+	it('disabled: only the appeal is offered', async () => {
+		await check(renderForm(), 'disabled@example.com');
+		expect(await screen.findByText(/This account is disabled/)).toBeInTheDocument();
+		expect(screen.queryByRole('link', { name: 'Sign in' })).not.toBeInTheDocument();
 	});
 
-	it('R1: a malformed email shows the server\'s message tied to the field', async () => {
+	it('pending code: tells the person a code is waiting and until when', async () => {
+		await check(renderForm(), 'pendingCode@example.com');
+		expect(await screen.findByText(/A code is waiting/)).toBeInTheDocument();
+		expect(document.querySelector('[data-code="code_pending"]')).toHaveTextContent(/valid until .*12:05:00/);
+	});
+
+	it('expired code: says it expired unused and to request a new one', async () => {
+		await check(renderForm(), 'expiredCode@example.com');
+		expect(await screen.findByText(/expired unused/)).toBeInTheDocument();
+	});
+
+	it('IP country mismatch: the warning names the network country', async () => {
+		await check(renderForm(), 'ipMismatch@example.com');
+		expect(await screen.findByText(/network appears to be in US/)).toBeInTheDocument();
+	});
+
+	it('low activity (verified): the warning, the quota meter and the change-contact step', async () => {
+		await check(renderForm(), 'lowActivity@example.com');
+		expect(await screen.findByText(/low-activity/)).toBeInTheDocument();
+		expect(screen.getByText(/0 of 2 changes used/)).toBeInTheDocument();
+		expect(screen.getByRole('link', { name: 'Change the bound email or phone' })).toHaveAttribute('href', '/account/contact');
+		expect(screen.queryByRole('heading', { name: "Verify it's you to see details" })).not.toBeInTheDocument();
+	});
+
+	it('quota used up (verified): used 2 of 2, and wait until the date', async () => {
+		await check(renderForm(), 'quotaUsedUp@example.com');
+		expect(await screen.findByText(/2 of 2 changes used/)).toBeInTheDocument();
+		expect(screen.getByRole('meter')).toHaveAttribute('value', '2');
+		expect(document.querySelector('[data-action="wait"]')).toHaveTextContent(/Wait until .*2027/);
+	});
+
+	it('appeal open: the warning', async () => {
+		await check(renderForm(), 'appealOpen@example.com');
+		expect(await screen.findByText(/An appeal for this account is open/)).toBeInTheDocument();
+	});
+
+	it('multiple accounts on this device: the warning', async () => {
+		await check(renderForm(), 'multipleAccounts@example.com');
+		expect(await screen.findByText(/Several accounts were registered from this device/)).toBeInTheDocument();
+	});
+
+	it('strict mode: nothing is said before proof', async () => {
+		await check(renderForm(), 'hidden@example.com');
+		expect(await screen.findByText(/Details are shown only after you prove this is yours/)).toBeInTheDocument();
+		expect(screen.queryByText(/is registered|is not registered/)).not.toBeInTheDocument();
+	});
+});
+
+describe('CheckForm: verifying and errors', () => {
+	it("R15a: verify it's you: a code, then the verified report", async () => {
 		const user = renderForm();
-		await check(user, 'john.gmail.com');
+		await check(user, 'registered@example.com');
+		await user.click(await screen.findByRole('button', { name: 'Send me a code' }));
+		expect(await screen.findByText(/a code is on its way/)).toBeInTheDocument();
+		await user.type(screen.getByLabelText('Code from the message'), '000000');
+		await user.click(screen.getByRole('button', { name: 'Show details' }));
+		expect(await screen.findByRole('alert')).toHaveTextContent('That code is not right');
+		await user.clear(screen.getByLabelText('Code from the message'));
+		await user.type(screen.getByLabelText('Code from the message'), '123456');
+		await user.click(screen.getByRole('button', { name: 'Show details' }));
+		expect(await screen.findByText(/Verified: you proved control/)).toBeInTheDocument();
+		expect(screen.getByText(/2 of 2 changes used/)).toBeInTheDocument();
+	});
+
+	it('R15: a 429 shows the message and counts down before the button unlocks', async () => {
+		vi.useFakeTimers({ shouldAdvanceTime: true });
+		const user = renderForm({}, { fake: true });
+		await check(user, 'limited@example.com');
+		expect(await screen.findByText(/Try again in 30 seconds/)).toBeInTheDocument();
+		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
+		await vi.advanceTimersByTimeAsync(10_000);
+		expect(screen.getByRole('status')).toHaveTextContent('You can try again in 20 seconds.');
+		await vi.advanceTimersByTimeAsync(1_000);
+		// The live region speaks every 10 s; the visible text every second.
+		expect(screen.getByRole('status')).toHaveTextContent('You can try again in 20 seconds.');
+		expect(screen.getByText('You can try again in 19 seconds.')).toBeInTheDocument();
+		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
+		await vi.advanceTimersByTimeAsync(19_000);
+		expect(screen.getByRole('button', { name: 'Check' })).toBeEnabled();
+	});
+
+	it("R1: a malformed email shows the server's message tied to the field", async () => {
+		await check(renderForm(), 'john.gmail.com');
 		const message = await screen.findByText(/This email address is not valid/);
 		const input = screen.getByLabelText('Email or phone number');
 		expect(input).toHaveAttribute('aria-invalid', 'true');
@@ -74,8 +158,7 @@ describe('CheckForm (R12–R14, JavaScript on)', () => {
 
 	it('keeps the form usable and says so when the server cannot be reached', async () => {
 		server.use(http.post('*/api/v1/check', () => HttpResponse.error()));
-		const user = renderForm();
-		await check(user, 'nobody@example.com');
+		await check(renderForm(), 'nobody@example.com');
 		expect(await screen.findByText(/Could not reach the server/)).toBeInTheDocument();
 		expect(screen.getByRole('button', { name: 'Check' })).toBeEnabled();
 	});

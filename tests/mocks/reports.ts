@@ -1,4 +1,4 @@
-import type { CheckReport } from '../../src/lib/types/check-report';
+import type { CheckReport, Warning } from '../../src/lib/types/check-report';
 
 /** Report fixtures for every state the UI draws; shared by MSW handlers and component tests. */
 export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport {
@@ -14,27 +14,49 @@ export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport
 	};
 }
 
+const registeredSteps: CheckReport['nextSteps'] = [
+	{ action: 'sign_in', href: '/login' },
+	{ action: 'forgot_password', href: '/forgot-password' },
+	{ action: 'appeal', href: '/appeal' }
+];
+const warning = (code: Warning['code'], message: string, extra: Partial<Warning> = {}): Warning => ({ code, message, ...extra });
+const registered = (overrides: Partial<CheckReport> = {}) =>
+	reportFactory({ identifier: { kind: 'email', masked: 'b***r@e***.com' }, registered: true, status: 'active', nextSteps: registeredSteps, ...overrides });
+
 export const reports = {
 	unregistered: reportFactory(),
-	registered: reportFactory({
-		identifier: { kind: 'email', masked: 'b***r@e***.com' },
-		registered: true,
-		status: 'active',
-		nextSteps: [
-			{ action: 'sign_in', href: '/login' },
-			{ action: 'forgot_password', href: '/forgot-password' }
-		]
-	}),
-	underReview: reportFactory({
+	registered: registered(),
+	underReview: registered({
 		identifier: { kind: 'phone', masked: '+86 138****8000' },
-		registered: true,
 		status: 'under_review',
-		nextSteps: [
-			{ action: 'sign_in', href: '/login' },
-			{ action: 'forgot_password', href: '/forgot-password' }
-		]
+		warnings: [warning('under_review', 'This account is under a risk review because it was registered from a network in another country.')]
 	}),
-	pendingCode: reportFactory({
-		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' }
-	})
+	disabled: registered({ status: 'disabled', nextSteps: [{ action: 'appeal', href: '/appeal' }] }),
+	pendingCode: reportFactory({ verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' } }),
+	expiredCode: reportFactory({ verification: { pending: false, expiredUnused: { purpose: 'register', expiredAt: '2026-11-26T11:55:00.000Z' } } }),
+	ipMismatch: registered({
+		warnings: [warning('ip_country_mismatch', 'Your network appears to be in US, which is not the country of this account.', { requestCountry: 'US' })]
+	}),
+	lowActivity: registered({
+		tier: 'verified',
+		contactChange: { used: 0, limit: 2, remaining: 2, windowDays: 180, minIntervalDays: 7, nextAllowedAt: null },
+		warnings: [warning('low_activity', 'No first paid order within 72 hours of registering: the account is marked low-activity.')],
+		nextSteps: [...registeredSteps.slice(0, 2), { action: 'change_contact', href: '/account/contact' }, registeredSteps[2]!]
+	}),
+	quotaUsedUp: registered({
+		tier: 'verified',
+		contactChange: { used: 2, limit: 2, remaining: 0, windowDays: 180, minIntervalDays: 7, nextAllowedAt: '2027-03-01T00:00:00.000Z' },
+		contacts: [{ kind: 'email', masked: 'b***r@e***.com' }],
+		nextSteps: [...registeredSteps.slice(0, 2), { action: 'wait', until: '2027-03-01T00:00:00.000Z' }, registeredSteps[2]!]
+	}),
+	appealOpen: registered({
+		tier: 'verified',
+		warnings: [warning('appeal_open', 'An appeal for this account is open. Support answers within 48 hours of submission.')]
+	}),
+	multipleAccounts: registered({
+		warnings: [warning('multiple_accounts_on_device', 'Several accounts were registered from this device.')]
+	}),
+	hidden: { identifier: { kind: 'email', masked: 's***t@e***.com' }, warnings: [], nextSteps: [], tier: 'public' } satisfies CheckReport
 } satisfies Record<string, CheckReport>;
+
+export type ReportState = keyof typeof reports;

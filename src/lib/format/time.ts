@@ -26,8 +26,11 @@ export function formatRelative(target: number, from: number, locale: string): st
 
 export function formatInstant(iso: string, options: FormatOptions): string {
 	const date = new Date(iso);
+	// Component options, not dateStyle/timeStyle: those cannot be combined with timeZoneName.
 	const text = new Intl.DateTimeFormat(options.locale, {
-		...(options.timeOnly ? { timeStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' }),
+		...(options.timeOnly
+			? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+			: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
 		...(options.local ? {} : { timeZone: 'UTC', timeZoneName: 'short' })
 	}).format(date);
 	return options.relativeTo === undefined ? text : `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
