@@ -20,7 +20,7 @@ const asError = (f: Failure) => ({ code: f.code, message: f.message, retryAfter:
 
 // R14: the check with JavaScript off; the identifier travels in POST bodies, never the URL.
 export const actions: Actions = {
-	default: async (event) => {
+	check: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'country']);
 		const echo = { identifier: values.identifier ?? '', country: values.country };
 		const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });

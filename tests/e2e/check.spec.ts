@@ -83,3 +83,28 @@ test('SPEC §10: the test-hooks banner shows while hooks are on', async ({ page 
 	await page.goto('/');
 	await expect(page.getByRole('alert')).toContainText('Test hooks are ON');
 });
+
+test.describe("R15a verify it's you", () => {
+	for (const javaScriptEnabled of [true, false]) {
+		test(`shows the verified tier after a check code, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, async ({ browser, baseURL, db }) => {
+			const context = await browser.newContext({ baseURL, javaScriptEnabled, extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' } });
+			const page = await context.newPage();
+			const account = db.insertAccount({ email: uniqueEmail('verify') });
+			await page.goto('/');
+			await page.getByLabel('Email or phone number').fill(account.email!);
+			await page.getByRole('button', { name: 'Check' }).click();
+			const result = page.getByRole('region', { name: 'Check result' });
+			await expect(result).toContainText('is registered (active)');
+			await expect(result).not.toContainText('Contact changes');
+			await page.getByRole('button', { name: 'Send me a code' }).click();
+			await expect(page.getByText('a code is on its way')).toBeVisible();
+			const res = await page.request.get(`/api/test/outbox?to=${encodeURIComponent(account.email!)}`);
+			const { messages } = await res.json();
+			await page.getByLabel('Code from the message').fill(messages[0].code);
+			await page.getByRole('button', { name: 'Show details' }).click();
+			await expect(result).toContainText('Verified: you proved control');
+			await expect(result).toContainText('0 of 2 changes used in the last 180 days');
+			await context.close();
+		});
+	}
+});
