@@ -47,7 +47,9 @@ export default defineConfig({
 			DATABASE_URL: `file:${e2eDatabase}`,
 			APP_TEST_HOOKS: '1',
 			TRUST_PROXY: '1',
-			NODE_ENV: 'production'
+			NODE_ENV: 'production',
+			// Appeals carry up to 3 documents of 5 MB (R19).
+			BODY_SIZE_LIMIT: '20M'
 		}
 	}
 });
