@@ -7,7 +7,31 @@ if (!existsSync(chromium)) {
 }
 
 const port = Number(process.env.E2E_PORT ?? 4173);
+export const strictPort = port + 1;
 export const e2eDatabase = 'test-results/e2e.db';
+export const e2eStrictDatabase = 'test-results/e2e-strict.db';
+
+/** The built app (adapter-node) on its own fresh SQLite file, with the test hooks on. */
+function server(listen: number, database: string, env: Record<string, string>) {
+	return {
+		command: `rm -f ${database} ${database}-wal ${database}-shm && node build`,
+		url: `http://127.0.0.1:${listen}/`,
+		reuseExistingServer: false,
+		timeout: 60_000,
+		env: {
+			PORT: String(listen),
+			HOST: '127.0.0.1',
+			ORIGIN: `http://127.0.0.1:${listen}`,
+			DATABASE_URL: `file:${database}`,
+			APP_TEST_HOOKS: '1',
+			TRUST_PROXY: '1',
+			NODE_ENV: 'production',
+			// Appeals carry up to 3 documents of 5 MB (R19).
+			BODY_SIZE_LIMIT: '20M',
+			...env
+		}
+	};
+}
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -34,22 +58,5 @@ export default defineConfig({
 		},
 		trace: 'retain-on-failure'
 	},
-	webServer: {
-		// The built app (adapter-node), on its own fresh SQLite file, with the test hooks on.
-		command: `rm -f ${e2eDatabase} ${e2eDatabase}-wal ${e2eDatabase}-shm && node build`,
-		url: `http://127.0.0.1:${port}/`,
-		reuseExistingServer: false,
-		timeout: 60_000,
-		env: {
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			ORIGIN: `http://127.0.0.1:${port}`,
-			DATABASE_URL: `file:${e2eDatabase}`,
-			APP_TEST_HOOKS: '1',
-			TRUST_PROXY: '1',
-			NODE_ENV: 'production',
-			// Appeals carry up to 3 documents of 5 MB (R19).
-			BODY_SIZE_LIMIT: '20M'
-		}
-	}
+	webServer: [server(port, e2eDatabase, {}), server(strictPort, e2eStrictDatabase, { CHECK_DISCLOSURE: 'strict', CHECK_RATE_LIMIT_PER_IDENTIFIER: '3' })]
 });

@@ -6,16 +6,20 @@ import { e2eDatabase } from '../../playwright.config';
 import { accountFactory } from '../support/factories';
 import type { NewAccount } from '../../src/lib/server/db/schema';
 
-/** Inserts an account straight into the running server's SQLite file (WAL allows it). */
-function insertAccount(overrides: Partial<NewAccount>): NewAccount {
-	const account = accountFactory({ id: randomUUID(), ...overrides });
-	const db = new BetterSqlite3(e2eDatabase);
+/** Inserts a row straight into the running server's SQLite file (WAL allows it). */
+function insert(table: string, row: Record<string, unknown>, file = e2eDatabase): void {
+	const db = new BetterSqlite3(file);
 	try {
-		const columns = Object.keys(account);
-		db.prepare(`insert into accounts (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`).run(account);
+		const columns = Object.keys(row);
+		db.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`).run(row);
 	} finally {
 		db.close();
 	}
+}
+
+function insertAccount(overrides: Partial<NewAccount>, file = e2eDatabase): NewAccount {
+	const account = accountFactory({ id: randomUUID(), ...overrides });
+	insert('accounts', { ...account }, file);
 	return account;
 }
 
@@ -26,8 +30,8 @@ async function expectNoViolations(page: Page): Promise<void> {
 
 type Axe = (page: Page) => Promise<void>;
 
-export const test = base.extend<{ db: { insertAccount: typeof insertAccount }; axe: Axe }>({
-	db: async ({}, use) => use({ insertAccount }),
+export const test = base.extend<{ db: { insert: typeof insert; insertAccount: typeof insertAccount }; axe: Axe }>({
+	db: async ({}, use) => use({ insert, insertAccount }),
 	/**
 	 * Fails the test on any axe violation in the page as it is now. axe runs inside the page, so
 	 * for a JavaScript-off page the server-rendered DOM is scanned in a second, script-free copy.

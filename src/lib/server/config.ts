@@ -36,7 +36,12 @@ const envSchema = z.object({
 	CHECK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
 	GEOIP_DB_PATH: z.string().optional(),
 	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
-	APP_TEST_HOOKS: flag
+	APP_TEST_HOOKS: flag,
+	// R19: identity documents live outside static/, under random names.
+	APPEAL_STORAGE_DIR: z.string().trim().min(1).default('./data/appeal-documents'),
+	APPEAL_DOCUMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+	// R21: a second agent must confirm a rebind before it takes effect.
+	APPEAL_REQUIRE_SECOND_APPROVAL: flag
 });
 
 export type Config = {
@@ -53,6 +58,7 @@ export type Config = {
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
 	testHooks: boolean;
+	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
 };
 
 export class ConfigError extends Error {
@@ -102,6 +108,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		passwordMinLength: e.PASSWORD_MIN_LENGTH,
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,
-		testHooks: e.APP_TEST_HOOKS
+		testHooks: e.APP_TEST_HOOKS,
+		appeals: {
+			storageDir: e.APPEAL_STORAGE_DIR,
+			retentionDays: e.APPEAL_DOCUMENT_RETENTION_DAYS,
+			requireSecondApproval: e.APPEAL_REQUIRE_SECOND_APPROVAL
+		}
 	};
 }

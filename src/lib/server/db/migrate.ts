@@ -2,13 +2,15 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import type { DatabaseHandle, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
 import * as appSecrets from './migrations/0002-app-secrets';
+import * as appealConsole from './migrations/0003-appeal-console';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 /** In code, not read from a folder, so the bundled server carries its migrations with it. */
 const migrations: Record<string, DialectMigration> = {
 	'0001-initial': initial,
-	'0002-app-secrets': appSecrets
+	'0002-app-secrets': appSecrets,
+	'0003-appeal-console': appealConsole
 };
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationResultSet> {

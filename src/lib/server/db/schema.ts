@@ -95,6 +95,11 @@ export interface AppealsTable {
 	decided_at: Millis | null;
 	decided_by: string | null;
 	decision_reason: string | null;
+	/** R20: when the assigned agent claimed it. */
+	claimed_at: Millis | null;
+	/** R21 with APPEAL_REQUIRE_SECOND_APPROVAL: the first of two approvals. */
+	first_approval_by: string | null;
+	first_approval_at: Millis | null;
 }
 
 export interface AppealDocumentsTable {
@@ -106,6 +111,8 @@ export interface AppealDocumentsTable {
 	sha256: string;
 	created_at: Millis;
 	deleted_at: Millis | null;
+	/** R19: sent with the appeal, or later in answer to a needs-info request. */
+	source: ColumnType<'submission' | 'reply', 'submission' | 'reply' | undefined, never>;
 }
 
 export interface AppealMessagesTable {
@@ -125,6 +132,8 @@ export interface AgentsTable {
 	totp_key: string | null;
 	created_at: Millis;
 	disabled_at: Millis | null;
+	/** The last TOTP time step accepted: a code is never accepted twice. */
+	totp_last_step: Millis | null;
 }
 
 export interface AgentSessionsTable {

@@ -1,0 +1,348 @@
+import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { m } from '$lib/paraglide/messages';
+import { APPEAL_DESCRIPTION_MAX, APPEAL_DESCRIPTION_MIN, type AppealInput } from '$lib/schemas/appeal';
+import { findAccountByIdentifier } from './accounts';
+import type { AppContext } from './app';
+import { audit } from './audit';
+import type { Db } from './db/database';
+import type { AppealStatus } from './db/schema';
+import {
+	inspectDocument,
+	MAX_DOCUMENT_BYTES,
+	MAX_DOCUMENTS_PER_UPLOAD,
+	newStorageKey,
+	removeDocumentFile,
+	writeDocumentFile,
+	type CleanDocument,
+	type DocumentProblem,
+	type UploadedFile
+} from './documents';
+import { failure, failures, type Failure } from './failures';
+import { parseIdentifier } from './identifiers';
+import { appealNoticeMessage } from './appeal-messages';
+import { enqueueMessage } from './outbox';
+import { limit } from './rate-limit';
+import type { RequestMeta } from './request-meta';
+import { consumeCode } from './verification-codes';
+
+type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
+
+/** R20: every appeal is due 48 hours after it is submitted. */
+export const APPEAL_SLA_MS = 48 * 3_600_000;
+const APPEALS_PER_IP = { max: 10, windowMs: 3_600_000 };
+// Crockford base32 without I, L, O, U: read aloud and typed back without confusion.
+const REFERENCE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export interface AppealReceipt {
+	reference: string;
+	/** Shown once; only its hash is stored. */
+	statusToken: string;
+	dueAt: Date;
+}
+
+export interface AppealStatusView {
+	reference: string;
+	status: AppealStatus;
+	createdAt: string;
+	dueAt: string;
+	messages: { from: 'support' | 'you'; body: string; createdAt: string }[];
+	documents: number;
+}
+
+const documentFailure = (problem: DocumentProblem, name: string, detected?: string): Failure => {
+	const field = 'documents';
+	const file = name.slice(0, 80) || '—';
+	switch (problem) {
+		case 'too_large':
+			return failure(413, 'document_too_large', m.error_document_too_large({ name: file, max: MAX_DOCUMENT_BYTES / 1024 / 1024 }), { field });
+		case 'type_mismatch':
+			return failure(400, 'invalid_document', m.error_document_type_mismatch({ name: file, detected: detected ?? '' }), { field });
+		case 'active_content':
+			return failure(400, 'invalid_document', m.error_document_active_content({ name: file }), { field });
+		case 'malformed':
+			return failure(400, 'invalid_document', m.error_document_malformed({ name: file }), { field });
+		case 'empty':
+			return failure(400, 'invalid_document', m.error_document_empty({ name: file }), { field });
+		case 'unknown_type':
+			return failure(400, 'invalid_document', m.error_document_unknown_type({ name: file }), { field });
+	}
+};
+
+/** R19: 1–3 files, each JPEG/PNG/PDF by content and at most 5 MB; all checked before anything is stored. */
+export function inspectUploads(files: UploadedFile[]): { ok: true; documents: CleanDocument[] } | Failure {
+	if (files.length === 0) return failure(400, 'document_required', m.error_document_required(), { field: 'documents' });
+	if (files.length > MAX_DOCUMENTS_PER_UPLOAD) {
+		return failure(400, 'too_many_documents', m.error_too_many_documents({ max: MAX_DOCUMENTS_PER_UPLOAD }), { field: 'documents' });
+	}
+	const documents: CleanDocument[] = [];
+	for (const file of files) {
+		const result = inspectDocument(file);
+		if (!result.ok) return documentFailure(result.problem, file.name, result.detected);
+		documents.push(result.document);
+	}
+	return { ok: true, documents };
+}
+
+function newReference(): string {
+	let s = '';
+	for (let i = 0; i < 8; i += 1) s += REFERENCE_ALPHABET[randomInt(0, 32)];
+	return `AP-${s.slice(0, 4)}-${s.slice(4)}`;
+}
+
+/** People retype references in lower case, with spaces, or with O for 0. */
+export function normalizeReference(raw: string): string {
+	const s = raw.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+	const body = s.startsWith('AP') ? s.slice(2) : s;
+	return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(body) ? `AP-${body.slice(0, 4)}-${body.slice(4)}` : '';
+}
+
+function hashToken(token: string): string {
+	return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Writes the files first (random names), then lets the transaction decide; when it does not
+ * commit, the files are removed again, so a refused appeal leaves nothing behind.
+ */
+async function withStoredDocuments<T extends { ok: boolean }>(
+	dir: string,
+	documents: CleanDocument[],
+	work: (stored: { key: string; document: CleanDocument }[]) => Promise<T>
+): Promise<T> {
+	const stored: { key: string; document: CleanDocument }[] = [];
+	const cleanup = () => Promise.all(stored.map((s) => removeDocumentFile(dir, s.key)));
+	try {
+		for (const document of documents) {
+			const key = newStorageKey(document.contentType);
+			await writeDocumentFile(dir, key, document.bytes);
+			stored.push({ key, document });
+		}
+		const result = await work(stored);
+		if (!result.ok) await cleanup();
+		return result;
+	} catch (error) {
+		await cleanup();
+		throw error;
+	}
+}
+
+async function insertDocuments(
+	trx: Db,
+	appealId: string,
+	now: number,
+	stored: { key: string; document: CleanDocument }[],
+	source: 'submission' | 'reply'
+): Promise<void> {
+	for (const { key, document } of stored) {
+		await trx
+			.insertInto('appeal_documents')
+			.values({
+				id: randomUUID(),
+				appeal_id: appealId,
+				storage_key: key,
+				content_type: document.contentType,
+				byte_size: document.bytes.length,
+				sha256: document.sha256,
+				created_at: now,
+				deleted_at: null,
+				source
+			})
+			.execute();
+	}
+}
+
+/**
+ * R19: old identifier, a new contact proven by an `appeal` code (R6), 1–3 documents and a
+ * description. The answer is the same whether or not the old identifier has an account, so an
+ * appeal cannot be used to find out who is registered.
+ */
+export async function submitAppeal(
+	deps: Deps,
+	input: AppealInput,
+	files: UploadedFile[],
+	meta: RequestMeta
+): Promise<({ ok: true } & AppealReceipt) | Failure> {
+	const { db } = deps.database;
+	const byIp = await limit(db, deps.clock, `appeal:ip:${deps.keys.hmac('ip', meta.ip)}`, APPEALS_PER_IP);
+	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
+
+	const old = parseIdentifier(input.identifier, input.country);
+	if (!old.ok) return failures.invalidIdentifier(old.problem, 'identifier');
+	const next = parseIdentifier(input.newIdentifier, input.newCountry ?? input.country);
+	if (!next.ok) return failures.invalidIdentifier(next.problem, 'newIdentifier');
+	if (old.identifier.value === next.identifier.value) {
+		return failure(400, 'same_identifier', m.error_appeal_same_identifier(), { field: 'newIdentifier' });
+	}
+	const description = input.description.trim();
+	if ([...description].length < APPEAL_DESCRIPTION_MIN || [...description].length > APPEAL_DESCRIPTION_MAX) {
+		return failure(400, 'invalid_description', m.error_appeal_description({ min: APPEAL_DESCRIPTION_MIN, max: APPEAL_DESCRIPTION_MAX }), { field: 'description' });
+	}
+	if (!/^\s*\d{6}\s*$/.test(input.newIdentifierCode.normalize('NFKC'))) {
+		return { ...failures.codeFormat(), field: 'newIdentifierCode' };
+	}
+	const uploads = inspectUploads(files);
+	if (!uploads.ok) return uploads;
+
+	const account = await findAccountByIdentifier(db, old.identifier);
+	const statusToken = randomBytes(32).toString('base64url');
+	return withStoredDocuments(deps.config.appeals.storageDir, uploads.documents, (stored) =>
+		db.transaction().execute(async (trx) => {
+			// Consumed in the transaction: a wrong code's attempt is counted (the callback returns,
+			// it does not throw), a right one is used only if the appeal is stored with it.
+			const code = await consumeCode(
+				{ db: trx, clock: deps.clock, keys: deps.keys },
+				{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode }
+			);
+			if (!code.ok) return { ...failures.code(code.reason), field: 'newIdentifierCode' };
+			const now = deps.clock.now().getTime();
+			let reference = newReference();
+			while (await trx.selectFrom('appeals').select('id').where('reference', '=', reference).executeTakeFirst()) {
+				reference = newReference();
+			}
+			const id = randomUUID();
+			await trx
+				.insertInto('appeals')
+				.values({
+					id,
+					reference,
+					status_token_hash: hashToken(statusToken),
+					account_id: account?.id ?? null,
+					old_identifier: old.identifier.value,
+					new_identifier: next.identifier.value,
+					description,
+					status: 'submitted',
+					locale: meta.locale,
+					created_at: now,
+					due_at: now + APPEAL_SLA_MS,
+					updated_at: now,
+					assigned_agent_id: null,
+					decided_at: null,
+					decided_by: null,
+					decision_reason: null,
+					claimed_at: null,
+					first_approval_by: null,
+					first_approval_at: null
+				})
+				.execute();
+			await insertDocuments(trx, id, now, stored, 'submission');
+			await enqueueMessage(trx, deps.clock, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
+			await audit(trx, deps.clock, {
+				actorKind: 'anonymous',
+				actorId: null,
+				action: 'appeal.submitted',
+				subjectKind: 'appeal',
+				subjectId: id,
+				ip: meta.ip,
+				details: { reference, documents: stored.length, accountFound: account !== undefined }
+			});
+			return { ok: true as const, reference, statusToken, dueAt: new Date(now + APPEAL_SLA_MS) };
+		})
+	);
+}
+
+/** The appeal a status secret opens, or null (wrong reference and wrong secret look the same). */
+async function appealForToken(db: Db, reference: string, token: string) {
+	const normalized = normalizeReference(reference);
+	const row = normalized
+		? await db.selectFrom('appeals').selectAll().where('reference', '=', normalized).executeTakeFirst()
+		: undefined;
+	// Compared in constant time, and hashed even when there is no row.
+	const expected = Buffer.from(row?.status_token_hash ?? hashToken('no appeal'), 'hex');
+	const given = Buffer.from(hashToken(token), 'hex');
+	return row && timingSafeEqual(expected, given) ? row : null;
+}
+
+export async function appealStatus(deps: Deps, reference: string, token: string): Promise<AppealStatusView | null> {
+	const { db } = deps.database;
+	const row = await appealForToken(db, reference, token);
+	if (!row) return null;
+	const [messages, documents] = await Promise.all([
+		db
+			.selectFrom('appeal_messages')
+			.select(['author_kind', 'body', 'created_at'])
+			.where('appeal_id', '=', row.id)
+			.orderBy('created_at', 'asc')
+			.orderBy('id', 'asc')
+			.execute(),
+		db.selectFrom('appeal_documents').select('id').where('appeal_id', '=', row.id).execute()
+	]);
+	return {
+		reference: row.reference,
+		status: row.status,
+		createdAt: new Date(row.created_at).toISOString(),
+		dueAt: new Date(row.due_at).toISOString(),
+		messages: messages.map((msg) => ({
+			from: msg.author_kind === 'agent' ? ('support' as const) : ('you' as const),
+			body: msg.body,
+			createdAt: new Date(msg.created_at).toISOString()
+		})),
+		documents: documents.length
+	};
+}
+
+/** R19: the person answers a needs-info request with more documents (and optionally a note). */
+export async function answerAppeal(
+	deps: Deps,
+	access: { reference: string; statusToken: string },
+	input: { message?: string | undefined },
+	files: UploadedFile[],
+	meta: RequestMeta
+): Promise<{ ok: true } | Failure> {
+	const { db } = deps.database;
+	const row = await appealForToken(db, access.reference, access.statusToken);
+	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
+	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	const uploads = inspectUploads(files);
+	if (!uploads.ok) return uploads;
+	const note = input.message?.trim() ?? '';
+	return withStoredDocuments(deps.config.appeals.storageDir, uploads.documents, (stored) =>
+		db.transaction().execute(async (trx) => {
+			const now = deps.clock.now().getTime();
+			// R19: needs_info → in_review, once, even when two answers race.
+			const moved = await trx
+				.updateTable('appeals')
+				.set({ status: 'in_review', updated_at: now })
+				.where('id', '=', row.id)
+				.where('status', '=', 'needs_info')
+				.executeTakeFirst();
+			if (moved.numUpdatedRows === 0n) return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+			await insertDocuments(trx, row.id, now, stored, 'reply');
+			if (note) {
+				await trx
+					.insertInto('appeal_messages')
+					.values({ id: randomUUID(), appeal_id: row.id, author_kind: 'appellant', author_id: null, body: note, created_at: now })
+					.execute();
+			}
+			await audit(trx, deps.clock, {
+				actorKind: 'anonymous',
+				actorId: null,
+				action: 'appeal.answered',
+				subjectKind: 'appeal',
+				subjectId: row.id,
+				ip: meta.ip,
+				details: { documents: stored.length }
+			});
+			return { ok: true as const };
+		})
+	);
+}
+
+/** Reads the `documents` files of a multipart form into memory for inspection. */
+export async function uploadedFiles(form: FormData, name = 'documents'): Promise<UploadedFile[] | Failure> {
+	const entries = form.getAll(name);
+	const files: UploadedFile[] = [];
+	for (const entry of entries) {
+		if (typeof entry === 'string') {
+			if (entry === '') continue;
+			return failure(400, 'invalid_document', m.error_document_unknown_type({ name: '—' }), { field: name });
+		}
+		// Browsers send an empty, nameless part for a file input left empty.
+		if (entry.size === 0 && entry.name === '') continue;
+		if (entry.size > MAX_DOCUMENT_BYTES) {
+			return documentFailure('too_large', entry.name);
+		}
+		files.push({ name: entry.name, declaredType: entry.type, bytes: new Uint8Array(await entry.arrayBuffer()) });
+	}
+	return files;
+}
+

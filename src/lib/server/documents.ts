@@ -1,0 +1,196 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * R19 identity documents: the type is decided by the bytes (magic numbers and a structural walk),
+ * never by the file name or the declared type; images lose their metadata (EXIF/GPS, XMP,
+ * comments, text chunks) before they are stored; files get random names outside `static/`.
+ */
+export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
+export const MAX_DOCUMENTS_PER_UPLOAD = 3;
+
+export type DocumentType = 'image/jpeg' | 'image/png' | 'application/pdf';
+
+export type DocumentProblem =
+	| 'unknown_type'
+	| 'malformed'
+	| 'type_mismatch'
+	| 'active_content'
+	| 'too_large'
+	| 'empty';
+
+export interface UploadedFile {
+	name: string;
+	/** What the client declared; only ever compared, never trusted. */
+	declaredType: string;
+	bytes: Uint8Array;
+}
+
+export interface CleanDocument {
+	contentType: DocumentType;
+	bytes: Uint8Array;
+	sha256: string;
+}
+
+export type InspectResult =
+	| { ok: true; document: CleanDocument }
+	| { ok: false; problem: DocumentProblem; detected?: DocumentType };
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
+	return prefix.every((b, i) => bytes[i] === b);
+}
+
+export function sniffDocumentType(bytes: Uint8Array): DocumentType | null {
+	if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
+	if (startsWith(bytes, PNG_SIGNATURE)) return 'image/png';
+	if (startsWith(bytes, [...Buffer.from('%PDF-')])) return 'application/pdf';
+	return null;
+}
+
+// Names clients use for the three types; anything else declared is a lie about the content.
+const DECLARED_ALIASES: Record<string, DocumentType> = {
+	'image/jpeg': 'image/jpeg',
+	'image/jpg': 'image/jpeg',
+	'image/pjpeg': 'image/jpeg',
+	'image/png': 'image/png',
+	'application/pdf': 'application/pdf'
+};
+const UNDECLARED = new Set(['', 'application/octet-stream']);
+
+export function inspectDocument(file: UploadedFile): InspectResult {
+	if (file.bytes.length === 0) return { ok: false, problem: 'empty' };
+	if (file.bytes.length > MAX_DOCUMENT_BYTES) return { ok: false, problem: 'too_large' };
+	const detected = sniffDocumentType(file.bytes);
+	if (!detected) return { ok: false, problem: 'unknown_type' };
+	const declared = file.declaredType.split(';')[0]!.trim().toLowerCase();
+	if (!UNDECLARED.has(declared) && DECLARED_ALIASES[declared] !== detected) {
+		return { ok: false, problem: 'type_mismatch', detected };
+	}
+	let clean: Uint8Array | 'active_content' | null;
+	if (detected === 'image/jpeg') clean = stripJpegMetadata(file.bytes);
+	else if (detected === 'image/png') clean = stripPngMetadata(file.bytes);
+	else clean = checkPdf(file.bytes);
+	if (clean === 'active_content') return { ok: false, problem: 'active_content', detected };
+	if (!clean) return { ok: false, problem: 'malformed', detected };
+	return {
+		ok: true,
+		document: { contentType: detected, bytes: clean, sha256: createHash('sha256').update(clean).digest('hex') }
+	};
+}
+
+/**
+ * Walks the JPEG segments up to the first scan and drops APP1–APP13, APP15 (EXIF with GPS, XMP,
+ * IPTC, ICC, maker notes) and COM. APP0 (JFIF) and APP14 (Adobe colour transform) stay: decoders
+ * need them and they say nothing about the person. Returns null when the structure is broken.
+ */
+export function stripJpegMetadata(bytes: Uint8Array): Uint8Array | null {
+	const out: Uint8Array[] = [bytes.subarray(0, 2)];
+	let i = 2;
+	while (i < bytes.length) {
+		if (bytes[i] !== 0xff) return null;
+		while (bytes[i] === 0xff) i += 1;
+		const marker = bytes[i];
+		if (marker === undefined) return null;
+		i += 1;
+		if (marker === 0xd9) {
+			out.push(Uint8Array.of(0xff, 0xd9));
+			return concat(out);
+		}
+		if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+			out.push(Uint8Array.of(0xff, marker));
+			continue;
+		}
+		if (i + 2 > bytes.length) return null;
+		const length = (bytes[i]! << 8) | bytes[i + 1]!;
+		if (length < 2 || i + length > bytes.length) return null;
+		const segment = bytes.subarray(i - 2, i + length);
+		if (marker === 0xda) {
+			// Start of scan: entropy-coded data follows; metadata never lives past it.
+			out.push(bytes.subarray(i - 2));
+			return concat(out);
+		}
+		const isMetadata = (marker >= 0xe1 && marker <= 0xed) || marker === 0xef || marker === 0xfe;
+		if (!isMetadata) out.push(segment);
+		i += length;
+	}
+	return null;
+}
+
+// Ancillary chunks that carry text, time or EXIF: dropped. Everything else the image needs stays.
+const PNG_METADATA_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt', 'tIME', 'eXIf']);
+
+/** Walks the PNG chunks (checking each CRC) and drops text, time and EXIF chunks. */
+export function stripPngMetadata(bytes: Uint8Array): Uint8Array | null {
+	const out: Uint8Array[] = [bytes.subarray(0, 8)];
+	let i = 8;
+	let first = true;
+	while (i + 12 <= bytes.length) {
+		const view = new DataView(bytes.buffer, bytes.byteOffset + i);
+		const length = view.getUint32(0);
+		if (i + 12 + length > bytes.length) return null;
+		const type = Buffer.from(bytes.subarray(i + 4, i + 8)).toString('latin1');
+		if (!/^[A-Za-z]{4}$/.test(type)) return null;
+		if (first && type !== 'IHDR') return null;
+		first = false;
+		const crc = new DataView(bytes.buffer, bytes.byteOffset + i + 8 + length).getUint32(0);
+		if (crc32(bytes.subarray(i + 4, i + 8 + length)) !== crc) return null;
+		const chunk = bytes.subarray(i, i + 12 + length);
+		if (!PNG_METADATA_CHUNKS.has(type)) out.push(chunk);
+		i += 12 + length;
+		if (type === 'IEND') return concat(out);
+	}
+	return null;
+}
+
+/**
+ * PDFs are kept as sent (rewriting them needs a PDF library), so they are checked harder: a
+ * header, an end-of-file marker, and no plain-text JavaScript or launch actions. Agents only ever
+ * download them as attachments.
+ */
+function checkPdf(bytes: Uint8Array): Uint8Array | 'active_content' | null {
+	if (!/^%PDF-[12]\.\d/.test(Buffer.from(bytes.subarray(0, 8)).toString('latin1'))) return null;
+	const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 1024))).toString('latin1');
+	if (!tail.includes('%%EOF')) return null;
+	const text = Buffer.from(bytes).toString('latin1');
+	if (/\/(JavaScript|JS|Launch|EmbeddedFile)\b/.test(text)) return 'active_content';
+	return bytes;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+	return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A random, unguessable storage name; the extension is ours, from the detected type. */
+export function newStorageKey(type: DocumentType): string {
+	const ext = type === 'image/jpeg' ? 'jpg' : type === 'image/png' ? 'png' : 'pdf';
+	return `${randomBytes(24).toString('base64url')}.${ext}`;
+}
+
+function pathFor(dir: string, key: string): string {
+	if (!/^[A-Za-z0-9_-]{32}\.(jpg|png|pdf)$/.test(key)) throw new Error('invalid storage key');
+	return join(dir, key);
+}
+
+export async function writeDocumentFile(dir: string, key: string, bytes: Uint8Array): Promise<void> {
+	await mkdir(dir, { recursive: true, mode: 0o700 });
+	// `wx`: never overwrite; 0600: readable by the server only.
+	await writeFile(pathFor(dir, key), bytes, { flag: 'wx', mode: 0o600 });
+}
+
+export async function readDocumentFile(dir: string, key: string): Promise<Uint8Array | null> {
+	try {
+		return new Uint8Array(await readFile(pathFor(dir, key)));
+	} catch {
+		return null;
+	}
+}
+
+export async function removeDocumentFile(dir: string, key: string): Promise<void> {
+	await unlink(pathFor(dir, key)).catch((error: NodeJS.ErrnoException) => {
+		if (error.code !== 'ENOENT') throw error;
+	});
+}
