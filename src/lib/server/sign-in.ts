@@ -6,7 +6,7 @@ import { failures, type Failure } from './failures';
 import { parseIdentifier } from './identifiers';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
 import { blockUntil, clear, hit, peek } from './rate-limit';
-import type { RequestMeta } from './request-meta';
+import { deviceLabel, type RequestMeta } from './request-meta';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
 
@@ -85,7 +85,7 @@ export async function signIn(
 		subjectKind: 'account',
 		subjectId: account.id,
 		ip: meta.ip,
-		details: { ipCountry: meta.ipCountry }
+		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
 	});
 	return { ok: true, account };
 }

@@ -143,3 +143,30 @@ export async function findPendingCode(
 		.orderBy('expires_at', 'desc')
 		.executeTakeFirst();
 }
+
+/**
+ * Which of an account's live codes for `purpose` the person typed (a contact change may have
+ * codes out to more than one new contact). Compares every candidate; counts nothing.
+ */
+export async function findCodeForAccount(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; accountId: string; code: string }
+): Promise<{ match: CodeRow | undefined; latest: CodeRow | undefined }> {
+	const rows = await deps.db
+		.selectFrom('verification_codes')
+		.selectAll()
+		.where('purpose', '=', input.purpose)
+		.where('account_id', '=', input.accountId)
+		.where('consumed_at', 'is', null)
+		.orderBy('created_at', 'desc')
+		.limit(5)
+		.execute();
+	const typed = normalizeCode(input.code);
+	let match: CodeRow | undefined;
+	for (const row of rows) {
+		const expected = Buffer.from(row.code_hash, 'hex');
+		const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, typed), 'hex');
+		if (expected.length === given.length && timingSafeEqual(expected, given)) match ??= row;
+	}
+	return { match, latest: rows[0] };
+}

@@ -1,0 +1,18 @@
+import { json } from '@sveltejs/kit';
+import { contactChangeInput } from '$lib/schemas/account';
+import { startContactChange } from '$lib/server/contact-change';
+import { failures } from '$lib/server/failures';
+import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { requestMeta } from '$lib/server/request-meta';
+import type { RequestHandler } from './$types';
+
+/** R16 step 1: current password + new contact → a code to the new contact. */
+export const POST: RequestHandler = async (event) => {
+	const { account } = event.locals;
+	if (!account) return failureResponse(failures.unauthenticated());
+	const body = await parseJsonBody(event.request, contactChangeInput);
+	if (!body.ok) return body.response;
+	const result = await startContactChange(event.locals.app, account, body.data, requestMeta(event));
+	if (!result.ok) return failureResponse(result);
+	return json({ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() }, { status: 202 });
+};

@@ -1,0 +1,98 @@
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/lib/server/passwords';
+import { GET as account } from '../../src/routes/api/v1/account/+server';
+import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
+import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
+import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
+import { testDatabases, type TestDatabase } from '../support/databases';
+import { testAppContext } from '../support/app-context';
+import { latestCode } from '../support/codes';
+import { callEndpoint, type CookieJar } from '../support/endpoints';
+import { insertAccount, uniqueEmail } from '../support/factories';
+
+const PASSWORD = 'a long and quiet river';
+const NEW_PASSWORD = 'another calm and long sentence';
+
+describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
+	let database: TestDatabase;
+	let app: ReturnType<typeof testAppContext>;
+	let passwordHash: string;
+	beforeAll(async () => {
+		database = await open();
+		app = testAppContext(database);
+		passwordHash = await hashPassword(PASSWORD);
+	});
+	afterAll(() => database.dispose());
+
+	const member = async () => (await insertAccount(database.db, { email: uniqueEmail('reset'), password_hash: passwordHash })).email!;
+
+	it('R18: code → new password → every session revoked, owner told, not signed in', async () => {
+		const email = await member();
+		const jar: CookieJar = new Map();
+		await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar });
+		expect((await callEndpoint(requestReset, app, { json: { identifier: email } })).status).toBe(202);
+		const code = await latestCode(database.db, email);
+		const resetJar: CookieJar = new Map();
+		const done = await callEndpoint(confirmReset, app, { json: { identifier: email, code, newPassword: NEW_PASSWORD }, jar: resetJar });
+		expect(done.status).toBe(204);
+		expect(resetJar.has('session')).toBe(false);
+		expect((await callEndpoint(account, app, { method: 'GET', jar })).status).toBe(401);
+		const notice = await database.db.selectFrom('outbox').select('purpose').where('recipient', '=', email).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+		expect(notice.purpose).toBe('password_reset_done');
+		expect((await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD } })).status).toBe(401);
+		expect((await callEndpoint(signIn, app, { json: { identifier: email, password: NEW_PASSWORD } })).status).toBe(201);
+	});
+
+	it('R5/R18: a weak new password is refused before the code is used', async () => {
+		const email = await member();
+		await callEndpoint(requestReset, app, { json: { identifier: email } });
+		const code = await latestCode(database.db, email);
+		const weak = await callEndpoint(confirmReset, app, { json: { identifier: email, code, newPassword: 'password1' } });
+		expect((await weak.json()).error.code).toBe('password_too_common');
+		expect((await callEndpoint(confirmReset, app, { json: { identifier: email, code, newPassword: NEW_PASSWORD } })).status).toBe(204);
+	});
+
+	it('R6/R18: an expired code says so', async () => {
+		const email = await member();
+		await callEndpoint(requestReset, app, { json: { identifier: email } });
+		const code = await latestCode(database.db, email);
+		app.clock.advance(5 * 60_000);
+		const res = await callEndpoint(confirmReset, app, { json: { identifier: email, code, newPassword: NEW_PASSWORD } });
+		expect([res.status, (await res.json()).error.code]).toEqual([410, 'code_expired']);
+	});
+
+	it('R18: until a valid code, registered and unregistered identifiers get identical answers', async () => {
+		const known = await member();
+		const unknown = uniqueEmail('reset');
+		const answers = async (identifier: string) => {
+			const jar: CookieJar = new Map();
+			const a = await callEndpoint(requestReset, app, { json: { identifier }, jar });
+			const again = await callEndpoint(requestReset, app, { json: { identifier }, jar });
+			const wrong = await callEndpoint(confirmReset, app, { json: { identifier, code: '000000', newPassword: NEW_PASSWORD }, jar });
+			return Promise.all([a, again, wrong].map(async (r) => ({ status: r.status, headers: [...r.headers].filter(([k]) => k !== 'date'), body: await r.text(), cookies: [...jar.keys()].sort() })));
+		};
+		const [k, u] = [await answers(known), await answers(unknown)];
+		expect(k.map((r) => r.status)).toEqual([202, 429, 400]);
+		expect(u).toEqual(k);
+		expect(await database.db.selectFrom('verification_codes').select('id').where('identifier', '=', unknown).execute()).toEqual([]);
+	});
+
+	it('R18: the request takes the same time for registered and unregistered identifiers', async () => {
+		const fast = testAppContext(database);
+		const known = await Promise.all(Array.from({ length: 40 }, () => member()));
+		const times = { known: [] as number[], unknown: [] as number[] };
+		const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+		for (let i = 0; i < 120; i++) {
+			const pick = i % 2 === 0 ? 'known' : 'unknown';
+			const identifier = pick === 'known' ? known[i % known.length]! : uniqueEmail('reset-ghost');
+			fast.clock.advance(61_000);
+			const t = performance.now();
+			const res = await callEndpoint(requestReset, fast, { json: { identifier }, clientAddress: `10.9.${i % 250}.1` });
+			times[pick].push(performance.now() - t);
+			expect(res.status).toBe(202);
+		}
+		const [mk, mu] = [median(times.known), median(times.unknown)];
+		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} vs ${mu.toFixed(3)} ms`).toBeLessThan(Math.max(0.3, 0.25 * Math.min(mk, mu)));
+	});
+});
