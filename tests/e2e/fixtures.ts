@@ -30,7 +30,23 @@ async function expectNoViolations(page: Page): Promise<void> {
 
 type Axe = (page: Page) => Promise<void>;
 
+/** Waits until the page is hydrated when JavaScript runs, as a person waits for a page to load. */
+export async function ready(page: Page, javaScriptEnabled: boolean): Promise<void> {
+	if (javaScriptEnabled) await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+}
+
 export const test = base.extend<{ db: { insert: typeof insert; insertAccount: typeof insertAccount }; axe: Axe }>({
+	page: async ({ page, javaScriptEnabled }, use) => {
+		if (javaScriptEnabled !== false) {
+			const goto = page.goto.bind(page);
+			page.goto = async (url, options) => {
+				const response = await goto(url, options);
+				await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+				return response;
+			};
+		}
+		await use(page);
+	},
 	db: async ({}, use) => use({ insert, insertAccount }),
 	/**
 	 * Fails the test on any axe violation in the page as it is now. axe runs inside the page, so
