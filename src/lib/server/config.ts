@@ -37,6 +37,10 @@ const envSchema = z.object({
 	GEOIP_DB_PATH: z.string().optional(),
 	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	APP_TEST_HOOKS: flag,
+	// Prometheus metrics at /metrics need this bearer token; closed without it.
+	METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+	// Bare endpoints for `npm run bench` (the framework's ceiling); never needed otherwise.
+	BENCH_ROUTES: flag,
 	// R19: identity documents live outside static/, under random names.
 	APPEAL_STORAGE_DIR: z.string().trim().min(1).default('./data/appeal-documents'),
 	APPEAL_DOCUMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -58,6 +62,8 @@ export type Config = {
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
 	testHooks: boolean;
+	metricsToken: string | undefined;
+	benchRoutes: boolean;
 	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
 };
 
@@ -109,6 +115,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,
 		testHooks: e.APP_TEST_HOOKS,
+		metricsToken: e.METRICS_TOKEN,
+		benchRoutes: e.BENCH_ROUTES,
 		appeals: {
 			storageDir: e.APPEAL_STORAGE_DIR,
 			retentionDays: e.APPEAL_DOCUMENT_RETENTION_DAYS,
