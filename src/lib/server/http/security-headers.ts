@@ -1,0 +1,31 @@
+import type { Handle } from '@sveltejs/kit';
+
+// Pages with personal or console data must never be cached by browsers or proxies.
+const PRIVATE_PATHS = /^\/(account|support|appeal|api|dev|register|login|forgot-password)(\/|$)/;
+
+/**
+ * Headers for every response (the Content-Security-Policy itself comes from `kit.csp` with
+ * nonces). HSTS only over https, where it means something.
+ */
+export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
+	let response = await resolve(event);
+	try {
+		response.headers.set('x-content-type-options', 'nosniff');
+	} catch {
+		// Immutable headers (a fetched Response passed through): copy it once.
+		response = new Response(response.body, response);
+	}
+	const set = (name: string, value: string) => {
+		if (!response.headers.has(name)) response.headers.set(name, value);
+	};
+	set('x-content-type-options', 'nosniff');
+	set('referrer-policy', 'no-referrer');
+	set('x-frame-options', 'DENY');
+	set('cross-origin-opener-policy', 'same-origin');
+	set('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+	if (event.url.protocol === 'https:') set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	if (PRIVATE_PATHS.test(event.url.pathname) || event.locals.account) {
+		response.headers.set('cache-control', 'no-store');
+	}
+	return response;
+};
