@@ -4,7 +4,9 @@ import { getAppContext } from '$lib/server/app';
 import { resolveClientAddress } from '$lib/server/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
 import { deviceIdFromCookies } from '$lib/server/devices';
+import { handleSecurityHeaders } from '$lib/server/http/security-headers';
 import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
+import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionToken } from '$lib/server/agent-sessions';
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {
@@ -43,6 +45,30 @@ const handleSession: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/**
+ * R22: the support console's own session, read only under /support (its cookie travels nowhere
+ * else). Pages, actions and document downloads still check the role themselves.
+ */
+const handleAgentSession: Handle = async ({ event, resolve }) => {
+	event.locals.agent = null;
+	event.locals.agentSession = null;
+	if (event.url.pathname === '/support' || event.url.pathname.startsWith('/support/')) {
+		const { app } = event.locals;
+		const secure = event.url.protocol === 'https:';
+		const token = event.cookies.get(agentSessionCookieName(secure));
+		if (token) {
+			const result = await validateAgentSessionToken({ db: app.database.db, clock: app.clock }, token);
+			if (result.session) {
+				event.locals.agent = result.agent;
+				event.locals.agentSession = result.session;
+			} else {
+				deleteAgentSessionCookie(event.cookies, secure);
+			}
+		}
+	}
+	return resolve(event);
+};
+
 /** The request's language for pages and API messages: cookie, then Accept-Language, then en. */
 const handleLocale: Handle = ({ event, resolve }) =>
 	paraglideMiddleware(event.request, ({ request, locale }) => {
@@ -50,4 +76,4 @@ const handleLocale: Handle = ({ event, resolve }) =>
 		return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) });
 	});
 
-export const handle = sequence(handleContext, handleSession, handleLocale);
+export const handle = sequence(handleSecurityHeaders, handleContext, handleSession, handleAgentSession, handleLocale);
