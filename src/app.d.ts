@@ -1,6 +1,7 @@
 import type { AppContext } from '$lib/server/app';
 import type { Account } from '$lib/server/db/schema';
 import type { Session } from '$lib/server/sessions';
+import type { AgentSessionValidation } from '$lib/server/agent-sessions';
 
 declare global {
 	namespace App {
@@ -18,6 +19,9 @@ declare global {
 			deviceId: string;
 			session: Session | null;
 			account: Account | null;
+			/** R22: the signed-in support agent or admin (only under /support). */
+			agent: AgentSessionValidation['agent'];
+			agentSession: AgentSessionValidation['session'];
 		}
 	}
 }

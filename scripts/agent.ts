@@ -1,0 +1,67 @@
+// `npm run agent -- create|disable|list|purge-documents`: R22 support accounts, made only here
+// (no default accounts, no sign-up page). The password comes from AGENT_PASSWORD or a prompt.
+import { encodeBase32NoPadding } from '@oslojs/encoding';
+import { createInterface } from 'node:readline/promises';
+import { systemClock } from '../src/lib/server/clock';
+import { parseConfig } from '../src/lib/server/config';
+import { openDatabase } from '../src/lib/server/db/database';
+import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/agents';
+import { purgeExpiredDocuments } from '../src/lib/server/appeal-retention';
+
+const usage = `usage:
+  npm run agent -- create <username> [--role agent|admin] [--json]   (password: AGENT_PASSWORD or prompt)
+  npm run agent -- disable <username>
+  npm run agent -- list
+  npm run agent -- purge-documents                                    (R19 retention; run daily)`;
+
+async function askPassword(): Promise<string> {
+	if (process.env.AGENT_PASSWORD) return process.env.AGENT_PASSWORD;
+	const rl = createInterface({ input: process.stdin, output: process.stderr });
+	try {
+		return await rl.question('Password (at least 12 characters): ');
+	} finally {
+		rl.close();
+	}
+}
+
+const [command, ...args] = process.argv.slice(2);
+const config = parseConfig(process.env);
+const database = openDatabase(config.database);
+const deps = { database, clock: systemClock, config };
+let exitCode = 0;
+try {
+	await migrateToLatest(database);
+	if (command === 'create' && args[0]) {
+		const roleIndex = args.indexOf('--role');
+		const role = (roleIndex >= 0 ? args[roleIndex + 1] : 'agent') as Role;
+		if (role !== 'agent' && role !== 'admin') throw new Error('--role must be agent or admin');
+		const result = await createAgent(deps, { username: args[0], password: await askPassword(), role });
+		if (!result.ok) {
+			console.error(`not created: ${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
+			exitCode = 1;
+		} else if (args.includes('--json')) {
+			console.log(JSON.stringify({ id: result.agent.id, username: result.agent.username, role, totpSecret: encodeBase32NoPadding(result.totpKey), totpUri: result.totpUri }));
+		} else {
+			console.log(`created ${result.agent.role} ${result.agent.username}`);
+			console.log(`TOTP secret (add to an authenticator app; shown once): ${encodeBase32NoPadding(result.totpKey)}`);
+			console.log(`TOTP URI: ${result.totpUri}`);
+		}
+	} else if (command === 'disable' && args[0]) {
+		const done = await disableAgent(deps, args[0]);
+		console.log(done ? `disabled ${args[0]}; its sessions ended` : `no agent ${args[0]}`);
+		exitCode = done ? 0 : 1;
+	} else if (command === 'list') {
+		for (const a of await listAgents(database.db)) {
+			console.log(`${a.username}\t${a.role}\t${a.disabled_at ? 'disabled' : 'active'}\tcreated ${new Date(a.created_at).toISOString()}`);
+		}
+	} else if (command === 'purge-documents') {
+		console.log(`deleted ${await purgeExpiredDocuments(deps)} document(s)`);
+	} else {
+		console.error(usage);
+		exitCode = 2;
+	}
+} finally {
+	await database.close();
+}
+process.exit(exitCode);

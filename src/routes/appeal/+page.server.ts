@@ -1,0 +1,49 @@
+import { appealInput } from '$lib/schemas/appeal';
+import { submitAppeal } from '$lib/server/appeals';
+import { requestVerificationCode } from '$lib/server/check-verification';
+import { countryCodes } from '$lib/server/countries';
+import { failures } from '$lib/server/failures';
+import { failForm, readForm } from '$lib/server/http/forms';
+import { readMultipart } from '$lib/server/http/multipart';
+import { requestMeta } from '$lib/server/request-meta';
+import { setAppealAccess } from './access-cookie';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals, setHeaders }) => {
+	setHeaders({ 'referrer-policy': 'no-referrer' });
+	return { countries: countryCodes, ipCountry: locals.ipCountry };
+};
+
+const TEXT_FIELDS = ['identifier', 'newIdentifier', 'newIdentifierCode', 'description', 'country'] as const;
+// Refills the form after an error (never the code).
+const echoOf = (values: Record<string, string | undefined>) => ({
+	identifier: values.identifier ?? '',
+	newIdentifier: values.newIdentifier ?? '',
+	description: values.description ?? '',
+	country: values.country ?? ''
+});
+
+export const actions: Actions = {
+	/** R19/R6: a code to the new contact, the first thing the person proves. */
+	sendCode: async (event) => {
+		const values = await readForm(event.request, [...TEXT_FIELDS]);
+		const echo = echoOf(values);
+		if (!values.newIdentifier) return failForm({ ...failures.invalidIdentifier('empty', 'newIdentifier') }, echo);
+		const result = await requestVerificationCode(
+			event.locals.app,
+			{ identifier: values.newIdentifier, purpose: 'appeal', country: values.country },
+			requestMeta(event)
+		);
+		if (!result.ok) return failForm({ ...result, field: result.field === 'identifier' ? 'newIdentifier' : result.field ?? 'newIdentifier' }, echo);
+		return { ...echo, codeSent: true, expiresAt: result.expiresAt.toISOString() };
+	},
+	submit: async (event) => {
+		const body = await readMultipart(event.request, appealInput, 'documents');
+		const echo = echoOf(body.values);
+		if (!body.ok) return failForm(body, { ...echo, codeSent: true });
+		const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));
+		if (!result.ok) return failForm(result, { ...echo, codeSent: true });
+		setAppealAccess(event.cookies, result.reference, result.statusToken, event.url.protocol === 'https:');
+		return { submitted: { reference: result.reference, statusToken: result.statusToken, dueAt: result.dueAt.toISOString() } };
+	}
+};

@@ -1,0 +1,47 @@
+import { error, type RequestEvent } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
+import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
+import { answerAppeal, appealStatus, normalizeReference } from '$lib/server/appeals';
+import { failure } from '$lib/server/failures';
+import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { readMultipart } from '$lib/server/http/multipart';
+import { requestMeta } from '$lib/server/request-meta';
+import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-cookie';
+import type { Actions, PageServerLoad } from './$types';
+
+/** R19: the status page opens only with the reference and the secret from the submission. */
+export const load: PageServerLoad = async ({ locals, cookies, setHeaders }) => {
+	setHeaders({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+	const access = readAppealAccess(cookies);
+	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
+	return { view };
+};
+
+const secure = (event: RequestEvent) => event.url.protocol === 'https:';
+
+export const actions: Actions = {
+	open: async (event) => {
+		const values = await readForm(event.request, ['reference', 'statusToken']);
+		const echo = { reference: values.reference ?? '' };
+		const input = parseForm(appealAccessInput, { reference: values.reference ?? '', statusToken: values.statusToken ?? '' });
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
+		if (!view) return failForm(failure(404, 'appeal_not_found', m.error_appeal_not_found()), echo);
+		setAppealAccess(event.cookies, normalizeReference(input.data.reference), input.data.statusToken, secure(event));
+		return { opened: true };
+	},
+	/** R19: more documents in answer to a needs-info request. */
+	answer: async (event) => {
+		const access = readAppealAccess(event.cookies);
+		if (!access) error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
+		const body = await readMultipart(event.request, appealReplyInput, 'documents');
+		if (!body.ok) return failForm(body, {});
+		const result = await answerAppeal(event.locals.app, access, body.data, body.files, requestMeta(event));
+		if (!result.ok) return failForm(result, {});
+		return { answered: true };
+	},
+	forget: async (event) => {
+		clearAppealAccess(event.cookies, secure(event));
+		return { forgotten: true };
+	}
+};

@@ -1,0 +1,53 @@
+import { error, fail, type RequestEvent } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
+import { decisionReason } from '$lib/schemas/appeal';
+import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '$lib/server/appeal-decisions';
+import { appealForAgent } from '$lib/server/appeal-queue';
+import { requireAgent } from '$lib/server/http/agent-guard';
+import { failForm, readForm } from '$lib/server/http/forms';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	const agent = requireAgent(event, { page: true });
+	const { app } = event.locals;
+	const appeal = await appealForAgent(app, agent, event.params.id);
+	if (!appeal) error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
+	return { appeal, now: app.clock.now().toISOString(), secondApproval: app.config.appeals.requireSecondApproval };
+};
+
+async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind']) {
+	// R22: the role is checked in the action itself; the page's load does not guard actions.
+	const agent = requireAgent(event);
+	let decision: Decision = { kind: 'approve' };
+	if (kind !== 'approve') {
+		const { reason } = await readForm(event.request, ['reason']);
+		const parsed = decisionReason.safeParse(reason ?? '');
+		if (!parsed.success) return fail(400, { error: { code: 'invalid_reason', message: m.support_error_reason(), field: 'reason' }, reason: reason ?? '' });
+		decision = { kind, reason: parsed.data };
+	}
+	const result = await decideAppeal(event.locals.app, agent, event.params.id, decision, { ip: event.locals.clientAddress });
+	if (!result.ok) return failForm(result, {});
+	return { outcome: result.outcome };
+}
+
+export const actions: Actions = {
+	claim: async (event) => {
+		const agent = requireAgent(event);
+		const result = await claimAppeal(event.locals.app, agent, event.params.id, { takeOver: false }, { ip: event.locals.clientAddress });
+		return result.ok ? { claimed: true } : failForm(result, {});
+	},
+	takeOver: async (event) => {
+		const agent = requireAgent(event);
+		const result = await claimAppeal(event.locals.app, agent, event.params.id, { takeOver: true }, { ip: event.locals.clientAddress });
+		return result.ok ? { claimed: true } : failForm(result, {});
+	},
+	assign: async (event) => {
+		const admin = requireAgent(event, { role: 'admin' });
+		const { agentId } = await readForm(event.request, ['agentId']);
+		const result = await assignAppeal(event.locals.app, admin, event.params.id, agentId ?? '', { ip: event.locals.clientAddress });
+		return result.ok ? { assigned: true } : failForm(result, {});
+	},
+	approve: (event) => decide(event, 'approve'),
+	reject: (event) => decide(event, 'reject'),
+	needsInfo: (event) => decide(event, 'needs_info')
+};

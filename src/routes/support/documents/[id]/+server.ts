@@ -1,0 +1,26 @@
+import { error } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
+import { openDocument } from '$lib/server/appeal-queue';
+import { requireAgent } from '$lib/server/http/agent-guard';
+import type { RequestHandler } from './$types';
+
+/**
+ * R19/R22: identity documents only for signed-in agents, always as a download: never rendered
+ * by the browser, never cached, never sniffed into something else.
+ */
+export const GET: RequestHandler = async (event) => {
+	const agent = requireAgent(event);
+	if (!/^[0-9a-f-]{36}$/.test(event.params.id)) error(404, { message: m.error_appeal_not_found(), code: 'not_found' });
+	const doc = await openDocument(event.locals.app, agent, event.params.id, { ip: event.locals.clientAddress });
+	if (!doc) error(404, { message: m.error_appeal_not_found(), code: 'not_found' });
+	return new Response(Buffer.from(doc.bytes), {
+		headers: {
+			'content-type': doc.contentType,
+			'content-disposition': `attachment; filename="${doc.filename}"`,
+			'x-content-type-options': 'nosniff',
+			'cache-control': 'no-store',
+			'content-security-policy': "default-src 'none'; sandbox",
+			'cross-origin-resource-policy': 'same-origin'
+		}
+	});
+};

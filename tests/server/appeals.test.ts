@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
+import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
+import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
+import { testDatabases, type TestDatabase } from '../support/databases';
+import { testAppContext } from '../support/app-context';
+import { appealForm, fileAppeal, nextAddress, storedFiles, tempStorageDir } from '../support/appeals';
+import { fileOf, htmlBytes, jpegBytes, pdfBytes, pngBytes } from '../support/documents';
+import { callEndpoint } from '../support/endpoints';
+import { insertAccount, uniqueEmail } from '../support/factories';
+
+describe.each(testDatabases)('appeals API on $name', ({ open }) => {
+	let database: TestDatabase;
+	let app: ReturnType<typeof testAppContext>;
+	let dir: string;
+	beforeAll(async () => {
+		database = await open();
+		dir = tempStorageDir();
+		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir } });
+	});
+	afterAll(() => database.dispose());
+
+	const getStatus = (reference: string, token?: string) =>
+		callEndpoint((event: Parameters<typeof status>[0]) => status({ ...event, params: { reference } }), app, {
+			method: 'GET',
+			path: `/api/v1/appeals/${reference}`,
+			headers: token ? { authorization: `Bearer ${token}` } : {}
+		});
+	const appealCount = async () => Number((await database.db.selectFrom('appeals').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+	it('R19: files an appeal with a PDF and a PNG → 201 reference, secret, due in 48 h (R20)', async () => {
+		const account = await insertAccount(database.db);
+		const before = storedFiles(dir).length;
+		const { response } = await fileAppeal(app, { identifier: account.email! });
+		expect(response.status).toBe(201);
+		const body = await response.json();
+		expect(body.reference).toMatch(/^AP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+		expect(body.statusToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+		expect(Date.parse(body.dueAt) - app.clock.now().getTime()).toBe(48 * 3_600_000);
+		const files = storedFiles(dir);
+		expect(files.length).toBe(before + 2);
+		// Stored under random names, images without their metadata.
+		const png = files.find((f) => f.endsWith('.png'))!;
+		expect(png).toMatch(/^[A-Za-z0-9_-]{32}\.png$/);
+		expect(readFileSync(join(dir, png)).toString('latin1')).not.toContain('Secret Road');
+		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', body.reference).executeTakeFirstOrThrow();
+		expect(row.status_token_hash).not.toContain(body.statusToken);
+		expect(row.account_id).toBe(account.id);
+	});
+
+	it('R19: the status needs the secret; wrong or missing secrets get 404', async () => {
+		const account = await insertAccount(database.db);
+		const { response } = await fileAppeal(app, { identifier: account.email! });
+		const { reference, statusToken } = await response.json();
+		const ok = await getStatus(reference, statusToken);
+		expect(ok.status).toBe(200);
+		expect(await ok.json()).toEqual({ reference, status: 'submitted', createdAt: app.clock.now().toISOString(), dueAt: expect.any(String), messages: [] });
+		expect((await getStatus(reference)).status).toBe(404);
+		expect((await getStatus(reference, 'x'.repeat(43))).status).toBe(404);
+		expect((await getStatus('AP-0000-0000', statusToken)).status).toBe(404);
+		// People retype references in lower case.
+		expect((await getStatus(reference.toLowerCase(), statusToken)).status).toBe(200);
+	});
+
+	it('R19: an unknown old identifier gets the same 201 (no enumeration), with no account linked', async () => {
+		const { response } = await fileAppeal(app, { identifier: uniqueEmail('nobody') });
+		expect(response.status).toBe(201);
+	});
+
+	async function refused(files: File[], expected: { status: number; code: string }) {
+		const account = await insertAccount(database.db);
+		const [countBefore, filesBefore] = [await appealCount(), storedFiles(dir).length];
+		const { response, newIdentifier, code } = await fileAppeal(app, { identifier: account.email!, files });
+		expect(response.status).toBe(expected.status);
+		const body = await response.json();
+		expect(body.error.code).toBe(expected.code);
+		expect(body.error.message.length).toBeGreaterThan(10);
+		expect(body.error.fields).toHaveProperty('documents');
+		// Nothing stored: no appeal row, no file, and the code still works for a corrected attempt.
+		expect(await appealCount()).toBe(countBefore);
+		expect(storedFiles(dir).length).toBe(filesBefore);
+		const retry = appealForm({ identifier: account.email!, newIdentifier, newIdentifierCode: code, description: 'Lost my phone, here is my passport.' }, [fileOf(pngBytes(), 'id.png', 'image/png')]);
+		expect((await callEndpoint(submit, app, { body: retry, clientAddress: nextAddress() })).status).toBe(201);
+		return body;
+	}
+
+	it('R19: an HTML file renamed .jpg is refused: invalid_document, nothing stored', async () => {
+		const body = await refused([fileOf(htmlBytes(), 'passport.jpg', 'image/jpeg')], { status: 400, code: 'invalid_document' });
+		expect(body.error.message).toContain('passport.jpg');
+	});
+
+	it('R19: a PDF over 5 MB is refused with 413, nothing stored', async () => {
+		await refused([fileOf(pdfBytes({ padTo: MAX_DOCUMENT_BYTES + 1 }), 'big.pdf', 'application/pdf')], { status: 413, code: 'document_too_large' });
+	});
+
+	it('R19: a fourth file is refused, nothing stored', async () => {
+		const four = [pngBytes(), jpegBytes(), pdfBytes(), pngBytes()].map((b, i) => fileOf(b, `doc${i}`, ''));
+		await refused(four, { status: 400, code: 'too_many_documents' });
+	});
+
+	it('R19: a PNG with a lying Content-Type is refused, nothing stored', async () => {
+		await refused([fileOf(pngBytes(), 'id.pdf', 'application/pdf')], { status: 400, code: 'invalid_document' });
+	});
+
+	it('R19: no document at all is refused', async () => {
+		await refused([], { status: 400, code: 'document_required' });
+	});
+
+	it('R6/R19: a wrong code for the new contact is refused and stores nothing', async () => {
+		const account = await insertAccount(database.db);
+		const countBefore = await appealCount();
+		const form = appealForm({ identifier: account.email!, newIdentifier: uniqueEmail(), newIdentifierCode: '000000', description: 'Lost my phone, here is my passport.' }, [fileOf(pngBytes(), 'id.png', 'image/png')]);
+		const response = await callEndpoint(submit, app, { body: form, clientAddress: nextAddress() });
+		expect(response.status).toBe(400);
+		expect((await response.json()).error.code).toBe('code_invalid');
+		expect(await appealCount()).toBe(countBefore);
+	});
+
+	it('SPEC §10: more than 10 appeals an hour from one address get 429 with Retry-After', async () => {
+		const clientAddress = nextAddress();
+		const form = () => appealForm({ identifier: 'a@example.com', newIdentifier: 'b@example.com', newIdentifierCode: '000000', description: 'Lost my phone, here is my passport.' }, []);
+		for (let i = 0; i < 10; i += 1) expect((await callEndpoint(submit, app, { body: form(), clientAddress })).status).toBe(400);
+		const limited = await callEndpoint(submit, app, { body: form(), clientAddress });
+		expect(limited.status).toBe(429);
+		expect((await limited.json()).error.code).toBe('rate_limited');
+		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+	});
+
+	it('SPEC §10: unknown fields and non-multipart bodies are refused', async () => {
+		const account = await insertAccount(database.db);
+		const { response } = await fileAppeal(app, { identifier: account.email!, extra: { admin: '1' } });
+		expect(response.status).toBe(400);
+		expect((await response.json()).error).toMatchObject({ code: 'invalid_request', fields: { admin: expect.any(String) } });
+		const asJson = await callEndpoint(submit, app, { json: { identifier: account.email } });
+		expect(asJson.status).toBe(415);
+	});
+});

@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isHttpError } from '@sveltejs/kit';
+import { GET as document } from '../../src/routes/support/documents/[id]/+server';
+import { signInAgent, disableAgent } from '../../src/lib/server/agents';
+import { AGENT_SESSION_IDLE_TIMEOUT_MS, createAgentSession, generateAgentSessionToken, validateAgentSessionToken } from '../../src/lib/server/agent-sessions';
+import { claimAppeal, decideAppeal } from '../../src/lib/server/appeal-decisions';
+import { appealForAgent, listQueue } from '../../src/lib/server/appeal-queue';
+import { purgeExpiredDocuments } from '../../src/lib/server/appeal-retention';
+import { answerAppeal, appealStatus } from '../../src/lib/server/appeals';
+import { contactChangeQuota } from '../../src/lib/server/contact-change-quota';
+import { createSession, generateSessionToken } from '../../src/lib/server/sessions';
+import { testDatabases, type TestDatabase } from '../support/databases';
+import { testAppContext } from '../support/app-context';
+import { makeAgent } from '../support/agents';
+import { fileAppeal, storedFiles, tempStorageDir } from '../support/appeals';
+import { jpegBytes } from '../support/documents';
+import { callEndpoint } from '../support/endpoints';
+import { insertAccount, uniqueEmail } from '../support/factories';
+import type { Agent } from '../../src/lib/server/agents';
+
+const HOUR = 3_600_000;
+const meta = { ip: '203.0.113.9' };
+
+describe.each(testDatabases)('support console on $name', ({ open }) => {
+	let database: TestDatabase;
+	let app: ReturnType<typeof testAppContext>;
+	let dir: string;
+	beforeAll(async () => {
+		database = await open();
+		dir = tempStorageDir();
+		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir } });
+	});
+	afterAll(() => database.dispose());
+
+	async function newAppeal(identifier?: string) {
+		const account = identifier ? undefined : await insertAccount(database.db);
+		const filed = await fileAppeal(app, { identifier: identifier ?? account!.email! });
+		const body = await filed.response.json();
+		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', body.reference).executeTakeFirstOrThrow();
+		return { account, row, ...body, newIdentifier: filed.newIdentifier } as { account: typeof account; row: typeof row; reference: string; statusToken: string; newIdentifier: string };
+	}
+	const auditActions = async (subjectId: string) =>
+		(await database.db.selectFrom('audit_events').select('action').where('subject_id', '=', subjectId).orderBy('id').execute()).map((r) => r.action);
+
+	it('R22: an agent signs in with password + TOTP; a wrong or replayed code is refused alike', async () => {
+		const agent = await makeAgent(app);
+		const code = agent.totp();
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: '000000' === code ? '111111' : '000000' }, meta)).toMatchObject({ ok: false, code: 'invalid_credentials' });
+		expect(await signInAgent(app, { username: agent.username, password: 'wrong password entirely', otp: code }, meta)).toMatchObject({ ok: false, code: 'invalid_credentials' });
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: code }, meta)).toMatchObject({ ok: true, agent: { id: agent.id } });
+		// The same code again (a replay) is refused.
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: code }, meta)).toMatchObject({ ok: false });
+		app.clock.advance(30_000);
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, meta)).toMatchObject({ ok: true });
+	});
+
+	it('R22: five failures lock the username for 15 minutes (429)', async () => {
+		const agent = await makeAgent(app);
+		for (let i = 0; i < 5; i += 1) await signInAgent(app, { username: agent.username, password: 'nope nope nope', otp: '123456' }, { ip: `198.51.100.${i}` });
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, { ip: '198.51.100.99' })).toMatchObject({ ok: false, code: 'rate_limited' });
+		app.clock.advance(15 * 60_000 + 1000);
+		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, { ip: '198.51.100.99' })).toMatchObject({ ok: true });
+	});
+
+	it('R22: agent sessions end after 30 idle minutes, and when the agent is disabled', async () => {
+		const agent = await makeAgent(app);
+		const deps = { db: database.db, clock: app.clock };
+		const token = generateAgentSessionToken();
+		await createAgentSession(deps, token, agent.id, null);
+		app.clock.advance(AGENT_SESSION_IDLE_TIMEOUT_MS - 1000);
+		expect((await validateAgentSessionToken(deps, token)).agent?.id).toBe(agent.id);
+		app.clock.advance(AGENT_SESSION_IDLE_TIMEOUT_MS);
+		expect((await validateAgentSessionToken(deps, token)).agent).toBeNull();
+		const again = generateAgentSessionToken();
+		await createAgentSession(deps, again, agent.id, null);
+		await disableAgent(app, agent.username);
+		expect((await validateAgentSessionToken(deps, again)).agent).toBeNull();
+	});
+
+	it('R20: the queue sorts by due time and its overdue / due-within-6-h marks follow the clock', async () => {
+		const agent = await makeAgent(app);
+		const first = await newAppeal();
+		app.clock.advance(HOUR);
+		const second = await newAppeal();
+		const queue = async () => (await listQueue(app, agent)).filter((i) => [first.reference, second.reference].includes(i.reference));
+		expect((await queue()).map((i) => [i.reference, i.urgency])).toEqual([
+			[first.reference, 'on_time'],
+			[second.reference, 'on_time']
+		]);
+		app.clock.advance(41 * HOUR + 1); // first: 42 h old → due within 6 h
+		expect((await queue()).map((i) => i.urgency)).toEqual(['due_soon', 'on_time']);
+		app.clock.advance(6 * HOUR); // first: 48 h → overdue; second: 47 h → due soon
+		expect((await queue()).map((i) => i.urgency)).toEqual(['overdue', 'due_soon']);
+		expect((await queue())[0]!.dueAt).toBe(new Date(first.row.created_at + 48 * HOUR).toISOString());
+	});
+
+	it('R20: claiming stops a second agent from working the appeal unknowingly; taking over is audited', async () => {
+		const [a, b] = [await makeAgent(app), await makeAgent(app)];
+		const { row } = await newAppeal();
+		expect(await claimAppeal(app, a, row.id, { takeOver: false }, meta)).toEqual({ ok: true });
+		expect(await claimAppeal(app, b, row.id, { takeOver: false }, meta)).toMatchObject({ ok: false, code: 'appeal_claimed', message: expect.stringContaining(a.username) });
+		expect(await decideAppeal(app, b, row.id, { kind: 'reject', reason: 'Documents do not match.' }, meta)).toMatchObject({ ok: false, code: 'appeal_not_claimed' });
+		expect(await claimAppeal(app, b, row.id, { takeOver: true }, meta)).toEqual({ ok: true });
+		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed', 'appeal.taken_over']);
+		expect((await listQueue(app, b, 'mine')).map((i) => i.reference)).toContain(row.reference);
+	});
+
+	it('R19/R21: needs-info with a reason → the person answers with a document → approve rebinds, revokes, notifies', async () => {
+		const agent = await makeAgent(app);
+		const { account, row, reference, statusToken, newIdentifier } = await newAppeal();
+		const session = await createSession({ db: database.db, clock: app.clock }, generateSessionToken(), account!.id, { ip: null, ipCountry: null, userAgent: null });
+		// R21: two owner changes in the window already: an appeal change is not blocked by R16.
+		for (const days of [20, 10]) {
+			await database.db.insertInto('contact_changes').values({ id: crypto.randomUUID(), account_id: account!.id, kind: 'owner', old_identifier: 'x@example.com', new_identifier: account!.email!, changed_at: app.clock.now().getTime() - days * 86_400_000 }).execute();
+		}
+		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(app, agent, row.id, { kind: 'needs_info', reason: 'Please add a photo of the back of your ID card.' }, meta)).toEqual({ ok: true, outcome: 'needs_info' });
+		const waiting = await appealStatus(app, reference, statusToken);
+		expect(waiting).toMatchObject({ status: 'needs_info', messages: [{ from: 'support', body: 'Please add a photo of the back of your ID card.' }] });
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'appeal_wrong_status' });
+
+		app.clock.advance(HOUR);
+		const answer = await answerAppeal(app, { reference, statusToken }, { message: 'Here is the back.' }, [{ name: 'back.jpg', declaredType: 'image/jpeg', bytes: jpegBytes({ metadata: true }) }], { ...meta, ipCountry: null, deviceId: 'd', locale: 'en', userAgent: null });
+		expect(answer).toEqual({ ok: true });
+		expect((await appealStatus(app, reference, statusToken))?.status).toBe('in_review');
+		expect((await appealForAgent(app, agent, row.id))?.documents.map((d) => d.source)).toEqual(['submission', 'submission', 'reply']);
+
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
+		const rebound = await database.db.selectFrom('accounts').selectAll().where('id', '=', account!.id).executeTakeFirstOrThrow();
+		expect(rebound.email).toBe(newIdentifier);
+		const changes = await database.db.selectFrom('contact_changes').selectAll().where('account_id', '=', account!.id).orderBy('changed_at').execute();
+		expect(changes.at(-1)).toMatchObject({ kind: 'appeal', old_identifier: account!.email, new_identifier: newIdentifier });
+		expect(contactChangeQuota(changes.map((c) => c.changed_at), app.clock.now()).used).toBe(3);
+		expect(await database.db.selectFrom('sessions').select('id').where('id', '=', session.id).executeTakeFirst()).toBeUndefined();
+		const notices = await database.db.selectFrom('outbox').select(['recipient', 'purpose']).where('purpose', 'like', 'appeal_approved%').execute();
+		expect(notices).toEqual(expect.arrayContaining([{ recipient: newIdentifier, purpose: 'appeal_approved_new' }, { recipient: account!.email, purpose: 'appeal_approved_old' }]));
+		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed', 'appeal.needs_info', 'appeal.answered', 'appeal.approved']);
+		expect(await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'too late now' }, meta)).toMatchObject({ ok: false, code: 'appeal_decided' });
+	});
+
+	it('R21: a rejection carries its reason to the status page', async () => {
+		const agent = await makeAgent(app);
+		const { row, reference, statusToken } = await newAppeal();
+		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'The document belongs to someone else.' }, meta)).toEqual({ ok: true, outcome: 'rejected' });
+		expect(await appealStatus(app, reference, statusToken)).toMatchObject({ status: 'rejected', messages: [{ from: 'support', body: 'The document belongs to someone else.' }] });
+	});
+
+	it('R21: with APPEAL_REQUIRE_SECOND_APPROVAL=1 a rebind waits for a second agent', async () => {
+		const strict = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir, APPEAL_REQUIRE_SECOND_APPROVAL: '1' } });
+		const [a, b] = [await makeAgent(strict), await makeAgent(strict)];
+		const { account, row, newIdentifier } = await newAppeal();
+		await claimAppeal(strict, a, row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'awaiting_second_approval' });
+		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'second_approver_required' });
+		expect((await database.db.selectFrom('accounts').select('email').where('id', '=', account!.id).executeTakeFirstOrThrow()).email).toBe(account!.email);
+		await claimAppeal(strict, b, row.id, { takeOver: true }, meta);
+		expect(await decideAppeal(strict, b, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
+		expect((await database.db.selectFrom('accounts').select('email').where('id', '=', account!.id).executeTakeFirstOrThrow()).email).toBe(newIdentifier);
+	});
+
+	it('R21: an appeal for an unknown identifier cannot be approved; R3: nor onto a taken contact', async () => {
+		const agent = await makeAgent(app);
+		const orphan = await newAppeal(uniqueEmail('nobody'));
+		await claimAppeal(app, agent, orphan.row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(app, agent, orphan.row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'appeal_no_account' });
+		const { row, newIdentifier } = await newAppeal();
+		await insertAccount(database.db, { email: newIdentifier });
+		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'identifier_taken' });
+	});
+
+	describe('R22: documents only for signed-in agents', () => {
+		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) =>
+			callEndpoint(
+				(event: Parameters<typeof document>[0]) => {
+					event.locals.agent = agent;
+					return document({ ...event, params: { id } });
+				},
+				app,
+				{ method: 'GET', path: `/support/documents/${id}`, jar }
+			);
+		const status = async (promise: Promise<Response>) => {
+			try {
+				return (await promise).status;
+			} catch (error) {
+				if (isHttpError(error)) return error.status;
+				throw error;
+			}
+		};
+
+		it('anonymous clients and buyer sessions get 403; an agent downloads it as an attachment, audited', async () => {
+			const agent = await makeAgent(app);
+			const { account, row } = await newAppeal();
+			const doc = (await appealForAgent(app, agent, row.id))!.documents[0]!;
+			expect(await status(call(doc.id, null))).toBe(403);
+			const token = generateSessionToken();
+			await createSession({ db: database.db, clock: app.clock }, token, account!.id, { ip: null, ipCountry: null, userAgent: null });
+			expect(await status(call(doc.id, null, new Map([['session', token]])))).toBe(403);
+			const ok = await call(doc.id, agent);
+			expect(ok.status).toBe(200);
+			expect(ok.headers.get('content-disposition')).toMatch(/^attachment; filename="AP-/);
+			expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+			expect(ok.headers.get('content-type')).toBe(doc.contentType);
+			expect(await auditActions(row.id)).toContain('appeal.document_viewed');
+			expect(await status(call(crypto.randomUUID(), agent))).toBe(404);
+		});
+
+		it('R19: documents are deleted 30 days after the decision, and the deletion is audited', async () => {
+			const agent = await makeAgent(app);
+			const { row } = await newAppeal();
+			await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
+			await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'Not the account holder.' }, meta);
+			const docs = (await appealForAgent(app, agent, row.id))!.documents;
+			app.clock.advance(29 * 86_400_000);
+			await purgeExpiredDocuments(app);
+			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => !d.deleted)).toBe(true);
+			const filesBefore = storedFiles(dir).length;
+			app.clock.advance(86_400_000);
+			expect(await purgeExpiredDocuments(app)).toBeGreaterThanOrEqual(docs.length);
+			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => d.deleted)).toBe(true);
+			expect(storedFiles(dir).length).toBeLessThanOrEqual(filesBefore - docs.length);
+			expect(await status(call(docs[0]!.id, agent))).toBe(404);
+			expect((await auditActions(row.id)).filter((a) => a === 'appeal.document_deleted')).toHaveLength(docs.length);
+		});
+	});
+});
