@@ -3,6 +3,7 @@ import { parseConfig, type Config } from './config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { openGeoIp, type GeoIp } from './geoip';
+import { purgeExpiredDocuments } from './appeal-retention';
 import { createTransports } from './delivery/transports';
 import { createOutboxWorker } from './delivery/worker';
 import { loadKeyring, type Keyring } from './secrets';
@@ -70,8 +71,14 @@ function startDelivery(context: AppContext): void {
 		log: (event, data) => console.log(JSON.stringify({ event, ...data }))
 	});
 	worker.start();
+	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
+	const purge = setInterval(() => {
+		purgeExpiredDocuments(context).catch((error: unknown) => console.error('[retention] purge failed', error));
+	}, 3_600_000);
+	purge.unref();
 	// adapter-node's graceful shutdown: finish the message in flight, then close the database.
 	process.once('sveltekit:shutdown', () => {
+		clearInterval(purge);
 		void worker.stop().then(() => context.database.close());
 	});
 }
