@@ -15,7 +15,7 @@ test.describe('headers and cross-site requests', () => {
 			const res = await request.get(path, { maxRedirects: 0 });
 			const headers = res.headers();
 			expect(headers['x-content-type-options']).toBe('nosniff');
-			expect(headers['referrer-policy']).toBe('no-referrer');
+			expect(headers['referrer-policy']).toBe('same-origin');
 			expect(headers['x-frame-options']).toBe('DENY');
 			expect(headers['cache-control']).toBe('no-store');
 			if (res.status() === 200) {
