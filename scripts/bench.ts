@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -195,11 +195,16 @@ const loads = {
 	})
 };
 
-/** The JS a first visit to `/` downloads: every script and modulepreload in the HTML, gzipped. */
+/**
+ * The JS a first visit to `/` downloads: every script and modulepreload of the page, gzipped. With
+ * a CSP, SvelteKit announces the modulepreloads in the `link` header instead of the HTML.
+ */
 async function initialJs(origin: string): Promise<{ files: number; gzipBytes: number }> {
-	const html = await (await fetch(`${origin}/`)).text();
+	const response = await fetch(`${origin}/`);
+	const html = await response.text();
 	const urls = new Set<string>();
 	for (const match of html.matchAll(/(?:href|src)="([^"]+\.js)"|import\("([^"]+\.js)"\)/g)) urls.add((match[1] ?? match[2]) as string);
+	for (const match of (response.headers.get('link') ?? '').matchAll(/<([^>]+\.js)>;\s*rel="modulepreload"/g)) urls.add(match[1] as string);
 	let gzipBytes = 0;
 	for (const url of urls) {
 		const body = Buffer.from(await (await fetch(new URL(url, `${origin}/`))).arrayBuffer());
@@ -220,7 +225,8 @@ async function main() {
 		model: cpus()[0]?.model ?? 'unknown',
 		memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
 		node: process.version,
-		date: new Date().toISOString()
+		date: new Date().toISOString(),
+		loadBefore: loadavg()[0]?.toFixed(2) ?? '?'
 	};
 	log(`machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memory}, Node ${machine.node}`);
 
@@ -310,6 +316,7 @@ minutes apart on the same machine, the same build and the same database file.
 
 - ${machine.cpus} CPUs (${machine.model}), ${machine.memory} RAM, Node ${machine.node}, ${machine.date}
 - load generator (autocannon, in the bench process) and server share the machine; 127.0.0.1 only
+- 1-minute load average ${machine.loadBefore} before the run, ${loadavg()[0]?.toFixed(2)} after (anything else running skews every number)
 
 ## Method
 
