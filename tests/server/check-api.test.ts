@@ -144,6 +144,8 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		expect(refused.status).toBe(429);
 		expect(refused.headers.get('retry-after')).toBe('600');
 		expect(refused.body.error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('600 seconds') });
+		const counted = await database.db.selectFrom('check_events').select('outcome').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+		expect(counted.outcome).toBe('rate_limited');
 		limited.clock.advance(600_000);
 		expect((await check(email, { app: limited, ip: '8.8.8.100' })).status).toBe(200);
 	});

@@ -165,12 +165,12 @@ export async function runCheck(
 	const { db } = app.database;
 	const rules = app.config.checkRateLimit;
 	const byIp = await limit(db, app.clock, `check:ip:${viewer.ipKey}`, { max: rules.perIp, windowMs: rules.windowMs });
-	if (!byIp.ok) return checkRateLimited(byIp.retryAfterSeconds);
+	if (!byIp.ok) return checkRateLimited(app, viewer.ipKey, '', byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const idKey = app.keys.hmac('identifier', parsed.identifier.value);
 	const byId = await limit(db, app.clock, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
-	if (!byId.ok) return checkRateLimited(byId.retryAfterSeconds);
+	if (!byId.ok) return checkRateLimited(app, viewer.ipKey, idKey, byId.retryAfterSeconds);
 	const report = await buildReport({ db, clock: app.clock, mode: app.config.checkDisclosure }, parsed.identifier, input.country, viewer);
 	// R15: every check counted (metrics, bursts per address for agents), by keyed hashes only.
 	await db
@@ -180,6 +180,16 @@ export async function runCheck(
 	return { ok: true, report };
 }
 
-function checkRateLimited(seconds: number): Failure {
+/** R15: a refused check is counted too, so bursts and rejections show in metrics and to agents. */
+async function checkRateLimited(
+	app: Pick<AppContext, 'database' | 'clock'>,
+	ipKey: string,
+	identifierKey: string,
+	seconds: number
+): Promise<Failure> {
+	await app.database.db
+		.insertInto('check_events')
+		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: identifierKey, outcome: 'rate_limited' })
+		.execute();
 	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), { retryAfterSeconds: seconds });
 }

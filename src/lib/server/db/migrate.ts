@@ -3,6 +3,7 @@ import type { DatabaseHandle, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
 import * as appSecrets from './migrations/0002-app-secrets';
 import * as appealConsole from './migrations/0003-appeal-console';
+import * as checkIndexes from './migrations/0004-check-indexes';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -10,7 +11,8 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<voi
 const migrations: Record<string, DialectMigration> = {
 	'0001-initial': initial,
 	'0002-app-secrets': appSecrets,
-	'0003-appeal-console': appealConsole
+	'0003-appeal-console': appealConsole,
+	'0004-check-indexes': checkIndexes
 };
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationResultSet> {
