@@ -9,10 +9,7 @@ import { requestMeta } from '$lib/server/request-meta';
 import { setAppealAccess } from './access-cookie';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals, setHeaders }) => {
-	setHeaders({ 'referrer-policy': 'no-referrer' });
-	return { countries: countryCodes, ipCountry: locals.ipCountry };
-};
+export const load: PageServerLoad = ({ locals }) => ({ countries: countryCodes, ipCountry: locals.ipCountry });
 
 const TEXT_FIELDS = ['identifier', 'newIdentifier', 'newIdentifierCode', 'description', 'country'] as const;
 // Refills the form after an error (never the code).

@@ -1,8 +1,5 @@
 import type { Handle } from '@sveltejs/kit';
 
-// Pages with personal or console data must never be cached by browsers or proxies.
-const PRIVATE_PATHS = /^\/(account|support|appeal|api|dev|register|login|forgot-password)(\/|$)/;
-
 /**
  * Headers for every response (the Content-Security-Policy itself comes from `kit.csp` with
  * nonces). HSTS only over https, where it means something.
@@ -25,8 +22,7 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	set('cross-origin-opener-policy', 'same-origin');
 	set('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
 	if (event.url.protocol === 'https:') set('strict-transport-security', 'max-age=63072000; includeSubDomains');
-	if (PRIVATE_PATHS.test(event.url.pathname) || event.locals.account) {
-		response.headers.set('cache-control', 'no-store');
-	}
+	// Every dynamic response: they set device and session cookies and may carry personal data.
+	set('cache-control', 'no-store');
 	return response;
 };

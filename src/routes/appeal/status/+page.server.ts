@@ -11,7 +11,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 /** R19: the status page opens only with the reference and the secret from the submission. */
 export const load: PageServerLoad = async ({ locals, cookies, setHeaders }) => {
-	setHeaders({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+	setHeaders({ 'cache-control': 'no-store' });
 	const access = readAppealAccess(cookies);
 	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
 	return { view };
