@@ -25,91 +25,98 @@ async function shot(page: Page, name: string): Promise<void> {
 	if (process.env.DOCS_SCREENSHOTS === '1') await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
 }
 
-test('R19–R22: appeal with a PDF and a PNG, agent asks for more, person adds a document, agent approves, person signs in with the new contact', async ({ page, browser, request, db, axe }) => {
-	test.setTimeout(90_000);
-	// TOTP codes below come from real time: put the server's test clock back on it.
-	expect((await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()).toBe(200);
-	const oldEmail = uniqueEmail('lost');
-	const newEmail = uniqueEmail('found');
-	db.insertAccount({ email: oldEmail, password_hash: await hashPassword(PASSWORD) });
+for (const javaScriptEnabled of [true, false]) {
+	test.describe(`appeal journey, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+		test.use({ javaScriptEnabled });
 
-	// The person files the appeal (R19).
-	await page.goto('/appeal');
-	await axe(page);
-	await page.getByLabel('Email or phone you lost').fill(oldEmail);
-	await page.getByLabel('New email or phone to bind').fill(newEmail);
-	await page.getByRole('button', { name: 'Send code to the new contact' }).click();
-	await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-	await page.getByLabel('Code sent to the new contact').fill(await latestCodeFor(request, newEmail));
-	await page.getByLabel('What happened?').fill('My phone was stolen in Shenzhen and the SIM was cancelled.');
-	await page.getByLabel('Identity documents (1–3 files)').setInputFiles([
-		{ name: 'passport.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdfBytes()) },
-		{ name: 'selfie.png', mimeType: 'image/png', buffer: Buffer.from(pngBytes({ metadata: true })) }
-	]);
-	await shot(page, 'appeal-form');
-	await page.getByRole('button', { name: 'Submit appeal' }).click();
-	const reference = (await page.locator('[data-reference]').textContent())!.trim();
-	expect(reference).toMatch(/^AP-\w{4}-\w{4}$/);
-	await expect(page.locator('[data-status-token]')).toHaveText(/^[\w-]{43}$/);
-	await axe(page);
+		test(`R19–R22: appeal with a PDF and a PNG, agent asks for more, person adds a document, agent approves, person signs in with the new contact (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async ({ page, browser, request, db, axe }) => {
+			test.setTimeout(90_000);
+			// TOTP codes below come from real time: put the server's test clock back on it.
+			expect((await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()).toBe(200);
+			const oldEmail = uniqueEmail('lost');
+			const newEmail = uniqueEmail('found');
+			db.insertAccount({ email: oldEmail, password_hash: await hashPassword(PASSWORD) });
 
-	await page.getByRole('link', { name: 'Open the status page' }).click();
-	await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'submitted');
-	await axe(page);
-	await shot(page, 'appeal-status');
+			// The person files the appeal (R19).
+			await page.goto('/appeal');
+			await axe(page);
+			await page.getByLabel('Email or phone you lost').fill(oldEmail);
+			await page.getByLabel('New email or phone to bind').fill(newEmail);
+			await page.getByRole('button', { name: 'Send code to the new contact' }).click();
+			await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
+			await page.getByLabel('Code sent to the new contact').fill(await latestCodeFor(request, newEmail));
+			await page.getByLabel('What happened?').fill('My phone was stolen in Shenzhen and the SIM was cancelled.');
+			await page.getByLabel('Identity documents (1–3 files)').setInputFiles([
+				{ name: 'passport.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdfBytes()) },
+				{ name: 'selfie.png', mimeType: 'image/png', buffer: Buffer.from(pngBytes({ metadata: true })) }
+			]);
+			if (javaScriptEnabled) await shot(page, 'appeal-form');
+			await page.getByRole('button', { name: 'Submit appeal' }).click();
+			const reference = (await page.locator('[data-reference]').textContent())!.trim();
+			expect(reference).toMatch(/^AP-\w{4}-\w{4}$/);
+			await expect(page.locator('[data-status-token]')).toHaveText(/^[\w-]{43}$/);
+			await axe(page);
 
-	// An agent signs in with password + TOTP and finds it in the queue with its countdown (R20, R22).
-	const username = `e2e-${Date.now().toString(36)}`;
-	const { totpSecret } = createAgentWithCli(username);
-	const agentContext = await browser.newContext();
-	const agent = await agentContext.newPage();
-	await agent.goto('/support');
-	await expect(agent).toHaveURL(/\/support\/login$/);
-	await axe(agent);
-	await agent.getByLabel('Username').fill(username);
-	await agent.getByLabel('Password').fill(AGENT_PASSWORD);
-	await agent.getByLabel('Authenticator code').fill(generateTOTP(decodeBase32IgnorePadding(totpSecret), 30, 6));
-	await agent.getByRole('button', { name: 'Sign in' }).click();
-	await expect(agent).toHaveURL(/\/support$/);
-	const row = agent.locator(`tr[data-reference="${reference}"]`);
-	await expect(row).toHaveAttribute('data-urgency', 'on_time');
-	await expect(row.locator('[data-due-countdown]')).toHaveText(/due in 4[78]h \d+m/);
-	await axe(agent);
-	await shot(agent, 'support-queue');
+			await page.getByRole('link', { name: 'Open the status page' }).click();
+			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'submitted');
+			await axe(page);
+			if (javaScriptEnabled) await shot(page, 'appeal-status');
 
-	await row.getByRole('link', { name: reference }).click();
-	await agent.getByRole('button', { name: 'Claim' }).click();
-	await expect(agent.getByText('You are working on this appeal.')).toBeVisible();
-	await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(2);
-	await agent.getByLabel('Reason (the person will read it)').fill('Please add a photo of the back of your ID card.');
-	await agent.getByRole('button', { name: 'Ask for more information' }).click();
-	await expect(agent.getByRole('status').filter({ hasText: 'asked for more information' })).toBeVisible();
-	await axe(agent);
-	await shot(agent, 'support-appeal');
+			// An agent signs in with password + TOTP and finds it in the queue with its countdown (R20, R22).
+			const username = `e2e-${Date.now().toString(36)}`;
+			const { totpSecret } = createAgentWithCli(username);
+			const agentContext = await browser.newContext();
+			const agent = await agentContext.newPage();
+			await agent.goto('/support');
+			await expect(agent).toHaveURL(/\/support\/login$/);
+			await axe(agent);
+			await agent.getByLabel('Username').fill(username);
+			await agent.getByLabel('Password').fill(AGENT_PASSWORD);
+			await agent.getByLabel('Authenticator code').fill(generateTOTP(decodeBase32IgnorePadding(totpSecret), 30, 6));
+			await agent.getByRole('button', { name: 'Sign in' }).click();
+			await expect(agent).toHaveURL(/\/support$/);
+			const row = agent.locator(`tr[data-reference="${reference}"]`);
+			await expect(row).toHaveAttribute('data-urgency', 'on_time');
+			await expect(row.locator('[data-due-countdown]')).toHaveText(/due in 4[78]h \d+m/);
+			await axe(agent);
+			if (javaScriptEnabled) await shot(agent, 'support-queue');
 
-	// The person answers with one more document.
-	await page.reload();
-	await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
-	await expect(page.getByText('Please add a photo of the back of your ID card.')).toBeVisible();
-	await page.getByLabel('Identity documents (1–3 files)').setInputFiles({ name: 'back.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpegBytes()) });
-	await page.getByRole('button', { name: 'Send', exact: true }).click();
-	await expect(page.getByRole('status').filter({ hasText: 'support will review' })).toBeVisible();
-	await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'in_review');
+			await row.getByRole('link', { name: reference }).click();
+			await agent.getByRole('button', { name: 'Claim' }).click();
+			await expect(agent.getByText('You are working on this appeal.')).toBeVisible();
+			await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(2);
+			await agent.getByLabel('Reason (the person will read it)').fill('Please add a photo of the back of your ID card.');
+			await agent.getByRole('button', { name: 'Ask for more information' }).click();
+			await expect(agent.getByRole('status').filter({ hasText: 'asked for more information' })).toBeVisible();
+			await axe(agent);
+			if (javaScriptEnabled) await shot(agent, 'support-appeal');
 
-	// The agent approves: the account is rebound (R21).
-	await agent.reload();
-	await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(3);
-	await agent.getByRole('button', { name: 'Approve and rebind' }).click();
-	await expect(agent.getByRole('status').filter({ hasText: 'Approved' })).toBeVisible();
-	await agentContext.close();
+			// The person answers with one more document.
+			await page.goto(new URL(page.url()).pathname);
+			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
+			await expect(page.getByText('Please add a photo of the back of your ID card.')).toBeVisible();
+			await page.getByLabel('Identity documents (1–3 files)').setInputFiles({ name: 'back.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpegBytes()) });
+			await page.getByRole('button', { name: 'Send', exact: true }).click();
+			await expect(page.getByRole('status').filter({ hasText: 'support will review' })).toBeVisible();
+			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'in_review');
 
-	// The person signs in with the new contact.
-	await page.goto('/login');
-	await page.getByLabel('Email or phone number').fill(newEmail);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page).toHaveURL(/\/account$/);
-});
+			// The agent approves: the account is rebound (R21).
+			// A fresh GET: without JavaScript, reload() would re-post the last form.
+			await agent.goto(new URL(agent.url()).pathname);
+			await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(3);
+			await agent.getByRole('button', { name: 'Approve and rebind' }).click();
+			await expect(agent.getByRole('status').filter({ hasText: 'Approved' })).toBeVisible();
+			await agentContext.close();
+
+			// The person signs in with the new contact.
+			await page.goto('/login');
+			await page.getByLabel('Email or phone number').fill(newEmail);
+			await page.getByLabel('Password').fill(PASSWORD);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await expect(page).toHaveURL(/\/account$/);
+		});
+	});
+}
 
 test('R22: a document URL is closed to anonymous clients and buyers', async ({ request }) => {
 	const res = await request.get('/support/documents/00000000-0000-4000-8000-000000000000');
