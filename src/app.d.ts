@@ -19,6 +19,8 @@ declare global {
 			deviceId: string;
 			session: Session | null;
 			account: Account | null;
+			/** Set by handleError when the database was unreachable: the answer becomes 503. */
+			unavailable?: boolean;
 			/** R22: the signed-in support agent or admin (only under /support). */
 			agent: AgentSessionValidation['agent'];
 			agentSession: AgentSessionValidation['session'];

@@ -1,10 +1,11 @@
-import type { Handle, ServerInit } from '@sveltejs/kit';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getAppContext } from '$lib/server/app';
 import { resolveClientAddress } from '$lib/server/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
 import { deviceIdFromCookies } from '$lib/server/devices';
 import { handleSecurityHeaders } from '$lib/server/http/security-headers';
+import { isConnectionError } from '$lib/server/db/database';
 import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
 import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionToken } from '$lib/server/agent-sessions';
 
@@ -77,3 +78,13 @@ const handleLocale: Handle = ({ event, resolve }) =>
 	});
 
 export const handle = sequence(handleSecurityHeaders, handleContext, handleSession, handleAgentSession, handleLocale);
+
+/** A database outage answers 503 + Retry-After (see handleSecurityHeaders); the rest is logged. */
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	if (isConnectionError(error)) {
+		event.locals.unavailable = true;
+		return { message: 'The service is briefly unavailable. Try again in a few seconds.', code: 'unavailable' };
+	}
+	if (status >= 500) console.error(JSON.stringify({ event: 'request.error', path: event.url.pathname, message: (error as Error)?.message }));
+	return { message, code: status >= 500 ? 'internal_error' : 'error' };
+};

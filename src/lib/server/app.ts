@@ -68,6 +68,8 @@ function startDelivery(context: AppContext): void {
 		db: context.database.db,
 		clock: context.clock,
 		transports,
+		// R7: backoff is capped at 10 min, so 40 tries outlast a gateway outage of about 5 hours.
+		maxAttempts: 40,
 		log: (event, data) => console.log(JSON.stringify({ event, ...data }))
 	});
 	worker.start();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { constants as zlib, crc32, inflateSync } from 'node:zlib';
 
 /**
  * R19 identity documents: the type is decided by the bytes (magic numbers and a structural walk),
@@ -10,6 +10,12 @@ import { crc32 } from 'node:zlib';
  */
 export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
 export const MAX_DOCUMENTS_PER_UPLOAD = 3;
+/**
+ * Pixel-flood guard: a 5 MB file may declare 65,535 × 65,535 pixels (17 GB decoded). Anything
+ * above Pillow's decompression-bomb threshold is refused from the header alone, before any
+ * viewer or thumbnailer ever decodes it.
+ */
+export const MAX_IMAGE_PIXELS = 89_478_485;
 
 export type DocumentType = 'image/jpeg' | 'image/png' | 'application/pdf';
 
@@ -76,6 +82,9 @@ export function inspectDocument(file: UploadedFile): InspectResult {
 	else clean = checkPdf(file.bytes);
 	if (clean === 'active_content') return { ok: false, problem: 'active_content', detected };
 	if (!clean) return { ok: false, problem: 'malformed', detected };
+	// Polyglots: markup hidden inside the image data itself (what stripping cannot remove) would
+	// render as a page if a browser ever sniffed the file; refuse rather than store it.
+	if (detected !== 'application/pdf' && containsMarkup(clean)) return { ok: false, problem: 'active_content', detected };
 	return {
 		ok: true,
 		document: { contentType: detected, bytes: clean, sha256: createHash('sha256').update(clean).digest('hex') }
@@ -90,6 +99,7 @@ export function inspectDocument(file: UploadedFile): InspectResult {
 export function stripJpegMetadata(bytes: Uint8Array): Uint8Array | null {
 	const out: Uint8Array[] = [bytes.subarray(0, 2)];
 	let i = 2;
+	let frame = false;
 	while (i < bytes.length) {
 		if (bytes[i] !== 0xff) return null;
 		while (bytes[i] === 0xff) i += 1;
@@ -108,9 +118,23 @@ export function stripJpegMetadata(bytes: Uint8Array): Uint8Array | null {
 		const length = (bytes[i]! << 8) | bytes[i + 1]!;
 		if (length < 2 || i + length > bytes.length) return null;
 		const segment = bytes.subarray(i - 2, i + length);
+		// SOF0–SOF15 (not DHT C4, JPG C8, DAC CC): the frame header with the dimensions.
+		if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+			if (length < 8) return null;
+			const height = (bytes[i + 3]! << 8) | bytes[i + 4]!;
+			const width = (bytes[i + 5]! << 8) | bytes[i + 6]!;
+			if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) return null;
+			frame = true;
+		}
 		if (marker === 0xda) {
-			// Start of scan: entropy-coded data follows; metadata never lives past it.
-			out.push(bytes.subarray(i - 2));
+			if (!frame) return null;
+			// Start of scan: entropy-coded data (and any further scans) up to the end-of-image
+			// marker. Inside entropy-coded data 0xFF is always followed by 0x00 or a restart
+			// marker, so the first FF D9 is the real end; whatever was appended after it (an HTML
+			// page, a ZIP archive) is dropped.
+			const end = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(EOI, i + length);
+			if (end === -1) return null;
+			out.push(bytes.subarray(i - 2, end + 2));
 			return concat(out);
 		}
 		const isMetadata = (marker >= 0xe1 && marker <= 0xed) || marker === 0xef || marker === 0xfe;
@@ -119,6 +143,8 @@ export function stripJpegMetadata(bytes: Uint8Array): Uint8Array | null {
 	}
 	return null;
 }
+
+const EOI = Buffer.from([0xff, 0xd9]);
 
 // Ancillary chunks that carry text, time or EXIF: dropped. Everything else the image needs stays.
 const PNG_METADATA_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt', 'tIME', 'eXIf']);
@@ -134,7 +160,12 @@ export function stripPngMetadata(bytes: Uint8Array): Uint8Array | null {
 		if (i + 12 + length > bytes.length) return null;
 		const type = Buffer.from(bytes.subarray(i + 4, i + 8)).toString('latin1');
 		if (!/^[A-Za-z]{4}$/.test(type)) return null;
-		if (first && type !== 'IHDR') return null;
+		if (first) {
+			if (type !== 'IHDR' || length !== 13) return null;
+			const width = view.getUint32(8);
+			const height = view.getUint32(12);
+			if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) return null;
+		}
 		first = false;
 		const crc = new DataView(bytes.buffer, bytes.byteOffset + i + 8 + length).getUint32(0);
 		if (crc32(bytes.subarray(i + 4, i + 8 + length)) !== crc) return null;
@@ -156,8 +187,60 @@ function checkPdf(bytes: Uint8Array): Uint8Array | 'active_content' | null {
 	const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 1024))).toString('latin1');
 	if (!tail.includes('%%EOF')) return null;
 	const text = Buffer.from(bytes).toString('latin1');
-	if (/\/(JavaScript|JS|Launch|EmbeddedFile)\b/.test(text)) return 'active_content';
+	if (hasActiveNames(text)) return 'active_content';
+	// Dictionaries can also live compressed inside object streams (PDF 1.5+): inflate those
+	// (bounded, so a deflate bomb is refused, not expanded) and look again.
+	const objectStreams = findObjectStreams(bytes, text);
+	if (objectStreams === null) return null;
+	for (const decoded of objectStreams) if (hasActiveNames(decoded)) return 'active_content';
 	return bytes;
+}
+
+// A PDF name may spell any byte as #xx: /J#61vaScript is /JavaScript to every reader.
+const ACTIVE_NAME = /\/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])/;
+
+function hasActiveNames(text: string): boolean {
+	return ACTIVE_NAME.test(text.replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+}
+
+const MAX_OBJECT_STREAM_BYTES = 16 * 1024 * 1024;
+
+/** Decoded object streams, or null when one cannot be inspected (unknown filter, bomb, broken). */
+function findObjectStreams(bytes: Uint8Array, text: string): string[] | null {
+	const decoded: string[] = [];
+	let budget = MAX_OBJECT_STREAM_BYTES;
+	const streamKeyword = /stream\r?\n/g;
+	let match: RegExpExecArray | null;
+	while ((match = streamKeyword.exec(text))) {
+		if (text.slice(match.index - 3, match.index) === 'end') continue;
+		const dictionaryStart = text.lastIndexOf('obj', match.index);
+		const dictionary = text.slice(Math.max(dictionaryStart, match.index - 4096), match.index).replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+		if (!/\/ObjStm(?![A-Za-z0-9])/.test(dictionary)) continue;
+		const start = match.index + match[0].length;
+		const end = text.indexOf('endstream', start);
+		if (end === -1) return null;
+		const filters = dictionary.match(/\/Filter\s*(\[[^\]]*\]|\/[A-Za-z0-9]+)/)?.[1] ?? '';
+		const names = filters.match(/\/[A-Za-z0-9]+/g) ?? [];
+		if (names.length > 1 || (names.length === 1 && names[0] !== '/FlateDecode')) return null;
+		const raw = bytes.subarray(start, end);
+		if (budget <= 0) return null;
+		try {
+			const out = names.length === 0 ? Buffer.from(raw) : inflateSync(raw, { maxOutputLength: budget, finishFlush: zlib.Z_SYNC_FLUSH });
+			budget -= out.length;
+			decoded.push(out.toString('latin1'));
+		} catch {
+			return null;
+		}
+		streamKeyword.lastIndex = end;
+	}
+	return decoded;
+}
+
+// Long enough tags that compressed image data practically never spells them by chance.
+const MARKUP = /<(script|html|body|iframe|object|embed)[\s>\/]|<!doctype\s+html/i;
+
+function containsMarkup(bytes: Uint8Array): boolean {
+	return MARKUP.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

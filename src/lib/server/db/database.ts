@@ -24,6 +24,26 @@ export interface DatabaseHandle {
 // Instants are bigint milliseconds; they fit a JS number until the year 287,396.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
+/**
+ * Kysely prepares every statement anew; the same few hundred SQL strings recur on every request,
+ * so compiled statements are kept (bounded). Statements are reusable once a call returns.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, limit = 500) {
+	const cache = new Map<string, BetterSqlite3.Statement>();
+	return {
+		close: () => sqlite.close(),
+		prepare(sql: string) {
+			let statement = cache.get(sql);
+			if (!statement) {
+				statement = sqlite.prepare(sql);
+				if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+				cache.set(sql, statement);
+			}
+			return statement;
+		}
+	};
+}
+
 export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 	if (target.kind === 'sqlite') {
 		if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
@@ -37,7 +57,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 		// A large database (1 M accounts ≈ 400 MB) should not be read through a 2 MB page cache.
 		sqlite.pragma('cache_size = -65536');
 		sqlite.pragma('mmap_size = 268435456');
-		const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+		const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 		return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
 	}
 	if (target.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(target.schema)) {
@@ -49,6 +69,22 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 		connectionTimeoutMillis: 5_000,
 		...(target.schema ? { options: `-c search_path=${target.schema}` } : {})
 	});
+	// An idle client whose server went away (restart, failover) must not crash the process; the
+	// pool drops it and the next query reconnects.
+	const logError = (error: Error) => console.error(JSON.stringify({ event: 'db.connection_error', message: error.message }));
+	pool.on('error', logError);
+	// A client in use when the server goes away emits its own 'error'; unheard, it would be fatal.
+	pool.on('connect', (client) => client.on('error', logError));
 	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	return { db, dialect: 'postgres', schema: target.schema, close: () => db.destroy() };
+}
+
+/** Errors that mean "the database is unreachable right now", answered 503 rather than 500. */
+export function isConnectionError(error: unknown): boolean {
+	const e = error as { code?: string; message?: string } | null;
+	const code = e?.code ?? '';
+	return (
+		['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY'].includes(code) ||
+		/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e?.message ?? '')
+	);
 }

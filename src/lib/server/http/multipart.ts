@@ -1,8 +1,39 @@
 import { m } from '$lib/paraglide/messages';
 import type { z } from 'zod';
 import { uploadedFiles } from '../appeals';
-import type { UploadedFile } from '../documents';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../documents';
 import { failure, type Failure } from '../failures';
+
+/**
+ * The whole body, read before any parsing: three documents at the limit plus the text fields
+ * and part headers. Checked here as well as by adapter-node's BODY_SIZE_LIMIT, so a deployment
+ * that raises that limit (appeals need it raised) still never buffers more than this.
+ */
+export const MAX_MULTIPART_BYTES = MAX_DOCUMENTS_PER_UPLOAD * MAX_DOCUMENT_BYTES + 256 * 1024;
+
+/** The body's bytes, or null as soon as it passes `max`: by its Content-Length, or while streaming. */
+async function readBounded(request: Request, max: number): Promise<Blob | null> {
+	const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+	if (declared > max) {
+		await request.body?.cancel().catch(() => {});
+		return null;
+	}
+	if (!request.body) return new Blob([]);
+	const reader = request.body.getReader();
+	const chunks: BlobPart[] = [];
+	let total = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		total += value.byteLength;
+		if (total > max) {
+			await reader.cancel().catch(() => {});
+			return null;
+		}
+		chunks.push(new Uint8Array(value));
+	}
+	return new Blob(chunks);
+}
 
 /**
  * Reads a multipart form with text fields checked by a zod schema (unknown fields refused, SPEC
@@ -12,7 +43,7 @@ export async function readMultipart<T>(
 	request: Request,
 	schema: z.ZodType<T>,
 	fileField: string,
-	options: { requireMultipart?: boolean } = {}
+	options: { requireMultipart?: boolean; maxBytes?: number } = {}
 ): Promise<{ ok: true; data: T; files: UploadedFile[]; values: Record<string, string> } | (Failure & { values: Record<string, string> })> {
 	const type = request.headers.get('content-type') ?? '';
 	if (options.requireMultipart && !/^multipart\/form-data\s*;/i.test(type)) {
@@ -20,7 +51,11 @@ export async function readMultipart<T>(
 	}
 	let form: FormData;
 	try {
-		form = await request.formData();
+		const body = await readBounded(request, options.maxBytes ?? MAX_MULTIPART_BYTES);
+		if (!body) {
+			return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
+		}
+		form = await new Response(body, { headers: { 'content-type': type } }).formData();
 	} catch {
 		return { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
 	}

@@ -6,6 +6,9 @@ import type { Handle } from '@sveltejs/kit';
  */
 export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	let response = await resolve(event);
+	if (event.locals.unavailable && response.status === 500) {
+		response = unavailable(event.url.pathname.startsWith('/api/'));
+	}
 	try {
 		response.headers.set('x-content-type-options', 'nosniff');
 	} catch {
@@ -26,3 +29,11 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	set('cache-control', 'no-store');
 	return response;
 };
+
+function unavailable(api: boolean): Response {
+	const message = 'The service is briefly unavailable. Try again in a few seconds.';
+	const headers = { 'retry-after': '5', 'cache-control': 'no-store' };
+	return api
+		? Response.json({ error: { code: 'unavailable', message } }, { status: 503, headers })
+		: new Response(message, { status: 503, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' } });
+}
