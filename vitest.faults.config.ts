@@ -22,6 +22,7 @@ export default defineConfig({
 		include: ['tests/faults/**/*.test.ts'],
 		setupFiles: ['tests/server/setup.ts'],
 		expect: { requireAssertions: true },
+		reporters: ['default', ['json', { outputFile: 'test-results/vitest-faults.json' }]],
 		fileParallelism: false,
 		testTimeout: 90_000,
 		hookTimeout: 60_000
