@@ -1,26 +1,12 @@
-import { decodeBase32IgnorePadding } from '@oslojs/encoding';
-import { generateTOTP } from '@oslojs/otp';
-import { execFileSync } from 'node:child_process';
 import type { Page } from '@playwright/test';
-import { e2eDatabase } from '../../playwright.config';
 import { hashPassword } from '../../src/lib/server/passwords';
 import { jpegBytes, pdfBytes, pngBytes } from '../support/documents';
 import { uniqueEmail } from '../support/factories';
+import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 import { expect, test } from './fixtures';
 import { latestCodeFor } from './outbox';
 
 const PASSWORD = 'a long and quiet river';
-const AGENT_PASSWORD = 'a quiet support desk at dawn';
-
-/** R22: agents exist only through the CLI; the test makes one the way an operator would. */
-function createAgentWithCli(username: string): { totpSecret: string } {
-	const out = execFileSync('npx', ['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'], {
-		env: { ...process.env, DATABASE_URL: `file:${e2eDatabase}`, AGENT_PASSWORD, NODE_ENV: 'production' },
-		encoding: 'utf8'
-	});
-	return JSON.parse(out.trim().split('\n').at(-1)!) as { totpSecret: string };
-}
-
 async function shot(page: Page, name: string): Promise<void> {
 	if (process.env.DOCS_SCREENSHOTS === '1') await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
 }
@@ -72,7 +58,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await axe(agent);
 			await agent.getByLabel('Username').fill(username);
 			await agent.getByLabel('Password').fill(AGENT_PASSWORD);
-			await agent.getByLabel('Authenticator code').fill(generateTOTP(decodeBase32IgnorePadding(totpSecret), 30, 6));
+			await agent.getByLabel('Authenticator code').fill(totpNow(totpSecret));
 			await agent.getByRole('button', { name: 'Sign in' }).click();
 			await expect(agent).toHaveURL(/\/support$/);
 			const row = agent.locator(`tr[data-reference="${reference}"]`);

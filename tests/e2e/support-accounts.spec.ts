@@ -1,21 +1,7 @@
-import { decodeBase32IgnorePadding } from '@oslojs/encoding';
-import { generateTOTP } from '@oslojs/otp';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { e2eDatabase } from '../../playwright.config';
 import { uniqueEmail } from '../support/factories';
+import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 import { expect, test } from './fixtures';
-
-const AGENT_PASSWORD = 'a quiet support desk at dawn';
-
-/** R22: agents exist only through the CLI; the test makes one the way an operator would. */
-function createAgentWithCli(username: string): { totpSecret: string } {
-	const out = execFileSync('npx', ['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'], {
-		env: { ...process.env, DATABASE_URL: `file:${e2eDatabase}`, AGENT_PASSWORD, NODE_ENV: 'production' },
-		encoding: 'utf8'
-	});
-	return JSON.parse(out.trim().split('\n').at(-1)!) as { totpSecret: string };
-}
 
 test('R9/R10/R22: an agent looks up an under-review account, sees the evidence and clears the review', async ({ page, request, db, axe }) => {
 	test.setTimeout(60_000);
@@ -43,7 +29,7 @@ test('R9/R10/R22: an agent looks up an under-review account, sees the evidence a
 	const { totpSecret } = createAgentWithCli(username);
 	await page.getByLabel('Username').fill(username);
 	await page.getByLabel('Password').fill(AGENT_PASSWORD);
-	await page.getByLabel('Authenticator code').fill(generateTOTP(decodeBase32IgnorePadding(totpSecret), 30, 6));
+	await page.getByLabel('Authenticator code').fill(totpNow(totpSecret));
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expect(page).toHaveURL(/\/support$/);
 
