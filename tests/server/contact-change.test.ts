@@ -52,7 +52,9 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const notice = await database.db.selectFrom('outbox').select(['body', 'purpose']).where('recipient', '=', me.email).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
 		expect(notice.purpose).toBe('contact_changed');
 		expect(notice.body).toMatch(/If this wasn't you, open \/appeal\?change=/);
-		expect((await callEndpoint(account, app, { method: 'GET', jar: me.jar })).status).toBe(200);
+		const mine = await callEndpoint(account, app, { method: 'GET', jar: me.jar });
+		expect(mine.status).toBe(200);
+		expect((await mine.json()).contactChange).toMatchObject({ used: 1, remaining: 1, limit: 2 });
 		expect((await callEndpoint(account, app, { method: 'GET', jar: other })).status).toBe(401);
 	});
 

@@ -1,4 +1,5 @@
 import { isLowActivity } from './activity';
+import { quotaView, readQuota, type QuotaView } from './contact-change';
 import type { AppContext } from './app';
 import type { Account, AccountStatus } from './db/schema';
 import { maskIdentifier } from './identifiers';
@@ -12,6 +13,8 @@ export interface AccountSummary {
 	flags: { code: 'under_review' | 'low_activity' | 'multiple_accounts_on_device' | 'ip_country_mismatch' }[];
 	/** The last changes, resets and sign-ins, so an owner can spot what they did not do. */
 	activity: { action: string; at: string; country: string | null; device: string | null }[];
+	/** R16: used / remaining of 2 in 180 days and the next allowed date. */
+	contactChange: QuotaView;
 }
 
 const SECURITY_ACTIONS = ['account.registered', 'account.contact_changed', 'account.password_reset', 'session.signed_in', 'session.sign_in_failed'];
@@ -38,7 +41,9 @@ export async function accountSummary(deps: Pick<AppContext, 'clock' | 'database'
 		const details = JSON.parse(e.details ?? '{}') as { ipCountry?: string | null; device?: string | null };
 		return { action: e.action, at: new Date(e.at).toISOString(), country: details.ipCountry ?? null, device: details.device ?? null };
 	});
+	const quota = await readQuota(deps.database.db, account.id, deps.clock.now());
 	return {
+		contactChange: quotaView(quota),
 		activity,
 		status: account.status,
 		country: account.country,
