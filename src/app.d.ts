@@ -10,6 +10,8 @@ declare global {
 			code?: string;
 		}
 		interface Locals {
+			/** Echoed as `x-request-id` and in every log line about the request. */
+			requestId: string;
 			app: AppContext;
 			/** The client's address after the TRUST_PROXY policy; never logged whole with an identifier. */
 			clientAddress: string;

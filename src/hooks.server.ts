@@ -6,12 +6,38 @@ import { paraglideMiddleware } from '$lib/paraglide/server';
 import { deviceIdFromCookies } from '$lib/server/devices';
 import { handleSecurityHeaders } from '$lib/server/http/security-headers';
 import { isConnectionError } from '$lib/server/db/database';
+import { log } from '$lib/server/log';
 import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
 import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionToken } from '$lib/server/agent-sessions';
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {
 	await getAppContext();
+};
+
+/**
+ * A request id for every request (the proxy's when it sent a sane one), echoed in the response and
+ * in the one log line per request. Paths are route ids, never URLs with data in them (R4).
+ */
+const handleRequestLog: Handle = async ({ event, resolve }) => {
+	const incoming = event.request.headers.get('x-request-id');
+	event.locals.requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+	const started = performance.now();
+	const response = await resolve(event);
+	log.info({
+		event: 'request',
+		requestId: event.locals.requestId,
+		method: event.request.method,
+		route: event.route.id ?? 'unmatched',
+		status: response.status,
+		ms: Math.round((performance.now() - started) * 10) / 10
+	});
+	try {
+		response.headers.set('x-request-id', event.locals.requestId);
+	} catch {
+		// An immutable response (never ours): the id is still in the log.
+	}
+	return response;
 };
 
 const handleContext: Handle = async ({ event, resolve }) => {
@@ -77,14 +103,17 @@ const handleLocale: Handle = ({ event, resolve }) =>
 		return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) });
 	});
 
-export const handle = sequence(handleSecurityHeaders, handleContext, handleSession, handleAgentSession, handleLocale);
+export const handle = sequence(handleRequestLog, handleSecurityHeaders, handleContext, handleSession, handleAgentSession, handleLocale);
 
 /** A database outage answers 503 + Retry-After (see handleSecurityHeaders); the rest is logged. */
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	if (isConnectionError(error)) {
 		event.locals.unavailable = true;
+		log.warn({ event: 'db.unavailable', requestId: event.locals.requestId, route: event.route.id, message: (error as Error)?.message });
 		return { message: 'The service is briefly unavailable. Try again in a few seconds.', code: 'unavailable' };
 	}
-	if (status >= 500) console.error(JSON.stringify({ event: 'request.error', path: event.url.pathname, message: (error as Error)?.message }));
+	if (status >= 500) {
+		log.error({ event: 'request.error', requestId: event.locals.requestId, route: event.route.id, message: (error as Error)?.message });
+	}
 	return { message, code: status >= 500 ? 'internal_error' : 'error' };
 };

@@ -17,6 +17,7 @@ test.describe('headers and cross-site requests', () => {
 			expect(headers['x-content-type-options']).toBe('nosniff');
 			expect(headers['referrer-policy']).toBe('same-origin');
 			expect(headers['x-frame-options']).toBe('DENY');
+			expect(headers['x-request-id']).toMatch(/^[\w.-]+$/);
 			expect(headers['cache-control']).toBe('no-store');
 			if (res.status() === 200) {
 				const csp = headers['content-security-policy'] ?? '';

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
+import { log } from '../log';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -71,7 +72,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 	});
 	// An idle client whose server went away (restart, failover) must not crash the process; the
 	// pool drops it and the next query reconnects.
-	const logError = (error: Error) => console.error(JSON.stringify({ event: 'db.connection_error', message: error.message }));
+	const logError = (error: Error) => log.error({ event: 'db.connection_error', message: error.message });
 	pool.on('error', logError);
 	// A client in use when the server goes away emits its own 'error'; unheard, it would be fatal.
 	pool.on('connect', (client) => client.on('error', logError));
