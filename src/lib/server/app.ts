@@ -6,6 +6,9 @@ import { openGeoIp, type GeoIp } from './geoip';
 import { purgeExpiredDocuments } from './appeal-retention';
 import { createTransports } from './delivery/transports';
 import { createOutboxWorker } from './delivery/worker';
+import { closeRateLimitStore, configureRateLimitStore } from './rate-limit';
+import { openRedisRateLimitStore } from './rate-limit-redis';
+import { log } from './log';
 import { loadKeyring, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
@@ -23,15 +26,17 @@ export async function createAppContext(
 	config: Config,
 	overrides: { database?: DatabaseTarget; clock?: Clock; geoip?: GeoIp } = {}
 ): Promise<AppContext> {
+	const testClock = config.testHooks ? new AdjustableClock() : undefined;
+	const clock = overrides.clock ?? testClock ?? systemClock;
 	const database = openDatabase(overrides.database ?? config.database);
 	try {
 		await migrateToLatest(database);
+		// SPEC §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
+		if (config.redisUrl) configureRateLimitStore(await openRedisRateLimitStore(config.redisUrl, { clock }));
 	} catch (error) {
 		await database.close();
 		throw error;
 	}
-	const testClock = config.testHooks ? new AdjustableClock() : undefined;
-	const clock = overrides.clock ?? testClock ?? systemClock;
 	return {
 		config,
 		database,
@@ -58,10 +63,11 @@ function startDelivery(context: AppContext): void {
 	const transports = createTransports(context.config);
 	for (const channel of ['email', 'sms'] as const) {
 		if (!transports[channel]) {
-			console.warn(
-				`[delivery] no ${channel} transport configured (${channel === 'email' ? 'SMTP_URL' : 'SMS_GATEWAY_URL/SMS_GATEWAY_TOKEN'}): ` +
-					`${channel} messages wait in the outbox until it is. The dev outbox is off in production.`
-			);
+			log.warn({
+				event: 'delivery.unconfigured',
+				channel,
+				message: `no ${channel} transport (${channel === 'email' ? 'SMTP_URL' : 'SMS_GATEWAY_URL/SMS_GATEWAY_TOKEN'}): messages wait in the outbox; the dev outbox is off in production`
+			});
 		}
 	}
 	const worker = createOutboxWorker({
@@ -70,17 +76,17 @@ function startDelivery(context: AppContext): void {
 		transports,
 		// R7: backoff is capped at 10 min, so 40 tries outlast a gateway outage of about 5 hours.
 		maxAttempts: 40,
-		log: (event, data) => console.log(JSON.stringify({ event, ...data }))
+		log: (event, data) => log.info({ event, ...data })
 	});
 	worker.start();
 	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
 	const purge = setInterval(() => {
-		purgeExpiredDocuments(context).catch((error: unknown) => console.error('[retention] purge failed', error));
+		purgeExpiredDocuments(context).catch((error: unknown) => log.error({ event: 'retention.purge_failed', message: (error as Error)?.message }));
 	}, 3_600_000);
 	purge.unref();
 	// adapter-node's graceful shutdown: finish the message in flight, then close the database.
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void worker.stop().then(() => context.database.close());
+		void Promise.all([worker.stop(), closeRateLimitStore()]).then(() => context.database.close());
 	});
 }

@@ -16,6 +16,13 @@ const optionalUrl = z
 	.pipe(z.url().optional())
 	.optional();
 
+const optionalRedisUrl = z
+	.string()
+	.trim()
+	.transform((v) => (v === '' ? undefined : v))
+	.pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional())
+	.optional();
+
 const envSchema = z.object({
 	// Unset means production: the safe default for `node build` (Vite sets it in dev and tests).
 	NODE_ENV: z.string().default('production'),
@@ -34,6 +41,8 @@ const envSchema = z.object({
 	CHECK_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
 	CHECK_RATE_LIMIT_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
 	CHECK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+	// SPEC §9: rate-limit counters in Redis instead of the database when set.
+	REDIS_URL: optionalRedisUrl,
 	GEOIP_DB_PATH: z.string().optional(),
 	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	APP_TEST_HOOKS: flag,
@@ -58,6 +67,7 @@ export type Config = {
 	smsGateway: { url: string; token: string | undefined } | undefined;
 	checkDisclosure: 'standard' | 'open' | 'strict';
 	checkRateLimit: { perIp: number; perIdentifier: number; windowMs: number };
+	redisUrl: string | undefined;
 	passwordMinLength: number;
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
@@ -111,6 +121,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			perIdentifier: e.CHECK_RATE_LIMIT_PER_IDENTIFIER,
 			windowMs: e.CHECK_RATE_LIMIT_WINDOW_SECONDS * 1000
 		},
+		redisUrl: e.REDIS_URL,
 		passwordMinLength: e.PASSWORD_MIN_LENGTH,
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,

@@ -2,7 +2,8 @@ import type { Clock } from './clock';
 import type { Db } from './db/database';
 
 /**
- * Fixed-window counters in the shared database, so every instance sees the same limits (R15).
+ * Fixed-window counters in the shared database, so every instance sees the same limits (R15), or
+ * in Redis when REDIS_URL is set (SPEC §9; `rate-limit-redis.ts`).
  * Keys are built by callers from HMACs, never from raw identifiers or addresses (R4).
  */
 export interface Window {
@@ -10,9 +11,31 @@ export interface Window {
 	resetAt: number;
 }
 
+/** Another place for the counters, with the SQL semantics below. Times are the app clock's. */
+export interface RateLimitStore {
+	hit(key: string, windowMs: number, nowMs: number): Promise<Window>;
+	peek(key: string, nowMs: number): Promise<Window | null>;
+	blockUntil(key: string, untilMs: number): Promise<void>;
+	clear(key: string): Promise<void>;
+	close(): Promise<void>;
+}
+
+let store: RateLimitStore | null = null;
+
+/** Process-wide: `null` (the default) keeps the counters in the database. */
+export function configureRateLimitStore(next: RateLimitStore | null): void {
+	store = next;
+}
+
+/** At shutdown; the database store has nothing of its own to close. */
+export async function closeRateLimitStore(): Promise<void> {
+	await store?.close();
+}
+
 /** Counts one hit against `key` and returns the window after it. Atomic on SQLite and PostgreSQL. */
 export async function hit(db: Db, clock: Clock, key: string, windowMs: number): Promise<Window> {
 	const now = clock.now().getTime();
+	if (store) return store.hit(key, windowMs, now);
 	const row = await db
 		.insertInto('rate_limits')
 		.values({ key, points: 1, reset_at: now + windowMs })
@@ -33,6 +56,7 @@ export async function hit(db: Db, clock: Clock, key: string, windowMs: number): 
 }
 
 export async function peek(db: Db, clock: Clock, key: string): Promise<Window | null> {
+	if (store) return store.peek(key, clock.now().getTime());
 	const row = await db.selectFrom('rate_limits').select(['points', 'reset_at']).where('key', '=', key).executeTakeFirst();
 	if (!row || row.reset_at <= clock.now().getTime()) return null;
 	return { count: row.points, resetAt: row.reset_at };
@@ -40,6 +64,7 @@ export async function peek(db: Db, clock: Clock, key: string): Promise<Window | 
 
 /** Holds `key` shut until `until` (growing sign-in delays). */
 export async function blockUntil(db: Db, key: string, until: number): Promise<void> {
+	if (store) return store.blockUntil(key, until);
 	await db
 		.insertInto('rate_limits')
 		.values({ key, points: 1, reset_at: until })
@@ -48,6 +73,7 @@ export async function blockUntil(db: Db, key: string, until: number): Promise<vo
 }
 
 export async function clear(db: Db, key: string): Promise<void> {
+	if (store) return store.clear(key);
 	await db.deleteFrom('rate_limits').where('key', '=', key).execute();
 }
 

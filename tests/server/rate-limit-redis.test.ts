@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { POST } from '../../src/routes/api/v1/check/+server';
+import { FixedClock, type Clock } from '../../src/lib/server/clock';
+import { parseConfig } from '../../src/lib/server/config';
+import {
+	blockUntil,
+	clear,
+	configureRateLimitStore,
+	hit,
+	limit,
+	peek,
+	type RateLimitStore
+} from '../../src/lib/server/rate-limit';
+import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/rate-limit-redis';
+import { testAppContext } from '../support/app-context';
+import { testDatabases, type TestDatabase } from '../support/databases';
+import { callEndpoint } from '../support/endpoints';
+import { uniqueEmail } from '../support/factories';
+
+/** SPEC §9 / issue 8: the Redis store, against the local Redis (CI starts it in .ci/run). */
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const MINUTE = 60_000;
+
+let database: TestDatabase;
+let admin: Redis;
+const opened: { store: RateLimitStore; prefix: string }[] = [];
+
+/** A store of its own for each test: a unique prefix under asc:rl:, times from `clock`. */
+async function openStore(clock: Clock): Promise<{ store: RateLimitStore; prefix: string }> {
+	const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
+	const store = await openRedisRateLimitStore(REDIS_URL, { clock, prefix });
+	configureRateLimitStore(store);
+	opened.push({ store, prefix });
+	return { store, prefix };
+}
+
+beforeAll(async () => {
+	admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+	admin.on('error', () => {});
+	try {
+		await admin.connect();
+	} catch (error) {
+		throw new Error(
+			`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}). These tests need it: ` +
+				(process.env.CI === 'true'
+					? '.ci/run starts it when redis-server is installed.'
+					: 'start it with `redis-server --daemonize yes --port 6379 --save ""`.')
+		);
+	}
+	const sqlite = testDatabases.find((kind) => kind.name === 'sqlite');
+	if (!sqlite) throw new Error('no SQLite test database');
+	database = await sqlite.open();
+});
+
+afterEach(async () => {
+	configureRateLimitStore(null);
+	for (const { store, prefix } of opened.splice(0)) {
+		const keys = await admin.keys(`${prefix}*`);
+		if (keys.length > 0) await admin.del(...keys);
+		await store.close();
+	}
+});
+
+afterAll(async () => {
+	configureRateLimitStore(null);
+	admin?.disconnect();
+	await database?.dispose();
+});
+
+describe('rate limits in Redis (REDIS_URL)', () => {
+	it('counts hits in one window, which keeps its reset time; the key expires by itself', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		const { prefix } = await openStore(clock);
+		const t0 = clock.now().getTime();
+		expect(await hit(database.db, clock, 'a', MINUTE)).toEqual({ count: 1, resetAt: t0 + MINUTE });
+		clock.advance(10_000);
+		expect(await hit(database.db, clock, 'a', MINUTE)).toEqual({ count: 2, resetAt: t0 + MINUTE });
+		expect(await hit(database.db, clock, 'b', MINUTE)).toEqual({ count: 1, resetAt: t0 + 10_000 + MINUTE });
+		expect(await peek(database.db, clock, 'a')).toEqual({ count: 2, resetAt: t0 + MINUTE });
+		const ttl = await admin.pttl(`${prefix}a`);
+		expect(ttl).toBeGreaterThan(MINUTE - 5_000);
+		expect(ttl).toBeLessThanOrEqual(MINUTE);
+	});
+
+	it('opens a new window once the reset time is reached (clock moved, not waited)', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		await openStore(clock);
+		const t0 = clock.now().getTime();
+		await hit(database.db, clock, 'k', MINUTE);
+		await hit(database.db, clock, 'k', MINUTE);
+		clock.advance(MINUTE - 1);
+		expect(await hit(database.db, clock, 'k', MINUTE)).toEqual({ count: 3, resetAt: t0 + MINUTE });
+		clock.advance(1);
+		expect(await peek(database.db, clock, 'k')).toBeNull();
+		expect(await hit(database.db, clock, 'k', MINUTE)).toEqual({ count: 1, resetAt: t0 + 2 * MINUTE });
+	});
+
+	it('limit refuses past max with the seconds left in the window', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		await openStore(clock);
+		const rule = { max: 2, windowMs: MINUTE };
+		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
+		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
+		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 60 });
+		clock.advance(15_500);
+		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 45 });
+		clock.advance(44_500);
+		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
+	});
+
+	it('blockUntil holds a key shut until then; peek sees it; clear lifts it', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		const { prefix } = await openStore(clock);
+		const t0 = clock.now().getTime();
+		expect(await peek(database.db, clock, 'b')).toBeNull();
+		await blockUntil(database.db, 'b', t0 + 30_000);
+		expect(await peek(database.db, clock, 'b')).toEqual({ count: 1, resetAt: t0 + 30_000 });
+		expect(await admin.pttl(`${prefix}b`)).toBeGreaterThan(0);
+		expect(await hit(database.db, clock, 'b', MINUTE)).toEqual({ count: 2, resetAt: t0 + 30_000 });
+		await clear(database.db, 'b');
+		expect(await peek(database.db, clock, 'b')).toBeNull();
+		expect(await admin.exists(`${prefix}b`)).toBe(0);
+
+		await blockUntil(database.db, 'b', t0 + 30_000);
+		clock.advance(30_000);
+		expect(await peek(database.db, clock, 'b')).toBeNull();
+		await blockUntil(database.db, 'c', t0);
+		expect(await peek(database.db, clock, 'c')).toBeNull();
+	});
+
+	it('50 parallel hits count exactly 50', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		await openStore(clock);
+		const windows = await Promise.all(Array.from({ length: 50 }, () => hit(database.db, clock, 'p', MINUTE)));
+		expect(windows.map((w) => w.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+		expect(await peek(database.db, clock, 'p')).toMatchObject({ count: 50 });
+	});
+
+	it('POST /api/v1/check: the 3rd check of one identifier is 429, and the rate_limits table stays empty', async () => {
+		const app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IDENTIFIER: '2' } });
+		await openStore(app.clock);
+		const email = uniqueEmail();
+		const check = (ip: string) => callEndpoint(POST, app, { json: { identifier: email }, clientAddress: ip });
+		expect((await check('8.8.8.1')).status).toBe(200);
+		expect((await check('8.8.8.2')).status).toBe(200);
+		const refused = await check('8.8.8.3');
+		expect(refused.status).toBe(429);
+		expect(refused.headers.get('retry-after')).toBe('600');
+		expect(await database.db.selectFrom('rate_limits').selectAll().execute()).toEqual([]);
+	});
+
+	it('without a configured store the counters stay in the database', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		configureRateLimitStore(null);
+		await hit(database.db, clock, 'sql-only', MINUTE);
+		const row = await database.db.selectFrom('rate_limits').select('points').where('key', '=', 'sql-only').executeTakeFirst();
+		expect(row).toEqual({ points: 1 });
+	});
+
+	it('an unreachable Redis fails at start-up with a message naming REDIS_URL, not the password', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1', { clock })).rejects.toThrow(/^REDIS_URL: cannot reach Redis/);
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1', { clock })).rejects.not.toThrow(/s3cret/);
+	});
+
+	it('REDIS_URL must be redis:// or rediss://; unset keeps it undefined', () => {
+		expect(parseConfig({}).redisUrl).toBeUndefined();
+		expect(parseConfig({ REDIS_URL: 'rediss://u:p@cache:6380/1' }).redisUrl).toBe('rediss://u:p@cache:6380/1');
+		expect(() => parseConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(/REDIS_URL/);
+	});
+});
