@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHttpError } from '@sveltejs/kit';
-import { GET as document } from '../../src/routes/support/documents/[id]/+server';
 import { signInAgent, disableAgent } from '../../src/lib/server/agents';
 import { AGENT_SESSION_IDLE_TIMEOUT_MS, createAgentSession, generateAgentSessionToken, validateAgentSessionToken } from '../../src/lib/server/agent-sessions';
 import { claimAppeal, decideAppeal } from '../../src/lib/server/appeal-decisions';
@@ -11,7 +9,7 @@ import { contactChangeQuota } from '../../src/lib/server/contact-change-quota';
 import { createSession, generateSessionToken } from '../../src/lib/server/sessions';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
-import { makeAgent } from '../support/agents';
+import { makeAgent, requestDocument, statusOf } from '../support/agents';
 import { fileAppeal, storedFiles, tempStorageDir } from '../support/appeals';
 import { jpegBytes } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
@@ -171,23 +169,8 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 	});
 
 	describe('R22: documents only for signed-in agents', () => {
-		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) =>
-			callEndpoint(
-				(event: Parameters<typeof document>[0]) => {
-					event.locals.agent = agent;
-					return document({ ...event, params: { id } });
-				},
-				app,
-				{ method: 'GET', path: `/support/documents/${id}`, jar }
-			);
-		const status = async (promise: Promise<Response>) => {
-			try {
-				return (await promise).status;
-			} catch (error) {
-				if (isHttpError(error)) return error.status;
-				throw error;
-			}
-		};
+		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) => requestDocument(app, id, agent, jar);
+		const status = statusOf;
 
 		it('anonymous clients and buyer sessions get 403; an agent downloads it as an attachment, audited', async () => {
 			const agent = await makeAgent(app);

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHttpError } from '@sveltejs/kit';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
-import { GET as document } from '../../src/routes/support/documents/[id]/+server';
 import { POST as requestCode } from '../../src/routes/api/v1/verifications/+server';
 import { appealForAgent } from '../../src/lib/server/appeal-queue';
 import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
@@ -15,7 +13,7 @@ import { createSession, generateSessionToken } from '../../src/lib/server/sessio
 import type { Agent } from '../../src/lib/server/agents';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
-import { makeAgent } from '../support/agents';
+import { makeAgent, requestDocument, statusOf } from '../support/agents';
 import { appealForm, nextAddress, storedFiles } from '../support/appeals';
 import { latestCode } from '../support/codes';
 import { fileOf, htmlBytes, jpegBytes, pdfBytes, pngBytes } from '../support/documents';
@@ -327,23 +325,8 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 	});
 
 	describe('R22: stored documents are reachable only by agents, only as downloads', () => {
-		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) =>
-			callEndpoint(
-				(event: Parameters<typeof document>[0]) => {
-					event.locals.agent = agent;
-					return document({ ...event, params: { id } });
-				},
-				app,
-				{ method: 'GET', path: `/support/documents/${id}`, jar }
-			);
-		const status = async (promise: Promise<Response>) => {
-			try {
-				return (await promise).status;
-			} catch (error) {
-				if (isHttpError(error)) return error.status;
-				throw error;
-			}
-		};
+		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) => requestDocument(app, id, agent, jar);
+		const status = statusOf;
 
 		it('a neutralised polyglot: anonymous 403, buyer session 403, agent gets an attachment with nosniff', async () => {
 			const { fields, clientAddress } = await provenFields();

@@ -1,4 +1,8 @@
+import { isHttpError } from '@sveltejs/kit';
 import type { AppContext } from '../../src/lib/server/app';
+import type { Agent } from '../../src/lib/server/agents';
+import { GET as document } from '../../src/routes/support/documents/[id]/+server';
+import { callEndpoint } from './endpoints';
 import { createAgent, type Role } from '../../src/lib/server/agents';
 import { totpCode, totpStep } from '../../src/lib/server/totp';
 
@@ -11,4 +15,26 @@ export async function makeAgent(app: AppContext, role: Role = 'agent') {
 	const result = await createAgent(app, { username: `${role}${agents}-${Math.random().toString(36).slice(2, 6)}`, password: AGENT_PASSWORD, role });
 	if (!result.ok) throw new Error(result.problem);
 	return { ...result.agent, totp: (offsetSteps = 0) => totpCode(result.totpKey, totpStep(app.clock) + offsetSteps) };
+}
+
+/** GET /support/documents/{id} as `agent` (null: no agent session), with an optional buyer jar. */
+export function requestDocument(app: AppContext, id: string, agent: Agent | null, jar?: Map<string, string>): Promise<Response> {
+	return callEndpoint(
+		(event: Parameters<typeof document>[0]) => {
+			event.locals.agent = agent;
+			return document({ ...event, params: { id } });
+		},
+		app,
+		{ method: 'GET', path: `/support/documents/${id}`, jar }
+	);
+}
+
+/** The HTTP status of a handler's answer, whether it returned a response or threw `error()`. */
+export async function statusOf(promise: Promise<Response>): Promise<number> {
+	try {
+		return (await promise).status;
+	} catch (error) {
+		if (isHttpError(error)) return error.status;
+		throw error;
+	}
 }
