@@ -23,7 +23,7 @@ import { appealNoticeMessage } from './appeal-messages';
 import { enqueueMessage } from './outbox';
 import { limit } from './rate-limit';
 import type { RequestMeta } from './request-meta';
-import { consumeCode } from './verification-codes';
+import { consumeCode, looksLikeCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -177,7 +177,7 @@ export async function submitAppeal(
 	if ([...description].length < APPEAL_DESCRIPTION_MIN || [...description].length > APPEAL_DESCRIPTION_MAX) {
 		return failure(400, 'invalid_description', m.error_appeal_description({ min: APPEAL_DESCRIPTION_MIN, max: APPEAL_DESCRIPTION_MAX }), { field: 'description' });
 	}
-	if (!/^\s*\d{6}\s*$/.test(input.newIdentifierCode.normalize('NFKC'))) {
+	if (!looksLikeCode(input.newIdentifierCode)) {
 		return { ...failures.codeFormat(), field: 'newIdentifierCode' };
 	}
 	const uploads = inspectUploads(files);

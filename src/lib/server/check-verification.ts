@@ -1,11 +1,10 @@
 import type { AppContext } from './app';
-import { failures, secondsUntil, type Failure } from './failures';
+import { sendCode } from './code-delivery';
+import { failures, type Failure } from './failures';
 import { parseIdentifier, type Identifier } from './identifiers';
-import { codeMessage } from './message-templates';
-import { enqueueMessage } from './outbox';
 import { limit } from './rate-limit';
 import type { RequestMeta } from './request-meta';
-import { consumeCode, issueCode } from './verification-codes';
+import { consumeCode, looksLikeCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -30,12 +29,7 @@ export async function requestVerificationCode(
 	const identifier = parsed.identifier;
 	const byId = await limit(db, deps.clock, `code:id:${deps.keys.hmac('identifier', identifier.value)}`, CODES_PER_IDENTIFIER);
 	if (!byId.ok) return failures.rateLimited(byId.retryAfterSeconds);
-	return db.transaction().execute(async (trx) => {
-		const issued = await issueCode({ db: trx, clock: deps.clock, keys: deps.keys }, { purpose: input.purpose, identifier: identifier.value });
-		if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.retryAfter, deps.clock.now()));
-		await enqueueMessage(trx, deps.clock, codeMessage(identifier, input.purpose, issued.code, meta.locale));
-		return { ok: true as const, expiresAt: issued.expiresAt, resendAfter: issued.resendAfter };
-	});
+	return db.transaction().execute((trx) => sendCode(trx, deps, { purpose: input.purpose, to: identifier, locale: meta.locale }));
 }
 
 /** R15a: a right `check` code proves control of the identifier in this browser. */
@@ -45,7 +39,7 @@ export async function confirmCheckCode(
 ): Promise<{ ok: true; identifier: Identifier } | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	if (!/^\s*\d{6}\s*$/.test(input.code.normalize('NFKC'))) return failures.codeFormat();
+	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const consumed = await consumeCode(
 		{ db: deps.database.db, clock: deps.clock, keys: deps.keys },
 		{ purpose: 'check', identifier: parsed.identifier.value, code: input.code }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { sendCode } from './code-delivery';
 import { m } from '$lib/paraglide/messages';
 import type { AppContext } from './app';
 import { audit } from './audit';
@@ -7,14 +8,14 @@ import type { Db } from './db/database';
 import type { Account } from './db/schema';
 import { failure, failures, secondsUntil, type Failure } from './failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
-import { asLocale, codeMessage } from './message-templates';
+import { asLocale } from './message-templates';
 import { enqueueMessage } from './outbox';
 import { verifyPassword } from './passwords';
 import { isUniqueViolation } from './registration';
 import { blockUntil, hit, peek } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 import { invalidateAccountSessions } from './sessions';
-import { consumeCode, findCodeForAccount, issueCode } from './verification-codes';
+import { consumeCode, findCodeForAccount, looksLikeCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -85,13 +86,8 @@ export async function startContactChange(
 	if (taken) return { ...failures.identifierTaken(), field: 'newIdentifier' };
 
 	return db.transaction().execute(async (trx) => {
-		const issued = await issueCode(
-			{ db: trx, clock: deps.clock, keys: deps.keys },
-			{ purpose: 'contact_change', identifier: next.value, accountId: account.id, payload: { kind: next.kind } }
-		);
-		if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.retryAfter, deps.clock.now()));
-		await enqueueMessage(trx, deps.clock, codeMessage(next, 'contact_change', issued.code, meta.locale));
-		return { ok: true as const, masked: maskIdentifier(next), expiresAt: issued.expiresAt, resendAfter: issued.resendAfter };
+		const sent = await sendCode(trx, deps, { purpose: 'contact_change', to: next, locale: meta.locale, accountId: account.id, payload: { kind: next.kind } });
+		return sent.ok ? { ...sent, masked: maskIdentifier(next) } : sent;
 	});
 }
 
@@ -106,7 +102,7 @@ export async function confirmContactChange(
 	input: { code: string },
 	meta: RequestMeta & { sessionId: string | null }
 ): Promise<{ ok: true; quota: QuotaView; contact: Identifier } | Failure> {
-	if (!/^\s*\d{6}\s*$/.test(input.code.normalize('NFKC'))) return failures.codeFormat();
+	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const { db, dialect } = deps.database;
 	const codeDeps = { db, clock: deps.clock, keys: deps.keys };
 	const { match, latest } = await findCodeForAccount(codeDeps, { purpose: 'contact_change', accountId: account.id, code: input.code });

@@ -1,17 +1,18 @@
 import { m } from '$lib/paraglide/messages';
+import { sendCode } from './code-delivery';
 import { findAccountByIdentifier } from './accounts';
 import type { AppContext } from './app';
 import { audit } from './audit';
 import type { Account } from './db/schema';
 import { failures, type Failure } from './failures';
 import { parseIdentifier, type Identifier } from './identifiers';
-import { asLocale, codeMessage } from './message-templates';
+import { asLocale } from './message-templates';
 import { enqueueMessage } from './outbox';
 import { checkPassword, hashPassword } from './passwords';
 import { limit } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 import { invalidateAccountSessions } from './sessions';
-import { consumeCode, issueCode } from './verification-codes';
+import { consumeCode, looksLikeCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -43,13 +44,13 @@ export async function requestPasswordReset(
 	const account = await findAccountByIdentifier(db, identifier);
 	try {
 		await db.transaction().execute(async (trx) => {
-			const issued = await issueCode(
-				{ db: trx, clock: deps.clock, keys: deps.keys },
-				{ purpose: 'password_reset', identifier: identifier.value, accountId: account?.id ?? null }
-			);
-			if (!issued.ok) throw new Rehearsal();
-			await enqueueMessage(trx, deps.clock, codeMessage(identifier, 'password_reset', issued.code, asLocale(account?.locale ?? meta.locale)));
-			if (!account) throw new Rehearsal();
+			const sent = await sendCode(trx, deps, {
+				purpose: 'password_reset',
+				to: identifier,
+				locale: asLocale(account?.locale ?? meta.locale),
+				accountId: account?.id ?? null
+			});
+			if (!sent.ok || !account) throw new Rehearsal();
 		});
 	} catch (error) {
 		if (!(error instanceof Rehearsal)) throw error;
@@ -72,7 +73,7 @@ export async function confirmPasswordReset(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
-	if (!/^\s*\d{6}\s*$/.test(input.code.normalize('NFKC'))) return failures.codeFormat();
+	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const problem = checkPassword(input.newPassword, { minLength: deps.config.passwordMinLength, identifiers: [identifier.value] });
 	if (problem) return failures.password(problem, deps.config.passwordMinLength, 'newPassword');
 	const passwordHash = await hashPassword(input.newPassword);

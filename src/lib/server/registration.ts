@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { sendCode } from './code-delivery';
 import { findAccountByIdentifier } from './accounts';
 import type { AppContext } from './app';
 import { audit } from './audit';
 import { countAccountsOnDevice, recordDevice } from './devices';
 import type { Db } from './db/database';
 import type { Account, AccountStatus } from './db/schema';
-import { failures, secondsUntil, type Failure } from './failures';
+import { failures, type Failure } from './failures';
 import { isCountryCode, maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
-import { codeMessage } from './message-templates';
-import { enqueueMessage } from './outbox';
 import { checkPassword, hashPassword } from './passwords';
 import { limit } from './rate-limit';
 import type { RequestMeta } from './request-meta';
-import { consumeCode, issueCode } from './verification-codes';
+import { consumeCode, looksLikeCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -98,19 +97,9 @@ async function sendRegistrationCode(
 ): Promise<CodeSent | Failure> {
 	// R7: the code and its message are stored together, or not at all.
 	return deps.database.db.transaction().execute(async (trx) => {
-		const issued = await issueCode(
-			{ db: trx, clock: deps.clock, keys: deps.keys },
-			{ purpose: 'register', identifier: identifier.value, payload: pending }
-		);
-		if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.retryAfter, deps.clock.now()));
-		await enqueueMessage(trx, deps.clock, codeMessage(identifier, 'register', issued.code, meta.locale));
-		return {
-			ok: true as const,
-			identifier,
-			masked: maskIdentifier(identifier),
-			expiresAt: issued.expiresAt,
-			resendAfter: issued.resendAfter
-		};
+		const sent = await sendCode(trx, deps, { purpose: 'register', to: identifier, locale: meta.locale, payload: pending });
+		if (!sent.ok) return sent;
+		return { ...sent, identifier, masked: maskIdentifier(identifier) };
 	});
 }
 
@@ -126,7 +115,7 @@ export async function confirmRegistration(
 ): Promise<{ ok: true; account: Account } | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	if (!/^\s*\d{6}\s*$/.test(input.code.normalize('NFKC'))) return failures.codeFormat();
+	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const identifier = parsed.identifier;
 	const { db } = deps.database;
 	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();

@@ -127,6 +127,11 @@ function normalizeCode(code: string): string {
 	return code.normalize('NFKC').replace(/\s+/g, '');
 }
 
+/** Whether what was typed can be a code at all, before any lookup spends an attempt. */
+export function looksLikeCode(code: string): boolean {
+	return /^\d{6}$/.test(normalizeCode(code));
+}
+
 /** The live code for an identifier, for the check report (R13). */
 export async function findPendingCode(
 	db: Db,
