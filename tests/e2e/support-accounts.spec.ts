@@ -35,7 +35,7 @@ test('R9/R10/R22: an agent looks up an under-review account, sees the evidence a
 
 	await page.getByLabel('Email or phone number (phone with +country code)').fill(uniqueEmail('nobody'));
 	await page.getByRole('button', { name: 'Find account' }).click();
-	await expect(page.locator('#lookup-error')).toHaveAttribute('data-code', 'account_not_found');
+	await expect(page.locator('#lookup-identifier-error')).toHaveAttribute('data-code', 'account_not_found');
 	await expect(page).toHaveURL(/\/support$/);
 
 	// R4: the lookup posts the identifier; the URL carries only the account id.
