@@ -1,8 +1,8 @@
 import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
-import { buildReport, runCheck } from '$lib/server/check';
+import { runCheck } from '$lib/server/check';
 import { setCheckGrant } from '$lib/server/check-grant';
-import { confirmCheckCode, requestVerificationCode } from '$lib/server/check-verification';
+import { requestVerificationCode } from '$lib/server/check-verification';
 import { countryCodes } from '$lib/server/countries';
 import type { Failure } from '$lib/server/failures';
 import { checkViewer } from '$lib/server/http/check-viewer';
@@ -43,20 +43,22 @@ export const actions: Actions = {
 		return { ...echo, report: outcome.report, verifySent: true };
 	},
 
+	/** R15a: the code and the check in one `runCheck`, as `POST /api/v1/verifications/confirm`. */
 	confirm: async (event) => {
 		const { app } = event.locals;
 		const values = await readForm(event.request, ['identifier', 'country', 'code']);
 		const echo = { identifier: values.identifier ?? '', country: values.country };
 		const input = parseForm(verificationConfirmInput, { ...values, identifier: values.identifier ?? '', code: values.code ?? '', purpose: 'check' });
 		if (!input.ok) return fail(400, { ...echo, error: input.error });
-		const confirmed = await confirmCheckCode(app, input.data);
-		if (!confirmed.ok) {
-			const outcome = await runCheck(app, input.data, checkViewer(event));
-			return fail(confirmed.status, { ...echo, report: outcome.ok ? outcome.report : undefined, verifySent: true, verifyError: asError(confirmed) });
+		const { code, identifier, country } = input.data;
+		const outcome = await runCheck(app, { identifier, country }, checkViewer(event), { code });
+		if (!outcome.ok) {
+			// A wrong code keeps the public report on screen; a refused check shows only its error.
+			return outcome.report
+				? fail(outcome.status, { ...echo, report: outcome.report, verifySent: true, verifyError: asError(outcome) })
+				: fail(outcome.status, { ...echo, error: asError(outcome) });
 		}
-		setCheckGrant(app, event.cookies, confirmed.identifier.value, event.locals.deviceId, event.url.protocol === 'https:');
-		const viewer = { ...checkViewer(event), proven: () => true };
-		const report = await buildReport({ db: app.database.db, clock: app.clock, mode: app.config.checkDisclosure }, confirmed.identifier, input.data.country, viewer);
-		return { ...echo, report };
+		if (outcome.proven) setCheckGrant(app, event.cookies, outcome.proven.value, event.locals.deviceId, event.url.protocol === 'https:');
+		return { ...echo, report: outcome.report };
 	}
 };

@@ -3,6 +3,8 @@ import { hashPassword } from '../../src/lib/server/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as start } from '../../src/routes/api/v1/account/contact-changes/+server';
 import { POST as confirm } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';
+import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
+import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
@@ -66,11 +68,69 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		expect([anonymous.status, (await anonymous.json()).error.code]).toEqual([401, 'unauthenticated']);
 	});
 
-	it('R3/R16: the new contact must not belong to another account', async () => {
+	it('R3/R16: the new contact must not belong to another account (told only after its code)', async () => {
 		const me = await owner();
 		const taken = await insertAccount(database.db);
 		const res = await begin(me.jar, taken.email!);
-		expect([res.status, (await res.json()).error.code]).toEqual([409, 'identifier_taken']);
+		expect(res.status).toBe(202);
+		const refused = await callEndpoint(confirm, app, { json: { code: await latestCode(database.db, taken.email!) }, jar: me.jar });
+		expect([refused.status, (await refused.json()).error.code]).toEqual([409, 'identifier_taken']);
+		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
+		expect(row.email).toBe(me.email);
+		expect(await database.db.selectFrom('contact_changes').select('id').where('account_id', '=', me.id).execute()).toEqual([]);
+	});
+
+	it('R15/R16: starting a change answers byte for byte the same for a taken and a free contact', async () => {
+		const me = await owner();
+		const taken = (await insertAccount(database.db)).email!;
+		const answer = async (newIdentifier: string) => {
+			const res = await begin(me.jar, newIdentifier);
+			const body = (await res.text()).replaceAll(newIdentifier, '<id>');
+			return { status: res.status, body, headers: [...res.headers].filter(([k]) => k !== 'date') };
+		};
+		const free = await answer(uniqueEmail('free'));
+		expect(free.status).toBe(202);
+		expect(await answer(taken)).toEqual(free);
+	});
+
+	it('R15/R16: contact-change starts are limited per account (no unlimited probing)', async () => {
+		const me = await owner();
+		const statuses: number[] = [];
+		for (let i = 0; i < 12; i++) statuses.push((await begin(me.jar, uniqueEmail('probe'))).status);
+		expect(statuses.slice(0, 10)).toEqual(Array(10).fill(202));
+		expect(statuses.slice(10)).toEqual([429, 429]);
+	});
+
+	it('R6/R16: a code to an earlier new contact dies when a later change starts; guesses count against the live code', async () => {
+		const me = await owner();
+		const victim = uniqueEmail('earlier');
+		expect((await begin(me.jar, victim)).status).toBe(202);
+		const earlierCode = await latestCode(database.db, victim);
+		const later = uniqueEmail('later');
+		expect((await begin(me.jar, later)).status).toBe(202);
+		const liveCode = await latestCode(database.db, later);
+		const wrongs = Array.from({ length: 6 }, (_, i) => String((Number(liveCode) + 1 + i) % 1e6).padStart(6, '0')).filter((c) => c !== earlierCode);
+		const answers: string[] = [];
+		for (const code of wrongs.slice(0, 5)) answers.push((await (await callEndpoint(confirm, app, { json: { code }, jar: me.jar })).json()).error.code);
+		expect(answers).toEqual(Array(5).fill('code_invalid'));
+		// The earlier contact's code was never the live one: it binds nothing, now or after the guesses.
+		const earlier = await callEndpoint(confirm, app, { json: { code: earlierCode }, jar: me.jar });
+		expect(earlier.status).not.toBe(200);
+		const live = await callEndpoint(confirm, app, { json: { code: liveCode }, jar: me.jar });
+		expect([live.status, (await live.json()).error.code]).toEqual([429, 'too_many_attempts']);
+		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
+		expect(row.email).toBe(me.email);
+	});
+
+	it('R17/R18: a password-reset code sent to the old contact dies with the change', async () => {
+		const me = await owner();
+		expect((await callEndpoint(requestReset, app, { json: { identifier: me.email } })).status).toBe(202);
+		const resetCode = await latestCode(database.db, me.email);
+		expect((await change(me.jar)).status).toBe(200);
+		const reset = await callEndpoint(confirmReset, app, { json: { identifier: me.email, code: resetCode, newPassword: 'an attacker chose this one' } });
+		expect(reset.status).toBe(400);
+		const row = await database.db.selectFrom('accounts').select('password_hash').where('id', '=', me.id).executeTakeFirstOrThrow();
+		expect(row.password_hash).toBe(passwordHash);
 	});
 
 	it('R16: a second change at 6 d 23 h 59 m is refused with nextAllowedAt, at 7 d allowed', async () => {
@@ -109,14 +169,11 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 	it('R16: 20 parallel confirmations with one change left produce exactly one change', async () => {
 		const me = await owner();
 		await database.db.insertInto('contact_changes').values({ id: crypto.randomUUID(), account_id: me.id, kind: 'owner', old_identifier: 'a@example.com', new_identifier: me.email, changed_at: app.clock.now().getTime() - 30 * DAY }).execute();
-		// Five codes out to five new contacts (the most kept live per account), confirmed four times each at once.
-		const targets = Array.from({ length: 5 }, () => uniqueEmail('race'));
-		const codes: string[] = [];
-		for (const target of targets) {
-			expect((await begin(me.jar, target)).status).toBe(202);
-			codes.push(await latestCode(database.db, target));
-		}
-		const results = await Promise.all(Array.from({ length: 20 }, (_, i) => callEndpoint(confirm, app, { json: { code: codes[i % 5] }, jar: me.jar })));
+		// One live code per account (R6), confirmed twenty times at once.
+		const target = uniqueEmail('race');
+		expect((await begin(me.jar, target)).status).toBe(202);
+		const code = await latestCode(database.db, target);
+		const results = await Promise.all(Array.from({ length: 20 }, () => callEndpoint(confirm, app, { json: { code }, jar: me.jar })));
 		expect(results.filter((r) => r.status === 200)).toHaveLength(1);
 		const changes = await database.db.selectFrom('contact_changes').select('id').where('account_id', '=', me.id).execute();
 		expect(changes).toHaveLength(2);

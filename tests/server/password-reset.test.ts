@@ -75,7 +75,64 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		const [k, u] = [await answers(known), await answers(unknown)];
 		expect(k.map((r) => r.status)).toEqual([202, 429, 400]);
 		expect(u).toEqual(k);
-		expect(await database.db.selectFrom('verification_codes').select('id').where('identifier', '=', unknown).execute()).toEqual([]);
+		// A code row is kept for both (so the confirm step behaves alike); only the account gets a message.
+		expect(await database.db.selectFrom('outbox').select('id').where('recipient', '=', unknown).execute()).toEqual([]);
+	});
+
+	it('R18/R15a: six wrong codes and then an expired one answer the same for registered and unregistered identifiers', async () => {
+		const known = await member();
+		const unknown = uniqueEmail('reset-ghost');
+		const answers = async (identifier: string) => {
+			const at = app.clock.now().getTime();
+			expect((await callEndpoint(requestReset, app, { json: { identifier } })).status).toBe(202);
+			const seen: string[] = [];
+			for (const code of ['000001', '000002', '000003', '000004', '000005', '000006']) {
+				const res = await callEndpoint(confirmReset, app, { json: { identifier, code, newPassword: NEW_PASSWORD } });
+				seen.push(`${res.status} ${await res.text()}`);
+			}
+			app.clock.advance(61_000);
+			expect((await callEndpoint(requestReset, app, { json: { identifier } })).status).toBe(202);
+			app.clock.advance(5 * 60_000);
+			const late = await callEndpoint(confirmReset, app, { json: { identifier, code: '000007', newPassword: NEW_PASSWORD } });
+			seen.push(`${late.status} ${await late.text()}`);
+			app.clock.set(new Date(at + 3_600_000));
+			return seen;
+		};
+		const k = await answers(known);
+		expect(k.map((a) => a.slice(0, 3))).toEqual(['400', '400', '400', '400', '400', '429', '410']);
+		expect(await answers(unknown)).toEqual(k);
+	});
+
+	it('R6/R18: reset codes are capped per identifier per hour, the same for unknown identifiers', async () => {
+		for (const identifier of [await member(), uniqueEmail('reset-ghost')]) {
+			const statuses: number[] = [];
+			for (let i = 0; i < 8; i++) {
+				statuses.push((await callEndpoint(requestReset, app, { json: { identifier }, clientAddress: `198.51.100.${i + 1}` })).status);
+				app.clock.advance(61_000);
+			}
+			expect(statuses, identifier).toEqual([202, 202, 202, 202, 202, 202, 429, 429]);
+			app.clock.advance(3_600_000);
+		}
+	});
+
+	it('R6/R18: code guesses on one identifier are capped per hour across every code it is sent', async () => {
+		const email = await member();
+		const answers: number[] = [];
+		for (let round = 0; round < 3; round++) {
+			expect((await callEndpoint(requestReset, app, { json: { identifier: email }, clientAddress: `198.51.100.${round + 20}` })).status).toBe(202);
+			for (let i = 0; i < 4; i++) {
+				const res = await callEndpoint(confirmReset, app, { json: { identifier: email, code: `00000${i}`, newPassword: NEW_PASSWORD }, clientAddress: `203.0.113.${round * 4 + i}` });
+				answers.push(res.status);
+			}
+			app.clock.advance(61_000);
+		}
+		// Two codes × 4 wrong guesses = 8, then the 9th and 10th; the 11th is refused whatever its code.
+		expect(answers.slice(0, 10)).toEqual(Array(10).fill(400));
+		expect(answers.slice(10)).toEqual([429, 429]);
+		const code = await latestCode(database.db, email);
+		const right = await callEndpoint(confirmReset, app, { json: { identifier: email, code, newPassword: NEW_PASSWORD } });
+		expect([right.status, (await right.json()).error.code]).toEqual([429, 'too_many_attempts']);
+		app.clock.advance(3_600_000);
 	});
 
 	it('R18: the request takes the same time for registered and unregistered identifiers', async () => {

@@ -3,6 +3,7 @@ import { POST as register } from '../../src/routes/api/v1/registrations/+server'
 import { POST as confirm } from '../../src/routes/api/v1/registrations/confirm/+server';
 import { POST as resend } from '../../src/routes/api/v1/registrations/resend/+server';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
+import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { latestCode } from '../support/codes';
@@ -97,10 +98,12 @@ describe.each(testDatabases)('registration on $name', ({ open }) => {
 
 	it('R3: 20 parallel confirmations: exactly one account, identifier_taken for the rest', async () => {
 		const email = uniqueEmail();
-		await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' } });
+		// One browser (one cookie jar) racing itself.
+		const jar: CookieJar = new Map();
+		await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar });
 		const code = await latestCode(database.db, email);
 		const responses = await Promise.all(
-			Array.from({ length: 20 }, () => callEndpoint(confirm, app, { json: { identifier: email, code } }))
+			Array.from({ length: 20 }, () => callEndpoint(confirm, app, { json: { identifier: email, code }, jar }))
 		);
 		const statuses = responses.map((r) => r.status).sort();
 		expect(statuses).toEqual([201, ...Array(19).fill(409)]);
@@ -135,6 +138,61 @@ describe.each(testDatabases)('registration on $name', ({ open }) => {
 		expect([codes, messages]).toEqual([[], []]);
 	});
 
+	it('R3/R6: a second browser cannot replace a pending registration’s password, and the starter’s code still signs in with the starter’s password', async () => {
+		const email = uniqueEmail('victim');
+		const victim: CookieJar = new Map();
+		const attacker: CookieJar = new Map();
+		expect((await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar: victim })).status).toBe(202);
+		app.clock.advance(61_000);
+		const hijack = await callEndpoint(register, app, { json: { identifier: email, password: 'the attacker knows this one', country: 'CN' }, jar: attacker, clientAddress: '8.8.4.4' });
+		expect([hijack.status, (await hijack.json()).error.code]).toEqual([409, 'registration_pending']);
+		expect(await database.db.selectFrom('outbox').select('id').where('recipient', '=', email).execute()).toHaveLength(1);
+		const confirmed = await callEndpoint(confirm, app, { json: { identifier: email, code: await latestCode(database.db, email) }, jar: victim });
+		expect(confirmed.status).toBe(201);
+		expect((await callEndpoint(signIn, app, { json: { identifier: email, password: 'the attacker knows this one' } })).status).toBe(401);
+		expect((await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD } })).status).toBe(201);
+	});
+
+	it('R3/R6: only the browser that started a registration can resend its code or confirm it', async () => {
+		const email = uniqueEmail('starter');
+		const starter: CookieJar = new Map();
+		const stranger: CookieJar = new Map();
+		expect((await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar: starter })).status).toBe(202);
+		const code = await latestCode(database.db, email);
+		app.clock.advance(61_000);
+		const resent = await callEndpoint(resend, app, { json: { identifier: email }, jar: stranger });
+		expect([resent.status, (await resent.json()).error.code]).toEqual([400, 'code_invalid']);
+		const elsewhere = await callEndpoint(confirm, app, { json: { identifier: email, code }, jar: stranger });
+		expect([elsewhere.status, (await elsewhere.json()).error.code]).toEqual([409, 'registration_elsewhere']);
+		expect(await database.db.selectFrom('accounts').select('id').where('email', '=', email).execute()).toEqual([]);
+		// The refusal spent nothing: the starter's code still works.
+		expect((await callEndpoint(confirm, app, { json: { identifier: email, code }, jar: starter })).status).toBe(201);
+		expect(starter.has('registration')).toBe(false);
+	});
+
+	it('R3/R6: once a pending registration has expired, another browser may start over', async () => {
+		const email = uniqueEmail('late');
+		expect((await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar: new Map() })).status).toBe(202);
+		app.clock.advance(5 * 60_000);
+		const mine: CookieJar = new Map();
+		expect((await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar: mine })).status).toBe(202);
+		expect((await callEndpoint(confirm, app, { json: { identifier: email, code: await latestCode(database.db, email) }, jar: mine })).status).toBe(201);
+	});
+
+	it('R6/R7: registration codes to one identifier are capped per hour (no resends without end)', async () => {
+		const email = uniqueEmail('pump');
+		const jar: CookieJar = new Map();
+		expect((await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar })).status).toBe(202);
+		const statuses: number[] = [];
+		for (let i = 0; i < 7; i++) {
+			app.clock.advance(61_000);
+			statuses.push((await callEndpoint(resend, app, { json: { identifier: email }, jar, clientAddress: `198.51.100.${i + 1}` })).status);
+		}
+		expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+		expect(await database.db.selectFrom('outbox').select('id').where('recipient', '=', email).execute()).toHaveLength(6);
+		app.clock.advance(3_600_000);
+	});
+
 	it('R5: a password equal to the identifier is refused with a message saying why', async () => {
 		const email = uniqueEmail();
 		const res = await callEndpoint(register, app, { json: { identifier: email, password: email, country: 'CN' } });
@@ -143,25 +201,26 @@ describe.each(testDatabases)('registration on $name', ({ open }) => {
 
 	it('R6: expired and wrong codes get distinct answers; resend before 60 s gets 429 + Retry-After', async () => {
 		const email = uniqueEmail();
-		await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' } });
+		const jar: CookieJar = new Map();
+		await callEndpoint(register, app, { json: { identifier: email, password: PASSWORD, country: 'CN' }, jar });
 		const code = await latestCode(database.db, email);
 		const wrong = String((Number(code) + 1) % 1e6).padStart(6, '0');
-		const bad = await callEndpoint(confirm, app, { json: { identifier: email, code: wrong } });
+		const bad = await callEndpoint(confirm, app, { json: { identifier: email, code: wrong }, jar });
 		expect([bad.status, (await bad.json()).error.code]).toEqual([400, 'code_invalid']);
 
 		app.clock.advance(30_000);
-		const early = await callEndpoint(resend, app, { json: { identifier: email } });
+		const early = await callEndpoint(resend, app, { json: { identifier: email }, jar });
 		expect(early.status).toBe(429);
 		expect(early.headers.get('retry-after')).toBe('30');
 
 		app.clock.advance(4.5 * 60_000);
-		const expired = await callEndpoint(confirm, app, { json: { identifier: email, code } });
+		const expired = await callEndpoint(confirm, app, { json: { identifier: email, code }, jar });
 		expect([expired.status, (await expired.json()).error]).toEqual([410, expect.objectContaining({ code: 'code_expired', message: 'This code has expired — request a new one.' })]);
 
-		const again = await callEndpoint(resend, app, { json: { identifier: email } });
+		const again = await callEndpoint(resend, app, { json: { identifier: email }, jar });
 		expect(again.status).toBe(202);
 		const fresh = await latestCode(database.db, email);
-		const ok = await callEndpoint(confirm, app, { json: { identifier: email, code: fresh } });
+		const ok = await callEndpoint(confirm, app, { json: { identifier: email, code: fresh }, jar });
 		expect(ok.status).toBe(201);
 	});
 });

@@ -139,7 +139,7 @@ describe.each(testDatabases)('support account view on $name', ({ open }) => {
 	it('R15: checks against the account are listed, and an address with a burst of checks is visible to agents', async () => {
 		const agent = await makeAgent(app);
 		const account = await insertAccount(database.db);
-		const viewer = (ip: string): Viewer => ({ requestCountry: null, deviceId: 'd', ipKey: app.keys.hmac('ip', ip), proven: () => false });
+		const viewer = (ip: string): Viewer => ({ requestCountry: null, deviceId: 'd', address: ip, proven: () => false });
 		// An enumeration run: one address checks this account twice among many other identifiers.
 		const burst = '198.51.100.77';
 		const identifiers = [account.email!, ...Array.from({ length: CHECK_BURST_MIN }, () => uniqueEmail('probe')), account.email!];

@@ -11,14 +11,17 @@ import { countAccountsOnDevice } from './devices';
 import { discloses, type DisclosureMode, type ReportField } from './disclosure';
 import { failure, failures, type Failure } from './failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
-import { limit } from './rate-limit';
+import { addressKey } from './address-key';
+import { confirmCheckCode } from './check-verification';
+import { limit, limitAddress } from './rate-limit';
 import { MAX_WRONG_ATTEMPTS } from './verification-codes';
 
 /** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
 export interface Viewer {
 	requestCountry: string | null;
 	deviceId: string;
-	ipKey: string;
+	/** The client address (canonical); limits and check events count its network. */
+	address: string;
 	/** Signed-in owner, agent, or a `check` code confirmed in this browser. */
 	proven: (identifier: Identifier, account: Account | undefined) => boolean;
 }
@@ -151,33 +154,46 @@ export async function buildReport(
 	return report;
 }
 
-export type CheckOutcome = { ok: true; report: CheckReport } | Failure;
+/** `proven`: the identifier a right code proved control of in this request (R15a), else null. */
+export type CheckOutcome = { ok: true; report: CheckReport; proven: Identifier | null } | (Failure & { report?: CheckReport });
 
 /**
- * The one entry point of the check for the form action and POST /api/v1/check alike (R14):
- * rate limits (R15) → parse → report → count.
+ * The one entry point of the check for the form actions and the JSON API alike (R14): rate
+ * limits (R15) → parse → optional proof (R15a: a `check` code) → report → count. The public
+ * check and the verified one are the same function, so every disclosed report is limited and
+ * counted whichever way it was asked for. A wrong code still answers the public report.
  */
 export async function runCheck(
 	app: Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>,
 	input: { identifier: string; country?: string | undefined },
-	viewer: Viewer
+	viewer: Viewer,
+	proof?: { code: string }
 ): Promise<CheckOutcome> {
 	const { db } = app.database;
 	const rules = app.config.checkRateLimit;
-	const byIp = await limit(db, app.clock, `check:ip:${viewer.ipKey}`, { max: rules.perIp, windowMs: rules.windowMs });
-	if (!byIp.ok) return checkRateLimited(app, viewer.ipKey, '', byIp.retryAfterSeconds);
+	const ipKey = addressKey(app.keys, viewer.address);
+	const byIp = await limitAddress(db, app.clock, app.keys, 'check', viewer.address, { max: rules.perIp, windowMs: rules.windowMs });
+	if (!byIp.ok) return checkRateLimited(app, ipKey, '', byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const idKey = app.keys.hmac('identifier', parsed.identifier.value);
 	const byId = await limit(db, app.clock, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
-	if (!byId.ok) return checkRateLimited(app, viewer.ipKey, idKey, byId.retryAfterSeconds);
-	const report = await buildReport({ db, clock: app.clock, mode: app.config.checkDisclosure }, parsed.identifier, input.country, viewer);
+	if (!byId.ok) return checkRateLimited(app, ipKey, idKey, byId.retryAfterSeconds);
+	const confirmed = proof ? await confirmCheckCode(app, parsed.identifier, proof.code) : null;
+	const proven = confirmed?.ok === true;
+	const report = await buildReport(
+		{ db, clock: app.clock, mode: app.config.checkDisclosure },
+		parsed.identifier,
+		input.country,
+		proven ? { ...viewer, proven: () => true } : viewer
+	);
 	// R15: every check counted (metrics, bursts per address for agents), by keyed hashes only.
 	await db
 		.insertInto('check_events')
-		.values({ at: app.clock.now().getTime(), ip_key: viewer.ipKey, identifier_key: idKey, outcome: report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered' })
+		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: idKey, outcome: report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered' })
 		.execute();
-	return { ok: true, report };
+	if (confirmed && !confirmed.ok) return { ...confirmed, report };
+	return { ok: true, report, proven: proven ? parsed.identifier : null };
 }
 
 /** R15: a refused check is counted too, so bursts and rejections show in metrics and to agents. */

@@ -12,15 +12,18 @@ import { asLocale } from './message-templates';
 import { enqueueMessage } from './outbox';
 import { verifyPassword } from './passwords';
 import { isUniqueViolation } from './registration';
-import { blockUntil, hit, peek } from './rate-limit';
+import { blockUntil, hit, limit, peek } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 import { invalidateAccountSessions } from './sessions';
-import { consumeCode, findCodeForAccount, looksLikeCode } from './verification-codes';
+import { consumeAccountCode, looksLikeCode, revokePendingCodes } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
 // Wrong current passwords on this form: 5 per hour, then a 15-minute pause.
 const PASSWORD_FAILURES = { max: 5, windowMs: 3_600_000, pauseMs: 15 * 60_000 };
+// Codes to new contacts per account: a person tries one or two addresses, not dozens (R6 caps
+// per recipient and per network apply on top, in `sendCode`).
+const STARTS_PER_ACCOUNT = { max: 10, windowMs: 3_600_000 };
 
 export interface QuotaView {
 	used: number;
@@ -58,7 +61,11 @@ function quotaRefusal(q: ContactChangeQuota): Failure | null {
 	);
 }
 
-/** R16 step 1: current password + new contact → a code to the new contact. */
+/**
+ * R16 step 1: current password + new contact → a code to the new contact. R15: the answer is
+ * the same 202 whether or not another account holds the new contact, so this form is no
+ * registration oracle; R3's conflict is reported only after the code to it is confirmed.
+ */
 export async function startContactChange(
 	deps: Deps,
 	account: Account,
@@ -82,11 +89,18 @@ export async function startContactChange(
 	}
 	const refusal = quotaRefusal(await readQuota(db, account.id, deps.clock.now()));
 	if (refusal) return refusal;
-	const taken = await db.selectFrom('accounts').select('id').where(next.kind === 'email' ? 'email' : 'phone', '=', next.value).executeTakeFirst();
-	if (taken) return { ...failures.identifierTaken(), field: 'newIdentifier' };
+	const starts = await limit(db, deps.clock, `contact-change-start:${account.id}`, STARTS_PER_ACCOUNT);
+	if (!starts.ok) return failures.rateLimited(starts.retryAfterSeconds);
 
 	return db.transaction().execute(async (trx) => {
-		const sent = await sendCode(trx, deps, { purpose: 'contact_change', to: next, locale: meta.locale, accountId: account.id, payload: { kind: next.kind } });
+		const sent = await sendCode(trx, deps, {
+			purpose: 'contact_change',
+			to: next,
+			locale: meta.locale,
+			ip: meta.ip,
+			accountId: account.id,
+			payload: { kind: next.kind }
+		});
 		return sent.ok ? { ...sent, masked: maskIdentifier(next) } : sent;
 	});
 }
@@ -105,12 +119,6 @@ export async function confirmContactChange(
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const { db, dialect } = deps.database;
 	const codeDeps = { db, clock: deps.clock, keys: deps.keys };
-	const { match, latest } = await findCodeForAccount(codeDeps, { purpose: 'contact_change', accountId: account.id, code: input.code });
-	if (!match) {
-		if (!latest) return failures.code('code_invalid');
-		const wrong = await consumeCode(codeDeps, { purpose: 'contact_change', identifier: latest.identifier, code: input.code });
-		return failures.code(wrong.ok ? 'code_invalid' : wrong.reason);
-	}
 	try {
 		return await db.transaction().execute(async (trx) => {
 			if (dialect === 'postgres') await sql`select id from accounts where id = ${account.id} for update`.execute(trx);
@@ -118,11 +126,16 @@ export async function confirmContactChange(
 			const now = deps.clock.now();
 			const refusal = quotaRefusal(await readQuota(trx, account.id, now));
 			if (refusal) return refusal;
-			const consumed = await consumeCode({ ...codeDeps, db: trx }, { purpose: 'contact_change', identifier: match.identifier, code: input.code });
+			// R6: only the account's newest contact-change code is compared, and every guess counts.
+			const consumed = await consumeAccountCode({ ...codeDeps, db: trx }, { purpose: 'contact_change', accountId: account.id, code: input.code });
 			if (!consumed.ok) return failures.code(consumed.reason);
+			const match = consumed.row;
 			const next = parseIdentifier(match.identifier);
 			if (!next.ok) return failures.code('code_invalid');
 			const contact = next.identifier;
+			// R3, told only now that the code proved control of the new contact.
+			const holder = await trx.selectFrom('accounts').select('id').where(contact.kind, '=', contact.value).executeTakeFirst();
+			if (holder) throw new ContactTaken();
 			// The new contact replaces the bound one of its kind, or the only one bound.
 			const replacesKind = contact.kind === 'email' ? (current.email ? 'email' : 'phone') : current.phone ? 'phone' : 'email';
 			const old: Identifier = replacesKind === 'email' ? { kind: 'email', value: current.email! } : { kind: 'phone', value: current.phone! };
@@ -137,6 +150,8 @@ export async function confirmContactChange(
 				.values({ id: changeId, account_id: account.id, kind: 'owner', old_identifier: old.value, new_identifier: contact.value, changed_at: now.getTime() })
 				.execute();
 			await invalidateAccountSessions(trx, account.id, meta.sessionId ?? undefined);
+			// R17/R18: codes still out to the old contact (a reset, a check) die with the change.
+			await revokePendingCodes(trx, { accountId: account.id, identifiers: [old.value] });
 			await enqueueMessage(trx, deps.clock, contactChangedNotice(old, contact, changeId, asLocale(current.locale)));
 			await audit(trx, deps.clock, {
 				actorKind: 'account',
@@ -151,10 +166,13 @@ export async function confirmContactChange(
 			return { ok: true as const, quota: quotaView(quota), contact };
 		});
 	} catch (error) {
-		if (isUniqueViolation(error)) return failures.identifierTaken();
+		// Rolled back, so the code stays usable and nothing partial is stored.
+		if (error instanceof ContactTaken || isUniqueViolation(error)) return { ...failures.identifierTaken(), field: 'code' };
 		throw error;
 	}
 }
+
+class ContactTaken extends Error {}
 
 /** R17: the old contact hears of the change, with a way into the appeal if it was not them. */
 function contactChangedNotice(old: Identifier, next: Identifier, changeId: string, locale: ReturnType<typeof asLocale>) {

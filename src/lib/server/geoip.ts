@@ -2,6 +2,7 @@ import { Reader, type Response } from 'maxmind';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
+import { canonicalAddress } from './address-key';
 
 /**
  * R9 groundwork: IP address → ISO country code, or null when unknown. Reads both record shapes:
@@ -30,12 +31,9 @@ for (const [net, prefix] of [
 	reserved.addSubnet(net, prefix, 'ipv6');
 }
 
-/** Unwraps IPv4-mapped IPv6 (`::ffff:1.2.3.4`), as Node reports IPv4 clients on dual-stack sockets. */
+/** One text per address (IPv4-mapped IPv6 unwrapped, IPv6 in RFC 5952 form), or null. */
 export function canonicalIp(ip: string): string | null {
-	const trimmed = ip.trim();
-	const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(trimmed);
-	const candidate = mapped?.[1] ?? trimmed;
-	return isIP(candidate) === 0 ? null : candidate;
+	return canonicalAddress(ip);
 }
 
 export function isReservedIp(ip: string): boolean {

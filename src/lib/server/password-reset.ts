@@ -9,7 +9,7 @@ import { parseIdentifier, type Identifier } from './identifiers';
 import { asLocale } from './message-templates';
 import { enqueueMessage } from './outbox';
 import { checkPassword, hashPassword } from './passwords';
-import { limit } from './rate-limit';
+import { limitAddress } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 import { invalidateAccountSessions } from './sessions';
 import { consumeCode, looksLikeCode } from './verification-codes';
@@ -17,16 +17,12 @@ import { consumeCode, looksLikeCode } from './verification-codes';
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
 const RESETS_PER_IP = { max: 20, windowMs: 3_600_000 };
-// R6's 60-second cooldown, applied to every identifier alike so it reveals nothing.
-const RESET_COOLDOWN = { max: 1, windowMs: 60_000 };
 const CONFIRMS_PER_IP = { max: 60, windowMs: 3_600_000 };
 
-/** Thrown to roll back the rehearsal transaction for identifiers without an account. */
-class Rehearsal extends Error {}
-
 /**
- * R18 step 1. The same answer, the same work and the same timing whether or not the identifier
- * has an account: for an unknown one, the code and message are written and rolled back.
+ * R18 step 1. The same answer, the same work and the same stored state whether or not the
+ * identifier has an account: a code row is written either way (so the confirm step counts
+ * attempts, expires and locks alike), and the message is queued only for an account.
  */
 export async function requestPasswordReset(
 	deps: Deps,
@@ -34,28 +30,24 @@ export async function requestPasswordReset(
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
 	const { db } = deps.database;
-	const byIp = await limit(db, deps.clock, `reset:ip:${deps.keys.hmac('ip', meta.ip)}`, RESETS_PER_IP);
+	const byIp = await limitAddress(db, deps.clock, deps.keys, 'reset', meta.ip, RESETS_PER_IP);
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
-	const cooldown = await limit(db, deps.clock, `reset:id:${deps.keys.hmac('identifier', identifier.value)}`, RESET_COOLDOWN);
-	if (!cooldown.ok) return failures.resendTooSoon(cooldown.retryAfterSeconds);
 	const account = await findAccountByIdentifier(db, identifier);
-	try {
-		await db.transaction().execute(async (trx) => {
-			const sent = await sendCode(trx, deps, {
-				purpose: 'password_reset',
-				to: identifier,
-				locale: asLocale(account?.locale ?? meta.locale),
-				accountId: account?.id ?? null
-			});
-			if (!sent.ok || !account) throw new Rehearsal();
-		});
-	} catch (error) {
-		if (!(error instanceof Rehearsal)) throw error;
-	}
-	return { ok: true };
+	// R6's cooldown and the hourly caps apply alike: the code row exists for unknown identifiers.
+	const sent = await db.transaction().execute((trx) =>
+		sendCode(trx, deps, {
+			purpose: 'password_reset',
+			to: identifier,
+			locale: asLocale(account?.locale ?? meta.locale),
+			ip: meta.ip,
+			accountId: account?.id ?? null,
+			deliver: account !== undefined
+		})
+	);
+	return sent.ok ? { ok: true } : sent;
 }
 
 /**
@@ -68,7 +60,7 @@ export async function confirmPasswordReset(
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
 	const { db } = deps.database;
-	const byIp = await limit(db, deps.clock, `reset-confirm:ip:${deps.keys.hmac('ip', meta.ip)}`, CONFIRMS_PER_IP);
+	const byIp = await limitAddress(db, deps.clock, deps.keys, 'reset-confirm', meta.ip, CONFIRMS_PER_IP);
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
@@ -84,7 +76,9 @@ export async function confirmPasswordReset(
 		const account = consumed.row.account_id
 			? await trx.selectFrom('accounts').selectAll().where('id', '=', consumed.row.account_id).executeTakeFirst()
 			: undefined;
-		if (!account) return failures.code('code_invalid');
+		// The code was for the contact the account had then; a contact change since revokes it
+		// (R17), and this refuses it even so.
+		if (!account || (account.email !== identifier.value && account.phone !== identifier.value)) return failures.code('code_invalid');
 		await trx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', account.id).execute();
 		await invalidateAccountSessions(trx, account.id);
 		await enqueueMessage(trx, deps.clock, resetNotice(account, identifier));

@@ -1,5 +1,7 @@
 import type { Clock } from './clock';
+import { addressKey, wideAddressKey } from './address-key';
 import type { Db } from './db/database';
+import type { Keyring } from './secrets';
 
 /**
  * Fixed-window counters in the shared database, so every instance sees the same limits (R15), or
@@ -89,4 +91,27 @@ export async function limit(
 	const window = await hit(db, clock, key, rule.windowMs);
 	if (window.count <= rule.max) return { ok: true };
 	return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - clock.now().getTime()) / 1000)) };
+}
+
+/** How many more hits the /48 around an IPv6 client may take than its /64. */
+export const WIDE_NETWORK_FACTOR = 4;
+
+/**
+ * A per-address limit: the client's network (IPv4 address or IPv6 /64) gets `rule.max`, and an
+ * IPv6 client's /48 gets `WIDE_NETWORK_FACTOR` times as many, so rotating addresses inside one
+ * /64, or /64s inside one /48, buys nothing (see `address-key.ts`).
+ */
+export async function limitAddress(
+	db: Db,
+	clock: Clock,
+	keys: Keyring,
+	name: string,
+	ip: string,
+	rule: { max: number; windowMs: number }
+): Promise<LimitResult> {
+	const narrow = await limit(db, clock, `${name}:ip:${addressKey(keys, ip)}`, rule);
+	if (!narrow.ok) return narrow;
+	const wide = wideAddressKey(keys, ip);
+	if (wide === null) return narrow;
+	return limit(db, clock, `${name}:ip48:${wide}`, { max: rule.max * WIDE_NETWORK_FACTOR, windowMs: rule.windowMs });
 }

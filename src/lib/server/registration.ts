@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { m } from '$lib/paraglide/messages';
 import { sendCode } from './code-delivery';
 import { findAccountByIdentifier } from './accounts';
 import type { AppContext } from './app';
@@ -6,12 +7,12 @@ import { audit } from './audit';
 import { countAccountsOnDevice, recordDevice } from './devices';
 import type { Db } from './db/database';
 import type { Account, AccountStatus } from './db/schema';
-import { failures, type Failure } from './failures';
+import { failure, failures, secondsUntil, type Failure } from './failures';
 import { isCountryCode, maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
 import { checkPassword, hashPassword } from './passwords';
-import { limit } from './rate-limit';
+import { limitAddress } from './rate-limit';
 import type { RequestMeta } from './request-meta';
-import { consumeCode, looksLikeCode } from './verification-codes';
+import { consumeCode, looksLikeCode, MAX_WRONG_ATTEMPTS } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
@@ -21,7 +22,12 @@ interface PendingRegistration {
 	country: string;
 	ipCountry: string | null;
 	locale: string;
+	/** Keyed hash of the starting browser's token (`http/registration-cookie.ts`). */
+	starterHash: string;
 }
+
+/** Who is asking: the request, and the registration token its browser holds (if any). */
+export type RegistrationMeta = RequestMeta & { starter: string | null };
 
 export interface CodeSent {
 	ok: true;
@@ -43,10 +49,10 @@ export function ipCountryMismatch(ipCountry: string | null, chosen: string): boo
 export async function startRegistration(
 	deps: Deps,
 	input: { identifier: string; password: string; country: string },
-	meta: RequestMeta
+	meta: RequestMeta & { starter: string }
 ): Promise<CodeSent | Failure> {
 	const { db } = deps.database;
-	const limited = await limit(db, deps.clock, `register:ip:${deps.keys.hmac('ip', meta.ip)}`, REGISTRATIONS_PER_IP);
+	const limited = await limitAddress(db, deps.clock, deps.keys, 'register', meta.ip, REGISTRATIONS_PER_IP);
 	if (!limited.ok) return failures.rateLimited(limited.retryAfterSeconds);
 
 	if (!isCountryCode(input.country)) return failures.invalidCountry();
@@ -60,21 +66,57 @@ export async function startRegistration(
 	if (problem) return failures.password(problem, deps.config.passwordMinLength);
 	// R3: a clear answer with a pointer to forgot-password (the form links it).
 	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();
+	const starterHash = deps.keys.hmac('registration-starter', meta.starter);
+	// R3/R6: a live registration started by another browser is never replaced: its password is
+	// the starter's, and only the starter can finish it. Once it dies (5 minutes, or 5 wrong
+	// codes) anyone may start again.
+	const live = await livePendingRegistration(deps, identifier);
+	if (live && !sameStarter(live.pending.starterHash, starterHash)) return pendingElsewhere(live.expiresAt, deps.clock.now());
 
 	const pending: PendingRegistration = {
 		passwordHash: await hashPassword(input.password),
 		country: input.country,
 		ipCountry: meta.ipCountry,
-		locale: meta.locale
+		locale: meta.locale,
+		starterHash
 	};
 	return sendRegistrationCode(deps, identifier, pending, meta);
+}
+
+/** The registration still waiting for its code, if one is live for the identifier. */
+async function livePendingRegistration(
+	deps: Deps,
+	identifier: Identifier
+): Promise<{ pending: PendingRegistration; expiresAt: Date } | null> {
+	const row = await deps.database.db
+		.selectFrom('verification_codes')
+		.select(['payload', 'expires_at', 'attempts', 'consumed_at'])
+		.where('purpose', '=', 'register')
+		.where('identifier', '=', identifier.value)
+		.executeTakeFirst();
+	const now = deps.clock.now().getTime();
+	if (!row?.payload || row.consumed_at !== null || row.attempts >= MAX_WRONG_ATTEMPTS || now >= row.expires_at) return null;
+	return { pending: JSON.parse(row.payload) as PendingRegistration, expiresAt: new Date(row.expires_at) };
+}
+
+function sameStarter(stored: string | undefined, given: string | null): boolean {
+	if (!stored || !given || stored.length !== given.length) return false;
+	return timingSafeEqual(Buffer.from(stored), Buffer.from(given));
+}
+
+function pendingElsewhere(expiresAt: Date, now: Date): Failure {
+	const seconds = secondsUntil(expiresAt, now);
+	return failure(409, 'registration_pending', m.error_registration_pending({ minutes: Math.ceil(seconds / 60) }), {
+		field: 'identifier',
+		retryAfterSeconds: seconds
+	});
 }
 
 /** R6: a new code for a registration already started, carrying the same pending details. */
 export async function resendRegistrationCode(
 	deps: Deps,
 	input: { identifier: string; country?: string | undefined },
-	meta: RequestMeta
+	meta: RegistrationMeta
 ): Promise<CodeSent | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
@@ -85,8 +127,11 @@ export async function resendRegistrationCode(
 		.where('identifier', '=', parsed.identifier.value)
 		.where('consumed_at', 'is', null)
 		.executeTakeFirst();
-	if (!row?.payload) return failures.code('code_invalid');
-	return sendRegistrationCode(deps, parsed.identifier, JSON.parse(row.payload) as PendingRegistration, meta);
+	const pending = row?.payload ? (JSON.parse(row.payload) as PendingRegistration) : null;
+	// Only the browser that started it may ask for another code (R6; no resends for strangers).
+	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
+	if (!pending || !sameStarter(pending.starterHash, starterHash)) return failures.code('code_invalid');
+	return sendRegistrationCode(deps, parsed.identifier, pending, meta);
 }
 
 async function sendRegistrationCode(
@@ -97,7 +142,7 @@ async function sendRegistrationCode(
 ): Promise<CodeSent | Failure> {
 	// R7: the code and its message are stored together, or not at all.
 	return deps.database.db.transaction().execute(async (trx) => {
-		const sent = await sendCode(trx, deps, { purpose: 'register', to: identifier, locale: meta.locale, payload: pending });
+		const sent = await sendCode(trx, deps, { purpose: 'register', to: identifier, locale: meta.locale, ip: meta.ip, payload: pending });
 		if (!sent.ok) return sent;
 		return { ...sent, identifier, masked: maskIdentifier(identifier) };
 	});
@@ -111,7 +156,7 @@ async function sendRegistrationCode(
 export async function confirmRegistration(
 	deps: Deps,
 	input: { identifier: string; code: string; country?: string | undefined },
-	meta: RequestMeta
+	meta: RegistrationMeta
 ): Promise<{ ok: true; account: Account } | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
@@ -119,6 +164,13 @@ export async function confirmRegistration(
 	const identifier = parsed.identifier;
 	const { db } = deps.database;
 	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();
+	// R3/R6: the code proves control of the identifier; the password in the pending row is the
+	// starting browser's, so only that browser may finish. Asked before the code is compared.
+	const live = await livePendingRegistration(deps, identifier);
+	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
+	if (live && !sameStarter(live.pending.starterHash, starterHash)) {
+		return failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
+	}
 
 	try {
 		return await db.transaction().execute(async (trx) => {
@@ -132,6 +184,10 @@ export async function confirmRegistration(
 				return failures.code(consumed.reason);
 			}
 			const pending = JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration;
+			// The row read above may have been replaced since; the consumed one decides.
+			if (!sameStarter(pending.starterHash, starterHash)) {
+				throw new RegistrationElsewhere();
+			}
 			const account = await createAccount(trx, deps, identifier, pending, meta);
 			await audit(trx, deps.clock, {
 				actorKind: 'account',
@@ -150,10 +206,14 @@ export async function confirmRegistration(
 			return { ok: true as const, account };
 		});
 	} catch (error) {
+		if (error instanceof RegistrationElsewhere) return failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
 		if (isUniqueViolation(error)) return failures.identifierTaken();
 		throw error;
 	}
 }
+
+/** Rolls the confirming transaction back (the code stays unused) when the starter differs. */
+class RegistrationElsewhere extends Error {}
 
 async function createAccount(
 	db: Db,

@@ -2,6 +2,7 @@ import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './clock';
 import type { Db } from './db/database';
 import type { CodePurpose, VerificationCodesTable } from './db/schema';
+import { limit } from './rate-limit';
 import type { Keyring } from './secrets';
 import type { Selectable } from 'kysely';
 
@@ -9,6 +10,15 @@ import type { Selectable } from 'kysely';
 export const CODE_LIFETIME_MS = 5 * 60_000;
 export const RESEND_COOLDOWN_MS = 60_000;
 export const MAX_WRONG_ATTEMPTS = 5;
+/**
+ * Every code attempt on one identifier and purpose, across all the codes it is sent (R6 allows a
+ * new one each minute): 10 an hour and 30 a day, counted before the compare. Without this, five
+ * guesses per code times a code a minute is 300 guesses an hour against one account.
+ */
+export const ATTEMPTS_PER_IDENTIFIER = [
+	{ max: 10, windowMs: 3_600_000, name: 'h' },
+	{ max: 30, windowMs: 86_400_000, name: 'd' }
+] as const;
 
 export type CodeRow = Selectable<VerificationCodesTable>;
 
@@ -55,6 +65,16 @@ export async function issueCode(
 		account_id: input.accountId ?? null,
 		payload: input.payload === undefined ? null : JSON.stringify(input.payload)
 	};
+	// R6: one live code per (account, purpose): a code out to another address of the same
+	// account for the same purpose (a second contact change, a reset to the other contact) dies.
+	if (row.account_id !== null) {
+		await deps.db
+			.deleteFrom('verification_codes')
+			.where('account_id', '=', row.account_id)
+			.where('purpose', '=', input.purpose)
+			.where('identifier', '!=', input.identifier)
+			.execute();
+	}
 	// R6: the new code replaces the old one (one row per purpose + identifier).
 	await deps.db
 		.insertInto('verification_codes')
@@ -89,19 +109,75 @@ export async function consumeCode(
 	deps: { db: Db; clock: Clock; keys: Keyring },
 	input: { purpose: CodePurpose; identifier: string; code: string }
 ): Promise<ConsumeResult> {
-	const now = deps.clock.now().getTime();
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, true);
+}
+
+/**
+ * The same judgement as `consumeCode`, wrong attempts counted alike, but a right code stays
+ * usable: for flows that must know the code is right before doing costly work (R19 uploads).
+ */
+export async function verifyCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; identifier: string; code: string }
+): Promise<ConsumeResult> {
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, false);
+}
+
+/**
+ * R6 for codes bound to an account (R16's contact change): only the account's newest code for
+ * the purpose is ever compared; older ones are dead (and `issueCode` deletes them).
+ */
+export async function consumeAccountCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; accountId: string; code: string }
+): Promise<ConsumeResult> {
 	const row = await deps.db
 		.selectFrom('verification_codes')
 		.selectAll()
 		.where('purpose', '=', input.purpose)
-		.where('identifier', '=', input.identifier)
+		.where('account_id', '=', input.accountId)
+		.orderBy('created_at', 'desc')
 		.executeTakeFirst();
+	return attempt(deps, row, input.code, true);
+}
+
+/**
+ * R17/R18/R21: when an account's bound contact changes, every code still pending for the old
+ * contact or for the account dies, so a reset code sent to the old address resets nothing.
+ */
+export async function revokePendingCodes(db: Db, input: { accountId: string; identifiers: string[] }): Promise<void> {
+	await db
+		.deleteFrom('verification_codes')
+		.where('consumed_at', 'is', null)
+		.where((eb) =>
+			eb.or([eb('account_id', '=', input.accountId), ...(input.identifiers.length ? [eb('identifier', 'in', input.identifiers)] : [])])
+		)
+		.execute();
+}
+
+function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<CodeRow | undefined> {
+	return db.selectFrom('verification_codes').selectAll().where('purpose', '=', purpose).where('identifier', '=', identifier).executeTakeFirst();
+}
+
+async function attempt(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	row: CodeRow | undefined,
+	code: string,
+	consume: boolean
+): Promise<ConsumeResult> {
+	const now = deps.clock.now().getTime();
 	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
 	if (row.attempts >= MAX_WRONG_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
 	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
+	// Counted before the compare, so parallel guesses cannot slip under the cap.
+	const bucket = deps.keys.hmac('identifier', row.identifier);
+	for (const rule of ATTEMPTS_PER_IDENTIFIER) {
+		const allowed = await limit(deps.db, deps.clock, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
+		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };
+	}
 
 	const expected = Buffer.from(row.code_hash, 'hex');
-	const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, normalizeCode(input.code)), 'hex');
+	const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, normalizeCode(code)), 'hex');
 	if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
 		const wrong = await deps.db
 			.updateTable('verification_codes')
@@ -111,6 +187,7 @@ export async function consumeCode(
 			.executeTakeFirst();
 		return { ok: false, reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid' };
 	}
+	if (!consume) return { ok: true, row };
 	const used = await deps.db
 		.updateTable('verification_codes')
 		.set({ consumed_at: now })
@@ -130,48 +207,4 @@ function normalizeCode(code: string): string {
 /** Whether what was typed can be a code at all, before any lookup spends an attempt. */
 export function looksLikeCode(code: string): boolean {
 	return /^\d{6}$/.test(normalizeCode(code));
-}
-
-/** The live code for an identifier, for the check report (R13). */
-export async function findPendingCode(
-	db: Db,
-	now: number,
-	identifier: string
-): Promise<Pick<CodeRow, 'purpose' | 'expires_at'> | undefined> {
-	return db
-		.selectFrom('verification_codes')
-		.select(['purpose', 'expires_at'])
-		.where('identifier', '=', identifier)
-		.where('consumed_at', 'is', null)
-		.where('expires_at', '>', now)
-		.where('attempts', '<', MAX_WRONG_ATTEMPTS)
-		.orderBy('expires_at', 'desc')
-		.executeTakeFirst();
-}
-
-/**
- * Which of an account's live codes for `purpose` the person typed (a contact change may have
- * codes out to more than one new contact). Compares every candidate; counts nothing.
- */
-export async function findCodeForAccount(
-	deps: { db: Db; clock: Clock; keys: Keyring },
-	input: { purpose: CodePurpose; accountId: string; code: string }
-): Promise<{ match: CodeRow | undefined; latest: CodeRow | undefined }> {
-	const rows = await deps.db
-		.selectFrom('verification_codes')
-		.selectAll()
-		.where('purpose', '=', input.purpose)
-		.where('account_id', '=', input.accountId)
-		.where('consumed_at', 'is', null)
-		.orderBy('created_at', 'desc')
-		.limit(5)
-		.execute();
-	const typed = normalizeCode(input.code);
-	let match: CodeRow | undefined;
-	for (const row of rows) {
-		const expected = Buffer.from(row.code_hash, 'hex');
-		const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, typed), 'hex');
-		if (expected.length === given.length && timingSafeEqual(expected, given)) match ??= row;
-	}
-	return { match, latest: rows[0] };
 }

@@ -3,6 +3,7 @@ import { registrationConfirmInput, registrationInput, resendInput } from '$lib/s
 import { countryCodes } from '$lib/server/countries';
 import { failures } from '$lib/server/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { forgetRegistrationToken, registrationStarter, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
 import {
 	confirmRegistration,
@@ -51,7 +52,8 @@ export const actions: Actions = {
 		if (ipCountryMismatch(meta.ipCountry, input.data.country) && values.acceptMismatch !== '1') {
 			return { ...echo, mismatch: { ipCountry: meta.ipCountry } };
 		}
-		const sent = await startRegistration(event.locals.app, input.data, meta);
+		const starter = registrationStarter(event.cookies, event.url.protocol === 'https:');
+		const sent = await startRegistration(event.locals.app, input.data, { ...meta, starter });
 		if (!sent.ok) return failForm(sent, echo);
 		return codeStep(sent, input.data.country, event.locals.app.clock.now());
 	},
@@ -60,7 +62,7 @@ export const actions: Actions = {
 		const values = await readForm(event.request, ['identifier', 'country']);
 		const input = parseForm(resendInput, values);
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
-		const sent = await resendRegistrationCode(event.locals.app, input.data, requestMeta(event));
+		const sent = await resendRegistrationCode(event.locals.app, input.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
 		if (!sent.ok) {
 			return failForm(sent, { step: 'code' as const, identifier: input.data.identifier, country: input.data.country });
 		}
@@ -72,8 +74,9 @@ export const actions: Actions = {
 		const echo = { step: 'code' as const, identifier: values.identifier ?? '', country: values.country };
 		const input = parseForm(registrationConfirmInput, { ...values, code: values.code ?? '' });
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
-		const result = await confirmRegistration(event.locals.app, input.data, requestMeta(event));
+		const result = await confirmRegistration(event.locals.app, input.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
 		if (!result.ok) return failForm(result, echo);
+		forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
 		await startSession(event, result.account);
 		redirect(303, '/account?welcome=1');
 	}

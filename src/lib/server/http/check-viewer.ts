@@ -8,7 +8,7 @@ export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Vi
 	return {
 		requestCountry: locals.ipCountry,
 		deviceId: locals.deviceId,
-		ipKey: locals.app.keys.hmac('ip', locals.clientAddress),
+		address: locals.clientAddress,
 		proven: (identifier, account) =>
 			(account !== undefined && locals.account?.id === account.id) ||
 			checkGrantCovers(locals.app, cookies, identifier.value, locals.deviceId)

@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { registrationInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { registrationStarter } from '$lib/server/http/registration-cookie';
 import { startRegistration } from '$lib/server/registration';
 import { requestMeta } from '$lib/server/request-meta';
 import type { RequestHandler } from './$types';
@@ -9,7 +10,8 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationInput);
 	if (!body.ok) return body.response;
-	const result = await startRegistration(event.locals.app, body.data, requestMeta(event));
+	const starter = registrationStarter(event.cookies, event.url.protocol === 'https:');
+	const result = await startRegistration(event.locals.app, body.data, { ...requestMeta(event), starter });
 	if (!result.ok) return failureResponse(result);
 	return json(
 		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },

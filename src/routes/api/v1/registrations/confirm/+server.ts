@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { registrationConfirmInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { forgetRegistrationToken, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
 import { confirmRegistration } from '$lib/server/registration';
 import { requestMeta } from '$lib/server/request-meta';
@@ -10,8 +11,9 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationConfirmInput);
 	if (!body.ok) return body.response;
-	const result = await confirmRegistration(event.locals.app, body.data, requestMeta(event));
+	const result = await confirmRegistration(event.locals.app, body.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
 	if (!result.ok) return failureResponse(result);
+	forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
 	await startSession(event, result.account);
 	return json({ account: { status: result.account.status } }, { status: 201 });
 };

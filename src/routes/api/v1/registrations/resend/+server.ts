@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { resendInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { registrationToken } from '$lib/server/http/registration-cookie';
 import { resendRegistrationCode } from '$lib/server/registration';
 import { requestMeta } from '$lib/server/request-meta';
 import type { RequestHandler } from './$types';
@@ -9,7 +10,7 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, resendInput);
 	if (!body.ok) return body.response;
-	const result = await resendRegistrationCode(event.locals.app, body.data, requestMeta(event));
+	const result = await resendRegistrationCode(event.locals.app, body.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
 	if (!result.ok) return failureResponse(result);
 	return json(
 		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
