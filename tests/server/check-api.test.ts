@@ -158,6 +158,26 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		expect((await check(uniqueEmail(), { app: limited, ip: '9.9.9.10' })).status).toBe(200);
 	});
 
+	it('R15/R15a: the verified report through the confirm endpoint is counted and limited like the check', async () => {
+		const limited = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IDENTIFIER: '2' } });
+		const email = (await insertAccount(database.db, { email: uniqueEmail('confirm') })).email!;
+		const jar: CookieJar = new Map();
+		const events = async () => Number((await database.db.selectFrom('check_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+		expect((await callEndpoint(sendCode, limited, { json: { identifier: email, purpose: 'check' }, jar })).status).toBe(202);
+		const code = await latestCode(database.db, email);
+		const before = await events();
+		const wrong = await callEndpoint(confirmCode, limited, { json: { identifier: email, purpose: 'check', code: '000000' }, jar, clientAddress: '8.8.8.1' });
+		expect(wrong.status).toBe(400);
+		expect(await events()).toBe(before + 1);
+		const right = await callEndpoint(confirmCode, limited, { json: { identifier: email, purpose: 'check', code }, jar, clientAddress: '8.8.8.2' });
+		expect([right.status, (await right.json()).tier]).toEqual([200, 'verified']);
+		expect(await events()).toBe(before + 2);
+		// The identifier's limit (2) is spent: neither the check nor another confirmation discloses more.
+		const third = await callEndpoint(confirmCode, limited, { json: { identifier: email, purpose: 'check', code }, jar, clientAddress: '8.8.8.3' });
+		expect([third.status, (await third.json()).error.code]).toEqual([429, 'rate_limited']);
+		limited.clock.advance(600_000);
+	});
+
 	it('R15: every check is counted, with keyed hashes only', async () => {
 		const email = uniqueEmail();
 		await check(email, { ip: '8.8.4.4' });

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/server/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
@@ -181,4 +182,24 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 			expect(['change_too_soon', 'change_quota_exhausted', 'code_invalid', 'identifier_taken']).toContain((await r.json()).error.code);
 		}
 	});
+
+	it('R15/R16: starting a change takes the same time for a taken and a free contact', async () => {
+		const me = await owner();
+		const taken = await Promise.all(Array.from({ length: 20 }, async () => (await insertAccount(database.db)).email!));
+		const times = { taken: [] as number[], free: [] as number[] };
+		const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+		for (let i = 0; i < 40; i++) {
+			const pick = i % 2 === 0 ? 'taken' : 'free';
+			const newIdentifier = pick === 'taken' ? taken[Math.floor(i / 2)]! : uniqueEmail('free');
+			const t = performance.now();
+			const res = await begin(me.jar, newIdentifier);
+			times[pick].push(performance.now() - t);
+			expect(res.status).toBe(202);
+			// Ten starts an hour per account: spread them out.
+			app.clock.advance(6 * 60_000);
+		}
+		const [mt, mf] = [median(times.taken), median(times.free)];
+		expect(Math.abs(mt - mf), `medians ${mt.toFixed(3)} vs ${mf.toFixed(3)} ms`).toBeLessThan(Math.max(0.5, 0.25 * Math.min(mt, mf)));
+	});
 });
+

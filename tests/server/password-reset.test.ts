@@ -152,4 +152,26 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		const [mk, mu] = [median(times.known), median(times.unknown)];
 		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} vs ${mu.toFixed(3)} ms`).toBeLessThan(Math.max(0.3, 0.25 * Math.min(mk, mu)));
 	});
+
+	it('R18: the confirm step takes the same time for registered and unregistered identifiers', async () => {
+		const fast = testAppContext(database);
+		const known = await Promise.all(Array.from({ length: 30 }, () => member()));
+		const unknown = Array.from({ length: 30 }, () => uniqueEmail('reset-ghost'));
+		for (const [n, identifier] of [...known, ...unknown].entries()) {
+			expect((await callEndpoint(requestReset, fast, { json: { identifier }, clientAddress: `10.7.${n}.1` })).status).toBe(202);
+			fast.clock.advance(1);
+		}
+		const times = { known: [] as number[], unknown: [] as number[] };
+		const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+		for (let i = 0; i < 60; i++) {
+			const pick = i % 2 === 0 ? 'known' : 'unknown';
+			const identifier = (pick === 'known' ? known : unknown)[Math.floor(i / 2)]!;
+			const t = performance.now();
+			const res = await callEndpoint(confirmReset, fast, { json: { identifier, code: '000000', newPassword: NEW_PASSWORD }, clientAddress: `10.8.${i}.2` });
+			times[pick].push(performance.now() - t);
+			expect(res.status).toBe(400);
+		}
+		const [mk, mu] = [median(times.known), median(times.unknown)];
+		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} vs ${mu.toFixed(3)} ms`).toBeLessThan(Math.max(0.5, 0.25 * Math.min(mk, mu)));
+	});
 });
