@@ -5,6 +5,8 @@ import { resolveClientAddress } from '$lib/server/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
 import { deviceIdFromCookies } from '$lib/server/devices';
 import { handleSecurityHeaders } from '$lib/server/http/security-headers';
+import { handleBodyLimit } from '$lib/server/http/body-limit';
+import { handleOriginCheck } from '$lib/server/http/origin-check';
 import { isConnectionError } from '$lib/server/db/database';
 import { log } from '$lib/server/log';
 import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
@@ -103,7 +105,17 @@ const handleLocale: Handle = ({ event, resolve }) =>
 		return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) });
 	});
 
-export const handle = sequence(handleRequestLog, handleSecurityHeaders, handleContext, handleSession, handleAgentSession, handleLocale);
+// Foreign origins and oversized bodies are refused before any database work.
+export const handle = sequence(
+	handleRequestLog,
+	handleSecurityHeaders,
+	handleOriginCheck,
+	handleBodyLimit,
+	handleContext,
+	handleSession,
+	handleAgentSession,
+	handleLocale
+);
 
 /** A database outage answers 503 + Retry-After (see handleSecurityHeaders); the rest is logged. */
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
