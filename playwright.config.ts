@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { E2E_SECRET_KEYS } from './tests/support/keys';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!existsSync(chromium)) {
@@ -26,6 +27,7 @@ function server(listen: number, database: string, env: Record<string, string>) {
 			APP_TEST_HOOKS: '1',
 			TRUST_PROXY: '1',
 			NODE_ENV: 'production',
+			APP_SECRET_KEYS: E2E_SECRET_KEYS,
 			// Appeals carry up to 3 documents of 5 MB (R19).
 			BODY_SIZE_LIMIT: '20M',
 			...env

@@ -6,6 +6,7 @@ import { systemClock } from '../src/lib/server/clock';
 import { parseConfig } from '../src/lib/server/config';
 import { openDatabase } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { keyringForConfig } from '../src/lib/server/secrets';
 import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/agents';
 import { purgeExpiredDocuments } from '../src/lib/server/appeal-retention';
 
@@ -28,10 +29,10 @@ async function askPassword(): Promise<string> {
 const [command, ...args] = process.argv.slice(2);
 const config = parseConfig(process.env);
 const database = openDatabase(config.database);
-const deps = { database, clock: systemClock, config };
+const deps = { database, clock: systemClock, config, keys: keyringForConfig(config, console.warn) };
 let exitCode = 0;
 try {
-	await migrateToLatest(database);
+	await migrateToLatest(database, { keys: deps.keys });
 	if (command === 'create' && args[0]) {
 		const roleIndex = args.indexOf('--role');
 		const role = (roleIndex >= 0 ? args[roleIndex + 1] : 'agent') as Role;

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { newKeyEntry } from '../src/lib/server/secrets';
 
 /** Where the time goes (CPU profile of the built server under check load, 1 M accounts). */
 const ANALYSIS = `## Where the time goes, and what is next
@@ -77,6 +78,8 @@ interface Server {
 	stop(): Promise<void>;
 }
 
+const benchKeys = newKeyEntry(new Date());
+
 async function startServer(name: string, databasePath: string): Promise<Server> {
 	const port = await freePort();
 	const origin = `http://127.0.0.1:${port}`;
@@ -85,6 +88,8 @@ async function startServer(name: string, databasePath: string): Promise<Server> 
 		env: {
 			PATH: process.env.PATH ?? '',
 			NODE_ENV: 'production',
+			// A throw-away key ring for the benchmark's own servers.
+			APP_SECRET_KEYS: benchKeys,
 			HOST: '127.0.0.1',
 			PORT: String(port),
 			ORIGIN: origin,

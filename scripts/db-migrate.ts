@@ -2,11 +2,12 @@
 import { parseConfig } from '../src/lib/server/config';
 import { openDatabase } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { keyringForConfig } from '../src/lib/server/secrets';
 
 const config = parseConfig(process.env);
 const handle = openDatabase(config.database);
 try {
-	const result = await migrateToLatest(handle);
+	const result = await migrateToLatest(handle, { keys: keyringForConfig(config, console.warn) });
 	const applied = result.results?.map((r) => r.migrationName) ?? [];
 	console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
 } finally {

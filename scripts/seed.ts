@@ -4,9 +4,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { createHash } from 'node:crypto';
-import { parseDatabaseUrl } from '../src/lib/server/config';
+import { parseConfig, parseDatabaseUrl } from '../src/lib/server/config';
 import { openDatabase, type DatabaseHandle } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { keyringForConfig } from '../src/lib/server/secrets';
 import { hashPassword } from '../src/lib/server/passwords';
 
 const MAX_ACCOUNTS = 5_000_000;
@@ -340,7 +341,7 @@ const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
 // Migrations first, through the application's own code path.
 const handle = openDatabase(target);
-await migrateToLatest(handle);
+await migrateToLatest(handle, { keys: keyringForConfig(parseConfig(process.env), console.warn) });
 let writer: Writer;
 if (target.kind === 'sqlite') {
 	if (target.path === ':memory:') throw new Error('seed a file or a PostgreSQL database, not :memory:');

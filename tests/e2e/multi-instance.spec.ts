@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { E2E_SECRET_KEYS } from '../support/keys';
 
 /**
  * Issue 8 item 2, SPEC §9: two built app processes (`node build`) on ONE fresh PostgreSQL database
@@ -129,6 +130,7 @@ function spawnInstance(name: 'A' | 'B', port: number): Instance {
 		APP_TEST_HOOKS: '1',
 		TRUST_PROXY: '1',
 		NODE_ENV: 'production',
+		APP_SECRET_KEYS: E2E_SECRET_KEYS,
 		SMS_GATEWAY_URL: `http://127.0.0.1:${stubPort}/sms`,
 		SMS_GATEWAY_TOKEN: 'test-token',
 		CHECK_RATE_LIMIT_PER_IDENTIFIER: '3'
@@ -250,11 +252,21 @@ async function expectStatus(res: Awaited<ReturnType<APIRequestContext['post']>>,
 	expect(res.status(), `${res.url()} → ${res.status()} ${await res.text()}`).toBe(status);
 }
 
+/**
+ * R3/R6: a registration is finished by the client that started it: its `registration` cookie
+ * travels with it from one instance to the other, as a browser's would behind a load balancer.
+ */
+async function startersCookie(start: APIRequestContext): Promise<Record<string, string>> {
+	const cookie = (await start.storageState()).cookies.find((c) => c.name === 'registration');
+	expect(cookie, 'the start set a registration cookie').toBeDefined();
+	return { cookie: `registration=${cookie!.value}` };
+}
+
 /** Registers `identifier` starting on `start` and confirming on `finish`; `finish` ends up signed in. */
 async function register(start: APIRequestContext, finish: APIRequestContext, identifier: string): Promise<void> {
 	await expectStatus(await start.post('/api/v1/registrations', { data: { identifier, password: PASSWORD, country: 'CN' } }), 202);
 	const code = await codeFor(finish, identifier, 'register');
-	await expectStatus(await finish.post('/api/v1/registrations/confirm', { data: { identifier, code } }), 201);
+	await expectStatus(await finish.post('/api/v1/registrations/confirm', { data: { identifier, code }, headers: await startersCookie(start) }), 201);
 }
 
 async function signIn(context: APIRequestContext, identifier: string): Promise<void> {
@@ -310,7 +322,7 @@ test.describe('two instances on one PostgreSQL database (issue 8, SPEC §9)', ()
 		// The same row is visible through either instance's outbox hook.
 		const code = await codeFor(viaA, identifier, 'register');
 		expect(await codeFor(viaB, identifier, 'register')).toBe(code);
-		const confirmed = await viaB.post('/api/v1/registrations/confirm', { data: { identifier, code } });
+		const confirmed = await viaB.post('/api/v1/registrations/confirm', { data: { identifier, code }, headers: await startersCookie(viaA) });
 		await expectStatus(confirmed, 201);
 		expect(await confirmed.json()).toEqual({ account: { status: 'active' } });
 		// The session made by B is honoured by A (sessions live in the shared database).

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { openDatabase } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { testAppContext } from '../support/app-context';
 import type { TestDatabase } from '../support/databases';
 import { callEndpoint } from '../support/endpoints';
@@ -52,7 +53,7 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 		pg('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-o', `-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-w', 'start']);
 		const url = `postgres://postgres@127.0.0.1:${PORT}/postgres`;
 		const handle = openDatabase({ kind: 'postgres', url, poolSize: 10 });
-		await migrateToLatest(handle);
+		await migrateToLatest(handle, { keys: testKeyring() });
 		database = { ...handle, target: { kind: 'postgres', url }, dispose: () => handle.close() };
 		app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '1000000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000' } });
 		for (let i = 0; i < 20; i += 1) registered.push((await insertAccount(database.db, { email: uniqueEmail('pg') })).email!);

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { hashPassword } from '../../src/lib/server/passwords';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -54,7 +55,7 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		dbPath = join(dir, 'app.db');
 		storage = join(dir, 'documents');
 		const setup = openDatabase({ kind: 'sqlite', path: dbPath });
-		await migrateToLatest(setup);
+		await migrateToLatest(setup, { keys: testKeyring() });
 		originalEmail = uniqueEmail('victim');
 		accountId = (await insertAccount(setup.db, { email: originalEmail, password_hash: await hashPassword(PASSWORD) })).id;
 		await setup.close();

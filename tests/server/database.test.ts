@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrationNames } from '../../src/lib/server/db/migrate';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { accountFactory, insertAccount } from '../support/factories';
 
@@ -12,7 +13,7 @@ describe.each(testDatabases)('database on $name', ({ open }) => {
 	afterAll(() => database.dispose());
 
 	it('applies every migration once, and a second run changes nothing', async () => {
-		const again = await migrateToLatest(database);
+		const again = await migrateToLatest(database, { keys: testKeyring() });
 		expect(again.results).toEqual([]);
 		const tables = (await database.db.introspection.getTables()).map((t) => t.name);
 		expect(tables).toEqual(

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/lib/server/clock';
-import { keyringFrom } from '../../src/lib/server/secrets';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { consumeCode, issueCode } from '../../src/lib/server/verification-codes';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueEmail } from '../support/factories';
 
 describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 	let database: TestDatabase;
-	const keys = keyringFrom(Buffer.alloc(32, 1));
+	const keys = testKeyring(1);
 	beforeAll(async () => {
 		database = await open();
 	});

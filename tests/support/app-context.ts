@@ -2,7 +2,7 @@ import { FixedClock } from '../../src/lib/server/clock';
 import { parseConfig, type Config } from '../../src/lib/server/config';
 import type { AppContext } from '../../src/lib/server/app';
 import { openGeoIp } from '../../src/lib/server/geoip';
-import { keyringFrom } from '../../src/lib/server/secrets';
+import { testKeyring } from '../../src/lib/server/secrets';
 import type { TestDatabase } from './databases';
 
 const geoip = openGeoIp();
@@ -19,6 +19,6 @@ export function testAppContext(
 		clock: new FixedClock(options.now ?? '2026-11-26T12:00:00Z'),
 		testClock: undefined,
 		geoip,
-		keys: keyringFrom(Buffer.alloc(32, 7))
+		keys: testKeyring()
 	};
 }

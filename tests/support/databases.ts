@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
+import { testKeyring } from '../../src/lib/server/secrets';
 
 /**
  * The databases every repository test runs against: in-memory SQLite always, PostgreSQL when
@@ -26,7 +27,7 @@ if (process.env.CI === 'true' && !pgUrl?.startsWith('postgres')) {
 async function openSqlite(): Promise<TestDatabase> {
 	const target: DatabaseTarget = { kind: 'sqlite', path: ':memory:' };
 	const handle = openDatabase(target);
-	await migrateToLatest(handle);
+	await migrateToLatest(handle, { keys: testKeyring() });
 	return { ...handle, target, dispose: () => handle.close() };
 }
 
@@ -39,7 +40,7 @@ async function openPostgres(url: string): Promise<TestDatabase> {
 	await admin.end();
 	const target: DatabaseTarget = { kind: 'postgres', url, schema, poolSize: 25 };
 	const handle = openDatabase(target);
-	await migrateToLatest(handle);
+	await migrateToLatest(handle, { keys: testKeyring() });
 	return {
 		...handle,
 		target,

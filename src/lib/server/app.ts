@@ -9,7 +9,7 @@ import { createOutboxWorker } from './delivery/worker';
 import { closeRateLimitStore, configureRateLimitStore } from './rate-limit';
 import { openRedisRateLimitStore } from './rate-limit-redis';
 import { log } from './log';
-import { loadKeyring, type Keyring } from './secrets';
+import { keyringForConfig, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
 export interface AppContext {
@@ -28,9 +28,11 @@ export async function createAppContext(
 ): Promise<AppContext> {
 	const testClock = config.testHooks ? new AdjustableClock() : undefined;
 	const clock = overrides.clock ?? testClock ?? systemClock;
+	// Keys first: a production server without its key ring never opens the database.
+	const keys = keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message }));
 	const database = openDatabase(overrides.database ?? config.database);
 	try {
-		await migrateToLatest(database);
+		await migrateToLatest(database, { keys });
 		// SPEC §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
 		if (config.redisUrl) configureRateLimitStore(await openRedisRateLimitStore(config.redisUrl, { clock }));
 	} catch (error) {
@@ -43,7 +45,7 @@ export async function createAppContext(
 		clock,
 		testClock,
 		geoip: overrides.geoip ?? openGeoIp(config.geoipDbPath),
-		keys: await loadKeyring(database.db, clock)
+		keys
 	};
 }
 

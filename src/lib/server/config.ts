@@ -46,6 +46,9 @@ const envSchema = z.object({
 	GEOIP_DB_PATH: z.string().optional(),
 	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	APP_TEST_HOOKS: flag,
+	// The key ring (kid:base64 entries, newest first, or a file path); see secrets.ts. Required in
+	// production; development and tests make a local one under ./data/.
+	APP_SECRET_KEYS: z.string().optional(),
 	// Prometheus metrics at /metrics need this bearer token; closed without it.
 	METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	// Bare endpoints for `npm run bench` (the framework's ceiling); never needed otherwise.
@@ -72,6 +75,7 @@ export type Config = {
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
 	testHooks: boolean;
+	secretKeys: string | undefined;
 	metricsToken: string | undefined;
 	benchRoutes: boolean;
 	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
@@ -126,6 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,
 		testHooks: e.APP_TEST_HOOKS,
+		secretKeys: e.APP_SECRET_KEYS,
 		metricsToken: e.METRICS_TOKEN,
 		benchRoutes: e.BENCH_ROUTES,
 		appeals: {

@@ -1,24 +1,32 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { Keyring } from '../secrets';
 import type { DatabaseHandle, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
 import * as appSecrets from './migrations/0002-app-secrets';
 import * as appealConsole from './migrations/0003-appeal-console';
 import * as checkIndexes from './migrations/0004-check-indexes';
+import * as keysOutside from './migrations/0005-keys-outside';
 
-type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+/** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
+export interface MigrationContext {
+	keys: Keyring;
+}
+
+type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void> };
 
 /** In code, not read from a folder, so the bundled server carries its migrations with it. */
 const migrations: Record<string, DialectMigration> = {
 	'0001-initial': initial,
 	'0002-app-secrets': appSecrets,
 	'0003-appeal-console': appealConsole,
-	'0004-check-indexes': checkIndexes
+	'0004-check-indexes': checkIndexes,
+	'0005-keys-outside': keysOutside
 };
 
-export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationResultSet> {
+export async function migrateToLatest(handle: DatabaseHandle, context: MigrationContext): Promise<MigrationResultSet> {
 	const bound: Record<string, Migration> = {};
 	for (const [name, m] of Object.entries(migrations)) {
-		bound[name] = { up: (db) => m.up(db, handle.dialect) };
+		bound[name] = { up: (db) => m.up(db, handle.dialect, context) };
 	}
 	const migrator = new Migrator({
 		db: handle.db,

@@ -192,15 +192,7 @@ export interface CheckEventsTable {
 	outcome: string;
 }
 
-export interface AppSecretsTable {
-	name: string;
-	/** base64url of 32 random bytes. */
-	value: string;
-	created_at: Millis;
-}
-
 export interface Database {
-	app_secrets: AppSecretsTable;
 	accounts: AccountsTable;
 	devices: DevicesTable;
 	verification_codes: VerificationCodesTable;
