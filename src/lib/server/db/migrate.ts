@@ -6,6 +6,8 @@ import * as appSecrets from './migrations/0002-app-secrets';
 import * as appealConsole from './migrations/0003-appeal-console';
 import * as checkIndexes from './migrations/0004-check-indexes';
 import * as keysOutside from './migrations/0005-keys-outside';
+import * as retention from './migrations/0006-retention';
+import * as sealedAtRest from './migrations/0007-sealed-at-rest';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -20,7 +22,9 @@ const migrations: Record<string, DialectMigration> = {
 	'0002-app-secrets': appSecrets,
 	'0003-appeal-console': appealConsole,
 	'0004-check-indexes': checkIndexes,
-	'0005-keys-outside': keysOutside
+	'0005-keys-outside': keysOutside,
+	'0006-retention': retention,
+	'0007-sealed-at-rest': sealedAtRest
 };
 
 export async function migrateToLatest(handle: DatabaseHandle, context: MigrationContext): Promise<MigrationResultSet> {
