@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimAppeal, decideAppeal, type Decision } from '../../src/lib/server/appeal-decisions';
+import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '../../src/lib/server/appeal-decisions';
+import { answerAppeal } from '../../src/lib/server/appeals';
 import type { Failure } from '../../src/lib/server/failures';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent } from '../support/agents';
-import { fileAppeal, tempStorageDir } from '../support/appeals';
+import { fileAppeal, tempStorageDir, writesAfter } from '../support/appeals';
+import { jpegBytes } from '../support/documents';
 import { insertAccount } from '../support/factories';
 
 /**
@@ -33,11 +35,22 @@ describe.each(testDatabases)('R21 decision races on $name', ({ open }) => {
 		const account = await insertAccount(database.db);
 		const filed = await fileAppeal(app, { identifier: account.email! });
 		expect(filed.response.status).toBe(201);
-		const { reference } = await filed.response.json();
+		const { reference, statusToken } = (await filed.response.json()) as { reference: string; statusToken: string };
 		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', reference).executeTakeFirstOrThrow();
 		const [a, b] = [await makeAgent(app), await makeAgent(app)];
 		expect(await claimAppeal(app, a, row.id, { takeOver: false }, meta)).toEqual({ ok: true });
-		return { account, row, a, b, newIdentifier: filed.newIdentifier };
+		return { account, row, a, b, newIdentifier: filed.newIdentifier, access: { reference, statusToken } };
+	}
+
+	/** R19: the person answers a needs-info request with one more document. */
+	const answer = (access: { reference: string; statusToken: string }) =>
+		answerAppeal(app, access, { message: 'Here is the back.' }, [{ name: 'back.jpg', declaredType: 'image/jpeg', bytes: jpegBytes({ metadata: true }) }], { ...meta, ipCountry: null, deviceId: 'd', locale: 'en', userAgent: null });
+	const appealRow = (id: string) => database.db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+	const strictApp = () => ({ ...app, config: { ...app.config, appeals: { ...app.config.appeals, requireSecondApproval: true } } });
+	function expectLost(result: { ok: boolean } | Failure, code?: string) {
+		expect(result).toMatchObject({ ok: false, status: 409 });
+		expect(LOSER_CODES).toContain((result as Failure).code);
+		if (code) expect((result as Failure).code).toBe(code);
 	}
 
 	/** What the database says after the race: one truth, whoever won. */
@@ -149,5 +162,102 @@ describe.each(testDatabases)('R21 decision races on $name', ({ open }) => {
 			if (approvedCount === 1) await expectApprovedOnce(state, newIdentifier);
 			else expect(state.appeal.status).toBe('in_review');
 		}
+	});
+
+	/*
+	 * Every state change of an appeal is a compare-and-set on the status (and the claim) it read.
+	 * `writesAfter` runs the other party's whole operation between one side's reads and its first
+	 * write: the exact interleaving of the issue, on both databases, every time.
+	 */
+
+	it('R21: assign reads → the approval commits → assign writes: 409 appeal_decided, and nobody can approve it again', async () => {
+		const { account, row, a, b, newIdentifier } = await claimedAppeal();
+		const admin = await makeAgent(app, 'admin');
+		let approval: unknown;
+		const assigning = writesAfter(app, async () => {
+			approval = await decideAppeal(app, a, row.id, approve, meta);
+		});
+		const assigned = await assignAppeal(assigning, admin, row.id, b.id, meta);
+		expect(approval).toEqual({ ok: true, outcome: 'approved' });
+		// The new assignee tries to approve what is already approved: a second rebind, a second R16 entry.
+		const again = await decideAppeal(app, b, row.id, approve, meta);
+		await expectApprovedOnce(await outcome(row.id, account.id, account.email!, newIdentifier), newIdentifier);
+		expectLost(again, 'appeal_decided');
+		expectLost(assigned, 'appeal_decided');
+		expect(await appealRow(row.id)).toMatchObject({ status: 'approved', assigned_agent_id: a.id, decided_by: a.id });
+	});
+
+	it(`R21: approve vs an admin assigning the appeal to another agent at the same time, ${ROUNDS} rounds → decided once`, async () => {
+		const admin = await makeAgent(app, 'admin');
+		for (let round = 0; round < ROUNDS; round += 1) {
+			const { account, row, a, b, newIdentifier } = await claimedAppeal();
+			const calls = [() => decideAppeal(app, a, row.id, approve, meta), () => assignAppeal(app, admin, row.id, b.id, meta)];
+			const raced = round % 2 === 0 ? await Promise.all(calls.map((f) => f())) : (await Promise.all([...calls].reverse().map((f) => f()))).reverse();
+			// Whoever holds the appeal afterwards approves too; only one approval may ever land.
+			const after = await Promise.all([decideAppeal(app, a, row.id, approve, meta), decideAppeal(app, b, row.id, approve, meta)]);
+			for (const result of [...raced, ...after]) if (!result.ok) expectLost(result);
+			const state = await outcome(row.id, account.id, account.email!, newIdentifier);
+			await expectApprovedOnce(state, newIdentifier);
+			expect([...raced, ...after].filter((r) => r.ok && 'outcome' in r && r.outcome === 'approved')).toHaveLength(1);
+		}
+	});
+
+	it('R19: assign reads a waiting appeal → the person answers → assign writes: 409, and the answer is not undone', async () => {
+		const { row, a, b, access } = await claimedAppeal();
+		const admin = await makeAgent(app, 'admin');
+		expect(await decideAppeal(app, a, row.id, { kind: 'needs_info', reason: 'Please add the back of the card.' }, meta)).toEqual({ ok: true, outcome: 'needs_info' });
+		let answered: unknown;
+		const assigning = writesAfter(app, async () => {
+			answered = await answer(access);
+		});
+		const assigned = await assignAppeal(assigning, admin, row.id, b.id, meta);
+		expect(answered).toEqual({ ok: true });
+		expect(await appealRow(row.id)).toMatchObject({ status: 'in_review', assigned_agent_id: a.id });
+		expectLost(assigned, 'appeal_wrong_status');
+	});
+
+	it('R21: a rejection read while the appeal waited does not land on the answer that arrived meanwhile', async () => {
+		const { row, a, access } = await claimedAppeal();
+		expect(await decideAppeal(app, a, row.id, { kind: 'needs_info', reason: 'Please add the back of the card.' }, meta)).toEqual({ ok: true, outcome: 'needs_info' });
+		const rejecting = writesAfter(app, () => answer(access));
+		const rejected = await decideAppeal(rejecting, a, row.id, reject, meta);
+		expect(await appealRow(row.id)).toMatchObject({ status: 'in_review', decided_at: null });
+		expectLost(rejected, 'appeal_wrong_status');
+	});
+
+	it('R21: take-over reads → the approval commits → take-over writes: 409 appeal_decided', async () => {
+		const { account, row, a, b, newIdentifier } = await claimedAppeal();
+		const claiming = writesAfter(app, () => decideAppeal(app, a, row.id, approve, meta));
+		const claimed = await claimAppeal(claiming, b, row.id, { takeOver: true }, meta);
+		await expectApprovedOnce(await outcome(row.id, account.id, account.email!, newIdentifier), newIdentifier);
+		expect((await appealRow(row.id)).assigned_agent_id).toBe(a.id);
+		expectLost(claimed, 'appeal_decided');
+	});
+
+	it('R21 (second approval): a first approval read before another agent took the appeal over does not land', async () => {
+		const strict = strictApp();
+		const { row, a, b } = await claimedAppeal();
+		const approving = writesAfter(strict, () => claimAppeal(strict, b, row.id, { takeOver: true }, meta));
+		const first = await decideAppeal(approving, a, row.id, approve, meta);
+		expect(await appealRow(row.id)).toMatchObject({ status: 'in_review', assigned_agent_id: b.id, first_approval_by: null });
+		expectLost(first);
+		// So b's approval is a first approval, not a silent second one.
+		expect(await decideAppeal(strict, b, row.id, approve, meta)).toEqual({ ok: true, outcome: 'awaiting_second_approval' });
+	});
+
+	it('R21 (second approval): a second approval read before a needs-info round does not approve the fresh review', async () => {
+		const strict = strictApp();
+		const { account, row, a, b, access } = await claimedAppeal();
+		expect(await decideAppeal(strict, a, row.id, approve, meta)).toEqual({ ok: true, outcome: 'awaiting_second_approval' });
+		expect(await claimAppeal(strict, b, row.id, { takeOver: true }, meta)).toEqual({ ok: true });
+		// b's other tab asks for more; the answer arrives; the first approval is gone with it.
+		const approving = writesAfter(strict, async () => {
+			expect(await decideAppeal(strict, b, row.id, { kind: 'needs_info', reason: 'Please add the back of the card.' }, meta)).toMatchObject({ ok: true });
+			expect(await answer(access)).toEqual({ ok: true });
+		});
+		const second = await decideAppeal(approving, b, row.id, approve, meta);
+		expect(await appealRow(row.id)).toMatchObject({ status: 'in_review', decided_at: null, first_approval_by: null });
+		expect(await database.db.selectFrom('contact_changes').select('id').where('account_id', '=', account.id).execute()).toHaveLength(0);
+		expectLost(second, 'appeal_wrong_status');
 	});
 });

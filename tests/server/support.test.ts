@@ -10,11 +10,15 @@ import { createSession, generateSessionToken } from '../../src/lib/server/sessio
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
-import { fileAppeal, storedFiles, tempStorageDir } from '../support/appeals';
+import { fileAppeal, nextAddress, storedFiles, tempStorageDir } from '../support/appeals';
+import { latestCode } from '../support/codes';
 import { jpegBytes } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import type { Agent } from '../../src/lib/server/agents';
+import { POST as check } from '../../src/routes/api/v1/check/+server';
+import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
+import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 
 const HOUR = 3_600_000;
 const meta = { ip: '203.0.113.9' };
@@ -134,6 +138,27 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		expect(notices).toEqual(expect.arrayContaining([{ recipient: newIdentifier, purpose: 'appeal_approved_new' }, { recipient: account!.email, purpose: 'appeal_approved_old' }]));
 		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed', 'appeal.needs_info', 'appeal.answered', 'appeal.approved']);
 		expect(await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'too late now' }, meta)).toMatchObject({ ok: false, code: 'appeal_decided' });
+	});
+
+	it('R18/R21: a password-reset code sent to the old contact before an approved appeal resets nothing after it', async () => {
+		const agent = await makeAgent(app);
+		const { account, row, newIdentifier } = await newAppeal();
+		const oldEmail = account!.email!;
+		// Whoever still reads the lost mailbox asks for a reset just before the appeal is approved.
+		expect((await callEndpoint(requestReset, app, { json: { identifier: oldEmail }, clientAddress: nextAddress() })).status).toBe(202);
+		const code = await latestCode(database.db, oldEmail);
+		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
+
+		// R13: the old contact's check no longer shows a live code; none is left for the account.
+		const report = await (await callEndpoint(check, app, { json: { identifier: oldEmail }, clientAddress: nextAddress() })).json();
+		expect(report.verification).toEqual({ pending: false });
+		const pending = await database.db.selectFrom('verification_codes').select('purpose').where('account_id', '=', account!.id).where('consumed_at', 'is', null).execute();
+		expect(pending).toEqual([]);
+		const reset = await callEndpoint(confirmReset, app, { json: { identifier: oldEmail, code, newPassword: 'somebody else now owns this' }, clientAddress: nextAddress() });
+		expect([reset.status, (await reset.json()).error.code]).toEqual([400, 'code_invalid']);
+		const after = await database.db.selectFrom('accounts').select(['email', 'password_hash']).where('id', '=', account!.id).executeTakeFirstOrThrow();
+		expect(after).toEqual({ email: newIdentifier, password_hash: account!.password_hash });
 	});
 
 	it('R21: a rejection carries its reason to the status page', async () => {

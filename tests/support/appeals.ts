@@ -61,3 +61,46 @@ export async function fileAppeal(
 	const response = await callEndpoint(submit, app, { body: form, clientAddress });
 	return { response, newIdentifier, code, clientAddress };
 }
+
+const WRITES = new Set<PropertyKey>(['updateTable', 'insertInto', 'deleteFrom', 'transaction']);
+const EXECUTES = new Set<PropertyKey>(['execute', 'executeTakeFirst', 'executeTakeFirstOrThrow']);
+
+/** A query builder whose execution first waits for `gate`; chained builders keep waiting. */
+function gated<T extends object>(builder: T, gate: () => Promise<unknown>): T {
+	return new Proxy(builder, {
+		get(target, prop) {
+			const value: unknown = Reflect.get(target, prop, target);
+			if (typeof value !== 'function') return value;
+			if (EXECUTES.has(prop)) {
+				return async (...args: unknown[]) => {
+					await gate();
+					return value.apply(target, args);
+				};
+			}
+			return (...args: unknown[]) => {
+				const next: unknown = value.apply(target, args);
+				return next !== null && typeof next === 'object' && 'execute' in next ? gated(next, gate) : next;
+			};
+		}
+	});
+}
+
+/**
+ * The app as one request sees it when `between` runs to completion after that request's reads
+ * and before its first write: the read → someone else commits → write interleaving of a race,
+ * on demand and alike on SQLite and PostgreSQL. The code under test is unchanged; only the
+ * database handle it is given is wrapped (a transaction counts as a write as a whole).
+ */
+export function writesAfter<T extends AppContext>(app: T, between: () => Promise<unknown>): T {
+	let ran: Promise<unknown> | null = null;
+	const gate = () => (ran ??= between());
+	const db = new Proxy(app.database.db, {
+		get(target, prop) {
+			const value: unknown = Reflect.get(target, prop, target);
+			if (typeof value !== 'function') return value;
+			if (WRITES.has(prop)) return (...args: unknown[]) => gated(value.apply(target, args) as object, gate);
+			return value.bind(target);
+		}
+	});
+	return { ...app, database: { ...app.database, db } };
+}

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { m } from '$lib/paraglide/messages';
+import { addressKey } from './address-key';
 import type { AppContext } from './app';
 import { audit } from './audit';
 import type { Db } from './db/database';
 import type { AgentsTable } from './db/schema';
 import { failure, failures, type Failure } from './failures';
 import { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
-import { blockUntil, clear, hit, peek } from './rate-limit';
+import { peek } from './rate-limit';
+import { beginAttempt } from './sign-in';
 import { matchTotp, newTotpKey, totpKeyUri } from './totp';
 import type { Selectable } from 'kysely';
 
@@ -89,12 +91,19 @@ export async function signInAgent(
 	const { db } = deps.database;
 	const username = input.username.trim().toLowerCase();
 	const userKey = deps.keys.hmac('agent', username);
-	const ipKey = deps.keys.hmac('ip', meta.ip);
+	const ipKey = addressKey(deps.keys, meta.ip);
 	const now = deps.clock.now().getTime();
 	for (const key of [`agent-block:u:${userKey}`, `agent-block:ip:${ipKey}`]) {
 		const blocked = await peek(db, deps.clock, key);
 		if (blocked) return failures.rateLimited(Math.ceil((blocked.resetAt - now) / 1000));
 	}
+	// Counted before the argon2 and TOTP work: 100 guesses sent at once meet the lock of 5 too.
+	const lockAt = (free: number) => (failures: number) => (failures >= free ? LOCK_MS : 0);
+	const attempt = await beginAttempt(db, deps.clock, [
+		{ failures: `agent-fail:u:${userKey}`, block: `agent-block:u:${userKey}`, windowMs: FAILURE_WINDOW_MS, delayAfter: lockAt(FAILURES_BEFORE_LOCK), clearOnSuccess: true },
+		{ failures: `agent-fail:ip:${ipKey}`, block: `agent-block:ip:${ipKey}`, windowMs: FAILURE_WINDOW_MS, delayAfter: lockAt(FAILURES_BEFORE_LOCK * 4), clearOnSuccess: false }
+	]);
+	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 	const row = await db.selectFrom('agents').selectAll().where('username', '=', username).executeTakeFirst();
 	const passwordOk = row ? await verifyPassword(row.password_hash, input.password) : await verifyAgainstNothing(input.password);
 	const step = row?.totp_key && passwordOk ? matchTotp(Buffer.from(row.totp_key, 'base64url'), deps.clock, input.otp) : null;
@@ -110,13 +119,6 @@ export async function signInAgent(
 		accepted = used.numUpdatedRows > 0n;
 	}
 	if (!row || !accepted) {
-		for (const [counter, block, free] of [
-			[`agent-fail:u:${userKey}`, `agent-block:u:${userKey}`, FAILURES_BEFORE_LOCK],
-			[`agent-fail:ip:${ipKey}`, `agent-block:ip:${ipKey}`, FAILURES_BEFORE_LOCK * 4]
-		] as const) {
-			const window = await hit(db, deps.clock, counter, FAILURE_WINDOW_MS);
-			if (window.count >= free) await blockUntil(db, block, now + LOCK_MS);
-		}
 		await audit(db, deps.clock, {
 			actorKind: 'anonymous',
 			actorId: null,
@@ -128,7 +130,7 @@ export async function signInAgent(
 		});
 		return failure(401, 'invalid_credentials', m.support_error_credentials());
 	}
-	await clear(db, `agent-fail:u:${userKey}`);
+	await attempt.succeeded();
 	await audit(db, deps.clock, { actorKind: row.role, actorId: row.id, action: 'agent.signed_in', subjectKind: 'agent', subjectId: row.id, ip: meta.ip });
 	return { ok: true, agent: { id: row.id, username: row.username, role: row.role } };
 }

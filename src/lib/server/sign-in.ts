@@ -1,11 +1,14 @@
 import { findAccountByIdentifier } from './accounts';
+import { addressKey } from './address-key';
 import type { AppContext } from './app';
 import { audit } from './audit';
+import type { Clock } from './clock';
+import type { Db } from './db/database';
 import type { Account } from './db/schema';
 import { failures, type Failure } from './failures';
 import { parseIdentifier } from './identifiers';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
-import { blockUntil, clear, hit, peek } from './rate-limit';
+import { clear, hit, peek } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
@@ -24,6 +27,82 @@ export function delayAfter(failures: number, free: number): number {
 	return Math.min(BASE_DELAY_MS * 2 ** (failures - free - 1), MAX_DELAY_MS);
 }
 
+/** One failure counter of a sign-in flow, with the delay (or lock) its failures start. */
+export interface FailureRule {
+	failures: string;
+	block: string;
+	windowMs: number;
+	/** The delay the attempt with this many failures (itself included) starts if it fails. */
+	delayAfter: (failures: number) => number;
+	/** Per identifier a success forgets the failures; per address it only takes its own back. */
+	clearOnSuccess: boolean;
+}
+
+export type Attempt =
+	| { ok: false; retryAfterSeconds: number }
+	| { ok: true; failures: number[]; succeeded: () => Promise<void> };
+
+const refundsOf = (rule: FailureRule) => `${rule.failures}:refunds`;
+// A refund window is made to end when its failure window ends; the clock may tick in between.
+const sameWindow = (a: number, b: number) => Math.abs(a - b) < 1_000;
+
+/**
+ * Counts a sign-in attempt *before* the argon2 (and TOTP) work. Read before and written after,
+ * 100 guesses sent at once were all evaluated against a lock of 5. Now:
+ * - every attempt is a failure until it proves otherwise (the atomic `hit`);
+ * - an attempt that would start a delay (or lock) if it failed first takes that delay itself:
+ *   `hit` on the block key is the atomic claim, so one such attempt per delay is evaluated and
+ *   the others are refused as a blocked one is;
+ * - a success, and a refused attempt, is refunded, so the counter still means "failures".
+ * A refund is a hit on a second counter whose window ends with the failure window's (a refund
+ * counts only against the window it was made in). It is read before the hit, so only refunds of
+ * earlier attempts are subtracted: a count may come out high under concurrency, never low.
+ */
+export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): Promise<Attempt> {
+	const counted: { rule: FailureRule; failures: number; windowResetAt: number; holdsBlock: boolean }[] = [];
+	const refund = async (entry: (typeof counted)[number]) => {
+		// Nothing to take back from a window that has ended, or was cleared by a success, since.
+		if ((await peek(db, clock, entry.rule.failures))?.resetAt !== entry.windowResetAt) return;
+		await hit(db, clock, refundsOf(entry.rule), Math.max(1, entry.windowResetAt - clock.now().getTime()));
+	};
+	for (const rule of rules) {
+		const before = await peek(db, clock, rule.failures);
+		const refunds = before ? await peek(db, clock, refundsOf(rule)) : null;
+		const window = await hit(db, clock, rule.failures, rule.windowMs);
+		const earlier = refunds && before?.resetAt === window.resetAt && sameWindow(refunds.resetAt, window.resetAt) ? refunds.count : 0;
+		counted.push({ rule, failures: window.count - earlier, windowResetAt: window.resetAt, holdsBlock: false });
+	}
+	for (const entry of counted) {
+		const delay = entry.rule.delayAfter(entry.failures);
+		if (delay === 0) continue;
+		const block = await hit(db, clock, entry.rule.block, delay);
+		if (block.count === 1) {
+			entry.holdsBlock = true;
+			continue;
+		}
+		for (const taken of counted) {
+			await refund(taken);
+			if (taken.holdsBlock) await clear(db, taken.rule.block);
+		}
+		return { ok: false, retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000) };
+	}
+	return {
+		ok: true,
+		failures: counted.map((entry) => entry.failures),
+		async succeeded() {
+			for (const entry of counted) {
+				if (entry.rule.clearOnSuccess) {
+					await clear(db, entry.rule.failures);
+					await clear(db, refundsOf(entry.rule));
+				} else {
+					await refund(entry);
+				}
+				if (entry.holdsBlock) await clear(db, entry.rule.block);
+			}
+		}
+	};
+}
+
 /**
  * Sign-in for buyers. The answer for a wrong password, an unknown identifier and a disabled
  * account is the same `invalid_credentials`, and takes the same argon2 time.
@@ -36,7 +115,7 @@ export async function signIn(
 	const { db } = deps.database;
 	const parsed = parseIdentifier(input.identifier, input.country);
 	const idKey = parsed.ok ? deps.keys.hmac('identifier', parsed.identifier.value) : null;
-	const ipKey = deps.keys.hmac('ip', meta.ip);
+	const ipKey = addressKey(deps.keys, meta.ip);
 	const keys = {
 		idFailures: `signin-fail:id:${idKey}`,
 		idBlock: `signin-block:id:${idKey}`,
@@ -52,18 +131,19 @@ export async function signIn(
 	}
 	if (!parsed.ok) return failures.invalidCredentials();
 
+	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
+	const attempt = await beginAttempt(db, deps.clock, [
+		{ failures: keys.idFailures, block: keys.idBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES), clearOnSuccess: true },
+		{ failures: keys.ipFailures, block: keys.ipBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES), clearOnSuccess: false }
+	]);
+	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
+
 	const account = await findAccountByIdentifier(db, parsed.identifier);
 	const valid = account
 		? await verifyPassword(account.password_hash, input.password)
 		: await verifyAgainstNothing(input.password);
 
 	if (!account || !valid || account.status === 'disabled') {
-		const idWindow = await hit(db, deps.clock, keys.idFailures, FAILURE_WINDOW_MS);
-		const ipWindow = await hit(db, deps.clock, keys.ipFailures, FAILURE_WINDOW_MS);
-		const idDelay = delayAfter(idWindow.count, IDENTIFIER_FREE_FAILURES);
-		const ipDelay = delayAfter(ipWindow.count, ADDRESS_FREE_FAILURES);
-		if (idDelay) await blockUntil(db, keys.idBlock, now + idDelay);
-		if (ipDelay) await blockUntil(db, keys.ipBlock, now + ipDelay);
 		if (account) {
 			await audit(db, deps.clock, {
 				actorKind: 'anonymous',
@@ -72,12 +152,12 @@ export async function signIn(
 				subjectKind: 'account',
 				subjectId: account.id,
 				ip: meta.ip,
-				details: { failuresInWindow: idWindow.count }
+				details: { failuresInWindow: attempt.failures[0]! }
 			});
 		}
 		return failures.invalidCredentials();
 	}
-	await clear(db, keys.idFailures);
+	await attempt.succeeded();
 	await audit(db, deps.clock, {
 		actorKind: 'account',
 		actorId: account.id,
