@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
+import { answerAppeal } from '../../src/lib/server/appeals';
+import { closeDocumentPool } from '../../src/lib/server/document-pool';
 import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
+import type { RequestMeta } from '../../src/lib/server/request-meta';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { appealForm, fileAppeal, nextAddress, storedFiles, tempStorageDir } from '../support/appeals';
-import { fileOf, htmlBytes, jpegBytes, pdfBytes, pngBytes } from '../support/documents';
+import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -20,7 +23,10 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		dir = tempStorageDir();
 		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir } });
 	});
-	afterAll(() => database.dispose());
+	afterAll(async () => {
+		await closeDocumentPool();
+		await database.dispose();
+	});
 
 	const getStatus = (reference: string, token?: string) =>
 		callEndpoint((event: Parameters<typeof status>[0]) => status({ ...event, params: { reference } }), app, {
@@ -126,6 +132,34 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(limited.status).toBe(429);
 		expect((await limited.json()).error.code).toBe('rate_limited');
 		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+	});
+
+	describe('R19: answers to a needs-info request', () => {
+		const meta: RequestMeta = { ip: '10.78.0.1', ipCountry: null, deviceId: 'answer-device', locale: 'en', userAgent: null };
+		const hostile = () => ({ name: 'more.pdf', declaredType: 'application/pdf', bytes: quadraticPdf({ keywordBytes: 256 * 1024 }) });
+
+		async function waitingAppeal() {
+			const account = await insertAccount(database.db);
+			const { response } = await fileAppeal(app, { identifier: account.email! });
+			const { reference, statusToken } = (await response.json()) as { reference: string; statusToken: string };
+			await database.db.updateTable('appeals').set({ status: 'needs_info' }).where('reference', '=', reference).execute();
+			return { reference, statusToken };
+		}
+
+		it('R19: an answer with a wrong status secret is refused before any document is inspected', async () => {
+			const { reference } = await waitingAppeal();
+			const started = performance.now();
+			const result = await answerAppeal(app, { reference, statusToken: 'x'.repeat(43) }, {}, [hostile()], meta);
+			expect(result).toMatchObject({ ok: false, status: 404, code: 'appeal_not_found' });
+			expect(performance.now() - started).toBeLessThan(1_000);
+		});
+
+		it('R19: the documents of an answer are inspected off the event loop', async () => {
+			const access = await waitingAppeal();
+			const { result, stallMs } = await longestStall(() => answerAppeal(app, access, { message: 'Here is the back side.' }, [hostile()], meta));
+			expect(result).toEqual({ ok: true });
+			expect(stallMs).toBeLessThan(200);
+		});
 	});
 
 	it('SPEC §10: unknown fields and non-multipart bodies are refused', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { deflateSync } from 'node:zlib';
 import { inspectDocument, MAX_DOCUMENT_BYTES, sniffDocumentType, stripJpegMetadata, stripPngMetadata } from '../../src/lib/server/documents';
-import { htmlBytes, jpegBytes, pdfBytes, pngBytes } from '../support/documents';
+import { htmlBytes, jpegBytes, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
@@ -57,5 +58,35 @@ describe('R19 documents: metadata stripped', () => {
 		const bytes = pngBytes();
 		bytes[20] = bytes[20]! ^ 0xff;
 		expect(stripPngMetadata(bytes)).toBeNull();
+	});
+});
+
+describe('R19 documents: the PDF check is linear', () => {
+	const pdf = (...parts: (string | Uint8Array)[]) => ({ name: 'x.pdf', declaredType: 'application/pdf', bytes: new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))))) });
+	const objectStream = (dictionary: string, inner: string) => {
+		const data = deflateSync(Buffer.from(`1 0 ${inner}`, 'latin1'));
+		return pdf(`%PDF-1.5\n4 0 obj\n<< ${dictionary} /Length ${data.length} >>\nstream\n`, data, '\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+	};
+	const catalogWithJs = '<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>';
+
+	it('R19: 256 KB of `stream` keywords (about 10 s for the old backward search) are checked in under 500 ms', () => {
+		const bytes = quadraticPdf({ keywordBytes: 256 * 1024 });
+		const started = performance.now();
+		expect(inspectDocument({ name: 'x.pdf', declaredType: 'application/pdf', bytes })).toMatchObject({ ok: true });
+		expect(performance.now() - started).toBeLessThan(500);
+	});
+
+	it.each([
+		['a plain object stream', '/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode'],
+		['/ObjStm spelled with #xx escapes', '/Type /O#62j#53tm /N 1 /First 4 /F#69lter /Fl#61teDecode'],
+		['a filter array', '/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode]'],
+		['a `stream` keyword inside a string before the real one', '/Filter /FlateDecode /Note (stream\n) /Type /ObjStm /N 1 /First 4']
+	])('R19: JavaScript hidden in %s is still found', (_, dictionary) => {
+		expect(inspectDocument(objectStream(dictionary, catalogWithJs))).toMatchObject({ ok: false, problem: 'active_content' });
+		expect(inspectDocument(objectStream(dictionary, '<< /Type /Catalog >>'))).toMatchObject({ ok: true });
+	});
+
+	it('R19: an object stream with a filter it cannot decode is refused, not waved through', () => {
+		expect(inspectDocument(objectStream('/Type /ObjStm /N 1 /First 4 /Filter /LZWDecode', catalogWithJs))).toMatchObject({ ok: false, problem: 'malformed' });
 	});
 });

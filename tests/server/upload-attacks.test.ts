@@ -7,8 +7,10 @@ import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { POST as requestCode } from '../../src/routes/api/v1/verifications/+server';
 import { appealForAgent } from '../../src/lib/server/appeal-queue';
+import { inspectUploads } from '../../src/lib/server/appeals';
 import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
-import { MAX_MULTIPART_BYTES } from '../../src/lib/server/http/multipart';
+import { closeDocumentPool } from '../../src/lib/server/document-pool';
+import { MAX_BUFFERED_UPLOAD_BYTES, MAX_MULTIPART_BYTES } from '../../src/lib/server/http/multipart';
 import { createSession, generateSessionToken } from '../../src/lib/server/sessions';
 import type { Agent } from '../../src/lib/server/agents';
 import { testDatabases, type TestDatabase } from '../support/databases';
@@ -16,7 +18,7 @@ import { testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
 import { appealForm, nextAddress, storedFiles } from '../support/appeals';
 import { latestCode } from '../support/codes';
-import { fileOf, htmlBytes, jpegBytes, pdfBytes, pngBytes } from '../support/documents';
+import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -146,7 +148,10 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 		dir = join(base, 'documents');
 		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir } });
 	});
-	afterAll(() => database.dispose());
+	afterAll(async () => {
+		await closeDocumentPool();
+		await database.dispose();
+	});
 
 	const count = async (table: 'appeals' | 'appeal_documents') =>
 		Number((await database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -288,6 +293,105 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 		const before = await snapshot();
 		const body = await expectRefused(await submitRaw([{ name: '../\0evil.jpg', type: 'image/jpeg', bytes: htmlBytes() }]), before, { code: 'invalid_document' });
 		expect(body.error.message).toContain('evil.jpg');
+	});
+
+	describe('R19: one upload cannot freeze the server', () => {
+		const post = (fields: Record<string, string>, files: { name: string; type: string; bytes: Uint8Array }[], clientAddress: string) => {
+			const { body, contentType } = rawMultipart(fields, files);
+			return () => callEndpoint(submit, app, { body, headers: { 'content-type': contentType }, clientAddress });
+		};
+
+		it('R19: a wrong code is refused before any document is inspected', async () => {
+			const { fields, clientAddress } = await provenFields();
+			const wrong = String((Number(fields.newIdentifierCode) + 1) % 1_000_000).padStart(6, '0');
+			const before = await snapshot();
+			// 200 KB of `stream` keywords took the old check ~6 s; the HTML would be refused if looked at.
+			const send = post({ ...fields, newIdentifierCode: wrong }, [
+				{ name: 'hostile.pdf', type: 'application/pdf', bytes: quadraticPdf({ keywordBytes: 200 * 1024 }) },
+				{ name: 'passport.jpg', type: 'image/jpeg', bytes: htmlBytes() }
+			], clientAddress);
+			const started = performance.now();
+			const response = await send();
+			const elapsed = performance.now() - started;
+			// The code's answer, not the documents': the files were never judged.
+			expect((await response.json()).error).toMatchObject({ code: 'code_invalid', fields: { newIdentifierCode: expect.any(String) } });
+			expect(response.status).toBe(400);
+			expect(elapsed).toBeLessThan(1_000);
+			expect(await snapshot()).toEqual(before);
+			// R6: the wrong attempt counted, and the right code was not used up by the check.
+			const row = await database.db.selectFrom('verification_codes').select(['attempts', 'consumed_at']).where('identifier', '=', fields.newIdentifier).executeTakeFirstOrThrow();
+			expect(row).toEqual({ attempts: 1, consumed_at: null });
+			expect((await post(fields, [{ name: 'id.png', type: 'image/png', bytes: pngBytes() }], clientAddress)()).status).toBe(201);
+		});
+
+		it('R19: a hostile PDF crafted for the old quadratic path is answered within 2 s', async () => {
+			const { fields, clientAddress } = await provenFields();
+			// 256 KB of `stream` keywords: ~10 s for the old check. The file is harmless, so it is kept.
+			const send = post(fields, [{ name: 'scan.pdf', type: 'application/pdf', bytes: quadraticPdf({ keywordBytes: 256 * 1024 }) }], clientAddress);
+			const started = performance.now();
+			const response = await send();
+			expect(performance.now() - started).toBeLessThan(2_000);
+			expect(response.status).toBe(201);
+		});
+
+		it('R19: the event loop keeps answering while documents are inspected', async () => {
+			const { fields, clientAddress } = await provenFields();
+			const files = [1, 2, 3].map((i) => ({ name: `scan${i}.pdf`, type: 'application/pdf', bytes: quadraticPdf({ keywordBytes: 100 * 1024, padTo: MAX_DOCUMENT_BYTES }) }));
+			const send = post(fields, files, clientAddress);
+			const { result: response, stallMs } = await longestStall(send);
+			expect(response.status).toBe(201);
+			// 3 × 5 MB inspected while a 5 ms timer kept firing (the old check blocked ~1 s per file).
+			expect(stallMs).toBeLessThan(200);
+		});
+
+		it('R19: a document whose inspection runs past the time limit is refused with invalid_document', async () => {
+			const slow = { name: 'slow.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES }) };
+			// A 1 ms limit instead of the real one: no 5 MB file is read that fast.
+			const result = await inspectUploads([slow], { timeoutMs: 1 });
+			expect(result).toMatchObject({ ok: false, status: 400, code: 'invalid_document', field: 'documents', message: expect.stringContaining('slow.pdf') });
+			expect(result.ok || result.message).toMatch(/in time/);
+			// The thread that ran past the limit is replaced: the next upload is inspected as usual.
+			expect(await inspectUploads([{ name: 'id.png', declaredType: 'image/png', bytes: pngBytes() }])).toMatchObject({ ok: true, documents: [{ contentType: 'image/png' }] });
+		});
+
+		it('R19: past the inspection queue bound uploads are refused as busy (503), not buffered', async () => {
+			const file = { name: 'scan.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES }) };
+			const results = await Promise.all(Array.from({ length: 12 }, () => inspectUploads([file, file, file])));
+			const refused = results.filter((r) => !r.ok);
+			expect(refused.length).toBeGreaterThan(0);
+			for (const r of refused) expect(r).toMatchObject({ status: 503, code: 'busy', retryAfterSeconds: expect.any(Number) });
+			expect(results.filter((r) => r.ok).length).toBeGreaterThan(0);
+			// Once the queue drains, uploads are inspected again.
+			expect(await inspectUploads([file])).toMatchObject({ ok: true });
+		});
+	});
+
+	it('R19: past the upload buffer budget a body is refused as busy (503) before any of it is read', async () => {
+		// Bodies without Content-Length reserve the whole limit; these send a little and then stall.
+		const stalled = Math.floor(MAX_BUFFERED_UPLOAD_BYTES / MAX_MULTIPART_BYTES);
+		const releases: (() => void)[] = [];
+		const streaming = (onPull: () => unknown) =>
+			new ReadableStream<Uint8Array>({
+				start: (controller) => void releases.push(() => controller.close()),
+				pull: onPull
+			});
+		const post = (body: ReadableStream<Uint8Array>) => {
+			const request = new Request('http://127.0.0.1/api/v1/appeals', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body, duplex: 'half' } as RequestInit);
+			return callEndpoint((event: Parameters<typeof submit>[0]) => submit({ ...event, request }), app, { clientAddress: nextAddress() });
+		};
+		const waiting = Array.from({ length: stalled }, () => post(streaming(() => new Promise(() => {}))));
+		let pulled = 0;
+		const refused = await post(new ReadableStream<Uint8Array>({ pull: () => void (pulled += 1) }, { highWaterMark: 0 }));
+		expect(refused.status).toBe(503);
+		expect((await refused.json()).error).toMatchObject({ code: 'busy', fields: { documents: expect.any(String) } });
+		expect(refused.headers.get('retry-after')).toBe('10');
+		expect(pulled).toBe(0);
+		// Once those bodies end (empty: not a form), the budget is free again.
+		for (const release of releases) release();
+		for (const response of await Promise.all(waiting)) expect(response.status).toBe(400);
+		const { fields, clientAddress } = await provenFields();
+		const { body, contentType } = rawMultipart(fields, [{ name: 'id.png', type: 'image/png', bytes: pngBytes() }]);
+		expect((await callEndpoint(submit, app, { body, headers: { 'content-type': contentType }, clientAddress })).status).toBe(201);
 	});
 
 	describe('bodies over the size limit', () => {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { crc32, deflateSync } from 'node:zlib';
 
 /** Real, tiny identity-document files for tests: a PNG, a JPEG and a PDF built byte by byte. */
@@ -61,6 +62,21 @@ export function pdfBytes(options: { padTo?: number; javascript?: boolean } = {})
 	return new Uint8Array(Buffer.from(body + tail, 'latin1'));
 }
 
+/**
+ * R19 attack on the old PDF check: a block of `stream` keywords with no `obj` between them, so a
+ * backward search per keyword made the check quadratic (400 KB took 7 s on the event loop). An
+ * `obj` sits right before the block, so the old cost is the block's size squared whatever the
+ * padding; `padTo` pads it (inside a comment, before the block) to exactly that many bytes. The
+ * file is otherwise a harmless, well-formed PDF.
+ */
+export function quadraticPdf(options: { keywordBytes: number; padTo?: number }): Uint8Array {
+	const head = '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n';
+	const block = `3 0 obj\n${'stream\n'.repeat(Math.ceil(options.keywordBytes / 7))}`;
+	const tail = 'trailer << /Root 1 0 R >>\n%%EOF\n';
+	const pad = options.padTo ? Math.max(0, options.padTo - head.length - block.length - tail.length - 2) : 0;
+	return new Uint8Array(Buffer.from(`${head}${pad > 0 ? `%${'x'.repeat(pad)}\n` : ''}${block}${tail}`, 'latin1'));
+}
+
 export function htmlBytes(): Uint8Array {
 	return new Uint8Array(Buffer.from('<!doctype html><script>alert(document.cookie)</script>'));
 }
@@ -68,4 +84,27 @@ export function htmlBytes(): Uint8Array {
 /** A File as a browser would send it, with the name and declared type the test chooses. */
 export function fileOf(bytes: Uint8Array, name: string, type: string): File {
 	return new File([Buffer.from(bytes)], name, { type });
+}
+
+/**
+ * R19: the longest the event loop went without running a 5 ms timer while `work` ran: what a
+ * `/healthz` probe or any other request would have waited. The gap up to the end counts too, so a
+ * block right before `work` resolves is not missed.
+ */
+export async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
+	let last = performance.now();
+	let stallMs = 0;
+	const tick = () => {
+		const now = performance.now();
+		stallMs = Math.max(stallMs, now - last);
+		last = now;
+	};
+	const ping = setInterval(tick, 5);
+	try {
+		const result = await work();
+		tick();
+		return { result, stallMs };
+	} finally {
+		clearInterval(ping);
+	}
 }

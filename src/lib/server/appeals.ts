@@ -6,8 +6,8 @@ import type { AppContext } from './app';
 import { audit } from './audit';
 import type { Db } from './db/database';
 import type { AppealStatus } from './db/schema';
+import { inspectDocuments, type FormEntry } from './document-pool';
 import {
-	inspectDocument,
 	MAX_DOCUMENT_BYTES,
 	MAX_DOCUMENTS_PER_UPLOAD,
 	newStorageKey,
@@ -23,13 +23,16 @@ import { appealNoticeMessage } from './appeal-messages';
 import { enqueueMessage } from './outbox';
 import { limit } from './rate-limit';
 import type { RequestMeta } from './request-meta';
-import { consumeCode, looksLikeCode } from './verification-codes';
+import { consumeCode, looksLikeCode, verifyCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
 /** R20: every appeal is due 48 hours after it is submitted. */
 export const APPEAL_SLA_MS = 48 * 3_600_000;
 const APPEALS_PER_IP = { max: 10, windowMs: 3_600_000 };
+/** R19: the answer when the document pool or the upload buffer has its fill: try again shortly. */
+export const uploadsBusy = (field = 'documents'): Failure =>
+	failure(503, 'busy', m.error_documents_busy(), { field, retryAfterSeconds: 10 });
 // Crockford base32 without I, L, O, U: read aloud and typed back without confusion.
 const REFERENCE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -49,7 +52,7 @@ export interface AppealStatusView {
 	documents: number;
 }
 
-const documentFailure = (problem: DocumentProblem, name: string, detected?: string): Failure => {
+const documentFailure = (problem: DocumentProblem | 'timeout', name: string, detected?: string): Failure => {
 	const field = 'documents';
 	const file = name.slice(0, 80) || '—';
 	switch (problem) {
@@ -65,19 +68,33 @@ const documentFailure = (problem: DocumentProblem, name: string, detected?: stri
 			return failure(400, 'invalid_document', m.error_document_empty({ name: file }), { field });
 		case 'unknown_type':
 			return failure(400, 'invalid_document', m.error_document_unknown_type({ name: file }), { field });
+		case 'timeout':
+			return failure(400, 'invalid_document', m.error_document_timeout({ name: file }), { field });
 	}
 };
 
-/** R19: 1–3 files, each JPEG/PNG/PDF by content and at most 5 MB; all checked before anything is stored. */
-export function inspectUploads(files: UploadedFile[]): { ok: true; documents: CleanDocument[] } | Failure {
+/** R19: 1–3 files: counted before anything else, so a wrong count costs no code attempt. */
+function countUploads(files: UploadedFile[]): Failure | null {
 	if (files.length === 0) return failure(400, 'document_required', m.error_document_required(), { field: 'documents' });
 	if (files.length > MAX_DOCUMENTS_PER_UPLOAD) {
 		return failure(400, 'too_many_documents', m.error_too_many_documents({ max: MAX_DOCUMENTS_PER_UPLOAD }), { field: 'documents' });
 	}
+	return null;
+}
+
+/**
+ * R19: 1–3 files, each JPEG/PNG/PDF by content and at most 5 MB; all checked before anything is
+ * stored. The checks run in the document pool, off the event loop and within its time limit
+ * (`timeoutMs` replaces that limit, for tests); a full pool answers `busy` (503).
+ */
+export async function inspectUploads(files: UploadedFile[], options: { timeoutMs?: number } = {}): Promise<{ ok: true; documents: CleanDocument[] } | Failure> {
+	const count = countUploads(files);
+	if (count) return count;
+	const inspected = await inspectDocuments(files, options);
+	if (!inspected.ok) return uploadsBusy();
 	const documents: CleanDocument[] = [];
-	for (const file of files) {
-		const result = inspectDocument(file);
-		if (!result.ok) return documentFailure(result.problem, file.name, result.detected);
+	for (const [i, result] of inspected.results.entries()) {
+		if (!result.ok) return documentFailure(result.problem, files[i]!.name, 'detected' in result ? result.detected : undefined);
 		documents.push(result.document);
 	}
 	return { ok: true, documents };
@@ -180,7 +197,17 @@ export async function submitAppeal(
 	if (!looksLikeCode(input.newIdentifierCode)) {
 		return { ...failures.codeFormat(), field: 'newIdentifierCode' };
 	}
-	const uploads = inspectUploads(files);
+	const count = countUploads(files);
+	if (count) return count;
+	// R19/R6: the code is judged before any document is: without the right code an upload costs
+	// one attempt and a lookup, never an inspection. A right code stays unused until the appeal
+	// is stored with it below.
+	const verified = await verifyCode(
+		{ db, clock: deps.clock, keys: deps.keys },
+		{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode }
+	);
+	if (!verified.ok) return { ...failures.code(verified.reason), field: 'newIdentifierCode' };
+	const uploads = await inspectUploads(files);
 	if (!uploads.ok) return uploads;
 
 	const account = await findAccountByIdentifier(db, old.identifier);
@@ -292,7 +319,8 @@ export async function answerAppeal(
 	const row = await appealForToken(db, access.reference, access.statusToken);
 	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
 	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
-	const uploads = inspectUploads(files);
+	// R19: only the holder of the status secret gets the documents inspected.
+	const uploads = await inspectUploads(files);
 	if (!uploads.ok) return uploads;
 	const note = input.message?.trim() ?? '';
 	return withStoredDocuments(deps.config.appeals.storageDir, uploads.documents, (stored) =>
@@ -327,22 +355,22 @@ export async function answerAppeal(
 	);
 }
 
-/** Reads the `documents` files of a multipart form into memory for inspection. */
-export async function uploadedFiles(form: FormData, name = 'documents'): Promise<UploadedFile[] | Failure> {
-	const entries = form.getAll(name);
+/** The `documents` files of a parsed multipart form, each checked against the size limit. */
+export function uploadedFiles(entries: FormEntry[], name = 'documents'): UploadedFile[] | Failure {
 	const files: UploadedFile[] = [];
 	for (const entry of entries) {
-		if (typeof entry === 'string') {
-			if (entry === '') continue;
+		if (entry.name !== name) continue;
+		if (!('file' in entry)) {
+			if (entry.value === '') continue;
 			return failure(400, 'invalid_document', m.error_document_unknown_type({ name: '—' }), { field: name });
 		}
+		const { file } = entry;
 		// Browsers send an empty, nameless part for a file input left empty.
-		if (entry.size === 0 && entry.name === '') continue;
-		if (entry.size > MAX_DOCUMENT_BYTES) {
-			return documentFailure('too_large', entry.name);
+		if (file.bytes.length === 0 && file.name === '') continue;
+		if (file.bytes.length > MAX_DOCUMENT_BYTES) {
+			return documentFailure('too_large', file.name);
 		}
-		files.push({ name: entry.name, declaredType: entry.type, bytes: new Uint8Array(await entry.arrayBuffer()) });
+		files.push({ name: file.name, declaredType: file.type, bytes: file.bytes });
 	}
 	return files;
 }
-

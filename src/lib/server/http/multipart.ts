@@ -1,6 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import type { z } from 'zod';
-import { uploadedFiles } from '../appeals';
+import { uploadedFiles, uploadsBusy } from '../appeals';
+import { parseMultipartBody, type FormEntry } from '../document-pool';
 import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../documents';
 import { failure, type Failure } from '../failures';
 
@@ -10,34 +11,49 @@ import { failure, type Failure } from '../failures';
  * that raises that limit (appeals need it raised) still never buffers more than this.
  */
 export const MAX_MULTIPART_BYTES = MAX_DOCUMENTS_PER_UPLOAD * MAX_DOCUMENT_BYTES + 256 * 1024;
+/**
+ * R19: what the bodies being read and parsed may hold in this process at once (about 122 MB).
+ * Each reserves its Content-Length (the whole limit when it sends none) before a byte is read;
+ * past this the answer is `busy` and the body is never read, so 100 parallel uploads cannot make
+ * the process buffer 1.5 GB. Parsed files then go to the document pool, which has its own bound.
+ */
+export const MAX_BUFFERED_UPLOAD_BYTES = 8 * MAX_MULTIPART_BYTES;
+/** Fields and files of one form: an appeal has a handful; more is refused, not parsed back. */
+const MAX_FORM_ENTRIES = 64;
 
-/** The body's bytes, or null as soon as it passes `max`: by its Content-Length, or while streaming. */
-async function readBounded(request: Request, max: number): Promise<Blob | null> {
-	const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-	if (declared > max) {
-		await request.body?.cancel().catch(() => {});
-		return null;
-	}
-	if (!request.body) return new Blob([]);
+let buffered = 0;
+
+/**
+ * The body's bytes in one buffer of their own (handed to the parsing thread without a copy), or
+ * null as soon as it passes `max` while streaming.
+ */
+async function readBounded(request: Request, max: number, expected: number | null): Promise<Uint8Array<ArrayBuffer> | null> {
+	if (!request.body) return new Uint8Array(0);
 	const reader = request.body.getReader();
-	const chunks: BlobPart[] = [];
+	let out = new Uint8Array(expected ?? Math.min(max, 256 * 1024));
 	let total = 0;
 	for (;;) {
 		const { done, value } = await reader.read();
 		if (done) break;
-		total += value.byteLength;
-		if (total > max) {
+		if (total + value.byteLength > max) {
 			await reader.cancel().catch(() => {});
 			return null;
 		}
-		chunks.push(new Uint8Array(value));
+		if (total + value.byteLength > out.length) {
+			const grown = new Uint8Array(Math.min(max, Math.max(out.length * 2, total + value.byteLength)));
+			grown.set(out.subarray(0, total));
+			out = grown;
+		}
+		out.set(value, total);
+		total += value.byteLength;
 	}
-	return new Blob(chunks);
+	return total === out.length ? out : out.slice(0, total);
 }
 
 /**
  * Reads a multipart form with text fields checked by a zod schema (unknown fields refused, SPEC
- * §10) and the named file field read into memory. Form actions and /api/v1 share it.
+ * §10) and the named file field read into memory. Form actions and /api/v1 share it. R19: the
+ * body is parsed off the event loop (document-pool.ts), after its bytes are reserved here.
  */
 export async function readMultipart<T>(
 	request: Request,
@@ -49,24 +65,47 @@ export async function readMultipart<T>(
 	if (options.requireMultipart && !/^multipart\/form-data\s*;/i.test(type)) {
 		return { ...failure(415, 'unsupported_media_type', m.error_unsupported_media_type()), values: {} };
 	}
-	let form: FormData;
+	const max = options.maxBytes ?? MAX_MULTIPART_BYTES;
+	const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+	if (declared > max) {
+		await request.body?.cancel().catch(() => {});
+		return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
+	}
+	const expected = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
+	const reserved = expected ?? max;
+	if (buffered + reserved > MAX_BUFFERED_UPLOAD_BYTES) {
+		await request.body?.cancel().catch(() => {});
+		return { ...uploadsBusy(fileField), values: {} };
+	}
+	buffered += reserved;
+	let entries: FormEntry[];
 	try {
-		const body = await readBounded(request, options.maxBytes ?? MAX_MULTIPART_BYTES);
+		const body = await readBounded(request, reserved, expected);
 		if (!body) {
 			return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
 		}
-		form = await new Response(body, { headers: { 'content-type': type } }).formData();
+		const parsed = await parseMultipartBody(body, type, { maxEntries: MAX_FORM_ENTRIES });
+		if (!parsed.ok) {
+			return parsed.reason === 'busy' ? { ...uploadsBusy(fileField), values: {} } : { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
+		}
+		entries = parsed.entries;
 	} catch {
 		return { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
+	} finally {
+		buffered -= reserved;
+	}
+	const byName = new Map<string, FormEntry[]>();
+	for (const entry of entries) {
+		if (entry.name === fileField) continue;
+		byName.set(entry.name, [...(byName.get(entry.name) ?? []), entry]);
 	}
 	const values: Record<string, string> = {};
-	for (const key of new Set(form.keys())) {
-		if (key === fileField) continue;
-		const all = form.getAll(key);
-		if (all.length !== 1 || typeof all[0] !== 'string') {
+	for (const [key, all] of byName) {
+		const only = all[0];
+		if (all.length !== 1 || !only || 'file' in only) {
 			return { ...failure(400, 'invalid_request', m.error_invalid_request(), { field: key }), values };
 		}
-		if (all[0] !== '') values[key] = all[0];
+		if (only.value !== '') values[key] = only.value;
 	}
 	const parsed = schema.safeParse(values);
 	if (!parsed.success) {
@@ -75,7 +114,7 @@ export async function readMultipart<T>(
 		const message = issue?.code === 'unrecognized_keys' ? m.error_unknown_field() : m.error_invalid_request();
 		return { ...failure(400, 'invalid_request', message, field ? { field } : {}), values };
 	}
-	const files = await uploadedFiles(form, fileField);
+	const files = uploadedFiles(entries, fileField);
 	if (!Array.isArray(files)) return { ...files, values };
 	return { ok: true, data: parsed.data, files, values };
 }
