@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/lib/server/config';
 import { createTransports } from '../../src/lib/server/delivery/transports';
 import { createOutboxWorker } from '../../src/lib/server/delivery/worker';
 import { enqueueMessage } from '../../src/lib/server/outbox';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { createSmsGateway, SMS_GATEWAY_TOKEN, SMS_GATEWAY_URL } from '../mocks/sms-gateway';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueCnMobile, uniqueEmail } from '../support/factories';
@@ -77,7 +78,7 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 		msw.use(...gateway.handlers);
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
 		const config = parseConfig({ NODE_ENV: 'test', SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN, SMTP_URL: front.url(), SMTP_FROM: 'Account Security Check <no-reply@shop.example>' });
-		const worker = createOutboxWorker({ db: database.db, clock, transports: createTransports(config, { smsTimeoutMs: 200 }), log: () => {}, batchSize: 100, ...(maxAttempts ? { maxAttempts } : {}) });
+		const worker = createOutboxWorker({ db: database.db, clock, keys: testKeyring(), transports: createTransports(config, { smsTimeoutMs: 200 }), log: () => {}, batchSize: 100, ...(maxAttempts ? { maxAttempts } : {}) });
 		const emails: string[] = [];
 		const phones: string[] = [];
 		const enqueue = async (n: number) => {
@@ -86,8 +87,8 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 				const phone = uniqueCnMobile();
 				emails.push(email);
 				phones.push(phone);
-				await enqueueMessage(database.db, clock, { channel: 'email', recipient: email, purpose: 'register', locale: 'en', subject: 'Your code', body: `code for ${email}` });
-				await enqueueMessage(database.db, clock, { channel: 'sms', recipient: phone, purpose: 'register', locale: 'en', subject: null, body: `code for ${phone}` });
+				await enqueueMessage(database.db, { clock, keys: testKeyring() }, { channel: 'email', recipient: email, purpose: 'register', locale: 'en', subject: 'Your code', body: `code for ${email}` });
+				await enqueueMessage(database.db, { clock, keys: testKeyring() }, { channel: 'sms', recipient: phone, purpose: 'register', locale: 'en', subject: null, body: `code for ${phone}` });
 			}
 		};
 

@@ -9,7 +9,7 @@ import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/co
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
-import { latestCode } from '../support/codes';
+import { latestCode, latestMessage } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -52,9 +52,9 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		expect((await res.json()).contactChange).toMatchObject({ used: 1, remaining: 1, nextAllowedAt: new Date(app.clock.now().getTime() + 7 * DAY).toISOString() });
 		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
 		expect(row.email).toBe(next);
-		const notice = await database.db.selectFrom('outbox').select(['body', 'purpose']).where('recipient', '=', me.email).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+		const notice = await latestMessage(database.db, me.email);
 		expect(notice.purpose).toBe('contact_changed');
-		expect(notice.body).toMatch(/If this wasn't you, open \/appeal\?change=/);
+		expect(notice.text).toMatch(/If this wasn't you, open \/appeal\?change=/);
 		const mine = await callEndpoint(account, app, { method: 'GET', jar: me.jar });
 		expect(mine.status).toBe(200);
 		expect((await mine.json()).contactChange).toMatchObject({ used: 1, remaining: 1, limit: 2 });

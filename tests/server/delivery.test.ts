@@ -8,6 +8,8 @@ import { enqueueMessage, listOutboxFor, type OutgoingMessage } from '../../src/l
 import { load as devOutboxLoad } from '../../src/routes/dev/outbox/+page.server';
 import { createSmsGateway, SMS_GATEWAY_TOKEN, SMS_GATEWAY_URL } from '../mocks/sms-gateway';
 import { testAppContext } from '../support/app-context';
+import { messageText } from '../support/codes';
+import { testKeyring } from '../../src/lib/server/secrets';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueCnMobile, uniqueEmail } from '../support/factories';
 import { startSmtpServer, type SmtpServer } from '../support/smtp-server';
@@ -69,6 +71,7 @@ function recordingLog() {
 describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	let database: TestDatabase;
 	let clock: FixedClock;
+	const keys = testKeyring();
 	beforeAll(async () => {
 		database = await open();
 	});
@@ -91,6 +94,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const worker = createOutboxWorker({
 			db: database.db,
 			clock,
+			keys,
 			transports,
 			log: recorder.log,
 			random: () => 0,
@@ -103,29 +107,29 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const lost = smsMessage();
 		await expect(
 			database.db.transaction().execute(async (trx) => {
-				await enqueueMessage(trx, clock, lost);
+				await enqueueMessage(trx, { clock, keys }, lost);
 				throw new Error('the code row failed to insert');
 			})
 		).rejects.toThrow('the code row failed');
-		expect(await listOutboxFor(database.db, lost.recipient)).toEqual([]);
+		expect(await listOutboxFor({ db: database.db, keys }, lost.recipient)).toEqual([]);
 
 		const kept = smsMessage();
-		const id = await database.db.transaction().execute((trx) => enqueueMessage(trx, clock, kept));
+		const id = await database.db.transaction().execute((trx) => enqueueMessage(trx, { clock, keys }, kept));
 		expect(await row(id)).toMatchObject({
 			status: 'pending',
 			attempts: 0,
 			next_attempt_at: clock.now().getTime(),
 			created_at: clock.now().getTime(),
 			locked_until: null,
-			recipient: kept.recipient,
-			body: kept.body
+			recipient: kept.recipient
 		});
+		expect(await messageText(database.db, id)).toBe(kept.body);
 	});
 
 	it('R7: an SMS is posted to the gateway as JSON with the bearer token and idempotency key, then marked sent', async () => {
 		const { gateway, worker } = smsSetup();
 		const message = smsMessage();
-		const id = await enqueueMessage(database.db, clock, message);
+		const id = await enqueueMessage(database.db, { clock, keys }, message);
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -152,7 +156,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker } = smsSetup();
 		gateway.failNext(3, 'server_error');
 		const message = smsMessage();
-		const id = await enqueueMessage(database.db, clock, message);
+		const id = await enqueueMessage(database.db, { clock, keys }, message);
 
 		for (const [failures, delay] of [[1, 5_000], [2, 10_000], [3, 20_000]] as const) {
 			expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
@@ -180,7 +184,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: jitter only ever delays a retry, by at most a tenth', async () => {
 		const { gateway, worker } = smsSetup({ worker: { random: () => 0.999 } });
 		gateway.setBehaviour('server_error');
-		const id = await enqueueMessage(database.db, clock, smsMessage());
+		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 		await worker.runOnce();
 		const next = (await row(id)).next_attempt_at - clock.now().getTime();
 		expect(next).toBeGreaterThanOrEqual(5_000);
@@ -191,7 +195,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker } = smsSetup({ transport: { smsTimeoutMs: 50 } });
 		gateway.failNext(1, 'never_answers');
 		gateway.failNext(1, 'network_error');
-		const id = await enqueueMessage(database.db, clock, smsMessage());
+		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
 		expect(await row(id)).toMatchObject({ attempts: 1, last_error: 'sms gateway: no answer within 50 ms' });
@@ -207,7 +211,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: after maxAttempts failures a message is dead and never tried again', async () => {
 		const { gateway, worker } = smsSetup({ worker: { maxAttempts: 3 } });
 		gateway.setBehaviour('server_error');
-		const id = await enqueueMessage(database.db, clock, smsMessage());
+		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 
 		const results = [];
 		for (let i = 0; i < 3; i += 1) {
@@ -226,8 +230,8 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: two workers running at the same time send each message exactly once', async () => {
 		const { gateway, transports } = smsSetup();
 		const ids = new Set<string>();
-		for (let i = 0; i < 12; i += 1) ids.add(await enqueueMessage(database.db, clock, smsMessage()));
-		const workers = [1, 2].map(() => createOutboxWorker({ db: database.db, clock, transports, log: () => {} }));
+		for (let i = 0; i < 12; i += 1) ids.add(await enqueueMessage(database.db, { clock, keys }, smsMessage()));
+		const workers = [1, 2].map(() => createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} }));
 
 		const results = await Promise.all(workers.map((w) => w.runOnce()));
 
@@ -241,7 +245,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 
 	it('R7: a row claimed by a worker that crashed is picked up again once its claim runs out', async () => {
 		const { gateway, worker } = smsSetup();
-		const id = await enqueueMessage(database.db, clock, smsMessage());
+		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 		const claimedUntil = clock.now().getTime() + MINUTE;
 		await database.db.updateTable('outbox').set({ locked_until: claimedUntil }).where('id', '=', id).execute();
 
@@ -262,12 +266,12 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		function emailWorker() {
 			const config = configFor({ SMTP_URL: smtp.url, SMTP_FROM: 'Account Security Check <no-reply@shop.example>' });
 			const transports = createTransports(config);
-			return createOutboxWorker({ db: database.db, clock, transports, log: () => {}, random: () => 0 });
+			return createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {}, random: () => 0 });
 		}
 
 		it('R7: an email is delivered over SMTP with its subject and plain-text body', async () => {
 			const message = emailMessage();
-			const id = await enqueueMessage(database.db, clock, message);
+			const id = await enqueueMessage(database.db, { clock, keys }, message);
 
 			expect(await emailWorker().runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -284,7 +288,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		it('R7: an SMTP server that refuses for now gets the email again after the backoff', async () => {
 			smtp.failNext(1);
 			const message = emailMessage();
-			const id = await enqueueMessage(database.db, clock, message);
+			const id = await enqueueMessage(database.db, { clock, keys }, message);
 			const worker = emailWorker();
 
 			expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
@@ -301,15 +305,32 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: in development an unconfigured channel uses the dev outbox; the message stays readable there', async () => {
 		const transports = createTransports(parseConfig({ NODE_ENV: 'development' }));
 		expect(transports.devOutbox).toBe(true);
-		const worker = createOutboxWorker({ db: database.db, clock, transports, log: () => {} });
+		const worker = createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} });
 		const message = emailMessage();
-		const id = await enqueueMessage(database.db, clock, message);
+		const id = await enqueueMessage(database.db, { clock, keys }, message);
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
 		expect(await row(id)).toMatchObject({ status: 'sent' });
-		const [shown] = await listOutboxFor(database.db, message.recipient);
+		const [shown] = await listOutboxFor({ db: database.db, keys }, message.recipient);
 		expect(shown).toMatchObject({ to: message.recipient, subject: message.subject, text: message.body });
+	});
+
+	it('R6/R7: the text is sealed at rest and erased once delivered; a given-up message keeps none either', async () => {
+		const { worker } = smsSetup();
+		const message = smsMessage();
+		const id = await enqueueMessage(database.db, { clock, keys }, message);
+		const code = /\d{6}/.exec(message.body)![0];
+		const stored = await row(id);
+		expect(JSON.stringify(stored)).not.toContain(code);
+		expect(stored.payload).toMatch(/^v1\./);
+		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
+		expect(await row(id)).toMatchObject({ status: 'sent', payload: null });
+
+		const broken = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const otherRing = createOutboxWorker({ db: database.db, clock, keys: testKeyring(9, 'other'), transports: createTransports(configFor()), log: () => {} });
+		expect(await otherRing.runOnce()).toMatchObject({ dead: 1 });
+		expect(await row(broken)).toMatchObject({ status: 'dead', payload: null, last_error: 'payload unreadable (key ring)' });
 	});
 
 	it('R7: in production the dev outbox is impossible — an unconfigured channel has no transport', () => {
@@ -329,10 +350,10 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: with no transport for a channel the message waits — no attempt counted, one log line per run', async () => {
 		const { gateway, transports } = smsSetup();
 		const recorder = recordingLog();
-		const worker = createOutboxWorker({ db: database.db, clock, transports: { email: null, sms: transports.sms }, log: recorder.log });
-		const waiting = await enqueueMessage(database.db, clock, emailMessage());
-		await enqueueMessage(database.db, clock, emailMessage());
-		await enqueueMessage(database.db, clock, smsMessage());
+		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: transports.sms }, log: recorder.log });
+		const waiting = await enqueueMessage(database.db, { clock, keys }, emailMessage());
+		await enqueueMessage(database.db, { clock, keys }, emailMessage());
+		await enqueueMessage(database.db, { clock, keys }, smsMessage());
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -347,14 +368,14 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker, events } = smsSetup({ worker: { maxAttempts: 2 } });
 		gateway.failNext(1, 'server_error');
 		const delivered = smsMessage({ recipient: '+8613800138000' });
-		const deliveredId = await enqueueMessage(database.db, clock, delivered);
+		const deliveredId = await enqueueMessage(database.db, { clock, keys }, delivered);
 		await worker.runOnce();
 		clock.advance(retryDelayMs(1));
 		await worker.runOnce();
 
 		gateway.setBehaviour('server_error');
 		const abandoned = smsMessage();
-		const abandonedId = await enqueueMessage(database.db, clock, abandoned);
+		const abandonedId = await enqueueMessage(database.db, { clock, keys }, abandoned);
 		await worker.runOnce();
 		clock.advance(10 * MINUTE);
 		await worker.runOnce();
@@ -382,8 +403,8 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 					release = resolve;
 				})
 		};
-		const worker = createOutboxWorker({ db: database.db, clock, transports: { email: null, sms: slow }, log: () => {} });
-		const id = await enqueueMessage(database.db, clock, smsMessage());
+		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: slow }, log: () => {} });
+		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 
 		vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
 		try {
@@ -407,9 +428,9 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 			({ locals: { app: { ...testAppContext(database, { env }), clock } }, setHeaders: () => {} }) as unknown as Parameters<typeof devOutboxLoad>[0];
 		await expect(devOutboxLoad(event({ NODE_ENV: 'production' }))).rejects.toMatchObject({ status: 404 });
 
-		const older = await enqueueMessage(database.db, clock, emailMessage());
+		const older = await enqueueMessage(database.db, { clock, keys }, emailMessage());
 		clock.advance(1_000);
-		const newer = await enqueueMessage(database.db, clock, smsMessage());
+		const newer = await enqueueMessage(database.db, { clock, keys }, smsMessage());
 		const allowed: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', APP_TEST_HOOKS: '1' }];
 		for (const env of allowed) {
 			const data = (await devOutboxLoad(event(env))) as { messages: { id: string; status: string }[] };

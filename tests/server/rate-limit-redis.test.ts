@@ -11,6 +11,7 @@ import {
 	hit,
 	limit,
 	peek,
+	refund,
 	type RateLimitStore
 } from '../../src/lib/server/rate-limit';
 import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/rate-limit-redis';
@@ -82,6 +83,22 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 		const ttl = await admin.pttl(`${prefix}a`);
 		expect(ttl).toBeGreaterThan(MINUTE - 5_000);
 		expect(ttl).toBeLessThanOrEqual(MINUTE);
+	});
+
+	it('a refund takes one hit back from its own window only, never below zero', async () => {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		await openStore(clock);
+		const first = await hit(database.db, clock, 'r', MINUTE);
+		await hit(database.db, clock, 'r', MINUTE);
+		await refund(database.db, 'r', first.resetAt);
+		expect(await peek(database.db, clock, 'r')).toEqual({ count: 1, resetAt: first.resetAt });
+		await refund(database.db, 'r', first.resetAt);
+		await refund(database.db, 'r', first.resetAt);
+		expect((await peek(database.db, clock, 'r'))?.count).toBe(0);
+		clock.advance(MINUTE);
+		const next = await hit(database.db, clock, 'r', MINUTE);
+		await refund(database.db, 'r', first.resetAt);
+		expect(await peek(database.db, clock, 'r')).toEqual({ count: 1, resetAt: next.resetAt });
 	});
 
 	it('opens a new window once the reset time is reached (clock moved, not waited)', async () => {

@@ -5,6 +5,7 @@ import { GET as outboxGet } from '../../src/routes/api/test/outbox/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { callEndpoint } from '../support/endpoints';
+import { sealContent } from '../../src/lib/server/outbox';
 
 const sqlite = testDatabases[0]!;
 
@@ -39,7 +40,7 @@ describe('test hooks (SPEC §10)', () => {
 		for (const [id, at, code] of [['m1', 1_000, '111111'], ['m2', 2_000, '222222']] as const) {
 			await database.db
 				.insertInto('outbox')
-				.values({ id, channel: 'email', recipient: 'dev@example.com', purpose: 'register', locale: 'en', subject: 'Your code', body: `Your code is ${code}.`, status: 'pending', next_attempt_at: at, locked_until: null, last_error: null, created_at: at, sent_at: null })
+				.values({ id, channel: 'email', recipient: 'dev@example.com', purpose: 'register', locale: 'en', payload: sealContent(app.keys, id, { subject: 'Your code', body: `Your code is ${code}.` }), status: 'pending', next_attempt_at: at, locked_until: null, last_error: null, created_at: at, sent_at: null })
 				.execute();
 		}
 		const res = await callEndpoint(outboxGet, app, { method: 'GET', path: '/api/test/outbox?to=DEV@Example.com' });

@@ -370,7 +370,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 		// Bodies without Content-Length reserve the whole limit; these send a little and then stall.
 		const stalled = Math.floor(MAX_BUFFERED_UPLOAD_BYTES / MAX_MULTIPART_BYTES);
 		const releases: (() => void)[] = [];
-		const streaming = (onPull: () => unknown) =>
+		const streaming = (onPull: () => void | PromiseLike<void>) =>
 			new ReadableStream<Uint8Array>({
 				start: (controller) => void releases.push(() => controller.close()),
 				pull: onPull

@@ -33,7 +33,7 @@ export type CreateAgentResult =
 	| { ok: false; problem: 'invalid_username' | 'username_taken' | 'invalid_password'; detail?: string };
 
 export async function createAgent(
-	deps: Pick<AppContext, 'database' | 'clock'>,
+	deps: Pick<AppContext, 'database' | 'clock' | 'keys'>,
 	input: { username: string; password: string; role: Role }
 ): Promise<CreateAgentResult> {
 	const username = input.username.trim().toLowerCase();
@@ -50,7 +50,8 @@ export async function createAgent(
 		.values({
 			...agent,
 			password_hash: await hashPassword(input.password),
-			totp_key: Buffer.from(totpKey).toString('base64url'),
+			// Sealed with the key ring, bound to the agent: a copy of the database holds no TOTP secret.
+			totp_key: deps.keys.seal('totp', agent.id, totpKey),
 			created_at: deps.clock.now().getTime(),
 			disabled_at: null,
 			totp_last_step: null
@@ -106,7 +107,7 @@ export async function signInAgent(
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 	const row = await db.selectFrom('agents').selectAll().where('username', '=', username).executeTakeFirst();
 	const passwordOk = row ? await verifyPassword(row.password_hash, input.password) : await verifyAgainstNothing(input.password);
-	const step = row?.totp_key && passwordOk ? matchTotp(Buffer.from(row.totp_key, 'base64url'), deps.clock, input.otp) : null;
+	const step = row?.totp_key && passwordOk ? matchTotp(deps.keys.open('totp', row.id, row.totp_key), deps.clock, input.otp) : null;
 	let accepted = false;
 	if (row && passwordOk && step !== null && row.disabled_at === null) {
 		// The conditional update makes a replayed (or raced) code fail.

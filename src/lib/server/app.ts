@@ -75,6 +75,8 @@ function startDelivery(context: AppContext): void {
 	const worker = createOutboxWorker({
 		db: context.database.db,
 		clock: context.clock,
+		keys: context.keys,
+		keepText: context.config.testHooks,
 		transports,
 		// R7: backoff is capped at 10 min, so 40 tries outlast a gateway outage of about 5 hours.
 		maxAttempts: 40,

@@ -14,7 +14,7 @@ import { enqueueMessage } from './outbox';
 import { invalidateAccountSessions } from './sessions';
 import { revokePendingCodes } from './verification-codes';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config'>;
+type Deps = Pick<AppContext, 'database' | 'clock' | 'config' | 'keys'>;
 type Meta = { ip: string };
 
 export type Decision = { kind: 'approve' } | { kind: 'reject'; reason: string } | { kind: 'needs_info'; reason: string };
@@ -150,7 +150,7 @@ export async function decideAppeal(
 			if (moved.numUpdatedRows === 0n) return null;
 			// R21: the reason is what the person sees on the status page.
 			await trx.insertInto('appeal_messages').values({ id: randomUUID(), appeal_id: appealId, author_kind: 'agent', author_id: agent.id, body: decision.reason, created_at: now }).execute();
-			await enqueueMessage(trx, deps.clock, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
+			await enqueueMessage(trx, deps, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
 			await audit(trx, deps.clock, { ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' });
 			return { ok: true as const, outcome: status };
 		});
@@ -237,8 +237,8 @@ async function rebind(
 				.values({ id: randomUUID(), account_id: accountId, kind: 'appeal', old_identifier: row.old_identifier, new_identifier: next.value, changed_at: now })
 				.execute();
 			await invalidateAccountSessions(trx, accountId);
-			await enqueueMessage(trx, deps.clock, appealNoticeMessage(next, 'approved_new', row.reference, locale));
-			if (old.ok) await enqueueMessage(trx, deps.clock, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
+			await enqueueMessage(trx, deps, appealNoticeMessage(next, 'approved_new', row.reference, locale));
+			if (old.ok) await enqueueMessage(trx, deps, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
 			await audit(trx, deps.clock, {
 				actorKind: agent.role,
 				actorId: agent.id,

@@ -21,7 +21,7 @@ import { failure, failures, type Failure } from './failures';
 import { parseIdentifier } from './identifiers';
 import { appealNoticeMessage } from './appeal-messages';
 import { enqueueMessage } from './outbox';
-import { limit } from './rate-limit';
+import { limitAddress } from './rate-limit';
 import type { RequestMeta } from './request-meta';
 import { consumeCode, looksLikeCode, verifyCode } from './verification-codes';
 
@@ -169,6 +169,15 @@ async function insertDocuments(
 }
 
 /**
+ * R19: appeals per client network (IPv4 address, IPv6 /64 and /48), counted before the body of
+ * up to 15 MB is read at all: the routes call this first, then `readMultipart`, then `submitAppeal`.
+ */
+export async function appealSubmissionAllowed(deps: Pick<Deps, 'database' | 'clock' | 'keys'>, meta: Pick<RequestMeta, 'ip'>): Promise<Failure | null> {
+	const byIp = await limitAddress(deps.database.db, deps.clock, deps.keys, 'appeal', meta.ip, APPEALS_PER_IP);
+	return byIp.ok ? null : failures.rateLimited(byIp.retryAfterSeconds);
+}
+
+/**
  * R19: old identifier, a new contact proven by an `appeal` code (R6), 1–3 documents and a
  * description. The answer is the same whether or not the old identifier has an account, so an
  * appeal cannot be used to find out who is registered.
@@ -180,9 +189,6 @@ export async function submitAppeal(
 	meta: RequestMeta
 ): Promise<({ ok: true } & AppealReceipt) | Failure> {
 	const { db } = deps.database;
-	const byIp = await limit(db, deps.clock, `appeal:ip:${deps.keys.hmac('ip', meta.ip)}`, APPEALS_PER_IP);
-	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
-
 	const old = parseIdentifier(input.identifier, input.country);
 	if (!old.ok) return failures.invalidIdentifier(old.problem, 'identifier');
 	const next = parseIdentifier(input.newIdentifier, input.newCountry ?? input.country);
@@ -218,7 +224,9 @@ export async function submitAppeal(
 			// it does not throw), a right one is used only if the appeal is stored with it.
 			const code = await consumeCode(
 				{ db: trx, clock: deps.clock, keys: deps.keys },
-				{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode }
+				{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode },
+				// `verifyCode` above already counted this attempt against the hourly cap.
+				{ counted: true }
 			);
 			if (!code.ok) return { ...failures.code(code.reason), field: 'newIdentifierCode' };
 			const now = deps.clock.now().getTime();
@@ -252,7 +260,7 @@ export async function submitAppeal(
 				})
 				.execute();
 			await insertDocuments(trx, id, now, stored, 'submission');
-			await enqueueMessage(trx, deps.clock, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
+			await enqueueMessage(trx, deps, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
 			await audit(trx, deps.clock, {
 				actorKind: 'anonymous',
 				actorId: null,

@@ -56,7 +56,7 @@ export async function sendCode(
 	if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.retryAfter, deps.clock.now()));
 	const message = codeMessage(input.to, input.purpose, issued.code, input.locale);
 	// The same insert either way; an undelivered one is taken back in the same transaction.
-	const id = await enqueueMessage(trx, deps.clock, message);
+	const id = await enqueueMessage(trx, deps, message);
 	if (input.deliver === false) await trx.deleteFrom('outbox').where('id', '=', id).execute();
 	return { ok: true, expiresAt: issued.expiresAt, resendAfter: issued.resendAfter };
 }

@@ -152,7 +152,7 @@ export async function confirmContactChange(
 			await invalidateAccountSessions(trx, account.id, meta.sessionId ?? undefined);
 			// R17/R18: codes still out to the old contact (a reset, a check) die with the change.
 			await revokePendingCodes(trx, { accountId: account.id, identifiers: [old.value] });
-			await enqueueMessage(trx, deps.clock, contactChangedNotice(old, contact, changeId, asLocale(current.locale)));
+			await enqueueMessage(trx, deps, contactChangedNotice(old, contact, changeId, asLocale(current.locale)));
 			await audit(trx, deps.clock, {
 				actorKind: 'account',
 				actorId: account.id,

@@ -81,7 +81,7 @@ export async function confirmPasswordReset(
 		if (!account || (account.email !== identifier.value && account.phone !== identifier.value)) return failures.code('code_invalid');
 		await trx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', account.id).execute();
 		await invalidateAccountSessions(trx, account.id);
-		await enqueueMessage(trx, deps.clock, resetNotice(account, identifier));
+		await enqueueMessage(trx, deps, resetNotice(account, identifier));
 		await audit(trx, deps.clock, {
 			actorKind: 'account',
 			actorId: account.id,

@@ -22,9 +22,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return { 1, ARGV[2] }
 `;
 
+// ARGV: the reset of the window the hit was counted in.
+const REFUND = `
+local reset = redis.call('HGET', KEYS[1], 'reset')
+local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
+if reset == ARGV[1] and count > 0 then
+	redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
+return 0
+`;
+
 declare module 'ioredis' {
 	interface RedisCommander<Context> {
 		ascRateLimitHit(key: string, now: string, reset: string, windowMs: string): Result<[number, string], Context>;
+		ascRateLimitRefund(key: string, reset: string): Result<number, Context>;
 	}
 }
 
@@ -68,6 +79,7 @@ export async function openRedisRateLimitStore(url: string, options: RedisStoreOp
 	});
 	client.on('ready', () => (lastError = ''));
 	client.defineCommand('ascRateLimitHit', { numberOfKeys: 1, lua: HIT });
+	client.defineCommand('ascRateLimitRefund', { numberOfKeys: 1, lua: REFUND });
 	return redisRateLimitStore(client, options);
 }
 
@@ -93,6 +105,9 @@ function redisRateLimitStore(client: Redis, { clock, prefix = REDIS_KEY_PREFIX }
 			const results = await client.multi().hset(k(key), 'count', 1, 'reset', String(untilMs)).pexpire(k(key), ttl).exec();
 			const failed = results?.find(([error]) => error);
 			if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+		},
+		async refund(key, resetAt) {
+			await client.ascRateLimitRefund(k(key), String(resetAt));
 		},
 		async clear(key) {
 			await client.del(k(key));

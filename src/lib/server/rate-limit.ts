@@ -18,6 +18,8 @@ export interface RateLimitStore {
 	hit(key: string, windowMs: number, nowMs: number): Promise<Window>;
 	peek(key: string, nowMs: number): Promise<Window | null>;
 	blockUntil(key: string, untilMs: number): Promise<void>;
+	/** Takes one hit back from the window that ends at `resetAt` (and only from that one). */
+	refund(key: string, resetAt: number): Promise<void>;
 	clear(key: string): Promise<void>;
 	close(): Promise<void>;
 }
@@ -71,6 +73,22 @@ export async function blockUntil(db: Db, key: string, until: number): Promise<vo
 		.insertInto('rate_limits')
 		.values({ key, points: 1, reset_at: until })
 		.onConflict((oc) => oc.column('key').doUpdateSet({ points: 1, reset_at: until }))
+		.execute();
+}
+
+/**
+ * Takes back one hit counted in the window that ends at `resetAt`: an attempt counted before its
+ * work (sign-in) that turned out not to be a failure. A window that has since ended or been
+ * cleared is left alone, and a count never goes below zero.
+ */
+export async function refund(db: Db, key: string, resetAt: number): Promise<void> {
+	if (store) return store.refund(key, resetAt);
+	await db
+		.updateTable('rate_limits')
+		.set((eb) => ({ points: eb('points', '-', 1) }))
+		.where('key', '=', key)
+		.where('reset_at', '=', resetAt)
+		.where('points', '>', 0)
 		.execute();
 }
 

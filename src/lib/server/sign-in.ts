@@ -8,7 +8,7 @@ import type { Account } from './db/schema';
 import { failures, type Failure } from './failures';
 import { parseIdentifier } from './identifiers';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
-import { clear, hit, peek } from './rate-limit';
+import { clear, hit, peek, refund } from './rate-limit';
 import { deviceLabel, type RequestMeta } from './request-meta';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
@@ -42,10 +42,6 @@ export type Attempt =
 	| { ok: false; retryAfterSeconds: number }
 	| { ok: true; failures: number[]; succeeded: () => Promise<void> };
 
-const refundsOf = (rule: FailureRule) => `${rule.failures}:refunds`;
-// A refund window is made to end when its failure window ends; the clock may tick in between.
-const sameWindow = (a: number, b: number) => Math.abs(a - b) < 1_000;
-
 /**
  * Counts a sign-in attempt *before* the argon2 (and TOTP) work. Read before and written after,
  * 100 guesses sent at once were all evaluated against a lock of 5. Now:
@@ -54,23 +50,14 @@ const sameWindow = (a: number, b: number) => Math.abs(a - b) < 1_000;
  *   `hit` on the block key is the atomic claim, so one such attempt per delay is evaluated and
  *   the others are refused as a blocked one is;
  * - a success, and a refused attempt, is refunded, so the counter still means "failures".
- * A refund is a hit on a second counter whose window ends with the failure window's (a refund
- * counts only against the window it was made in). It is read before the hit, so only refunds of
- * earlier attempts are subtracted: a count may come out high under concurrency, never low.
+ * A refund (`refund` in rate-limit.ts) takes the hit back from the window it was counted in.
  */
 export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): Promise<Attempt> {
 	const counted: { rule: FailureRule; failures: number; windowResetAt: number; holdsBlock: boolean }[] = [];
-	const refund = async (entry: (typeof counted)[number]) => {
-		// Nothing to take back from a window that has ended, or was cleared by a success, since.
-		if ((await peek(db, clock, entry.rule.failures))?.resetAt !== entry.windowResetAt) return;
-		await hit(db, clock, refundsOf(entry.rule), Math.max(1, entry.windowResetAt - clock.now().getTime()));
-	};
+	const giveBack = (entry: (typeof counted)[number]) => refund(db, entry.rule.failures, entry.windowResetAt);
 	for (const rule of rules) {
-		const before = await peek(db, clock, rule.failures);
-		const refunds = before ? await peek(db, clock, refundsOf(rule)) : null;
 		const window = await hit(db, clock, rule.failures, rule.windowMs);
-		const earlier = refunds && before?.resetAt === window.resetAt && sameWindow(refunds.resetAt, window.resetAt) ? refunds.count : 0;
-		counted.push({ rule, failures: window.count - earlier, windowResetAt: window.resetAt, holdsBlock: false });
+		counted.push({ rule, failures: window.count, windowResetAt: window.resetAt, holdsBlock: false });
 	}
 	for (const entry of counted) {
 		const delay = entry.rule.delayAfter(entry.failures);
@@ -81,7 +68,7 @@ export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): 
 			continue;
 		}
 		for (const taken of counted) {
-			await refund(taken);
+			await giveBack(taken);
 			if (taken.holdsBlock) await clear(db, taken.rule.block);
 		}
 		return { ok: false, retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000) };
@@ -91,12 +78,8 @@ export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): 
 		failures: counted.map((entry) => entry.failures),
 		async succeeded() {
 			for (const entry of counted) {
-				if (entry.rule.clearOnSuccess) {
-					await clear(db, entry.rule.failures);
-					await clear(db, refundsOf(entry.rule));
-				} else {
-					await refund(entry);
-				}
+				if (entry.rule.clearOnSuccess) await clear(db, entry.rule.failures);
+				else await giveBack(entry);
 				if (entry.holdsBlock) await clear(db, entry.rule.block);
 			}
 		}

@@ -107,9 +107,10 @@ export async function issueCode(
  */
 export async function consumeCode(
 	deps: { db: Db; clock: Clock; keys: Keyring },
-	input: { purpose: CodePurpose; identifier: string; code: string }
+	input: { purpose: CodePurpose; identifier: string; code: string },
+	options: { counted?: boolean } = {}
 ): Promise<ConsumeResult> {
-	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, true);
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: true, counted: options.counted ?? false });
 }
 
 /**
@@ -120,7 +121,7 @@ export async function verifyCode(
 	deps: { db: Db; clock: Clock; keys: Keyring },
 	input: { purpose: CodePurpose; identifier: string; code: string }
 ): Promise<ConsumeResult> {
-	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, false);
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: false, counted: false });
 }
 
 /**
@@ -138,7 +139,7 @@ export async function consumeAccountCode(
 		.where('account_id', '=', input.accountId)
 		.orderBy('created_at', 'desc')
 		.executeTakeFirst();
-	return attempt(deps, row, input.code, true);
+	return attempt(deps, row, input.code, { consume: true, counted: false });
 }
 
 /**
@@ -163,7 +164,8 @@ async function attempt(
 	deps: { db: Db; clock: Clock; keys: Keyring },
 	row: CodeRow | undefined,
 	code: string,
-	consume: boolean
+	/** `counted`: the same request already counted this attempt (a `verifyCode` before the work). */
+	{ consume, counted }: { consume: boolean; counted: boolean }
 ): Promise<ConsumeResult> {
 	const now = deps.clock.now().getTime();
 	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
@@ -171,7 +173,7 @@ async function attempt(
 	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
 	// Counted before the compare, so parallel guesses cannot slip under the cap.
 	const bucket = deps.keys.hmac('identifier', row.identifier);
-	for (const rule of ATTEMPTS_PER_IDENTIFIER) {
+	for (const rule of counted ? [] : ATTEMPTS_PER_IDENTIFIER) {
 		const allowed = await limit(deps.db, deps.clock, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
 		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };
 	}

@@ -1,5 +1,5 @@
 import { appealInput } from '$lib/schemas/appeal';
-import { submitAppeal } from '$lib/server/appeals';
+import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
 import { requestVerificationCode } from '$lib/server/check-verification';
 import { countryCodes } from '$lib/server/countries';
 import { failures } from '$lib/server/failures';
@@ -35,6 +35,8 @@ export const actions: Actions = {
 		return { ...echo, codeSent: true, expiresAt: result.expiresAt.toISOString() };
 	},
 	submit: async (event) => {
+		const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
+		if (refused) return failForm(refused, { ...echoOf({}), codeSent: true });
 		const body = await readMultipart(event.request, appealInput, 'documents');
 		const echo = echoOf(body.values);
 		if (!body.ok) return failForm(body, { ...echo, codeSent: true });

@@ -166,8 +166,8 @@ export interface OutboxTable {
 	recipient: string;
 	purpose: string;
 	locale: string;
-	subject: string | null;
-	body: string;
+	/** Subject and text sealed with the key ring (outbox.ts); null once delivered or given up. */
+	payload: string | null;
 	status: 'pending' | 'sent' | 'dead';
 	attempts: Generated<number>;
 	next_attempt_at: Millis;
@@ -192,6 +192,14 @@ export interface CheckEventsTable {
 	outcome: string;
 }
 
+/** R15: checks per completed hour and outcome, kept after the raw events go (retention.ts). */
+export interface CheckEventHoursTable {
+	/** Start of the hour, ms since the epoch (a multiple of 3,600,000). */
+	hour_start: Millis;
+	outcome: string;
+	count: number;
+}
+
 export interface Database {
 	accounts: AccountsTable;
 	devices: DevicesTable;
@@ -207,6 +215,7 @@ export interface Database {
 	outbox: OutboxTable;
 	rate_limits: RateLimitsTable;
 	check_events: CheckEventsTable;
+	check_event_hours: CheckEventHoursTable;
 }
 
 export type Account = Selectable<AccountsTable>;

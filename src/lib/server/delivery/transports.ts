@@ -16,6 +16,8 @@ export interface OutboundMessage {
 /** Delivers one message or throws; the error's message must never contain the body or the code. */
 export interface Transport {
 	send(message: OutboundMessage): Promise<void>;
+	/** The outbox row is the delivered message (the dev outbox): its text must stay. */
+	readonly keepsText?: boolean;
 }
 
 export interface Transports {
@@ -59,7 +61,8 @@ export function createTransports(config: Config, options: TransportOptions = {})
 
 /** The row itself is the delivered message; reading it is the developer's inbox. */
 const devOutboxTransport: Transport = {
-	send: async () => {}
+	send: async () => {},
+	keepsText: true
 };
 
 function createEmailTransport(url: string, from: string): Transport {

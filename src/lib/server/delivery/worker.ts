@@ -3,6 +3,8 @@ import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import type { OutboxTable } from '../db/schema';
 import { maskIdentifier } from '../identifiers';
+import { openContent } from '../outbox';
+import type { Keyring } from '../secrets';
 import type { Transport } from './transports';
 
 type Channel = OutboxTable['channel'];
@@ -10,6 +12,13 @@ type Channel = OutboxTable['channel'];
 export interface OutboxWorkerDeps {
 	db: Db;
 	clock: Clock;
+	/** Opens each payload just before it is sent. */
+	keys: Keyring;
+	/**
+	 * Keep the text of delivered and dead messages (only with APP_TEST_HOOKS=1, so the test hook
+	 * can still read codes that went out); otherwise it is erased once the message is done.
+	 */
+	keepText?: boolean;
 	transports: { email: Transport | null; sms: Transport | null };
 	/** Failed attempts before a message is given up as dead (default 8). */
 	maxAttempts?: number;
@@ -41,7 +50,7 @@ const CHANNELS: readonly Channel[] = ['email', 'sms'];
 
 type DueRow = Pick<
 	Selectable<OutboxTable>,
-	'id' | 'channel' | 'recipient' | 'purpose' | 'locale' | 'subject' | 'body' | 'attempts' | 'locked_until'
+	'id' | 'channel' | 'recipient' | 'purpose' | 'locale' | 'payload' | 'attempts' | 'locked_until'
 >;
 
 /** R7: 5 s, 10 s, 20 s … after the 1st, 2nd, 3rd failure, capped at 10 minutes. */
@@ -66,6 +75,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 	const random = deps.random ?? Math.random;
 	const ready = CHANNELS.filter((c) => transports[c] !== null);
 	const unconfigured = CHANNELS.filter((c) => transports[c] === null);
+	// Once a message is done (sent or given up) its sealed text goes too, unless the test hook needs it.
+	const erased = deps.keepText ? {} : { payload: null };
 
 	async function runOnce(): Promise<OutboxRunResult> {
 		const result: OutboxRunResult = { sent: 0, retried: 0, dead: 0 };
@@ -75,7 +86,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Only channels that can send are fetched, so a queue of undeliverable SMS never starves email.
 		const due = await db
 			.selectFrom('outbox')
-			.select(['id', 'channel', 'recipient', 'purpose', 'locale', 'subject', 'body', 'attempts', 'locked_until'])
+			.select(['id', 'channel', 'recipient', 'purpose', 'locale', 'payload', 'attempts', 'locked_until'])
 			.where('status', '=', 'pending')
 			.where('channel', 'in', ready)
 			.where('next_attempt_at', '<=', now)
@@ -109,24 +120,32 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		if (claim.numUpdatedRows !== 1n) return null;
 
 		const who = { id: row.id, channel: row.channel, purpose: row.purpose, to: maskRecipient(row.channel, row.recipient) };
+		let content: ReturnType<typeof openContent>;
+		try {
+			content = openContent(deps.keys, row.id, row.payload);
+		} catch {
+			content = null;
+		}
+		// A payload no key on the ring opens (or none at all) can never be sent: give it up at once.
+		if (!content) return giveUp(row, who, 'payload unreadable (key ring)');
 		try {
 			await transport.send({
 				id: row.id,
 				channel: row.channel,
 				recipient: row.recipient,
-				subject: row.subject,
-				body: row.body,
+				subject: content.subject,
+				body: content.body,
 				locale: row.locale,
 				purpose: row.purpose
 			});
 		} catch (error) {
-			return recordFailure(row, lockedUntil, safeErrorText(error, row), who);
+			return recordFailure(row, lockedUntil, safeErrorText(error, row, content.body), who);
 		}
 		const sentAt = clock.now().getTime();
 		// Not conditional on our lock: once the transport accepted it, no one may send it again.
 		await db
 			.updateTable('outbox')
-			.set({ status: 'sent', sent_at: sentAt, locked_until: null, last_error: null })
+			.set({ status: 'sent', sent_at: sentAt, locked_until: null, last_error: null, ...(transport.keepsText ? {} : erased) })
 			.where('id', '=', row.id)
 			.where('status', '=', 'pending')
 			.execute();
@@ -152,7 +171,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 				attempts,
 				last_error: lastError,
 				locked_until: null,
-				...(dead ? { status: 'dead' as const } : { next_attempt_at: nextAttemptAt })
+				...(dead ? { status: 'dead' as const, ...erased } : { next_attempt_at: nextAttemptAt })
 			})
 			.where('id', '=', row.id)
 			.where('status', '=', 'pending')
@@ -164,6 +183,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		}
 		log('outbox.retry', { ...who, attempts, error: lastError, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
 		return 'retried';
+	}
+
+	/** A message that cannot be opened is dead at once, without a send attempt (R7 keeps no text). */
+	async function giveUp(row: DueRow, who: Record<string, unknown>, reason: string): Promise<keyof OutboxRunResult> {
+		await db
+			.updateTable('outbox')
+			.set({ status: 'dead', attempts: row.attempts + 1, last_error: reason, locked_until: null, payload: null })
+			.where('id', '=', row.id)
+			.where('status', '=', 'pending')
+			.execute();
+		log('outbox.dead', { ...who, attempts: row.attempts + 1, error: reason });
+		return 'dead';
 	}
 
 	async function reportUnconfigured(now: number): Promise<void> {
@@ -217,10 +248,10 @@ function maskRecipient(channel: Channel, recipient: string): string {
 }
 
 /** A short reason to store and log: never the body, the code or the recipient. */
-function safeErrorText(error: unknown, row: DueRow): string {
+function safeErrorText(error: unknown, row: DueRow, body: string): string {
 	const raw = error instanceof Error ? error.message : 'failed';
 	let text = raw.split('\n')[0] ?? '';
-	for (const secret of [row.body, row.recipient]) {
+	for (const secret of [body, row.recipient]) {
 		if (secret) text = text.split(secret).join('[redacted]');
 	}
 	// Codes and phone numbers are digit runs; HTTP statuses and timeouts are shorter.

@@ -9,6 +9,6 @@ export const GET: RequestHandler = async ({ url, locals }) => {
 	requireTestHooks(locals.app);
 	const parsed = parseIdentifier(url.searchParams.get('to') ?? '');
 	if (!parsed.ok) return apiError(400, 'invalid_identifier', 'Pass ?to=<email or +phone>.');
-	const messages = await listOutboxFor(locals.app.database.db, parsed.identifier.value);
+	const messages = await listOutboxFor({ db: locals.app.database.db, keys: locals.app.keys }, parsed.identifier.value);
 	return json({ messages });
 };

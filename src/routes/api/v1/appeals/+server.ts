@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { appealInput } from '$lib/schemas/appeal';
-import { submitAppeal } from '$lib/server/appeals';
+import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
 import { failureResponse } from '$lib/server/http/api-error';
 import { readMultipart } from '$lib/server/http/multipart';
 import { requestMeta } from '$lib/server/request-meta';
@@ -8,6 +8,8 @@ import type { RequestHandler } from './$types';
 
 /** SPEC §10 / R19: multipart appeal → 201 {reference, statusToken, dueAt}. */
 export const POST: RequestHandler = async (event) => {
+	const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
+	if (refused) return failureResponse(refused);
 	const body = await readMultipart(event.request, appealInput, 'documents', { requireMultipart: true });
 	if (!body.ok) return failureResponse(body);
 	const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));
