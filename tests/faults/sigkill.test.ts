@@ -94,20 +94,19 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db);
 		expect(integrity.rows).toEqual([{ integrity_check: 'ok' }]);
 
-		// Appeals: each with all 3 document rows and all 3 files, or not there at all.
+		// Appeals: each with all 3 document rows and their encrypted contents, or not there at all;
+		// rows and contents commit in one transaction, so a kill leaves no orphan either way.
 		const appeals = await db.selectFrom('appeals').select(['id', 'new_identifier']).execute();
-		const documents = await db.selectFrom('appeal_documents').select(['appeal_id', 'storage_key']).execute();
-		const files = new Set(existsSync(storage) ? readdirSync(storage) : []);
+		const documents = await db.selectFrom('appeal_documents').select(['id', 'appeal_id']).execute();
+		const contents = new Set((await db.selectFrom('appeal_document_contents').select('document_id').execute()).map((c) => c.document_id));
 		expect(appeals.length).toBeGreaterThan(0);
 		for (const appeal of appeals) {
 			const mine = documents.filter((d) => d.appeal_id === appeal.id);
 			expect(mine).toHaveLength(3);
-			for (const d of mine) expect(files.has(d.storage_key), `file of appeal ${appeal.id}`).toBe(true);
+			for (const d of mine) expect(contents.has(d.id), `content of appeal ${appeal.id}`).toBe(true);
 		}
-		// Files written just before a kill, whose transaction never committed, belong to no row:
-		// unreachable (random names, never served), and counted here so a leak would show.
-		const orphans = [...files].filter((f) => !documents.some((d) => d.storage_key === f));
-		expect(orphans.length).toBeLessThanOrEqual(3 * KILLS);
+		expect(contents.size).toBe(documents.length);
+		expect(existsSync(storage) ? readdirSync(storage) : []).toEqual([]);
 
 		// Contact changes: one unbroken chain from the original email to the current one.
 		const account = await db.selectFrom('accounts').select(['email']).where('id', '=', accountId).executeTakeFirstOrThrow();
@@ -129,6 +128,6 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 			if (code.purpose === 'appeal') expect(appeals.some((a) => a.new_identifier === code.identifier), `appeal code for ${code.identifier}`).toBe(true);
 			if (code.purpose === 'contact_change') expect(changes.some((c) => c.new_identifier === code.identifier), `change code for ${code.identifier}`).toBe(true);
 		}
-		console.info(`sigkill: ${KILLS} kills, ${progress} operations reported, ${appeals.length} appeals, ${changes.length} contact changes, ${orphans.length} orphan files`);
+		console.info(`sigkill: ${KILLS} kills, ${progress} operations reported, ${appeals.length} appeals, ${changes.length} contact changes, ${documents.length} documents`);
 	});
 });

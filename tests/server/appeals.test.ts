@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
 import { answerAppeal } from '../../src/lib/server/appeals';
@@ -9,10 +7,12 @@ import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
 import type { RequestMeta } from '../../src/lib/server/request-meta';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
-import { appealForm, fileAppeal, nextAddress, storedFiles, tempStorageDir } from '../support/appeals';
+import { appealForm, fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
 import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
+import { readDocument } from '../../src/lib/server/document-store';
+import { testKeyring } from '../../src/lib/server/secrets';
 
 describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -38,20 +38,24 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 
 	it('R19: files an appeal with a PDF and a PNG → 201 reference, secret, due in 48 h (R20)', async () => {
 		const account = await insertAccount(database.db);
-		const before = storedFiles(dir).length;
 		const { response } = await fileAppeal(app, { identifier: account.email! });
 		expect(response.status).toBe(201);
 		const body = await response.json();
 		expect(body.reference).toMatch(/^AP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
 		expect(body.statusToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
 		expect(Date.parse(body.dueAt) - app.clock.now().getTime()).toBe(48 * 3_600_000);
-		const files = storedFiles(dir);
-		expect(files.length).toBe(before + 2);
-		// Stored under random names, images without their metadata.
-		const png = files.find((f) => f.endsWith('.png'))!;
-		expect(png).toMatch(/^[A-Za-z0-9_-]{32}\.png$/);
-		expect(readFileSync(join(dir, png)).toString('latin1')).not.toContain('Secret Road');
 		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', body.reference).executeTakeFirstOrThrow();
+		// Stored in the shared database, encrypted; the images without their metadata.
+		const documents = await database.db.selectFrom('appeal_documents').select(['id', 'content_type']).where('appeal_id', '=', row.id).execute();
+		expect(documents.length).toBeGreaterThanOrEqual(2);
+		for (const document of documents) {
+			const stored = await database.db.selectFrom('appeal_document_contents').select('content').where('document_id', '=', document.id).executeTakeFirstOrThrow();
+			const plain = (await readDocument(database.db, app.keys, document.id))!;
+			expect(Buffer.from(plain).toString('latin1')).not.toContain('Secret Road');
+			// The stored bytes are ciphertext: not the image, not its signature.
+			expect(Buffer.from(stored.content).includes(Buffer.from(plain).subarray(0, 64))).toBe(false);
+			expect(await readDocument(database.db, testKeyring(9, 'other'), document.id)).toBeNull();
+		}
 		expect(row.status_token_hash).not.toContain(body.statusToken);
 		expect(row.account_id).toBe(account.id);
 	});
@@ -77,7 +81,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 
 	async function refused(files: File[], expected: { status: number; code: string }) {
 		const account = await insertAccount(database.db);
-		const [countBefore, filesBefore] = [await appealCount(), storedFiles(dir).length];
+		const [countBefore, filesBefore] = [await appealCount(), await storedDocuments(database.db)];
 		const { response, newIdentifier, code } = await fileAppeal(app, { identifier: account.email!, files });
 		expect(response.status).toBe(expected.status);
 		const body = await response.json();
@@ -86,7 +90,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(body.error.fields).toHaveProperty('documents');
 		// Nothing stored: no appeal row, no file, and the code still works for a corrected attempt.
 		expect(await appealCount()).toBe(countBefore);
-		expect(storedFiles(dir).length).toBe(filesBefore);
+		expect(await storedDocuments(database.db)).toBe(filesBefore);
 		const retry = appealForm({ identifier: account.email!, newIdentifier, newIdentifierCode: code, description: 'Lost my phone, here is my passport.' }, [fileOf(pngBytes(), 'id.png', 'image/png')]);
 		expect((await callEndpoint(submit, app, { body: retry, clientAddress: nextAddress() })).status).toBe(201);
 		return body;

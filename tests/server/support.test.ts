@@ -10,7 +10,7 @@ import { createSession, generateSessionToken } from '../../src/lib/server/sessio
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
-import { fileAppeal, nextAddress, storedFiles, tempStorageDir } from '../support/appeals';
+import { fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
 import { latestCode } from '../support/codes';
 import { jpegBytes } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
@@ -223,11 +223,12 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			app.clock.advance(29 * 86_400_000);
 			await purgeExpiredDocuments(app);
 			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => !d.deleted)).toBe(true);
-			const filesBefore = storedFiles(dir).length;
+			const contents = () => database.db.selectFrom('appeal_document_contents').select('document_id').where('document_id', 'in', docs.map((d) => d.id)).execute();
+			expect(await contents()).toHaveLength(docs.length);
 			app.clock.advance(86_400_000);
 			expect(await purgeExpiredDocuments(app)).toBeGreaterThanOrEqual(docs.length);
 			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => d.deleted)).toBe(true);
-			expect(storedFiles(dir).length).toBeLessThanOrEqual(filesBefore - docs.length);
+			expect(await contents()).toEqual([]);
 			expect(await status(call(docs[0]!.id, agent))).toBe(404);
 			expect((await auditActions(row.id)).filter((a) => a === 'appeal.document_deleted')).toHaveLength(docs.length);
 		});

@@ -8,10 +8,17 @@ import { latestCode } from './codes';
 import { fileOf, pdfBytes, pngBytes } from './documents';
 import { callEndpoint } from './endpoints';
 import { uniqueEmail } from './factories';
+import type { Db } from '../../src/lib/server/db/database';
 
 /** A fresh document directory per suite, so tests can count what was stored. */
 export function tempStorageDir(): string {
 	return mkdtempSync(join(tmpdir(), 'asc-appeals-'));
+}
+
+/** R19: how many documents are stored (encrypted, in the database). */
+export async function storedDocuments(db: Db): Promise<number> {
+	const row = await db.selectFrom('appeal_document_contents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+	return Number(row.n);
 }
 
 export function storedFiles(dir: string): string[] {

@@ -2,6 +2,7 @@ import { AdjustableClock, systemClock, type Clock } from './clock';
 import { parseConfig, type Config } from './config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './db/database';
 import { migrateToLatest } from './db/migrate';
+import { importLegacyDocumentFiles } from './document-store';
 import { openGeoIp, type GeoIp } from './geoip';
 import { purgeExpiredDocuments } from './appeal-retention';
 import { createTransports } from './delivery/transports';
@@ -33,6 +34,9 @@ export async function createAppContext(
 	const database = openDatabase(overrides.database ?? config.database);
 	try {
 		await migrateToLatest(database, { keys });
+		// R19: documents earlier versions kept as files move into the encrypted, shared store.
+		const moved = await importLegacyDocumentFiles(database.db, keys, config.appeals.storageDir);
+		if (moved > 0) log.info({ event: 'documents.imported', moved });
 		// SPEC §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
 		if (config.redisUrl) configureRateLimitStore(await openRedisRateLimitStore(config.redisUrl, { clock }));
 	} catch (error) {

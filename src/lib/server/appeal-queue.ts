@@ -2,10 +2,10 @@ import type { AppContext } from './app';
 import type { Agent } from './agents';
 import { audit } from './audit';
 import type { AppealStatus } from './db/schema';
-import { readDocumentFile } from './documents';
+import { readDocument } from './document-store';
 import { maskIdentifier, parseIdentifier } from './identifiers';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config'>;
+type Deps = Pick<AppContext, 'database' | 'clock' | 'config' | 'keys'>;
 
 /** R20: "due soon" is the last 6 hours before the 48-hour deadline. */
 export const DUE_SOON_MS = 6 * 3_600_000;
@@ -145,11 +145,11 @@ export async function openDocument(deps: Deps, agent: Agent, documentId: string,
 	const doc = await db
 		.selectFrom('appeal_documents')
 		.innerJoin('appeals', 'appeals.id', 'appeal_documents.appeal_id')
-		.select(['appeal_documents.id', 'appeal_documents.appeal_id', 'appeal_documents.storage_key', 'appeal_documents.content_type', 'appeal_documents.deleted_at', 'appeals.reference'])
+		.select(['appeal_documents.id', 'appeal_documents.appeal_id', 'appeal_documents.content_type', 'appeal_documents.deleted_at', 'appeals.reference'])
 		.where('appeal_documents.id', '=', documentId)
 		.executeTakeFirst();
 	if (!doc || doc.deleted_at !== null) return null;
-	const bytes = await readDocumentFile(deps.config.appeals.storageDir, doc.storage_key);
+	const bytes = await readDocument(db, deps.keys, doc.id);
 	if (!bytes) return null;
 	await audit(db, deps.clock, {
 		actorKind: agent.role,

@@ -1,6 +1,6 @@
 import type { AppContext } from './app';
 import { audit } from './audit';
-import { removeDocumentFile } from './documents';
+import { deleteDocumentContent } from './document-store';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'config'>;
 const DAY_MS = 86_400_000;
@@ -17,7 +17,7 @@ export async function purgeExpiredDocuments(deps: Deps): Promise<number> {
 	const due = await db
 		.selectFrom('appeal_documents')
 		.innerJoin('appeals', 'appeals.id', 'appeal_documents.appeal_id')
-		.select(['appeal_documents.id', 'appeal_documents.appeal_id', 'appeal_documents.storage_key'])
+		.select(['appeal_documents.id', 'appeal_documents.appeal_id'])
 		.where('appeal_documents.deleted_at', 'is', null)
 		.where('appeals.decided_at', 'is not', null)
 		.where('appeals.decided_at', '<=', cutoff)
@@ -26,7 +26,7 @@ export async function purgeExpiredDocuments(deps: Deps): Promise<number> {
 	for (const doc of due) {
 		const marked = await db.updateTable('appeal_documents').set({ deleted_at: now }).where('id', '=', doc.id).where('deleted_at', 'is', null).executeTakeFirst();
 		if (marked.numUpdatedRows === 0n) continue;
-		await removeDocumentFile(deps.config.appeals.storageDir, doc.storage_key);
+		await deleteDocumentContent(db, doc.id);
 		await audit(db, deps.clock, {
 			actorKind: 'system',
 			actorId: null,

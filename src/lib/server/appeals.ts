@@ -10,19 +10,18 @@ import { inspectDocuments, type FormEntry } from './document-pool';
 import {
 	MAX_DOCUMENT_BYTES,
 	MAX_DOCUMENTS_PER_UPLOAD,
-	newStorageKey,
-	removeDocumentFile,
-	writeDocumentFile,
 	type CleanDocument,
 	type DocumentProblem,
 	type UploadedFile
 } from './documents';
+import { storeDocument } from './document-store';
 import { failure, failures, type Failure } from './failures';
 import { parseIdentifier } from './identifiers';
 import { appealNoticeMessage } from './appeal-messages';
 import { enqueueMessage } from './outbox';
 import { limitAddress } from './rate-limit';
 import type { RequestMeta } from './request-meta';
+import type { Keyring } from './secrets';
 import { consumeCode, looksLikeCode, verifyCode } from './verification-codes';
 
 type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
@@ -117,55 +116,16 @@ function hashToken(token: string): string {
 	return createHash('sha256').update(token).digest('hex');
 }
 
-/**
- * Writes the files first (random names), then lets the transaction decide; when it does not
- * commit, the files are removed again, so a refused appeal leaves nothing behind.
- */
-async function withStoredDocuments<T extends { ok: boolean }>(
-	dir: string,
-	documents: CleanDocument[],
-	work: (stored: { key: string; document: CleanDocument }[]) => Promise<T>
-): Promise<T> {
-	const stored: { key: string; document: CleanDocument }[] = [];
-	const cleanup = () => Promise.all(stored.map((s) => removeDocumentFile(dir, s.key)));
-	try {
-		for (const document of documents) {
-			const key = newStorageKey(document.contentType);
-			await writeDocumentFile(dir, key, document.bytes);
-			stored.push({ key, document });
-		}
-		const result = await work(stored);
-		if (!result.ok) await cleanup();
-		return result;
-	} catch (error) {
-		await cleanup();
-		throw error;
-	}
-}
-
+/** R19: every rebuilt page of the uploads, row and encrypted content, in the caller's transaction. */
 async function insertDocuments(
 	trx: Db,
+	keys: Keyring,
 	appealId: string,
 	now: number,
-	stored: { key: string; document: CleanDocument }[],
+	documents: CleanDocument[],
 	source: 'submission' | 'reply'
 ): Promise<void> {
-	for (const { key, document } of stored) {
-		await trx
-			.insertInto('appeal_documents')
-			.values({
-				id: randomUUID(),
-				appeal_id: appealId,
-				storage_key: key,
-				content_type: document.contentType,
-				byte_size: document.bytes.length,
-				sha256: document.sha256,
-				created_at: now,
-				deleted_at: null,
-				source
-			})
-			.execute();
-	}
+	for (const page of documents) await storeDocument(trx, keys, { appealId, now, source, page });
 }
 
 /**
@@ -218,61 +178,59 @@ export async function submitAppeal(
 
 	const account = await findAccountByIdentifier(db, old.identifier);
 	const statusToken = randomBytes(32).toString('base64url');
-	return withStoredDocuments(deps.config.appeals.storageDir, uploads.documents, (stored) =>
-		db.transaction().execute(async (trx) => {
-			// Consumed in the transaction: a wrong code's attempt is counted (the callback returns,
-			// it does not throw), a right one is used only if the appeal is stored with it.
-			const code = await consumeCode(
-				{ db: trx, clock: deps.clock, keys: deps.keys },
-				{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode },
-				// `verifyCode` above already counted this attempt against the hourly cap.
-				{ counted: true }
-			);
-			if (!code.ok) return { ...failures.code(code.reason), field: 'newIdentifierCode' };
-			const now = deps.clock.now().getTime();
-			let reference = newReference();
-			while (await trx.selectFrom('appeals').select('id').where('reference', '=', reference).executeTakeFirst()) {
-				reference = newReference();
-			}
-			const id = randomUUID();
-			await trx
-				.insertInto('appeals')
-				.values({
-					id,
-					reference,
-					status_token_hash: hashToken(statusToken),
-					account_id: account?.id ?? null,
-					old_identifier: old.identifier.value,
-					new_identifier: next.identifier.value,
-					description,
-					status: 'submitted',
-					locale: meta.locale,
-					created_at: now,
-					due_at: now + APPEAL_SLA_MS,
-					updated_at: now,
-					assigned_agent_id: null,
-					decided_at: null,
-					decided_by: null,
-					decision_reason: null,
-					claimed_at: null,
-					first_approval_by: null,
-					first_approval_at: null
-				})
-				.execute();
-			await insertDocuments(trx, id, now, stored, 'submission');
-			await enqueueMessage(trx, deps, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
-			await audit(trx, deps.clock, {
-				actorKind: 'anonymous',
-				actorId: null,
-				action: 'appeal.submitted',
-				subjectKind: 'appeal',
-				subjectId: id,
-				ip: meta.ip,
-				details: { reference, documents: stored.length, accountFound: account !== undefined }
-			});
-			return { ok: true as const, reference, statusToken, dueAt: new Date(now + APPEAL_SLA_MS) };
-		})
-	);
+	return db.transaction().execute(async (trx) => {
+		// Consumed in the transaction: a wrong code's attempt is counted (the callback returns,
+		// it does not throw), a right one is used only if the appeal is stored with it.
+		const code = await consumeCode(
+			{ db: trx, clock: deps.clock, keys: deps.keys },
+			{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode },
+			// `verifyCode` above already counted this attempt against the hourly cap.
+			{ counted: true }
+		);
+		if (!code.ok) return { ...failures.code(code.reason), field: 'newIdentifierCode' };
+		const now = deps.clock.now().getTime();
+		let reference = newReference();
+		while (await trx.selectFrom('appeals').select('id').where('reference', '=', reference).executeTakeFirst()) {
+			reference = newReference();
+		}
+		const id = randomUUID();
+		await trx
+			.insertInto('appeals')
+			.values({
+				id,
+				reference,
+				status_token_hash: hashToken(statusToken),
+				account_id: account?.id ?? null,
+				old_identifier: old.identifier.value,
+				new_identifier: next.identifier.value,
+				description,
+				status: 'submitted',
+				locale: meta.locale,
+				created_at: now,
+				due_at: now + APPEAL_SLA_MS,
+				updated_at: now,
+				assigned_agent_id: null,
+				decided_at: null,
+				decided_by: null,
+				decision_reason: null,
+				claimed_at: null,
+				first_approval_by: null,
+				first_approval_at: null
+			})
+			.execute();
+		await insertDocuments(trx, deps.keys, id, now, uploads.documents, 'submission');
+		await enqueueMessage(trx, deps, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
+		await audit(trx, deps.clock, {
+			actorKind: 'anonymous',
+			actorId: null,
+			action: 'appeal.submitted',
+			subjectKind: 'appeal',
+			subjectId: id,
+			ip: meta.ip,
+			details: { reference, documents: uploads.documents.length, accountFound: account !== undefined }
+		});
+		return { ok: true as const, reference, statusToken, dueAt: new Date(now + APPEAL_SLA_MS) };
+	});
 }
 
 /** The appeal a status secret opens, or null (wrong reference and wrong secret look the same). */
@@ -331,36 +289,34 @@ export async function answerAppeal(
 	const uploads = await inspectUploads(files);
 	if (!uploads.ok) return uploads;
 	const note = input.message?.trim() ?? '';
-	return withStoredDocuments(deps.config.appeals.storageDir, uploads.documents, (stored) =>
-		db.transaction().execute(async (trx) => {
-			const now = deps.clock.now().getTime();
-			// R19: needs_info → in_review, once, even when two answers race.
-			const moved = await trx
-				.updateTable('appeals')
-				.set({ status: 'in_review', updated_at: now })
-				.where('id', '=', row.id)
-				.where('status', '=', 'needs_info')
-				.executeTakeFirst();
-			if (moved.numUpdatedRows === 0n) return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
-			await insertDocuments(trx, row.id, now, stored, 'reply');
-			if (note) {
-				await trx
-					.insertInto('appeal_messages')
-					.values({ id: randomUUID(), appeal_id: row.id, author_kind: 'appellant', author_id: null, body: note, created_at: now })
-					.execute();
-			}
-			await audit(trx, deps.clock, {
-				actorKind: 'anonymous',
-				actorId: null,
-				action: 'appeal.answered',
-				subjectKind: 'appeal',
-				subjectId: row.id,
-				ip: meta.ip,
-				details: { documents: stored.length }
-			});
-			return { ok: true as const };
-		})
-	);
+	return db.transaction().execute(async (trx) => {
+		const now = deps.clock.now().getTime();
+		// R19: needs_info → in_review, once, even when two answers race.
+		const moved = await trx
+			.updateTable('appeals')
+			.set({ status: 'in_review', updated_at: now })
+			.where('id', '=', row.id)
+			.where('status', '=', 'needs_info')
+			.executeTakeFirst();
+		if (moved.numUpdatedRows === 0n) return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+		await insertDocuments(trx, deps.keys, row.id, now, uploads.documents, 'reply');
+		if (note) {
+			await trx
+				.insertInto('appeal_messages')
+				.values({ id: randomUUID(), appeal_id: row.id, author_kind: 'appellant', author_id: null, body: note, created_at: now })
+				.execute();
+		}
+		await audit(trx, deps.clock, {
+			actorKind: 'anonymous',
+			actorId: null,
+			action: 'appeal.answered',
+			subjectKind: 'appeal',
+			subjectId: row.id,
+			ip: meta.ip,
+			details: { documents: uploads.documents.length }
+		});
+		return { ok: true as const };
+	});
 }
 
 /** The `documents` files of a parsed multipart form, each checked against the size limit. */

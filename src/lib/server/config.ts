@@ -53,11 +53,17 @@ const envSchema = z.object({
 	METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 	// Bare endpoints for `npm run bench` (the framework's ceiling); never needed otherwise.
 	BENCH_ROUTES: flag,
-	// R19: identity documents live outside static/, under random names.
+	// R19: where versions before the encrypted document store kept documents as files; what is
+	// found there is moved into the database at start-up (document-store.ts).
 	APPEAL_STORAGE_DIR: z.string().trim().min(1).default('./data/appeal-documents'),
 	APPEAL_DOCUMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 	// R21: a second agent must confirm a rebind before it takes effect.
-	APPEAL_REQUIRE_SECOND_APPROVAL: flag
+	APPEAL_REQUIRE_SECOND_APPROVAL: flag,
+	// Retention (retention.ts, docs/DATA.md). Raw check events, then per-hour counts only; at least
+	// 7 days, because agents see the checks of the last 7 days against an account (R15).
+	CHECK_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
+	// Delivered and dead outbox messages; pending ones stay until delivered or dead (R7).
+	OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7)
 });
 
 export type Config = {
@@ -79,6 +85,7 @@ export type Config = {
 	metricsToken: string | undefined;
 	benchRoutes: boolean;
 	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
+	retention: { checkEventsDays: number; outboxDays: number };
 };
 
 export class ConfigError extends Error {
@@ -137,6 +144,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			storageDir: e.APPEAL_STORAGE_DIR,
 			retentionDays: e.APPEAL_DOCUMENT_RETENTION_DAYS,
 			requireSecondApproval: e.APPEAL_REQUIRE_SECOND_APPROVAL
+		},
+		retention: {
+			checkEventsDays: e.CHECK_EVENTS_RETENTION_DAYS,
+			outboxDays: e.OUTBOX_RETENTION_DAYS
 		}
 	};
 }

@@ -8,6 +8,7 @@ import * as checkIndexes from './migrations/0004-check-indexes';
 import * as keysOutside from './migrations/0005-keys-outside';
 import * as retention from './migrations/0006-retention';
 import * as sealedAtRest from './migrations/0007-sealed-at-rest';
+import * as documentStore from './migrations/0008-document-store';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -24,7 +25,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0004-check-indexes': checkIndexes,
 	'0005-keys-outside': keysOutside,
 	'0006-retention': retention,
-	'0007-sealed-at-rest': sealedAtRest
+	'0007-sealed-at-rest': sealedAtRest,
+	'0008-document-store': documentStore
 };
 
 export async function migrateToLatest(handle: DatabaseHandle, context: MigrationContext): Promise<MigrationResultSet> {

@@ -113,6 +113,20 @@ export interface AppealDocumentsTable {
 	deleted_at: Millis | null;
 	/** R19: sent with the appeal, or later in answer to a needs-info request. */
 	source: ColumnType<'submission' | 'reply', 'submission' | 'reply' | undefined, never>;
+	/** 0-based upload of the submission (or reply) this page came from; 1-based page of it. */
+	upload_index: ColumnType<number, number | undefined, never>;
+	page: ColumnType<number, number | undefined, never>;
+	pages: ColumnType<number, number | undefined, never>;
+	/** What the upload was by content (an image or a PDF); null for rows stored before 0008. */
+	original_type: string | null;
+}
+
+/** R19: a document's content, encrypted with its own data key; the key sealed with the key ring. */
+export interface AppealDocumentContentsTable {
+	document_id: string;
+	wrapped_key: string;
+	content: Uint8Array;
+	created_at: Millis;
 }
 
 export interface AppealMessagesTable {
@@ -208,6 +222,7 @@ export interface Database {
 	sessions: SessionsTable;
 	appeals: AppealsTable;
 	appeal_documents: AppealDocumentsTable;
+	appeal_document_contents: AppealDocumentContentsTable;
 	appeal_messages: AppealMessagesTable;
 	agents: AgentsTable;
 	agent_sessions: AgentSessionsTable;
