@@ -30,9 +30,17 @@ describe('configuration', () => {
 		[{ SMTP_URL: 'not a url' }, /SMTP_URL/],
 		[{ APP_TEST_HOOKS: 'yes' }, /APP_TEST_HOOKS/],
 		[{ INTERNAL_API_TOKEN: 'short' }, /INTERNAL_API_TOKEN/],
-		[{ SMS_GATEWAY_URL: 'http://127.0.0.1:9/sms' }, /SMS_GATEWAY_TOKEN/]
+		[{ SMS_GATEWAY_URL: 'http://127.0.0.1:9/sms' }, /SMS_GATEWAY_TOKEN/],
+		[{ CHECK_EVENTS_RETENTION_DAYS: '6' }, /CHECK_EVENTS_RETENTION_DAYS/],
+		[{ OUTBOX_RETENTION_DAYS: '0' }, /OUTBOX_RETENTION_DAYS/]
 	])('refuses %j, naming the variable', (env, name) => {
 		expect(() => parseConfig(env)).toThrow(name);
+	});
+
+	it('retention: raw check events 30 days, delivered and dead outbox messages 7 days, unless set', () => {
+		expect(parseConfig({}).retention).toEqual({ checkEventsDays: 30, outboxDays: 7 });
+		// R15: agents see the checks of the last 7 days, so raw events are kept at least that long.
+		expect(parseConfig({ CHECK_EVENTS_RETENTION_DAYS: '7', OUTBOX_RETENTION_DAYS: '1' }).retention).toEqual({ checkEventsDays: 7, outboxDays: 1 });
 	});
 
 	it('R5: operators may lower the minimum password length to 6, never below', () => {

@@ -157,7 +157,7 @@ describe.each(testDatabases)('health, readiness and metrics on $name', ({ name, 
 			.execute();
 		await database.db
 			.insertInto('outbox')
-			.values({ id: randomUUID(), channel: 'sms', recipient: '+8613800138000', purpose: 'check', locale: 'en', subject: null, body: 'code', status: 'pending', attempts: 3, next_attempt_at: now, locked_until: null, last_error: 'gateway 503', created_at: now, sent_at: null })
+			.values({ id: randomUUID(), channel: 'sms', recipient: '+8613800138000', purpose: 'check', locale: 'en', payload: null, status: 'pending', attempts: 3, next_attempt_at: now, locked_until: null, last_error: 'gateway 503', created_at: now, sent_at: null })
 			.execute();
 		const after = await metricsText();
 		expect(sample(after, 'asc_appeals_overdue')).toBe(sample(before, 'asc_appeals_overdue') + 1);

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { AppContext } from './app';
+import type { Db } from './db/database';
+import { HOUR_MS } from './retention';
 
 /**
  * Prometheus metrics computed from the shared database, so every instance reports the same
@@ -37,13 +39,32 @@ function byLabel(name: string, rows: { label: string | null; count: unknown }[])
 	return [...totals].map(([value, count]) => ({ labels: { [name]: value }, value: count }));
 }
 
+/**
+ * R15: every check ever, without counting them all: the per-hour roll-ups (retention.ts) before
+ * the first hour not rolled up yet, plus the raw events from there on (an indexed range on `at`).
+ * Both sides split at the same instant, so a roll-up committed meanwhile is counted once. The
+ * instant is read first and passed as a value: PostgreSQL plans a range it cannot see as a scan.
+ */
+async function checkTotals(db: Db): Promise<{ label: string; count: unknown }[]> {
+	const last = await db.selectFrom('check_event_hours').select((eb) => eb.fn.max<number | null>('hour_start').as('h')).executeTakeFirst();
+	const boundary = last?.h === null || last?.h === undefined ? 0 : Number(last.h) + HOUR_MS;
+	const { rows } = await sql<{ label: string; count: unknown }>`
+		select outcome as label, sum(n) as count from (
+			select outcome, count as n from check_event_hours where hour_start < ${boundary}
+			union all
+			select outcome, count(*) as n from check_events where at >= ${boundary} group by outcome
+		) as totals
+		group by outcome`.execute(db);
+	return rows;
+}
+
 export async function collectMetrics(app: Pick<AppContext, 'database' | 'clock' | 'config'>): Promise<string> {
 	const { db, dialect } = app.database;
 	const now = app.clock.now().getTime();
 	const count = sql<number>`count(*)`;
 
 	const [checks, codes, outbox, appeals, overdue, limits, checkLimits] = await Promise.all([
-		db.selectFrom('check_events').select(['outcome as label', count.as('count')]).groupBy('outcome').execute(),
+		checkTotals(db),
 		db
 			.selectFrom('verification_codes')
 			.select([
@@ -101,14 +122,14 @@ export async function collectMetrics(app: Pick<AppContext, 'database' | 'clock' 
 	const memory = process.memoryUsage();
 
 	return renderMetrics([
-		{ name: 'asc_checks', type: 'counter', help: 'Security checks answered, by outcome (R15).', samples: byLabel('outcome', checks) },
-		{ name: 'asc_verification_codes_issued', type: 'gauge', help: 'Verification codes on record (a resend replaces the previous code), by purpose (R6).', samples: perPurpose('issued') },
-		{ name: 'asc_verification_codes_confirmed', type: 'gauge', help: 'Codes on record that were used, by purpose.', samples: perPurpose('confirmed') },
-		{ name: 'asc_verification_codes_expired_unused', type: 'gauge', help: 'Codes on record that expired without being used, by purpose.', samples: perPurpose('expired') },
+		{ name: 'asc_checks', type: 'counter', help: 'Security checks answered since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.', samples: byLabel('outcome', checks) },
+		{ name: 'asc_verification_codes_issued', type: 'gauge', help: 'Verification codes stored now, by purpose (R6): a resend replaces the previous code, and retention removes codes a day after they expired or were used, so this counts recent codes, not every code ever issued.', samples: perPurpose('issued') },
+		{ name: 'asc_verification_codes_confirmed', type: 'gauge', help: 'Stored codes that were used (within the last day), by purpose.', samples: perPurpose('confirmed') },
+		{ name: 'asc_verification_codes_expired_unused', type: 'gauge', help: 'Stored codes that expired without being used (within the last day), by purpose.', samples: perPurpose('expired') },
 		{ name: 'asc_verification_codes_pending', type: 'gauge', help: 'Codes still usable now, by purpose.', samples: perPurpose('pending') },
-		{ name: 'asc_outbox_messages', type: 'gauge', help: 'Outbox messages by status; pending is the delivery backlog (R7).', samples: byLabel('status', outbox) },
-		{ name: 'asc_outbox_delivery_failures', type: 'gauge', help: 'Failed delivery attempts recorded on outbox messages, by message status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.failures }))) },
-		{ name: 'asc_outbox_messages_with_error', type: 'gauge', help: 'Outbox messages whose last attempt failed, by status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.erroring }))) },
+		{ name: 'asc_outbox_messages', type: 'gauge', help: 'Outbox messages stored now, by status: pending is the delivery backlog (R7); sent and dead ones are removed OUTBOX_RETENTION_DAYS after.', samples: byLabel('status', outbox) },
+		{ name: 'asc_outbox_delivery_failures', type: 'gauge', help: 'Failed delivery attempts recorded on the stored outbox messages, by message status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.failures }))) },
+		{ name: 'asc_outbox_messages_with_error', type: 'gauge', help: 'Stored outbox messages whose last attempt failed, by status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.erroring }))) },
 		{ name: 'asc_appeals_open', type: 'gauge', help: 'Appeals waiting on support or the appellant, by status (R20).', samples: byLabel('status', appeals) },
 		{ name: 'asc_appeals_overdue', type: 'gauge', help: 'Open appeals past their 48-hour due time (R20).', samples: [{ value: n(overdue?.count) }] },
 		{ name: 'asc_rate_limit_active_keys', type: 'gauge', help: 'Rate-limit windows and blocks in force, by key prefix (*-block prefixes are blocks).', samples: byLabel('prefix', limits) },
