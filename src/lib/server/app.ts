@@ -10,6 +10,7 @@ import { createOutboxWorker } from './delivery/worker';
 import { closeRateLimitStore, configureRateLimitStore } from './rate-limit';
 import { openRedisRateLimitStore } from './rate-limit-redis';
 import { log } from './log';
+import { startRetention } from './retention';
 import { keyringForConfig, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
@@ -87,6 +88,8 @@ function startDelivery(context: AppContext): void {
 		log: (event, data) => log.info({ event, ...data })
 	});
 	worker.start();
+	// Every table that grows is trimmed to its policy (docs/DATA.md), hourly, safe with many instances.
+	const retention = startRetention(context);
 	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
 	const purge = setInterval(() => {
 		purgeExpiredDocuments(context).catch((error: unknown) => log.error({ event: 'retention.purge_failed', message: (error as Error)?.message }));
@@ -95,6 +98,6 @@ function startDelivery(context: AppContext): void {
 	// adapter-node's graceful shutdown: finish the message in flight, then close the database.
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), closeRateLimitStore()]).then(() => context.database.close());
+		void Promise.all([worker.stop(), retention.stop(), closeRateLimitStore()]).then(() => context.database.close());
 	});
 }
