@@ -86,9 +86,11 @@ export async function appealForAgent(deps: Deps, agent: Agent, appealId: string)
 	const [documents, messages, account, agents] = await Promise.all([
 		db
 			.selectFrom('appeal_documents')
-			.select(['id', 'content_type', 'byte_size', 'created_at', 'deleted_at', 'source'])
+			.select(['id', 'content_type', 'byte_size', 'created_at', 'deleted_at', 'source', 'upload_index', 'page', 'pages', 'original_type'])
 			.where('appeal_id', '=', appealId)
 			.orderBy('created_at')
+			.orderBy('upload_index')
+			.orderBy('page')
 			.orderBy('id')
 			.execute(),
 		db
@@ -127,7 +129,12 @@ export async function appealForAgent(deps: Deps, agent: Agent, appealId: string)
 			byteSize: d.byte_size,
 			source: d.source,
 			createdAt: new Date(d.created_at).toISOString(),
-			deleted: d.deleted_at !== null
+			deleted: d.deleted_at !== null,
+			// R19: one row per rebuilt page: which upload of its submission or answer, which page of it.
+			upload: d.upload_index,
+			page: d.page,
+			pages: d.pages,
+			original: d.original_type ?? d.content_type
 		})),
 		messages: messages.map((msg) => ({
 			from: msg.author_kind,

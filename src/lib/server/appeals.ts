@@ -10,6 +10,8 @@ import { inspectDocuments, type FormEntry } from './document-pool';
 import {
 	MAX_DOCUMENT_BYTES,
 	MAX_DOCUMENTS_PER_UPLOAD,
+	MAX_PAGES_PER_UPLOAD,
+	MAX_PDF_PAGES,
 	type CleanDocument,
 	type DocumentProblem,
 	type UploadedFile
@@ -59,15 +61,19 @@ const documentFailure = (problem: DocumentProblem | 'timeout', name: string, det
 			return failure(413, 'document_too_large', m.error_document_too_large({ name: file, max: MAX_DOCUMENT_BYTES / 1024 / 1024 }), { field });
 		case 'type_mismatch':
 			return failure(400, 'invalid_document', m.error_document_type_mismatch({ name: file, detected: detected ?? '' }), { field });
-		case 'active_content':
-			return failure(400, 'invalid_document', m.error_document_active_content({ name: file }), { field });
 		case 'malformed':
 			return failure(400, 'invalid_document', m.error_document_malformed({ name: file }), { field });
+		case 'encrypted':
+			return failure(400, 'invalid_document', m.error_document_encrypted({ name: file }), { field });
+		case 'too_many_pages':
+			return failure(400, 'invalid_document', m.error_document_too_many_pages({ name: file, max: MAX_PDF_PAGES }), { field });
 		case 'empty':
 			return failure(400, 'invalid_document', m.error_document_empty({ name: file }), { field });
 		case 'unknown_type':
 			return failure(400, 'invalid_document', m.error_document_unknown_type({ name: file }), { field });
+		// Past the time limit, or past a decoder's memory or pixel limit: too heavy to read either way.
 		case 'timeout':
+		case 'too_complex':
 			return failure(400, 'invalid_document', m.error_document_timeout({ name: file }), { field });
 	}
 };
@@ -82,9 +88,11 @@ function countUploads(files: UploadedFile[]): Failure | null {
 }
 
 /**
- * R19: 1–3 files, each JPEG/PNG/PDF by content and at most 5 MB; all checked before anything is
- * stored. The checks run in the document pool, off the event loop and within its time limit
- * (`timeoutMs` replaces that limit, for tests); a full pool answers `busy` (503).
+ * R19: 1–3 files, each JPEG/PNG/PDF by content and at most 5 MB, each rebuilt from its pixels
+ * (documents.ts): the pages returned are what is stored, never the uploads. All are checked
+ * before anything is stored. The work runs in the document pool, off the event loop and within
+ * its time and memory limits (`timeoutMs` replaces the time limit, for tests); a full pool
+ * answers `busy` (503).
  */
 export async function inspectUploads(files: UploadedFile[], options: { timeoutMs?: number } = {}): Promise<{ ok: true; documents: CleanDocument[] } | Failure> {
 	const count = countUploads(files);
@@ -92,9 +100,14 @@ export async function inspectUploads(files: UploadedFile[], options: { timeoutMs
 	const inspected = await inspectDocuments(files, options);
 	if (!inspected.ok) return uploadsBusy();
 	const documents: CleanDocument[] = [];
-	for (const [i, result] of inspected.results.entries()) {
-		if (!result.ok) return documentFailure(result.problem, files[i]!.name, 'detected' in result ? result.detected : undefined);
-		documents.push(result.document);
+	for (const [upload, result] of inspected.results.entries()) {
+		if (!result.ok) return documentFailure(result.problem, files[upload]!.name, 'detected' in result ? result.detected : undefined);
+		const pages = result.pages.length;
+		for (const [i, page] of result.pages.entries()) documents.push({ ...page, upload, page: i + 1, pages, original: result.original });
+	}
+	// R19: what an agent is asked to read for one submission or answer, all its files together.
+	if (documents.length > MAX_PAGES_PER_UPLOAD) {
+		return failure(400, 'invalid_document', m.error_documents_too_many_pages({ max: MAX_PAGES_PER_UPLOAD }), { field: 'documents' });
 	}
 	return { ok: true, documents };
 }

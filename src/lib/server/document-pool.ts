@@ -3,14 +3,17 @@ import type { InspectResult, UploadedFile } from './documents';
 import type { FormEntry, ParsedForm } from './document-worker';
 
 /**
- * R19: an upload's CPU-heavy steps (parsing the multipart body, inspecting each document) run in
- * worker threads, never on the event loop, so no upload holds up other requests or `/healthz`.
+ * R19: an upload's CPU-heavy steps (parsing the multipart body, decoding and rebuilding each
+ * document with libvips and MuPDF) run in worker threads, never on the event loop, so no upload
+ * holds up other requests or `/healthz`.
  *
  * - Each call gets DOCUMENT_INSPECTION_TIMEOUT_MS in all, counted from submission (queue wait
  *   included, so every upload is answered within about that long). A task still running then is
- *   refused and its thread terminated, which stops the work, not just the wait.
+ *   refused and its thread terminated, which stops the work (MuPDF's WASM with it), not just the
+ *   wait; a libvips operation already handed to libuv's pool finishes alone, bounded by the
+ *   pixel limit, and its result is dropped.
  * - Two threads (the machines this runs on have two cores; the event loop keeps its share), at a
- *   lower priority, each with a heap limit.
+ *   lower priority, each with a V8 heap limit and a MuPDF heap limit (document-worker.ts).
  * - At most DOCUMENT_POOL_QUEUE tasks wait beyond the running ones. A call that would go past
  *   that is answered `busy` at once instead of queueing: waiting uploads hold their bytes in
  *   memory, so a burst of them must not pile up.
@@ -52,7 +55,8 @@ function documentPool(): Promise<Piscina> {
 			idleTimeout: 60_000,
 			// The sources (vitest, dev server) are TypeScript: their worker threads load them with tsx.
 			...(workerUrl.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
-			// A 5 MB file needs a few tens of MB: text, decoded names, inflated object streams (≤ 16 MB).
+			// The JS heap holds a 5 MB upload and its rebuilt pages (≤ 20 PNGs of ≤ 2000 px). MuPDF's
+			// WASM heap has its own limit (document-worker.ts); libvips is bounded by its pixel limit.
 			resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
 			niceIncrement: 5
 		});
@@ -63,7 +67,7 @@ function documentPool(): Promise<Piscina> {
 }
 
 type Task = { handler: Handler; task: unknown; transferList?: ArrayBuffer[] };
-type Outcome = { ok: true; value: unknown } | { ok: false; problem: 'timeout' | 'malformed' };
+type Outcome = { ok: true; value: unknown } | { ok: false; problem: 'timeout' | 'too_complex' };
 
 /** All of `tasks` or none: `busy` when they would not fit, else each one's outcome, in order. */
 async function runTasks(tasks: Task[], timeoutMs: number): Promise<{ ok: true; outcomes: Outcome[] } | Busy> {
@@ -85,8 +89,8 @@ async function runTasks(tasks: Task[], timeoutMs: number): Promise<{ ok: true; o
 			if (error?.name === 'AbortError' && signal.aborted) outcomes.push({ ok: false, problem: 'timeout' });
 			// Aborted without the time limit: the pool is closing (shutdown), nothing more runs here.
 			else if (error?.name === 'AbortError') return { ok: false, reason: 'busy' };
-			// The heap limit: whatever the file made the checks build, it is not a document we keep.
-			else if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') outcomes.push({ ok: false, problem: 'malformed' });
+			// The heap limit: whatever the file made the decoders build, it is not a document we keep.
+			else if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') outcomes.push({ ok: false, problem: 'too_complex' });
 			else throw error;
 		}
 		return { ok: true, outcomes };
@@ -96,8 +100,8 @@ async function runTasks(tasks: Task[], timeoutMs: number): Promise<{ ok: true; o
 }
 
 /**
- * R19: each file's inspection (documents.ts), in order. `timeoutMs` replaces the time limit
- * (tests use a tiny one rather than a slow file).
+ * R19: each file checked and rebuilt (documents.ts), in order. `timeoutMs` replaces the time
+ * limit (tests use a tiny one rather than a slow file).
  */
 export async function inspectDocuments(
 	files: UploadedFile[],
