@@ -286,6 +286,24 @@ export async function appealStatus(deps: Deps, reference: string, token: string)
 	};
 }
 
+/**
+ * R19: before an answer's body (up to 15 MB) is read at all: the client's network is within its
+ * limit, the status secret opens an appeal, and that appeal is waiting for an answer. A forged
+ * cookie costs a lookup, never an upload.
+ */
+export async function appealAnswerAllowed(
+	deps: Pick<Deps, 'database' | 'clock' | 'keys'>,
+	access: { reference: string; statusToken: string },
+	meta: Pick<RequestMeta, 'ip'>
+): Promise<Failure | null> {
+	const byIp = await limitAddress(deps.database.db, deps.clock, deps.keys, 'appeal-answer', meta.ip, APPEALS_PER_IP);
+	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
+	const row = await appealForToken(deps.database.db, access.reference, access.statusToken);
+	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
+	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	return null;
+}
+
 /** R19: the person answers a needs-info request with more documents (and optionally a note). */
 export async function answerAppeal(
 	deps: Deps,

@@ -2,6 +2,7 @@ import type { Locale } from '$lib/paraglide/runtime';
 import type { Clock } from './clock';
 import type { Db } from './db/database';
 import type { CodePurpose } from './db/schema';
+import { addressKey } from './address-key';
 import { failures, secondsUntil, type Failure } from './failures';
 import type { Identifier } from './identifiers';
 import { codeMessage } from './message-templates';
@@ -12,12 +13,15 @@ import { issueCode } from './verification-codes';
 
 /**
  * R6 + R7: every code costs a message (and an SMS costs money), so every purpose has the same
- * hourly caps on top of the 60-second cooldown: per identifier and purpose, per identifier over
- * all purposes, and per client network (SMS pumping, resend floods).
+ * hourly caps on top of the 60-second cooldown (SMS pumping, resend floods):
+ * - per identifier and purpose from one client network: 6 — what a person needs;
+ * - per identifier and purpose from all networks: 20 — a stranger on another network cannot use
+ *   up the first cap and so lock the owner out of their own reset or registration;
+ * - per client network over all identifiers and purposes: 30.
  */
 export const SEND_CAPS = {
-	perIdentifierAndPurpose: { max: 6, windowMs: 3_600_000 },
-	perIdentifier: { max: 10, windowMs: 3_600_000 },
+	perIdentifierFromNetwork: { max: 6, windowMs: 3_600_000 },
+	perIdentifier: { max: 20, windowMs: 3_600_000 },
 	perAddress: { max: 30, windowMs: 3_600_000 }
 } as const;
 
@@ -41,9 +45,10 @@ export async function sendCode(
 	}
 ): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
 	const idKey = deps.keys.hmac('identifier', input.to.value);
+	const network = addressKey(deps.keys, input.ip);
 	for (const check of [
-		() => limit(trx, deps.clock, `send:id:${input.purpose}:${idKey}`, SEND_CAPS.perIdentifierAndPurpose),
-		() => limit(trx, deps.clock, `send:id:${idKey}`, SEND_CAPS.perIdentifier),
+		() => limit(trx, deps.clock, `send:id-net:${input.purpose}:${idKey}:${network}`, SEND_CAPS.perIdentifierFromNetwork),
+		() => limit(trx, deps.clock, `send:id:${input.purpose}:${idKey}`, SEND_CAPS.perIdentifier),
 		() => limitAddress(trx, deps.clock, deps.keys, 'send', input.ip, SEND_CAPS.perAddress)
 	]) {
 		const allowed = await check();

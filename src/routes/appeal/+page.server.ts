@@ -4,6 +4,7 @@ import { requestVerificationCode } from '$lib/server/check-verification';
 import { countryCodes } from '$lib/server/countries';
 import { failures } from '$lib/server/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
+import { addressKey } from '$lib/server/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
 import { requestMeta } from '$lib/server/request-meta';
 import { setAppealAccess } from './access-cookie';
@@ -37,7 +38,7 @@ export const actions: Actions = {
 	submit: async (event) => {
 		const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
 		if (refused) return failForm(refused, { ...echoOf({}), codeSent: true });
-		const body = await readMultipart(event.request, appealInput, 'documents');
+		const body = await readMultipart(event.request, appealInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
 		const echo = echoOf(body.values);
 		if (!body.ok) return failForm(body, { ...echo, codeSent: true });
 		const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));

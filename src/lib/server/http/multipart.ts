@@ -18,10 +18,18 @@ export const MAX_MULTIPART_BYTES = MAX_DOCUMENTS_PER_UPLOAD * MAX_DOCUMENT_BYTES
  * the process buffer 1.5 GB. Parsed files then go to the document pool, which has its own bound.
  */
 export const MAX_BUFFERED_UPLOAD_BYTES = 8 * MAX_MULTIPART_BYTES;
+/**
+ * One client network's share of that budget: two uploads at the limit. Without it, eight stalled
+ * bodies from one address would hold the whole budget and every other upload would be `busy`.
+ */
+export const MAX_BUFFERED_PER_NETWORK = 2 * MAX_MULTIPART_BYTES;
+/** A body that sends nothing for this long is cut off: a stalled upload holds its share no longer. */
+export const UPLOAD_IDLE_MS = 15_000;
 /** Fields and files of one form: an appeal has a handful; more is refused, not parsed back. */
 const MAX_FORM_ENTRIES = 64;
 
 let buffered = 0;
+const bufferedByNetwork = new Map<string, number>();
 
 /**
  * The body's bytes in one buffer of their own (handed to the parsing thread without a copy), or
@@ -33,7 +41,14 @@ async function readBounded(request: Request, max: number, expected: number | nul
 	let out = new Uint8Array(expected ?? Math.min(max, 256 * 1024));
 	let total = 0;
 	for (;;) {
-		const { done, value } = await reader.read();
+		let idle: ReturnType<typeof setTimeout> | undefined;
+		const stalled = new Promise<'stalled'>((resolve) => (idle = setTimeout(() => resolve('stalled'), UPLOAD_IDLE_MS)));
+		const next = await Promise.race([reader.read(), stalled]).finally(() => clearTimeout(idle));
+		if (next === 'stalled') {
+			await reader.cancel().catch(() => {});
+			return null;
+		}
+		const { done, value } = next;
 		if (done) break;
 		if (total + value.byteLength > max) {
 			await reader.cancel().catch(() => {});
@@ -59,7 +74,8 @@ export async function readMultipart<T>(
 	request: Request,
 	schema: z.ZodType<T>,
 	fileField: string,
-	options: { requireMultipart?: boolean; maxBytes?: number } = {}
+	/** `network`: the client's network key (address-key.ts), for its share of the read budget. */
+	options: { requireMultipart?: boolean; maxBytes?: number; network?: string } = {}
 ): Promise<{ ok: true; data: T; files: UploadedFile[]; values: Record<string, string> } | (Failure & { values: Record<string, string> })> {
 	const type = request.headers.get('content-type') ?? '';
 	if (options.requireMultipart && !/^multipart\/form-data\s*;/i.test(type)) {
@@ -73,11 +89,14 @@ export async function readMultipart<T>(
 	}
 	const expected = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
 	const reserved = expected ?? max;
-	if (buffered + reserved > MAX_BUFFERED_UPLOAD_BYTES) {
+	const network = options.network ?? 'unknown';
+	const mine = bufferedByNetwork.get(network) ?? 0;
+	if (buffered + reserved > MAX_BUFFERED_UPLOAD_BYTES || mine + reserved > MAX_BUFFERED_PER_NETWORK) {
 		await request.body?.cancel().catch(() => {});
 		return { ...uploadsBusy(fileField), values: {} };
 	}
 	buffered += reserved;
+	bufferedByNetwork.set(network, mine + reserved);
 	let entries: FormEntry[];
 	try {
 		const body = await readBounded(request, reserved, expected);
@@ -93,6 +112,9 @@ export async function readMultipart<T>(
 		return { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
 	} finally {
 		buffered -= reserved;
+		const left = (bufferedByNetwork.get(network) ?? reserved) - reserved;
+		if (left > 0) bufferedByNetwork.set(network, left);
+		else bufferedByNetwork.delete(network);
 	}
 	const byName = new Map<string, FormEntry[]>();
 	for (const entry of entries) {

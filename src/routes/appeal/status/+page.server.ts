@@ -1,7 +1,8 @@
 import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
-import { answerAppeal, appealStatus, normalizeReference } from '$lib/server/appeals';
+import { addressKey } from '$lib/server/address-key';
+import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals';
 import { failure } from '$lib/server/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
@@ -34,7 +35,12 @@ export const actions: Actions = {
 	answer: async (event) => {
 		const access = readAppealAccess(event.cookies);
 		if (!access) error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
-		const body = await readMultipart(event.request, appealReplyInput, 'documents');
+		const refused = await appealAnswerAllowed(event.locals.app, access, requestMeta(event));
+		if (refused) {
+			await event.request.body?.cancel().catch(() => {});
+			return failForm(refused, {});
+		}
+		const body = await readMultipart(event.request, appealReplyInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
 		if (!body.ok) return failForm(body, {});
 		const result = await answerAppeal(event.locals.app, access, body.data, body.files, requestMeta(event));
 		if (!result.ok) return failForm(result, {});
