@@ -1,92 +1,166 @@
-import { describe, expect, it } from 'vitest';
-import { deflateSync } from 'node:zlib';
-import { inspectDocument, MAX_DOCUMENT_BYTES, sniffDocumentType, stripJpegMetadata, stripPngMetadata } from '../../src/lib/server/documents';
-import { htmlBytes, jpegBytes, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
+import { afterAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, type InspectResult, type UploadedFile } from '../../src/lib/server/documents';
+import { closeDocumentPool, inspectDocuments, type PooledInspection } from '../../src/lib/server/document-pool';
+import { encryptedPdf, htmlBytes, jpegBytes, jpegWithGpsExif, latin1, nestedGroupsPdf, pdfBytes, pdfOf, pixelFloodPng, pngBytes, pngChunkTypes, PNG_SIGNATURE } from '../support/documents';
 
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+/**
+ * R19 documents, through the worker pool as uploads go (sharp and MuPDF load in its threads):
+ * the kind is decided by content, and what comes back is always a new image made from pixels.
+ */
 
-describe('R19 documents: type by content', () => {
-	it('sniffs JPEG, PNG and PDF by their magic bytes, nothing else', () => {
-		expect(sniffDocumentType(jpegBytes())).toBe('image/jpeg');
-		expect(sniffDocumentType(pngBytes())).toBe('image/png');
-		expect(sniffDocumentType(pdfBytes())).toBe('application/pdf');
-		expect(sniffDocumentType(htmlBytes())).toBeNull();
+afterAll(() => closeDocumentPool());
+
+const file = (bytes: Uint8Array, declaredType = '', name = 'scan'): UploadedFile => ({ name, declaredType, bytes });
+
+async function inspect(one: UploadedFile): Promise<PooledInspection> {
+	const run = await inspectDocuments([one]);
+	if (!run.ok) throw new Error('pool busy');
+	return run.results[0]!;
+}
+
+/** The rebuilt pages of an upload that must be accepted. */
+async function rebuilt(one: UploadedFile) {
+	const result = await inspect(one);
+	expect(result).toMatchObject({ ok: true });
+	return (result as Extract<InspectResult, { ok: true }>).pages;
+}
+
+const isPng = (bytes: Uint8Array) => Buffer.from(bytes.subarray(0, 8)).equals(Buffer.from(PNG_SIGNATURE));
+
+describe('R19 documents: kind by content', () => {
+	it('file-type tells JPEG, PNG and PDF by their bytes, and nothing else', async () => {
+		expect(await detectDocumentType(jpegBytes())).toBe('image/jpeg');
+		expect(await detectDocumentType(pngBytes())).toBe('image/png');
+		expect(await detectDocumentType(pdfBytes())).toBe('application/pdf');
+		expect(await detectDocumentType(htmlBytes())).toBeNull();
+		expect(await detectDocumentType(new Uint8Array(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')))).toBeNull();
 	});
 
-	it('refuses an HTML file named .jpg and declared image/jpeg', () => {
-		expect(inspectDocument({ name: 'passport.jpg', declaredType: 'image/jpeg', bytes: htmlBytes() })).toEqual({ ok: false, problem: 'unknown_type' });
+	it('refuses an HTML file named .jpg and declared image/jpeg', async () => {
+		expect(await inspect(file(htmlBytes(), 'image/jpeg', 'passport.jpg'))).toEqual({ ok: false, problem: 'unknown_type' });
 	});
 
-	it('refuses a PNG whose declared Content-Type lies (application/pdf)', () => {
-		expect(inspectDocument({ name: 'id.pdf', declaredType: 'application/pdf', bytes: pngBytes() })).toMatchObject({ ok: false, problem: 'type_mismatch', detected: 'image/png' });
+	it('refuses a PNG whose declared Content-Type lies (application/pdf)', async () => {
+		expect(await inspect(file(pngBytes(), 'application/pdf', 'id.pdf'))).toMatchObject({ ok: false, problem: 'type_mismatch', detected: 'image/png' });
 	});
 
-	it('accepts a PNG declared as octet-stream or with no type: the content decides', () => {
-		expect(inspectDocument({ name: 'scan', declaredType: 'application/octet-stream', bytes: pngBytes() })).toMatchObject({ ok: true, document: { contentType: 'image/png' } });
-		expect(inspectDocument({ name: 'scan', declaredType: '', bytes: jpegBytes() })).toMatchObject({ ok: true, document: { contentType: 'image/jpeg' } });
+	it('accepts a PNG declared as octet-stream and a JPEG with no type: the content decides', async () => {
+		expect(await inspect(file(pngBytes(), 'application/octet-stream'))).toMatchObject({ ok: true, original: 'image/png' });
+		expect(await inspect(file(jpegBytes()))).toMatchObject({ ok: true, original: 'image/jpeg' });
 	});
 
-	it('refuses a PDF over 5 MB and accepts one of exactly 5 MB', () => {
-		expect(inspectDocument({ name: 'big.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES + 1 }) })).toEqual({ ok: false, problem: 'too_large' });
-		expect(inspectDocument({ name: 'max.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES }) })).toMatchObject({ ok: true });
+	it('refuses a PDF over 5 MB and accepts one of exactly 5 MB', async () => {
+		expect(await inspect(file(pdfBytes({ padTo: MAX_DOCUMENT_BYTES + 1 }), 'application/pdf'))).toEqual({ ok: false, problem: 'too_large' });
+		expect(await inspect(file(pdfBytes({ padTo: MAX_DOCUMENT_BYTES }), 'application/pdf'))).toMatchObject({ ok: true, original: 'application/pdf' });
 	});
 
-	it('refuses a PDF with JavaScript, and truncated images', () => {
-		expect(inspectDocument({ name: 'x.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ javascript: true }) })).toMatchObject({ ok: false, problem: 'active_content' });
-		expect(inspectDocument({ name: 'x.png', declaredType: 'image/png', bytes: pngBytes().subarray(0, 40) })).toMatchObject({ ok: false, problem: 'malformed' });
-		expect(inspectDocument({ name: 'x.jpg', declaredType: 'image/jpeg', bytes: jpegBytes().subarray(0, 30) })).toMatchObject({ ok: false, problem: 'malformed' });
+	it('refuses truncated and corrupted files as malformed', async () => {
+		const brokenCrc = pngBytes();
+		brokenCrc[20] = brokenCrc[20]! ^ 0xff;
+		for (const bytes of [pngBytes().subarray(0, 40), jpegBytes().subarray(0, 30), brokenCrc, new Uint8Array(Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog'))]) {
+			expect(await inspect(file(bytes))).toMatchObject({ ok: false, problem: 'malformed' });
+		}
 	});
 });
 
-describe('R19 documents: metadata stripped', () => {
-	it('drops EXIF/GPS, XMP and comments from a JPEG and keeps the image segments', () => {
-		const original = jpegBytes({ metadata: true });
-		expect(text(original)).toContain('GPSLatitude');
-		const clean = stripJpegMetadata(original)!;
-		expect(text(clean)).not.toMatch(/GPSLatitude|xmpmeta|Secret Road/);
-		expect(text(clean)).toContain('JFIF');
-		expect(Buffer.from(clean).equals(Buffer.from(jpegBytes()))).toBe(true);
+describe('R19 documents: photos rebuilt without metadata', () => {
+	it('a JPEG with GPS EXIF comes back as a new JPEG with no EXIF at all', async () => {
+		const original = await jpegWithGpsExif();
+		expect((await sharp(original).metadata()).exif).toBeDefined();
+		const [page] = await rebuilt(file(original, 'image/jpeg'));
+		expect(page!.contentType).toBe('image/jpeg');
+		expect(Buffer.from(page!.bytes).equals(Buffer.from(original))).toBe(false);
+		const metadata = await sharp(page!.bytes).metadata();
+		expect(metadata).toMatchObject({ format: 'jpeg', width: 64, height: 48 });
+		expect(metadata.exif).toBeUndefined();
+		expect(latin1(page!.bytes)).not.toMatch(/Exif|PhoneCo|Zhang Wei/);
 	});
 
-	it('drops tEXt, tIME and eXIf chunks from a PNG and keeps a valid PNG', () => {
-		const clean = stripPngMetadata(pngBytes({ metadata: true }))!;
-		expect(text(clean)).not.toMatch(/Author|GPS|tIME/);
-		expect(Buffer.from(clean).equals(Buffer.from(pngBytes()))).toBe(true);
+	it('drops EXIF/GPS, XMP and comments of a JPEG and keeps its pixels', async () => {
+		const [page] = await rebuilt(file(jpegBytes({ metadata: true }), 'image/jpeg'));
+		expect(latin1(page!.bytes)).not.toMatch(/Exif|xmpmeta|Zhang Wei|Secret Road/);
+		const { data, info } = await sharp(page!.bytes).raw().toBuffer({ resolveWithObject: true });
+		expect([info.width, info.height]).toEqual([8, 8]);
+		expect(Math.abs(data[0]! - 128)).toBeLessThan(3);
 	});
 
-	it('refuses a PNG with a broken chunk checksum', () => {
-		const bytes = pngBytes();
-		bytes[20] = bytes[20]! ^ 0xff;
-		expect(stripPngMetadata(bytes)).toBeNull();
+	it('drops tEXt, zTXt, iTXt, tIME and eXIf chunks of a PNG and keeps its pixels', async () => {
+		const original = pngBytes({ metadata: true });
+		expect(pngChunkTypes(original)).toEqual(expect.arrayContaining(['tEXt', 'zTXt', 'iTXt', 'tIME', 'eXIf']));
+		const [page] = await rebuilt(file(original, 'image/png'));
+		expect(pngChunkTypes(page!.bytes).filter((t) => !['IHDR', 'pHYs', 'IDAT', 'IEND'].includes(t))).toEqual([]);
+		expect(latin1(page!.bytes)).not.toMatch(/Zhang Wei|Secret Road|xmpmeta|GPS/);
+		const pixels = (bytes: Uint8Array) => sharp(bytes).removeAlpha().raw().toBuffer();
+		expect((await pixels(page!.bytes)).equals(await pixels(original))).toBe(true);
 	});
-});
 
-describe('R19 documents: the PDF check is linear', () => {
-	const pdf = (...parts: (string | Uint8Array)[]) => ({ name: 'x.pdf', declaredType: 'application/pdf', bytes: new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))))) });
-	const objectStream = (dictionary: string, inner: string) => {
-		const data = deflateSync(Buffer.from(`1 0 ${inner}`, 'latin1'));
-		return pdf(`%PDF-1.5\n4 0 obj\n<< ${dictionary} /Length ${data.length} >>\nstream\n`, data, '\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-	};
-	const catalogWithJs = '<< /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>';
+	it('turns a photo upright by its EXIF orientation, and the orientation tag goes', async () => {
+		const sideways = await sharp({ create: { width: 60, height: 20, channels: 3, background: '#884422' } }).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+		const [page] = await rebuilt(file(new Uint8Array(sideways), 'image/jpeg'));
+		const metadata = await sharp(page!.bytes).metadata();
+		expect([metadata.width, metadata.height, metadata.orientation]).toEqual([20, 60, undefined]);
+	});
 
-	it('R19: 256 KB of `stream` keywords (about 10 s for the old backward search) are checked in under 500 ms', () => {
-		const bytes = quadraticPdf({ keywordBytes: 256 * 1024 });
+	it(`keeps a large photo at most ${MAX_IMAGE_SIDE} px on its longest side`, async () => {
+		const big = await sharp({ create: { width: 6000, height: 1000, channels: 3, background: '#eeeeee' } }).png().toBuffer();
+		const [page] = await rebuilt(file(new Uint8Array(big), 'image/png'));
+		expect(await sharp(page!.bytes).metadata()).toMatchObject({ width: MAX_IMAGE_SIDE, height: Math.round(1000 * (MAX_IMAGE_SIDE / 6000)) });
+	});
+
+	it('refuses a pixel flood (65,535 × 65,535 declared) from its header, before decoding', async () => {
 		const started = performance.now();
-		expect(inspectDocument({ name: 'x.pdf', declaredType: 'application/pdf', bytes })).toMatchObject({ ok: true });
-		expect(performance.now() - started).toBeLessThan(500);
+		expect(await inspect(file(pixelFloodPng(65_535, 65_535), 'image/png'))).toMatchObject({ ok: false, problem: 'too_complex' });
+		expect(performance.now() - started).toBeLessThan(1_000);
+	});
+});
+
+describe('R19 documents: PDFs become page images', () => {
+	it('renders each page of a PDF to a PNG at 150 dpi, in order', async () => {
+		const pages = await rebuilt(file(pdfBytes({ pages: 3 }), 'application/pdf'));
+		expect(pages).toHaveLength(3);
+		for (const page of pages) {
+			expect(page.contentType).toBe('image/png');
+			expect(isPng(page.bytes)).toBe(true);
+			// 200 pt at 150 dpi.
+			expect(await sharp(page.bytes).metadata()).toMatchObject({ width: 417, height: 417 });
+			expect(page.sha256).toMatch(/^[0-9a-f]{64}$/);
+		}
+		// Not blank: the blue bar of the page content is there (x 20–180, y 20–50 pt from the bottom).
+		const { data, info } = await sharp(pages[0]!.bytes).raw().toBuffer({ resolveWithObject: true });
+		const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+		expect(at(200, 417 - 70)).toEqual([51, 102, 204]);
+		expect(at(5, 5)).toEqual([255, 255, 255]);
+		// Each page is its own picture (its text says "Page n").
+		expect(new Set(pages.map((p) => p.sha256)).size).toBe(3);
 	});
 
-	it.each([
-		['a plain object stream', '/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode'],
-		['/ObjStm spelled with #xx escapes', '/Type /O#62j#53tm /N 1 /First 4 /F#69lter /Fl#61teDecode'],
-		['a filter array', '/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode]'],
-		['a `stream` keyword inside a string before the real one', '/Filter /FlateDecode /Note (stream\n) /Type /ObjStm /N 1 /First 4']
-	])('R19: JavaScript hidden in %s is still found', (_, dictionary) => {
-		expect(inspectDocument(objectStream(dictionary, catalogWithJs))).toMatchObject({ ok: false, problem: 'active_content' });
-		expect(inspectDocument(objectStream(dictionary, '<< /Type /Catalog >>'))).toMatchObject({ ok: true });
+	it(`caps a huge page at ${MAX_PAGE_SIDE} px on its longest side`, async () => {
+		const poster = pdfOf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 7200] >>']);
+		const [page] = await rebuilt(file(poster, 'application/pdf'));
+		expect(await sharp(page!.bytes).metadata()).toMatchObject({ width: MAX_PAGE_SIDE, height: MAX_PAGE_SIDE / 2 });
 	});
 
-	it('R19: an object stream with a filter it cannot decode is refused, not waved through', () => {
-		expect(inspectDocument(objectStream('/Type /ObjStm /N 1 /First 4 /Filter /LZWDecode', catalogWithJs))).toMatchObject({ ok: false, problem: 'malformed' });
+	it(`accepts ${MAX_PDF_PAGES} pages and refuses ${MAX_PDF_PAGES + 1}`, async () => {
+		expect(await rebuilt(file(pdfBytes({ pages: MAX_PDF_PAGES })))).toHaveLength(MAX_PDF_PAGES);
+		expect(await inspect(file(pdfBytes({ pages: MAX_PDF_PAGES + 1 })))).toMatchObject({ ok: false, problem: 'too_many_pages', detected: 'application/pdf' });
+	});
+
+	it('refuses a PDF that needs a password; one only restricted by an owner password is rendered', async () => {
+		expect(await inspect(file(encryptedPdf()))).toMatchObject({ ok: false, problem: 'encrypted' });
+		const mupdf = await import('mupdf');
+		const restricted = mupdf.Document.openDocument(pdfBytes({ pages: 2 }), 'application/pdf').asPDF()!.saveToBuffer('encrypt=aes-128,owner-password=owner').asUint8Array().slice();
+		expect(latin1(restricted)).toContain('/Encrypt');
+		expect(await rebuilt(file(restricted))).toHaveLength(2);
+	});
+
+	it('refuses a PDF with no page', async () => {
+		const empty = pdfOf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [] /Count 0 >>']);
+		expect(await inspect(file(empty))).toMatchObject({ ok: false, problem: 'malformed' });
+	});
+
+	it("R19: a page that needs more than the thread's MuPDF memory is refused, and the thread renders the next file", async () => {
+		expect(await inspect(file(nestedGroupsPdf(40)))).toMatchObject({ ok: false, problem: 'too_complex' });
+		expect(await rebuilt(file(pdfBytes({ pages: 2 })))).toHaveLength(2);
 	});
 });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { crc32, deflateSync } from 'node:zlib';
+import { constants as zlib, crc32, deflateRawSync, deflateSync } from 'node:zlib';
 
 /**
  * Identity-document files for tests, built here byte by byte (nothing downloaded): PNGs, JPEGs
@@ -192,6 +192,17 @@ function padded(build: (pad: number) => Uint8Array, padTo: number | undefined): 
 	return bytes;
 }
 
+/** A one-page A4 PDF as a scanner makes it: the page is one JPEG photo (DCTDecode) of `width × height`. */
+export function scannedPdf(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+	return pdfOf([
+		'<< /Type /Catalog /Pages 2 0 R >>',
+		'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+		'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Scan 4 0 R >> >> /Contents 5 0 R >>',
+		{ dictionary: `/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode`, stream: jpeg },
+		{ dictionary: '', stream: 'q 595 0 0 842 0 0 cm /Scan Do Q' }
+	]);
+}
+
 /** The object number `pdfBytes` gives the first of its `extra` objects. */
 export const firstExtraObject = (pages = 1) => 3 + 2 * pages;
 
@@ -204,6 +215,201 @@ export function quadraticPdf(options: { keywordBytes: number; padTo?: number }):
 	const keywords = 'stream\n'.repeat(Math.ceil(options.keywordBytes / 7));
 	return padded((pad) => pdfBytes({ extra: [`(${keywords}${'x'.repeat(pad)})`] }), options.padTo);
 }
+
+/* Hostile files. */
+
+/** A PNG whose header (with a correct CRC) declares `width × height`; the data is one KB. */
+export function pixelFloodPng(width: number, height: number): Uint8Array {
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(width, 0);
+	ihdr.writeUInt32BE(height, 4);
+	ihdr[8] = 8;
+	ihdr[9] = 2;
+	return cat(PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1024))), pngChunk('IEND', Buffer.alloc(0)));
+}
+
+/** The test JPEG with its 8×8 frame header rewritten to `width × height`. */
+export function jpegDeclaring(width: number, height: number): Uint8Array {
+	const bytes = Buffer.from(jpegBytes());
+	const sof = bytes.indexOf(Buffer.from([0xff, 0xc0]));
+	bytes.writeUInt16BE(height, sof + 5);
+	bytes.writeUInt16BE(width, sof + 7);
+	return new Uint8Array(bytes);
+}
+
+/** A one-entry ZIP archive (deflated), the shape of .docx/.apk/.jar files and zip bombs. */
+export function zipOf(name: string, content: Buffer): Uint8Array {
+	const data = deflateRawSync(content, { level: 9 });
+	const nameBytes = Buffer.from(name);
+	const local = Buffer.alloc(30);
+	local.writeUInt32LE(0x04034b50, 0);
+	local.writeUInt16LE(20, 4);
+	local.writeUInt16LE(8, 8);
+	local.writeUInt32LE(crc32(content), 14);
+	local.writeUInt32LE(data.length, 18);
+	local.writeUInt32LE(content.length, 22);
+	local.writeUInt16LE(nameBytes.length, 26);
+	const central = Buffer.alloc(46);
+	central.writeUInt32LE(0x02014b50, 0);
+	central.writeUInt16LE(20, 4);
+	central.writeUInt16LE(20, 6);
+	central.writeUInt16LE(8, 10);
+	central.writeUInt32LE(crc32(content), 16);
+	central.writeUInt32LE(data.length, 20);
+	central.writeUInt32LE(content.length, 24);
+	central.writeUInt16LE(nameBytes.length, 28);
+	const end = Buffer.alloc(22);
+	end.writeUInt32LE(0x06054b50, 0);
+	end.writeUInt16LE(1, 8);
+	end.writeUInt16LE(1, 10);
+	end.writeUInt32LE(46 + nameBytes.length, 12);
+	end.writeUInt32LE(30 + nameBytes.length + data.length, 16);
+	return cat(local, nameBytes, data, central, nameBytes, end);
+}
+
+const hex = (length: number, byte: number) => `<${Buffer.alloc(length, byte).toString('hex')}>`;
+
+/** A PDF encrypted for a user password (RC4, 40 bit) that nobody gave: it opens for no one. */
+export function encryptedPdf(): Uint8Array {
+	const encrypt = `<< /Filter /Standard /V 1 /R 2 /O ${hex(32, 0x41)} /U ${hex(32, 0x42)} /P -4 >>`;
+	return pdfBytes({ extra: [encrypt], trailer: `/Encrypt ${firstExtraObject()} 0 R /ID [${hex(16, 1)} ${hex(16, 1)}]` });
+}
+
+/**
+ * A one-page PDF whose page nests `depth` knockout transparency groups over the whole page:
+ * each level needs its own page-sized buffers while the page renders (≈ 12 MB each at 2000 px).
+ */
+export function nestedGroupsPdf(depth: number): Uint8Array {
+	const objects: PdfObject[] = [
+		'<< /Type /Catalog /Pages 2 0 R >>',
+		'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+		'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1000 1000] /Resources << /XObject << /G 5 0 R >> >> /Contents 4 0 R >>',
+		{ dictionary: '', stream: '/G Do' }
+	];
+	for (let level = 0; level < depth; level += 1) {
+		const inner = level < depth - 1 ? `/XObject << /G ${6 + level} 0 R >>` : '';
+		objects.push({
+			dictionary: `/Type /XObject /Subtype /Form /BBox [0 0 1000 1000] /Group << /S /Transparency /I true /K true >> /Resources << /ExtGState << /A << /ca 0.5 /BM /Multiply >> >> ${inner} >>`,
+			stream: inner ? '/A gs 1 0 0 rg 0 0 1000 1000 re f /G Do' : '0 0 1 rg 0 0 1000 1000 re f'
+		});
+	}
+	return pdfOf(objects);
+}
+
+/**
+ * A PDF page showing `images` images, each of whose Flate data inflates to `width × height × 3`
+ * bytes of zeros (gigabytes from a few MB): one compressed 16 MB block repeated, which a zlib
+ * stream allows, then an empty final block and the right Adler-32.
+ */
+export function inflateBombPdf(width: number, height: number, images = 1): Uint8Array {
+	const block = 16 * 1024 * 1024;
+	const segment = deflateRawSync(Buffer.alloc(block), { level: 9, finishFlush: zlib.Z_SYNC_FLUSH });
+	const count = Math.ceil((width * height * 3) / block);
+	const adler = Buffer.alloc(4);
+	adler.writeUInt32BE((((count * block) % 65521) * 65536 + 1) >>> 0);
+	const data = cat(Buffer.from([0x78, 0xda]), ...Array<Buffer>(count).fill(segment), Buffer.from([0x03, 0x00]), adler);
+	const names = Array.from({ length: images }, (_, i) => `/Im${i} ${5 + i} 0 R`).join(' ');
+	const draw = Array.from({ length: images }, (_, i) => `q 600 0 0 800 0 0 cm /Im${i} Do Q`).join(' ');
+	return pdfOf([
+		'<< /Type /Catalog /Pages 2 0 R >>',
+		'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+		`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Resources << /XObject << ${names} >> >> /Contents 4 0 R >>`,
+		{ dictionary: '', stream: draw },
+		...Array.from({ length: images }, () => ({ dictionary: `/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode`, stream: data }))
+	]);
+}
+
+/** PNG "Up" predictor rows (what /DecodeParms << /Predictor 12 /Columns n >> undoes). */
+function pngUpRows(data: Buffer, columns: number): Buffer {
+	const padded = Buffer.concat([data, Buffer.alloc((columns - (data.length % columns)) % columns, 0x20)]);
+	const rows: Buffer[] = [];
+	for (let at = 0; at < padded.length; at += columns) {
+		const row = Buffer.alloc(columns + 1);
+		row[0] = 2;
+		for (let i = 0; i < columns; i += 1) row[i + 1] = (padded[at + i]! - (at ? padded[at - columns + i]! : 0)) & 0xff;
+		rows.push(row);
+	}
+	return Buffer.concat(rows);
+}
+
+/**
+ * A PDF 1.5 whose catalog (with `catalog` entries) lives only inside a Flate-compressed object
+ * stream, found through a cross-reference stream; `predictor` also puts the object stream behind
+ * a PNG predictor, so inflating it alone shows no readable name.
+ */
+export function objectStreamPdf(catalog: string, options: { predictor?: boolean } = {}): Uint8Array {
+	const inner = Buffer.from(`1 0 << /Type /Catalog /Pages 2 0 R ${catalog} >>`, 'latin1');
+	const data = deflateSync(options.predictor ? pngUpRows(inner, 8) : inner);
+	const parms = options.predictor ? ' /DecodeParms << /Predictor 12 /Columns 8 >>' : '';
+	const plain: [number, Uint8Array][] = [
+		[2, cat('<< /Type /Pages /Kids [3 0 R] /Count 1 >>')],
+		[3, cat(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources ${FONT} /Contents 4 0 R >>`)],
+		[4, cat(`<< /Length ${pageContent(1).length} >>\nstream\n${pageContent(1)}\nendstream`)],
+		[5, cat(`<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode${parms} /Length ${data.length} >>\nstream\n`, data, '\nendstream')]
+	];
+	const parts: Uint8Array[] = [cat('%PDF-1.5\n%\xe2\xe3\xcf\xd3\n')];
+	const offsets = new Map<number, number>();
+	let length = parts[0]!.length;
+	for (const [n, body] of plain) {
+		offsets.set(n, length);
+		const object = cat(`${n} 0 obj\n`, body, '\nendobj\n');
+		parts.push(object);
+		length += object.length;
+	}
+	offsets.set(6, length);
+	// Cross-reference stream, /W [1 4 2]: object 1 is entry 0 of object stream 5.
+	const entries = Buffer.alloc(7 * 7);
+	const entry = (n: number, type: number, field2: number, field3: number) => {
+		entries[n * 7] = type;
+		entries.writeUInt32BE(field2, n * 7 + 1);
+		entries.writeUInt16BE(field3, n * 7 + 5);
+	};
+	entry(0, 0, 0, 0xffff);
+	entry(1, 2, 5, 0);
+	for (const n of [2, 3, 4, 5, 6]) entry(n, 1, offsets.get(n)!, 0);
+	parts.push(cat(`6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length ${entries.length} >>\nstream\n`, entries, `\nendstream\nendobj\nstartxref\n${length}\n%%EOF\n`));
+	return cat(...parts);
+}
+
+/**
+ * R19: PDFs with active content, each of which a PDF reader would act on: scripts (plain, in
+ * object streams, behind a predictor, with escaped names), launch and remote-go-to actions, a
+ * link, an embedded executable, a form with XFA. Each must come back as page images only.
+ */
+export function activePdfs(): [string, Uint8Array][] {
+	const extra = firstExtraObject();
+	return [
+		['/OpenAction JavaScript in a plain object', pdfBytes({ catalog: '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>' })],
+		['page-open JavaScript (/AA)', pdfBytes({ page: '/AA << /O << /S /JavaScript /JS (app.alert(2)) >> >>' })],
+		['JavaScript spelled with #xx name escapes', pdfBytes({ catalog: '/OpenAction << /S /J#61vaScript /J#53 (app.alert(3)) >>' })],
+		['/OpenAction JavaScript in a compressed object stream', objectStreamPdf('/OpenAction << /S /JavaScript /JS (app.alert(4)) >>')],
+		['/OpenAction JavaScript in an object stream behind a PNG predictor', objectStreamPdf('/OpenAction << /S /JavaScript /JS (app.alert(5)) >>', { predictor: true })],
+		['a /Launch action', pdfBytes({ catalog: '/OpenAction << /S /Launch /F (cmd.exe) /Win << /F (cmd.exe) /P (/c calc) >> >>' })],
+		['a /GoToR action', pdfBytes({ catalog: '/OpenAction << /S /GoToR /F (https://evil.example/x.pdf) /D [0 /Fit] >>' })],
+		['a /URI link annotation', pdfBytes({ page: `/Annots [${extra} 0 R]`, extra: ['<< /Type /Annot /Subtype /Link /Rect [0 0 200 200] /Border [0 0 0] /A << /S /URI /URI (https://evil.example/phish) >> >>'] })],
+		[
+			'an embedded file',
+			pdfBytes({
+				catalog: `/Names << /EmbeddedFiles << /Names [(invoice.exe) ${extra} 0 R] >> >>`,
+				extra: [`<< /Type /Filespec /F (invoice.exe) /EF << /F ${extra + 1} 0 R >> >>`, { dictionary: '/Type /EmbeddedFile', stream: 'MZ\x90\0 This program cannot be run in DOS mode.' }]
+			})
+		],
+		[
+			'an AcroForm with XFA and a field script',
+			pdfBytes({
+				catalog: `/AcroForm << /Fields [${extra} 0 R] /XFA ${extra + 1} 0 R /NeedAppearances true >>`,
+				page: `/Annots [${extra} 0 R]`,
+				extra: [
+					'<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (Zhang Wei) /Rect [20 60 180 90] /P 3 0 R /AA << /K << /S /JavaScript /JS (app.alert(6)) >> >> >>',
+					{ dictionary: '', stream: '<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><subform><script contentType="application/x-javascript">app.alert(7)</script></subform></template></xdp:xdp>' }
+				]
+			})
+		]
+	];
+}
+
+/** What no stored page may contain: the names of PDF active content, and the payloads above. */
+export const ACTIVE_MARKERS = ['/JS', '/JavaScript', '/OpenAction', '/AA', '/Launch', '/GoToR', '/URI', '/EmbeddedFile', '/AcroForm', '/XFA', 'app.alert', 'evil.example', 'cmd.exe', '%PDF'];
 
 export function htmlBytes(): Uint8Array {
 	return new Uint8Array(Buffer.from('<!doctype html><script>alert(document.cookie)</script>'));
