@@ -70,8 +70,9 @@ describe.each(testDatabases)('R19: an appeal answer is authorised before its bod
 	it('a forged appeal_access cookie gets 404 and not one byte of its upload is read', async () => {
 		const stalled = stalledBody();
 		const jar = new Map([['appeal_access', `AP-0000-0000.${'x'.repeat(43)}`]]);
+		const answer = statusActions.answer!;
 		const answered = (await callEndpoint(
-			(event: Parameters<typeof statusActions.answer>[0]) => statusActions.answer({ ...event, request: request(stalled.body) }) as unknown as Response,
+			(event: Parameters<typeof answer>[0]) => answer({ ...event, request: request(stalled.body) }) as unknown as Response,
 			app,
 			{ jar, path: '/appeal/status?/answer' }
 		)) as unknown as { status: number; data: { error: { code: string } } };

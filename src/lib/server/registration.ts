@@ -7,7 +7,7 @@ import { audit } from './audit';
 import { countAccountsOnDevice, recordDevice } from './devices';
 import type { Db } from './db/database';
 import type { Account, AccountStatus } from './db/schema';
-import { failure, failures, secondsUntil, type Failure } from './failures';
+import { failure, failures, type Failure } from './failures';
 import { isCountryCode, maskIdentifier, parseIdentifier, type Identifier } from './identifiers';
 import { checkPassword, hashPassword } from './passwords';
 import { limitAddress } from './rate-limit';
@@ -24,7 +24,16 @@ interface PendingRegistration {
 	locale: string;
 	/** Keyed hash of the starting browser's token (`http/registration-cookie.ts`). */
 	starterHash: string;
+	/**
+	 * Browsers that started the same registration while this one's code was live: they never
+	 * replace it (nor get a new code), but whoever has the code may finish in their own browser
+	 * with their own password — so a stranger holding a pending registration locks nobody out.
+	 */
+	alternates?: Omit<PendingRegistration, 'alternates'>[];
 }
+
+/** How many other browsers' starts a live registration keeps (the newest). */
+const MAX_ALTERNATES = 10;
 
 /** Who is asking: the request, and the registration token its browser holds (if any). */
 export type RegistrationMeta = RequestMeta & { starter: string | null };
@@ -67,12 +76,6 @@ export async function startRegistration(
 	// R3: a clear answer with a pointer to forgot-password (the form links it).
 	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();
 	const starterHash = deps.keys.hmac('registration-starter', meta.starter);
-	// R3/R6: a live registration started by another browser is never replaced: its password is
-	// the starter's, and only the starter can finish it. Once it dies (5 minutes, or 5 wrong
-	// codes) anyone may start again.
-	const live = await livePendingRegistration(deps, identifier);
-	if (live && !sameStarter(live.pending.starterHash, starterHash)) return pendingElsewhere(live.expiresAt, deps.clock.now());
-
 	const pending: PendingRegistration = {
 		passwordHash: await hashPassword(input.password),
 		country: input.country,
@@ -80,36 +83,48 @@ export async function startRegistration(
 		locale: meta.locale,
 		starterHash
 	};
+	// R3/R6: a live registration started by another browser is never replaced (its password is
+	// its starter's). This start is kept beside it, and no new code is sent: the code already on
+	// its way to the identifier finishes whichever of the two the code's holder is typing in.
+	const live = await livePendingRegistration(deps, identifier);
+	if (live && !sameStarter(live.pending.starterHash, starterHash)) {
+		const alternates = [...(live.pending.alternates ?? []).filter((a) => !sameStarter(a.starterHash, starterHash)), pending].slice(-MAX_ALTERNATES);
+		await db
+			.updateTable('verification_codes')
+			.set({ payload: JSON.stringify({ ...live.pending, alternates }) })
+			.where('id', '=', live.id)
+			.where('consumed_at', 'is', null)
+			.execute();
+		return { ok: true, identifier, masked: maskIdentifier(identifier), expiresAt: live.expiresAt, resendAfter: live.expiresAt };
+	}
 	return sendRegistrationCode(deps, identifier, pending, meta);
+}
+
+/** The pending details that belong to this browser: the starter's, or one kept beside them. */
+function pendingFor(pending: PendingRegistration, starterHash: string | null): Omit<PendingRegistration, 'alternates'> | null {
+	if (sameStarter(pending.starterHash, starterHash)) return pending;
+	return pending.alternates?.find((a) => sameStarter(a.starterHash, starterHash)) ?? null;
 }
 
 /** The registration still waiting for its code, if one is live for the identifier. */
 async function livePendingRegistration(
 	deps: Deps,
 	identifier: Identifier
-): Promise<{ pending: PendingRegistration; expiresAt: Date } | null> {
+): Promise<{ id: string; pending: PendingRegistration; expiresAt: Date } | null> {
 	const row = await deps.database.db
 		.selectFrom('verification_codes')
-		.select(['payload', 'expires_at', 'attempts', 'consumed_at'])
+		.select(['id', 'payload', 'expires_at', 'attempts', 'consumed_at'])
 		.where('purpose', '=', 'register')
 		.where('identifier', '=', identifier.value)
 		.executeTakeFirst();
 	const now = deps.clock.now().getTime();
 	if (!row?.payload || row.consumed_at !== null || row.attempts >= MAX_WRONG_ATTEMPTS || now >= row.expires_at) return null;
-	return { pending: JSON.parse(row.payload) as PendingRegistration, expiresAt: new Date(row.expires_at) };
+	return { id: row.id, pending: JSON.parse(row.payload) as PendingRegistration, expiresAt: new Date(row.expires_at) };
 }
 
 function sameStarter(stored: string | undefined, given: string | null): boolean {
 	if (!stored || !given || stored.length !== given.length) return false;
 	return timingSafeEqual(Buffer.from(stored), Buffer.from(given));
-}
-
-function pendingElsewhere(expiresAt: Date, now: Date): Failure {
-	const seconds = secondsUntil(expiresAt, now);
-	return failure(409, 'registration_pending', m.error_registration_pending({ minutes: Math.ceil(seconds / 60) }), {
-		field: 'identifier',
-		retryAfterSeconds: seconds
-	});
 }
 
 /** R6: a new code for a registration already started, carrying the same pending details. */
@@ -168,7 +183,7 @@ export async function confirmRegistration(
 	// starting browser's, so only that browser may finish. Asked before the code is compared.
 	const live = await livePendingRegistration(deps, identifier);
 	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
-	if (live && !sameStarter(live.pending.starterHash, starterHash)) {
+	if (live && !pendingFor(live.pending, starterHash)) {
 		return failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
 	}
 
@@ -183,11 +198,9 @@ export async function confirmRegistration(
 				if (await findAccountByIdentifier(trx, identifier)) return failures.identifierTaken();
 				return failures.code(consumed.reason);
 			}
-			const pending = JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration;
-			// The row read above may have been replaced since; the consumed one decides.
-			if (!sameStarter(pending.starterHash, starterHash)) {
-				throw new RegistrationElsewhere();
-			}
+			// The row read above may have changed since; the consumed one decides whose this is.
+			const pending = pendingFor(JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration, starterHash);
+			if (!pending) throw new RegistrationElsewhere();
 			const account = await createAccount(trx, deps, identifier, pending, meta);
 			await audit(trx, deps.clock, {
 				actorKind: 'account',
@@ -219,7 +232,7 @@ async function createAccount(
 	db: Db,
 	deps: Deps,
 	identifier: Identifier,
-	pending: PendingRegistration,
+	pending: Omit<PendingRegistration, 'alternates'>,
 	meta: RequestMeta
 ): Promise<Account> {
 	await recordDevice(db, deps.clock, meta.deviceId);
