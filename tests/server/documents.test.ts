@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, type InspectResult, type UploadedFile } from '../../src/lib/server/documents';
+import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, RENDER_DPI, type InspectResult, type UploadedFile } from '../../src/lib/server/documents';
 import { closeDocumentPool, inspectDocuments, type PooledInspection } from '../../src/lib/server/document-pool';
 import { encryptedPdf, htmlBytes, jpegBytes, jpegWithGpsExif, latin1, nestedGroupsPdf, pdfBytes, pdfOf, pixelFloodPng, pngBytes, pngChunkTypes, PNG_SIGNATURE } from '../support/documents';
 
@@ -116,20 +116,21 @@ describe('R19 documents: photos rebuilt without metadata', () => {
 });
 
 describe('R19 documents: PDFs become page images', () => {
-	it('renders each page of a PDF to a PNG at 150 dpi, in order', async () => {
+	it(`renders each page of a PDF to a PNG at ${RENDER_DPI} dpi, in order`, async () => {
 		const pages = await rebuilt(file(pdfBytes({ pages: 3 }), 'application/pdf'));
 		expect(pages).toHaveLength(3);
+		// 200 pt pages: 417 px at 150 dpi.
+		const side = Math.ceil((200 * RENDER_DPI) / 72);
 		for (const page of pages) {
 			expect(page.contentType).toBe('image/png');
 			expect(isPng(page.bytes)).toBe(true);
-			// 200 pt at 150 dpi.
-			expect(await sharp(page.bytes).metadata()).toMatchObject({ width: 417, height: 417 });
+			expect(await sharp(page.bytes).metadata()).toMatchObject({ width: side, height: side });
 			expect(page.sha256).toMatch(/^[0-9a-f]{64}$/);
 		}
 		// Not blank: the blue bar of the page content is there (x 20–180, y 20–50 pt from the bottom).
 		const { data, info } = await sharp(pages[0]!.bytes).raw().toBuffer({ resolveWithObject: true });
 		const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
-		expect(at(200, 417 - 70)).toEqual([51, 102, 204]);
+		expect(at(200, side - 70)).toEqual([51, 102, 204]);
 		expect(at(5, 5)).toEqual([255, 255, 255]);
 		// Each page is its own picture (its text says "Page n").
 		expect(new Set(pages.map((p) => p.sha256)).size).toBe(3);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isWorkerThread } from 'piscina';
 import { inspectDocument, type DocumentEngines, type InspectResult, type UploadedFile } from './documents';
 
 /**
@@ -22,7 +23,7 @@ export const workerUrl = import.meta.url;
  * groups, huge images) from taking the machine. Past it MuPDF's allocations fail (after it has
  * emptied its cache), the page is refused as too complex and the thread renders the next one.
  */
-export const PDF_HEAP_LIMIT_BYTES = 256 * 1024 * 1024;
+const PDF_HEAP_LIMIT_BYTES = 256 * 1024 * 1024;
 
 export type FormEntry = { name: string; value: string } | { name: string; file: { name: string; type: string; bytes: Uint8Array } };
 
@@ -72,6 +73,11 @@ async function limitPdfHeap(limit: number): Promise<void> {
 		}
 	};
 }
+
+// Threads start ahead of tasks (the pool keeps one, and replaces one ended by the time limit):
+// they load the decoders (≈ 0.5 s) then, not inside a task's time limit. A failure to load is
+// reported by the task that needs them.
+if (isWorkerThread) documentEngines().catch(() => {});
 
 export async function inspect(file: UploadedFile): Promise<InspectResult> {
 	return inspectDocument(file, await documentEngines());

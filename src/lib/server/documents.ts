@@ -29,7 +29,7 @@ export const RENDER_DPI = 150;
 export const MAX_PAGE_SIDE = 2000;
 
 export type OriginalType = 'image/jpeg' | 'image/png' | 'application/pdf';
-export const ORIGINAL_TYPES: readonly OriginalType[] = ['image/jpeg', 'image/png', 'application/pdf'];
+const ORIGINAL_TYPES: readonly OriginalType[] = ['image/jpeg', 'image/png', 'application/pdf'];
 
 export type DocumentProblem =
 	| 'empty'
