@@ -2,13 +2,15 @@ import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateTOTP } from '@oslojs/otp';
 import { execFileSync } from 'node:child_process';
 import { e2eDatabase } from '../../playwright.config';
+import { E2E_SECRET_KEYS } from '../support/keys';
 
 export const AGENT_PASSWORD = 'a quiet support desk at dawn';
 
 /** R22: agents exist only through the CLI; tests make one the way an operator would. */
-export function createAgentWithCli(username: string): { totpSecret: string } {
+export function createAgentWithCli(username: string, databaseUrl = `file:${e2eDatabase}`): { totpSecret: string } {
 	const out = execFileSync('npx', ['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'], {
-		env: { ...process.env, DATABASE_URL: `file:${e2eDatabase}`, AGENT_PASSWORD, NODE_ENV: 'production' },
+		// The servers' key ring: the TOTP secret is sealed with it.
+		env: { ...process.env, DATABASE_URL: databaseUrl, AGENT_PASSWORD, NODE_ENV: 'production', APP_SECRET_KEYS: E2E_SECRET_KEYS },
 		encoding: 'utf8'
 	});
 	return JSON.parse(out.trim().split('\n').at(-1)!) as { totpSecret: string };
