@@ -1,6 +1,6 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
-import { getAppContext } from '$lib/server/app';
+import { getAppContext, startupProblem } from '$lib/server/app';
 import { resolveClientAddress } from '$lib/server/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
 import { deviceIdFromCookies } from '$lib/server/devices';
@@ -14,7 +14,15 @@ import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionT
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {
-	await getAppContext();
+	try {
+		await getAppContext();
+	} catch (error) {
+		// A configuration the operator must fix (a missing key ring, a bad variable) is one line.
+		const line = startupProblem(error);
+		if (!line) throw error;
+		console.error(line);
+		process.exit(1);
+	}
 };
 
 /**

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startupProblem } from '../../src/lib/server/app';
 import { keyringFrom, loadKeyring, newKeyEntry, parseKeyEntries } from '../../src/lib/server/secrets';
 
 const k1 = { kid: 'k1', key: Buffer.alloc(32, 1) };
@@ -55,6 +56,15 @@ describe('the key ring (keys outside the database)', () => {
 	it('production refuses to start without a key ring, saying how to make one; development makes a local one once', () => {
 		const dir = mkdtempSync(join(tmpdir(), 'asc-keys-'));
 		expect(() => loadKeyring(undefined, { production: true, devKeyFile: join(dir, 'k') })).toThrow(/required in production.*npm run keys:new/);
+		let refused: unknown;
+		try {
+			loadKeyring(undefined, { production: true, devKeyFile: join(dir, 'k') });
+		} catch (error) {
+			refused = error;
+		}
+		// What the server prints before it exits: one line, no stack.
+		expect(startupProblem(refused)).toMatch(/^Account Security Check cannot start: APP_SECRET_KEYS is required in production: generate a key ring with `npm run keys:new`[^\n]*$/);
+		expect(startupProblem(new Error('anything else'))).toBeNull();
 		const said: string[] = [];
 		const first = loadKeyring(undefined, { production: false, devKeyFile: join(dir, 'data', 'secret-keys'), say: (m) => said.push(m) });
 		expect(said).toEqual([expect.stringContaining('generated a development key ring')]);

@@ -1,5 +1,5 @@
 import { AdjustableClock, systemClock, type Clock } from './clock';
-import { parseConfig, type Config } from './config';
+import { ConfigError, parseConfig, type Config } from './config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { importLegacyDocumentFiles } from './document-store';
@@ -11,7 +11,7 @@ import { closeRateLimitStore, configureRateLimitStore } from './rate-limit';
 import { openRedisRateLimitStore } from './rate-limit-redis';
 import { log } from './log';
 import { startRetention } from './retention';
-import { keyringForConfig, type Keyring } from './secrets';
+import { KeyringError, keyringForConfig, type Keyring } from './secrets';
 
 /** What every server module needs, built once per process (or once per test). */
 export interface AppContext {
@@ -63,6 +63,12 @@ export function getAppContext(): Promise<AppContext> {
 		return context;
 	});
 	return app;
+}
+
+/** The one line to print for a start-up failure the operator must fix, or null for any other. */
+export function startupProblem(error: unknown): string | null {
+	if (error instanceof KeyringError || error instanceof ConfigError) return `Account Security Check cannot start: ${error.message}`;
+	return null;
 }
 
 /** R7: the outbox worker of this process; several processes share the work safely. */
