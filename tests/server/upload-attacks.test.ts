@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { performance } from 'node:perf_hooks';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
@@ -414,15 +414,30 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 		const stalled = Math.floor(MAX_BUFFERED_UPLOAD_BYTES / MAX_MULTIPART_BYTES);
 		const releases: (() => void)[] = [];
 		const streaming = (onPull: () => void | PromiseLike<void>) =>
-			new ReadableStream<Uint8Array>({
-				start: (controller) => void releases.push(() => controller.close()),
-				pull: onPull
-			});
+			new ReadableStream<Uint8Array>(
+				{
+					start: (controller) => void releases.push(() => controller.close()),
+					pull: onPull
+				},
+				// Pulled only when read, so a pull means the body holds its share of the budget.
+				{ highWaterMark: 0 }
+			);
 		const post = (body: ReadableStream<Uint8Array>) => {
 			const request = new Request('http://127.0.0.1/api/v1/appeals', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body, duplex: 'half' } as RequestInit);
 			return callEndpoint((event: Parameters<typeof submit>[0]) => submit({ ...event, request }), app, { clientAddress: nextAddress() });
 		};
-		const waiting = Array.from({ length: stalled }, () => post(streaming(() => new Promise(() => {}))));
+		let reading = 0;
+		const waiting = Array.from({ length: stalled }, () =>
+			post(
+				streaming(() => {
+					reading += 1;
+					return new Promise(() => {});
+				})
+			)
+		);
+		// The routes check the per-network limit (a database round trip) before reserving: wait
+		// until every stalled body holds its share and is being read.
+		await vi.waitFor(() => expect(reading).toBe(stalled), { timeout: 5_000, interval: 10 });
 		let pulled = 0;
 		const refused = await post(new ReadableStream<Uint8Array>({ pull: () => void (pulled += 1) }, { highWaterMark: 0 }));
 		expect(refused.status).toBe(503);
