@@ -1,41 +1,14 @@
-import type { Cookies, RequestEvent, ResolveOptions } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
-import { handle as hooksHandle } from '../../src/hooks.server';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
+import { handle, hookEvent, type Resolve } from '../support/hooks';
 
 /**
  * The issue: BODY_SIZE_LIMIT=20M (what appeals need) applied to every route, and 10 MB of nested
  * JSON cost 1.4 s of event loop. These requests go through the whole `handle` sequence of
  * hooks.server.ts; `resolve` stands in for the route.
  */
-const ORIGIN = 'http://127.0.0.1:4300';
 const API_LIMIT = 16 * 1024;
 const PAGE_LIMIT = 32 * 1024;
-type Resolve = (event: RequestEvent, opts?: ResolveOptions) => Response | Promise<Response>;
-
-// `sequence` reads SvelteKit's per-request store; its runtime sets it with this (untyped) export.
-// @ts-expect-error -- SvelteKit ships no types for this internal module.
-const { with_request_store } = (await import('@sveltejs/kit/internal/server')) as unknown as {
-	with_request_store: <T>(store: unknown, fn: () => T) => T;
-};
-const tracing = { record_span: ({ fn }: { fn: (span: object) => unknown }) => fn({}) };
-/** The real `handle` of hooks.server.ts, called the way SvelteKit's server calls it. */
-const handle = ({ event, resolve }: { event: RequestEvent; resolve: Resolve }) =>
-	with_request_store({ event, state: { tracing } }, () => hooksHandle({ event, resolve }));
-
-function hookEvent(path: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit }, routeId: string | null = null) {
-	const url = new URL(path, ORIGIN);
-	const request = new Request(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body, duplex: 'half' } as RequestInit);
-	const jar = new Map<string, string>();
-	const cookies = {
-		get: (name: string) => jar.get(name),
-		getAll: () => [...jar].map(([name, value]) => ({ name, value })),
-		set: (name: string, value: string) => void jar.set(name, value),
-		delete: (name: string) => void jar.delete(name),
-		serialize: () => ''
-	} as unknown as Cookies;
-	return { url, request, route: { id: routeId }, params: {}, locals: {}, cookies, getClientAddress: () => '127.0.0.1', setHeaders: () => {}, fetch } as unknown as RequestEvent;
-}
 
 /** `size` bytes of `[[[…` in 64 KB chunks, made only as they are read: a chunked upload. */
 function nestedJsonStream(size: number) {

@@ -1,38 +1,16 @@
-import type { Cookies, RequestEvent, ResolveOptions } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
-import { handle as hooksHandle } from '../../src/hooks.server';
 import { POST as registrations } from '../../src/routes/api/v1/registrations/+server';
+import { handle, HOOK_ORIGIN, hookEvent, type Resolve } from '../support/hooks';
 
 /**
  * Defence in depth for the JSON API: a state-changing request that a browser sent from another
  * site is refused before any route runs. Requests through the whole `handle` of hooks.server.ts.
  */
-const ORIGIN = 'http://127.0.0.1:4300';
-type Resolve = (event: RequestEvent, opts?: ResolveOptions) => Response | Promise<Response>;
-
-// `sequence` reads SvelteKit's per-request store; its runtime sets it with this (untyped) export.
-// @ts-expect-error -- SvelteKit ships no types for this internal module.
-const { with_request_store } = (await import('@sveltejs/kit/internal/server')) as unknown as {
-	with_request_store: <T>(store: unknown, fn: () => T) => T;
-};
-const tracing = { record_span: ({ fn }: { fn: (span: object) => unknown }) => fn({}) };
-/** The real `handle` of hooks.server.ts, called the way SvelteKit's server calls it. */
-const handle = ({ event, resolve }: { event: RequestEvent; resolve: Resolve }) =>
-	with_request_store({ event, state: { tracing } }, () => hooksHandle({ event, resolve }));
+const ORIGIN = HOOK_ORIGIN;
 
 function apiEvent(method: string, path: string, headers: Record<string, string>, json?: unknown) {
-	const url = new URL(path, ORIGIN);
 	const body = json === undefined ? undefined : JSON.stringify(json);
-	const request = new Request(url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body });
-	const jar = new Map<string, string>();
-	const cookies = {
-		get: (name: string) => jar.get(name),
-		getAll: () => [...jar].map(([name, value]) => ({ name, value })),
-		set: (name: string, value: string) => void jar.set(name, value),
-		delete: (name: string) => void jar.delete(name),
-		serialize: () => ''
-	} as unknown as Cookies;
-	return { url, request, route: { id: path }, params: {}, locals: {}, cookies, getClientAddress: () => '127.0.0.1', setHeaders: () => {}, fetch } as unknown as RequestEvent;
+	return hookEvent(path, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body }, path);
 }
 
 /** Step 1 of registration (R8), counting whether the route ran at all. */

@@ -6,7 +6,7 @@ import { sessionCookieName, validateSessionToken } from '../../src/lib/server/se
 /** A browser's cookie jar for endpoint tests: what the server set is sent on the next call. */
 export type CookieJar = Map<string, string>;
 
-function cookiesFrom(jar: CookieJar): Cookies {
+export function cookiesFrom(jar: CookieJar): Cookies {
 	return {
 		get: (name: string) => jar.get(name),
 		getAll: () => [...jar].map(([name, value]) => ({ name, value })),

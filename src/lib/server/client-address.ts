@@ -1,4 +1,4 @@
-import { canonicalIp } from './geoip';
+import { canonicalAddress } from './address-key';
 
 /**
  * SPEC §10: X-Forwarded-For is honoured only when the operator says a proxy is in front
@@ -14,11 +14,11 @@ export function resolveClientAddress(
 	if (trustProxy) {
 		const forwarded = headers.get('x-forwarded-for');
 		const last = forwarded?.split(',').pop()?.trim();
-		const ip = last ? canonicalIp(last) : null;
+		const ip = last ? canonicalAddress(last) : null;
 		if (ip) return ip;
 	}
 	try {
-		return canonicalIp(socketAddress()) ?? 'unknown';
+		return canonicalAddress(socketAddress()) ?? 'unknown';
 	} catch {
 		return 'unknown';
 	}

@@ -31,11 +31,6 @@ for (const [net, prefix] of [
 	reserved.addSubnet(net, prefix, 'ipv6');
 }
 
-/** One text per address (IPv4-mapped IPv6 unwrapped, IPv6 in RFC 5952 form), or null. */
-export function canonicalIp(ip: string): string | null {
-	return canonicalAddress(ip);
-}
-
 export function isReservedIp(ip: string): boolean {
 	const family = isIP(ip);
 	if (family === 0) return true;
@@ -54,7 +49,7 @@ export function openGeoIp(path: string = defaultGeoIpPath()): GeoIp {
 	const reader = new Reader<CountryRecord>(readFileSync(path));
 	return {
 		country(ip: string): string | null {
-			const address = canonicalIp(ip);
+			const address = canonicalAddress(ip);
 			if (address === null || isReservedIp(address)) return null;
 			const record = reader.get(address);
 			const code = record?.country_code ?? record?.country?.iso_code;
