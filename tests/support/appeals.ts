@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppContext } from '../../src/lib/server/app';
@@ -19,14 +19,6 @@ export function tempStorageDir(): string {
 export async function storedDocuments(db: Db): Promise<number> {
 	const row = await db.selectFrom('appeal_document_contents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
 	return Number(row.n);
-}
-
-export function storedFiles(dir: string): string[] {
-	try {
-		return readdirSync(dir);
-	} catch {
-		return [];
-	}
 }
 
 export function appealForm(fields: Record<string, string>, files: File[]): FormData {

@@ -184,7 +184,7 @@ export async function confirmRegistration(
 	const live = await livePendingRegistration(deps, identifier);
 	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
 	if (live && !pendingFor(live.pending, starterHash)) {
-		return failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
+		return startedElsewhere();
 	}
 
 	try {
@@ -219,11 +219,14 @@ export async function confirmRegistration(
 			return { ok: true as const, account };
 		});
 	} catch (error) {
-		if (error instanceof RegistrationElsewhere) return failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
+		if (error instanceof RegistrationElsewhere) return startedElsewhere();
 		if (isUniqueViolation(error)) return failures.identifierTaken();
 		throw error;
 	}
 }
+
+/** A browser that had no part in the registration typed its code: nothing is spent. */
+const startedElsewhere = () => failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
 
 /** Rolls the confirming transaction back (the code stays unused) when the starter differs. */
 class RegistrationElsewhere extends Error {}
