@@ -3,7 +3,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm run test:faults`: issue 7 §4, real processes failing for real (a private PostgreSQL
+ * `npm run test:faults`: real processes failing for real (a private PostgreSQL
  * cluster restarted, SMTP and SMS gateways down, a child process killed with SIGKILL). Slow and
  * one file at a time, so kept out of `npm run test:unit`.
  */

@@ -2,13 +2,13 @@
 // (no default accounts, no sign-up page). The password comes from AGENT_PASSWORD or a prompt.
 import { encodeBase32NoPadding } from '@oslojs/encoding';
 import { createInterface } from 'node:readline/promises';
-import { systemClock } from '../src/lib/server/clock';
-import { parseConfig } from '../src/lib/server/config';
+import { systemClock } from '../src/lib/server/core/clock';
+import { parseConfig } from '../src/lib/server/core/config';
 import { openDatabase } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { keyringForConfig } from '../src/lib/server/secrets';
-import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/agents';
-import { purgeExpiredDocuments } from '../src/lib/server/appeal-retention';
+import { keyringForConfig } from '../src/lib/server/core/keys';
+import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/support/agents';
+import { purgeExpiredDocuments } from '../src/lib/server/retention/documents';
 
 const usage = `usage:
   npm run agent -- create <username> [--role agent|admin] [--json]   (password: AGENT_PASSWORD or prompt)

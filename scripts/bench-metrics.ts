@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { FixedClock } from '../src/lib/server/clock';
-import { parseConfig } from '../src/lib/server/config';
+import { FixedClock } from '../src/lib/server/core/clock';
+import { parseConfig } from '../src/lib/server/core/config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { collectMetrics } from '../src/lib/server/metrics';
-import { runRetention } from '../src/lib/server/retention';
-import { testKeyring } from '../src/lib/server/secrets';
+import { collectMetrics } from '../src/lib/server/platform/metrics';
+import { runRetention } from '../src/lib/server/retention/tables';
+import { testKeyring } from '../src/lib/server/core/keys';
 
 function option(name: string, fallback: string): string {
 	const i = process.argv.indexOf(`--${name}`);

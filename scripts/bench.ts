@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { newKeyEntry } from '../src/lib/server/secrets';
+import { newKeyEntry } from '../src/lib/server/core/keys';
 
 /** Where the time goes (CPU profile of the built server under check load, 1 M accounts). */
 const ANALYSIS = `## Where the time goes, and what is next
@@ -360,7 +360,7 @@ minutes apart on the same machine, the same build and the same database file.
 
 ${measurements.join('\n')}
 
-## Targets (issue 8)
+## Targets
 
 ${verdicts.join('\n')}
 

@@ -1,11 +1,11 @@
 // `npm run keys:new`: prints a new key-ring entry (kid:base64). Put it in front of APP_SECRET_KEYS.
 // `npm run keys:rotate`: re-seals every stored sealed value under the newest key of APP_SECRET_KEYS,
 // after which older keys may be removed from the ring (see docs/SECURITY.md, "Key rotation").
-import { parseConfig } from '../src/lib/server/config';
+import { parseConfig } from '../src/lib/server/core/config';
 import { openDatabase } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { rotateSealed } from '../src/lib/server/key-rotation';
-import { keyringForConfig, newKeyEntry } from '../src/lib/server/secrets';
+import { rotateSealed } from '../src/lib/server/core/key-rotation';
+import { keyringForConfig, newKeyEntry } from '../src/lib/server/core/keys';
 
 const [command] = process.argv.slice(2);
 if (command === 'new') {

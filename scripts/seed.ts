@@ -4,11 +4,11 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { createHash } from 'node:crypto';
-import { parseConfig, parseDatabaseUrl } from '../src/lib/server/config';
+import { parseConfig, parseDatabaseUrl } from '../src/lib/server/core/config';
 import { openDatabase, type DatabaseHandle } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { keyringForConfig } from '../src/lib/server/secrets';
-import { hashPassword } from '../src/lib/server/passwords';
+import { keyringForConfig } from '../src/lib/server/core/keys';
+import { hashPassword } from '../src/lib/server/accounts/passwords';
 
 const MAX_ACCOUNTS = 5_000_000;
 const BATCH = 50_000;

@@ -1,7 +1,7 @@
-import type { AppContext } from '$lib/server/app';
+import type { AppContext } from '$lib/server/core/context';
 import type { Account } from '$lib/server/db/schema';
-import type { Session } from '$lib/server/sessions';
-import type { AgentSessionValidation } from '$lib/server/agent-sessions';
+import type { Session } from '$lib/server/accounts/sessions';
+import type { AgentSessionValidation } from '$lib/server/support/agent-sessions';
 
 declare global {
 	namespace App {

@@ -1,16 +1,16 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
-import { getAppContext, startupProblem } from '$lib/server/app';
-import { resolveClientAddress } from '$lib/server/client-address';
+import { getAppContext, startupProblem } from '$lib/server/core/context';
+import { resolveClientAddress } from '$lib/server/platform/client-address';
 import { paraglideMiddleware } from '$lib/paraglide/server';
-import { deviceIdFromCookies } from '$lib/server/devices';
+import { deviceIdFromCookies } from '$lib/server/accounts/devices';
 import { handleSecurityHeaders } from '$lib/server/http/security-headers';
 import { handleBodyLimit } from '$lib/server/http/body-limit';
 import { handleOriginCheck } from '$lib/server/http/origin-check';
 import { isConnectionError } from '$lib/server/db/database';
-import { log } from '$lib/server/log';
-import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/sessions';
-import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionToken } from '$lib/server/agent-sessions';
+import { log } from '$lib/server/core/log';
+import { deleteSessionTokenCookie, sessionCookieName, validateSessionToken } from '$lib/server/accounts/sessions';
+import { agentSessionCookieName, deleteAgentSessionCookie, validateAgentSessionToken } from '$lib/server/support/agent-sessions';
 
 /** Configuration is checked and migrations applied before the server accepts a request. */
 export const init: ServerInit = async () => {

@@ -1,13 +1,13 @@
 import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check';
-import { setCheckGrant } from '$lib/server/check-grant';
-import { requestVerificationCode } from '$lib/server/check-verification';
-import { countryCodes } from '$lib/server/countries';
-import type { Failure } from '$lib/server/failures';
+import { runCheck } from '$lib/server/check/run';
+import { setCheckGrant } from '$lib/server/check/grant';
+import { requestVerificationCode } from '$lib/server/check/verification';
+import { countryCodes } from '$lib/server/core/countries';
+import type { Failure } from '$lib/server/core/failures';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import { parseForm, readForm } from '$lib/server/http/forms';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { uniqueEmail } from '../support/factories';
 import { expect, ready, test } from './fixtures';
 import { latestCodeFor } from './outbox';

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { jpegBytes, pdfBytes, pngBytes } from '../support/documents';
 import { uniqueEmail } from '../support/factories';
 import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';

@@ -1,7 +1,7 @@
 import type { APIRequestContext, Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { e2eStrictDatabase, strictPort } from '../../playwright.config';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { uniqueEmail } from '../support/factories';
 import { expect, test } from './fixtures';
 

@@ -79,7 +79,7 @@ test.describe('security check with JavaScript off (R14: form action, server-rend
 	});
 });
 
-test('SPEC §10: the test-hooks banner shows while hooks are on', async ({ page }) => {
+test('API (docs/api.md): the test-hooks banner shows while hooks are on', async ({ page }) => {
 	await page.goto('/');
 	await expect(page.getByRole('alert')).toContainText('Test hooks are ON');
 });

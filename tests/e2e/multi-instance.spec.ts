@@ -13,7 +13,7 @@ import { pngBytes } from '../support/documents';
 import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 
 /**
- * Issue 8 item 2, SPEC §9: two built app processes (`node build`) on ONE fresh PostgreSQL database
+ * docs/rules.md §9: two built app processes (`node build`) on ONE fresh PostgreSQL database
  * share codes (R6), rate limits (R15), the contact-change quota (R16/R17) and the outbox (R7).
  * Everything talks to 127.0.0.1 only: the two instances, a tiny SMS-gateway stub, PostgreSQL.
  */
@@ -293,7 +293,7 @@ async function outboxDrained(timeoutMs = 20_000): Promise<void> {
 
 test.describe.configure({ mode: 'serial' });
 
-test.describe('two instances on one PostgreSQL database (issue 8, SPEC §9)', () => {
+test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', () => {
 	test.beforeAll(async () => {
 		test.setTimeout(180_000);
 		adminUrl = process.env.TEST_DATABASE_URL;

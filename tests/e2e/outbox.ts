@@ -1,6 +1,6 @@
 import { expect, type APIRequestContext } from '@playwright/test';
 
-/** Reads the newest code sent to `to` through the test hook (SPEC §10), as a person reads a message. */
+/** Reads the newest code sent to `to` through the test hook (docs/api.md), as a person reads a message. */
 export async function latestCodeFor(request: APIRequestContext, to: string): Promise<string> {
 	let code: string | undefined;
 	await expect(async () => {

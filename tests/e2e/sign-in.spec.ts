@@ -1,4 +1,4 @@
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { uniqueEmail } from '../support/factories';
 import { expect, test } from './fixtures';
 

@@ -1,19 +1,19 @@
 import { setupServer } from 'msw/node';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixedClock } from '../../src/lib/server/clock';
-import { parseConfig } from '../../src/lib/server/config';
-import { createTransports } from '../../src/lib/server/delivery/transports';
-import { createOutboxWorker } from '../../src/lib/server/delivery/worker';
-import { enqueueMessage } from '../../src/lib/server/outbox';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { FixedClock } from '../../src/lib/server/core/clock';
+import { parseConfig } from '../../src/lib/server/core/config';
+import { createTransports } from '../../src/lib/server/messaging/transports';
+import { createOutboxWorker } from '../../src/lib/server/messaging/worker';
+import { enqueueMessage } from '../../src/lib/server/messaging/outbox';
+import { testKeyring } from '../../src/lib/server/core/keys';
 import { createSmsGateway, SMS_GATEWAY_TOKEN, SMS_GATEWAY_URL } from '../mocks/sms-gateway';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueCnMobile, uniqueEmail } from '../support/factories';
 import { startSmtpServer, type SmtpServer } from '../support/smtp-server';
 
 /**
- * Issue 7 §4b / R7: SMTP and the SMS gateway are both down for a while — SMTP refusing
+ * Fault, R7: SMTP and the SMS gateway are both down for a while — SMTP refusing
  * connections outright (not a polite 451, which delivery.test.ts covers), the gateway
  * unreachable — while codes keep being enqueued; then both come back. Every message arrives
  * exactly once and none is given up.

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { openDatabase } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { testKeyring } from '../../src/lib/server/core/keys';
 import { testAppContext } from '../support/app-context';
 import type { TestDatabase } from '../support/databases';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 /**
- * Issue 7 §4a: PostgreSQL restarted during a load of checks. A PRIVATE cluster on port 55432 in
+ * Fault: PostgreSQL restarted during a load of checks. A PRIVATE cluster on port 55432 in
  * a temp dir (never the shared server on 5432), restarted with `pg_ctl restart -m fast` while
  * checks run. Requests must fail fast (no hang), the app must recover without a restart, and no
  * row may be damaged.

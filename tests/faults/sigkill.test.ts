@@ -6,12 +6,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
-import { testKeyring } from '../../src/lib/server/secrets';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { testKeyring } from '../../src/lib/server/core/keys';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 /**
- * Issue 7 §4c: the app killed with SIGKILL in the middle of appeal submissions and contact
+ * Fault: the app killed with SIGKILL in the middle of appeal submissions and contact
  * changes. A child process loops over both against one SQLite file; it is killed at a random
  * moment, again and again; then the file is opened and every change must be wholly there or
  * wholly absent.

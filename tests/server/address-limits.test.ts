@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressNetworks, canonicalAddress } from '../../src/lib/server/address-key';
-import { resolveClientAddress } from '../../src/lib/server/client-address';
+import { addressNetworks, canonicalAddress } from '../../src/lib/server/platform/address-key';
+import { resolveClientAddress } from '../../src/lib/server/platform/client-address';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
-import { answerAppeal } from '../../src/lib/server/appeals';
-import { closeDocumentPool } from '../../src/lib/server/document-pool';
-import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/documents';
-import type { RequestMeta } from '../../src/lib/server/request-meta';
+import { answerAppeal } from '../../src/lib/server/appeals/appeals';
+import { closeDocumentPool } from '../../src/lib/server/appeals/documents/pool';
+import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/appeals/documents/inspect';
+import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { appealForm, fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
 import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
-import { readDocument } from '../../src/lib/server/document-store';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { readDocument } from '../../src/lib/server/appeals/documents/store';
+import { testKeyring } from '../../src/lib/server/core/keys';
 
 describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -128,7 +128,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(await appealCount()).toBe(countBefore);
 	});
 
-	it('SPEC §10: more than 10 appeals an hour from one address get 429 with Retry-After', async () => {
+	it('API (docs/api.md): more than 10 appeals an hour from one address get 429 with Retry-After', async () => {
 		const clientAddress = nextAddress();
 		const form = () => appealForm({ identifier: 'a@example.com', newIdentifier: 'b@example.com', newIdentifierCode: '000000', description: 'Lost my phone, here is my passport.' }, []);
 		for (let i = 0; i < 10; i += 1) expect((await callEndpoint(submit, app, { body: form(), clientAddress })).status).toBe(400);
@@ -166,7 +166,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		});
 	});
 
-	it('SPEC §10: unknown fields and non-multipart bodies are refused', async () => {
+	it('API (docs/api.md): unknown fields and non-multipart bodies are refused', async () => {
 		const account = await insertAccount(database.db);
 		const { response } = await fileAppeal(app, { identifier: account.email!, extra: { admin: '1' } });
 		expect(response.status).toBe(400);

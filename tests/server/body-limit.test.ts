@@ -83,7 +83,7 @@ describe('body limit on every route but the document uploads', () => {
 		expect(response.status).toBe(413);
 		const error = await errorOf(response);
 		expect(error.code).toBe('request_too_large');
-		// SPEC §10: the message in the request's language.
+		// API (docs/api.md): the message in the request's language.
 		expect(error.message).toMatch(/[\u4e00-\u9fff]/);
 		expect(ms).toBeLessThan(500);
 	});

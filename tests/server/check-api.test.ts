@@ -193,7 +193,7 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		expect(body.error).toMatchObject({ code: 'invalid_identifier', message: expect.stringMatching(/not valid/), fields: { identifier: expect.any(String) } });
 	});
 
-	it('SPEC §10: unknown fields, non-JSON and wrong types are refused with stable codes', async () => {
+	it('API (docs/api.md): unknown fields, non-JSON and wrong types are refused with stable codes', async () => {
 		const unknown = await callEndpoint(POST, app, { json: { identifier: 'a@b.com', admin: true } });
 		expect(unknown.status).toBe(400);
 		expect((await unknown.json()).error).toMatchObject({ code: 'invalid_request', fields: { admin: 'Unknown field.' } });

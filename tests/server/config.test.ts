@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/server/config';
+import { parseConfig } from '../../src/lib/server/core/config';
 
 describe('configuration', () => {
 	it('defaults to an SQLite file under ./data and the standard disclosure mode', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contactChangeQuota } from '../../src/lib/server/contact-change-quota';
+import { contactChangeQuota } from '../../src/lib/server/contact-change/quota';
 
 const DAY = 86_400_000;
 const t0 = Date.parse('2026-01-01T00:00:00Z');

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as start } from '../../src/routes/api/v1/account/contact-changes/+server';
 import { POST as confirm } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrationNames } from '../../src/lib/server/db/migrate';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { testKeyring } from '../../src/lib/server/core/keys';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { accountFactory, insertAccount } from '../support/factories';
 

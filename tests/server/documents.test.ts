@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, RENDER_DPI, type InspectResult, type UploadedFile } from '../../src/lib/server/documents';
-import { closeDocumentPool, inspectDocuments, type PooledInspection } from '../../src/lib/server/document-pool';
+import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, RENDER_DPI, type InspectResult, type UploadedFile } from '../../src/lib/server/appeals/documents/inspect';
+import { closeDocumentPool, inspectDocuments, type PooledInspection } from '../../src/lib/server/appeals/documents/pool';
 import { encryptedPdf, htmlBytes, jpegBytes, jpegWithGpsExif, latin1, nestedGroupsPdf, pdfBytes, pdfOf, pixelFloodPng, pngBytes, pngChunkTypes, PNG_SIGNATURE } from '../support/documents';
 
 /**

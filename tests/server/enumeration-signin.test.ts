@@ -2,14 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 /**
- * Issue 7 §6: an outsider compares answers for an identifier they suspect is registered with one
+ * Enumeration: an outsider compares answers for an identifier they suspect is registered with one
  * they know is not. Sign-in (wrong password vs unknown identifier) and the check in `strict`
  * mode must not differ in status, headers (except Date), body or median time. Throttles are kept
  * out of the way the way an attacker would: a new client address per request and many

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskIdentifier, parseIdentifier, type Identifier } from '../../src/lib/server/identifiers';
+import { maskIdentifier, parseIdentifier, type Identifier } from '../../src/lib/server/core/identifiers';
 
 function value(raw: string, country?: string): string | undefined {
 	const r = parseIdentifier(raw, country);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAgent } from '../../src/lib/server/agents';
-import type { Failure } from '../../src/lib/server/failures';
-import { hashPassword } from '../../src/lib/server/passwords';
-import type { RequestMeta } from '../../src/lib/server/request-meta';
-import { delayAfter, signIn } from '../../src/lib/server/sign-in';
+import { signInAgent } from '../../src/lib/server/support/agents';
+import type { Failure } from '../../src/lib/server/core/failures';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
+import type { RequestMeta } from '../../src/lib/server/core/request-meta';
+import { delayAfter, signIn } from '../../src/lib/server/accounts/sign-in';
 import { AGENT_PASSWORD, makeAgent } from '../support/agents';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { logOptions } from '../../src/lib/server/log';
+import { logOptions } from '../../src/lib/server/core/log';
 
 describe('structured logs (R4)', () => {
 	it('writes JSON lines and redacts passwords, codes and tokens wherever a caller puts them', () => {

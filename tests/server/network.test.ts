@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveClientAddress } from '../../src/lib/server/client-address';
-import { openGeoIp } from '../../src/lib/server/geoip';
+import { resolveClientAddress } from '../../src/lib/server/platform/client-address';
+import { openGeoIp } from '../../src/lib/server/platform/geoip';
 
 const geoip = openGeoIp();
 

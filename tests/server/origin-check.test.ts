@@ -33,7 +33,7 @@ describe('foreign Origin on state-changing /api requests', () => {
 		expect(response.status).toBe(403);
 		const { error } = (await response.json()) as { error: { code: string; message: string } };
 		expect(error.code).toBe('forbidden_origin');
-		// SPEC §10: the message in the request's language.
+		// API (docs/api.md): the message in the request's language.
 		expect(error.message).toMatch(/[\u4e00-\u9fff]/);
 		expect(ran.times).toBe(0);
 	});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPassword, hashPassword, verifyPassword } from '../../src/lib/server/passwords';
+import { checkPassword, hashPassword, verifyPassword } from '../../src/lib/server/accounts/passwords';
 
 const rules = { minLength: 8, identifiers: ['zhang.wei@example.com', '+8613800138000'] };
 

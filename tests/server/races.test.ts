@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '../../src/lib/server/appeal-decisions';
-import { answerAppeal } from '../../src/lib/server/appeals';
-import type { Failure } from '../../src/lib/server/failures';
+import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '../../src/lib/server/appeals/decisions';
+import { answerAppeal } from '../../src/lib/server/appeals/appeals';
+import type { Failure } from '../../src/lib/server/core/failures';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent } from '../support/agents';
@@ -10,7 +10,7 @@ import { jpegBytes } from '../support/documents';
 import { insertAccount } from '../support/factories';
 
 /**
- * Issue 7 §3 / R21: two agents (or one agent in two tabs) decide one appeal at the same moment.
+ * R21: two agents (or one agent in two tabs) decide one appeal at the same moment.
  * Exactly one decision lands; the other gets a clear 409 with a stable code; the rebind writes
  * one contact-change row and one set of notices. Code confirmations and registrations racing are
  * proven in verification-codes / registration / contact-change tests and not repeated here.

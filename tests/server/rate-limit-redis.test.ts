@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { POST } from '../../src/routes/api/v1/check/+server';
-import { FixedClock, type Clock } from '../../src/lib/server/clock';
-import { parseConfig } from '../../src/lib/server/config';
+import { FixedClock, type Clock } from '../../src/lib/server/core/clock';
+import { parseConfig } from '../../src/lib/server/core/config';
 import {
 	blockUntil,
 	clear,
@@ -13,14 +13,14 @@ import {
 	peek,
 	refund,
 	type RateLimitStore
-} from '../../src/lib/server/rate-limit';
-import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/rate-limit-redis';
+} from '../../src/lib/server/platform/limits';
+import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/platform/limits-redis';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { callEndpoint } from '../support/endpoints';
 import { uniqueEmail } from '../support/factories';
 
-/** SPEC §9 / issue 8: the Redis store, against the local Redis (CI starts it in .ci/run). */
+/** Deployment (docs/rules.md §9): the Redis store, against the local Redis (CI starts it in .ci/run). */
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const MINUTE = 60_000;
 

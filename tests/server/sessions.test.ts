@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/passwords';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as firstOrder } from '../../src/routes/api/v1/internal/accounts/first-order/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdjustableClock } from '../../src/lib/server/clock';
+import { AdjustableClock } from '../../src/lib/server/core/clock';
 import { POST as clockPost } from '../../src/routes/api/test/clock/+server';
 import { GET as outboxGet } from '../../src/routes/api/test/outbox/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { callEndpoint } from '../support/endpoints';
-import { sealContent } from '../../src/lib/server/outbox';
+import { sealContent } from '../../src/lib/server/messaging/outbox';
 
 const sqlite = testDatabases[0]!;
 
-describe('test hooks (SPEC §10)', () => {
+describe('test hooks (docs/api.md)', () => {
 	let database: TestDatabase;
 	beforeAll(async () => {
 		database = await sqlite.open();

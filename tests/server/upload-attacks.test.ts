@@ -5,14 +5,14 @@ import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { POST as requestCode } from '../../src/routes/api/v1/verifications/+server';
 import { GET as healthz } from '../../src/routes/healthz/+server';
 import { GET as documentRoute } from '../../src/routes/support/documents/[id]/+server';
-import { appealForAgent } from '../../src/lib/server/appeal-queue';
-import { inspectUploads } from '../../src/lib/server/appeals';
-import { readDocument } from '../../src/lib/server/document-store';
-import { MAX_DOCUMENT_BYTES, MAX_PAGES_PER_UPLOAD, MAX_PDF_PAGES } from '../../src/lib/server/documents';
-import { closeDocumentPool } from '../../src/lib/server/document-pool';
+import { appealForAgent } from '../../src/lib/server/appeals/queue';
+import { inspectUploads } from '../../src/lib/server/appeals/appeals';
+import { readDocument } from '../../src/lib/server/appeals/documents/store';
+import { MAX_DOCUMENT_BYTES, MAX_PAGES_PER_UPLOAD, MAX_PDF_PAGES } from '../../src/lib/server/appeals/documents/inspect';
+import { closeDocumentPool } from '../../src/lib/server/appeals/documents/pool';
 import { MAX_BUFFERED_UPLOAD_BYTES, MAX_MULTIPART_BYTES } from '../../src/lib/server/http/multipart';
-import { createSession, generateSessionToken } from '../../src/lib/server/sessions';
-import type { Agent } from '../../src/lib/server/agents';
+import { createSession, generateSessionToken } from '../../src/lib/server/accounts/sessions';
+import type { Agent } from '../../src/lib/server/support/agents';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
@@ -474,11 +474,11 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			return pulled;
 		}
 
-		it('SPEC §10: a body over the limit with Content-Length is refused with 413 before it is read', async () => {
+		it('API (docs/api.md): a body over the limit with Content-Length is refused with 413 before it is read', async () => {
 			expect(await overLimit(true)).toBeLessThanOrEqual(256 * 1024);
 		});
 
-		it('SPEC §10: a body over the limit without Content-Length is refused with 413 as soon as it passes the limit', async () => {
+		it('API (docs/api.md): a body over the limit without Content-Length is refused with 413 as soon as it passes the limit', async () => {
 			const pulled = await overLimit(false);
 			// Stops within a few chunks of the limit, well before the 20 MB the client would send.
 			expect(pulled).toBeLessThanOrEqual(MAX_MULTIPART_BYTES + 4 * 256 * 1024);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FixedClock } from '../../src/lib/server/clock';
-import { testKeyring } from '../../src/lib/server/secrets';
-import { consumeCode, issueCode } from '../../src/lib/server/verification-codes';
+import { FixedClock } from '../../src/lib/server/core/clock';
+import { testKeyring } from '../../src/lib/server/core/keys';
+import { consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueEmail } from '../support/factories';
 

@@ -1,10 +1,10 @@
 import { isHttpError } from '@sveltejs/kit';
-import type { AppContext } from '../../src/lib/server/app';
-import type { Agent } from '../../src/lib/server/agents';
+import type { AppContext } from '../../src/lib/server/core/context';
+import type { Agent } from '../../src/lib/server/support/agents';
 import { GET as document } from '../../src/routes/support/documents/[id]/+server';
 import { callEndpoint } from './endpoints';
-import { createAgent, type Role } from '../../src/lib/server/agents';
-import { totpCode, totpStep } from '../../src/lib/server/totp';
+import { createAgent, type Role } from '../../src/lib/server/support/agents';
+import { totpCode, totpStep } from '../../src/lib/server/support/totp';
 
 export const AGENT_PASSWORD = 'a quiet support desk at dawn';
 let agents = 0;

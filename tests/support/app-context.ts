@@ -1,8 +1,8 @@
-import { FixedClock } from '../../src/lib/server/clock';
-import { parseConfig, type Config } from '../../src/lib/server/config';
-import type { AppContext } from '../../src/lib/server/app';
-import { openGeoIp } from '../../src/lib/server/geoip';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { FixedClock } from '../../src/lib/server/core/clock';
+import { parseConfig, type Config } from '../../src/lib/server/core/config';
+import type { AppContext } from '../../src/lib/server/core/context';
+import { openGeoIp } from '../../src/lib/server/platform/geoip';
+import { testKeyring } from '../../src/lib/server/core/keys';
 import type { TestDatabase } from './databases';
 
 const geoip = openGeoIp();

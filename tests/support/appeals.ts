@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppContext } from '../../src/lib/server/app';
+import type { AppContext } from '../../src/lib/server/core/context';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { POST as requestCode } from '../../src/routes/api/v1/verifications/+server';
 import { latestCode } from './codes';

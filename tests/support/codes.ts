@@ -1,6 +1,6 @@
 import type { Db } from '../../src/lib/server/db/database';
-import { openContent } from '../../src/lib/server/outbox';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { openContent } from '../../src/lib/server/messaging/outbox';
+import { testKeyring } from '../../src/lib/server/core/keys';
 
 /** The text of an outbox row as its recipient receives it (the stored payload is sealed). */
 export async function messageText(db: Db, id: string): Promise<string> {

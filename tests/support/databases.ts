@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
-import { testKeyring } from '../../src/lib/server/secrets';
+import { testKeyring } from '../../src/lib/server/core/keys';
 
 /**
  * The databases every repository test runs against: in-memory SQLite always, PostgreSQL when

@@ -1,7 +1,7 @@
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
-import type { AppContext } from '../../src/lib/server/app';
-import { deviceIdFromCookies } from '../../src/lib/server/devices';
-import { sessionCookieName, validateSessionToken } from '../../src/lib/server/sessions';
+import type { AppContext } from '../../src/lib/server/core/context';
+import { deviceIdFromCookies } from '../../src/lib/server/accounts/devices';
+import { sessionCookieName, validateSessionToken } from '../../src/lib/server/accounts/sessions';
 
 /** A browser's cookie jar for endpoint tests: what the server set is sent on the next call. */
 export type CookieJar = Map<string, string>;

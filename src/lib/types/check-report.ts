@@ -1,4 +1,4 @@
-/** SPEC §10 check report, as the browser and API clients see it. */
+/** docs/api.md check report, as the browser and API clients see it. */
 export type AccountStatus = 'active' | 'under_review' | 'disabled';
 export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
 

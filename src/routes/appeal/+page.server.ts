@@ -1,12 +1,12 @@
 import { appealInput } from '$lib/schemas/appeal';
-import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
-import { requestVerificationCode } from '$lib/server/check-verification';
-import { countryCodes } from '$lib/server/countries';
-import { failures } from '$lib/server/failures';
+import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals/appeals';
+import { requestVerificationCode } from '$lib/server/check/verification';
+import { countryCodes } from '$lib/server/core/countries';
+import { failures } from '$lib/server/core/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
-import { addressKey } from '$lib/server/address-key';
+import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import { setAppealAccess } from './access-cookie';
 import type { Actions, PageServerLoad } from './$types';
 

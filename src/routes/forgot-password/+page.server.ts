@@ -1,8 +1,8 @@
 import { passwordResetConfirmInput, passwordResetInput } from '$lib/schemas/account';
-import { countryCodes } from '$lib/server/countries';
+import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { confirmPasswordReset, requestPasswordReset } from '$lib/server/password-reset';
-import { requestMeta } from '$lib/server/request-meta';
+import { confirmPasswordReset, requestPasswordReset } from '$lib/server/accounts/password-reset';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({

@@ -1,10 +1,10 @@
 import { redirect } from '@sveltejs/kit';
 import { signInInput } from '$lib/schemas/registration';
-import { countryCodes } from '$lib/server/countries';
+import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { startSession } from '$lib/server/http/session-cookie';
-import { requestMeta } from '$lib/server/request-meta';
-import { signIn } from '$lib/server/sign-in';
+import { requestMeta } from '$lib/server/core/request-meta';
+import { signIn } from '$lib/server/accounts/sign-in';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {

@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { bearerMatches } from '$lib/server/http/bearer';
-import { collectMetrics } from '$lib/server/metrics';
+import { collectMetrics } from '$lib/server/platform/metrics';
 import type { RequestHandler } from './$types';
 
 /** Prometheus scrape: absent (404) unless METRICS_TOKEN is set, then only with that bearer token. */

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { checkReadiness } from '$lib/server/health';
+import { checkReadiness } from '$lib/server/platform/health';
 import type { RequestHandler } from './$types';
 
 /** Readiness: database reachable and migrated; 503 takes the instance out of rotation. */

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { registrationConfirmInput, registrationInput, resendInput } from '$lib/schemas/registration';
-import { countryCodes } from '$lib/server/countries';
-import { failures } from '$lib/server/failures';
+import { countryCodes } from '$lib/server/core/countries';
+import { failures } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { forgetRegistrationToken, registrationStarter, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
@@ -11,8 +11,8 @@ import {
 	resendRegistrationCode,
 	startRegistration,
 	type CodeSent
-} from '$lib/server/registration';
-import { requestMeta } from '$lib/server/request-meta';
+} from '$lib/server/accounts/registration';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {

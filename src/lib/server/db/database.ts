@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import { log } from '../log';
+import { log } from '../core/log';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
-import type { Keyring } from '../secrets';
+import type { Keyring } from '../core/keys';
 import type { DatabaseHandle, Dialect } from './database';
 import * as initial from './migrations/0001-initial';
 import * as appSecrets from './migrations/0002-app-secrets';

@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
-import type { Failure } from '../failures';
+import type { Failure } from '../core/failures';
 
-/** SPEC §10: every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
+/** API (docs/api.md): every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
 export interface ApiErrorBody {
 	error: { code: string; message: string; fields?: Record<string, string> } & Record<string, unknown>;
 }

@@ -104,7 +104,7 @@ function tooLargeMessage(request: Request, limit: number): string {
 	return m.error_request_too_large({ max: limit / 1024 }, { locale: extractLocaleFromRequest(request) });
 }
 
-/** SPEC §10's error for /api, plain text for pages; the connection closes (the rest of the body is unread). */
+/** docs/api.md's error for /api, plain text for pages; the connection closes (the rest of the body is unread). */
 function tooLarge(request: Request, api: boolean, limit: number): Response {
 	const message = tooLargeMessage(request, limit);
 	const headers = { connection: 'close' };

@@ -1,7 +1,7 @@
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
-import type { Failure } from '../failures';
+import type { Failure } from '../core/failures';
 
 export interface FormError {
 	code: string;

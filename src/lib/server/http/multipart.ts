@@ -1,9 +1,9 @@
 import { m } from '$lib/paraglide/messages';
 import type { z } from 'zod';
-import { uploadedFiles, uploadsBusy } from '../appeals';
-import { parseMultipartBody, type FormEntry } from '../document-pool';
-import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../documents';
-import { failure, type Failure } from '../failures';
+import { uploadedFiles, uploadsBusy } from '../appeals/appeals';
+import { parseMultipartBody, type FormEntry } from '../appeals/documents/pool';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../appeals/documents/inspect';
+import { failure, type Failure } from '../core/failures';
 
 /**
  * The whole body, read before any parsing: three documents at the limit plus the text fields
@@ -66,15 +66,15 @@ async function readBounded(request: Request, max: number, expected: number | nul
 }
 
 /**
- * Reads a multipart form with text fields checked by a zod schema (unknown fields refused, SPEC
- * §10) and the named file field read into memory. Form actions and /api/v1 share it. R19: the
+ * Reads a multipart form with text fields checked by a zod schema (unknown fields refused, docs/api.md
+ * ) and the named file field read into memory. Form actions and /api/v1 share it. R19: the
  * body is parsed off the event loop (document-pool.ts), after its bytes are reserved here.
  */
 export async function readMultipart<T>(
 	request: Request,
 	schema: z.ZodType<T>,
 	fileField: string,
-	/** `network`: the client's network key (address-key.ts), for its share of the read budget. */
+	/** `network`: the client's network key (platform/address-key.ts), for its share of the read budget. */
 	options: { requireMultipart?: boolean; maxBytes?: number; network?: string } = {}
 ): Promise<{ ok: true; data: T; files: UploadedFile[]; values: Record<string, string> } | (Failure & { values: Record<string, string> })> {
 	const type = request.headers.get('content-type') ?? '';

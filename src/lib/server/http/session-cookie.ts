@@ -1,13 +1,13 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Account } from '../db/schema';
-import { requestMeta } from '../request-meta';
+import { requestMeta } from '../core/request-meta';
 import {
 	createSession,
 	deleteSessionTokenCookie,
 	generateSessionToken,
 	invalidateSession,
 	setSessionTokenCookie
-} from '../sessions';
+} from '../accounts/sessions';
 
 /** Signs the account in on this browser. Any session planted before is dropped (no fixation). */
 export async function startSession(event: RequestEvent, account: Account): Promise<void> {

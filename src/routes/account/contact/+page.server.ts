@@ -1,9 +1,9 @@
 import { redirect } from '@sveltejs/kit';
 import { contactChangeConfirmInput, contactChangeInput } from '$lib/schemas/account';
-import { confirmContactChange, quotaView, readQuota, startContactChange } from '$lib/server/contact-change';
-import { countryCodes } from '$lib/server/countries';
+import { confirmContactChange, quotaView, readQuota, startContactChange } from '$lib/server/contact-change/change';
+import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {

@@ -1,12 +1,12 @@
 import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
-import { addressKey } from '$lib/server/address-key';
-import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals';
-import { failure } from '$lib/server/failures';
+import { addressKey } from '$lib/server/platform/address-key';
+import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals/appeals';
+import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-cookie';
 import type { Actions, PageServerLoad } from './$types';
 

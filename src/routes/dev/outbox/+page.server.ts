@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
-import { devOutboxAllowed } from '$lib/server/delivery/transports';
-import { listRecentOutbox } from '$lib/server/outbox';
+import { devOutboxAllowed } from '$lib/server/messaging/transports';
+import { listRecentOutbox } from '$lib/server/messaging/outbox';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listAuditEvents } from '$lib/server/audit-log';
+import { listAuditEvents } from '$lib/server/support/audit-log';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import type { PageServerLoad } from './$types';
 

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import { signInAgent } from '$lib/server/agents';
-import { createAgentSession, generateAgentSessionToken, setAgentSessionCookie } from '$lib/server/agent-sessions';
+import { signInAgent } from '$lib/server/support/agents';
+import { createAgentSession, generateAgentSessionToken, setAgentSessionCookie } from '$lib/server/support/agent-sessions';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { audit } from '$lib/server/audit';
-import { deleteAgentSessionCookie, invalidateAgentSession } from '$lib/server/agent-sessions';
+import { audit } from '$lib/server/core/audit';
+import { deleteAgentSessionCookie, invalidateAgentSession } from '$lib/server/support/agent-sessions';
 import type { RequestHandler } from './$types';
 
 export const POST: RequestHandler = async ({ locals, cookies, url }) => {

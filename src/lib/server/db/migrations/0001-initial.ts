@@ -1,7 +1,7 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
 import type { Dialect } from '../database';
 
-/** Every table of SPEC §2–§8. Written once for both databases; `dialect` covers the differences. */
+/** Every table of docs/rules.md §2–§8. Written once for both databases; `dialect` covers the differences. */
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	const ms = 'bigint' as const;
 	const serialPk = dialect === 'postgres' ? ('bigserial' as const) : ('integer' as const);

@@ -3,7 +3,7 @@ import type { Dialect } from '../database';
 import type { MigrationContext } from '../migrate';
 
 /**
- * Secrets at rest sealed with the key ring (secrets.ts; keys outside the database):
+ * Secrets at rest sealed with the key ring (core/keys.ts; keys outside the database):
  * - outbox: `subject` and `body` (which carried codes in clear) become one sealed `payload`,
  *   bound to the row id; waiting messages are sealed on the way, the text of delivered and dead
  *   ones is dropped (R7 only needs what is still to be sent);

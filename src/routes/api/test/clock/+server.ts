@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { apiError, fieldErrors, readJsonObject } from '$lib/server/http/api-error';
-import { requireTestHooks } from '$lib/server/test-hooks';
+import { requireTestHooks } from '$lib/server/http/test-hooks';
 import type { RequestHandler } from './$types';
 
 const clockInput = z.union([

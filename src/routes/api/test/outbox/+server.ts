@@ -1,8 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { apiError } from '$lib/server/http/api-error';
-import { parseIdentifier } from '$lib/server/identifiers';
-import { listOutboxFor } from '$lib/server/outbox';
-import { requireTestHooks } from '$lib/server/test-hooks';
+import { parseIdentifier } from '$lib/server/core/identifiers';
+import { listOutboxFor } from '$lib/server/messaging/outbox';
+import { requireTestHooks } from '$lib/server/http/test-hooks';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async ({ url, locals }) => {

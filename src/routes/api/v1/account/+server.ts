@@ -1,10 +1,10 @@
 import { json } from '@sveltejs/kit';
-import { accountSummary } from '$lib/server/account-summary';
-import { failures } from '$lib/server/failures';
+import { accountSummary } from '$lib/server/check/summary';
+import { failures } from '$lib/server/core/failures';
 import { failureResponse } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10: the signed-in owner's own view. */
+/** API (docs/api.md): the signed-in owner's own view. */
 export const GET: RequestHandler = async ({ locals }) => {
 	if (!locals.account) return failureResponse(failures.unauthenticated());
 	return json(await accountSummary(locals.app, locals.account), { headers: { 'cache-control': 'no-store' } });

@@ -1,13 +1,13 @@
 import { json } from '@sveltejs/kit';
 import { appealInput } from '$lib/schemas/appeal';
-import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
+import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals/appeals';
 import { failureResponse } from '$lib/server/http/api-error';
-import { addressKey } from '$lib/server/address-key';
+import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10 / R19: multipart appeal → 201 {reference, statusToken, dueAt}. */
+/** docs/api.md, R19: multipart appeal → 201 {reference, statusToken, dueAt}. */
 export const POST: RequestHandler = async (event) => {
 	const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
 	if (refused) return failureResponse(refused);

@@ -1,8 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { passwordResetInput } from '$lib/schemas/account';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestPasswordReset } from '$lib/server/password-reset';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestPasswordReset } from '$lib/server/accounts/password-reset';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R18 step 1: the same 202 for every identifier. */

@@ -2,11 +2,11 @@ import { json } from '@sveltejs/kit';
 import { registrationInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { registrationStarter } from '$lib/server/http/registration-cookie';
-import { startRegistration } from '$lib/server/registration';
-import { requestMeta } from '$lib/server/request-meta';
+import { startRegistration } from '$lib/server/accounts/registration';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10: step 1 of registration (R8): a code goes to the identifier. */
+/** API (docs/api.md): step 1 of registration (R8): a code goes to the identifier. */
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationInput);
 	if (!body.ok) return body.response;

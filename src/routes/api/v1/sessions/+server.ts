@@ -2,8 +2,8 @@ import { json } from '@sveltejs/kit';
 import { signInInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { startSession } from '$lib/server/http/session-cookie';
-import { requestMeta } from '$lib/server/request-meta';
-import { signIn } from '$lib/server/sign-in';
+import { requestMeta } from '$lib/server/core/request-meta';
+import { signIn } from '$lib/server/accounts/sign-in';
 import type { RequestHandler } from './$types';
 
 export const POST: RequestHandler = async (event) => {

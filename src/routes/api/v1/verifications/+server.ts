@@ -1,11 +1,11 @@
 import { json } from '@sveltejs/kit';
 import { verificationInput } from '$lib/schemas/check';
-import { requestVerificationCode } from '$lib/server/check-verification';
+import { requestVerificationCode } from '$lib/server/check/verification';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10: a `check` or `appeal` code to the identifier; the same answer for any identifier. */
+/** API (docs/api.md): a `check` or `appeal` code to the identifier; the same answer for any identifier. */
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, verificationInput);
 	if (!body.ok) return body.response;

@@ -1,13 +1,13 @@
 import { error } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import { openDocument } from '$lib/server/appeal-queue';
+import { openDocument } from '$lib/server/appeals/queue';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import type { RequestHandler } from './$types';
 
 /**
  * R19/R22: identity documents only for signed-in agents; never cached, never sniffed into
  * something else, sandboxed if opened on their own. What is stored is a page rebuilt from pixels
- * (documents.ts), so the console shows it inline in an `<img>` (`?view=1`); otherwise, and for
+ * (inspect.ts), so the console shows it inline in an `<img>` (`?view=1`); otherwise, and for
  * anything that is not such an image (files stored before the rebuild), it is a download.
  */
 export const GET: RequestHandler = async (event) => {

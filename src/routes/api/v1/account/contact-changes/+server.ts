@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { contactChangeInput } from '$lib/schemas/account';
-import { startContactChange } from '$lib/server/contact-change';
-import { failures } from '$lib/server/failures';
+import { startContactChange } from '$lib/server/contact-change/change';
+import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R16 step 1: current password + new contact → a code to the new contact. */

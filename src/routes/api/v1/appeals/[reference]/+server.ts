@@ -1,10 +1,10 @@
 import { json } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import { appealStatus } from '$lib/server/appeals';
+import { appealStatus } from '$lib/server/appeals/appeals';
 import { apiError } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10 / R19: the status, only with the submission's secret; 404 for anything else. */
+/** docs/api.md, R19: the status, only with the submission's secret; 404 for anything else. */
 export const GET: RequestHandler = async ({ params, request, locals }) => {
 	const token = /^Bearer (\S{1,128})$/.exec(request.headers.get('authorization') ?? '')?.[1];
 	const view = token ? await appealStatus(locals.app, params.reference, token) : null;

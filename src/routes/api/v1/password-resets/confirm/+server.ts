@@ -1,7 +1,7 @@
 import { passwordResetConfirmInput } from '$lib/schemas/account';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { confirmPasswordReset } from '$lib/server/password-reset';
-import { requestMeta } from '$lib/server/request-meta';
+import { confirmPasswordReset } from '$lib/server/accounts/password-reset';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R18 step 2: 204; every session of the account revoked. */

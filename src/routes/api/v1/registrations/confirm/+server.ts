@@ -3,11 +3,11 @@ import { registrationConfirmInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { forgetRegistrationToken, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
-import { confirmRegistration } from '$lib/server/registration';
-import { requestMeta } from '$lib/server/request-meta';
+import { confirmRegistration } from '$lib/server/accounts/registration';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
-/** SPEC §10: step 2 creates the account and signs it in. */
+/** API (docs/api.md): step 2 creates the account and signs it in. */
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationConfirmInput);
 	if (!body.ok) return body.response;

@@ -2,8 +2,8 @@ import { json } from '@sveltejs/kit';
 import { resendInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { registrationToken } from '$lib/server/http/registration-cookie';
-import { resendRegistrationCode } from '$lib/server/registration';
-import { requestMeta } from '$lib/server/request-meta';
+import { resendRegistrationCode } from '$lib/server/accounts/registration';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R6: a new registration code after the 60-second cooldown; it replaces the old one. */

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check';
-import { setCheckGrant } from '$lib/server/check-grant';
+import { runCheck } from '$lib/server/check/run';
+import { setCheckGrant } from '$lib/server/check/grant';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import type { RequestHandler } from './$types';

@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { contactChangeConfirmInput } from '$lib/schemas/account';
-import { confirmContactChange } from '$lib/server/contact-change';
-import { failures } from '$lib/server/failures';
+import { confirmContactChange } from '$lib/server/contact-change/change';
+import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestMeta } from '$lib/server/request-meta';
+import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R16 step 2 and R17: the change, atomically under the quota; other sessions signed out. */

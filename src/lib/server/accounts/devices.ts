@@ -1,0 +1,48 @@
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+import type { Cookies } from '@sveltejs/kit';
+import type { Clock } from '../core/clock';
+import type { Db } from '../db/database';
+
+/**
+ * R10: every browser gets a random long-lived device cookie; the database only sees its hash.
+ */
+const DEVICE_COOKIE = 'device';
+const DEVICE_COOKIE_MAX_AGE_S = 2 * 365 * 86_400;
+
+/** Reads the device cookie, setting a new one when absent or malformed; returns the device id. */
+export function deviceIdFromCookies(cookies: Cookies, secure: boolean): string {
+	let token = cookies.get(DEVICE_COOKIE);
+	if (!token || !/^[a-z2-7]{32}$/.test(token)) {
+		const bytes = new Uint8Array(20);
+		crypto.getRandomValues(bytes);
+		token = encodeBase32LowerCaseNoPadding(bytes);
+		cookies.set(DEVICE_COOKIE, token, {
+			path: '/',
+			httpOnly: true,
+			sameSite: 'lax',
+			secure,
+			maxAge: DEVICE_COOKIE_MAX_AGE_S
+		});
+	}
+	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+export async function recordDevice(db: Db, clock: Clock, deviceId: string): Promise<void> {
+	const now = clock.now().getTime();
+	await db
+		.insertInto('devices')
+		.values({ id: deviceId, created_at: now, last_seen_at: now })
+		.onConflict((oc) => oc.column('id').doUpdateSet({ last_seen_at: now }))
+		.execute();
+}
+
+/** R10: how many accounts were registered from this device. */
+export async function countAccountsOnDevice(db: Db, deviceId: string): Promise<number> {
+	const row = await db
+		.selectFrom('accounts')
+		.select((eb) => eb.fn.countAll<number | string>().as('n'))
+		.where('reg_device_id', '=', deviceId)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}

@@ -1,0 +1,154 @@
+import { findAccountByIdentifier } from './find';
+import { addressKey } from '../platform/address-key';
+import type { AppContext } from '../core/context';
+import { audit } from '../core/audit';
+import type { Clock } from '../core/clock';
+import type { Db } from '../db/database';
+import type { Account } from '../db/schema';
+import { failures, type Failure } from '../core/failures';
+import { parseIdentifier } from '../core/identifiers';
+import { verifyAgainstNothing, verifyPassword } from './passwords';
+import { clear, hit, peek, refund } from '../platform/limits';
+import { deviceLabel, type RequestMeta } from '../core/request-meta';
+
+type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
+
+// Growing delays after repeated failures: per identifier from the 5th failure, per address from
+// the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
+// itself never tells registered from unregistered.
+const FAILURE_WINDOW_MS = 3_600_000;
+const IDENTIFIER_FREE_FAILURES = 4;
+const ADDRESS_FREE_FAILURES = 19;
+const BASE_DELAY_MS = 15_000;
+const MAX_DELAY_MS = 15 * 60_000;
+
+export function delayAfter(failures: number, free: number): number {
+	if (failures <= free) return 0;
+	return Math.min(BASE_DELAY_MS * 2 ** (failures - free - 1), MAX_DELAY_MS);
+}
+
+/** One failure counter of a sign-in flow, with the delay (or lock) its failures start. */
+export interface FailureRule {
+	failures: string;
+	block: string;
+	windowMs: number;
+	/** The delay the attempt with this many failures (itself included) starts if it fails. */
+	delayAfter: (failures: number) => number;
+	/** Per identifier a success forgets the failures; per address it only takes its own back. */
+	clearOnSuccess: boolean;
+}
+
+export type Attempt =
+	| { ok: false; retryAfterSeconds: number }
+	| { ok: true; failures: number[]; succeeded: () => Promise<void> };
+
+/**
+ * Counts a sign-in attempt *before* the argon2 (and TOTP) work. Read before and written after,
+ * 100 guesses sent at once were all evaluated against a lock of 5. Now:
+ * - every attempt is a failure until it proves otherwise (the atomic `hit`);
+ * - an attempt that would start a delay (or lock) if it failed first takes that delay itself:
+ *   `hit` on the block key is the atomic claim, so one such attempt per delay is evaluated and
+ *   the others are refused as a blocked one is;
+ * - a success, and a refused attempt, is refunded, so the counter still means "failures".
+ * A refund (`refund` in limits.ts) takes the hit back from the window it was counted in.
+ */
+export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): Promise<Attempt> {
+	const counted: { rule: FailureRule; failures: number; windowResetAt: number; holdsBlock: boolean }[] = [];
+	const giveBack = (entry: (typeof counted)[number]) => refund(db, entry.rule.failures, entry.windowResetAt);
+	for (const rule of rules) {
+		const window = await hit(db, clock, rule.failures, rule.windowMs);
+		counted.push({ rule, failures: window.count, windowResetAt: window.resetAt, holdsBlock: false });
+	}
+	for (const entry of counted) {
+		const delay = entry.rule.delayAfter(entry.failures);
+		if (delay === 0) continue;
+		const block = await hit(db, clock, entry.rule.block, delay);
+		if (block.count === 1) {
+			entry.holdsBlock = true;
+			continue;
+		}
+		for (const taken of counted) {
+			await giveBack(taken);
+			if (taken.holdsBlock) await clear(db, taken.rule.block);
+		}
+		return { ok: false, retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000) };
+	}
+	return {
+		ok: true,
+		failures: counted.map((entry) => entry.failures),
+		async succeeded() {
+			for (const entry of counted) {
+				if (entry.rule.clearOnSuccess) await clear(db, entry.rule.failures);
+				else await giveBack(entry);
+				if (entry.holdsBlock) await clear(db, entry.rule.block);
+			}
+		}
+	};
+}
+
+/**
+ * Sign-in for buyers. The answer for a wrong password, an unknown identifier and a disabled
+ * account is the same `invalid_credentials`, and takes the same argon2 time.
+ */
+export async function signIn(
+	deps: Deps,
+	input: { identifier: string; password: string; country?: string | undefined },
+	meta: RequestMeta
+): Promise<{ ok: true; account: Account } | Failure> {
+	const { db } = deps.database;
+	const parsed = parseIdentifier(input.identifier, input.country);
+	const idKey = parsed.ok ? deps.keys.hmac('identifier', parsed.identifier.value) : null;
+	const ipKey = addressKey(deps.keys, meta.ip);
+	const keys = {
+		idFailures: `signin-fail:id:${idKey}`,
+		idBlock: `signin-block:id:${idKey}`,
+		ipFailures: `signin-fail:ip:${ipKey}`,
+		ipBlock: `signin-block:ip:${ipKey}`
+	};
+
+	// Rate-limit check first, before any work an attacker could use.
+	const now = deps.clock.now().getTime();
+	for (const key of idKey ? [keys.idBlock, keys.ipBlock] : [keys.ipBlock]) {
+		const blocked = await peek(db, deps.clock, key);
+		if (blocked) return failures.rateLimited(Math.ceil((blocked.resetAt - now) / 1000));
+	}
+	if (!parsed.ok) return failures.invalidCredentials();
+
+	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
+	const attempt = await beginAttempt(db, deps.clock, [
+		{ failures: keys.idFailures, block: keys.idBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES), clearOnSuccess: true },
+		{ failures: keys.ipFailures, block: keys.ipBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES), clearOnSuccess: false }
+	]);
+	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
+
+	const account = await findAccountByIdentifier(db, parsed.identifier);
+	const valid = account
+		? await verifyPassword(account.password_hash, input.password)
+		: await verifyAgainstNothing(input.password);
+
+	if (!account || !valid || account.status === 'disabled') {
+		if (account) {
+			await audit(db, deps.clock, {
+				actorKind: 'anonymous',
+				actorId: null,
+				action: 'session.sign_in_failed',
+				subjectKind: 'account',
+				subjectId: account.id,
+				ip: meta.ip,
+				details: { failuresInWindow: attempt.failures[0]! }
+			});
+		}
+		return failures.invalidCredentials();
+	}
+	await attempt.succeeded();
+	await audit(db, deps.clock, {
+		actorKind: 'account',
+		actorId: account.id,
+		action: 'session.signed_in',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip,
+		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+	});
+	return { ok: true, account };
+}

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
+import { m } from '$lib/paraglide/messages';
+import type { AppContext } from '../core/context';
+import type { Agent } from '../support/agents';
+import { appealNoticeMessage } from './messages';
+import { audit } from '../core/audit';
+import type { Db } from '../db/database';
+import type { Database } from '../db/schema';
+import { failure, failures, type Failure } from '../core/failures';
+import { parseIdentifier } from '../core/identifiers';
+import { asLocale } from '../messaging/templates';
+import { enqueueMessage } from '../messaging/outbox';
+import { invalidateAccountSessions } from '../accounts/sessions';
+import { revokePendingCodes } from '../messaging/codes';
+
+type Deps = Pick<AppContext, 'database' | 'clock' | 'config' | 'keys'>;
+type Meta = { ip: string };
+
+export type Decision = { kind: 'approve' } | { kind: 'reject'; reason: string } | { kind: 'needs_info'; reason: string };
+
+const notFound = () => failure(404, 'appeal_not_found', m.error_appeal_not_found());
+const decided = () => failure(409, 'appeal_decided', m.support_error_decided());
+const wrongStatus = () => failure(409, 'appeal_wrong_status', m.support_error_wrong_status());
+
+async function loadAppeal(db: Db, id: string) {
+	return db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Every state change of an appeal is a compare-and-set on what its caller read (status, claim,
+ * first approval), never a write-back of it: this is the "still as I read it" condition for a
+ * nullable column.
+ */
+function unchanged(column: 'assigned_agent_id' | 'first_approval_by', read: string | null) {
+	return (eb: ExpressionBuilder<Database, 'appeals'>) => (read === null ? eb(column, 'is', null) : eb(column, '=', read));
+}
+
+/** The 409 for a compare-and-set that lost: `appeal_decided` when a decision landed meanwhile. */
+async function lostRace(db: Db, id: string, otherwise: () => Failure): Promise<Failure> {
+	const now = await loadAppeal(db, id);
+	if (!now) return notFound();
+	return now.status === 'approved' || now.status === 'rejected' ? decided() : otherwise();
+}
+
+/**
+ * R20: an agent claims an appeal before working it, so two agents never work one unknowingly.
+ * Taking over someone else's claim is explicit and audited.
+ */
+export async function claimAppeal(deps: Deps, agent: Agent, appealId: string, options: { takeOver: boolean }, meta: Meta): Promise<{ ok: true } | Failure> {
+	const { db } = deps.database;
+	const row = await loadAppeal(db, appealId);
+	if (!row) return notFound();
+	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	if (row.assigned_agent_id === agent.id) return { ok: true };
+	if (row.assigned_agent_id && !options.takeOver) {
+		const holder = await db.selectFrom('agents').select('username').where('id', '=', row.assigned_agent_id).executeTakeFirst();
+		return failure(409, 'appeal_claimed', m.support_error_claimed({ agent: holder?.username ?? '?' }));
+	}
+	const now = deps.clock.now().getTime();
+	const claimed = await db
+		.updateTable('appeals')
+		.set({ assigned_agent_id: agent.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
+		.where('id', '=', appealId)
+		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
+		.where('status', '=', row.status)
+		.executeTakeFirst();
+	if (claimed.numUpdatedRows === 0n) return lostRace(db, appealId, () => failure(409, 'appeal_claimed', m.support_error_claimed({ agent: '?' })));
+	await audit(db, deps.clock, {
+		actorKind: agent.role,
+		actorId: agent.id,
+		action: row.assigned_agent_id ? 'appeal.taken_over' : 'appeal.claimed',
+		subjectKind: 'appeal',
+		subjectId: appealId,
+		ip: meta.ip,
+		details: row.assigned_agent_id ? { fromAgentId: row.assigned_agent_id } : undefined
+	});
+	return { ok: true };
+}
+
+/**
+ * Admins hand an appeal to a named agent. R21: conditional on the status and claim it read, so an
+ * approval (or the person's answer, R19) landing in between is never written over.
+ */
+export async function assignAppeal(deps: Deps, admin: Agent, appealId: string, agentId: string, meta: Meta): Promise<{ ok: true } | Failure> {
+	if (admin.role !== 'admin') return failure(403, 'forbidden', m.support_error_forbidden());
+	const { db } = deps.database;
+	const row = await loadAppeal(db, appealId);
+	if (!row) return notFound();
+	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	const target = await db.selectFrom('agents').select('id').where('id', '=', agentId).where('disabled_at', 'is', null).executeTakeFirst();
+	if (!target) return failure(400, 'invalid_request', m.error_invalid_request(), { field: 'agentId' });
+	const now = deps.clock.now().getTime();
+	const assigned = await db
+		.updateTable('appeals')
+		.set({ assigned_agent_id: target.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
+		.where('id', '=', appealId)
+		.where('status', '=', row.status)
+		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
+		.executeTakeFirst();
+	if (assigned.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
+	await audit(db, deps.clock, { actorKind: 'admin', actorId: admin.id, action: 'appeal.assigned', subjectKind: 'appeal', subjectId: appealId, ip: meta.ip, details: { toAgentId: target.id } });
+	return { ok: true };
+}
+
+/**
+ * R21: approve (rebind), reject with a reason, or ask for more information with a reason. Only
+ * the agent holding the claim decides; every state change is a conditional update, so two
+ * decisions cannot both land.
+ */
+export async function decideAppeal(
+	deps: Deps,
+	agent: Agent,
+	appealId: string,
+	decision: Decision,
+	meta: Meta
+): Promise<{ ok: true; outcome: 'approved' | 'awaiting_second_approval' | 'rejected' | 'needs_info' } | Failure> {
+	const { db } = deps.database;
+	const row = await loadAppeal(db, appealId);
+	if (!row) return notFound();
+	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	if (row.assigned_agent_id !== agent.id) return failure(409, 'appeal_not_claimed', m.support_error_not_claimed());
+	const newId = parseIdentifier(row.new_identifier);
+	if (!newId.ok) return failure(500, 'invalid_state', m.error_unavailable());
+	const locale = asLocale(row.locale);
+	const now = deps.clock.now().getTime();
+	const actor = { actorKind: agent.role, actorId: agent.id, subjectKind: 'appeal', subjectId: appealId, ip: meta.ip } as const;
+
+	if (decision.kind !== 'approve') {
+		// Asking for more is for an appeal under review; a rejection can also end a wait.
+		const from = decision.kind === 'needs_info' ? ['in_review'] : ['in_review', 'needs_info'];
+		if (!from.includes(row.status)) return wrongStatus();
+		const status = decision.kind === 'needs_info' ? ('needs_info' as const) : ('rejected' as const);
+		const result = await db.transaction().execute(async (trx) => {
+			const moved = await trx
+				.updateTable('appeals')
+				.set({
+					status,
+					updated_at: now,
+					first_approval_by: null,
+					first_approval_at: null,
+					...(status === 'rejected' ? { decided_at: now, decided_by: agent.id, decision_reason: decision.reason } : {})
+				})
+				.where('id', '=', appealId)
+				// The status read, not any status it may leave from: a rejection aimed at a waiting
+				// appeal must not land on the answer (R19) that arrived meanwhile.
+				.where('status', '=', row.status)
+				.where('assigned_agent_id', '=', agent.id)
+				.executeTakeFirst();
+			if (moved.numUpdatedRows === 0n) return null;
+			// R21: the reason is what the person sees on the status page.
+			await trx.insertInto('appeal_messages').values({ id: randomUUID(), appeal_id: appealId, author_kind: 'agent', author_id: agent.id, body: decision.reason, created_at: now }).execute();
+			await enqueueMessage(trx, deps, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
+			await audit(trx, deps.clock, { ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' });
+			return { ok: true as const, outcome: status };
+		});
+		return result ?? lostRace(db, appealId, wrongStatus);
+	}
+
+	if (row.status !== 'in_review') return wrongStatus();
+	if (!row.account_id) return failure(409, 'appeal_no_account', m.support_error_no_account());
+	const taken = await db
+		.selectFrom('accounts')
+		.select('id')
+		.where(newId.identifier.kind === 'email' ? 'email' : 'phone', '=', newId.identifier.value)
+		.where('id', '!=', row.account_id)
+		.executeTakeFirst();
+	// R3: the new contact must not belong to another account.
+	if (taken) return failures.identifierTaken();
+
+	if (deps.config.appeals.requireSecondApproval && row.first_approval_by === null) {
+		const marked = await db
+			.updateTable('appeals')
+			.set({ first_approval_by: agent.id, first_approval_at: now, updated_at: now })
+			.where('id', '=', appealId)
+			.where('first_approval_by', 'is', null)
+			.where('status', '=', 'in_review')
+			// Only the agent holding the claim decides, also when a take-over landed after the read.
+			.where('assigned_agent_id', '=', agent.id)
+			.executeTakeFirst();
+		if (marked.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
+		await audit(db, deps.clock, { ...actor, action: 'appeal.first_approval' });
+		return { ok: true, outcome: 'awaiting_second_approval' };
+	}
+	if (deps.config.appeals.requireSecondApproval && row.first_approval_by === agent.id) {
+		return failure(409, 'second_approver_required', m.support_error_second_approver());
+	}
+	return rebind(deps, agent, row, newId.identifier, now, meta);
+}
+
+/** R21: the rebind, all in one transaction: contact, history, sessions, notices, audit. */
+async function rebind(
+	deps: Deps,
+	agent: Agent,
+	row: NonNullable<Awaited<ReturnType<typeof loadAppeal>>>,
+	next: { kind: 'email' | 'phone'; value: string },
+	now: number,
+	meta: Meta
+): Promise<{ ok: true; outcome: 'approved' } | Failure> {
+	const accountId = row.account_id!;
+	const old = parseIdentifier(row.old_identifier);
+	const locale = asLocale(row.locale);
+	const { db } = deps.database;
+	try {
+		const result = await db.transaction().execute(async (trx) => {
+			const moved = await trx
+				.updateTable('appeals')
+				.set({ status: 'approved', decided_at: now, decided_by: agent.id, updated_at: now })
+				.where('id', '=', row.id)
+				.where('status', '=', 'in_review')
+				.where('decided_at', 'is', null)
+				.where('assigned_agent_id', '=', agent.id)
+				// A needs-info round clears the first approval (new documents, new approvals): a second
+				// approval read before it must not complete the fresh review alone.
+				.where(unchanged('first_approval_by', row.first_approval_by))
+				.executeTakeFirst();
+			if (moved.numUpdatedRows === 0n) return null;
+			// The lost contact is unbound when the new one is of the other kind: the person no
+			// longer controls it, and it must not keep opening the account.
+			const oldKind = old.ok ? old.identifier.kind : null;
+			const before = await trx.selectFrom('accounts').select(['email', 'phone']).where('id', '=', accountId).executeTakeFirst();
+			const contact =
+				next.kind === 'email'
+					? { email: next.value, ...(oldKind === 'phone' ? { phone: null } : {}) }
+					: { phone: next.value, ...(oldKind === 'email' ? { email: null } : {}) };
+			await trx.updateTable('accounts').set(contact).where('id', '=', accountId).execute();
+			// R17/R18/R21: every code still pending for the account, or for a contact it no longer
+			// has, dies with the rebind: a reset code sent to the lost contact resets nothing.
+			const after = { ...before, ...contact };
+			const lost = [before?.email, before?.phone, old.ok ? old.identifier.value : row.old_identifier].filter(
+				(value): value is string => typeof value === 'string' && value !== after.email && value !== after.phone
+			);
+			await revokePendingCodes(trx, { accountId, identifiers: [...new Set(lost)] });
+			// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
+			await trx
+				.insertInto('contact_changes')
+				.values({ id: randomUUID(), account_id: accountId, kind: 'appeal', old_identifier: row.old_identifier, new_identifier: next.value, changed_at: now })
+				.execute();
+			await invalidateAccountSessions(trx, accountId);
+			await enqueueMessage(trx, deps, appealNoticeMessage(next, 'approved_new', row.reference, locale));
+			if (old.ok) await enqueueMessage(trx, deps, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
+			await audit(trx, deps.clock, {
+				actorKind: agent.role,
+				actorId: agent.id,
+				action: 'appeal.approved',
+				subjectKind: 'appeal',
+				subjectId: row.id,
+				ip: meta.ip,
+				details: { accountId, secondApprovalOf: row.first_approval_by }
+			});
+			await audit(trx, deps.clock, { actorKind: agent.role, actorId: agent.id, action: 'account.contact_rebound', subjectKind: 'account', subjectId: accountId, ip: meta.ip, details: { appealId: row.id, kind: next.kind } });
+			return { ok: true as const, outcome: 'approved' as const };
+		});
+		return result ?? (await lostRace(db, row.id, wrongStatus));
+	} catch (error) {
+		// R3's unique index: another account took the contact between the check and the write.
+		if (/unique|duplicate/i.test(String(error))) return failures.identifierTaken();
+		throw error;
+	}
+}

@@ -1,0 +1,211 @@
+import { m } from '$lib/paraglide/messages';
+import type { CheckReport, NextStep, Warning } from '$lib/types/check-report';
+import { findAccountByIdentifier } from '../accounts/find';
+import { isLowActivity } from '../accounts/low-activity';
+import type { AppContext } from '../core/context';
+import type { Clock } from '../core/clock';
+import { contactChangeQuota } from '../contact-change/quota';
+import type { Db } from '../db/database';
+import type { Account } from '../db/schema';
+import { countAccountsOnDevice } from '../accounts/devices';
+import { discloses, type DisclosureMode, type ReportField } from './disclosure';
+import { failure, failures, type Failure } from '../core/failures';
+import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
+import { addressKey } from '../platform/address-key';
+import { confirmCheckCode } from './verification';
+import { limit, limitAddress } from '../platform/limits';
+import { MAX_WRONG_ATTEMPTS } from '../messaging/codes';
+
+/** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
+export interface Viewer {
+	requestCountry: string | null;
+	deviceId: string;
+	/** The client address (canonical); limits and check events count its network. */
+	address: string;
+	/** Signed-in owner, agent, or a `check` code confirmed in this browser. */
+	proven: (identifier: Identifier, account: Account | undefined) => boolean;
+}
+
+const OPEN_APPEAL = ['submitted', 'in_review', 'needs_info'] as const;
+
+/** Everything the report can say, read with the same queries whether or not an account exists. */
+async function gather(db: Db, clock: Clock, identifier: Identifier, deviceId: string) {
+	const now = clock.now();
+	const account = await findAccountByIdentifier(db, identifier);
+	// For an unknown identifier the same queries run against an id that matches nothing (R15).
+	const accountId = account?.id ?? '00000000-0000-0000-0000-000000000000';
+	const [code, changes, appeal, activity, deviceAccounts] = await Promise.all([
+		db
+			.selectFrom('verification_codes')
+			.select(['purpose', 'expires_at', 'attempts'])
+			.where('identifier', '=', identifier.value)
+			.where('consumed_at', 'is', null)
+			.orderBy('created_at', 'desc')
+			.executeTakeFirst(),
+		db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', accountId).execute(),
+		db
+			.selectFrom('appeals')
+			.select(['due_at'])
+			.where('account_id', '=', accountId)
+			.where('status', 'in', OPEN_APPEAL)
+			.executeTakeFirst(),
+		db
+			.selectFrom('audit_events')
+			.select(['action', 'at', 'details'])
+			.where('subject_kind', '=', 'account')
+			.where('subject_id', '=', accountId)
+			.orderBy('at', 'desc')
+			.limit(5)
+			.execute(),
+		countAccountsOnDevice(db, deviceId)
+	]);
+	return { now, account, code, changes, appeal, activity, deviceAccounts };
+}
+
+/** R13: the full report, then R15a strips what the viewer may not see. */
+export async function buildReport(
+	deps: { db: Db; clock: Clock; mode: DisclosureMode },
+	identifier: Identifier,
+	intendedCountry: string | undefined,
+	viewer: Viewer
+): Promise<CheckReport> {
+	const g = await gather(deps.db, deps.clock, identifier, viewer.deviceId);
+	const { account, now } = g;
+	const proven = viewer.proven(identifier, account);
+	const show = (field: ReportField) => discloses(deps.mode, field, proven);
+
+	const warnings: Warning[] = [];
+	const country = viewer.requestCountry;
+	const comparedWith = account?.country ?? intendedCountry;
+	if (country && comparedWith && country !== comparedWith && show('warnings.ip_country_mismatch')) {
+		warnings.push({
+			code: 'ip_country_mismatch',
+			requestCountry: country,
+			message: account ? m.warning_ip_country_mismatch({ country }) : m.warning_ip_country_mismatch_unregistered({ country })
+		});
+	}
+	if (account?.status === 'under_review' && show('warnings.under_review')) {
+		warnings.push({ code: 'under_review', message: m.warning_under_review() });
+	}
+	if (account && isLowActivity(account, now) && account.status !== 'disabled' && show('warnings.low_activity')) {
+		warnings.push({ code: 'low_activity', message: m.warning_low_activity() });
+	}
+	// R10: the account's own flag (verified), or this very device having registered several.
+	if ((account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) || (g.deviceAccounts > 1 && deps.mode !== 'strict')) {
+		warnings.push({ code: 'multiple_accounts_on_device', message: m.warning_multiple_accounts_on_device() });
+	}
+	if (g.appeal && show('warnings.appeal_open')) {
+		warnings.push({ code: 'appeal_open', message: m.warning_appeal_open() });
+	}
+
+	const quota = contactChangeQuota(g.changes.map((c) => c.changed_at), now);
+	const nextSteps: NextStep[] = [];
+	if (!account) {
+		nextSteps.push({ action: 'register', href: '/register' });
+	} else {
+		if (account.status !== 'disabled') nextSteps.push({ action: 'sign_in', href: '/login' }, { action: 'forgot_password', href: '/forgot-password' });
+		if (show('contactChange') && account.status !== 'disabled') {
+			nextSteps.push(quota.nextAllowedAt ? { action: 'wait', until: quota.nextAllowedAt.toISOString() } : { action: 'change_contact', href: '/account/contact' });
+		}
+		nextSteps.push({ action: 'appeal', href: '/appeal' });
+	}
+
+	const report: CheckReport = {
+		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
+		warnings,
+		nextSteps: show('nextSteps') ? nextSteps : [],
+		tier: proven || deps.mode === 'open' ? 'verified' : 'public'
+	};
+	if (show('registered')) report.registered = account !== undefined;
+	if (show('status')) report.status = account?.status ?? null;
+	if (show('verification')) {
+		const code = g.code;
+		const live = code && code.attempts < MAX_WRONG_ATTEMPTS;
+		report.verification =
+			live && code.expires_at > now.getTime()
+				? { pending: true, purpose: code.purpose, expiresAt: new Date(code.expires_at).toISOString() }
+				: live
+					? { pending: false, expiredUnused: { purpose: code.purpose, expiredAt: new Date(code.expires_at).toISOString() } }
+					: { pending: false };
+	}
+	if (account && show('contactChange')) {
+		report.contactChange = {
+			used: quota.used,
+			limit: quota.limit,
+			remaining: quota.remaining,
+			windowDays: quota.windowDays,
+			minIntervalDays: quota.minIntervalDays,
+			nextAllowedAt: quota.nextAllowedAt?.toISOString() ?? null
+		};
+	}
+	if (account && show('contacts')) {
+		report.contacts = [
+			...(account.email ? [{ kind: 'email' as const, masked: maskIdentifier({ kind: 'email', value: account.email }) }] : []),
+			...(account.phone ? [{ kind: 'phone' as const, masked: maskIdentifier({ kind: 'phone', value: account.phone }) }] : [])
+		];
+	}
+	if (account && show('recentActivity')) {
+		report.recentActivity = g.activity.map((a) => ({
+			action: a.action,
+			at: new Date(a.at).toISOString(),
+			country: (JSON.parse(a.details ?? '{}') as { ipCountry?: string | null }).ipCountry ?? null
+		}));
+	}
+	return report;
+}
+
+/** `proven`: the identifier a right code proved control of in this request (R15a), else null. */
+export type CheckOutcome = { ok: true; report: CheckReport; proven: Identifier | null } | (Failure & { report?: CheckReport });
+
+/**
+ * The one entry point of the check for the form actions and the JSON API alike (R14): rate
+ * limits (R15) → parse → optional proof (R15a: a `check` code) → report → count. The public
+ * check and the verified one are the same function, so every disclosed report is limited and
+ * counted whichever way it was asked for. A wrong code still answers the public report.
+ */
+export async function runCheck(
+	app: Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>,
+	input: { identifier: string; country?: string | undefined },
+	viewer: Viewer,
+	proof?: { code: string }
+): Promise<CheckOutcome> {
+	const { db } = app.database;
+	const rules = app.config.checkRateLimit;
+	const ipKey = addressKey(app.keys, viewer.address);
+	const byIp = await limitAddress(db, app.clock, app.keys, 'check', viewer.address, { max: rules.perIp, windowMs: rules.windowMs });
+	if (!byIp.ok) return checkRateLimited(app, ipKey, '', byIp.retryAfterSeconds);
+	const parsed = parseIdentifier(input.identifier, input.country);
+	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
+	const idKey = app.keys.hmac('identifier', parsed.identifier.value);
+	const byId = await limit(db, app.clock, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
+	if (!byId.ok) return checkRateLimited(app, ipKey, idKey, byId.retryAfterSeconds);
+	const confirmed = proof ? await confirmCheckCode(app, parsed.identifier, proof.code) : null;
+	const proven = confirmed?.ok === true;
+	const report = await buildReport(
+		{ db, clock: app.clock, mode: app.config.checkDisclosure },
+		parsed.identifier,
+		input.country,
+		proven ? { ...viewer, proven: () => true } : viewer
+	);
+	// R15: every check counted (metrics, bursts per address for agents), by keyed hashes only.
+	await db
+		.insertInto('check_events')
+		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: idKey, outcome: report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered' })
+		.execute();
+	if (confirmed && !confirmed.ok) return { ...confirmed, report };
+	return { ok: true, report, proven: proven ? parsed.identifier : null };
+}
+
+/** R15: a refused check is counted too, so bursts and rejections show in metrics and to agents. */
+async function checkRateLimited(
+	app: Pick<AppContext, 'database' | 'clock'>,
+	ipKey: string,
+	identifierKey: string,
+	seconds: number
+): Promise<Failure> {
+	await app.database.db
+		.insertInto('check_events')
+		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: identifierKey, outcome: 'rate_limited' })
+		.execute();
+	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), { retryAfterSeconds: seconds });
+}

@@ -1,0 +1,31 @@
+import type { Clock } from './clock';
+import type { Db } from '../db/database';
+import type { AuditEventsTable } from '../db/schema';
+
+export interface AuditEntry {
+	actorKind: AuditEventsTable['actor_kind'];
+	actorId: string | null;
+	action: string;
+	subjectKind?: string;
+	subjectId?: string;
+	ip?: string | null;
+	/** Never codes, passwords or whole identifiers (R4, R22). */
+	details?: Record<string, string | number | boolean | null>;
+}
+
+/** R22: append-only; the database refuses updates and deletes of these rows. */
+export async function audit(db: Db, clock: Clock, entry: AuditEntry): Promise<void> {
+	await db
+		.insertInto('audit_events')
+		.values({
+			at: clock.now().getTime(),
+			actor_kind: entry.actorKind,
+			actor_id: entry.actorId,
+			action: entry.action,
+			subject_kind: entry.subjectKind ?? null,
+			subject_id: entry.subjectId ?? null,
+			ip: entry.ip ?? null,
+			details: entry.details ? JSON.stringify(entry.details) : null
+		})
+		.execute();
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, parsed once at start-up. A bad value stops the
+ * server with a message naming the variable, instead of failing later on a request.
+ */
+const flag = z
+	.enum(['0', '1', 'true', 'false', ''])
+	.default('0')
+	.transform((v) => v === '1' || v === 'true');
+
+const optionalUrl = z
+	.string()
+	.trim()
+	.transform((v) => (v === '' ? undefined : v))
+	.pipe(z.url().optional())
+	.optional();
+
+const optionalRedisUrl = z
+	.string()
+	.trim()
+	.transform((v) => (v === '' ? undefined : v))
+	.pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional())
+	.optional();
+
+const envSchema = z.object({
+	// Unset means production: the safe default for `node build` (Vite sets it in dev and tests).
+	NODE_ENV: z.string().default('production'),
+	DATABASE_URL: z.string().trim().min(1).default('file:./data/app.db'),
+	ORIGIN: optionalUrl,
+	TRUST_PROXY: flag,
+	SMTP_URL: optionalUrl,
+	SMTP_FROM: z.string().default('Account Security Check <no-reply@localhost>'),
+	SMS_GATEWAY_URL: optionalUrl,
+	SMS_GATEWAY_TOKEN: z.string().optional(),
+	// R15a: how much of the check report is public before proof of control.
+	CHECK_DISCLOSURE: z.enum(['standard', 'open', 'strict']).default('standard'),
+	// R5: 8 by default (ASVS 5.0 §6.2.1); the marketplace's documented floor is 6, never below.
+	PASSWORD_MIN_LENGTH: z.coerce.number().int().min(6).max(128).default(8),
+	// R15: check limits per client address and per identifier, in one window.
+	CHECK_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
+	CHECK_RATE_LIMIT_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
+	CHECK_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+	// docs/rules.md §9: rate-limit counters in Redis instead of the database when set.
+	REDIS_URL: optionalRedisUrl,
+	GEOIP_DB_PATH: z.string().optional(),
+	INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+	APP_TEST_HOOKS: flag,
+	// The key ring (kid:base64 entries, newest first, or a file path); see core/keys.ts. Required in
+	// production; development and tests make a local one under ./data/.
+	APP_SECRET_KEYS: z.string().optional(),
+	// Prometheus metrics at /metrics need this bearer token; closed without it.
+	METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+	// Bare endpoints for `npm run bench` (the framework's ceiling); never needed otherwise.
+	BENCH_ROUTES: flag,
+	// R19: where versions before the encrypted document store kept documents as files; what is
+	// found there is moved into the database at start-up (document-store.ts).
+	APPEAL_STORAGE_DIR: z.string().trim().min(1).default('./data/appeal-documents'),
+	APPEAL_DOCUMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+	// R21: a second agent must confirm a rebind before it takes effect.
+	APPEAL_REQUIRE_SECOND_APPROVAL: flag,
+	// Retention (retention.ts, docs/DATA.md). Raw check events, then per-hour counts only; at least
+	// 7 days, because agents see the checks of the last 7 days against an account (R15).
+	CHECK_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
+	// Delivered and dead outbox messages; pending ones stay until delivered or dead (R7).
+	OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7)
+});
+
+export type Config = {
+	production: boolean;
+	database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+	origin: string | undefined;
+	trustProxy: boolean;
+	smtpUrl: string | undefined;
+	smtpFrom: string;
+	smsGateway: { url: string; token: string | undefined } | undefined;
+	checkDisclosure: 'standard' | 'open' | 'strict';
+	checkRateLimit: { perIp: number; perIdentifier: number; windowMs: number };
+	redisUrl: string | undefined;
+	passwordMinLength: number;
+	geoipDbPath: string | undefined;
+	internalApiToken: string | undefined;
+	testHooks: boolean;
+	secretKeys: string | undefined;
+	metricsToken: string | undefined;
+	benchRoutes: boolean;
+	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
+	retention: { checkEventsDays: number; outboxDays: number };
+};
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+/** docs/rules.md §9: `file:PATH` or a plain path is SQLite; `postgres://` / `postgresql://` is PostgreSQL. */
+export function parseDatabaseUrl(value: string): Config['database'] {
+	if (/^postgres(ql)?:\/\//i.test(value)) return { kind: 'postgres', url: value };
+	if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+		throw new ConfigError(
+			`DATABASE_URL: unsupported scheme in "${value.split(':')[0]}:" (use file:PATH or postgres://)`
+		);
+	}
+	const path = value.startsWith('file:') ? value.slice('file:'.length) : value;
+	if (path === '') throw new ConfigError('DATABASE_URL: file: needs a path');
+	return { kind: 'sqlite', path };
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+	const result = envSchema.safeParse(env);
+	if (!result.success) {
+		const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+		throw new ConfigError(`Invalid configuration — ${problems.join('; ')}`);
+	}
+	const e = result.data;
+	const production = e.NODE_ENV === 'production';
+	if (e.SMS_GATEWAY_URL && !e.SMS_GATEWAY_TOKEN) {
+		throw new ConfigError('SMS_GATEWAY_TOKEN: required when SMS_GATEWAY_URL is set');
+	}
+	return {
+		production,
+		database: parseDatabaseUrl(e.DATABASE_URL),
+		origin: e.ORIGIN,
+		trustProxy: e.TRUST_PROXY,
+		smtpUrl: e.SMTP_URL,
+		smtpFrom: e.SMTP_FROM,
+		smsGateway: e.SMS_GATEWAY_URL
+			? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }
+			: undefined,
+		checkDisclosure: e.CHECK_DISCLOSURE,
+		checkRateLimit: {
+			perIp: e.CHECK_RATE_LIMIT_PER_IP,
+			perIdentifier: e.CHECK_RATE_LIMIT_PER_IDENTIFIER,
+			windowMs: e.CHECK_RATE_LIMIT_WINDOW_SECONDS * 1000
+		},
+		redisUrl: e.REDIS_URL,
+		passwordMinLength: e.PASSWORD_MIN_LENGTH,
+		geoipDbPath: e.GEOIP_DB_PATH,
+		internalApiToken: e.INTERNAL_API_TOKEN,
+		testHooks: e.APP_TEST_HOOKS,
+		secretKeys: e.APP_SECRET_KEYS,
+		metricsToken: e.METRICS_TOKEN,
+		benchRoutes: e.BENCH_ROUTES,
+		appeals: {
+			storageDir: e.APPEAL_STORAGE_DIR,
+			retentionDays: e.APPEAL_DOCUMENT_RETENTION_DAYS,
+			requireSecondApproval: e.APPEAL_REQUIRE_SECOND_APPROVAL
+		},
+		retention: {
+			checkEventsDays: e.CHECK_EVENTS_RETENTION_DAYS,
+			outboxDays: e.OUTBOX_RETENTION_DAYS
+		}
+	};
+}

@@ -1,0 +1,212 @@
+import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../core/clock';
+import type { Db } from '../db/database';
+import type { CodePurpose, VerificationCodesTable } from '../db/schema';
+import { limit } from '../platform/limits';
+import type { Keyring } from '../core/keys';
+import type { Selectable } from 'kysely';
+
+// R6: the numbers of the rule.
+export const CODE_LIFETIME_MS = 5 * 60_000;
+export const RESEND_COOLDOWN_MS = 60_000;
+export const MAX_WRONG_ATTEMPTS = 5;
+/**
+ * Every code attempt on one identifier and purpose, across all the codes it is sent (R6 allows a
+ * new one each minute): 10 an hour and 30 a day, counted before the compare. Without this, five
+ * guesses per code times a code a minute is 300 guesses an hour against one account.
+ */
+export const ATTEMPTS_PER_IDENTIFIER = [
+	{ max: 10, windowMs: 3_600_000, name: 'h' },
+	{ max: 30, windowMs: 86_400_000, name: 'd' }
+] as const;
+
+export type CodeRow = Selectable<VerificationCodesTable>;
+
+export type IssueResult =
+	| { ok: true; code: string; expiresAt: Date; resendAfter: Date }
+	| { ok: false; reason: 'cooldown'; retryAfter: Date };
+
+export type ConsumeResult =
+	| { ok: true; row: CodeRow }
+	| { ok: false; reason: 'code_invalid' | 'code_expired' | 'too_many_attempts' };
+
+function hashCode(keys: Keyring, purpose: CodePurpose, identifier: string, id: string, code: string): string {
+	// Keyed and bound to purpose, identifier and row: a leaked table cannot be brute-forced offline.
+	return keys.hmac('verification-code', purpose, identifier, id, code);
+}
+
+/** R6: 6 digits from a CSPRNG, stored only as a keyed hash; a new one replaces the old after 60 s. */
+export async function issueCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; identifier: string; accountId?: string | null; payload?: unknown }
+): Promise<IssueResult> {
+	const now = deps.clock.now().getTime();
+	const existing = await deps.db
+		.selectFrom('verification_codes')
+		.select(['created_at', 'consumed_at'])
+		.where('purpose', '=', input.purpose)
+		.where('identifier', '=', input.identifier)
+		.executeTakeFirst();
+	if (existing && existing.consumed_at === null && now < existing.created_at + RESEND_COOLDOWN_MS) {
+		// R6: 60-second cooldown before a new code for the same purpose and identifier.
+		return { ok: false, reason: 'cooldown', retryAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS) };
+	}
+	const id = randomUUID();
+	const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+	const row = {
+		id,
+		purpose: input.purpose,
+		identifier: input.identifier,
+		code_hash: hashCode(deps.keys, input.purpose, input.identifier, id, code),
+		attempts: 0,
+		created_at: now,
+		expires_at: now + CODE_LIFETIME_MS,
+		consumed_at: null,
+		account_id: input.accountId ?? null,
+		payload: input.payload === undefined ? null : JSON.stringify(input.payload)
+	};
+	// R6: one live code per (account, purpose): a code out to another address of the same
+	// account for the same purpose (a second contact change, a reset to the other contact) dies.
+	if (row.account_id !== null) {
+		await deps.db
+			.deleteFrom('verification_codes')
+			.where('account_id', '=', row.account_id)
+			.where('purpose', '=', input.purpose)
+			.where('identifier', '!=', input.identifier)
+			.execute();
+	}
+	// R6: the new code replaces the old one (one row per purpose + identifier).
+	await deps.db
+		.insertInto('verification_codes')
+		.values(row)
+		.onConflict((oc) =>
+			oc.columns(['purpose', 'identifier']).doUpdateSet({
+				id: row.id,
+				code_hash: row.code_hash,
+				attempts: 0,
+				created_at: row.created_at,
+				expires_at: row.expires_at,
+				consumed_at: null,
+				account_id: row.account_id,
+				payload: row.payload
+			})
+		)
+		.execute();
+	return {
+		ok: true,
+		code,
+		expiresAt: new Date(row.expires_at),
+		resendAfter: new Date(now + RESEND_COOLDOWN_MS)
+	};
+}
+
+/**
+ * R6: single use, constant-time compare, 5 wrong attempts kill the code, and an expired code is
+ * told apart from a wrong one. Both writes are conditional updates, so parallel attempts can
+ * neither use a code twice nor get more than 5 guesses.
+ */
+export async function consumeCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; identifier: string; code: string },
+	options: { counted?: boolean } = {}
+): Promise<ConsumeResult> {
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: true, counted: options.counted ?? false });
+}
+
+/**
+ * The same judgement as `consumeCode`, wrong attempts counted alike, but a right code stays
+ * usable: for flows that must know the code is right before doing costly work (R19 uploads).
+ */
+export async function verifyCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; identifier: string; code: string }
+): Promise<ConsumeResult> {
+	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: false, counted: false });
+}
+
+/**
+ * R6 for codes bound to an account (R16's contact change): only the account's newest code for
+ * the purpose is ever compared; older ones are dead (and `issueCode` deletes them).
+ */
+export async function consumeAccountCode(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	input: { purpose: CodePurpose; accountId: string; code: string }
+): Promise<ConsumeResult> {
+	const row = await deps.db
+		.selectFrom('verification_codes')
+		.selectAll()
+		.where('purpose', '=', input.purpose)
+		.where('account_id', '=', input.accountId)
+		.orderBy('created_at', 'desc')
+		.executeTakeFirst();
+	return attempt(deps, row, input.code, { consume: true, counted: false });
+}
+
+/**
+ * R17/R18/R21: when an account's bound contact changes, every code still pending for the old
+ * contact or for the account dies, so a reset code sent to the old address resets nothing.
+ */
+export async function revokePendingCodes(db: Db, input: { accountId: string; identifiers: string[] }): Promise<void> {
+	await db
+		.deleteFrom('verification_codes')
+		.where('consumed_at', 'is', null)
+		.where((eb) =>
+			eb.or([eb('account_id', '=', input.accountId), ...(input.identifiers.length ? [eb('identifier', 'in', input.identifiers)] : [])])
+		)
+		.execute();
+}
+
+function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<CodeRow | undefined> {
+	return db.selectFrom('verification_codes').selectAll().where('purpose', '=', purpose).where('identifier', '=', identifier).executeTakeFirst();
+}
+
+async function attempt(
+	deps: { db: Db; clock: Clock; keys: Keyring },
+	row: CodeRow | undefined,
+	code: string,
+	/** `counted`: the same request already counted this attempt (a `verifyCode` before the work). */
+	{ consume, counted }: { consume: boolean; counted: boolean }
+): Promise<ConsumeResult> {
+	const now = deps.clock.now().getTime();
+	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
+	if (row.attempts >= MAX_WRONG_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
+	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
+	// Counted before the compare, so parallel guesses cannot slip under the cap.
+	const bucket = deps.keys.hmac('identifier', row.identifier);
+	for (const rule of counted ? [] : ATTEMPTS_PER_IDENTIFIER) {
+		const allowed = await limit(deps.db, deps.clock, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
+		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };
+	}
+
+	const expected = Buffer.from(row.code_hash, 'hex');
+	const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, normalizeCode(code)), 'hex');
+	if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+		const wrong = await deps.db
+			.updateTable('verification_codes')
+			.set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+			.where('id', '=', row.id)
+			.where('attempts', '<', MAX_WRONG_ATTEMPTS)
+			.executeTakeFirst();
+		return { ok: false, reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid' };
+	}
+	if (!consume) return { ok: true, row };
+	const used = await deps.db
+		.updateTable('verification_codes')
+		.set({ consumed_at: now })
+		.where('id', '=', row.id)
+		.where('consumed_at', 'is', null)
+		.where('attempts', '<', MAX_WRONG_ATTEMPTS)
+		.executeTakeFirst();
+	if (used.numUpdatedRows === 0n) return { ok: false, reason: 'code_invalid' };
+	return { ok: true, row: { ...row, consumed_at: now } };
+}
+
+/** People paste codes with spaces or type them with full-width digits. */
+function normalizeCode(code: string): string {
+	return code.normalize('NFKC').replace(/\s+/g, '');
+}
+
+/** Whether what was typed can be a code at all, before any lookup spends an attempt. */
+export function looksLikeCode(code: string): boolean {
+	return /^\d{6}$/.test(normalizeCode(code));
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock';
+import type { Db } from '../db/database';
+import type { Keyring } from '../core/keys';
+
+/** What the sealed `payload` of an outbox row holds (subject and text: codes live here). */
+export interface MessageContent {
+	subject: string | null;
+	body: string;
+}
+
+/**
+ * The payload is sealed with the key ring (AES-256-GCM, bound to the row id), so a copy of the
+ * database holds no code; it is erased once the message is delivered or given up.
+ */
+export function sealContent(keys: Keyring, id: string, content: MessageContent): string {
+	return keys.seal('outbox', id, JSON.stringify(content));
+}
+
+/** The content of a row still holding its payload; null once it was erased. */
+export function openContent(keys: Keyring, id: string, payload: string | null): MessageContent | null {
+	if (payload === null) return null;
+	return JSON.parse(keys.open('outbox', id, payload).toString('utf8')) as MessageContent;
+}
+
+export interface OutboxMessageView {
+	to: string;
+	channel: 'email' | 'sms';
+	purpose: string;
+	code?: string;
+	subject?: string;
+	text: string;
+	createdAt: string;
+}
+
+/** The dev outbox and test hook view: messages to one recipient, newest first (text once erased: none). */
+export async function listOutboxFor(deps: { db: Db; keys: Keyring }, recipient: string): Promise<OutboxMessageView[]> {
+	const rows = await deps.db
+		.selectFrom('outbox')
+		.select(['id', 'recipient', 'channel', 'purpose', 'payload', 'created_at'])
+		.where('recipient', '=', recipient)
+		.orderBy('created_at', 'desc')
+		.orderBy('id', 'desc')
+		.limit(50)
+		.execute();
+	return rows.map((r) => {
+		const content = openContent(deps.keys, r.id, r.payload);
+		const code = content ? /\b(\d{6})\b/.exec(content.body)?.[1] : undefined;
+		return {
+			to: r.recipient,
+			channel: r.channel,
+			purpose: r.purpose,
+			...(code ? { code } : {}),
+			...(content?.subject ? { subject: content.subject } : {}),
+			text: content?.body ?? '',
+			createdAt: new Date(r.created_at).toISOString()
+		};
+	});
+}
+
+export interface OutgoingMessage {
+	channel: 'email' | 'sms';
+	/** Normalized email or E.164 phone (R1, R2). */
+	recipient: string;
+	purpose: string;
+	locale: string;
+	/** Email only; SMS has none. */
+	subject: string | null;
+	body: string;
+}
+
+/**
+ * R7: writes the message in the caller's transaction (pass a Kysely Transaction or the Db), so it
+ * is stored durably together with the state that needs it — a code row and the message that
+ * carries it commit or roll back together. The outbox worker delivers it afterwards.
+ */
+export async function enqueueMessage(db: Db, deps: { clock: Clock; keys: Keyring }, message: OutgoingMessage): Promise<string> {
+	const id = randomUUID();
+	const now = deps.clock.now().getTime();
+	await db
+		.insertInto('outbox')
+		.values({
+			id,
+			channel: message.channel,
+			recipient: message.recipient,
+			purpose: message.purpose,
+			locale: message.locale,
+			payload: sealContent(deps.keys, id, { subject: message.subject, body: message.body }),
+			status: 'pending',
+			next_attempt_at: now,
+			locked_until: null,
+			last_error: null,
+			created_at: now,
+			sent_at: null
+		})
+		.execute();
+	return id;
+}
+
+export interface OutboxRowView {
+	id: string;
+	channel: 'email' | 'sms';
+	recipient: string;
+	purpose: string;
+	subject: string | null;
+	/** Empty once delivered or given up (the text is erased). */
+	body: string;
+	status: 'pending' | 'sent' | 'dead';
+	attempts: number;
+	lastError: string | null;
+	createdAt: string;
+}
+
+/** The /dev/outbox page: the newest messages to anyone, with their delivery state. */
+export async function listRecentOutbox(deps: { db: Db; keys: Keyring }, limit = 100): Promise<OutboxRowView[]> {
+	const rows = await deps.db
+		.selectFrom('outbox')
+		.select(['id', 'channel', 'recipient', 'purpose', 'payload', 'status', 'attempts', 'last_error', 'created_at'])
+		.orderBy('created_at', 'desc')
+		.orderBy('id', 'desc')
+		.limit(limit)
+		.execute();
+	return rows.map((r) => {
+		const content = openContent(deps.keys, r.id, r.payload);
+		return {
+		id: r.id,
+		channel: r.channel,
+		recipient: r.recipient,
+		purpose: r.purpose,
+		subject: content?.subject ?? null,
+		body: content?.body ?? '',
+		status: r.status,
+		attempts: r.attempts,
+		lastError: r.last_error,
+		createdAt: new Date(r.created_at).toISOString()
+		};
+	});
+}

@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '../db/database';
+import { migrationNames } from '../db/migrate';
+
+export type Readiness =
+	| { ready: true }
+	| { ready: false; reason: 'database_unreachable' | 'database_timeout' | 'migrations_pending'; pending?: string[] };
+
+/** A load balancer retries soon anyway: an answer within ~2 s beats an accurate one later. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+class Timeout extends Error {}
+
+/**
+ * /readyz: the database answers and every migration this build carries is recorded in Kysely's
+ * `kysely_migration` table (the same query proves both).
+ */
+export async function checkReadiness(
+	database: DatabaseHandle,
+	timeoutMs: number = READINESS_TIMEOUT_MS
+): Promise<Readiness> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const deadline = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Timeout()), timeoutMs);
+	});
+	try {
+		const table = database.schema ? sql.table(`${database.schema}.kysely_migration`) : sql.table('kysely_migration');
+		const query = sql<{ name: string }>`select name from ${table}`;
+		// On PostgreSQL the server abandons the query too, so hung probes do not pile up in the pool.
+		const answer =
+			database.dialect === 'postgres'
+				? database.db.transaction().execute(async (trx) => {
+						await sql`set local statement_timeout = ${sql.lit(timeoutMs + 500)}`.execute(trx);
+						return query.execute(trx);
+					})
+				: query.execute(database.db);
+		answer.catch(() => {}); // a late failure after the deadline is not an unhandled rejection
+		const rows = await Promise.race([answer, deadline]);
+		const applied = new Set(rows.rows.map((r) => r.name));
+		const pending = migrationNames.filter((name) => !applied.has(name));
+		return pending.length === 0 ? { ready: true } : { ready: false, reason: 'migrations_pending', pending };
+	} catch (error) {
+		// A missing migration table is a database that was never migrated, not an outage.
+		if (error instanceof Timeout) return { ready: false, reason: 'database_timeout' };
+		if (/kysely_migration/.test(String(error)) && /no such table|does not exist/.test(String(error))) {
+			return { ready: false, reason: 'migrations_pending', pending: [...migrationNames] };
+		}
+		return { ready: false, reason: 'database_unreachable' };
+	} finally {
+		clearTimeout(timer);
+	}
+}

@@ -1,0 +1,119 @@
+import { log } from '../core/log';
+import { Redis, type Result } from 'ioredis';
+import type { Clock } from '../core/clock';
+import type { RateLimitStore, Window } from './limits';
+
+/**
+ * docs/rules.md §9: the rate-limit counters in Redis (REDIS_URL), with the semantics of the SQL store in
+ * `limits.ts`. Each key is a hash { count, reset } under `asc:rl:`. Times come from the app's
+ * clock, never from Redis TIME, so tests and the APP_TEST_HOOKS clock move windows; expiry is set
+ * as a relative TTL (reset − now) so keys vanish by themselves even when the app clock is not
+ * Redis's (PEXPIREAT with a clock in the past would delete a window the moment it opens).
+ */
+
+// ARGV: now, the reset of a new window (now + window), the window in ms.
+const HIT = `
+local reset = redis.call('HGET', KEYS[1], 'reset')
+if reset and tonumber(reset) > tonumber(ARGV[1]) then
+	return { redis.call('HINCRBY', KEYS[1], 'count', 1), reset }
+end
+redis.call('HSET', KEYS[1], 'count', 1, 'reset', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return { 1, ARGV[2] }
+`;
+
+// ARGV: the reset of the window the hit was counted in.
+const REFUND = `
+local reset = redis.call('HGET', KEYS[1], 'reset')
+local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
+if reset == ARGV[1] and count > 0 then
+	redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
+return 0
+`;
+
+declare module 'ioredis' {
+	interface RedisCommander<Context> {
+		ascRateLimitHit(key: string, now: string, reset: string, windowMs: string): Result<[number, string], Context>;
+		ascRateLimitRefund(key: string, reset: string): Result<number, Context>;
+	}
+}
+
+export const REDIS_KEY_PREFIX = 'asc:rl:';
+
+export interface RedisStoreOptions {
+	/** The app clock: `blockUntil` has no caller time, and its key needs a TTL. */
+	clock: Clock;
+	/** Tests give each run its own prefix (still under `asc:rl:`). */
+	prefix?: string;
+}
+
+/** Connects (failing fast when Redis cannot be reached) and returns the store. */
+export async function openRedisRateLimitStore(url: string, options: RedisStoreOptions): Promise<RateLimitStore> {
+	const client = new Redis(url, {
+		lazyConnect: false,
+		maxRetriesPerRequest: 2,
+		enableOfflineQueue: false,
+		connectTimeout: 5_000
+	});
+	let onError: (error: Error) => void = () => {};
+	try {
+		await new Promise<void>((resolve, reject) => {
+			onError = reject;
+			client.once('ready', () => resolve());
+			client.once('error', onError);
+		});
+	} catch (error) {
+		client.disconnect();
+		// Never echo the URL: it may carry a password.
+		throw new Error(`REDIS_URL: cannot reach Redis (${error instanceof Error ? error.message : String(error)})`, {
+			cause: error
+		});
+	}
+	client.off('error', onError);
+	let lastError = '';
+	client.on('error', (error: Error) => {
+		// ioredis reconnects by itself; say so once per distinct failure, not on every retry.
+		if (error.message !== lastError) log.error({ event: 'rate_limit.redis_error', message: error.message });
+		lastError = error.message;
+	});
+	client.on('ready', () => (lastError = ''));
+	client.defineCommand('ascRateLimitHit', { numberOfKeys: 1, lua: HIT });
+	client.defineCommand('ascRateLimitRefund', { numberOfKeys: 1, lua: REFUND });
+	return redisRateLimitStore(client, options);
+}
+
+function redisRateLimitStore(client: Redis, { clock, prefix = REDIS_KEY_PREFIX }: RedisStoreOptions): RateLimitStore {
+	const k = (key: string) => prefix + key;
+	return {
+		async hit(key, windowMs, nowMs): Promise<Window> {
+			const [count, reset] = await client.ascRateLimitHit(k(key), String(nowMs), String(nowMs + windowMs), String(windowMs));
+			return { count: Number(count), resetAt: Number(reset) };
+		},
+		async peek(key, nowMs) {
+			const [count, reset] = await client.hmget(k(key), 'count', 'reset');
+			if (count === null || reset === null || Number(reset) <= nowMs) return null;
+			return { count: Number(count), resetAt: Number(reset) };
+		},
+		async blockUntil(key, untilMs) {
+			const ttl = untilMs - clock.now().getTime();
+			// A block already over is no block: the SQL row it would leave reads as absent too.
+			if (ttl <= 0) {
+				await client.del(k(key));
+				return;
+			}
+			const results = await client.multi().hset(k(key), 'count', 1, 'reset', String(untilMs)).pexpire(k(key), ttl).exec();
+			const failed = results?.find(([error]) => error);
+			if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+		},
+		async refund(key, resetAt) {
+			await client.ascRateLimitRefund(k(key), String(resetAt));
+		},
+		async clear(key) {
+			await client.del(k(key));
+		},
+		async close() {
+			await client.quit().catch(() => client.disconnect());
+		}
+	};
+}

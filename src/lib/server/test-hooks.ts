@@ -1,9 +1,0 @@
-import { error } from '@sveltejs/kit';
-import type { AdjustableClock } from './clock';
-import type { AppContext } from './app';
-
-/** SPEC §10 test hooks exist only with APP_TEST_HOOKS=1; otherwise they are plain 404s. */
-export function requireTestHooks(app: AppContext): { clock: AdjustableClock } {
-	if (!app.config.testHooks || !app.testClock) error(404, 'Not found');
-	return { clock: app.testClock };
-}
