@@ -2,11 +2,8 @@
 // (no default accounts, no sign-up page). The password comes from AGENT_PASSWORD or a prompt.
 import { encodeBase32NoPadding } from '@oslojs/encoding';
 import { createInterface } from 'node:readline/promises';
-import { systemClock } from '../src/lib/server/core/clock';
 import { parseConfig } from '../src/lib/server/core/config';
-import { openDatabase } from '../src/lib/server/db/database';
-import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { keyringForConfig } from '../src/lib/server/core/keys';
+import { openAppContext } from '../src/lib/server/app';
 import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/support/agents';
 import { purgeExpiredDocuments } from '../src/lib/server/retention/documents';
 
@@ -28,16 +25,14 @@ async function askPassword(): Promise<string> {
 
 const [command, ...args] = process.argv.slice(2);
 const config = parseConfig(process.env);
-const database = openDatabase(config.database);
-const deps = { database, clock: systemClock, config, keys: keyringForConfig(config, console.warn) };
+const ctx = await openAppContext(config);
 let exitCode = 0;
 try {
-	await migrateToLatest(database, { keys: deps.keys });
 	if (command === 'create' && args[0]) {
 		const roleIndex = args.indexOf('--role');
 		const role = (roleIndex >= 0 ? args[roleIndex + 1] : 'agent') as Role;
 		if (role !== 'agent' && role !== 'admin') throw new Error('--role must be agent or admin');
-		const result = await createAgent(deps, { username: args[0], password: await askPassword(), role });
+		const result = await createAgent(ctx, { username: args[0], password: await askPassword(), role });
 		if (!result.ok) {
 			console.error(`not created: ${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
 			exitCode = 1;
@@ -49,20 +44,20 @@ try {
 			console.log(`TOTP URI: ${result.totpUri}`);
 		}
 	} else if (command === 'disable' && args[0]) {
-		const done = await disableAgent(deps, args[0]);
+		const done = await disableAgent(ctx, args[0]);
 		console.log(done ? `disabled ${args[0]}; its sessions ended` : `no agent ${args[0]}`);
 		exitCode = done ? 0 : 1;
 	} else if (command === 'list') {
-		for (const a of await listAgents(database.db)) {
+		for (const a of await listAgents(ctx)) {
 			console.log(`${a.username}\t${a.role}\t${a.disabled_at ? 'disabled' : 'active'}\tcreated ${new Date(a.created_at).toISOString()}`);
 		}
 	} else if (command === 'purge-documents') {
-		console.log(`deleted ${await purgeExpiredDocuments(deps)} document(s)`);
+		console.log(`deleted ${await purgeExpiredDocuments(ctx)} document(s)`);
 	} else {
 		console.error(usage);
 		exitCode = 2;
 	}
 } finally {
-	await database.close();
+	await ctx.close();
 }
 process.exit(exitCode);

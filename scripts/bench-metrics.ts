@@ -13,6 +13,7 @@ import { FixedClock } from '../src/lib/server/core/clock';
 import { parseConfig } from '../src/lib/server/core/config';
 import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { createAppContext } from '../src/lib/server/app';
 import { collectMetrics } from '../src/lib/server/platform/metrics';
 import { runRetention } from '../src/lib/server/retention/tables';
 import { testKeyring } from '../src/lib/server/core/keys';
@@ -62,7 +63,7 @@ async function bench(name: string, target: DatabaseTarget, dispose: () => Promis
 	const handle = openDatabase(target);
 	try {
 		await migrateToLatest(handle, { keys: testKeyring() });
-		const app = { database: handle, clock: new FixedClock(new Date(NOW)), config: parseConfig({ NODE_ENV: 'test' }) };
+		const app = { ...createAppContext(parseConfig({ NODE_ENV: 'test' }), { database: handle, keys: testKeyring() }), clock: new FixedClock(new Date(NOW)) };
 		let started = performance.now();
 		await fill(handle);
 		const fillMs = ms(started);

@@ -2,27 +2,25 @@
 // `npm run keys:rotate`: re-seals every stored sealed value under the newest key of APP_SECRET_KEYS,
 // after which older keys may be removed from the ring (see docs/SECURITY.md, "Key rotation").
 import { parseConfig } from '../src/lib/server/core/config';
-import { openDatabase } from '../src/lib/server/db/database';
-import { migrateToLatest } from '../src/lib/server/db/migrate';
+import { openAppContext } from '../src/lib/server/app';
 import { rotateSealed } from '../src/lib/server/core/key-rotation';
-import { keyringForConfig, newKeyEntry } from '../src/lib/server/core/keys';
+import { newKeyEntry } from '../src/lib/server/core/keys';
 
 const [command] = process.argv.slice(2);
 if (command === 'new') {
 	console.log(newKeyEntry(new Date()));
 } else if (command === 'rotate') {
 	const config = parseConfig(process.env);
-	const keys = keyringForConfig(config, console.warn);
-	const database = openDatabase(config.database);
+	const ctx = await openAppContext(config);
+	const { keys } = ctx;
 	try {
-		await migrateToLatest(database, { keys });
-		const result = await rotateSealed(database.db, keys);
+		const result = await rotateSealed(ctx);
 		for (const [column, n] of Object.entries(result.resealed)) console.log(`${column}: ${n} re-sealed under ${keys.kids[0]}`);
 		const unreadable = Object.entries(result.unreadable).filter(([, n]) => n > 0);
 		for (const [column, n] of unreadable) console.error(`${column}: ${n} value(s) no key on the ring opens`);
 		process.exitCode = unreadable.length ? 1 : 0;
 	} finally {
-		await database.close();
+		await ctx.close();
 	}
 } else {
 	console.error('usage: npm run keys:new | npm run keys:rotate');

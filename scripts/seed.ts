@@ -361,7 +361,7 @@ if (existing > 0) {
 // argon2id is far too slow per row: one real hash (password "seed-password-1"), shared by every account.
 const passwordHash = await hashPassword('seed-password-1');
 const totals = { devices: 0, accounts: 0, contact_changes: 0, verification_codes: 0, appeals: 0 };
-let loaded = '';
+let loaded: string | undefined;
 writer.start();
 try {
 	for (let from = 0; from < accounts; from += BATCH) {

@@ -1,7 +1,7 @@
-import type { AppContext } from '$lib/server/core/context';
+import type { Ctx } from '$lib/server/core/context';
 import type { Account } from '$lib/server/db/schema';
-import type { Session } from '$lib/server/accounts/sessions';
-import type { AgentSessionValidation } from '$lib/server/support/agent-sessions';
+import type { Session } from '$lib/server/accounts';
+import type { AgentSessionValidation } from '$lib/server/support';
 
 declare global {
 	namespace App {
@@ -12,7 +12,7 @@ declare global {
 		interface Locals {
 			/** Echoed as `x-request-id` and in every log line about the request. */
 			requestId: string;
-			app: AppContext;
+			app: Ctx;
 			/** The client's address after the TRUST_PROXY policy; never logged whole with an identifier. */
 			clientAddress: string;
 			/** R9: ISO country of the client address, or null when unknown (private, loopback, …). */

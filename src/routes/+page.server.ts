@@ -1,8 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check/run';
-import { setCheckGrant } from '$lib/server/check/grant';
-import { requestVerificationCode } from '$lib/server/check/verification';
+import { runCheck, setCheckGrant, requestVerificationCode } from '$lib/server/check';
 import { countryCodes } from '$lib/server/core/countries';
 import type { Failure } from '$lib/server/core/failures';
 import { checkViewer } from '$lib/server/http/check-viewer';

@@ -8,6 +8,7 @@ import { createOutboxWorker } from '../../src/lib/server/messaging/worker';
 import { enqueueMessage } from '../../src/lib/server/messaging/outbox';
 import { testKeyring } from '../../src/lib/server/core/keys';
 import { createSmsGateway, SMS_GATEWAY_TOKEN, SMS_GATEWAY_URL } from '../mocks/sms-gateway';
+import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueCnMobile, uniqueEmail } from '../support/factories';
 import { startSmtpServer, type SmtpServer } from '../support/smtp-server';
@@ -77,6 +78,7 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 		const gateway = createSmsGateway();
 		msw.use(...gateway.handlers);
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		const ctx = { ...testAppContext(database), clock };
 		const config = parseConfig({ NODE_ENV: 'test', SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN, SMTP_URL: front.url(), SMTP_FROM: 'Account Security Check <no-reply@shop.example>' });
 		const worker = createOutboxWorker({ db: database.db, clock, keys: testKeyring(), transports: createTransports(config, { smsTimeoutMs: 200 }), log: () => {}, batchSize: 100, ...(maxAttempts ? { maxAttempts } : {}) });
 		const emails: string[] = [];
@@ -87,8 +89,8 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 				const phone = uniqueCnMobile();
 				emails.push(email);
 				phones.push(phone);
-				await enqueueMessage(database.db, { clock, keys: testKeyring() }, { channel: 'email', recipient: email, purpose: 'register', locale: 'en', subject: 'Your code', body: `code for ${email}` });
-				await enqueueMessage(database.db, { clock, keys: testKeyring() }, { channel: 'sms', recipient: phone, purpose: 'register', locale: 'en', subject: null, body: `code for ${phone}` });
+				await enqueueMessage(ctx, { channel: 'email', recipient: email, purpose: 'register', locale: 'en', subject: 'Your code', body: `code for ${email}` });
+				await enqueueMessage(ctx, { channel: 'sms', recipient: phone, purpose: 'register', locale: 'en', subject: null, body: `code for ${phone}` });
 			}
 		};
 

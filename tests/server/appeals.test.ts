@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
-import { answerAppeal } from '../../src/lib/server/appeals/appeals';
-import { closeDocumentPool } from '../../src/lib/server/appeals/documents/pool';
+import { answerAppeal } from '../../src/lib/server/appeals/status';
 import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/appeals/documents/inspect';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { closeTestDocumentPool, testAppContext } from '../support/app-context';
 import { appealForm, fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
 import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
@@ -24,7 +23,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir } });
 	});
 	afterAll(async () => {
-		await closeDocumentPool();
+		await closeTestDocumentPool();
 		await database.dispose();
 	});
 
@@ -50,11 +49,11 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(documents.length).toBeGreaterThanOrEqual(2);
 		for (const document of documents) {
 			const stored = await database.db.selectFrom('appeal_document_contents').select('content').where('document_id', '=', document.id).executeTakeFirstOrThrow();
-			const plain = (await readDocument(database.db, app.keys, document.id))!;
+			const plain = (await readDocument(app, document.id))!;
 			expect(Buffer.from(plain).toString('latin1')).not.toContain('Secret Road');
 			// The stored bytes are ciphertext: not the image, not its signature.
 			expect(Buffer.from(stored.content).includes(Buffer.from(plain).subarray(0, 64))).toBe(false);
-			expect(await readDocument(database.db, testKeyring(9, 'other'), document.id)).toBeNull();
+			expect(await readDocument({ ...app, keys: testKeyring(9, 'other') }, document.id)).toBeNull();
 		}
 		expect(row.status_token_hash).not.toContain(body.statusToken);
 		expect(row.account_id).toBe(account.id);

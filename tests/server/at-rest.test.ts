@@ -83,7 +83,7 @@ describe.each(kinds)('nothing secret at rest in clear on $name', ({ open }) => {
 		const account = await database.db.selectFrom('accounts').selectAll().where('id', '=', owner.id).executeTakeFirstOrThrow();
 		expect(await startContactChange(app, account, { currentPassword: PASSWORD, newIdentifier: targets.contact_change }, meta)).toMatchObject({ ok: true });
 		for (const [purpose, to] of Object.entries(targets)) {
-			const [message] = await listOutboxFor({ db: database.db, keys: app.keys }, to);
+			const [message] = await listOutboxFor(app, to);
 			expect(message?.code, purpose).toMatch(/^\d{6}$/);
 			codes.set(purpose, message!.code!);
 		}
@@ -109,32 +109,32 @@ describe.each(kinds)('nothing secret at rest in clear on $name', ({ open }) => {
 	it('without the key ring, neither outbox payloads nor TOTP secrets nor documents can be read', async () => {
 		const thief = testKeyring(99, 'guess');
 		const { recipient } = await database.db.selectFrom('outbox').select('recipient').where('payload', 'is not', null).executeTakeFirstOrThrow();
-		await expect(listOutboxFor({ db: database.db, keys: thief }, recipient)).rejects.toThrow();
+		await expect(listOutboxFor({ ...app, keys: thief }, recipient)).rejects.toThrow();
 		const agent = await database.db.selectFrom('agents').select(['id', 'totp_key']).where('id', '=', agentId).executeTakeFirstOrThrow();
 		expect(() => thief.open('totp', agent.id, agent.totp_key!)).toThrow();
-		for (const id of documentIds) expect(await readDocument(database.db, thief, id)).toBeNull();
+		for (const id of documentIds) expect(await readDocument({ ...app, keys: thief }, id)).toBeNull();
 		// The right ring opens all of it.
-		for (const id of documentIds) expect(await readDocument(database.db, app.keys, id)).not.toBeNull();
+		for (const id of documentIds) expect(await readDocument(app, id)).not.toBeNull();
 	});
 
 	it('key rotation: a new key in front, keys:rotate re-seals everything, then the old key can go', async () => {
 		const oldKey = { kid: 'test', key: Buffer.alloc(32, 7) };
 		const newKey = { kid: 'next', key: Buffer.alloc(32, 8) };
 		const both: Keyring = keyringFrom([newKey, oldKey]);
-		const first = await rotateSealed(database.db, both);
+		const first = await rotateSealed({ ...app, keys: both });
 		expect(first.resealed['outbox.payload']).toBeGreaterThan(0);
 		expect(first.resealed['agents.totp_key']).toBe(1);
 		expect(first.resealed['appeal_document_contents.wrapped_key']).toBe(documentIds.length);
 		expect(Object.values(first.unreadable).every((n) => n === 0)).toBe(true);
 		// Idempotent: nothing left to re-seal.
-		expect(Object.values((await rotateSealed(database.db, both)).resealed).every((n) => n === 0)).toBe(true);
+		expect(Object.values((await rotateSealed({ ...app, keys: both })).resealed).every((n) => n === 0)).toBe(true);
 
 		const onlyNew = keyringFrom([newKey]);
 		const rotatedApp = { ...app, keys: onlyNew };
 		const { recipient } = await database.db.selectFrom('outbox').select('recipient').where('payload', 'is not', null).executeTakeFirstOrThrow();
-		const [message] = await listOutboxFor({ db: database.db, keys: onlyNew }, recipient);
+		const [message] = await listOutboxFor(rotatedApp, recipient);
 		expect(message?.text.length).toBeGreaterThan(0);
-		for (const id of documentIds) expect(await readDocument(database.db, onlyNew, id)).not.toBeNull();
+		for (const id of documentIds) expect(await readDocument(rotatedApp, id)).not.toBeNull();
 		const agent = await database.db.selectFrom('agents').select(['id', 'username', 'totp_key']).where('id', '=', agentId).executeTakeFirstOrThrow();
 		const secret = onlyNew.open('totp', agent.id, agent.totp_key!);
 		const signedIn = await signInAgent(rotatedApp, { username: agent.username, password: AGENT_PASSWORD, otp: totpCode(secret, totpStep(app.clock)) }, { ip: '1.0.1.9' });

@@ -85,7 +85,8 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const me = await owner();
 		const taken = (await insertAccount(database.db)).email!;
 		const answer = async (newIdentifier: string) => {
-			const res = await begin(me.jar, newIdentifier);
+			// Behind a proxy that names requests: no random request id in the answers.
+			const res = await callEndpoint(start, app, { json: { currentPassword: PASSWORD, newIdentifier }, jar: me.jar, headers: { 'x-request-id': 'r15-r16' } });
 			const body = (await res.text()).replaceAll(newIdentifier, '<id>');
 			return { status: res.status, body, headers: [...res.headers].filter(([k]) => k !== 'date') };
 		};

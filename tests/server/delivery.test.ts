@@ -2,6 +2,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { parseConfig } from '../../src/lib/server/core/config';
+import type { Ctx } from '../../src/lib/server/core/context';
 import { createTransports, type Transport, type TransportOptions } from '../../src/lib/server/messaging/transports';
 import { createOutboxWorker, retryDelayMs, type OutboxWorkerDeps } from '../../src/lib/server/messaging/worker';
 import { enqueueMessage, listOutboxFor, type OutgoingMessage } from '../../src/lib/server/messaging/outbox';
@@ -71,6 +72,7 @@ function recordingLog() {
 describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	let database: TestDatabase;
 	let clock: FixedClock;
+	let ctx: Ctx;
 	const keys = testKeyring();
 	beforeAll(async () => {
 		database = await open();
@@ -79,6 +81,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	beforeEach(async () => {
 		await database.db.deleteFrom('outbox').execute();
 		clock = new FixedClock(START);
+		ctx = { ...testAppContext(database), clock, keys };
 	});
 
 	async function row(id: string) {
@@ -107,14 +110,14 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const lost = smsMessage();
 		await expect(
 			database.db.transaction().execute(async (trx) => {
-				await enqueueMessage(trx, { clock, keys }, lost);
+				await enqueueMessage({ ...ctx, db: trx }, lost);
 				throw new Error('the code row failed to insert');
 			})
 		).rejects.toThrow('the code row failed');
-		expect(await listOutboxFor({ db: database.db, keys }, lost.recipient)).toEqual([]);
+		expect(await listOutboxFor(ctx, lost.recipient)).toEqual([]);
 
 		const kept = smsMessage();
-		const id = await database.db.transaction().execute((trx) => enqueueMessage(trx, { clock, keys }, kept));
+		const id = await database.db.transaction().execute((trx) => enqueueMessage({ ...ctx, db: trx }, kept));
 		expect(await row(id)).toMatchObject({
 			status: 'pending',
 			attempts: 0,
@@ -129,7 +132,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: an SMS is posted to the gateway as JSON with the bearer token and idempotency key, then marked sent', async () => {
 		const { gateway, worker } = smsSetup();
 		const message = smsMessage();
-		const id = await enqueueMessage(database.db, { clock, keys }, message);
+		const id = await enqueueMessage(ctx, message);
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -156,7 +159,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker } = smsSetup();
 		gateway.failNext(3, 'server_error');
 		const message = smsMessage();
-		const id = await enqueueMessage(database.db, { clock, keys }, message);
+		const id = await enqueueMessage(ctx, message);
 
 		for (const [failures, delay] of [[1, 5_000], [2, 10_000], [3, 20_000]] as const) {
 			expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
@@ -184,7 +187,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: jitter only ever delays a retry, by at most a tenth', async () => {
 		const { gateway, worker } = smsSetup({ worker: { random: () => 0.999 } });
 		gateway.setBehaviour('server_error');
-		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const id = await enqueueMessage(ctx, smsMessage());
 		await worker.runOnce();
 		const next = (await row(id)).next_attempt_at - clock.now().getTime();
 		expect(next).toBeGreaterThanOrEqual(5_000);
@@ -195,7 +198,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker } = smsSetup({ transport: { smsTimeoutMs: 50 } });
 		gateway.failNext(1, 'never_answers');
 		gateway.failNext(1, 'network_error');
-		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const id = await enqueueMessage(ctx, smsMessage());
 
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
 		expect(await row(id)).toMatchObject({ attempts: 1, last_error: 'sms gateway: no answer within 50 ms' });
@@ -211,7 +214,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: after maxAttempts failures a message is dead and never tried again', async () => {
 		const { gateway, worker } = smsSetup({ worker: { maxAttempts: 3 } });
 		gateway.setBehaviour('server_error');
-		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const id = await enqueueMessage(ctx, smsMessage());
 
 		const results = [];
 		for (let i = 0; i < 3; i += 1) {
@@ -230,7 +233,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: two workers running at the same time send each message exactly once', async () => {
 		const { gateway, transports } = smsSetup();
 		const ids = new Set<string>();
-		for (let i = 0; i < 12; i += 1) ids.add(await enqueueMessage(database.db, { clock, keys }, smsMessage()));
+		for (let i = 0; i < 12; i += 1) ids.add(await enqueueMessage(ctx, smsMessage()));
 		const workers = [1, 2].map(() => createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} }));
 
 		const results = await Promise.all(workers.map((w) => w.runOnce()));
@@ -245,7 +248,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 
 	it('R7: a row claimed by a worker that crashed is picked up again once its claim runs out', async () => {
 		const { gateway, worker } = smsSetup();
-		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const id = await enqueueMessage(ctx, smsMessage());
 		const claimedUntil = clock.now().getTime() + MINUTE;
 		await database.db.updateTable('outbox').set({ locked_until: claimedUntil }).where('id', '=', id).execute();
 
@@ -271,7 +274,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 
 		it('R7: an email is delivered over SMTP with its subject and plain-text body', async () => {
 			const message = emailMessage();
-			const id = await enqueueMessage(database.db, { clock, keys }, message);
+			const id = await enqueueMessage(ctx, message);
 
 			expect(await emailWorker().runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -288,7 +291,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		it('R7: an SMTP server that refuses for now gets the email again after the backoff', async () => {
 			smtp.failNext(1);
 			const message = emailMessage();
-			const id = await enqueueMessage(database.db, { clock, keys }, message);
+			const id = await enqueueMessage(ctx, message);
 			const worker = emailWorker();
 
 			expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
@@ -307,19 +310,19 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		expect(transports.devOutbox).toBe(true);
 		const worker = createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} });
 		const message = emailMessage();
-		const id = await enqueueMessage(database.db, { clock, keys }, message);
+		const id = await enqueueMessage(ctx, message);
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
 		expect(await row(id)).toMatchObject({ status: 'sent' });
-		const [shown] = await listOutboxFor({ db: database.db, keys }, message.recipient);
+		const [shown] = await listOutboxFor(ctx, message.recipient);
 		expect(shown).toMatchObject({ to: message.recipient, subject: message.subject, text: message.body });
 	});
 
 	it('R6/R7: the text is sealed at rest and erased once delivered; a given-up message keeps none either', async () => {
 		const { worker } = smsSetup();
 		const message = smsMessage();
-		const id = await enqueueMessage(database.db, { clock, keys }, message);
+		const id = await enqueueMessage(ctx, message);
 		const code = /\d{6}/.exec(message.body)![0];
 		const stored = await row(id);
 		expect(JSON.stringify(stored)).not.toContain(code);
@@ -327,7 +330,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 		expect(await row(id)).toMatchObject({ status: 'sent', payload: null });
 
-		const broken = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const broken = await enqueueMessage(ctx, smsMessage());
 		const otherRing = createOutboxWorker({ db: database.db, clock, keys: testKeyring(9, 'other'), transports: createTransports(configFor()), log: () => {} });
 		expect(await otherRing.runOnce()).toMatchObject({ dead: 1 });
 		expect(await row(broken)).toMatchObject({ status: 'dead', payload: null, last_error: 'payload unreadable (key ring)' });
@@ -351,9 +354,9 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, transports } = smsSetup();
 		const recorder = recordingLog();
 		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: transports.sms }, log: recorder.log });
-		const waiting = await enqueueMessage(database.db, { clock, keys }, emailMessage());
-		await enqueueMessage(database.db, { clock, keys }, emailMessage());
-		await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const waiting = await enqueueMessage(ctx, emailMessage());
+		await enqueueMessage(ctx, emailMessage());
+		await enqueueMessage(ctx, smsMessage());
 
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
@@ -368,14 +371,14 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker, events } = smsSetup({ worker: { maxAttempts: 2 } });
 		gateway.failNext(1, 'server_error');
 		const delivered = smsMessage({ recipient: '+8613800138000' });
-		const deliveredId = await enqueueMessage(database.db, { clock, keys }, delivered);
+		const deliveredId = await enqueueMessage(ctx, delivered);
 		await worker.runOnce();
 		clock.advance(retryDelayMs(1));
 		await worker.runOnce();
 
 		gateway.setBehaviour('server_error');
 		const abandoned = smsMessage();
-		const abandonedId = await enqueueMessage(database.db, { clock, keys }, abandoned);
+		const abandonedId = await enqueueMessage(ctx, abandoned);
 		await worker.runOnce();
 		clock.advance(10 * MINUTE);
 		await worker.runOnce();
@@ -404,7 +407,7 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 				})
 		};
 		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: slow }, log: () => {} });
-		const id = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const id = await enqueueMessage(ctx, smsMessage());
 
 		vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
 		try {
@@ -428,9 +431,9 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 			({ locals: { app: { ...testAppContext(database, { env }), clock } }, setHeaders: () => {} }) as unknown as Parameters<typeof devOutboxLoad>[0];
 		await expect(devOutboxLoad(event({ NODE_ENV: 'production' }))).rejects.toMatchObject({ status: 404 });
 
-		const older = await enqueueMessage(database.db, { clock, keys }, emailMessage());
+		const older = await enqueueMessage(ctx, emailMessage());
 		clock.advance(1_000);
-		const newer = await enqueueMessage(database.db, { clock, keys }, smsMessage());
+		const newer = await enqueueMessage(ctx, smsMessage());
 		const allowed: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', APP_TEST_HOOKS: '1' }];
 		for (const env of allowed) {
 			const data = (await devOutboxLoad(event(env))) as { messages: { id: string; status: string }[] };

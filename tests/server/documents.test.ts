@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { detectDocumentType, MAX_DOCUMENT_BYTES, MAX_IMAGE_SIDE, MAX_PAGE_SIDE, MAX_PDF_PAGES, RENDER_DPI, type InspectResult, type UploadedFile } from '../../src/lib/server/appeals/documents/inspect';
-import { closeDocumentPool, inspectDocuments, type PooledInspection } from '../../src/lib/server/appeals/documents/pool';
+import { inspectDocuments, type PooledInspection } from '../../src/lib/server/appeals/documents/pool';
+import type { Ctx } from '../../src/lib/server/core/context';
+import { closeTestDocumentPool, testAppContext } from '../support/app-context';
+import { testDatabases, type TestDatabase } from '../support/databases';
 import { encryptedPdf, htmlBytes, jpegBytes, jpegWithGpsExif, latin1, nestedGroupsPdf, pdfBytes, pdfOf, pixelFloodPng, pngBytes, pngChunkTypes, PNG_SIGNATURE } from '../support/documents';
 
 /**
@@ -9,12 +12,22 @@ import { encryptedPdf, htmlBytes, jpegBytes, jpegWithGpsExif, latin1, nestedGrou
  * the kind is decided by content, and what comes back is always a new image made from pixels.
  */
 
-afterAll(() => closeDocumentPool());
+// The pool comes with a context; an in-memory SQLite database is all the context needs here.
+let database: TestDatabase;
+let ctx: Ctx;
+beforeAll(async () => {
+	database = await testDatabases[0]!.open();
+	ctx = testAppContext(database);
+});
+afterAll(async () => {
+	await closeTestDocumentPool();
+	await database.dispose();
+});
 
 const file = (bytes: Uint8Array, declaredType = '', name = 'scan'): UploadedFile => ({ name, declaredType, bytes });
 
 async function inspect(one: UploadedFile): Promise<PooledInspection> {
-	const run = await inspectDocuments([one]);
+	const run = await inspectDocuments(ctx, [one]);
 	if (!run.ok) throw new Error('pool busy');
 	return run.results[0]!;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '../../src/lib/server/appeals/decisions';
-import { answerAppeal } from '../../src/lib/server/appeals/appeals';
+import { answerAppeal } from '../../src/lib/server/appeals/status';
 import type { Failure } from '../../src/lib/server/core/failures';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';

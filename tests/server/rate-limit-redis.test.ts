@@ -4,10 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { POST } from '../../src/routes/api/v1/check/+server';
 import { FixedClock, type Clock } from '../../src/lib/server/core/clock';
 import { parseConfig } from '../../src/lib/server/core/config';
+import type { Ctx } from '../../src/lib/server/core/context';
 import {
 	blockUntil,
 	clear,
-	configureRateLimitStore,
 	hit,
 	limit,
 	peek,
@@ -28,13 +28,12 @@ let database: TestDatabase;
 let admin: Redis;
 const opened: { store: RateLimitStore; prefix: string }[] = [];
 
-/** A store of its own for each test: a unique prefix under asc:rl:, times from `clock`. */
-async function openStore(clock: Clock): Promise<{ store: RateLimitStore; prefix: string }> {
+/** A store of its own for each test: a unique prefix under asc:rl:, and a context using it with times from `clock`. */
+async function openStore(clock: Clock): Promise<{ store: RateLimitStore; prefix: string; ctx: Ctx }> {
 	const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
-	const store = await openRedisRateLimitStore(REDIS_URL, { clock, prefix });
-	configureRateLimitStore(store);
+	const store = await openRedisRateLimitStore(REDIS_URL, { prefix });
 	opened.push({ store, prefix });
-	return { store, prefix };
+	return { store, prefix, ctx: { ...testAppContext(database), clock, limits: store } };
 }
 
 beforeAll(async () => {
@@ -56,7 +55,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-	configureRateLimitStore(null);
 	for (const { store, prefix } of opened.splice(0)) {
 		const keys = await admin.keys(`${prefix}*`);
 		if (keys.length > 0) await admin.del(...keys);
@@ -65,7 +63,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-	configureRateLimitStore(null);
 	admin?.disconnect();
 	await database?.dispose();
 });
@@ -73,13 +70,13 @@ afterAll(async () => {
 describe('rate limits in Redis (REDIS_URL)', () => {
 	it('counts hits in one window, which keeps its reset time; the key expires by itself', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		const { prefix } = await openStore(clock);
+		const { prefix, ctx } = await openStore(clock);
 		const t0 = clock.now().getTime();
-		expect(await hit(database.db, clock, 'a', MINUTE)).toEqual({ count: 1, resetAt: t0 + MINUTE });
+		expect(await hit(ctx, 'a', MINUTE)).toEqual({ count: 1, resetAt: t0 + MINUTE });
 		clock.advance(10_000);
-		expect(await hit(database.db, clock, 'a', MINUTE)).toEqual({ count: 2, resetAt: t0 + MINUTE });
-		expect(await hit(database.db, clock, 'b', MINUTE)).toEqual({ count: 1, resetAt: t0 + 10_000 + MINUTE });
-		expect(await peek(database.db, clock, 'a')).toEqual({ count: 2, resetAt: t0 + MINUTE });
+		expect(await hit(ctx, 'a', MINUTE)).toEqual({ count: 2, resetAt: t0 + MINUTE });
+		expect(await hit(ctx, 'b', MINUTE)).toEqual({ count: 1, resetAt: t0 + 10_000 + MINUTE });
+		expect(await peek(ctx, 'a')).toEqual({ count: 2, resetAt: t0 + MINUTE });
 		const ttl = await admin.pttl(`${prefix}a`);
 		expect(ttl).toBeGreaterThan(MINUTE - 5_000);
 		expect(ttl).toBeLessThanOrEqual(MINUTE);
@@ -87,77 +84,77 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 
 	it('a refund takes one hit back from its own window only, never below zero', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		await openStore(clock);
-		const first = await hit(database.db, clock, 'r', MINUTE);
-		await hit(database.db, clock, 'r', MINUTE);
-		await refund(database.db, 'r', first.resetAt);
-		expect(await peek(database.db, clock, 'r')).toEqual({ count: 1, resetAt: first.resetAt });
-		await refund(database.db, 'r', first.resetAt);
-		await refund(database.db, 'r', first.resetAt);
-		expect((await peek(database.db, clock, 'r'))?.count).toBe(0);
+		const { ctx } = await openStore(clock);
+		const first = await hit(ctx, 'r', MINUTE);
+		await hit(ctx, 'r', MINUTE);
+		await refund(ctx, 'r', first.resetAt);
+		expect(await peek(ctx, 'r')).toEqual({ count: 1, resetAt: first.resetAt });
+		await refund(ctx, 'r', first.resetAt);
+		await refund(ctx, 'r', first.resetAt);
+		expect((await peek(ctx, 'r'))?.count).toBe(0);
 		clock.advance(MINUTE);
-		const next = await hit(database.db, clock, 'r', MINUTE);
-		await refund(database.db, 'r', first.resetAt);
-		expect(await peek(database.db, clock, 'r')).toEqual({ count: 1, resetAt: next.resetAt });
+		const next = await hit(ctx, 'r', MINUTE);
+		await refund(ctx, 'r', first.resetAt);
+		expect(await peek(ctx, 'r')).toEqual({ count: 1, resetAt: next.resetAt });
 	});
 
 	it('opens a new window once the reset time is reached (clock moved, not waited)', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		await openStore(clock);
+		const { ctx } = await openStore(clock);
 		const t0 = clock.now().getTime();
-		await hit(database.db, clock, 'k', MINUTE);
-		await hit(database.db, clock, 'k', MINUTE);
+		await hit(ctx, 'k', MINUTE);
+		await hit(ctx, 'k', MINUTE);
 		clock.advance(MINUTE - 1);
-		expect(await hit(database.db, clock, 'k', MINUTE)).toEqual({ count: 3, resetAt: t0 + MINUTE });
+		expect(await hit(ctx, 'k', MINUTE)).toEqual({ count: 3, resetAt: t0 + MINUTE });
 		clock.advance(1);
-		expect(await peek(database.db, clock, 'k')).toBeNull();
-		expect(await hit(database.db, clock, 'k', MINUTE)).toEqual({ count: 1, resetAt: t0 + 2 * MINUTE });
+		expect(await peek(ctx, 'k')).toBeNull();
+		expect(await hit(ctx, 'k', MINUTE)).toEqual({ count: 1, resetAt: t0 + 2 * MINUTE });
 	});
 
 	it('limit refuses past max with the seconds left in the window', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		await openStore(clock);
+		const { ctx } = await openStore(clock);
 		const rule = { max: 2, windowMs: MINUTE };
-		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
-		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
-		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 60 });
+		expect(await limit(ctx, 'l', rule)).toEqual({ ok: true });
+		expect(await limit(ctx, 'l', rule)).toEqual({ ok: true });
+		expect(await limit(ctx, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 60 });
 		clock.advance(15_500);
-		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 45 });
+		expect(await limit(ctx, 'l', rule)).toEqual({ ok: false, retryAfterSeconds: 45 });
 		clock.advance(44_500);
-		expect(await limit(database.db, clock, 'l', rule)).toEqual({ ok: true });
+		expect(await limit(ctx, 'l', rule)).toEqual({ ok: true });
 	});
 
 	it('blockUntil holds a key shut until then; peek sees it; clear lifts it', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		const { prefix } = await openStore(clock);
+		const { prefix, ctx } = await openStore(clock);
 		const t0 = clock.now().getTime();
-		expect(await peek(database.db, clock, 'b')).toBeNull();
-		await blockUntil(database.db, 'b', t0 + 30_000);
-		expect(await peek(database.db, clock, 'b')).toEqual({ count: 1, resetAt: t0 + 30_000 });
+		expect(await peek(ctx, 'b')).toBeNull();
+		await blockUntil(ctx, 'b', t0 + 30_000);
+		expect(await peek(ctx, 'b')).toEqual({ count: 1, resetAt: t0 + 30_000 });
 		expect(await admin.pttl(`${prefix}b`)).toBeGreaterThan(0);
-		expect(await hit(database.db, clock, 'b', MINUTE)).toEqual({ count: 2, resetAt: t0 + 30_000 });
-		await clear(database.db, 'b');
-		expect(await peek(database.db, clock, 'b')).toBeNull();
+		expect(await hit(ctx, 'b', MINUTE)).toEqual({ count: 2, resetAt: t0 + 30_000 });
+		await clear(ctx, 'b');
+		expect(await peek(ctx, 'b')).toBeNull();
 		expect(await admin.exists(`${prefix}b`)).toBe(0);
 
-		await blockUntil(database.db, 'b', t0 + 30_000);
+		await blockUntil(ctx, 'b', t0 + 30_000);
 		clock.advance(30_000);
-		expect(await peek(database.db, clock, 'b')).toBeNull();
-		await blockUntil(database.db, 'c', t0);
-		expect(await peek(database.db, clock, 'c')).toBeNull();
+		expect(await peek(ctx, 'b')).toBeNull();
+		await blockUntil(ctx, 'c', t0);
+		expect(await peek(ctx, 'c')).toBeNull();
 	});
 
 	it('50 parallel hits count exactly 50', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		await openStore(clock);
-		const windows = await Promise.all(Array.from({ length: 50 }, () => hit(database.db, clock, 'p', MINUTE)));
+		const { ctx } = await openStore(clock);
+		const windows = await Promise.all(Array.from({ length: 50 }, () => hit(ctx, 'p', MINUTE)));
 		expect(windows.map((w) => w.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-		expect(await peek(database.db, clock, 'p')).toMatchObject({ count: 50 });
+		expect(await peek(ctx, 'p')).toMatchObject({ count: 50 });
 	});
 
 	it('POST /api/v1/check: the 3rd check of one identifier is 429, and the rate_limits table stays empty', async () => {
 		const app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IDENTIFIER: '2' } });
-		await openStore(app.clock);
+		app.limits = (await openStore(app.clock)).store;
 		const email = uniqueEmail();
 		const check = (ip: string) => callEndpoint(POST, app, { json: { identifier: email }, clientAddress: ip });
 		expect((await check('8.8.8.1')).status).toBe(200);
@@ -170,16 +167,15 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 
 	it('without a configured store the counters stay in the database', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		configureRateLimitStore(null);
-		await hit(database.db, clock, 'sql-only', MINUTE);
+		const ctx = { ...testAppContext(database), clock };
+		await hit(ctx, 'sql-only', MINUTE);
 		const row = await database.db.selectFrom('rate_limits').select('points').where('key', '=', 'sql-only').executeTakeFirst();
 		expect(row).toEqual({ points: 1 });
 	});
 
 	it('an unreachable Redis fails at start-up with a message naming REDIS_URL, not the password', async () => {
-		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1', { clock })).rejects.toThrow(/^REDIS_URL: cannot reach Redis/);
-		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1', { clock })).rejects.not.toThrow(/s3cret/);
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.toThrow(/^REDIS_URL: cannot reach Redis/);
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.not.toThrow(/s3cret/);
 	});
 
 	it('REDIS_URL must be redis:// or rediss://; unset keeps it undefined', () => {

@@ -113,7 +113,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 	}
 	const viewer = { requestCountry: null, deviceId: 'device-of-the-checker', address: '1.0.1.1', proven: () => false };
 	const check = (identifier: string) => runCheck(app, { identifier }, viewer);
-	const codeDeps = () => ({ db: db(), clock: app.clock, keys: app.keys });
+	const codeDeps = () => app;
 
 	async function snapshot(): Promise<Snapshot> {
 		const entries = await Promise.all(
@@ -160,10 +160,10 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		const known = uniqueEmail('known');
 		const shared = 'device-with-two-accounts';
 		await at(500 * DAY, async () => {
-			await recordDevice(db(), app.clock, 'device-old-alone');
-			await recordDevice(db(), app.clock, shared);
+			await recordDevice(app, 'device-old-alone');
+			await recordDevice(app, shared);
 		});
-		await at(10 * DAY, () => recordDevice(db(), app.clock, 'device-recent-alone'));
+		await at(10 * DAY, () => recordDevice(app, 'device-recent-alone'));
 		const owner = await insertAccount(db(), { email: known, reg_device_id: shared, created_at: T - 500 * DAY });
 		await insertAccount(db(), { reg_device_id: shared, multiple_accounts_on_device: 1, created_at: T - 500 * DAY });
 
@@ -176,21 +176,21 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		}
 		await db().insertInto('check_events').values({ at: T - 3 * HOUR, ip_key: 'k-ip', identifier_key: '', outcome: 'rate_limited' }).execute();
 
-		await at(2 * HOUR, () => hit(db(), app.clock, 'signin:id:stale', HOUR));
-		await at(MINUTE, () => blockUntil(db(), 'signin-block:id:held', T + HOUR));
+		await at(2 * HOUR, () => hit(app, 'signin:id:stale', HOUR));
+		await at(MINUTE, () => blockUntil(app, 'signin-block:id:held', T + HOUR));
 
 		const meta = { ip: '1.0.1.1', ipCountry: 'AU', userAgent: 'test' };
-		const session = (ago: number) => at(ago, () => createSession({ db: db(), clock: app.clock }, `token-${randomUUID()}`, owner.id, meta));
+		const session = (ago: number) => at(ago, () => createSession(app, `token-${randomUUID()}`, owner.id, meta));
 		await session(15 * DAY);
 		await session(2 * DAY);
 		await session(HOUR);
 		const kept = `token-${randomUUID()}`;
-		await at(13 * DAY, () => createSession({ db: db(), clock: app.clock }, kept, owner.id, meta));
-		for (let ago = 13 * DAY - 12 * HOUR; ago > 0; ago -= 12 * HOUR) await at(ago, () => validateSessionToken({ db: db(), clock: app.clock }, kept));
+		await at(13 * DAY, () => createSession(app, kept, owner.id, meta));
+		for (let ago = 13 * DAY - 12 * HOUR; ago > 0; ago -= 12 * HOUR) await at(ago, () => validateSessionToken(app, kept));
 
 		const agent = await at(10 * DAY, () => makeAgent(app));
 		for (const ago of [9 * HOUR, 45 * MINUTE, 10 * MINUTE]) {
-			await at(ago, () => createAgentSession({ db: db(), clock: app.clock }, `agent-${randomUUID()}`, agent.id, '1.0.1.1'));
+			await at(ago, () => createAgentSession(app, `agent-${randomUUID()}`, agent.id, '1.0.1.1'));
 		}
 
 		// R6/R13: codes unused, used, expired long ago and a moment ago.
@@ -228,8 +228,8 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		await insertAppeal('approved', 110 * DAY, 100 * DAY, true);
 		await insertAppeal('needs_info', 800 * DAY, null, null);
 
-		await at(1000 * DAY, () => audit(db(), app.clock, { actorKind: 'system', actorId: null, action: 'test.old' }));
-		await at(DAY, () => audit(db(), app.clock, { actorKind: 'system', actorId: null, action: 'test.recent' }));
+		await at(1000 * DAY, () => audit(app, { actorKind: 'system', actorId: null, action: 'test.old' }));
+		await at(DAY, () => audit(app, { actorKind: 'system', actorId: null, action: 'test.recent' }));
 
 		app.clock.set(new Date(T));
 		return { known, shared, expiredRecently };
@@ -261,7 +261,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		expect(result.rolledUp).toBe((await hours()).length);
 
 		// R10: the device two accounts came from still counts both.
-		expect(await countAccountsOnDevice(db(), shared)).toBe(2);
+		expect(await countAccountsOnDevice(app, shared)).toBe(2);
 		// R13: a code that expired two hours ago is still reported as expired unused.
 		const report = await check(expiredRecently);
 		expect(report.ok && report.report.verification).toMatchObject({ pending: false, expiredUnused: { purpose: 'check' } });
@@ -289,7 +289,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 	if (name === 'postgres') it('PostgreSQL: an instance that finds the run held elsewhere skips it and deletes nothing', async () => {
 		const target = database.target;
 		if (target.kind !== 'postgres') throw new Error('postgres only');
-		await at(2 * HOUR, () => hit(db(), app.clock, 'signin:id:stale', HOUR));
+		await at(2 * HOUR, () => hit(app, 'signin:id:stale', HOUR));
 		app.clock.set(new Date(T));
 		const other = new pg.Client({ connectionString: target.url });
 		await other.connect();
@@ -311,7 +311,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		const byOutcome = (outcome: string) => total.filter((e) => e.outcome === outcome).length;
 		const read = async () => {
 			const text = await collectMetrics(app);
-			return ['registered', 'unregistered', 'rate_limited'].map((o) => sample(text, `asc_checks{outcome="${o}"}`));
+			return ['registered', 'unregistered', 'rate_limited'].map((o) => sample(text, `asc_checks_recorded{outcome="${o}"}`));
 		};
 		const expected = [byOutcome('registered'), byOutcome('unregistered'), byOutcome('rate_limited')];
 		expect(await read()).toEqual(expected);
@@ -325,7 +325,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 	});
 
 	it('startRetention runs on its own schedule until stopped', async () => {
-		await at(2 * HOUR, () => hit(db(), app.clock, 'signin:id:first', HOUR));
+		await at(2 * HOUR, () => hit(app, 'signin:id:first', HOUR));
 		app.clock.set(new Date(T));
 		const job = startRetention(app, { firstRunMs: 0, intervalMs: 20 });
 		try {
@@ -335,7 +335,7 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		} finally {
 			await job.stop();
 		}
-		await at(2 * HOUR, () => hit(db(), app.clock, 'signin:id:after-stop', HOUR));
+		await at(2 * HOUR, () => hit(app, 'signin:id:after-stop', HOUR));
 		app.clock.set(new Date(T));
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(await db().selectFrom('rate_limits').select('key').execute()).toEqual([{ key: 'signin:id:after-stop' }]);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startupProblem } from '../../src/lib/server/core/context';
+import { startupProblem } from '../../src/lib/server/app';
 import { keyringFrom, loadKeyring, newKeyEntry, parseKeyEntries } from '../../src/lib/server/core/keys';
 
 const k1 = { kid: 'k1', key: Buffer.alloc(32, 1) };

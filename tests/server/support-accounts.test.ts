@@ -179,7 +179,7 @@ describe.each(testDatabases)('support account view on $name', ({ open }) => {
 	it('R9: confirming a review disables the account and revokes every session', async () => {
 		const agent = await makeAgent(app);
 		const account = await reviewAccount();
-		const deps = { db: database.db, clock: app.clock };
+		const deps = app;
 		const tokens = [generateSessionToken(), generateSessionToken()];
 		for (const token of tokens) await createSession(deps, token, account.id, { ip: null, ipCountry: null, userAgent: null });
 		expect(await confirm(agent, account.id, 'Same device as 40 fake accounts.')).toEqual({ body: { reviewed: 'disabled' } });

@@ -4,7 +4,7 @@ import { AGENT_SESSION_IDLE_TIMEOUT_MS, createAgentSession, generateAgentSession
 import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import { appealForAgent, listQueue } from '../../src/lib/server/appeals/queue';
 import { purgeExpiredDocuments } from '../../src/lib/server/retention/documents';
-import { answerAppeal, appealStatus } from '../../src/lib/server/appeals/appeals';
+import { answerAppeal, appealStatus } from '../../src/lib/server/appeals/status';
 import { contactChangeQuota } from '../../src/lib/server/contact-change/quota';
 import { createSession, generateSessionToken } from '../../src/lib/server/accounts/sessions';
 import { testDatabases, type TestDatabase } from '../support/databases';
@@ -66,7 +66,7 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 
 	it('R22: agent sessions end after 30 idle minutes, and when the agent is disabled', async () => {
 		const agent = await makeAgent(app);
-		const deps = { db: database.db, clock: app.clock };
+		const deps = app;
 		const token = generateAgentSessionToken();
 		await createAgentSession(deps, token, agent.id, null);
 		app.clock.advance(AGENT_SESSION_IDLE_TIMEOUT_MS - 1000);
@@ -110,7 +110,7 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 	it('R19/R21: needs-info with a reason → the person answers with a document → approve rebinds, revokes, notifies', async () => {
 		const agent = await makeAgent(app);
 		const { account, row, reference, statusToken, newIdentifier } = await newAppeal();
-		const session = await createSession({ db: database.db, clock: app.clock }, generateSessionToken(), account!.id, { ip: null, ipCountry: null, userAgent: null });
+		const session = await createSession(app, generateSessionToken(), account!.id, { ip: null, ipCountry: null, userAgent: null });
 		// R21: two owner changes in the window already: an appeal change is not blocked by R16.
 		for (const days of [20, 10]) {
 			await database.db.insertInto('contact_changes').values({ id: crypto.randomUUID(), account_id: account!.id, kind: 'owner', old_identifier: 'x@example.com', new_identifier: account!.email!, changed_at: app.clock.now().getTime() - days * 86_400_000 }).execute();
@@ -203,7 +203,7 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			const doc = (await appealForAgent(app, agent, row.id))!.documents[0]!;
 			expect(await status(call(doc.id, null))).toBe(403);
 			const token = generateSessionToken();
-			await createSession({ db: database.db, clock: app.clock }, token, account!.id, { ip: null, ipCountry: null, userAgent: null });
+			await createSession(app, token, account!.id, { ip: null, ipCountry: null, userAgent: null });
 			expect(await status(call(doc.id, null, new Map([['session', token]])))).toBe(403);
 			const ok = await call(doc.id, agent);
 			expect(ok.status).toBe(200);

@@ -6,15 +6,15 @@ import { POST as requestCode } from '../../src/routes/api/v1/verifications/+serv
 import { GET as healthz } from '../../src/routes/healthz/+server';
 import { GET as documentRoute } from '../../src/routes/support/documents/[id]/+server';
 import { appealForAgent } from '../../src/lib/server/appeals/queue';
-import { inspectUploads } from '../../src/lib/server/appeals/appeals';
+import { inspectUploads } from '../../src/lib/server/appeals/uploads';
 import { readDocument } from '../../src/lib/server/appeals/documents/store';
 import { MAX_DOCUMENT_BYTES, MAX_PAGES_PER_UPLOAD, MAX_PDF_PAGES } from '../../src/lib/server/appeals/documents/inspect';
-import { closeDocumentPool } from '../../src/lib/server/appeals/documents/pool';
 import { MAX_BUFFERED_UPLOAD_BYTES, MAX_MULTIPART_BYTES } from '../../src/lib/server/http/multipart';
 import { createSession, generateSessionToken } from '../../src/lib/server/accounts/sessions';
 import type { Agent } from '../../src/lib/server/support/agents';
+import { createAgentSession, generateAgentSessionToken } from '../../src/lib/server/support/agent-sessions';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { closeTestDocumentPool, testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
 import { appealForm, nextAddress, storedDocuments } from '../support/appeals';
 import { latestCode } from '../support/codes';
@@ -100,7 +100,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 		app = testAppContext(database);
 	});
 	afterAll(async () => {
-		await closeDocumentPool();
+		await closeTestDocumentPool();
 		await database.dispose();
 	});
 
@@ -150,7 +150,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			.orderBy('upload_index')
 			.orderBy('page')
 			.execute();
-		return Promise.all(rows.map(async (row) => ({ ...row, appealId: appeal.id, bytes: (await readDocument(database.db, app.keys, row.id))! })));
+		return Promise.all(rows.map(async (row) => ({ ...row, appealId: appeal.id, bytes: (await readDocument(app, row.id))! })));
 	}
 
 	const refusals: [string, { name: string; type: string; bytes: () => Uint8Array }][] = [
@@ -385,27 +385,27 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			expect(stallMs).toBeLessThan(100);
 			expect(healthzMs).toBeLessThan(100);
 			// The thread that ran past the limit is replaced: the next upload is rebuilt as usual.
-			expect(await inspectUploads([{ name: 'id.pdf', declaredType: 'application/pdf', bytes: pdfBytes() }])).toMatchObject({ ok: true, documents: [{ contentType: 'image/png' }] });
+			expect(await inspectUploads(app, [{ name: 'id.pdf', declaredType: 'application/pdf', bytes: pdfBytes() }])).toMatchObject({ ok: true, documents: [{ contentType: 'image/png' }] });
 		});
 
 		it('R19: a document whose inspection runs past the time limit is refused with invalid_document', async () => {
 			const slow = { name: 'slow.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES }) };
 			// A 1 ms limit instead of the real one: no 5 MB file is read that fast.
-			const result = await inspectUploads([slow], { timeoutMs: 1 });
+			const result = await inspectUploads(app, [slow], { timeoutMs: 1 });
 			expect(result).toMatchObject({ ok: false, status: 400, code: 'invalid_document', field: 'documents', message: expect.stringContaining('slow.pdf') });
 			expect(result.ok || result.message).toMatch(/in time/);
-			expect(await inspectUploads([{ name: 'id.png', declaredType: 'image/png', bytes: pngBytes() }])).toMatchObject({ ok: true, documents: [{ contentType: 'image/png' }] });
+			expect(await inspectUploads(app, [{ name: 'id.png', declaredType: 'image/png', bytes: pngBytes() }])).toMatchObject({ ok: true, documents: [{ contentType: 'image/png' }] });
 		});
 
 		it('R19: past the inspection queue bound uploads are refused as busy (503), not buffered', async () => {
 			const file = { name: 'scan.pdf', declaredType: 'application/pdf', bytes: pdfBytes({ padTo: MAX_DOCUMENT_BYTES }) };
-			const results = await Promise.all(Array.from({ length: 12 }, () => inspectUploads([file, file, file])));
+			const results = await Promise.all(Array.from({ length: 12 }, () => inspectUploads(app, [file, file, file])));
 			const refused = results.filter((r) => !r.ok);
 			expect(refused.length).toBeGreaterThan(0);
 			for (const r of refused) expect(r).toMatchObject({ status: 503, code: 'busy', retryAfterSeconds: expect.any(Number) });
 			expect(results.filter((r) => r.ok).length).toBeGreaterThan(0);
 			// Once the queue drains, uploads are inspected again.
-			expect(await inspectUploads([file])).toMatchObject({ ok: true });
+			expect(await inspectUploads(app, [file])).toMatchObject({ ok: true });
 		});
 	});
 
@@ -424,7 +424,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			);
 		const post = (body: ReadableStream<Uint8Array>) => {
 			const request = new Request('http://127.0.0.1/api/v1/appeals', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body, duplex: 'half' } as RequestInit);
-			return callEndpoint((event: Parameters<typeof submit>[0]) => submit({ ...event, request }), app, { clientAddress: nextAddress() });
+			return callEndpoint(submit, app, { request, clientAddress: nextAddress() });
 		};
 		let reading = 0;
 		const waiting = Array.from({ length: stalled }, () =>
@@ -469,7 +469,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			const headers: Record<string, string> = { 'content-type': contentType, ...(withLength ? { 'content-length': String(body.length) } : {}) };
 			const request = new Request('http://127.0.0.1/api/v1/appeals', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit);
 			const before = await snapshot();
-			const response = await callEndpoint((event: Parameters<typeof submit>[0]) => submit({ ...event, request }), app, { clientAddress });
+			const response = await callEndpoint(submit, app, { request, clientAddress });
 			await expectRefused(response, before, { status: 413, code: 'request_too_large' });
 			return pulled;
 		}
@@ -488,15 +488,16 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 
 	describe('R22: stored pages are reachable only by agents: inline for the console, else a download', () => {
 		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) => requestDocument(app, id, agent, jar);
-		const view = (id: string, agent: Agent | null) =>
-			callEndpoint(
-				(event: Parameters<typeof documentRoute>[0]) => {
-					event.locals.agent = agent;
-					return documentRoute({ ...event, params: { id } });
-				},
-				app,
-				{ method: 'GET', path: `/support/documents/${id}?view=1` }
-			);
+		/** The console's view, by `agent`'s support session cookie (none for null) as its sign-in leaves it. */
+		const view = async (id: string, agent: Agent | null) => {
+			const jar = new Map<string, string>();
+			if (agent) {
+				const token = generateAgentSessionToken();
+				await createAgentSession(app, token, agent.id, null);
+				jar.set('support_session', token);
+			}
+			return callEndpoint(documentRoute, app, { method: 'GET', path: `/support/documents/${id}?view=1`, jar });
+		};
 
 		it('a disarmed polyglot: anonymous 403, buyer session 403, agent gets the rebuilt image with nosniff and a sandbox', async () => {
 			const { fields, clientAddress } = await provenFields();
@@ -512,7 +513,7 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			expect(await statusOf(call(doc.id, null))).toBe(403);
 			expect(await statusOf(view(doc.id, null))).toBe(403);
 			const token = generateSessionToken();
-			await createSession({ db: database.db, clock: app.clock }, token, row.account_id!, { ip: null, ipCountry: null, userAgent: null });
+			await createSession(app, token, row.account_id!, { ip: null, ipCountry: null, userAgent: null });
 			expect(await statusOf(call(doc.id, null, new Map([['session', token]])))).toBe(403);
 
 			for (const [res, disposition] of [

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { testKeyring } from '../../src/lib/server/core/keys';
 import { consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
+import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueEmail } from '../support/factories';
 
@@ -15,7 +16,7 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 
 	function setup() {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
-		const deps = { db: database.db, clock, keys };
+		const deps = { ...testAppContext(database), clock, keys };
 		const identifier = uniqueEmail();
 		const issue = () => issueCode(deps, { purpose: 'register', identifier });
 		const consume = (code: string) => consumeCode(deps, { purpose: 'register', identifier, code });
@@ -68,7 +69,7 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const first = await issued(issue);
 		clock.advance(59_999);
 		const early = await issue();
-		expect(early).toEqual({ ok: false, reason: 'cooldown', retryAfter: new Date('2026-11-26T12:01:00Z') });
+		expect(early).toEqual({ ok: false, reason: 'cooldown', resendAfter: new Date('2026-11-26T12:01:00Z') });
 		clock.advance(1);
 		const second = await issued(issue);
 		expect(second.expiresAt.toISOString()).toBe('2026-11-26T12:06:00.000Z');

@@ -93,7 +93,7 @@ function gated<T extends object>(builder: T, gate: () => Promise<unknown>): T {
 export function writesAfter<T extends AppContext>(app: T, between: () => Promise<unknown>): T {
 	let ran: Promise<unknown> | null = null;
 	const gate = () => (ran ??= between());
-	const db = new Proxy(app.database.db, {
+	const db = new Proxy(app.db, {
 		get(target, prop) {
 			const value: unknown = Reflect.get(target, prop, target);
 			if (typeof value !== 'function') return value;
@@ -101,5 +101,5 @@ export function writesAfter<T extends AppContext>(app: T, between: () => Promise
 			return value.bind(target);
 		}
 	});
-	return { ...app, database: { ...app.database, db } };
+	return { ...app, db };
 }

@@ -13,10 +13,10 @@ async function post<T>(path: string, body: unknown, fetchFn: typeof fetch): Prom
 	const data: unknown = await response.json().catch(() => null);
 	if (response.ok) return { ok: true, data: data as T };
 	const error = (data as { error?: ApiError } | null)?.error;
-	const retryAfter = Number(response.headers.get('retry-after')) || undefined;
+	const retryAfterSeconds = Number(response.headers.get('retry-after')) || undefined;
 	return {
 		ok: false,
-		error: error ? { ...error, ...(retryAfter ? { retryAfter } : {}) } : { code: 'unavailable', message: m.error_unavailable() }
+		error: error ? { ...error, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) } : { code: 'unavailable', message: m.error_unavailable() }
 	};
 }
 

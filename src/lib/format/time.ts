@@ -18,7 +18,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 	['second', 1000]
 ];
 
-export function formatRelative(target: number, from: number, locale: string): string {
+function formatRelative(target: number, from: number, locale: string): string {
 	const diff = target - from;
 	const [unit, size] = UNITS.find(([, ms]) => Math.abs(diff) >= ms) ?? ['second', 1000];
 	return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / size), unit);

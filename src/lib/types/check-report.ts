@@ -2,7 +2,7 @@
 export type AccountStatus = 'active' | 'under_review' | 'disabled';
 export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
 
-export type WarningCode =
+type WarningCode =
 	| 'ip_country_mismatch'
 	| 'low_activity'
 	| 'multiple_accounts_on_device'
@@ -20,7 +20,7 @@ export type NextStep =
 	| { action: 'register' | 'sign_in' | 'forgot_password' | 'change_contact' | 'appeal'; href: string }
 	| { action: 'wait'; until: string };
 
-export type Verification =
+type Verification =
 	| { pending: false; expiredUnused?: { purpose: CodePurpose; expiredAt: string } }
 	| { pending: true; purpose: CodePurpose; expiresAt: string };
 
@@ -51,5 +51,5 @@ export interface ApiError {
 	code: string;
 	message: string;
 	fields?: Record<string, string>;
-	retryAfter?: number;
+	retryAfterSeconds?: number;
 }

@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { accountSummary } from '$lib/server/check/summary';
+import { accountSummary } from '$lib/server/check';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,6 +1,6 @@
 import { appealInput } from '$lib/schemas/appeal';
-import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals/appeals';
-import { requestVerificationCode } from '$lib/server/check/verification';
+import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
+import { requestVerificationCode } from '$lib/server/check';
 import { countryCodes } from '$lib/server/core/countries';
 import { failures } from '$lib/server/core/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
@@ -38,7 +38,7 @@ export const actions: Actions = {
 	submit: async (event) => {
 		const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
 		if (refused) return failForm(refused, { ...echoOf({}), codeSent: true });
-		const body = await readMultipart(event.request, appealInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
+		const body = await readMultipart(event.locals.app, event.request, appealInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
 		const echo = echoOf(body.values);
 		if (!body.ok) return failForm(body, { ...echo, codeSent: true });
 		const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));

@@ -1,7 +1,7 @@
 import { passwordResetConfirmInput, passwordResetInput } from '$lib/schemas/account';
 import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { confirmPasswordReset, requestPasswordReset } from '$lib/server/accounts/password-reset';
+import { confirmPasswordReset, requestPasswordReset } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -4,7 +4,7 @@ import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { startSession } from '$lib/server/http/session-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
-import { signIn } from '$lib/server/accounts/sign-in';
+import { signIn } from '$lib/server/accounts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {

@@ -15,6 +15,6 @@ export const GET: RequestHandler = async ({ request, locals }) => {
 		});
 	}
 	return new Response(await collectMetrics(app), {
-		headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' }
+		headers: { 'content-type': app.metrics.registry.contentType, 'cache-control': 'no-store' }
 	});
 };

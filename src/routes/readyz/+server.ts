@@ -4,7 +4,7 @@ import type { RequestHandler } from './$types';
 
 /** Readiness: database reachable and migrated; 503 takes the instance out of rotation. */
 export const GET: RequestHandler = async ({ locals }) => {
-	const readiness = await checkReadiness(locals.app.database);
+	const readiness = await checkReadiness(locals.app);
 	const headers = { 'cache-control': 'no-store' };
 	if (readiness.ready) return json({ status: 'ok' }, { headers });
 	const { reason, pending } = readiness;

@@ -11,7 +11,7 @@ import {
 	resendRegistrationCode,
 	startRegistration,
 	type CodeSent
-} from '$lib/server/accounts/registration';
+} from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,4 +1,4 @@
-import { listQueue, QUEUE_FILTERS, type QueueFilter } from '$lib/server/appeals/queue';
+import { listQueue, QUEUE_FILTERS, type QueueFilter } from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import type { PageServerLoad } from './$types';
 

@@ -1,5 +1,5 @@
 import { m } from '$lib/paraglide/messages';
-import type { AppealStatus } from '$lib/server/db/schema';
+import type { AppealStatus } from '$lib/types/account';
 
 export const statusLabel: Record<AppealStatus, () => string> = {
 	submitted: m.status_submitted,

@@ -1,8 +1,6 @@
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
+import { hashToken, newToken } from '../core/tokens';
+import type { Ctx } from '../core/context';
 
 /**
  * R10: every browser gets a random long-lived device cookie; the database only sees its hash.
@@ -14,9 +12,7 @@ const DEVICE_COOKIE_MAX_AGE_S = 2 * 365 * 86_400;
 export function deviceIdFromCookies(cookies: Cookies, secure: boolean): string {
 	let token = cookies.get(DEVICE_COOKIE);
 	if (!token || !/^[a-z2-7]{32}$/.test(token)) {
-		const bytes = new Uint8Array(20);
-		crypto.getRandomValues(bytes);
-		token = encodeBase32LowerCaseNoPadding(bytes);
+		token = newToken();
 		cookies.set(DEVICE_COOKIE, token, {
 			path: '/',
 			httpOnly: true,
@@ -25,10 +21,11 @@ export function deviceIdFromCookies(cookies: Cookies, secure: boolean): string {
 			maxAge: DEVICE_COOKIE_MAX_AGE_S
 		});
 	}
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+	return hashToken(token);
 }
 
-export async function recordDevice(db: Db, clock: Clock, deviceId: string): Promise<void> {
+export async function recordDevice(ctx: Ctx, deviceId: string): Promise<void> {
+	const { db, clock } = ctx;
 	const now = clock.now().getTime();
 	await db
 		.insertInto('devices')
@@ -38,7 +35,8 @@ export async function recordDevice(db: Db, clock: Clock, deviceId: string): Prom
 }
 
 /** R10: how many accounts were registered from this device. */
-export async function countAccountsOnDevice(db: Db, deviceId: string): Promise<number> {
+export async function countAccountsOnDevice(ctx: Ctx, deviceId: string): Promise<number> {
+	const { db } = ctx;
 	const row = await db
 		.selectFrom('accounts')
 		.select((eb) => eb.fn.countAll<number | string>().as('n'))

@@ -1,8 +1,9 @@
-import type { Db } from '../db/database';
 import type { Account } from '../db/schema';
 import type { Identifier } from '../core/identifiers';
+import type { Ctx } from '../core/context';
 
-export async function findAccountByIdentifier(db: Db, id: Identifier): Promise<Account | undefined> {
+export async function findAccountByIdentifier(ctx: Ctx, id: Identifier): Promise<Account | undefined> {
+	const { db } = ctx;
 	return db
 		.selectFrom('accounts')
 		.selectAll()

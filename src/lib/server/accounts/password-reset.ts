@@ -1,20 +1,14 @@
-import { m } from '$lib/paraglide/messages';
-import { sendCode } from '../messaging/code-delivery';
+import { sendCode, asLocale, passwordResetMessage, enqueueMessage, consumeCode, looksLikeCode } from '../messaging';
 import { findAccountByIdentifier } from './find';
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import type { Account } from '../db/schema';
 import { failures, type Failure } from '../core/failures';
-import { parseIdentifier, type Identifier } from '../core/identifiers';
-import { asLocale } from '../messaging/templates';
-import { enqueueMessage } from '../messaging/outbox';
-import { checkPassword, hashPassword } from './passwords';
+import { parseIdentifier } from '../core/identifiers';
+import { checkPassword, hashPassword, passwordFailure } from './passwords';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
-import { consumeCode, looksLikeCode } from '../messaging/codes';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
 const RESETS_PER_IP = { max: 20, windowMs: 3_600_000 };
 const CONFIRMS_PER_IP = { max: 60, windowMs: 3_600_000 };
@@ -25,20 +19,20 @@ const CONFIRMS_PER_IP = { max: 60, windowMs: 3_600_000 };
  * attempts, expires and locks alike), and the message is queued only for an account.
  */
 export async function requestPasswordReset(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; country?: string | undefined },
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
-	const { db } = deps.database;
-	const byIp = await limitAddress(db, deps.clock, deps.keys, 'reset', meta.ip, RESETS_PER_IP);
+	const { db } = ctx;
+	const byIp = await limitAddress(ctx, 'reset', meta.ip, RESETS_PER_IP);
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
-	const account = await findAccountByIdentifier(db, identifier);
+	const account = await findAccountByIdentifier(ctx, identifier);
 	// R6's cooldown and the hourly caps apply alike: the code row exists for unknown identifiers.
 	const sent = await db.transaction().execute((trx) =>
-		sendCode(trx, deps, {
+		sendCode({ ...ctx, db: trx }, {
 			purpose: 'password_reset',
 			to: identifier,
 			locale: asLocale(account?.locale ?? meta.locale),
@@ -55,23 +49,23 @@ export async function requestPasswordReset(
  * told; the person is not signed in. Unknown identifiers fail exactly like a wrong code.
  */
 export async function confirmPasswordReset(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; code: string; newPassword: string; country?: string | undefined },
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
-	const { db } = deps.database;
-	const byIp = await limitAddress(db, deps.clock, deps.keys, 'reset-confirm', meta.ip, CONFIRMS_PER_IP);
+	const { db } = ctx;
+	const byIp = await limitAddress(ctx, 'reset-confirm', meta.ip, CONFIRMS_PER_IP);
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
-	const problem = checkPassword(input.newPassword, { minLength: deps.config.passwordMinLength, identifiers: [identifier.value] });
-	if (problem) return failures.password(problem, deps.config.passwordMinLength, 'newPassword');
+	const problem = checkPassword(input.newPassword, { minLength: ctx.config.passwordMinLength, identifiers: [identifier.value] });
+	if (problem) return passwordFailure(problem, ctx.config.passwordMinLength, 'newPassword');
 	const passwordHash = await hashPassword(input.newPassword);
 
 	return db.transaction().execute(async (trx) => {
-		const consumed = await consumeCode({ db: trx, clock: deps.clock, keys: deps.keys }, { purpose: 'password_reset', identifier: identifier.value, code: input.code });
+		const consumed = await consumeCode({ ...ctx, db: trx }, { purpose: 'password_reset', identifier: identifier.value, code: input.code });
 		if (!consumed.ok) return failures.code(consumed.reason);
 		const account = consumed.row.account_id
 			? await trx.selectFrom('accounts').selectAll().where('id', '=', consumed.row.account_id).executeTakeFirst()
@@ -80,9 +74,9 @@ export async function confirmPasswordReset(
 		// (R17), and this refuses it even so.
 		if (!account || (account.email !== identifier.value && account.phone !== identifier.value)) return failures.code('code_invalid');
 		await trx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', account.id).execute();
-		await invalidateAccountSessions(trx, account.id);
-		await enqueueMessage(trx, deps, resetNotice(account, identifier));
-		await audit(trx, deps.clock, {
+		await invalidateAccountSessions({ ...ctx, db: trx }, account.id);
+		await enqueueMessage({ ...ctx, db: trx }, passwordResetMessage(identifier, asLocale(account.locale)));
+		await audit({ ...ctx, db: trx }, {
 			actorKind: 'account',
 			actorId: account.id,
 			action: 'account.password_reset',
@@ -93,16 +87,4 @@ export async function confirmPasswordReset(
 		});
 		return { ok: true as const };
 	});
-}
-
-function resetNotice(account: Account, to: Identifier) {
-	const locale = asLocale(account.locale);
-	return {
-		channel: to.kind === 'email' ? ('email' as const) : ('sms' as const),
-		recipient: to.value,
-		purpose: 'password_reset_done',
-		locale,
-		subject: to.kind === 'email' ? m.msg_password_reset_subject({}, { locale }) : null,
-		body: m.msg_password_reset({}, { locale })
-	};
 }

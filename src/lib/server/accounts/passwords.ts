@@ -1,20 +1,19 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { m } from '$lib/paraglide/messages';
+import { failure, type Failure } from '../core/failures';
+import { once } from '../core/once';
 
 /** R5: the longest password accepted. */
-export const PASSWORD_MAX_LENGTH = 128;
+const PASSWORD_MAX_LENGTH = 128;
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'equals_identifier';
 
 // R5: 49,233 most common passwords (zxcvbn-ts "passwords-common", MIT), compared case-insensitively.
-let common: Set<string> | undefined;
-function commonPasswords(): Set<string> {
-	common ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
-	return common;
-}
+const commonPasswords = once(() => new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase())));
 
 /** R5: NFC-normalised, so the same password typed on any keyboard hashes the same. */
-export function normalizePassword(password: string): string {
+function normalizePassword(password: string): string {
 	return password.normalize('NFC');
 }
 
@@ -57,13 +56,27 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 	}
 }
 
-let dummyHash: Promise<string> | undefined;
+const dummyHash = once(() => hashPassword('not-a-real-password-only-for-timing'));
 /**
  * Spends the same time as a real verification, for identifiers with no account, so sign-in
  * timing does not reveal which identifiers are registered (R15, R18).
  */
 export async function verifyAgainstNothing(password: string): Promise<false> {
-	dummyHash ??= hashPassword('not-a-real-password-only-for-timing');
-	await verifyPassword(await dummyHash, password);
+	await verifyPassword(await dummyHash(), password);
 	return false;
 }
+
+/** R5: the failure for a password the rules refuse, on `field`. */
+export const passwordFailure = (problem: PasswordProblem, minLength: number, field = 'password'): Failure =>
+	problem === 'too_common'
+		? failure(400, 'password_too_common', m.error_password_too_common(), { field })
+		: failure(
+				400,
+				'invalid_password',
+				problem === 'too_short'
+					? m.error_password_too_short({ min: minLength })
+					: problem === 'too_long'
+						? m.error_password_too_long()
+						: m.error_password_equals_identifier(),
+				{ field }
+			);

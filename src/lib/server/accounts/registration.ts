@@ -1,20 +1,20 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sameSecret } from '../core/tokens';
 import { m } from '$lib/paraglide/messages';
-import { sendCode } from '../messaging/code-delivery';
+import { sendCode, consumeCode, looksLikeCode, MAX_WRONG_ATTEMPTS } from '../messaging';
 import { findAccountByIdentifier } from './find';
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import { countAccountsOnDevice, recordDevice } from './devices';
 import type { Db } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
 import type { Account, AccountStatus } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { isCountryCode, maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
-import { checkPassword, hashPassword } from './passwords';
+import { checkPassword, hashPassword, passwordFailure } from './passwords';
 import { limitAddress } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
-import { consumeCode, looksLikeCode, MAX_WRONG_ATTEMPTS } from '../messaging/codes';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>;
 
 /** What the confirming step needs, carried in the code's row (the password only as its hash). */
 interface PendingRegistration {
@@ -56,12 +56,12 @@ export function ipCountryMismatch(ipCountry: string | null, chosen: string): boo
 
 /** Step 1 (R8): identifier, password and country → a code to the identifier. Nothing else asked. */
 export async function startRegistration(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; password: string; country: string },
 	meta: RequestMeta & { starter: string }
 ): Promise<CodeSent | Failure> {
-	const { db } = deps.database;
-	const limited = await limitAddress(db, deps.clock, deps.keys, 'register', meta.ip, REGISTRATIONS_PER_IP);
+	const { db } = ctx;
+	const limited = await limitAddress(ctx, 'register', meta.ip, REGISTRATIONS_PER_IP);
 	if (!limited.ok) return failures.rateLimited(limited.retryAfterSeconds);
 
 	if (!isCountryCode(input.country)) return failures.invalidCountry();
@@ -69,13 +69,13 @@ export async function startRegistration(
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
 	const problem = checkPassword(input.password, {
-		minLength: deps.config.passwordMinLength,
+		minLength: ctx.config.passwordMinLength,
 		identifiers: [identifier.value, input.identifier.trim()]
 	});
-	if (problem) return failures.password(problem, deps.config.passwordMinLength);
+	if (problem) return passwordFailure(problem, ctx.config.passwordMinLength);
 	// R3: a clear answer with a pointer to forgot-password (the form links it).
-	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();
-	const starterHash = deps.keys.hmac('registration-starter', meta.starter);
+	if (await findAccountByIdentifier(ctx, identifier)) return failures.identifierTaken();
+	const starterHash = ctx.keys.hmac('registration-starter', meta.starter);
 	const pending: PendingRegistration = {
 		passwordHash: await hashPassword(input.password),
 		country: input.country,
@@ -86,7 +86,7 @@ export async function startRegistration(
 	// R3/R6: a live registration started by another browser is never replaced (its password is
 	// its starter's). This start is kept beside it, and no new code is sent: the code already on
 	// its way to the identifier finishes whichever of the two the code's holder is typing in.
-	const live = await livePendingRegistration(deps, identifier);
+	const live = await livePendingRegistration(ctx, identifier);
 	if (live && !sameStarter(live.pending.starterHash, starterHash)) {
 		const alternates = [...(live.pending.alternates ?? []).filter((a) => !sameStarter(a.starterHash, starterHash)), pending].slice(-MAX_ALTERNATES);
 		await db
@@ -97,7 +97,7 @@ export async function startRegistration(
 			.execute();
 		return { ok: true, identifier, masked: maskIdentifier(identifier), expiresAt: live.expiresAt, resendAfter: live.expiresAt };
 	}
-	return sendRegistrationCode(deps, identifier, pending, meta);
+	return sendRegistrationCode(ctx, identifier, pending, meta);
 }
 
 /** The pending details that belong to this browser: the starter's, or one kept beside them. */
@@ -108,34 +108,33 @@ function pendingFor(pending: PendingRegistration, starterHash: string | null): O
 
 /** The registration still waiting for its code, if one is live for the identifier. */
 async function livePendingRegistration(
-	deps: Deps,
+	ctx: Ctx,
 	identifier: Identifier
 ): Promise<{ id: string; pending: PendingRegistration; expiresAt: Date } | null> {
-	const row = await deps.database.db
+	const row = await ctx.db
 		.selectFrom('verification_codes')
 		.select(['id', 'payload', 'expires_at', 'attempts', 'consumed_at'])
 		.where('purpose', '=', 'register')
 		.where('identifier', '=', identifier.value)
 		.executeTakeFirst();
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	if (!row?.payload || row.consumed_at !== null || row.attempts >= MAX_WRONG_ATTEMPTS || now >= row.expires_at) return null;
 	return { id: row.id, pending: JSON.parse(row.payload) as PendingRegistration, expiresAt: new Date(row.expires_at) };
 }
 
 function sameStarter(stored: string | undefined, given: string | null): boolean {
-	if (!stored || !given || stored.length !== given.length) return false;
-	return timingSafeEqual(Buffer.from(stored), Buffer.from(given));
+	return !!stored && !!given && sameSecret(stored, given);
 }
 
 /** R6: a new code for a registration already started, carrying the same pending details. */
 export async function resendRegistrationCode(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; country?: string | undefined },
 	meta: RegistrationMeta
 ): Promise<CodeSent | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	const row = await deps.database.db
+	const row = await ctx.db
 		.selectFrom('verification_codes')
 		.select('payload')
 		.where('purpose', '=', 'register')
@@ -144,20 +143,20 @@ export async function resendRegistrationCode(
 		.executeTakeFirst();
 	const pending = row?.payload ? (JSON.parse(row.payload) as PendingRegistration) : null;
 	// Only the browser that started it may ask for another code (R6; no resends for strangers).
-	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
+	const starterHash = meta.starter ? ctx.keys.hmac('registration-starter', meta.starter) : null;
 	if (!pending || !sameStarter(pending.starterHash, starterHash)) return failures.code('code_invalid');
-	return sendRegistrationCode(deps, parsed.identifier, pending, meta);
+	return sendRegistrationCode(ctx, parsed.identifier, pending, meta);
 }
 
 async function sendRegistrationCode(
-	deps: Deps,
+	ctx: Ctx,
 	identifier: Identifier,
 	pending: PendingRegistration,
 	meta: RequestMeta
 ): Promise<CodeSent | Failure> {
 	// R7: the code and its message are stored together, or not at all.
-	return deps.database.db.transaction().execute(async (trx) => {
-		const sent = await sendCode(trx, deps, { purpose: 'register', to: identifier, locale: meta.locale, ip: meta.ip, payload: pending });
+	return ctx.db.transaction().execute(async (trx) => {
+		const sent = await sendCode({ ...ctx, db: trx }, { purpose: 'register', to: identifier, locale: meta.locale, ip: meta.ip, payload: pending });
 		if (!sent.ok) return sent;
 		return { ...sent, identifier, masked: maskIdentifier(identifier) };
 	});
@@ -169,7 +168,7 @@ async function sendRegistrationCode(
  * one device is flagged.
  */
 export async function confirmRegistration(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; code: string; country?: string | undefined },
 	meta: RegistrationMeta
 ): Promise<{ ok: true; account: Account } | Failure> {
@@ -177,12 +176,12 @@ export async function confirmRegistration(
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
 	const identifier = parsed.identifier;
-	const { db } = deps.database;
-	if (await findAccountByIdentifier(db, identifier)) return failures.identifierTaken();
+	const { db } = ctx;
+	if (await findAccountByIdentifier(ctx, identifier)) return failures.identifierTaken();
 	// R3/R6: the code proves control of the identifier; the password in the pending row is the
 	// starting browser's, so only that browser may finish. Asked before the code is compared.
-	const live = await livePendingRegistration(deps, identifier);
-	const starterHash = meta.starter ? deps.keys.hmac('registration-starter', meta.starter) : null;
+	const live = await livePendingRegistration(ctx, identifier);
+	const starterHash = meta.starter ? ctx.keys.hmac('registration-starter', meta.starter) : null;
 	if (live && !pendingFor(live.pending, starterHash)) {
 		return startedElsewhere();
 	}
@@ -190,19 +189,19 @@ export async function confirmRegistration(
 	try {
 		return await db.transaction().execute(async (trx) => {
 			const consumed = await consumeCode(
-				{ db: trx, clock: deps.clock, keys: deps.keys },
+				{ ...ctx, db: trx },
 				{ purpose: 'register', identifier: identifier.value, code: input.code }
 			);
 			if (!consumed.ok) {
 				// A parallel confirmation may have just created the account with this very code.
-				if (await findAccountByIdentifier(trx, identifier)) return failures.identifierTaken();
+				if (await findAccountByIdentifier({ ...ctx, db: trx }, identifier)) return failures.identifierTaken();
 				return failures.code(consumed.reason);
 			}
 			// The row read above may have changed since; the consumed one decides whose this is.
 			const pending = pendingFor(JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration, starterHash);
 			if (!pending) throw new RegistrationElsewhere();
-			const account = await createAccount(trx, deps, identifier, pending, meta);
-			await audit(trx, deps.clock, {
+			const account = await createAccount({ ...ctx, db: trx }, identifier, pending, meta);
+			await audit({ ...ctx, db: trx }, {
 				actorKind: 'account',
 				actorId: account.id,
 				action: 'account.registered',
@@ -232,14 +231,13 @@ const startedElsewhere = () => failure(409, 'registration_elsewhere', m.error_re
 class RegistrationElsewhere extends Error {}
 
 async function createAccount(
-	db: Db,
-	deps: Deps,
+	ctx: Ctx,
 	identifier: Identifier,
 	pending: Omit<PendingRegistration, 'alternates'>,
 	meta: RequestMeta
 ): Promise<Account> {
-	await recordDevice(db, deps.clock, meta.deviceId);
-	const earlier = await countAccountsOnDevice(db, meta.deviceId);
+	await recordDevice(ctx, meta.deviceId);
+	const earlier = await countAccountsOnDevice(ctx, meta.deviceId);
 	const status: AccountStatus = ipCountryMismatch(pending.ipCountry, pending.country) ? 'under_review' : 'active';
 	const account: Account = {
 		id: randomUUID(),
@@ -249,7 +247,7 @@ async function createAccount(
 		status,
 		country: pending.country,
 		locale: pending.locale,
-		created_at: deps.clock.now().getTime(),
+		created_at: ctx.clock.now().getTime(),
 		first_order_at: null,
 		reg_ip_country: pending.ipCountry,
 		reg_device_id: meta.deviceId,
@@ -257,11 +255,6 @@ async function createAccount(
 		review_decided_at: null,
 		review_decided_by: null
 	};
-	await db.insertInto('accounts').values(account).execute();
+	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-	const e = error as { code?: string; message?: string } | null;
-	return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '');
 }

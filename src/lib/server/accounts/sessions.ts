@@ -1,8 +1,7 @@
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
+import type { Ctx } from '../core/context';
+import { expiresAt, sessionState, type SessionPolicy } from '../core/session-policy';
+import { hashToken, newToken } from '../core/tokens';
 import type { Account } from '../db/schema';
 
 /**
@@ -10,9 +9,8 @@ import type { Account } from '../db/schema';
  * SHA-256 in the database, plus an idle timeout and an absolute lifetime (which lucia v3 lacked).
  */
 export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
-export const SESSION_ABSOLUTE_LIFETIME_MS = 14 * 86_400_000;
-// Writing last_active_at on every request would turn every page view into a write.
-const ACTIVITY_GRANULARITY_MS = 60_000;
+const SESSION_ABSOLUTE_LIFETIME_MS = 14 * 86_400_000;
+const POLICY: SessionPolicy = { idleMs: SESSION_IDLE_TIMEOUT_MS, absoluteMs: SESSION_ABSOLUTE_LIFETIME_MS };
 
 export interface Session {
 	id: string;
@@ -25,34 +23,27 @@ export type SessionValidationResult =
 	| { session: Session; account: Account }
 	| { session: null; account: null };
 
-export function generateSessionToken(): string {
-	const bytes = new Uint8Array(20);
-	crypto.getRandomValues(bytes);
-	return encodeBase32LowerCaseNoPadding(bytes);
-}
-
-export function sessionIdFromToken(token: string): string {
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
-}
+export const generateSessionToken = newToken;
+const sessionIdFromToken = hashToken;
 
 export async function createSession(
-	deps: { db: Db; clock: Clock },
+	ctx: Ctx,
 	token: string,
 	accountId: string,
 	meta: { ip: string | null; ipCountry: string | null; userAgent: string | null }
 ): Promise<Session> {
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const session = {
 		id: sessionIdFromToken(token),
 		account_id: accountId,
 		created_at: now,
 		last_active_at: now,
-		expires_at: now + SESSION_ABSOLUTE_LIFETIME_MS,
+		expires_at: now + POLICY.absoluteMs,
 		ip: meta.ip,
 		ip_country: meta.ipCountry,
 		user_agent: meta.userAgent?.slice(0, 300) ?? null
 	};
-	await deps.db.insertInto('sessions').values(session).execute();
+	await ctx.db.insertInto('sessions').values(session).execute();
 	return toSession(session);
 }
 
@@ -61,13 +52,13 @@ function toSession(row: { id: string; account_id: string; created_at: number; la
 		id: row.id,
 		accountId: row.account_id,
 		createdAt: new Date(row.created_at),
-		expiresAt: new Date(Math.min(row.expires_at, row.last_active_at + SESSION_IDLE_TIMEOUT_MS))
+		expiresAt: expiresAt(POLICY, row)
 	};
 }
 
-export async function validateSessionToken(deps: { db: Db; clock: Clock }, token: string): Promise<SessionValidationResult> {
-	const now = deps.clock.now().getTime();
-	const row = await deps.db
+export async function validateSessionToken(ctx: Ctx, token: string): Promise<SessionValidationResult> {
+	const now = ctx.clock.now().getTime();
+	const row = await ctx.db
 		.selectFrom('sessions')
 		.innerJoin('accounts', 'accounts.id', 'sessions.account_id')
 		.selectAll('accounts')
@@ -81,32 +72,24 @@ export async function validateSessionToken(deps: { db: Db; clock: Clock }, token
 		.executeTakeFirst();
 	if (!row) return { session: null, account: null };
 	const { session_id, session_created_at, session_last_active_at, session_expires_at, ...account } = row;
-	const idleExpired = now >= session_last_active_at + SESSION_IDLE_TIMEOUT_MS;
-	if (idleExpired || now >= session_expires_at || account.status === 'disabled') {
-		await invalidateSession(deps.db, session_id);
+	const state = sessionState(POLICY, { last_active_at: session_last_active_at, expires_at: session_expires_at }, now);
+	if (!state.live || account.status === 'disabled') {
+		await invalidateSession(ctx, session_id);
 		return { session: null, account: null };
 	}
-	let lastActive = session_last_active_at;
-	if (now - session_last_active_at >= ACTIVITY_GRANULARITY_MS) {
-		lastActive = now;
-		await deps.db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', session_id).execute();
-	}
-	const session = toSession({
-		id: session_id,
-		account_id: account.id,
-		created_at: session_created_at,
-		last_active_at: lastActive,
-		expires_at: session_expires_at
-	});
+	if (state.touch) await ctx.db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', session_id).execute();
+	const session = { id: session_id, accountId: account.id, createdAt: new Date(session_created_at), expiresAt: state.expiresAt };
 	return { session, account };
 }
 
-export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
+export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<void> {
+	const { db } = ctx;
 	await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
 }
 
 /** R17, R18, R21: sign out every session of an account (but the current one, when given). */
-export async function invalidateAccountSessions(db: Db, accountId: string, exceptSessionId?: string): Promise<void> {
+export async function invalidateAccountSessions(ctx: Ctx, accountId: string, exceptSessionId?: string): Promise<void> {
+	const { db } = ctx;
 	let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
 	if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
 	await query.execute();

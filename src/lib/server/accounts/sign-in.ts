@@ -1,17 +1,14 @@
 import { findAccountByIdentifier } from './find';
 import { addressKey } from '../platform/address-key';
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
 import type { Account } from '../db/schema';
 import { failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
-import { clear, hit, peek, refund } from '../platform/limits';
+import { clear, hit, refund, whileBlocked } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
 
 // Growing delays after repeated failures: per identifier from the 5th failure, per address from
 // the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
@@ -52,24 +49,25 @@ export type Attempt =
  * - a success, and a refused attempt, is refunded, so the counter still means "failures".
  * A refund (`refund` in limits.ts) takes the hit back from the window it was counted in.
  */
-export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): Promise<Attempt> {
+export async function beginAttempt(ctx: Ctx, rules: FailureRule[]): Promise<Attempt> {
+	const { clock } = ctx;
 	const counted: { rule: FailureRule; failures: number; windowResetAt: number; holdsBlock: boolean }[] = [];
-	const giveBack = (entry: (typeof counted)[number]) => refund(db, entry.rule.failures, entry.windowResetAt);
+	const giveBack = (entry: (typeof counted)[number]) => refund(ctx, entry.rule.failures, entry.windowResetAt);
 	for (const rule of rules) {
-		const window = await hit(db, clock, rule.failures, rule.windowMs);
+		const window = await hit(ctx, rule.failures, rule.windowMs);
 		counted.push({ rule, failures: window.count, windowResetAt: window.resetAt, holdsBlock: false });
 	}
 	for (const entry of counted) {
 		const delay = entry.rule.delayAfter(entry.failures);
 		if (delay === 0) continue;
-		const block = await hit(db, clock, entry.rule.block, delay);
+		const block = await hit(ctx, entry.rule.block, delay);
 		if (block.count === 1) {
 			entry.holdsBlock = true;
 			continue;
 		}
 		for (const taken of counted) {
 			await giveBack(taken);
-			if (taken.holdsBlock) await clear(db, taken.rule.block);
+			if (taken.holdsBlock) await clear(ctx, taken.rule.block);
 		}
 		return { ok: false, retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000) };
 	}
@@ -78,9 +76,9 @@ export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): 
 		failures: counted.map((entry) => entry.failures),
 		async succeeded() {
 			for (const entry of counted) {
-				if (entry.rule.clearOnSuccess) await clear(db, entry.rule.failures);
+				if (entry.rule.clearOnSuccess) await clear(ctx, entry.rule.failures);
 				else await giveBack(entry);
-				if (entry.holdsBlock) await clear(db, entry.rule.block);
+				if (entry.holdsBlock) await clear(ctx, entry.rule.block);
 			}
 		}
 	};
@@ -91,14 +89,13 @@ export async function beginAttempt(db: Db, clock: Clock, rules: FailureRule[]): 
  * account is the same `invalid_credentials`, and takes the same argon2 time.
  */
 export async function signIn(
-	deps: Deps,
+	ctx: Ctx,
 	input: { identifier: string; password: string; country?: string | undefined },
 	meta: RequestMeta
 ): Promise<{ ok: true; account: Account } | Failure> {
-	const { db } = deps.database;
 	const parsed = parseIdentifier(input.identifier, input.country);
-	const idKey = parsed.ok ? deps.keys.hmac('identifier', parsed.identifier.value) : null;
-	const ipKey = addressKey(deps.keys, meta.ip);
+	const idKey = parsed.ok ? ctx.keys.hmac('identifier', parsed.identifier.value) : null;
+	const ipKey = addressKey(ctx.keys, meta.ip);
 	const keys = {
 		idFailures: `signin-fail:id:${idKey}`,
 		idBlock: `signin-block:id:${idKey}`,
@@ -107,28 +104,27 @@ export async function signIn(
 	};
 
 	// Rate-limit check first, before any work an attacker could use.
-	const now = deps.clock.now().getTime();
 	for (const key of idKey ? [keys.idBlock, keys.ipBlock] : [keys.ipBlock]) {
-		const blocked = await peek(db, deps.clock, key);
-		if (blocked) return failures.rateLimited(Math.ceil((blocked.resetAt - now) / 1000));
+		const blocked = await whileBlocked(ctx, key);
+		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
 	}
 	if (!parsed.ok) return failures.invalidCredentials();
 
 	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
-	const attempt = await beginAttempt(db, deps.clock, [
+	const attempt = await beginAttempt(ctx, [
 		{ failures: keys.idFailures, block: keys.idBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES), clearOnSuccess: true },
 		{ failures: keys.ipFailures, block: keys.ipBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES), clearOnSuccess: false }
 	]);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 
-	const account = await findAccountByIdentifier(db, parsed.identifier);
+	const account = await findAccountByIdentifier(ctx, parsed.identifier);
 	const valid = account
 		? await verifyPassword(account.password_hash, input.password)
 		: await verifyAgainstNothing(input.password);
 
 	if (!account || !valid || account.status === 'disabled') {
 		if (account) {
-			await audit(db, deps.clock, {
+			await audit(ctx, {
 				actorKind: 'anonymous',
 				actorId: null,
 				action: 'session.sign_in_failed',
@@ -141,7 +137,7 @@ export async function signIn(
 		return failures.invalidCredentials();
 	}
 	await attempt.succeeded();
-	await audit(db, deps.clock, {
+	await audit(ctx, {
 		actorKind: 'account',
 		actorId: account.id,
 		action: 'session.signed_in',

@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import { m } from '$lib/paraglide/messages';
-import type { AppContext } from '../core/context';
-import type { Agent } from '../support/agents';
+import type { Ctx } from '../core/context';
+import type { Agent } from '../support';
 import { appealNoticeMessage } from './messages';
 import { audit } from '../core/audit';
 import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
-import { asLocale } from '../messaging/templates';
-import { enqueueMessage } from '../messaging/outbox';
-import { invalidateAccountSessions } from '../accounts/sessions';
-import { revokePendingCodes } from '../messaging/codes';
+import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
+import { invalidateAccountSessions } from '../accounts';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config' | 'keys'>;
 type Meta = { ip: string };
 
 export type Decision = { kind: 'approve' } | { kind: 'reject'; reason: string } | { kind: 'needs_info'; reason: string };
@@ -47,8 +44,8 @@ async function lostRace(db: Db, id: string, otherwise: () => Failure): Promise<F
  * R20: an agent claims an appeal before working it, so two agents never work one unknowingly.
  * Taking over someone else's claim is explicit and audited.
  */
-export async function claimAppeal(deps: Deps, agent: Agent, appealId: string, options: { takeOver: boolean }, meta: Meta): Promise<{ ok: true } | Failure> {
-	const { db } = deps.database;
+export async function claimAppeal(ctx: Ctx, agent: Agent, appealId: string, options: { takeOver: boolean }, meta: Meta): Promise<{ ok: true } | Failure> {
+	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
@@ -57,7 +54,7 @@ export async function claimAppeal(deps: Deps, agent: Agent, appealId: string, op
 		const holder = await db.selectFrom('agents').select('username').where('id', '=', row.assigned_agent_id).executeTakeFirst();
 		return failure(409, 'appeal_claimed', m.support_error_claimed({ agent: holder?.username ?? '?' }));
 	}
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const claimed = await db
 		.updateTable('appeals')
 		.set({ assigned_agent_id: agent.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
@@ -66,7 +63,7 @@ export async function claimAppeal(deps: Deps, agent: Agent, appealId: string, op
 		.where('status', '=', row.status)
 		.executeTakeFirst();
 	if (claimed.numUpdatedRows === 0n) return lostRace(db, appealId, () => failure(409, 'appeal_claimed', m.support_error_claimed({ agent: '?' })));
-	await audit(db, deps.clock, {
+	await audit(ctx, {
 		actorKind: agent.role,
 		actorId: agent.id,
 		action: row.assigned_agent_id ? 'appeal.taken_over' : 'appeal.claimed',
@@ -82,15 +79,15 @@ export async function claimAppeal(deps: Deps, agent: Agent, appealId: string, op
  * Admins hand an appeal to a named agent. R21: conditional on the status and claim it read, so an
  * approval (or the person's answer, R19) landing in between is never written over.
  */
-export async function assignAppeal(deps: Deps, admin: Agent, appealId: string, agentId: string, meta: Meta): Promise<{ ok: true } | Failure> {
+export async function assignAppeal(ctx: Ctx, admin: Agent, appealId: string, agentId: string, meta: Meta): Promise<{ ok: true } | Failure> {
 	if (admin.role !== 'admin') return failure(403, 'forbidden', m.support_error_forbidden());
-	const { db } = deps.database;
+	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
 	const target = await db.selectFrom('agents').select('id').where('id', '=', agentId).where('disabled_at', 'is', null).executeTakeFirst();
 	if (!target) return failure(400, 'invalid_request', m.error_invalid_request(), { field: 'agentId' });
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const assigned = await db
 		.updateTable('appeals')
 		.set({ assigned_agent_id: target.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
@@ -99,7 +96,7 @@ export async function assignAppeal(deps: Deps, admin: Agent, appealId: string, a
 		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
 		.executeTakeFirst();
 	if (assigned.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
-	await audit(db, deps.clock, { actorKind: 'admin', actorId: admin.id, action: 'appeal.assigned', subjectKind: 'appeal', subjectId: appealId, ip: meta.ip, details: { toAgentId: target.id } });
+	await audit(ctx, { actorKind: 'admin', actorId: admin.id, action: 'appeal.assigned', subjectKind: 'appeal', subjectId: appealId, ip: meta.ip, details: { toAgentId: target.id } });
 	return { ok: true };
 }
 
@@ -109,13 +106,13 @@ export async function assignAppeal(deps: Deps, admin: Agent, appealId: string, a
  * decisions cannot both land.
  */
 export async function decideAppeal(
-	deps: Deps,
+	ctx: Ctx,
 	agent: Agent,
 	appealId: string,
 	decision: Decision,
 	meta: Meta
 ): Promise<{ ok: true; outcome: 'approved' | 'awaiting_second_approval' | 'rejected' | 'needs_info' } | Failure> {
-	const { db } = deps.database;
+	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
@@ -123,7 +120,7 @@ export async function decideAppeal(
 	const newId = parseIdentifier(row.new_identifier);
 	if (!newId.ok) return failure(500, 'invalid_state', m.error_unavailable());
 	const locale = asLocale(row.locale);
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const actor = { actorKind: agent.role, actorId: agent.id, subjectKind: 'appeal', subjectId: appealId, ip: meta.ip } as const;
 
 	if (decision.kind !== 'approve') {
@@ -150,8 +147,8 @@ export async function decideAppeal(
 			if (moved.numUpdatedRows === 0n) return null;
 			// R21: the reason is what the person sees on the status page.
 			await trx.insertInto('appeal_messages').values({ id: randomUUID(), appeal_id: appealId, author_kind: 'agent', author_id: agent.id, body: decision.reason, created_at: now }).execute();
-			await enqueueMessage(trx, deps, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
-			await audit(trx, deps.clock, { ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' });
+			await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
+			await audit({ ...ctx, db: trx }, { ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' });
 			return { ok: true as const, outcome: status };
 		});
 		return result ?? lostRace(db, appealId, wrongStatus);
@@ -168,7 +165,7 @@ export async function decideAppeal(
 	// R3: the new contact must not belong to another account.
 	if (taken) return failures.identifierTaken();
 
-	if (deps.config.appeals.requireSecondApproval && row.first_approval_by === null) {
+	if (ctx.config.appeals.requireSecondApproval && row.first_approval_by === null) {
 		const marked = await db
 			.updateTable('appeals')
 			.set({ first_approval_by: agent.id, first_approval_at: now, updated_at: now })
@@ -179,18 +176,18 @@ export async function decideAppeal(
 			.where('assigned_agent_id', '=', agent.id)
 			.executeTakeFirst();
 		if (marked.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
-		await audit(db, deps.clock, { ...actor, action: 'appeal.first_approval' });
+		await audit(ctx, { ...actor, action: 'appeal.first_approval' });
 		return { ok: true, outcome: 'awaiting_second_approval' };
 	}
-	if (deps.config.appeals.requireSecondApproval && row.first_approval_by === agent.id) {
+	if (ctx.config.appeals.requireSecondApproval && row.first_approval_by === agent.id) {
 		return failure(409, 'second_approver_required', m.support_error_second_approver());
 	}
-	return rebind(deps, agent, row, newId.identifier, now, meta);
+	return rebind(ctx, agent, row, newId.identifier, now, meta);
 }
 
 /** R21: the rebind, all in one transaction: contact, history, sessions, notices, audit. */
 async function rebind(
-	deps: Deps,
+	ctx: Ctx,
 	agent: Agent,
 	row: NonNullable<Awaited<ReturnType<typeof loadAppeal>>>,
 	next: { kind: 'email' | 'phone'; value: string },
@@ -200,7 +197,7 @@ async function rebind(
 	const accountId = row.account_id!;
 	const old = parseIdentifier(row.old_identifier);
 	const locale = asLocale(row.locale);
-	const { db } = deps.database;
+	const { db } = ctx;
 	try {
 		const result = await db.transaction().execute(async (trx) => {
 			const moved = await trx
@@ -230,16 +227,16 @@ async function rebind(
 			const lost = [before?.email, before?.phone, old.ok ? old.identifier.value : row.old_identifier].filter(
 				(value): value is string => typeof value === 'string' && value !== after.email && value !== after.phone
 			);
-			await revokePendingCodes(trx, { accountId, identifiers: [...new Set(lost)] });
+			await revokePendingCodes({ ...ctx, db: trx }, { accountId, identifiers: [...new Set(lost)] });
 			// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
 			await trx
 				.insertInto('contact_changes')
 				.values({ id: randomUUID(), account_id: accountId, kind: 'appeal', old_identifier: row.old_identifier, new_identifier: next.value, changed_at: now })
 				.execute();
-			await invalidateAccountSessions(trx, accountId);
-			await enqueueMessage(trx, deps, appealNoticeMessage(next, 'approved_new', row.reference, locale));
-			if (old.ok) await enqueueMessage(trx, deps, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
-			await audit(trx, deps.clock, {
+			await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
+			await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(next, 'approved_new', row.reference, locale));
+			if (old.ok) await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
+			await audit({ ...ctx, db: trx }, {
 				actorKind: agent.role,
 				actorId: agent.id,
 				action: 'appeal.approved',
@@ -248,7 +245,7 @@ async function rebind(
 				ip: meta.ip,
 				details: { accountId, secondApprovalOf: row.first_approval_by }
 			});
-			await audit(trx, deps.clock, { actorKind: agent.role, actorId: agent.id, action: 'account.contact_rebound', subjectKind: 'account', subjectId: accountId, ip: meta.ip, details: { appealId: row.id, kind: next.kind } });
+			await audit({ ...ctx, db: trx }, { actorKind: agent.role, actorId: agent.id, action: 'account.contact_rebound', subjectKind: 'account', subjectId: accountId, ip: meta.ip, details: { appealId: row.id, kind: next.kind } });
 			return { ok: true as const, outcome: 'approved' as const };
 		});
 		return result ?? (await lostRace(db, row.id, wrongStatus));

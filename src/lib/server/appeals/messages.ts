@@ -1,7 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import type { Locale } from '$lib/paraglide/runtime';
 import type { Identifier } from '../core/identifiers';
-import type { OutgoingMessage } from '../messaging/outbox';
+import { messageTo, type OutgoingMessage } from '../messaging';
 
 export type AppealNotice = 'received' | 'needs_info' | 'rejected' | 'approved_new' | 'approved_old';
 
@@ -15,13 +15,8 @@ const texts: Record<AppealNotice, (i: { reference: string }, o: { locale: Locale
 
 /** R19/R21 notifications; they name the reference, never the status secret or a reason's details. */
 export function appealNoticeMessage(to: Identifier, notice: AppealNotice, reference: string, locale: Locale): OutgoingMessage {
-	const body = texts[notice]({ reference }, { locale });
-	return {
-		channel: to.kind === 'email' ? 'email' : 'sms',
-		recipient: to.value,
-		purpose: `appeal_${notice}`,
-		locale,
-		subject: to.kind === 'email' ? m.msg_appeal_subject({ reference }, { locale }) : null,
-		body
-	};
+	return messageTo(to, `appeal_${notice}`, locale, {
+		subject: m.msg_appeal_subject({ reference }, { locale }),
+		body: texts[notice]({ reference }, { locale })
+	});
 }

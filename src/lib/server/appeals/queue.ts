@@ -1,15 +1,14 @@
-import type { AppContext } from '../core/context';
-import type { Agent } from '../support/agents';
+import type { Ctx } from '../core/context';
+import type { Agent } from '../support';
 import { audit } from '../core/audit';
 import type { AppealStatus } from '../db/schema';
 import { readDocument } from './documents/store';
 import { maskIdentifier, parseIdentifier } from '../core/identifiers';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config' | 'keys'>;
 
 /** R20: "due soon" is the last 6 hours before the 48-hour deadline. */
-export const DUE_SOON_MS = 6 * 3_600_000;
-export const OPEN_STATUSES: AppealStatus[] = ['submitted', 'in_review', 'needs_info'];
+const DUE_SOON_MS = 6 * 3_600_000;
+const OPEN_STATUSES: AppealStatus[] = ['submitted', 'in_review', 'needs_info'];
 export const QUEUE_FILTERS = ['open', 'mine', 'submitted', 'in_review', 'needs_info', 'approved', 'rejected', 'all'] as const;
 export type QueueFilter = (typeof QUEUE_FILTERS)[number];
 
@@ -31,7 +30,7 @@ function masked(value: string): string {
 	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
 }
 
-export function urgencyOf(status: AppealStatus, dueAt: number, now: number): QueueItem['urgency'] {
+function urgencyOf(status: AppealStatus, dueAt: number, now: number): QueueItem['urgency'] {
 	if (!OPEN_STATUSES.includes(status)) return 'decided';
 	if (now >= dueAt) return 'overdue';
 	if (dueAt - now <= DUE_SOON_MS) return 'due_soon';
@@ -39,9 +38,9 @@ export function urgencyOf(status: AppealStatus, dueAt: number, now: number): Que
 }
 
 /** R20: the queue, earliest due first. */
-export async function listQueue(deps: Deps, agent: Agent, filter: QueueFilter = 'open'): Promise<QueueItem[]> {
-	const now = deps.clock.now().getTime();
-	let query = deps.database.db
+export async function listQueue(ctx: Ctx, agent: Agent, filter: QueueFilter = 'open'): Promise<QueueItem[]> {
+	const now = ctx.clock.now().getTime();
+	let query = ctx.db
 		.selectFrom('appeals')
 		.leftJoin('agents', 'agents.id', 'appeals.assigned_agent_id')
 		.select([
@@ -72,8 +71,8 @@ export async function listQueue(deps: Deps, agent: Agent, filter: QueueFilter = 
 }
 
 /** Everything an agent needs to decide one appeal (R22: agents see identifiers whole). */
-export async function appealForAgent(deps: Deps, agent: Agent, appealId: string) {
-	const { db } = deps.database;
+export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
+	const { db } = ctx;
 	const row = await db
 		.selectFrom('appeals')
 		.leftJoin('agents as assignee', 'assignee.id', 'appeals.assigned_agent_id')
@@ -106,7 +105,7 @@ export async function appealForAgent(deps: Deps, agent: Agent, appealId: string)
 			: Promise.resolve(undefined),
 		db.selectFrom('agents').select(['id', 'username']).where('disabled_at', 'is', null).orderBy('username').execute()
 	]);
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	return {
 		id: row.id,
 		reference: row.reference,
@@ -147,8 +146,8 @@ export async function appealForAgent(deps: Deps, agent: Agent, appealId: string)
 }
 
 /** R22: a document for a signed-in agent, each opening audited; null when gone or unknown. */
-export async function openDocument(deps: Deps, agent: Agent, documentId: string, meta: { ip: string }) {
-	const { db } = deps.database;
+export async function openDocument(ctx: Ctx, agent: Agent, documentId: string, meta: { ip: string }) {
+	const { db } = ctx;
 	const doc = await db
 		.selectFrom('appeal_documents')
 		.innerJoin('appeals', 'appeals.id', 'appeal_documents.appeal_id')
@@ -156,9 +155,9 @@ export async function openDocument(deps: Deps, agent: Agent, documentId: string,
 		.where('appeal_documents.id', '=', documentId)
 		.executeTakeFirst();
 	if (!doc || doc.deleted_at !== null) return null;
-	const bytes = await readDocument(db, deps.keys, doc.id);
+	const bytes = await readDocument(ctx, doc.id);
 	if (!bytes) return null;
-	await audit(db, deps.clock, {
+	await audit(ctx, {
 		actorKind: agent.role,
 		actorId: agent.id,
 		action: 'appeal.document_viewed',

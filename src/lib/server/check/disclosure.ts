@@ -3,10 +3,10 @@
  * shown to anyone (in `standard` mode); `verified` fields only to the signed-in owner, an agent, or
  * a browser that proved control of the identifier with a `check` code.
  */
-export type Tier = 'public' | 'verified';
+type Tier = 'public' | 'verified';
 export type DisclosureMode = 'standard' | 'open' | 'strict';
 
-export const fieldTiers = {
+const fieldTiers = {
 	registered: 'public',
 	status: 'public',
 	verification: 'public',

@@ -1,14 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../core/tokens';
 import type { Cookies } from '@sveltejs/kit';
-import type { Clock } from '../core/clock';
 import type { Keyring } from '../core/keys';
+import type { Ctx } from '../core/context';
 
 /**
  * R15a: proof of control of an identifier, remembered in this browser for a short time. The cookie
  * holds only an expiry and a MAC over (identifier, device, expiry): it names no identifier, and
  * does not work from another browser.
  */
-export const CHECK_GRANT_TTL_MS = 10 * 60_000;
+const CHECK_GRANT_TTL_MS = 10 * 60_000;
 const COOKIE = 'check_grant';
 
 function mac(keys: Keyring, identifier: string, deviceId: string, expires: number): string {
@@ -16,14 +16,14 @@ function mac(keys: Keyring, identifier: string, deviceId: string, expires: numbe
 }
 
 export function setCheckGrant(
-	deps: { keys: Keyring; clock: Clock },
+	ctx: Ctx,
 	cookies: Cookies,
 	identifier: string,
 	deviceId: string,
 	secure: boolean
 ): void {
-	const expires = deps.clock.now().getTime() + CHECK_GRANT_TTL_MS;
-	cookies.set(COOKIE, `${expires}.${mac(deps.keys, identifier, deviceId, expires)}`, {
+	const expires = ctx.clock.now().getTime() + CHECK_GRANT_TTL_MS;
+	cookies.set(COOKIE, `${expires}.${mac(ctx.keys, identifier, deviceId, expires)}`, {
 		path: '/',
 		httpOnly: true,
 		sameSite: 'strict',
@@ -33,15 +33,13 @@ export function setCheckGrant(
 }
 
 export function checkGrantCovers(
-	deps: { keys: Keyring; clock: Clock },
+	ctx: Ctx,
 	cookies: Cookies,
 	identifier: string,
 	deviceId: string
 ): boolean {
 	const [expiresText, given] = (cookies.get(COOKIE) ?? '').split('.');
 	const expires = Number(expiresText);
-	if (!given || !Number.isSafeInteger(expires) || deps.clock.now().getTime() >= expires) return false;
-	const expected = Buffer.from(mac(deps.keys, identifier, deviceId, expires), 'hex');
-	const actual = Buffer.from(given, 'hex');
-	return expected.length === actual.length && timingSafeEqual(expected, actual);
+	if (!given || !Number.isSafeInteger(expires) || ctx.clock.now().getTime() >= expires) return false;
+	return sameSecret(mac(ctx.keys, identifier, deviceId, expires), given);
 }

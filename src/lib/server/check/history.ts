@@ -1,15 +1,15 @@
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import type { Identifier } from '../core/identifiers';
 
 /**
  * R15: the checks run against an account, for agents. check_events holds only keyed hashes
  * (R4), so the account's identifiers are hashed the same way the check hashed them.
  */
-export const RECENT_CHECKS_LIMIT = 20;
-export const RECENT_CHECKS_WINDOW_MS = 7 * 86_400_000;
+const RECENT_CHECKS_LIMIT = 20;
+const RECENT_CHECKS_WINDOW_MS = 7 * 86_400_000;
 /** R15: an address with more than this many checks in the last hour is a burst. */
 export const CHECK_BURST_MIN = 10;
-export const CHECK_BURST_WINDOW_MS = 3_600_000;
+const CHECK_BURST_WINDOW_MS = 3_600_000;
 
 export interface CheckHistory {
 	/** Checks against the account's identifiers in the last 7 days. */
@@ -25,11 +25,11 @@ export interface CheckHistory {
 /** Hashed addresses are long; a prefix is enough for an agent to tell them apart. */
 const shortKey = (key: string) => key.slice(0, 12);
 
-export async function checkHistory(deps: Pick<AppContext, 'database' | 'clock' | 'keys'>, identifiers: Identifier[]): Promise<CheckHistory> {
-	const { db } = deps.database;
-	const keys = identifiers.map((id) => deps.keys.hmac('identifier', id.value));
+export async function checkHistory(ctx: Ctx, identifiers: Identifier[]): Promise<CheckHistory> {
+	const { db } = ctx;
+	const keys = identifiers.map((id) => ctx.keys.hmac('identifier', id.value));
 	if (keys.length === 0) return { countLast7Days: 0, recent: [], bursts: [] };
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const [count, recent, lastHour] = await Promise.all([
 		db
 			.selectFrom('check_events')

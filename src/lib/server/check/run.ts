@@ -1,20 +1,17 @@
 import { m } from '$lib/paraglide/messages';
 import type { CheckReport, NextStep, Warning } from '$lib/types/check-report';
-import { findAccountByIdentifier } from '../accounts/find';
-import { isLowActivity } from '../accounts/low-activity';
-import type { AppContext } from '../core/context';
-import type { Clock } from '../core/clock';
-import { contactChangeQuota } from '../contact-change/quota';
-import type { Db } from '../db/database';
+import { findAccountByIdentifier, isLowActivity, countAccountsOnDevice } from '../accounts';
+import type { Ctx } from '../core/context';
+import { contactChangeQuota } from '../contact-change';
 import type { Account } from '../db/schema';
-import { countAccountsOnDevice } from '../accounts/devices';
-import { discloses, type DisclosureMode, type ReportField } from './disclosure';
+import { discloses, type ReportField } from './disclosure';
 import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
 import { addressKey } from '../platform/address-key';
+import { countCheck } from '../platform/metrics';
 import { confirmCheckCode } from './verification';
 import { limit, limitAddress } from '../platform/limits';
-import { MAX_WRONG_ATTEMPTS } from '../messaging/codes';
+import { MAX_WRONG_ATTEMPTS } from '../messaging';
 
 /** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
 export interface Viewer {
@@ -29,9 +26,10 @@ export interface Viewer {
 const OPEN_APPEAL = ['submitted', 'in_review', 'needs_info'] as const;
 
 /** Everything the report can say, read with the same queries whether or not an account exists. */
-async function gather(db: Db, clock: Clock, identifier: Identifier, deviceId: string) {
-	const now = clock.now();
-	const account = await findAccountByIdentifier(db, identifier);
+async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
+	const { db } = ctx;
+	const now = ctx.clock.now();
+	const account = await findAccountByIdentifier(ctx, identifier);
 	// For an unknown identifier the same queries run against an id that matches nothing (R15).
 	const accountId = account?.id ?? '00000000-0000-0000-0000-000000000000';
 	const [code, changes, appeal, activity, deviceAccounts] = await Promise.all([
@@ -57,22 +55,22 @@ async function gather(db: Db, clock: Clock, identifier: Identifier, deviceId: st
 			.orderBy('at', 'desc')
 			.limit(5)
 			.execute(),
-		countAccountsOnDevice(db, deviceId)
+		countAccountsOnDevice(ctx, deviceId)
 	]);
 	return { now, account, code, changes, appeal, activity, deviceAccounts };
 }
 
 /** R13: the full report, then R15a strips what the viewer may not see. */
-export async function buildReport(
-	deps: { db: Db; clock: Clock; mode: DisclosureMode },
+async function buildReport(
+	ctx: Ctx,
 	identifier: Identifier,
 	intendedCountry: string | undefined,
 	viewer: Viewer
 ): Promise<CheckReport> {
-	const g = await gather(deps.db, deps.clock, identifier, viewer.deviceId);
+	const g = await gather(ctx, identifier, viewer.deviceId);
 	const { account, now } = g;
 	const proven = viewer.proven(identifier, account);
-	const show = (field: ReportField) => discloses(deps.mode, field, proven);
+	const show = (field: ReportField) => discloses(ctx.config.checkDisclosure, field, proven);
 
 	const warnings: Warning[] = [];
 	const country = viewer.requestCountry;
@@ -91,7 +89,7 @@ export async function buildReport(
 		warnings.push({ code: 'low_activity', message: m.warning_low_activity() });
 	}
 	// R10: the account's own flag (verified), or this very device having registered several.
-	if ((account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) || (g.deviceAccounts > 1 && deps.mode !== 'strict')) {
+	if ((account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) || (g.deviceAccounts > 1 && ctx.config.checkDisclosure !== 'strict')) {
 		warnings.push({ code: 'multiple_accounts_on_device', message: m.warning_multiple_accounts_on_device() });
 	}
 	if (g.appeal && show('warnings.appeal_open')) {
@@ -114,7 +112,7 @@ export async function buildReport(
 		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
 		warnings,
 		nextSteps: show('nextSteps') ? nextSteps : [],
-		tier: proven || deps.mode === 'open' ? 'verified' : 'public'
+		tier: proven || ctx.config.checkDisclosure === 'open' ? 'verified' : 'public'
 	};
 	if (show('registered')) report.registered = account !== undefined;
 	if (show('status')) report.status = account?.status ?? null;
@@ -164,48 +162,49 @@ export type CheckOutcome = { ok: true; report: CheckReport; proven: Identifier |
  * counted whichever way it was asked for. A wrong code still answers the public report.
  */
 export async function runCheck(
-	app: Pick<AppContext, 'database' | 'clock' | 'keys' | 'config'>,
+	ctx: Ctx,
 	input: { identifier: string; country?: string | undefined },
 	viewer: Viewer,
 	proof?: { code: string }
 ): Promise<CheckOutcome> {
-	const { db } = app.database;
-	const rules = app.config.checkRateLimit;
-	const ipKey = addressKey(app.keys, viewer.address);
-	const byIp = await limitAddress(db, app.clock, app.keys, 'check', viewer.address, { max: rules.perIp, windowMs: rules.windowMs });
-	if (!byIp.ok) return checkRateLimited(app, ipKey, '', byIp.retryAfterSeconds);
+	const rules = ctx.config.checkRateLimit;
+	const ipKey = addressKey(ctx.keys, viewer.address);
+	const byIp = await limitAddress(ctx, 'check', viewer.address, { max: rules.perIp, windowMs: rules.windowMs });
+	if (!byIp.ok) return checkRateLimited(ctx, ipKey, '', byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	const idKey = app.keys.hmac('identifier', parsed.identifier.value);
-	const byId = await limit(db, app.clock, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
-	if (!byId.ok) return checkRateLimited(app, ipKey, idKey, byId.retryAfterSeconds);
-	const confirmed = proof ? await confirmCheckCode(app, parsed.identifier, proof.code) : null;
+	const idKey = ctx.keys.hmac('identifier', parsed.identifier.value);
+	const byId = await limit(ctx, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
+	if (!byId.ok) return checkRateLimited(ctx, ipKey, idKey, byId.retryAfterSeconds);
+	const confirmed = proof ? await confirmCheckCode(ctx, parsed.identifier, proof.code) : null;
 	const proven = confirmed?.ok === true;
 	const report = await buildReport(
-		{ db, clock: app.clock, mode: app.config.checkDisclosure },
+		ctx,
 		parsed.identifier,
 		input.country,
 		proven ? { ...viewer, proven: () => true } : viewer
 	);
-	// R15: every check counted (metrics, bursts per address for agents), by keyed hashes only.
-	await db
-		.insertInto('check_events')
-		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: idKey, outcome: report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered' })
-		.execute();
+	await recordCheck(ctx, ipKey, idKey, report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered');
 	if (confirmed && !confirmed.ok) return { ...confirmed, report };
 	return { ok: true, report, proven: proven ? parsed.identifier : null };
 }
 
 /** R15: a refused check is counted too, so bursts and rejections show in metrics and to agents. */
 async function checkRateLimited(
-	app: Pick<AppContext, 'database' | 'clock'>,
+	ctx: Ctx,
 	ipKey: string,
 	identifierKey: string,
 	seconds: number
 ): Promise<Failure> {
-	await app.database.db
-		.insertInto('check_events')
-		.values({ at: app.clock.now().getTime(), ip_key: ipKey, identifier_key: identifierKey, outcome: 'rate_limited' })
-		.execute();
+	await recordCheck(ctx, ipKey, identifierKey, 'rate_limited');
 	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), { retryAfterSeconds: seconds });
+}
+
+/**
+ * R15: every check counted, by keyed hashes only: in the shared database (bursts per address for
+ * agents, the history in metrics) and in this process's counter (which instances sum).
+ */
+async function recordCheck(ctx: Ctx, ipKey: string, identifierKey: string, outcome: string): Promise<void> {
+	await ctx.db.insertInto('check_events').values({ at: ctx.clock.now().getTime(), ip_key: ipKey, identifier_key: identifierKey, outcome }).execute();
+	countCheck(ctx.metrics, outcome);
 }

@@ -1,34 +1,22 @@
-import { isLowActivity } from '../accounts/low-activity';
-import { quotaView, readQuota, type QuotaView } from '../contact-change/change';
-import type { AppContext } from '../core/context';
-import type { Account, AccountStatus } from '../db/schema';
+import { isLowActivity } from '../accounts';
+import type { AccountSummary } from '$lib/types/account';
+import { quotaView, readQuota } from '../contact-change';
+import type { Ctx } from '../core/context';
+import type { Account } from '../db/schema';
 import { maskIdentifier } from '../core/identifiers';
-
-/** The owner's own view of the account (R13's verified tier grows from this in the check). */
-export interface AccountSummary {
-	status: AccountStatus;
-	country: string;
-	createdAt: string;
-	contacts: { kind: 'email' | 'phone'; masked: string }[];
-	flags: { code: 'under_review' | 'low_activity' | 'multiple_accounts_on_device' | 'ip_country_mismatch' }[];
-	/** The last changes, resets and sign-ins, so an owner can spot what they did not do. */
-	activity: { action: string; at: string; country: string | null; device: string | null }[];
-	/** R16: used / remaining of 2 in 180 days and the next allowed date. */
-	contactChange: QuotaView;
-}
 
 const SECURITY_ACTIONS = ['account.registered', 'account.contact_changed', 'account.password_reset', 'session.signed_in', 'session.sign_in_failed'];
 
-export async function accountSummary(deps: Pick<AppContext, 'clock' | 'database'>, account: Account): Promise<AccountSummary> {
+export async function accountSummary(ctx: Ctx, account: Account): Promise<AccountSummary> {
 	const contacts: AccountSummary['contacts'] = [];
 	if (account.email) contacts.push({ kind: 'email', masked: maskIdentifier({ kind: 'email', value: account.email }) });
 	if (account.phone) contacts.push({ kind: 'phone', masked: maskIdentifier({ kind: 'phone', value: account.phone }) });
 	const flags: AccountSummary['flags'] = [];
 	if (account.status === 'under_review') flags.push({ code: 'under_review' });
 	if (account.reg_ip_country && account.reg_ip_country !== account.country) flags.push({ code: 'ip_country_mismatch' });
-	if (isLowActivity(account, deps.clock.now())) flags.push({ code: 'low_activity' });
+	if (isLowActivity(account, ctx.clock.now())) flags.push({ code: 'low_activity' });
 	if (account.multiple_accounts_on_device) flags.push({ code: 'multiple_accounts_on_device' });
-	const events = await deps.database.db
+	const events = await ctx.db
 		.selectFrom('audit_events')
 		.select(['action', 'at', 'details'])
 		.where('subject_kind', '=', 'account')
@@ -41,7 +29,7 @@ export async function accountSummary(deps: Pick<AppContext, 'clock' | 'database'
 		const details = JSON.parse(e.details ?? '{}') as { ipCountry?: string | null; device?: string | null };
 		return { action: e.action, at: new Date(e.at).toISOString(), country: details.ipCountry ?? null, device: details.device ?? null };
 	});
-	const quota = await readQuota(deps.database.db, account.id, deps.clock.now());
+	const quota = await readQuota(ctx, account.id);
 	return {
 		contactChange: quotaView(quota),
 		activity,

@@ -1,10 +1,15 @@
+import { m } from '$lib/paraglide/messages';
+import type { ContactChange } from '$lib/types/check-report';
+import type { Ctx } from '../core/context';
+import { failure, type Failure } from '../core/failures';
+
 /**
  * R16: at least 7 days between two contact changes and at most 2 in any rolling 180 days.
  * R21: appeal changes count toward the window (they are in the same history) but are not blocked.
  */
-export const CONTACT_CHANGE_LIMIT = 2;
-export const CONTACT_CHANGE_WINDOW_DAYS = 180;
-export const CONTACT_CHANGE_MIN_INTERVAL_DAYS = 7;
+const CONTACT_CHANGE_LIMIT = 2;
+const CONTACT_CHANGE_WINDOW_DAYS = 180;
+const CONTACT_CHANGE_MIN_INTERVAL_DAYS = 7;
 const DAY_MS = 86_400_000;
 const WINDOW_MS = CONTACT_CHANGE_WINDOW_DAYS * DAY_MS;
 const MIN_INTERVAL_MS = CONTACT_CHANGE_MIN_INTERVAL_DAYS * DAY_MS;
@@ -41,4 +46,34 @@ export function contactChangeQuota(changedAt: number[], now: Date): ContactChang
 		nextAllowedAt: next > 0 ? new Date(next) : null,
 		blockedBy: exhaustedUntil !== null ? 'change_quota_exhausted' : tooSoonUntil !== null ? 'change_too_soon' : null
 	};
+}
+
+/** R16 as the report and the owner see it. */
+export function quotaView(q: ContactChangeQuota): ContactChange {
+	return {
+		used: q.used,
+		limit: q.limit,
+		remaining: q.remaining,
+		windowDays: q.windowDays,
+		minIntervalDays: q.minIntervalDays,
+		nextAllowedAt: q.nextAllowedAt?.toISOString() ?? null
+	};
+}
+
+export async function readQuota(ctx: Ctx, accountId: string): Promise<ContactChangeQuota> {
+	const { db } = ctx;
+	const rows = await db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', accountId).execute();
+	return contactChangeQuota(rows.map((r) => r.changed_at), ctx.clock.now());
+}
+
+/** R16 refused: 409 with the date the next change is allowed. */
+export function quotaRefusal(q: ContactChangeQuota): Failure | null {
+	if (!q.blockedBy || !q.nextAllowedAt) return null;
+	const nextAllowedAt = q.nextAllowedAt.toISOString();
+	return failure(
+		409,
+		q.blockedBy,
+		q.blockedBy === 'change_too_soon' ? m.error_change_too_soon({ date: nextAllowedAt }) : m.error_change_quota_exhausted({ date: nextAllowedAt }),
+		{ extra: { nextAllowedAt } }
+	);
 }

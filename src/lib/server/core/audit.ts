@@ -1,6 +1,5 @@
-import type { Clock } from './clock';
-import type { Db } from '../db/database';
 import type { AuditEventsTable } from '../db/schema';
+import type { Ctx } from './context';
 
 export interface AuditEntry {
 	actorKind: AuditEventsTable['actor_kind'];
@@ -14,7 +13,8 @@ export interface AuditEntry {
 }
 
 /** R22: append-only; the database refuses updates and deletes of these rows. */
-export async function audit(db: Db, clock: Clock, entry: AuditEntry): Promise<void> {
+export async function audit(ctx: Ctx, entry: AuditEntry): Promise<void> {
+	const { db, clock } = ctx;
 	await db
 		.insertInto('audit_events')
 		.values({

@@ -1,6 +1,5 @@
 import { m } from '$lib/paraglide/messages';
 import { identifierProblemMessage, type IdentifierProblem } from './identifiers';
-import type { PasswordProblem } from '../accounts/passwords';
 
 /**
  * The failures every flow can answer with: a stable code for machines and tests, an HTTP status,
@@ -31,19 +30,6 @@ export const failures = {
 	invalidIdentifier: (problem: IdentifierProblem, field = 'identifier') =>
 		failure(400, 'invalid_identifier', identifierProblemMessage(problem), { field }),
 	invalidCountry: () => failure(400, 'invalid_country', m.error_invalid_country(), { field: 'country' }),
-	password: (problem: PasswordProblem, minLength: number, field = 'password') =>
-		problem === 'too_common'
-			? failure(400, 'password_too_common', m.error_password_too_common(), { field })
-			: failure(
-					400,
-					'invalid_password',
-					problem === 'too_short'
-						? m.error_password_too_short({ min: minLength })
-						: problem === 'too_long'
-							? m.error_password_too_long()
-							: m.error_password_equals_identifier(),
-					{ field }
-				),
 	identifierTaken: () => failure(409, 'identifier_taken', m.error_identifier_taken(), { field: 'identifier' }),
 	code: (reason: 'code_invalid' | 'code_expired' | 'too_many_attempts') =>
 		reason === 'code_expired'

@@ -28,7 +28,7 @@ const FORBIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 // Separators people type in phone numbers; digits may be any script libphonenumber knows.
-const PHONE_CHARS = /^\+?[\p{Nd}\s\-().\/]+$/u;
+const PHONE_CHARS = /^\+?[\p{Nd}\s\-()./]+$/u;
 
 function fail(problem: IdentifierProblem): ParsedIdentifier {
 	return { ok: false, problem };
@@ -51,7 +51,7 @@ export function parseIdentifier(raw: string, country?: string): ParsedIdentifier
 	return text.includes('@') ? parseEmail(text) : parsePhone(text, country);
 }
 
-export function parseEmail(text: string): ParsedIdentifier {
+function parseEmail(text: string): ParsedIdentifier {
 	const at = text.lastIndexOf('@');
 	const local = text.slice(0, at).toLowerCase();
 	const domainInput = text.slice(at + 1);
@@ -69,9 +69,9 @@ export function parseEmail(text: string): ParsedIdentifier {
 	return { ok: true, identifier: { kind: 'email', value } };
 }
 
-export function parsePhone(text: string, country?: string): ParsedIdentifier {
+function parsePhone(text: string, country?: string): ParsedIdentifier {
 	if (!PHONE_CHARS.test(text)) return fail(/[a-z]/i.test(text) ? 'email_malformed' : 'phone_invalid');
-	const compact = text.replace(/[\s\-().\/]/g, '');
+	const compact = text.replace(/[\s\-()./]/g, '');
 	// R2: a leading 00 is the international prefix most countries dial.
 	const international = compact.startsWith('+') ? compact : compact.startsWith('00') ? `+${compact.slice(2)}` : null;
 	let parsed;

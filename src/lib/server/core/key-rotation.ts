@@ -1,12 +1,11 @@
-import type { Db } from '../db/database';
-import type { Keyring } from './keys';
+import type { Ctx } from './context';
 
 /**
  * Every column that holds a value sealed with the key ring, with the purpose it was sealed for
  * and the column its seal is bound to. `rotateSealed` re-seals what an older key sealed, so the
  * older key can then leave the ring (docs/DATA.md lists the same columns).
  */
-export const SEALED_COLUMNS = [
+const SEALED_COLUMNS = [
 	{ table: 'outbox', column: 'payload', purpose: 'outbox', context: 'id' },
 	{ table: 'agents', column: 'totp_key', purpose: 'totp', context: 'id' },
 	// The documents' own data keys; the documents themselves never need re-encrypting.
@@ -20,7 +19,8 @@ export interface RotationResult {
 }
 
 /** Re-seals, under the newest key, every sealed value an older key sealed. Idempotent. */
-export async function rotateSealed(db: Db, keys: Keyring, batch = 500): Promise<RotationResult> {
+export async function rotateSealed(ctx: Ctx, batch = 500): Promise<RotationResult> {
+	const { db, keys } = ctx;
 	const result: RotationResult = { resealed: {}, unreadable: {} };
 	for (const target of SEALED_COLUMNS) {
 		const name = `${target.table}.${target.column}`;

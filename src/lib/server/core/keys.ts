@@ -146,7 +146,7 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 }
 
 /** Development and tests only: where a local key ring is made when APP_SECRET_KEYS is unset. */
-export const DEV_KEY_FILE = './data/secret-keys';
+const DEV_KEY_FILE = './data/secret-keys';
 
 /** The ring a configuration names (the server, the scripts and the tests' servers alike). */
 export function keyringForConfig(config: { secretKeys: string | undefined; production: boolean }, say?: (message: string) => void): Keyring {

@@ -79,13 +79,3 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	return { db, dialect: 'postgres', schema: target.schema, close: () => db.destroy() };
 }
-
-/** Errors that mean "the database is unreachable right now", answered 503 rather than 500. */
-export function isConnectionError(error: unknown): boolean {
-	const e = error as { code?: string; message?: string } | null;
-	const code = e?.code ?? '';
-	return (
-		['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY'].includes(code) ||
-		/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e?.message ?? '')
-	);
-}

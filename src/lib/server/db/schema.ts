@@ -4,11 +4,13 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 type Millis = number;
 type Flag = ColumnType<number, number | undefined, number>;
 
-export type AccountStatus = 'active' | 'under_review' | 'disabled';
-export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
-export type AppealStatus = 'submitted' | 'in_review' | 'needs_info' | 'approved' | 'rejected';
+import type { AppealStatus } from '$lib/types/account';
+import type { AccountStatus } from '$lib/types/check-report';
 
-export interface AccountsTable {
+export type { AccountStatus, AppealStatus };
+export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
+
+interface AccountsTable {
 	id: string;
 	/** R1: lower-cased, IDN domain in punycode. Unique (R3). */
 	email: string | null;
@@ -32,7 +34,7 @@ export interface AccountsTable {
 	review_decided_by: string | null;
 }
 
-export interface DevicesTable {
+interface DevicesTable {
 	/** SHA-256 of the device cookie's token; the token itself is never stored. */
 	id: string;
 	created_at: Millis;
@@ -55,7 +57,7 @@ export interface VerificationCodesTable {
 	payload: string | null;
 }
 
-export interface ContactChangesTable {
+interface ContactChangesTable {
 	id: string;
 	account_id: string;
 	/** R21: an appeal change counts in R16's window but is not blocked by it. */
@@ -65,7 +67,7 @@ export interface ContactChangesTable {
 	changed_at: Millis;
 }
 
-export interface SessionsTable {
+interface SessionsTable {
 	/** SHA-256 of the session token. */
 	id: string;
 	account_id: string;
@@ -77,7 +79,7 @@ export interface SessionsTable {
 	user_agent: string | null;
 }
 
-export interface AppealsTable {
+interface AppealsTable {
 	id: string;
 	reference: string;
 	status_token_hash: string;
@@ -102,7 +104,7 @@ export interface AppealsTable {
 	first_approval_at: Millis | null;
 }
 
-export interface AppealDocumentsTable {
+interface AppealDocumentsTable {
 	id: string;
 	appeal_id: string;
 	storage_key: string;
@@ -122,14 +124,14 @@ export interface AppealDocumentsTable {
 }
 
 /** R19: a document's content, encrypted with its own data key; the key sealed with the key ring. */
-export interface AppealDocumentContentsTable {
+interface AppealDocumentContentsTable {
 	document_id: string;
 	wrapped_key: string;
 	content: Uint8Array;
 	created_at: Millis;
 }
 
-export interface AppealMessagesTable {
+interface AppealMessagesTable {
 	id: string;
 	appeal_id: string;
 	author_kind: 'agent' | 'appellant';
@@ -150,7 +152,7 @@ export interface AgentsTable {
 	totp_last_step: Millis | null;
 }
 
-export interface AgentSessionsTable {
+interface AgentSessionsTable {
 	id: string;
 	agent_id: string;
 	created_at: Millis;
@@ -191,13 +193,13 @@ export interface OutboxTable {
 	sent_at: Millis | null;
 }
 
-export interface RateLimitsTable {
+interface RateLimitsTable {
 	key: string;
 	points: number;
 	reset_at: Millis;
 }
 
-export interface CheckEventsTable {
+interface CheckEventsTable {
 	id: Generated<number>;
 	at: Millis;
 	/** HMACs, never the raw IP or identifier (R4). */
@@ -207,7 +209,7 @@ export interface CheckEventsTable {
 }
 
 /** R15: checks per completed hour and outcome, kept after the raw events go (retention.ts). */
-export interface CheckEventHoursTable {
+interface CheckEventHoursTable {
 	/** Start of the hour, ms since the epoch (a multiple of 3,600,000). */
 	hour_start: Millis;
 	outcome: string;

@@ -1,6 +1,6 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import type { Agent, Role } from '../support/agents';
+import type { Agent, Role } from '../support';
 
 /**
  * R22: every support page, action and document calls this itself — a layout guard does not

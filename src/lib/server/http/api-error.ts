@@ -4,7 +4,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Failure } from '../core/failures';
 
 /** API (docs/api.md): every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
-export interface ApiErrorBody {
+interface ApiErrorBody {
 	error: { code: string; message: string; fields?: Record<string, string> } & Record<string, unknown>;
 }
 
@@ -19,13 +19,16 @@ export function apiError(
 	return json(body, { status, headers });
 }
 
-/** The first message zod gives for each field, keyed by field name ("" for the body itself). */
+/** The field a zod issue is about ("" for the body itself); unknown fields are named together. */
+export function issueField(issue: z.ZodError['issues'][number]): string {
+	return issue.code === 'unrecognized_keys' ? issue.keys.join(',') : String(issue.path[0] ?? '');
+}
+
+/** The first message zod gives for each field, keyed by `issueField`. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
 	const fields: Record<string, string> = {};
 	for (const issue of error.issues) {
-		const key =
-			issue.code === 'unrecognized_keys' ? issue.keys.join(',') : String(issue.path[0] ?? '');
-		fields[key] ??= issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
+		fields[issueField(issue)] ??= issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
 	}
 	return fields;
 }

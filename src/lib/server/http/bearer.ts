@@ -1,9 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../core/tokens';
 
 /** Compares a `Bearer` header with the expected token in constant time. */
 export function bearerMatches(header: string | null, expected: string): boolean {
 	const match = /^Bearer (\S+)$/.exec(header ?? '');
 	if (!match?.[1]) return false;
-	const digest = (s: string) => createHash('sha256').update(s).digest();
-	return timingSafeEqual(digest(match[1]), digest(expected));
+	return sameSecret(match[1], expected);
 }

@@ -11,10 +11,10 @@ import { apiError } from './api-error';
 
 // The largest JSON body: a 1,024-character password and a 320-character identifier, every
 // character \u-escaped, is about 8 KB.
-export const API_BODY_LIMIT = 16 * 1024;
+const API_BODY_LIMIT = 16 * 1024;
 // The largest page form: a 2,000-character decision reason in Chinese, URL-encoded (9 bytes a
 // character), is 18 KB.
-export const PAGE_BODY_LIMIT = 32 * 1024;
+const PAGE_BODY_LIMIT = 32 * 1024;
 
 /**
  * R19: the routes that receive identity documents. readMultipart bounds them itself

@@ -1,6 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Viewer } from '../check/run';
-import { checkGrantCovers } from '../check/grant';
+import { type Viewer, checkGrantCovers } from '../check';
 
 /** R15a: the viewer is proven for an identifier when signed in as its owner or holding a grant. */
 export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Viewer {

@@ -2,6 +2,7 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
 import type { Failure } from '../core/failures';
+import { issueField } from './api-error';
 
 export interface FormError {
 	code: string;
@@ -42,7 +43,7 @@ export function parseForm<T>(
 	const result = schema.safeParse(defined);
 	if (result.success) return { ok: true, data: result.data };
 	const issue = result.error.issues[0];
-	const field = issue ? String(issue.path[0] ?? '') : '';
+	const field = issue ? issueField(issue) : '';
 	return {
 		ok: false,
 		error: { code: 'invalid_request', message: m.error_invalid_request(), ...(field ? { field } : {}) }

@@ -1,9 +1,9 @@
 import { m } from '$lib/paraglide/messages';
 import type { z } from 'zod';
-import { uploadedFiles, uploadsBusy } from '../appeals/appeals';
-import { parseMultipartBody, type FormEntry } from '../appeals/documents/pool';
-import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../appeals/documents/inspect';
+import { uploadedFiles, uploadsBusy, parseMultipartBody, type FormEntry, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../appeals';
+import type { Ctx } from '../core/context';
 import { failure, type Failure } from '../core/failures';
+import { issueField } from './api-error';
 
 /**
  * The whole body, read before any parsing: three documents at the limit plus the text fields
@@ -27,9 +27,6 @@ export const MAX_BUFFERED_PER_NETWORK = 2 * MAX_MULTIPART_BYTES;
 export const UPLOAD_IDLE_MS = 15_000;
 /** Fields and files of one form: an appeal has a handful; more is refused, not parsed back. */
 const MAX_FORM_ENTRIES = 64;
-
-let buffered = 0;
-const bufferedByNetwork = new Map<string, number>();
 
 /**
  * The body's bytes in one buffer of their own (handed to the parsing thread without a copy), or
@@ -68,9 +65,10 @@ async function readBounded(request: Request, max: number, expected: number | nul
 /**
  * Reads a multipart form with text fields checked by a zod schema (unknown fields refused, docs/api.md
  * ) and the named file field read into memory. Form actions and /api/v1 share it. R19: the
- * body is parsed off the event loop (document-pool.ts), after its bytes are reserved here.
+ * body is parsed off the event loop (appeals/documents/pool.ts), after its bytes are reserved here.
  */
 export async function readMultipart<T>(
+	ctx: Ctx,
 	request: Request,
 	schema: z.ZodType<T>,
 	fileField: string,
@@ -90,20 +88,18 @@ export async function readMultipart<T>(
 	const expected = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
 	const reserved = expected ?? max;
 	const network = options.network ?? 'unknown';
-	const mine = bufferedByNetwork.get(network) ?? 0;
-	if (buffered + reserved > MAX_BUFFERED_UPLOAD_BYTES || mine + reserved > MAX_BUFFERED_PER_NETWORK) {
+	const release = ctx.uploads.reserve(network, reserved);
+	if (!release) {
 		await request.body?.cancel().catch(() => {});
 		return { ...uploadsBusy(fileField), values: {} };
 	}
-	buffered += reserved;
-	bufferedByNetwork.set(network, mine + reserved);
 	let entries: FormEntry[];
 	try {
 		const body = await readBounded(request, reserved, expected);
 		if (!body) {
 			return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
 		}
-		const parsed = await parseMultipartBody(body, type, { maxEntries: MAX_FORM_ENTRIES });
+		const parsed = await parseMultipartBody(ctx, body, type, { maxEntries: MAX_FORM_ENTRIES });
 		if (!parsed.ok) {
 			return parsed.reason === 'busy' ? { ...uploadsBusy(fileField), values: {} } : { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
 		}
@@ -111,10 +107,7 @@ export async function readMultipart<T>(
 	} catch {
 		return { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
 	} finally {
-		buffered -= reserved;
-		const left = (bufferedByNetwork.get(network) ?? reserved) - reserved;
-		if (left > 0) bufferedByNetwork.set(network, left);
-		else bufferedByNetwork.delete(network);
+		release();
 	}
 	const byName = new Map<string, FormEntry[]>();
 	for (const entry of entries) {
@@ -132,7 +125,7 @@ export async function readMultipart<T>(
 	const parsed = schema.safeParse(values);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
-		const field = issue?.code === 'unrecognized_keys' ? issue.keys.join(',') : String(issue?.path[0] ?? '');
+		const field = issue ? issueField(issue) : '';
 		const message = issue?.code === 'unrecognized_keys' ? m.error_unknown_field() : m.error_invalid_request();
 		return { ...failure(400, 'invalid_request', message, field ? { field } : {}), values };
 	}

@@ -1,5 +1,5 @@
-import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
+import { newToken } from '../core/tokens';
 
 /**
  * R3/R6: a pending registration belongs to the browser that started it. That browser holds a
@@ -16,9 +16,7 @@ const TOKEN = /^[a-z2-7]{32}$/;
 export function registrationStarter(cookies: Cookies, secure: boolean): string {
 	const existing = cookies.get(COOKIE);
 	if (existing && TOKEN.test(existing)) return existing;
-	const bytes = new Uint8Array(20);
-	crypto.getRandomValues(bytes);
-	const token = encodeBase32LowerCaseNoPadding(bytes);
+	const token = newToken();
 	cookies.set(COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_S });
 	return token;
 }

@@ -1,4 +1,6 @@
 import type { Handle } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
+import { extractLocaleFromRequest } from '$lib/paraglide/runtime';
 
 /**
  * Headers for every response (the Content-Security-Policy itself comes from `kit.csp` with
@@ -7,7 +9,7 @@ import type { Handle } from '@sveltejs/kit';
 export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	let response = await resolve(event);
 	if (event.locals.unavailable && response.status === 500) {
-		response = unavailable(event.url.pathname.startsWith('/api/'));
+		response = unavailable(event.url.pathname.startsWith('/api/'), event.request);
 	}
 	try {
 		response.headers.set('x-content-type-options', 'nosniff');
@@ -30,8 +32,8 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-function unavailable(api: boolean): Response {
-	const message = 'The service is briefly unavailable. Try again in a few seconds.';
+function unavailable(api: boolean, request: Request): Response {
+	const message = m.error_service_unavailable({}, { locale: extractLocaleFromRequest(request) });
 	const headers = { 'retry-after': '5', 'cache-control': 'no-store' };
 	return api
 		? Response.json({ error: { code: 'unavailable', message } }, { status: 503, headers })

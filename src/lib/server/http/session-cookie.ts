@@ -7,15 +7,15 @@ import {
 	generateSessionToken,
 	invalidateSession,
 	setSessionTokenCookie
-} from '../accounts/sessions';
+} from '../accounts';
 
 /** Signs the account in on this browser. Any session planted before is dropped (no fixation). */
 export async function startSession(event: RequestEvent, account: Account): Promise<void> {
 	const { app } = event.locals;
-	if (event.locals.session) await invalidateSession(app.database.db, event.locals.session.id);
+	if (event.locals.session) await invalidateSession(app, event.locals.session.id);
 	const token = generateSessionToken();
 	const meta = requestMeta(event);
-	const session = await createSession({ db: app.database.db, clock: app.clock }, token, account.id, {
+	const session = await createSession(app, token, account.id, {
 		ip: meta.ip,
 		ipCountry: meta.ipCountry,
 		userAgent: meta.userAgent
@@ -27,7 +27,7 @@ export async function startSession(event: RequestEvent, account: Account): Promi
 
 export async function endSession(event: RequestEvent): Promise<void> {
 	const { app } = event.locals;
-	if (event.locals.session) await invalidateSession(app.database.db, event.locals.session.id);
+	if (event.locals.session) await invalidateSession(app, event.locals.session.id);
 	deleteSessionTokenCookie(event.cookies, event.url.protocol === 'https:');
 	event.locals.session = null;
 	event.locals.account = null;

@@ -1,6 +1,4 @@
 import type { Locale } from '$lib/paraglide/runtime';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
 import type { CodePurpose } from '../db/schema';
 import { addressKey } from '../platform/address-key';
 import { failures, secondsUntil, type Failure } from '../core/failures';
@@ -8,8 +6,8 @@ import type { Identifier } from '../core/identifiers';
 import { codeMessage } from './templates';
 import { enqueueMessage } from './outbox';
 import { limit, limitAddress } from '../platform/limits';
-import type { Keyring } from '../core/keys';
 import { issueCode } from './codes';
+import type { Ctx } from '../core/context';
 
 /**
  * R6 + R7: every code costs a message (and an SMS costs money), so every purpose has the same
@@ -19,7 +17,7 @@ import { issueCode } from './codes';
  *   up the first cap and so lock the owner out of their own reset or registration;
  * - per client network over all identifiers and purposes: 30.
  */
-export const SEND_CAPS = {
+const SEND_CAPS = {
 	perIdentifierFromNetwork: { max: 6, windowMs: 3_600_000 },
 	perIdentifier: { max: 20, windowMs: 3_600_000 },
 	perAddress: { max: 30, windowMs: 3_600_000 }
@@ -32,8 +30,7 @@ export const SEND_CAPS = {
  * message: for an identifier with no account (R18 answers the same either way).
  */
 export async function sendCode(
-	trx: Db,
-	deps: { clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	input: {
 		purpose: CodePurpose;
 		to: Identifier;
@@ -44,24 +41,24 @@ export async function sendCode(
 		deliver?: boolean;
 	}
 ): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
-	const idKey = deps.keys.hmac('identifier', input.to.value);
-	const network = addressKey(deps.keys, input.ip);
+	const idKey = ctx.keys.hmac('identifier', input.to.value);
+	const network = addressKey(ctx.keys, input.ip);
 	for (const check of [
-		() => limit(trx, deps.clock, `send:id-net:${input.purpose}:${idKey}:${network}`, SEND_CAPS.perIdentifierFromNetwork),
-		() => limit(trx, deps.clock, `send:id:${input.purpose}:${idKey}`, SEND_CAPS.perIdentifier),
-		() => limitAddress(trx, deps.clock, deps.keys, 'send', input.ip, SEND_CAPS.perAddress)
+		() => limit(ctx, `send:id-net:${input.purpose}:${idKey}:${network}`, SEND_CAPS.perIdentifierFromNetwork),
+		() => limit(ctx, `send:id:${input.purpose}:${idKey}`, SEND_CAPS.perIdentifier),
+		() => limitAddress(ctx, 'send', input.ip, SEND_CAPS.perAddress)
 	]) {
 		const allowed = await check();
 		if (!allowed.ok) return failures.rateLimited(allowed.retryAfterSeconds);
 	}
 	const issued = await issueCode(
-		{ db: trx, clock: deps.clock, keys: deps.keys },
+		ctx,
 		{ purpose: input.purpose, identifier: input.to.value, accountId: input.accountId, payload: input.payload }
 	);
-	if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.retryAfter, deps.clock.now()));
+	if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.resendAfter, ctx.clock.now()));
 	const message = codeMessage(input.to, input.purpose, issued.code, input.locale);
 	// The same insert either way; an undelivered one is taken back in the same transaction.
-	const id = await enqueueMessage(trx, deps, message);
-	if (input.deliver === false) await trx.deleteFrom('outbox').where('id', '=', id).execute();
+	const id = await enqueueMessage(ctx, message);
+	if (input.deliver === false) await ctx.db.deleteFrom('outbox').where('id', '=', id).execute();
 	return { ok: true, expiresAt: issued.expiresAt, resendAfter: issued.resendAfter };
 }

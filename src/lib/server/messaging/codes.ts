@@ -1,30 +1,31 @@
-import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../core/clock';
+import { randomInt, randomUUID } from 'node:crypto';
+import { sameSecret } from '../core/tokens';
 import type { Db } from '../db/database';
 import type { CodePurpose, VerificationCodesTable } from '../db/schema';
 import { limit } from '../platform/limits';
 import type { Keyring } from '../core/keys';
 import type { Selectable } from 'kysely';
+import type { Ctx } from '../core/context';
 
 // R6: the numbers of the rule.
 export const CODE_LIFETIME_MS = 5 * 60_000;
-export const RESEND_COOLDOWN_MS = 60_000;
+const RESEND_COOLDOWN_MS = 60_000;
 export const MAX_WRONG_ATTEMPTS = 5;
 /**
  * Every code attempt on one identifier and purpose, across all the codes it is sent (R6 allows a
  * new one each minute): 10 an hour and 30 a day, counted before the compare. Without this, five
  * guesses per code times a code a minute is 300 guesses an hour against one account.
  */
-export const ATTEMPTS_PER_IDENTIFIER = [
+const ATTEMPTS_PER_IDENTIFIER = [
 	{ max: 10, windowMs: 3_600_000, name: 'h' },
 	{ max: 30, windowMs: 86_400_000, name: 'd' }
 ] as const;
 
-export type CodeRow = Selectable<VerificationCodesTable>;
+type CodeRow = Selectable<VerificationCodesTable>;
 
 export type IssueResult =
 	| { ok: true; code: string; expiresAt: Date; resendAfter: Date }
-	| { ok: false; reason: 'cooldown'; retryAfter: Date };
+	| { ok: false; reason: 'cooldown'; resendAfter: Date };
 
 export type ConsumeResult =
 	| { ok: true; row: CodeRow }
@@ -37,11 +38,11 @@ function hashCode(keys: Keyring, purpose: CodePurpose, identifier: string, id: s
 
 /** R6: 6 digits from a CSPRNG, stored only as a keyed hash; a new one replaces the old after 60 s. */
 export async function issueCode(
-	deps: { db: Db; clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	input: { purpose: CodePurpose; identifier: string; accountId?: string | null; payload?: unknown }
 ): Promise<IssueResult> {
-	const now = deps.clock.now().getTime();
-	const existing = await deps.db
+	const now = ctx.clock.now().getTime();
+	const existing = await ctx.db
 		.selectFrom('verification_codes')
 		.select(['created_at', 'consumed_at'])
 		.where('purpose', '=', input.purpose)
@@ -49,7 +50,7 @@ export async function issueCode(
 		.executeTakeFirst();
 	if (existing && existing.consumed_at === null && now < existing.created_at + RESEND_COOLDOWN_MS) {
 		// R6: 60-second cooldown before a new code for the same purpose and identifier.
-		return { ok: false, reason: 'cooldown', retryAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS) };
+		return { ok: false, reason: 'cooldown', resendAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS) };
 	}
 	const id = randomUUID();
 	const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -57,7 +58,7 @@ export async function issueCode(
 		id,
 		purpose: input.purpose,
 		identifier: input.identifier,
-		code_hash: hashCode(deps.keys, input.purpose, input.identifier, id, code),
+		code_hash: hashCode(ctx.keys, input.purpose, input.identifier, id, code),
 		attempts: 0,
 		created_at: now,
 		expires_at: now + CODE_LIFETIME_MS,
@@ -68,7 +69,7 @@ export async function issueCode(
 	// R6: one live code per (account, purpose): a code out to another address of the same
 	// account for the same purpose (a second contact change, a reset to the other contact) dies.
 	if (row.account_id !== null) {
-		await deps.db
+		await ctx.db
 			.deleteFrom('verification_codes')
 			.where('account_id', '=', row.account_id)
 			.where('purpose', '=', input.purpose)
@@ -76,7 +77,7 @@ export async function issueCode(
 			.execute();
 	}
 	// R6: the new code replaces the old one (one row per purpose + identifier).
-	await deps.db
+	await ctx.db
 		.insertInto('verification_codes')
 		.values(row)
 		.onConflict((oc) =>
@@ -106,11 +107,11 @@ export async function issueCode(
  * neither use a code twice nor get more than 5 guesses.
  */
 export async function consumeCode(
-	deps: { db: Db; clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	input: { purpose: CodePurpose; identifier: string; code: string },
 	options: { counted?: boolean } = {}
 ): Promise<ConsumeResult> {
-	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: true, counted: options.counted ?? false });
+	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, { consume: true, counted: options.counted ?? false });
 }
 
 /**
@@ -118,10 +119,10 @@ export async function consumeCode(
  * usable: for flows that must know the code is right before doing costly work (R19 uploads).
  */
 export async function verifyCode(
-	deps: { db: Db; clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	input: { purpose: CodePurpose; identifier: string; code: string }
 ): Promise<ConsumeResult> {
-	return attempt(deps, await findCode(deps.db, input.purpose, input.identifier), input.code, { consume: false, counted: false });
+	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, { consume: false, counted: false });
 }
 
 /**
@@ -129,25 +130,25 @@ export async function verifyCode(
  * the purpose is ever compared; older ones are dead (and `issueCode` deletes them).
  */
 export async function consumeAccountCode(
-	deps: { db: Db; clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	input: { purpose: CodePurpose; accountId: string; code: string }
 ): Promise<ConsumeResult> {
-	const row = await deps.db
+	const row = await ctx.db
 		.selectFrom('verification_codes')
 		.selectAll()
 		.where('purpose', '=', input.purpose)
 		.where('account_id', '=', input.accountId)
 		.orderBy('created_at', 'desc')
 		.executeTakeFirst();
-	return attempt(deps, row, input.code, { consume: true, counted: false });
+	return attempt(ctx, row, input.code, { consume: true, counted: false });
 }
 
 /**
  * R17/R18/R21: when an account's bound contact changes, every code still pending for the old
  * contact or for the account dies, so a reset code sent to the old address resets nothing.
  */
-export async function revokePendingCodes(db: Db, input: { accountId: string; identifiers: string[] }): Promise<void> {
-	await db
+export async function revokePendingCodes(ctx: Ctx, input: { accountId: string; identifiers: string[] }): Promise<void> {
+	await ctx.db
 		.deleteFrom('verification_codes')
 		.where('consumed_at', 'is', null)
 		.where((eb) =>
@@ -161,27 +162,25 @@ function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<Cod
 }
 
 async function attempt(
-	deps: { db: Db; clock: Clock; keys: Keyring },
+	ctx: Ctx,
 	row: CodeRow | undefined,
 	code: string,
 	/** `counted`: the same request already counted this attempt (a `verifyCode` before the work). */
 	{ consume, counted }: { consume: boolean; counted: boolean }
 ): Promise<ConsumeResult> {
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
 	if (row.attempts >= MAX_WRONG_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
 	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
 	// Counted before the compare, so parallel guesses cannot slip under the cap.
-	const bucket = deps.keys.hmac('identifier', row.identifier);
+	const bucket = ctx.keys.hmac('identifier', row.identifier);
 	for (const rule of counted ? [] : ATTEMPTS_PER_IDENTIFIER) {
-		const allowed = await limit(deps.db, deps.clock, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
+		const allowed = await limit(ctx, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
 		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };
 	}
 
-	const expected = Buffer.from(row.code_hash, 'hex');
-	const given = Buffer.from(hashCode(deps.keys, row.purpose, row.identifier, row.id, normalizeCode(code)), 'hex');
-	if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-		const wrong = await deps.db
+	if (!sameSecret(row.code_hash, hashCode(ctx.keys, row.purpose, row.identifier, row.id, normalizeCode(code)))) {
+		const wrong = await ctx.db
 			.updateTable('verification_codes')
 			.set((eb) => ({ attempts: eb('attempts', '+', 1) }))
 			.where('id', '=', row.id)
@@ -190,7 +189,7 @@ async function attempt(
 		return { ok: false, reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid' };
 	}
 	if (!consume) return { ok: true, row };
-	const used = await deps.db
+	const used = await ctx.db
 		.updateTable('verification_codes')
 		.set({ consumed_at: now })
 		.where('id', '=', row.id)

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
 import type { Keyring } from '../core/keys';
+import type { Ctx } from '../core/context';
 
 /** What the sealed `payload` of an outbox row holds (subject and text: codes live here). */
 export interface MessageContent {
@@ -34,8 +33,8 @@ export interface OutboxMessageView {
 }
 
 /** The dev outbox and test hook view: messages to one recipient, newest first (text once erased: none). */
-export async function listOutboxFor(deps: { db: Db; keys: Keyring }, recipient: string): Promise<OutboxMessageView[]> {
-	const rows = await deps.db
+export async function listOutboxFor(ctx: Ctx, recipient: string): Promise<OutboxMessageView[]> {
+	const rows = await ctx.db
 		.selectFrom('outbox')
 		.select(['id', 'recipient', 'channel', 'purpose', 'payload', 'created_at'])
 		.where('recipient', '=', recipient)
@@ -44,7 +43,7 @@ export async function listOutboxFor(deps: { db: Db; keys: Keyring }, recipient: 
 		.limit(50)
 		.execute();
 	return rows.map((r) => {
-		const content = openContent(deps.keys, r.id, r.payload);
+		const content = openContent(ctx.keys, r.id, r.payload);
 		const code = content ? /\b(\d{6})\b/.exec(content.body)?.[1] : undefined;
 		return {
 			to: r.recipient,
@@ -74,9 +73,10 @@ export interface OutgoingMessage {
  * is stored durably together with the state that needs it — a code row and the message that
  * carries it commit or roll back together. The outbox worker delivers it afterwards.
  */
-export async function enqueueMessage(db: Db, deps: { clock: Clock; keys: Keyring }, message: OutgoingMessage): Promise<string> {
+export async function enqueueMessage(ctx: Ctx, message: OutgoingMessage): Promise<string> {
+	const { db } = ctx;
 	const id = randomUUID();
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	await db
 		.insertInto('outbox')
 		.values({
@@ -85,7 +85,7 @@ export async function enqueueMessage(db: Db, deps: { clock: Clock; keys: Keyring
 			recipient: message.recipient,
 			purpose: message.purpose,
 			locale: message.locale,
-			payload: sealContent(deps.keys, id, { subject: message.subject, body: message.body }),
+			payload: sealContent(ctx.keys, id, { subject: message.subject, body: message.body }),
 			status: 'pending',
 			next_attempt_at: now,
 			locked_until: null,
@@ -112,8 +112,8 @@ export interface OutboxRowView {
 }
 
 /** The /dev/outbox page: the newest messages to anyone, with their delivery state. */
-export async function listRecentOutbox(deps: { db: Db; keys: Keyring }, limit = 100): Promise<OutboxRowView[]> {
-	const rows = await deps.db
+export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRowView[]> {
+	const rows = await ctx.db
 		.selectFrom('outbox')
 		.select(['id', 'channel', 'recipient', 'purpose', 'payload', 'status', 'attempts', 'last_error', 'created_at'])
 		.orderBy('created_at', 'desc')
@@ -121,7 +121,7 @@ export async function listRecentOutbox(deps: { db: Db; keys: Keyring }, limit = 
 		.limit(limit)
 		.execute();
 	return rows.map((r) => {
-		const content = openContent(deps.keys, r.id, r.payload);
+		const content = openContent(ctx.keys, r.id, r.payload);
 		return {
 		id: r.id,
 		channel: r.channel,

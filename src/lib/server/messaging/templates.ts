@@ -1,7 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import { isLocale, baseLocale, type Locale } from '$lib/paraglide/runtime';
 import type { CodePurpose } from '../db/schema';
-import type { Identifier } from '../core/identifiers';
+import { maskIdentifier, type Identifier } from '../core/identifiers';
 import type { OutgoingMessage } from './outbox';
 
 const actions: Record<CodePurpose, (inputs: Record<string, never>, options: { locale: Locale }) => string> = {
@@ -16,24 +16,43 @@ export function asLocale(value: string | null | undefined): Locale {
 	return value && isLocale(value) ? value : baseLocale;
 }
 
-/** R6/R7: the code message, in the person's language, by email or SMS as the identifier says. */
+/**
+ * Every message a person receives is built here or from `messageTo`: by email or SMS as the
+ * identifier says, in the person's language, all text from the translated messages.
+ */
+export function messageTo(
+	to: Identifier,
+	purpose: string,
+	locale: Locale,
+	text: { subject: string; body: string; smsBody?: string }
+): OutgoingMessage {
+	return to.kind === 'email'
+		? { channel: 'email', recipient: to.value, purpose, locale, subject: text.subject, body: text.body }
+		: { channel: 'sms', recipient: to.value, purpose, locale, subject: null, body: text.smsBody ?? text.body };
+}
+
+/** R6/R7: the code message. */
 export function codeMessage(to: Identifier, purpose: CodePurpose, code: string, locale: Locale): OutgoingMessage {
 	const action = actions[purpose]({}, { locale });
-	return to.kind === 'email'
-		? {
-				channel: 'email',
-				recipient: to.value,
-				purpose,
-				locale,
-				subject: m.msg_code_subject({ code }, { locale }),
-				body: m.msg_code_body({ code, action }, { locale })
-			}
-		: {
-				channel: 'sms',
-				recipient: to.value,
-				purpose,
-				locale,
-				subject: null,
-				body: m.msg_sms_code_body({ code, action }, { locale })
-			};
+	return messageTo(to, purpose, locale, {
+		subject: m.msg_code_subject({ code }, { locale }),
+		body: m.msg_code_body({ code, action }, { locale }),
+		smsBody: m.msg_sms_code_body({ code, action }, { locale })
+	});
+}
+
+/** R17: to the old contact, with the way back (an appeal) if the change was not theirs. */
+export function contactChangedMessage(old: Identifier, next: Identifier, changeId: string, locale: Locale): OutgoingMessage {
+	return messageTo(old, 'contact_changed', locale, {
+		subject: m.msg_contact_changed_subject({}, { locale }),
+		body: m.msg_contact_changed({ masked: maskIdentifier(next), link: `/appeal?change=${changeId}` }, { locale })
+	});
+}
+
+/** R18: the password was reset. */
+export function passwordResetMessage(to: Identifier, locale: Locale): OutgoingMessage {
+	return messageTo(to, 'password_reset_done', locale, {
+		subject: m.msg_password_reset_subject({}, { locale }),
+		body: m.msg_password_reset({}, { locale })
+	});
 }

@@ -2,7 +2,7 @@ import { createTransport } from 'nodemailer';
 import type { Config } from '../core/config';
 
 /** What a transport needs to deliver one outbox row. */
-export interface OutboundMessage {
+interface OutboundMessage {
 	/** The outbox id: the gateway's idempotency key and the email's Message-ID. */
 	id: string;
 	channel: 'email' | 'sms';
@@ -34,7 +34,7 @@ export interface TransportOptions {
 }
 
 /** A delivery failure whose message is safe to store and log (no body, no code, no recipient). */
-export class DeliveryError extends Error {
+class DeliveryError extends Error {
 	override name = 'DeliveryError';
 }
 

@@ -30,7 +30,7 @@ export interface OutboxWorkerDeps {
 	random?: () => number;
 }
 
-export interface OutboxRunResult {
+interface OutboxRunResult {
 	sent: number;
 	retried: number;
 	dead: number;
@@ -43,7 +43,7 @@ export interface OutboxWorker {
 }
 
 /** A claimed row is invisible to other workers this long; far beyond the SMS 10 s timeout. */
-export const CLAIM_MS = 60_000;
+const CLAIM_MS = 60_000;
 const BASE_DELAY_MS = 5_000;
 const MAX_DELAY_MS = 10 * 60_000;
 const CHANNELS: readonly Channel[] = ['email', 'sms'];

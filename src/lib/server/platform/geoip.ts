@@ -31,7 +31,7 @@ for (const [net, prefix] of [
 	reserved.addSubnet(net, prefix, 'ipv6');
 }
 
-export function isReservedIp(ip: string): boolean {
+function isReservedIp(ip: string): boolean {
 	const family = isIP(ip);
 	if (family === 0) return true;
 	return reserved.check(ip, family === 4 ? 'ipv4' : 'ipv6');
@@ -39,7 +39,7 @@ export function isReservedIp(ip: string): boolean {
 
 type CountryRecord = { country_code?: string; country?: { iso_code?: string } } & Partial<Response>;
 
-export function defaultGeoIpPath(): string {
+function defaultGeoIpPath(): string {
 	const require = createRequire(import.meta.url);
 	return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }

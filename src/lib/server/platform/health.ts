@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '../db/database';
+import type { Ctx } from '../core/context';
 import { migrationNames } from '../db/migrate';
 
 export type Readiness =
@@ -7,7 +7,7 @@ export type Readiness =
 	| { ready: false; reason: 'database_unreachable' | 'database_timeout' | 'migrations_pending'; pending?: string[] };
 
 /** A load balancer retries soon anyway: an answer within ~2 s beats an accurate one later. */
-export const READINESS_TIMEOUT_MS = 2_000;
+const READINESS_TIMEOUT_MS = 2_000;
 
 class Timeout extends Error {}
 
@@ -16,7 +16,7 @@ class Timeout extends Error {}
  * `kysely_migration` table (the same query proves both).
  */
 export async function checkReadiness(
-	database: DatabaseHandle,
+	ctx: Ctx,
 	timeoutMs: number = READINESS_TIMEOUT_MS
 ): Promise<Readiness> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -24,16 +24,16 @@ export async function checkReadiness(
 		timer = setTimeout(() => reject(new Timeout()), timeoutMs);
 	});
 	try {
-		const table = database.schema ? sql.table(`${database.schema}.kysely_migration`) : sql.table('kysely_migration');
-		const query = sql<{ name: string }>`select name from ${table}`;
+		// A test database's PostgreSQL schema is its search_path, where Kysely keeps this table too.
+		const query = sql<{ name: string }>`select name from kysely_migration`;
 		// On PostgreSQL the server abandons the query too, so hung probes do not pile up in the pool.
 		const answer =
-			database.dialect === 'postgres'
-				? database.db.transaction().execute(async (trx) => {
+			ctx.dialect === 'postgres'
+				? ctx.db.transaction().execute(async (trx) => {
 						await sql`set local statement_timeout = ${sql.lit(timeoutMs + 500)}`.execute(trx);
 						return query.execute(trx);
 					})
-				: query.execute(database.db);
+				: query.execute(ctx.db);
 		answer.catch(() => {}); // a late failure after the deadline is not an unhandled rejection
 		const rows = await Promise.race([answer, deadline]);
 		const applied = new Set(rows.rows.map((r) => r.name));

@@ -1,6 +1,5 @@
 import { log } from '../core/log';
 import { Redis, type Result } from 'ioredis';
-import type { Clock } from '../core/clock';
 import type { RateLimitStore, Window } from './limits';
 
 /**
@@ -42,14 +41,12 @@ declare module 'ioredis' {
 export const REDIS_KEY_PREFIX = 'asc:rl:';
 
 export interface RedisStoreOptions {
-	/** The app clock: `blockUntil` has no caller time, and its key needs a TTL. */
-	clock: Clock;
 	/** Tests give each run its own prefix (still under `asc:rl:`). */
 	prefix?: string;
 }
 
 /** Connects (failing fast when Redis cannot be reached) and returns the store. */
-export async function openRedisRateLimitStore(url: string, options: RedisStoreOptions): Promise<RateLimitStore> {
+export async function openRedisRateLimitStore(url: string, options: RedisStoreOptions = {}): Promise<RateLimitStore> {
 	const client = new Redis(url, {
 		lazyConnect: false,
 		maxRetriesPerRequest: 2,
@@ -83,20 +80,20 @@ export async function openRedisRateLimitStore(url: string, options: RedisStoreOp
 	return redisRateLimitStore(client, options);
 }
 
-function redisRateLimitStore(client: Redis, { clock, prefix = REDIS_KEY_PREFIX }: RedisStoreOptions): RateLimitStore {
+function redisRateLimitStore(client: Redis, { prefix = REDIS_KEY_PREFIX }: RedisStoreOptions): RateLimitStore {
 	const k = (key: string) => prefix + key;
 	return {
-		async hit(key, windowMs, nowMs): Promise<Window> {
+		async hit(_db, key, windowMs, nowMs): Promise<Window> {
 			const [count, reset] = await client.ascRateLimitHit(k(key), String(nowMs), String(nowMs + windowMs), String(windowMs));
 			return { count: Number(count), resetAt: Number(reset) };
 		},
-		async peek(key, nowMs) {
+		async peek(_db, key, nowMs) {
 			const [count, reset] = await client.hmget(k(key), 'count', 'reset');
 			if (count === null || reset === null || Number(reset) <= nowMs) return null;
 			return { count: Number(count), resetAt: Number(reset) };
 		},
-		async blockUntil(key, untilMs) {
-			const ttl = untilMs - clock.now().getTime();
+		async blockUntil(_db, key, untilMs, nowMs) {
+			const ttl = untilMs - nowMs;
 			// A block already over is no block: the SQL row it would leave reads as absent too.
 			if (ttl <= 0) {
 				await client.del(k(key));
@@ -106,10 +103,10 @@ function redisRateLimitStore(client: Redis, { clock, prefix = REDIS_KEY_PREFIX }
 			const failed = results?.find(([error]) => error);
 			if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
 		},
-		async refund(key, resetAt) {
+		async refund(_db, key, resetAt) {
 			await client.ascRateLimitRefund(k(key), String(resetAt));
 		},
-		async clear(key) {
+		async clear(_db, key) {
 			await client.del(k(key));
 		},
 		async close() {

@@ -1,42 +1,122 @@
 import { sql } from 'kysely';
-import type { AppContext } from '../core/context';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Ctx } from '../core/context';
 import type { Db } from '../db/database';
-import { HOUR_MS } from '../retention/tables';
 
 /**
- * Prometheus metrics computed from the shared database, so every instance reports the same
- * numbers and a scrape of any one of them is the whole picture. Labels are fixed vocabularies
- * (outcomes, statuses, purposes, key prefixes): never an identifier, code or token (R4).
+ * Prometheus metrics of one process (one `Ctx`), exposed with prom-client on its own `Registry`
+ * (never prom-client's global one: several contexts live in one test process).
+ *
+ * Two kinds, so that a dashboard that SUMS instances tells the truth:
+ * - per-process counters and gauges (`asc_checks_total`, memory, uptime): each instance counts
+ *   only what it did itself, so the sum over instances is the whole;
+ * - database gauges (`asc_checks_recorded`, queues, backlogs, …): read from the shared database
+ *   at scrape time, so they are the same on every instance: aggregate them with max, not sum.
+ *
+ * Labels are fixed vocabularies (outcomes, statuses, purposes, key prefixes): never an
+ * identifier, code or token (R4).
  */
-type Sample = { labels?: Record<string, string>; value: number };
-type Family = { name: string; help: string; type: 'gauge' | 'counter'; samples: Sample[] };
+export interface Metrics {
+	registry: Registry;
+	/** Per process: checks this instance recorded, by outcome. Incremented by `countCheck`. */
+	checks: Counter<'outcome'>;
+	checksRecorded: Gauge<'outcome'>;
+	codesIssued: Gauge<'purpose'>;
+	codesConfirmed: Gauge<'purpose'>;
+	codesExpiredUnused: Gauge<'purpose'>;
+	codesPending: Gauge<'purpose'>;
+	outboxMessages: Gauge<'status'>;
+	outboxDeliveryFailures: Gauge<'status'>;
+	outboxMessagesWithError: Gauge<'status'>;
+	appealsOpen: Gauge<'status'>;
+	appealsOverdue: Gauge;
+	rateLimitActiveKeys: Gauge<'prefix'>;
+	checkRateLimitExhaustedKeys: Gauge<'scope'>;
+}
+
+/** The outcomes `check_events` records (run.ts); their counters start at 0 so every series exists. */
+const CHECK_OUTCOMES = ['registered', 'unregistered', 'hidden', 'rate_limited'] as const;
 
 // Only a known-safe shape leaves as a label; anything else is folded into "other" (R4).
 const SAFE_LABEL = /^[a-z][a-z0-9_-]{0,40}$/;
 const safe = (value: string | null | undefined) => (value && SAFE_LABEL.test(value) ? value : 'other');
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+/** The width of a `check_event_hours` roll-up (retention/tables.ts; platform/ may not import it). */
+const HOUR_MS = 3_600_000;
 
-export function renderMetrics(families: Family[]): string {
-	const lines: string[] = [];
-	for (const f of families) {
-		lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-		for (const s of f.samples) {
-			const labels = Object.entries(s.labels ?? {});
-			const text = labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
-			lines.push(`${f.name}${text} ${Number.isFinite(s.value) ? s.value : 0}`);
+const SHARED = 'Read from the shared database: the same on every instance, aggregate with max, not sum.';
+
+/** A fresh registry with every metric of this app; built once per context (`createAppContext`). */
+export function createMetrics(): Metrics {
+	const registry = new Registry();
+	const registers = [registry];
+	const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+		new Gauge<L>({ name, help: `${help} ${SHARED}`, labelNames, registers });
+
+	const checks = new Counter<'outcome'>({
+		name: 'asc_checks_total',
+		help: 'Security checks this instance recorded since it started, by outcome (R15). Per instance: sum over instances for the total.',
+		labelNames: ['outcome'],
+		registers
+	});
+	for (const outcome of CHECK_OUTCOMES) checks.inc({ outcome }, 0);
+
+	const metrics: Metrics = {
+		registry,
+		checks,
+		checksRecorded: gauge('asc_checks_recorded', 'Security checks recorded since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.', ['outcome']),
+		codesIssued: gauge('asc_verification_codes_issued', 'Verification codes stored now, by purpose (R6): a resend replaces the previous code, and retention removes codes a day after they expired or were used, so this counts recent codes, not every code ever issued.', ['purpose']),
+		codesConfirmed: gauge('asc_verification_codes_confirmed', 'Stored codes that were used (within the last day), by purpose.', ['purpose']),
+		codesExpiredUnused: gauge('asc_verification_codes_expired_unused', 'Stored codes that expired without being used (within the last day), by purpose.', ['purpose']),
+		codesPending: gauge('asc_verification_codes_pending', 'Codes still usable now, by purpose.', ['purpose']),
+		outboxMessages: gauge('asc_outbox_messages', 'Outbox messages stored now, by status: pending is the delivery backlog (R7); sent and dead ones are removed OUTBOX_RETENTION_DAYS after.', ['status']),
+		outboxDeliveryFailures: gauge('asc_outbox_delivery_failures', 'Failed delivery attempts recorded on the stored outbox messages, by message status.', ['status']),
+		outboxMessagesWithError: gauge('asc_outbox_messages_with_error', 'Stored outbox messages whose last attempt failed, by status.', ['status']),
+		appealsOpen: gauge('asc_appeals_open', 'Appeals waiting on support or the appellant, by status (R20).', ['status']),
+		appealsOverdue: gauge('asc_appeals_overdue', 'Open appeals past their 48-hour due time (R20).', []),
+		rateLimitActiveKeys: gauge('asc_rate_limit_active_keys', 'Rate-limit windows and blocks in force, by key prefix (*-block prefixes are blocks).', ['prefix']),
+		checkRateLimitExhaustedKeys: gauge('asc_check_rate_limit_exhausted_keys', 'Check rate-limit keys over their limit right now, by scope (R15).', ['scope'])
+	};
+
+	// Per process, read when scraped; no timers or observers, so a context leaves nothing running.
+	new Gauge({
+		name: 'process_resident_memory_bytes',
+		help: 'Resident set size of this instance.',
+		registers,
+		collect() {
+			this.set(process.memoryUsage().rss);
 		}
-	}
-	return lines.join('\n') + '\n';
+	});
+	new Gauge({
+		name: 'process_uptime_seconds',
+		help: 'Seconds since this instance started.',
+		registers,
+		collect() {
+			this.set(Math.round(process.uptime()));
+		}
+	});
+	return metrics;
 }
 
-const n = (v: unknown) => Number(v ?? 0);
+/**
+ * R15: one check recorded by this process (call it where `check_events` gets its row). The
+ * outcome is a label, so only a known-safe shape is kept (R4).
+ */
+export function countCheck(metrics: Metrics, outcome: string): void {
+	metrics.checks.inc({ outcome: safe(outcome) });
+}
 
-/** Sums rows per label value after folding unsafe ones, so "other" appears once. */
-function byLabel(name: string, rows: { label: string | null; count: unknown }[]): Sample[] {
+const n = (v: unknown) => {
+	const value = Number(v ?? 0);
+	return Number.isFinite(value) ? value : 0;
+};
+
+/** Sums rows per label value after folding unsafe ones, so "other" appears once; replaces every value. */
+function setByLabel<L extends string>(gauge: Gauge<L>, name: L, rows: { label: string | null; count: unknown }[]): void {
 	const totals = new Map<string, number>();
 	for (const r of rows) totals.set(safe(r.label), (totals.get(safe(r.label)) ?? 0) + n(r.count));
-	return [...totals].map(([value, count]) => ({ labels: { [name]: value }, value: count }));
+	gauge.reset();
+	for (const [value, count] of totals) gauge.set({ [name]: value } as Partial<Record<L, string>>, count);
 }
 
 /**
@@ -58,9 +138,10 @@ async function checkTotals(db: Db): Promise<{ label: string; count: unknown }[]>
 	return rows;
 }
 
-export async function collectMetrics(app: Pick<AppContext, 'database' | 'clock' | 'config'>): Promise<string> {
-	const { db, dialect } = app.database;
-	const now = app.clock.now().getTime();
+/** Reads every database gauge with one round of queries (one Promise.all) and sets them. */
+async function readDatabaseGauges(ctx: Ctx): Promise<void> {
+	const { db, dialect, metrics } = ctx;
+	const now = ctx.clock.now().getTime();
 	const count = sql<number>`count(*)`;
 
 	const [checks, codes, outbox, appeals, overdue, limits, checkLimits] = await Promise.all([
@@ -109,32 +190,37 @@ export async function collectMetrics(app: Pick<AppContext, 'database' | 'clock' 
 		db
 			.selectFrom('rate_limits')
 			.select([
-				sql<number>`sum(case when key like 'check:ip:%' and points > ${app.config.checkRateLimit.perIp} then 1 else 0 end)`.as('ip'),
-				sql<number>`sum(case when key like 'check:id:%' and points > ${app.config.checkRateLimit.perIdentifier} then 1 else 0 end)`.as('identifier')
+				sql<number>`sum(case when key like 'check:ip:%' and points > ${ctx.config.checkRateLimit.perIp} then 1 else 0 end)`.as('ip'),
+				sql<number>`sum(case when key like 'check:id:%' and points > ${ctx.config.checkRateLimit.perIdentifier} then 1 else 0 end)`.as('identifier')
 			])
 			.where('reset_at', '>', now)
 			.where('key', 'like', 'check:%')
 			.executeTakeFirst()
 	]);
 
-	const perPurpose = (field: 'issued' | 'confirmed' | 'expired' | 'pending'): Sample[] =>
-		byLabel('purpose', codes.map((r) => ({ label: r.label, count: r[field] })));
-	const memory = process.memoryUsage();
+	// Set synchronously once every answer is in: a concurrent scrape never sees a half-set family.
+	const perPurpose = (field: 'issued' | 'confirmed' | 'expired' | 'pending') => codes.map((r) => ({ label: r.label, count: r[field] }));
+	setByLabel(metrics.checksRecorded, 'outcome', checks);
+	setByLabel(metrics.codesIssued, 'purpose', perPurpose('issued'));
+	setByLabel(metrics.codesConfirmed, 'purpose', perPurpose('confirmed'));
+	setByLabel(metrics.codesExpiredUnused, 'purpose', perPurpose('expired'));
+	setByLabel(metrics.codesPending, 'purpose', perPurpose('pending'));
+	setByLabel(metrics.outboxMessages, 'status', outbox);
+	setByLabel(metrics.outboxDeliveryFailures, 'status', outbox.map((r) => ({ label: r.label, count: r.failures })));
+	setByLabel(metrics.outboxMessagesWithError, 'status', outbox.map((r) => ({ label: r.label, count: r.erroring })));
+	setByLabel(metrics.appealsOpen, 'status', appeals);
+	metrics.appealsOverdue.set(n(overdue?.count));
+	setByLabel(metrics.rateLimitActiveKeys, 'prefix', limits);
+	metrics.checkRateLimitExhaustedKeys.set({ scope: 'ip' }, n(checkLimits?.ip));
+	metrics.checkRateLimitExhaustedKeys.set({ scope: 'identifier' }, n(checkLimits?.identifier));
+}
 
-	return renderMetrics([
-		{ name: 'asc_checks', type: 'counter', help: 'Security checks answered since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.', samples: byLabel('outcome', checks) },
-		{ name: 'asc_verification_codes_issued', type: 'gauge', help: 'Verification codes stored now, by purpose (R6): a resend replaces the previous code, and retention removes codes a day after they expired or were used, so this counts recent codes, not every code ever issued.', samples: perPurpose('issued') },
-		{ name: 'asc_verification_codes_confirmed', type: 'gauge', help: 'Stored codes that were used (within the last day), by purpose.', samples: perPurpose('confirmed') },
-		{ name: 'asc_verification_codes_expired_unused', type: 'gauge', help: 'Stored codes that expired without being used (within the last day), by purpose.', samples: perPurpose('expired') },
-		{ name: 'asc_verification_codes_pending', type: 'gauge', help: 'Codes still usable now, by purpose.', samples: perPurpose('pending') },
-		{ name: 'asc_outbox_messages', type: 'gauge', help: 'Outbox messages stored now, by status: pending is the delivery backlog (R7); sent and dead ones are removed OUTBOX_RETENTION_DAYS after.', samples: byLabel('status', outbox) },
-		{ name: 'asc_outbox_delivery_failures', type: 'gauge', help: 'Failed delivery attempts recorded on the stored outbox messages, by message status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.failures }))) },
-		{ name: 'asc_outbox_messages_with_error', type: 'gauge', help: 'Stored outbox messages whose last attempt failed, by status.', samples: byLabel('status', outbox.map((r) => ({ label: r.label, count: r.erroring }))) },
-		{ name: 'asc_appeals_open', type: 'gauge', help: 'Appeals waiting on support or the appellant, by status (R20).', samples: byLabel('status', appeals) },
-		{ name: 'asc_appeals_overdue', type: 'gauge', help: 'Open appeals past their 48-hour due time (R20).', samples: [{ value: n(overdue?.count) }] },
-		{ name: 'asc_rate_limit_active_keys', type: 'gauge', help: 'Rate-limit windows and blocks in force, by key prefix (*-block prefixes are blocks).', samples: byLabel('prefix', limits) },
-		{ name: 'asc_check_rate_limit_exhausted_keys', type: 'gauge', help: 'Check rate-limit keys over their limit right now, by scope (R15).', samples: [{ labels: { scope: 'ip' }, value: n(checkLimits?.ip) }, { labels: { scope: 'identifier' }, value: n(checkLimits?.identifier) }] },
-		{ name: 'process_resident_memory_bytes', type: 'gauge', help: 'Resident set size of this instance.', samples: [{ value: memory.rss }] },
-		{ name: 'process_uptime_seconds', type: 'gauge', help: 'Seconds since this instance started.', samples: [{ value: Math.round(process.uptime()) }] }
-	]);
+/**
+ * One scrape: the database gauges are read now (once, for all of them), then the registry is
+ * rendered as Prometheus text (`ctx.metrics.registry.contentType`). Rendering the registry
+ * without this function shows the database gauges as of the previous scrape.
+ */
+export async function collectMetrics(ctx: Ctx): Promise<string> {
+	await readDatabaseGauges(ctx);
+	return ctx.metrics.registry.metrics();
 }

@@ -1,8 +1,7 @@
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import { deleteDocumentContent } from '../appeals/documents/store';
+import { deleteDocumentContent } from '../appeals';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config'>;
 const DAY_MS = 86_400_000;
 
 /**
@@ -10,10 +9,10 @@ const DAY_MS = 86_400_000;
  * The row stays (marked deleted) so the audit trail still says what existed; each deletion is
  * audited. Safe to run from several instances: the conditional update decides who deletes.
  */
-export async function purgeExpiredDocuments(deps: Deps): Promise<number> {
-	const { db } = deps.database;
-	const now = deps.clock.now().getTime();
-	const cutoff = now - deps.config.appeals.retentionDays * DAY_MS;
+export async function purgeExpiredDocuments(ctx: Ctx): Promise<number> {
+	const { db } = ctx;
+	const now = ctx.clock.now().getTime();
+	const cutoff = now - ctx.config.appeals.retentionDays * DAY_MS;
 	const due = await db
 		.selectFrom('appeal_documents')
 		.innerJoin('appeals', 'appeals.id', 'appeal_documents.appeal_id')
@@ -26,14 +25,14 @@ export async function purgeExpiredDocuments(deps: Deps): Promise<number> {
 	for (const doc of due) {
 		const marked = await db.updateTable('appeal_documents').set({ deleted_at: now }).where('id', '=', doc.id).where('deleted_at', 'is', null).executeTakeFirst();
 		if (marked.numUpdatedRows === 0n) continue;
-		await deleteDocumentContent(db, doc.id);
-		await audit(db, deps.clock, {
+		await deleteDocumentContent(ctx, doc.id);
+		await audit(ctx, {
 			actorKind: 'system',
 			actorId: null,
 			action: 'appeal.document_deleted',
 			subjectKind: 'appeal',
 			subjectId: doc.appeal_id,
-			details: { documentId: doc.id, retentionDays: deps.config.appeals.retentionDays }
+			details: { documentId: doc.id, retentionDays: ctx.config.appeals.retentionDays }
 		});
 		deleted += 1;
 	}

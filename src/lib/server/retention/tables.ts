@@ -1,11 +1,11 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import { AGENT_SESSION_IDLE_TIMEOUT_MS } from '../support/agent-sessions';
-import type { AppContext } from '../core/context';
+import { AGENT_SESSION_IDLE_TIMEOUT_MS } from '../support';
+import type { Ctx } from '../core/context';
 import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import { log } from '../core/log';
-import { SESSION_IDLE_TIMEOUT_MS } from '../accounts/sessions';
-import { CODE_LIFETIME_MS } from '../messaging/codes';
+import { SESSION_IDLE_TIMEOUT_MS } from '../accounts';
+import { CODE_LIFETIME_MS } from '../messaging';
 
 /**
  * Retention for every table that grows (docs/DATA.md says what each keeps and why). One hourly
@@ -13,26 +13,25 @@ import { CODE_LIFETIME_MS } from '../messaging/codes';
  * the others skip; every step is idempotent anyway, and the check roll-up inserts a complete
  * hour's counts or nothing, so two runs at once never count twice.
  */
-type Deps = Pick<AppContext, 'database' | 'clock' | 'config'>;
 
-export const HOUR_MS = 3_600_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** R13: an expired unused code is still reported for a day; used ones go at the same age. */
-export const CODE_KEEP_MS = DAY_MS;
+const CODE_KEEP_MS = DAY_MS;
 /** R10: a device no account came from, unseen this long (its cookie lives two years). */
-export const DEVICE_KEEP_MS = 400 * DAY_MS;
+const DEVICE_KEEP_MS = 400 * DAY_MS;
 /** R16 needs 180 days; agents read the history of a takeover long after (account view). */
-export const CONTACT_CHANGE_KEEP_MS = 730 * DAY_MS;
+const CONTACT_CHANGE_KEEP_MS = 730 * DAY_MS;
 /** R19–R21: a decided appeal, its messages and document rows, counted from the decision. */
-export const APPEAL_KEEP_MS = 730 * DAY_MS;
+const APPEAL_KEEP_MS = 730 * DAY_MS;
 /** An hour is rolled up only once it is this far behind: instances' clocks differ a little. */
-export const ROLL_UP_GRACE_MS = 5 * 60_000;
+const ROLL_UP_GRACE_MS = 5 * 60_000;
 /** PostgreSQL advisory lock of the run: (this class, hashtext of the schema). "ascr" in ASCII. */
 export const ADVISORY_LOCK_CLASS = 0x61736372;
 /** Deletes go in slices, so a first run over a large backlog never holds the write lock for long. */
 const SLICE = 5_000;
 
-export type RetentionTable =
+type RetentionTable =
 	| 'rate_limits'
 	| 'check_events'
 	| 'sessions'
@@ -83,8 +82,9 @@ async function removeWhere<T extends keyof Database>(
  * so a second instance racing this one computes the same numbers and its insert is ignored.
  * Returns the number of (hour, outcome) rows this call inserted.
  */
-export async function rollUpCheckEvents(deps: Deps, db: Db = deps.database.db): Promise<number> {
-	const until = floorHour(deps.clock.now().getTime() - ROLL_UP_GRACE_MS);
+export async function rollUpCheckEvents(ctx: Ctx): Promise<number> {
+	const { db } = ctx;
+	const until = floorHour(ctx.clock.now().getTime() - ROLL_UP_GRACE_MS);
 	const last = await db.selectFrom('check_event_hours').select((eb) => eb.fn.max<number | null>('hour_start').as('h')).executeTakeFirst();
 	const from = last?.h === null || last?.h === undefined ? 0 : Number(last.h) + HOUR_MS;
 	if (from >= until) return 0;
@@ -109,14 +109,14 @@ export async function rollUpCheckEvents(deps: Deps, db: Db = deps.database.db): 
 type Counts = Partial<Record<RetentionTable | 'check_event_hours', number>>;
 type Step = (db: Db, now: number) => Promise<Counts>;
 
-function steps(deps: Deps): Record<string, Step> {
-	const { checkEventsDays, outboxDays } = deps.config.retention;
+function steps(ctx: Ctx): Record<string, Step> {
+	const { checkEventsDays, outboxDays } = ctx.config.retention;
 	return {
 		// A window that is over counts nothing (limits.ts treats it as absent).
 		rate_limits: async (db, now) => ({ rate_limits: await removeWhere(db, 'rate_limits', 'key', (eb) => eb('reset_at', '<=', now)) }),
 		// Raw events only go once their hours are rolled up (this step, same run).
 		check_events: async (db, now) => {
-			const rolledUp = await rollUpCheckEvents(deps, db);
+			const rolledUp = await rollUpCheckEvents({ ...ctx, db });
 			const cutoff = floorHour(now - checkEventsDays * DAY_MS);
 			return { check_event_hours: rolledUp, check_events: await removeWhere(db, 'check_events', 'id', (eb) => eb('at', '<', cutoff)) };
 		},
@@ -193,16 +193,16 @@ async function removeDecidedAppeals(db: Db, now: number): Promise<Counts> {
 	}
 }
 
-async function runSteps(deps: Deps, db: Db): Promise<RetentionResult> {
+async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 	const started = performance.now();
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	const counts: Required<Counts> = {
 		rate_limits: 0, check_events: 0, check_event_hours: 0, sessions: 0, agent_sessions: 0, verification_codes: 0,
 		outbox: 0, devices: 0, contact_changes: 0, appeal_messages: 0, appeal_documents: 0, appeals: 0
 	};
 	const failed: string[] = [];
 	// One failing step (a lock timeout, a constraint) must not keep the others from running.
-	for (const [name, step] of Object.entries(steps(deps))) {
+	for (const [name, step] of Object.entries(steps(ctx))) {
 		try {
 			Object.assign(counts, await step(db, now));
 		} catch (error) {
@@ -221,9 +221,9 @@ async function runSteps(deps: Deps, db: Db): Promise<RetentionResult> {
  * (per schema, so test schemas sharing a database do not wait for each other); an instance that
  * finds it held skips. On SQLite there is one database file and the deletes are idempotent.
  */
-export async function runRetention(deps: Deps): Promise<RetentionResult> {
-	const { db, dialect } = deps.database;
-	if (dialect !== 'postgres') return runSteps(deps, db);
+export async function runRetention(ctx: Ctx): Promise<RetentionResult> {
+	const { db, dialect } = ctx;
+	if (dialect !== 'postgres') return runSteps(ctx, db);
 	return db.connection().execute(async (conn) => {
 		const lock = sql`${sql.lit(ADVISORY_LOCK_CLASS)}, hashtext(current_schema())`;
 		const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${lock}) as locked`.execute(conn);
@@ -232,7 +232,7 @@ export async function runRetention(deps: Deps): Promise<RetentionResult> {
 			return { skipped: true };
 		}
 		try {
-			return await runSteps(deps, conn);
+			return await runSteps(ctx, conn);
 		} finally {
 			await sql`select pg_advisory_unlock(${lock})`.execute(conn);
 		}
@@ -243,12 +243,12 @@ export async function runRetention(deps: Deps): Promise<RetentionResult> {
  * The hourly job of this process: a first run soon after start, then every hour; timers are
  * unref'd and stop at adapter-node's shutdown. `stop()` waits for a run in progress.
  */
-export function startRetention(deps: Deps, options: { intervalMs?: number; firstRunMs?: number } = {}): { stop(): Promise<void> } {
+export function startRetention(ctx: Ctx, options: { intervalMs?: number; firstRunMs?: number } = {}): { stop(): Promise<void> } {
 	let running: Promise<unknown> | null = null;
 	let stopped = false;
 	const run = () => {
 		if (running || stopped) return;
-		running = runRetention(deps)
+		running = runRetention(ctx)
 			.catch((error: unknown) => log.error({ event: 'retention.failed', message: (error as Error)?.message }))
 			.finally(() => {
 				running = null;

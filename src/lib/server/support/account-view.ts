@@ -1,16 +1,13 @@
 import { m } from '$lib/paraglide/messages';
-import { isLowActivity } from '../accounts/low-activity';
-import { findAccountByIdentifier } from '../accounts/find';
-import type { AppContext } from '../core/context';
+import { isLowActivity, findAccountByIdentifier } from '../accounts';
+import type { Ctx } from '../core/context';
 import type { Agent } from './agents';
 import { audit } from '../core/audit';
-import { checkHistory } from '../check/history';
-import { quotaView, readQuota } from '../contact-change/change';
+import { checkHistory } from '../check';
+import { quotaView, readQuota } from '../contact-change';
 import { failure, failures, type Failure } from '../core/failures';
-import type { Identifier } from '../core/identifiers';
-import { parseIdentifier } from '../core/identifiers';
+import { type Identifier, parseIdentifier } from '../core/identifiers';
 
-type Deps = Pick<AppContext, 'database' | 'clock' | 'keys'>;
 
 const SECURITY_EVENTS_LIMIT = 50;
 const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,10 +17,10 @@ const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
  * R4, R22: an agent finds an account by email or phone. The identifier travels in a POST body
  * only; the caller redirects to the account's id, never to the identifier.
  */
-export async function lookupAccount(deps: Deps, raw: string): Promise<{ ok: true; accountId: string } | Failure> {
+export async function lookupAccount(ctx: Ctx, raw: string): Promise<{ ok: true; accountId: string } | Failure> {
 	const parsed = parseIdentifier(raw);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	const account = await findAccountByIdentifier(deps.database.db, parsed.identifier);
+	const account = await findAccountByIdentifier(ctx, parsed.identifier);
 	return account ? { ok: true, accountId: account.id } : failure(404, 'account_not_found', m.support_error_account_not_found(), { field: 'identifier' });
 }
 
@@ -32,9 +29,9 @@ export async function lookupAccount(deps: Deps, raw: string): Promise<{ ok: true
  * flags with their evidence (R9, R10, R11), contact changes and the R16 quota, appeals, security
  * events and the checks run against it (R15). Each view is audited.
  */
-export async function accountForAgent(deps: Deps, agent: Agent, accountId: string, meta: { ip: string }) {
+export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string, meta: { ip: string }) {
 	if (!ACCOUNT_ID.test(accountId)) return null;
-	const { db } = deps.database;
+	const { db } = ctx;
 	const account = await db
 		.selectFrom('accounts')
 		.leftJoin('agents', 'agents.id', 'accounts.review_decided_by')
@@ -43,7 +40,7 @@ export async function accountForAgent(deps: Deps, agent: Agent, accountId: strin
 		.where('accounts.id', '=', accountId)
 		.executeTakeFirst();
 	if (!account) return null;
-	const now = deps.clock.now();
+	const now = ctx.clock.now();
 	const identifiers: Identifier[] = [];
 	if (account.email) identifiers.push({ kind: 'email', value: account.email });
 	if (account.phone) identifiers.push({ kind: 'phone', value: account.phone });
@@ -61,7 +58,7 @@ export async function accountForAgent(deps: Deps, agent: Agent, accountId: strin
 					.execute()
 			: Promise.resolve([]),
 		db.selectFrom('contact_changes').selectAll().where('account_id', '=', account.id).orderBy('changed_at', 'desc').execute(),
-		readQuota(db, account.id, now),
+		readQuota(ctx, account.id),
 		db
 			.selectFrom('appeals')
 			.select(['id', 'reference', 'status', 'created_at', 'due_at'])
@@ -77,10 +74,10 @@ export async function accountForAgent(deps: Deps, agent: Agent, accountId: strin
 			.orderBy('audit_events.id', 'desc')
 			.limit(SECURITY_EVENTS_LIMIT)
 			.execute(),
-		checkHistory(deps, identifiers)
+		checkHistory(ctx, identifiers)
 	]);
 
-	await audit(db, deps.clock, { actorKind: agent.role, actorId: agent.id, action: 'support.account_viewed', subjectKind: 'account', subjectId: account.id, ip: meta.ip });
+	await audit(ctx, { actorKind: agent.role, actorId: agent.id, action: 'support.account_viewed', subjectKind: 'account', subjectId: account.id, ip: meta.ip });
 
 	const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 	return {
@@ -118,4 +115,3 @@ export async function accountForAgent(deps: Deps, agent: Agent, accountId: strin
 	};
 }
 
-export type AgentAccountView = NonNullable<Awaited<ReturnType<typeof accountForAgent>>>;

@@ -1,17 +1,16 @@
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
+import type { Ctx } from '../core/context';
+import { expiresAt, sessionState, type SessionPolicy } from '../core/session-policy';
+import { hashToken, newToken } from '../core/tokens';
 import type { Agent } from './agents';
-import type { Clock } from '../core/clock';
-import type { Db } from '../db/database';
 
 /**
  * R22: agent sessions, the buyer-session design (Lucia guide) with shorter lifetimes — agents
  * can open identity documents — and a cookie that only travels to /support.
  */
 export const AGENT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
-export const AGENT_SESSION_ABSOLUTE_LIFETIME_MS = 8 * 3_600_000;
-const ACTIVITY_GRANULARITY_MS = 60_000;
+const AGENT_SESSION_ABSOLUTE_LIFETIME_MS = 8 * 3_600_000;
+const POLICY: SessionPolicy = { idleMs: AGENT_SESSION_IDLE_TIMEOUT_MS, absoluteMs: AGENT_SESSION_ABSOLUTE_LIFETIME_MS };
 const COOKIE_PATH = '/support';
 
 export interface AgentSession {
@@ -22,35 +21,27 @@ export interface AgentSession {
 
 export type AgentSessionValidation = { session: AgentSession; agent: Agent } | { session: null; agent: null };
 
-export function generateAgentSessionToken(): string {
-	const bytes = new Uint8Array(20);
-	crypto.getRandomValues(bytes);
-	return encodeBase32LowerCaseNoPadding(bytes);
-}
+export const generateAgentSessionToken = newToken;
 
-function idFromToken(token: string): string {
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
-}
-
-export async function createAgentSession(deps: { db: Db; clock: Clock }, token: string, agentId: string, ip: string | null): Promise<AgentSession> {
-	const now = deps.clock.now().getTime();
+export async function createAgentSession(ctx: Ctx, token: string, agentId: string, ip: string | null): Promise<AgentSession> {
+	const now = ctx.clock.now().getTime();
 	const row = {
-		id: idFromToken(token),
+		id: hashToken(token),
 		agent_id: agentId,
 		created_at: now,
 		last_active_at: now,
-		expires_at: now + AGENT_SESSION_ABSOLUTE_LIFETIME_MS,
+		expires_at: now + POLICY.absoluteMs,
 		ip,
 		// Sessions are created only after password and TOTP both passed.
 		second_factor_verified: 1
 	};
-	await deps.db.insertInto('agent_sessions').values(row).execute();
-	return { id: row.id, agentId, expiresAt: new Date(Math.min(row.expires_at, now + AGENT_SESSION_IDLE_TIMEOUT_MS)) };
+	await ctx.db.insertInto('agent_sessions').values(row).execute();
+	return { id: row.id, agentId, expiresAt: expiresAt(POLICY, row) };
 }
 
-export async function validateAgentSessionToken(deps: { db: Db; clock: Clock }, token: string): Promise<AgentSessionValidation> {
-	const now = deps.clock.now().getTime();
-	const row = await deps.db
+export async function validateAgentSessionToken(ctx: Ctx, token: string): Promise<AgentSessionValidation> {
+	const now = ctx.clock.now().getTime();
+	const row = await ctx.db
 		.selectFrom('agent_sessions')
 		.innerJoin('agents', 'agents.id', 'agent_sessions.agent_id')
 		.select([
@@ -63,30 +54,23 @@ export async function validateAgentSessionToken(deps: { db: Db; clock: Clock }, 
 			'agents.role',
 			'agents.disabled_at'
 		])
-		.where('agent_sessions.id', '=', idFromToken(token))
+		.where('agent_sessions.id', '=', hashToken(token))
 		.executeTakeFirst();
 	if (!row) return { session: null, agent: null };
-	if (
-		now >= row.last_active_at + AGENT_SESSION_IDLE_TIMEOUT_MS ||
-		now >= row.expires_at ||
-		row.disabled_at !== null ||
-		row.second_factor_verified !== 1
-	) {
-		await invalidateAgentSession(deps.db, row.session_id);
+	const state = sessionState(POLICY, row, now);
+	if (!state.live || row.disabled_at !== null || row.second_factor_verified !== 1) {
+		await invalidateAgentSession(ctx, row.session_id);
 		return { session: null, agent: null };
 	}
-	let lastActive = row.last_active_at;
-	if (now - lastActive >= ACTIVITY_GRANULARITY_MS) {
-		lastActive = now;
-		await deps.db.updateTable('agent_sessions').set({ last_active_at: now }).where('id', '=', row.session_id).execute();
-	}
+	if (state.touch) await ctx.db.updateTable('agent_sessions').set({ last_active_at: now }).where('id', '=', row.session_id).execute();
 	return {
-		session: { id: row.session_id, agentId: row.id, expiresAt: new Date(Math.min(row.expires_at, lastActive + AGENT_SESSION_IDLE_TIMEOUT_MS)) },
+		session: { id: row.session_id, agentId: row.id, expiresAt: state.expiresAt },
 		agent: { id: row.id, username: row.username, role: row.role }
 	};
 }
 
-export async function invalidateAgentSession(db: Db, sessionId: string): Promise<void> {
+export async function invalidateAgentSession(ctx: Ctx, sessionId: string): Promise<void> {
+	const { db } = ctx;
 	await db.deleteFrom('agent_sessions').where('id', '=', sessionId).execute();
 }
 

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database';
+import type { Ctx } from '../core/context';
 
 /** R22: the audit log as admins read it, newest first, filtered by action, actor or subject. */
 export interface AuditFilter {
@@ -8,10 +8,10 @@ export interface AuditFilter {
 	before?: number | undefined;
 }
 
-export const AUDIT_PAGE_SIZE = 100;
+const AUDIT_PAGE_SIZE = 100;
 
-export async function listAuditEvents(db: Db, filter: AuditFilter = {}) {
-	let query = db
+export async function listAuditEvents(ctx: Ctx, filter: AuditFilter = {}) {
+	let query = ctx.db
 		.selectFrom('audit_events')
 		.leftJoin('agents', 'agents.id', 'audit_events.actor_id')
 		.select([

@@ -1,12 +1,11 @@
 import { m } from '$lib/paraglide/messages';
-import type { AppContext } from '../core/context';
+import type { Ctx } from '../core/context';
 import type { Agent } from './agents';
 import { audit } from '../core/audit';
 import type { AccountStatus } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
-import { invalidateAccountSessions } from '../accounts/sessions';
+import { invalidateAccountSessions } from '../accounts';
 
-type Deps = Pick<AppContext, 'database' | 'clock'>;
 
 export type ReviewDecision = 'clear' | 'confirm';
 
@@ -21,18 +20,18 @@ const OUTCOME: Record<ReviewDecision, { status: AccountStatus; action: string }>
  * when two agents decide at once exactly one decision lands and the other gets a clear error.
  */
 export async function decideReview(
-	deps: Deps,
+	ctx: Ctx,
 	agent: Agent,
 	accountId: string,
 	input: { decision: ReviewDecision; reason: string },
 	meta: { ip: string }
 ): Promise<{ ok: true; status: AccountStatus } | Failure> {
-	const { db } = deps.database;
+	const { db } = ctx;
 	const account = await db.selectFrom('accounts').select(['id', 'status']).where('id', '=', accountId).executeTakeFirst();
 	if (!account) return failure(404, 'account_not_found', m.support_error_account_unknown());
 	if (account.status !== 'under_review') return failure(409, 'review_not_pending', m.support_error_review_not_pending());
 	const { status, action } = OUTCOME[input.decision];
-	const now = deps.clock.now().getTime();
+	const now = ctx.clock.now().getTime();
 	return db.transaction().execute(async (trx) => {
 		const moved = await trx
 			.updateTable('accounts')
@@ -42,8 +41,8 @@ export async function decideReview(
 			.executeTakeFirst();
 		if (moved.numUpdatedRows === 0n) return failure(409, 'review_not_pending', m.support_error_review_not_pending());
 		// A disabled account must not keep a live session (validateSessionToken refuses it too).
-		if (status === 'disabled') await invalidateAccountSessions(trx, accountId);
-		await audit(trx, deps.clock, {
+		if (status === 'disabled') await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
+		await audit({ ...ctx, db: trx }, {
 			actorKind: agent.role,
 			actorId: agent.id,
 			action,

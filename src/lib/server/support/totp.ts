@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock';
  * R22 second factor: RFC 6238 TOTP (30 s, 6 digits) through @oslojs/otp's HOTP with the step
  * computed from the injected clock (its TOTP helpers read Date.now(), which tests cannot move).
  */
-export const TOTP_PERIOD_SECONDS = 30;
+const TOTP_PERIOD_SECONDS = 30;
 const DIGITS = 6;
 
 export function newTotpKey(): Uint8Array {

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { contactChangeConfirmInput, contactChangeInput } from '$lib/schemas/account';
-import { confirmContactChange, quotaView, readQuota, startContactChange } from '$lib/server/contact-change/change';
+import { confirmContactChange, quotaView, readQuota, startContactChange } from '$lib/server/contact-change';
 import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { requestMeta } from '$lib/server/core/request-meta';
@@ -9,7 +9,7 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {
 	if (!locals.account) redirect(303, '/login');
 	setHeaders({ 'cache-control': 'no-store' });
-	const quota = await readQuota(locals.app.database.db, locals.account.id, locals.app.clock.now());
+	const quota = await readQuota(locals.app, locals.account.id);
 	// R16: the quota meter is shown before the person starts.
 	return { quota: quotaView(quota), blockedBy: quota.blockedBy, countries: countryCodes, country: locals.account.country, now: locals.app.clock.now().toISOString() };
 };

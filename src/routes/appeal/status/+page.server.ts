@@ -2,7 +2,7 @@ import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
 import { addressKey } from '$lib/server/platform/address-key';
-import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals/appeals';
+import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals';
 import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
@@ -40,7 +40,7 @@ export const actions: Actions = {
 			await event.request.body?.cancel().catch(() => {});
 			return failForm(refused, {});
 		}
-		const body = await readMultipart(event.request, appealReplyInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
+		const body = await readMultipart(event.locals.app, event.request, appealReplyInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
 		if (!body.ok) return failForm(body, {});
 		const result = await answerAppeal(event.locals.app, access, body.data, body.files, requestMeta(event));
 		if (!result.ok) return failForm(result, {});

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { accountLookup } from '$lib/schemas/risk-review';
-import { lookupAccount } from '$lib/server/support/account-view';
+import { lookupAccount } from '$lib/server/support';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listAuditEvents } from '$lib/server/support/audit-log';
+import { listAuditEvents } from '$lib/server/support';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import type { PageServerLoad } from './$types';
 
@@ -14,6 +14,6 @@ export const load: PageServerLoad = async (event) => {
 	requireAgent(event, { page: true, role: 'admin' });
 	const parsed = auditFilter.safeParse(Object.fromEntries(event.url.searchParams));
 	const filter = parsed.success ? parsed.data : {};
-	const events = await listAuditEvents(event.locals.app.database.db, { action: filter.action, subjectId: filter.subject || undefined, before: filter.before });
+	const events = await listAuditEvents(event.locals.app, { action: filter.action, subjectId: filter.subject || undefined, before: filter.before });
 	return { events, filter: { action: filter.action ?? '', subject: filter.subject ?? '' } };
 };

@@ -1,7 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import { signInAgent } from '$lib/server/support/agents';
-import { createAgentSession, generateAgentSessionToken, setAgentSessionCookie } from '$lib/server/support/agent-sessions';
+import { signInAgent, createAgentSession, generateAgentSessionToken, setAgentSessionCookie } from '$lib/server/support';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -21,7 +20,7 @@ export const actions: Actions = {
 		const result = await signInAgent(app, input.data, { ip: event.locals.clientAddress });
 		if (!result.ok) return failForm(result, echo);
 		const token = generateAgentSessionToken();
-		await createAgentSession({ db: app.database.db, clock: app.clock }, token, result.agent.id, event.locals.clientAddress);
+		await createAgentSession(app, token, result.agent.id, event.locals.clientAddress);
 		setAgentSessionCookie(event.cookies, token, event.url.protocol === 'https:');
 		redirect(303, '/support');
 	}

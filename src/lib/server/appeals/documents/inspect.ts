@@ -18,7 +18,7 @@ export const MAX_DOCUMENTS_PER_UPLOAD = 3;
  * Pixel-flood guard: a 5 MB file may declare 65,535 × 65,535 pixels (17 GB decoded). libvips
  * refuses anything above Pillow's decompression-bomb threshold from the header, before decoding.
  */
-export const MAX_IMAGE_PIXELS = 89_478_485;
+const MAX_IMAGE_PIXELS = 89_478_485;
 /** Photos are kept at most this long on their longest side (≈ 1,000 dpi across an ID card). */
 export const MAX_IMAGE_SIDE = 4096;
 export const MAX_PDF_PAGES = 10;
@@ -49,7 +49,7 @@ export interface UploadedFile {
 	bytes: Uint8Array;
 }
 
-export interface RebuiltPage {
+interface RebuiltPage {
 	contentType: 'image/png' | 'image/jpeg';
 	/** The rebuilt image, never the upload's bytes. */
 	bytes: Uint8Array;

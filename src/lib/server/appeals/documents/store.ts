@@ -3,6 +3,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../db/database';
 import type { Keyring } from '../../core/keys';
+import type { Ctx } from '../../core/context';
 
 /**
  * R19/R22 identity documents, stored where every instance sees them: in the shared database,
@@ -38,14 +39,13 @@ function decrypt(dataKey: Buffer, documentId: string, sealed: Buffer): Buffer {
 
 /** Writes the document row and its encrypted content in the caller's transaction: both or neither. */
 export async function storeDocument(
-	trx: Db,
-	keys: Keyring,
+	ctx: Ctx,
 	input: { appealId: string; now: number; source: 'submission' | 'reply'; page: StoredPage }
 ): Promise<string> {
 	const id = randomUUID();
 	const dataKey = randomBytes(32);
 	const { page } = input;
-	await trx
+	await ctx.db
 		.insertInto('appeal_documents')
 		.values({
 			id,
@@ -64,15 +64,16 @@ export async function storeDocument(
 			original_type: page.original ?? page.contentType
 		})
 		.execute();
-	await trx
+	await ctx.db
 		.insertInto('appeal_document_contents')
-		.values({ document_id: id, wrapped_key: keys.seal('document', id, dataKey), content: encrypt(dataKey, id, page.bytes), created_at: input.now })
+		.values({ document_id: id, wrapped_key: ctx.keys.seal('document', id, dataKey), content: encrypt(dataKey, id, page.bytes), created_at: input.now })
 		.execute();
 	return id;
 }
 
 /** The plaintext of a stored document, or null when it is gone or no key on the ring opens it. */
-export async function readDocument(db: Db, keys: Keyring, documentId: string): Promise<Uint8Array | null> {
+export async function readDocument(ctx: Ctx, documentId: string): Promise<Uint8Array | null> {
+	const { db, keys } = ctx;
 	const row = await db.selectFrom('appeal_document_contents').select(['wrapped_key', 'content']).where('document_id', '=', documentId).executeTakeFirst();
 	if (!row) return null;
 	try {
@@ -83,7 +84,8 @@ export async function readDocument(db: Db, keys: Keyring, documentId: string): P
 }
 
 /** R19 retention: the content goes; the row stays, marked deleted, for the audit trail. */
-export async function deleteDocumentContent(db: Db, documentId: string): Promise<void> {
+export async function deleteDocumentContent(ctx: Ctx, documentId: string): Promise<void> {
+	const { db } = ctx;
 	await db.deleteFrom('appeal_document_contents').where('document_id', '=', documentId).execute();
 }
 
@@ -92,7 +94,8 @@ export async function deleteDocumentContent(db: Db, documentId: string): Promise
  * store at start-up and their files deleted. Safe to run from several instances (the content
  * insert decides; the loser only deletes a file already moved).
  */
-export async function importLegacyDocumentFiles(db: Db, keys: Keyring, dir: string): Promise<number> {
+export async function importLegacyDocumentFiles(ctx: Ctx, dir: string): Promise<number> {
+	const { db, keys } = ctx;
 	const legacy = await db
 		.selectFrom('appeal_documents')
 		.leftJoin('appeal_document_contents', 'appeal_document_contents.document_id', 'appeal_documents.id')

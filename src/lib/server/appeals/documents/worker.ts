@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isWorkerThread } from 'piscina';
+import { once } from '../../core/once';
 import { inspectDocument, type DocumentEngines, type InspectResult, type UploadedFile } from './inspect';
 
 /**
@@ -29,11 +30,8 @@ export type FormEntry = { name: string; value: string } | { name: string; file: 
 
 export type ParsedForm = { ok: true; entries: FormEntry[] } | { ok: false };
 
-let engines: Promise<DocumentEngines> | undefined;
-
 /** The decoders of this thread, loaded once, with their limits. */
-export function documentEngines(): Promise<DocumentEngines> {
-	engines ??= (async () => {
+export const documentEngines: () => Promise<DocumentEngines> = once(async () => {
 		const { default: sharp } = await import('sharp');
 		// One libvips thread per image and no operation cache: the pool decides the parallelism,
 		// and nothing of one person's document stays in memory for the next.
@@ -44,9 +42,7 @@ export function documentEngines(): Promise<DocumentEngines> {
 		// Its warnings about hostile files would otherwise go to the server's stderr.
 		mupdf.setLog(null);
 		return { sharp, mupdf };
-	})();
-	return engines;
-}
+});
 
 /**
  * Emscripten lets the embedder instantiate the module (`instantiateWasm`); here that is used to

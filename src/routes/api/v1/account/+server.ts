@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { accountSummary } from '$lib/server/check/summary';
+import { accountSummary } from '$lib/server/check';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';

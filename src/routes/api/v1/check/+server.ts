@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { checkInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check/run';
+import { runCheck } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import type { RequestHandler } from './$types';

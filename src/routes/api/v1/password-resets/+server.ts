@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { passwordResetInput } from '$lib/schemas/account';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestPasswordReset } from '$lib/server/accounts/password-reset';
+import { requestPasswordReset } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

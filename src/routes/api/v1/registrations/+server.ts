@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { registrationInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { registrationStarter } from '$lib/server/http/registration-cookie';
-import { startRegistration } from '$lib/server/accounts/registration';
+import { startRegistration } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

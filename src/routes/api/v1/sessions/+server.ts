@@ -3,7 +3,7 @@ import { signInInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { startSession } from '$lib/server/http/session-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
-import { signIn } from '$lib/server/accounts/sign-in';
+import { signIn } from '$lib/server/accounts';
 import type { RequestHandler } from './$types';
 
 export const POST: RequestHandler = async (event) => {

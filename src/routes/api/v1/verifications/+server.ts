@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { verificationInput } from '$lib/schemas/check';
-import { requestVerificationCode } from '$lib/server/check/verification';
+import { requestVerificationCode } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';

@@ -1,11 +1,10 @@
 import { error, fail, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { reviewReason } from '$lib/schemas/risk-review';
-import { accountForAgent } from '$lib/server/support/account-view';
-import { CHECK_BURST_MIN } from '$lib/server/check/history';
+import { accountForAgent, decideReview, type ReviewDecision } from '$lib/server/support';
+import { CHECK_BURST_MIN } from '$lib/server/check';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, readForm } from '$lib/server/http/forms';
-import { decideReview, type ReviewDecision } from '$lib/server/support/risk-review';
 import type { Actions, PageServerLoad } from './$types';
 
 /** R22: the full account view for agents; each view is audited by accountForAgent. */

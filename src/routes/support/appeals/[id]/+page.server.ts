@@ -1,8 +1,7 @@
 import { error, fail, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { decisionReason } from '$lib/schemas/appeal';
-import { assignAppeal, claimAppeal, decideAppeal, type Decision } from '$lib/server/appeals/decisions';
-import { appealForAgent } from '$lib/server/appeals/queue';
+import { assignAppeal, claimAppeal, decideAppeal, type Decision, appealForAgent } from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import { openDocument } from '$lib/server/appeals/queue';
+import { openDocument } from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import type { RequestHandler } from './$types';
 

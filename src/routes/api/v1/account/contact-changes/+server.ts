@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { contactChangeInput } from '$lib/schemas/account';
-import { startContactChange } from '$lib/server/contact-change/change';
+import { startContactChange } from '$lib/server/contact-change';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import { appealStatus } from '$lib/server/appeals/appeals';
+import { appealStatus } from '$lib/server/appeals';
 import { apiError } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 

@@ -1,6 +1,6 @@
 import { passwordResetConfirmInput } from '$lib/schemas/account';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { confirmPasswordReset } from '$lib/server/accounts/password-reset';
+import { confirmPasswordReset } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

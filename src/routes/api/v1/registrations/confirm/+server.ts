@@ -3,7 +3,7 @@ import { registrationConfirmInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { forgetRegistrationToken, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
-import { confirmRegistration } from '$lib/server/accounts/registration';
+import { confirmRegistration } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

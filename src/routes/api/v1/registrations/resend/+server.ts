@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { resendInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { registrationToken } from '$lib/server/http/registration-cookie';
-import { resendRegistrationCode } from '$lib/server/accounts/registration';
+import { resendRegistrationCode } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

@@ -1,7 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck } from '$lib/server/check/run';
-import { setCheckGrant } from '$lib/server/check/grant';
+import { runCheck, setCheckGrant } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import type { RequestHandler } from './$types';

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { contactChangeConfirmInput } from '$lib/schemas/account';
-import { confirmContactChange } from '$lib/server/contact-change/change';
+import { confirmContactChange } from '$lib/server/contact-change';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';

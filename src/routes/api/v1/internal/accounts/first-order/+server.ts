@@ -1,5 +1,5 @@
 import { firstOrderInput } from '$lib/schemas/registration';
-import { recordFirstOrder } from '$lib/server/accounts/low-activity';
+import { recordFirstOrder } from '$lib/server/accounts';
 import { apiError, failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { bearerMatches } from '$lib/server/http/bearer';
 import type { RequestHandler } from './$types';

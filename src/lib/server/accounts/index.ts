@@ -1,0 +1,16 @@
+/**
+ * accounts/ — a buyer's account and getting into it: registration (R3, R5, R8, R9, R10),
+ * passwords (R5), sign-in with its growing delays (R15), sessions, password reset (R18), the
+ * device signal (R10) and low activity (R11). Other folders import it only through this file.
+ */
+
+export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
+export { findAccountByIdentifier } from './find';
+export { isLowActivity, recordFirstOrder } from './low-activity';
+export { confirmPasswordReset, requestPasswordReset } from './password-reset';
+export { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
+export { confirmRegistration, ipCountryMismatch, resendRegistrationCode, startRegistration } from './registration';
+export type { CodeSent } from './registration';
+export { SESSION_IDLE_TIMEOUT_MS, createSession, deleteSessionTokenCookie, generateSessionToken, invalidateAccountSessions, invalidateSession, sessionCookieName, setSessionTokenCookie, validateSessionToken } from './sessions';
+export type { Session } from './sessions';
+export { beginAttempt, signIn } from './sign-in';

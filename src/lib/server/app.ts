@@ -1,0 +1,125 @@
+import { createDocumentPool, importLegacyDocumentFiles } from './appeals';
+import { AdjustableClock, systemClock, type Clock } from './core/clock';
+import { ConfigError, type Config } from './core/config';
+import type { AppContext } from './core/context';
+import { KeyringError, keyringForConfig, type Keyring } from './core/keys';
+import { log } from './core/log';
+import { openDatabase, type DatabaseHandle } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/multipart';
+import { createTransports, createOutboxWorker } from './messaging';
+import { createByteBudget } from './platform/byte-budget';
+import { openGeoIp, type GeoIp } from './platform/geoip';
+import { sqlRateLimitStore, type RateLimitStore } from './platform/limits';
+import { openRedisRateLimitStore } from './platform/limits-redis';
+import { createMetrics } from './platform/metrics';
+import type { WorkerPool } from './platform/worker-pool';
+import { purgeExpiredDocuments, startRetention } from './retention';
+
+/**
+ * The composition root: the one place that builds a context (`createAppContext`), for the
+ * server process, the tests and the scripts alike, and starts the background jobs.
+ */
+
+/** What a context is built from; whatever is not given is made here. */
+export interface ContextParts {
+	database: DatabaseHandle;
+	clock?: Clock;
+	keys?: Keyring;
+	geoip?: GeoIp;
+	limits?: RateLimitStore;
+	workers?: WorkerPool;
+	/** Closed with the context; a test's shared database is not. */
+	ownsDatabase?: boolean;
+}
+
+export function createAppContext(config: Config, parts: ContextParts): AppContext {
+	const testClock = config.testHooks ? new AdjustableClock() : undefined;
+	const { database } = parts;
+	const limits = parts.limits ?? sqlRateLimitStore();
+	const workers = parts.workers ?? createDocumentPool();
+	return {
+		config,
+		database,
+		db: database.db,
+		dialect: database.dialect,
+		clock: parts.clock ?? testClock ?? systemClock,
+		testClock,
+		keys: parts.keys ?? keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message })),
+		geoip: parts.geoip ?? openGeoIp(config.geoipDbPath),
+		limits,
+		log,
+		workers,
+		uploads: createByteBudget({ total: MAX_BUFFERED_UPLOAD_BYTES, perNetwork: MAX_BUFFERED_PER_NETWORK }),
+		metrics: createMetrics(),
+		async close() {
+			await Promise.all([limits.close(), parts.workers ? undefined : workers.close()]);
+			if (parts.ownsDatabase) await database.close();
+		}
+	};
+}
+
+/**
+ * A context for a process: the key ring first (a production server without it never opens the
+ * database), then the database migrated, legacy document files imported and Redis reached.
+ */
+export async function openAppContext(config: Config, parts: Partial<ContextParts> = {}): Promise<AppContext> {
+	const keys = parts.keys ?? keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message }));
+	const database = parts.database ?? openDatabase(config.database);
+	try {
+		await migrateToLatest(database, { keys });
+		// docs/rules.md §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
+		const limits = config.redisUrl ? await openRedisRateLimitStore(config.redisUrl) : undefined;
+		const ctx = createAppContext(config, { ...parts, database, keys, limits, ownsDatabase: parts.database === undefined });
+		// R19: documents earlier versions kept as files move into the encrypted, shared store.
+		const moved = await importLegacyDocumentFiles(ctx, config.appeals.storageDir);
+		if (moved > 0) log.info({ event: 'documents.imported', moved });
+		return ctx;
+	} catch (error) {
+		if (parts.database === undefined) await database.close();
+		throw error;
+	}
+}
+
+/** The one line to print for a start-up failure the operator must fix, or null for any other. */
+export function startupProblem(error: unknown): string | null {
+	if (error instanceof KeyringError || error instanceof ConfigError) return `Account Security Check cannot start: ${error.message}`;
+	return null;
+}
+
+/** R7 and retention: the jobs of one process; several processes share the work safely. */
+export function startBackgroundJobs(ctx: AppContext): void {
+	const transports = createTransports(ctx.config);
+	for (const channel of ['email', 'sms'] as const) {
+		if (!transports[channel]) {
+			log.warn({
+				event: 'delivery.unconfigured',
+				channel,
+				message: `no ${channel} transport (${channel === 'email' ? 'SMTP_URL' : 'SMS_GATEWAY_URL/SMS_GATEWAY_TOKEN'}): messages wait in the outbox; the dev outbox is off in production`
+			});
+		}
+	}
+	const worker = createOutboxWorker({
+		db: ctx.db,
+		clock: ctx.clock,
+		keys: ctx.keys,
+		keepText: ctx.config.testHooks,
+		transports,
+		// R7: backoff is capped at 10 min, so 40 tries outlast a gateway outage of about 5 hours.
+		maxAttempts: 40,
+		log: (event, data) => log.info({ event, ...data })
+	});
+	worker.start();
+	// Every table that grows is trimmed to its policy (docs/DATA.md), hourly, safe with many instances.
+	const retention = startRetention(ctx);
+	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
+	const purge = setInterval(() => {
+		purgeExpiredDocuments(ctx).catch((error: unknown) => log.error({ event: 'retention.purge_failed', message: (error as Error)?.message }));
+	}, 3_600_000);
+	purge.unref();
+	// adapter-node's graceful shutdown: finish the message in flight, then close the context.
+	process.once('sveltekit:shutdown', () => {
+		clearInterval(purge);
+		void Promise.all([worker.stop(), retention.stop()]).then(() => ctx.close());
+	});
+}

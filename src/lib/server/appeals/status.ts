@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { m } from '$lib/paraglide/messages';
+import type { Ctx } from '../core/context';
+import { audit } from '../core/audit';
+import type { Db } from '../db/database';
+import type { AppealStatus } from '../db/schema';
+import { type UploadedFile } from './documents/inspect';
+import { failure, failures, type Failure } from '../core/failures';
+import { hashToken, sameSecret } from '../core/tokens';
+import { APPEALS_PER_IP } from './submit';
+import { inspectUploads, insertDocuments } from './uploads';
+import { limitAddress } from '../platform/limits';
+import type { RequestMeta } from '../core/request-meta';
+
+/** R19: an appeal seen and answered by the person, with its reference and status secret. */
+
+export interface AppealStatusView {
+	reference: string;
+	status: AppealStatus;
+	createdAt: string;
+	dueAt: string;
+	messages: { from: 'support' | 'you'; body: string; createdAt: string }[];
+	documents: number;
+}
+
+/** People retype references in lower case, with spaces, or with O for 0. */
+export function normalizeReference(raw: string): string {
+	const s = raw.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+	const body = s.startsWith('AP') ? s.slice(2) : s;
+	return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(body) ? `AP-${body.slice(0, 4)}-${body.slice(4)}` : '';
+}
+
+/** The appeal a status secret opens, or null (wrong reference and wrong secret look the same). */
+async function appealForToken(db: Db, reference: string, token: string) {
+	const normalized = normalizeReference(reference);
+	const row = normalized
+		? await db.selectFrom('appeals').selectAll().where('reference', '=', normalized).executeTakeFirst()
+		: undefined;
+	// Compared in constant time, and hashed even when there is no row.
+	const matches = sameSecret(row?.status_token_hash ?? hashToken('no appeal'), hashToken(token));
+	return row && matches ? row : null;
+}
+
+export async function appealStatus(ctx: Ctx, reference: string, token: string): Promise<AppealStatusView | null> {
+	const { db } = ctx;
+	const row = await appealForToken(db, reference, token);
+	if (!row) return null;
+	const [messages, documents] = await Promise.all([
+		db
+			.selectFrom('appeal_messages')
+			.select(['author_kind', 'body', 'created_at'])
+			.where('appeal_id', '=', row.id)
+			.orderBy('created_at', 'asc')
+			.orderBy('id', 'asc')
+			.execute(),
+		db.selectFrom('appeal_documents').select('id').where('appeal_id', '=', row.id).execute()
+	]);
+	return {
+		reference: row.reference,
+		status: row.status,
+		createdAt: new Date(row.created_at).toISOString(),
+		dueAt: new Date(row.due_at).toISOString(),
+		messages: messages.map((msg) => ({
+			from: msg.author_kind === 'agent' ? ('support' as const) : ('you' as const),
+			body: msg.body,
+			createdAt: new Date(msg.created_at).toISOString()
+		})),
+		documents: documents.length
+	};
+}
+
+/**
+ * R19: before an answer's body (up to 15 MB) is read at all: the client's network is within its
+ * limit, the status secret opens an appeal, and that appeal is waiting for an answer. A forged
+ * cookie costs a lookup, never an upload.
+ */
+export async function appealAnswerAllowed(
+	ctx: Ctx,
+	access: { reference: string; statusToken: string },
+	meta: Pick<RequestMeta, 'ip'>
+): Promise<Failure | null> {
+	const byIp = await limitAddress(ctx, 'appeal-answer', meta.ip, APPEALS_PER_IP);
+	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
+	const row = await appealForToken(ctx.db, access.reference, access.statusToken);
+	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
+	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	return null;
+}
+
+/** R19: the person answers a needs-info request with more documents (and optionally a note). */
+export async function answerAppeal(
+	ctx: Ctx,
+	access: { reference: string; statusToken: string },
+	input: { message?: string | undefined },
+	files: UploadedFile[],
+	meta: RequestMeta
+): Promise<{ ok: true } | Failure> {
+	const { db } = ctx;
+	const row = await appealForToken(db, access.reference, access.statusToken);
+	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
+	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	// R19: only the holder of the status secret gets the documents inspected.
+	const uploads = await inspectUploads(ctx, files);
+	if (!uploads.ok) return uploads;
+	const note = input.message?.trim() ?? '';
+	return db.transaction().execute(async (trx) => {
+		const now = ctx.clock.now().getTime();
+		// R19: needs_info → in_review, once, even when two answers race.
+		const moved = await trx
+			.updateTable('appeals')
+			.set({ status: 'in_review', updated_at: now })
+			.where('id', '=', row.id)
+			.where('status', '=', 'needs_info')
+			.executeTakeFirst();
+		if (moved.numUpdatedRows === 0n) return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+		await insertDocuments({ ...ctx, db: trx }, row.id, now, uploads.documents, 'reply');
+		if (note) {
+			await trx
+				.insertInto('appeal_messages')
+				.values({ id: randomUUID(), appeal_id: row.id, author_kind: 'appellant', author_id: null, body: note, created_at: now })
+				.execute();
+		}
+		await audit({ ...ctx, db: trx }, {
+			actorKind: 'anonymous',
+			actorId: null,
+			action: 'appeal.answered',
+			subjectKind: 'appeal',
+			subjectId: row.id,
+			ip: meta.ip,
+			details: { documents: uploads.documents.length }
+		});
+		return { ok: true as const };
+	});
+}

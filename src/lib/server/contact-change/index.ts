@@ -1,0 +1,8 @@
+/**
+ * contact-change/ — changing the bound contact: the quota (R16: 2 in 180 days, 7 days apart)
+ * and the two steps with their effects (R17: sessions end, codes die, both contacts told).
+ * Imported only through this file.
+ */
+
+export { confirmContactChange, startContactChange } from './change';
+export { contactChangeQuota, quotaView, readQuota } from './quota';

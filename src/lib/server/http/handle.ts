@@ -1,0 +1,171 @@
+import type { Handle, HandleServerError } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { paraglideMiddleware } from '$lib/paraglide/server';
+import {
+	deleteSessionTokenCookie,
+	deviceIdFromCookies,
+	sessionCookieName,
+	validateSessionToken
+} from '../accounts';
+import type { Ctx } from '../core/context';
+import { isConnectionError } from '../db/errors';
+import { resolveClientAddress } from '../platform/client-address';
+import {
+	agentSessionCookieName,
+	deleteAgentSessionCookie,
+	validateAgentSessionToken
+} from '../support';
+import { handleBodyLimit } from './body-limit';
+import { handleOriginCheck } from './origin-check';
+import { handleSecurityHeaders } from './security-headers';
+
+/** Where the hooks get the context: the process's (hooks.server.ts) or a test's. */
+export type ContextSource = () => Promise<Ctx> | Ctx;
+
+/**
+ * Every request's way through the server, in this order: request id and log line, security
+ * headers (and the 503 mapping), foreign origins and oversized bodies refused before any database
+ * work, then the context, the buyer's session, the support session and the request's language.
+ * hooks.server.ts serves it with the process context; endpoint tests run it with theirs.
+ */
+export function createHandle(context: ContextSource): Handle {
+	return sequence(
+		requestLog(context),
+		handleSecurityHeaders,
+		handleOriginCheck,
+		handleBodyLimit,
+		handleContext(context),
+		handleSession,
+		handleAgentSession,
+		handleLocale
+	);
+}
+
+/** A database outage answers 503 + Retry-After (see handleSecurityHeaders); the rest is logged. */
+export function createHandleError(context: ContextSource): HandleServerError {
+	return async ({ error, event, status, message }) => {
+		const { log } = event.locals.app ?? (await context());
+		if (isConnectionError(error)) {
+			event.locals.unavailable = true;
+			log.warn({
+				event: 'db.unavailable',
+				requestId: event.locals.requestId,
+				route: event.route.id,
+				message: (error as Error)?.message
+			});
+			return {
+				message: 'The service is briefly unavailable. Try again in a few seconds.',
+				code: 'unavailable'
+			};
+		}
+		if (status >= 500) {
+			log.error({
+				event: 'request.error',
+				requestId: event.locals.requestId,
+				route: event.route.id,
+				message: (error as Error)?.message
+			});
+		}
+		return { message, code: status >= 500 ? 'internal_error' : 'error' };
+	};
+}
+
+/**
+ * A request id for every request (the proxy's when it sent a sane one), echoed in the response and
+ * in the one log line per request. Paths are route ids, never URLs with data in them (R4).
+ */
+function requestLog(context: ContextSource): Handle {
+	return async ({ event, resolve }) => {
+		const incoming = event.request.headers.get('x-request-id');
+		event.locals.requestId =
+			incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+		const started = performance.now();
+		const response = await resolve(event);
+		// A request refused before handleContext has no context yet.
+		const { log } = event.locals.app ?? (await context());
+		log.info({
+			event: 'request',
+			requestId: event.locals.requestId,
+			method: event.request.method,
+			route: event.route.id ?? 'unmatched',
+			status: response.status,
+			ms: Math.round((performance.now() - started) * 10) / 10
+		});
+		try {
+			response.headers.set('x-request-id', event.locals.requestId);
+		} catch {
+			// An immutable response (never ours): the id is still in the log.
+		}
+		return response;
+	};
+}
+
+function handleContext(context: ContextSource): Handle {
+	return async ({ event, resolve }) => {
+		const app = await context();
+		event.locals.app = app;
+		event.locals.clientAddress = resolveClientAddress(
+			event.request.headers,
+			() => event.getClientAddress(),
+			app.config.trustProxy
+		);
+		event.locals.ipCountry = app.geoip.country(event.locals.clientAddress);
+		event.locals.deviceId = deviceIdFromCookies(event.cookies, event.url.protocol === 'https:');
+		return resolve(event);
+	};
+}
+
+/** Buyer session from its cookie; an expired or unknown one is cleared (Lucia guide). */
+const handleSession: Handle = async ({ event, resolve }) => {
+	const { app } = event.locals;
+	const secure = event.url.protocol === 'https:';
+	const token = event.cookies.get(sessionCookieName(secure));
+	event.locals.session = null;
+	event.locals.account = null;
+	if (token) {
+		const result = await validateSessionToken(app, token);
+		if (result.session) {
+			event.locals.session = result.session;
+			event.locals.account = result.account;
+		} else {
+			deleteSessionTokenCookie(event.cookies, secure);
+		}
+	}
+	return resolve(event);
+};
+
+/**
+ * R22: the support console's own session, read only under /support (its cookie travels nowhere
+ * else). Pages, actions and document downloads still check the role themselves.
+ */
+const handleAgentSession: Handle = async ({ event, resolve }) => {
+	event.locals.agent = null;
+	event.locals.agentSession = null;
+	if (event.url.pathname === '/support' || event.url.pathname.startsWith('/support/')) {
+		const { app } = event.locals;
+		const secure = event.url.protocol === 'https:';
+		const token = event.cookies.get(agentSessionCookieName(secure));
+		if (token) {
+			const result = await validateAgentSessionToken(app, token);
+			if (result.session) {
+				event.locals.agent = result.agent;
+				event.locals.agentSession = result.session;
+			} else {
+				deleteAgentSessionCookie(event.cookies, secure);
+			}
+		}
+	}
+	return resolve(event);
+};
+
+/** The request's language for pages and API messages: cookie, then Accept-Language, then en. */
+/**
+ * Paraglide copies the request it is given (`new Request(request.clone())`), and the copy starts
+ * reading the body before the route has decided whether to read it at all (R19: an upload over
+ * the budget, or an answer to someone else's appeal, is refused before a byte is read). It needs
+ * only the URL and the headers to choose the language, so that is all it gets.
+ */
+const handleLocale: Handle = ({ event, resolve }) =>
+	paraglideMiddleware(new Request(event.request.url, { headers: event.request.headers }), ({ locale }) =>
+		resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) })
+	);

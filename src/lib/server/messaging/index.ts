@@ -1,0 +1,14 @@
+/**
+ * messaging/ — everything sent to a person: verification codes (R6: 6 digits, 5 minutes,
+ * 60-second resend, 5 tries), the caps on sending them, message templates, the transactional
+ * outbox and its delivery worker with retries (R7), and the SMTP / SMS transports.
+ * Imported only through this file.
+ */
+
+export { sendCode } from './code-delivery';
+export { CODE_LIFETIME_MS, MAX_WRONG_ATTEMPTS, consumeAccountCode, consumeCode, looksLikeCode, revokePendingCodes, verifyCode } from './codes';
+export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
+export type { OutgoingMessage } from './outbox';
+export { asLocale, contactChangedMessage, messageTo, passwordResetMessage } from './templates';
+export { createTransports, devOutboxAllowed } from './transports';
+export { createOutboxWorker } from './worker';

@@ -1,0 +1,17 @@
+import type { AccountStatus, ContactChange } from './check-report';
+
+/** R19–R21: where an appeal stands. */
+export type AppealStatus = 'submitted' | 'in_review' | 'needs_info' | 'approved' | 'rejected';
+
+/** The owner's own view of the account (R13's verified tier grows from this in the check). */
+export interface AccountSummary {
+	status: AccountStatus;
+	country: string;
+	createdAt: string;
+	contacts: { kind: 'email' | 'phone'; masked: string }[];
+	flags: { code: 'under_review' | 'low_activity' | 'multiple_accounts_on_device' | 'ip_country_mismatch' }[];
+	/** The last changes, resets and sign-ins, so an owner can spot what they did not do. */
+	activity: { action: string; at: string; country: string | null; device: string | null }[];
+	/** R16: used / remaining of 2 in 180 days and the next allowed date. */
+	contactChange: ContactChange;
+}
