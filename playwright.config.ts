@@ -4,7 +4,9 @@ import { E2E_SECRET_KEYS } from './tests/support/keys';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!existsSync(chromium)) {
-	throw new Error(`No Chromium at ${chromium}: run "apt-get install -y chromium" (never "playwright install"), or set CHROMIUM_PATH.`);
+	throw new Error(
+		`No Chromium at ${chromium}: run "apt-get install -y chromium" (never "playwright install"), or set CHROMIUM_PATH.`
+	);
 }
 
 const port = Number(process.env.E2E_PORT ?? 4173);
@@ -60,5 +62,11 @@ export default defineConfig({
 		},
 		trace: 'retain-on-failure'
 	},
-	webServer: [server(port, e2eDatabase, {}), server(strictPort, e2eStrictDatabase, { CHECK_DISCLOSURE: 'strict', CHECK_RATE_LIMIT_PER_IDENTIFIER: '3' })]
+	webServer: [
+		server(port, e2eDatabase, {}),
+		server(strictPort, e2eStrictDatabase, {
+			CHECK_DISCLOSURE: 'strict',
+			CHECK_RATE_LIMIT_PER_IDENTIFIER: '3'
+		})
+	]
 });

@@ -32,15 +32,29 @@ try {
 		const roleIndex = args.indexOf('--role');
 		const role = (roleIndex >= 0 ? args[roleIndex + 1] : 'agent') as Role;
 		if (role !== 'agent' && role !== 'admin') throw new Error('--role must be agent or admin');
-		const result = await createAgent(ctx, { username: args[0], password: await askPassword(), role });
+		const result = await createAgent(ctx, {
+			username: args[0],
+			password: await askPassword(),
+			role
+		});
 		if (!result.ok) {
 			console.error(`not created: ${result.problem}${result.detail ? ` (${result.detail})` : ''}`);
 			exitCode = 1;
 		} else if (args.includes('--json')) {
-			console.log(JSON.stringify({ id: result.agent.id, username: result.agent.username, role, totpSecret: encodeBase32NoPadding(result.totpKey), totpUri: result.totpUri }));
+			console.log(
+				JSON.stringify({
+					id: result.agent.id,
+					username: result.agent.username,
+					role,
+					totpSecret: encodeBase32NoPadding(result.totpKey),
+					totpUri: result.totpUri
+				})
+			);
 		} else {
 			console.log(`created ${result.agent.role} ${result.agent.username}`);
-			console.log(`TOTP secret (add to an authenticator app; shown once): ${encodeBase32NoPadding(result.totpKey)}`);
+			console.log(
+				`TOTP secret (add to an authenticator app; shown once): ${encodeBase32NoPadding(result.totpKey)}`
+			);
 			console.log(`TOTP URI: ${result.totpUri}`);
 		}
 	} else if (command === 'disable' && args[0]) {
@@ -49,7 +63,9 @@ try {
 		exitCode = done ? 0 : 1;
 	} else if (command === 'list') {
 		for (const a of await listAgents(ctx)) {
-			console.log(`${a.username}\t${a.role}\t${a.disabled_at ? 'disabled' : 'active'}\tcreated ${new Date(a.created_at).toISOString()}`);
+			console.log(
+				`${a.username}\t${a.role}\t${a.disabled_at ? 'disabled' : 'active'}\tcreated ${new Date(a.created_at).toISOString()}`
+			);
 		}
 	} else if (command === 'purge-documents') {
 		console.log(`deleted ${await purgeExpiredDocuments(ctx)} document(s)`);

@@ -54,10 +54,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 	});
 }
 
-function run(command: string, args: string[], env: Record<string, string> = {}): { ms: number; out: string } {
+function run(
+	command: string,
+	args: string[],
+	env: Record<string, string> = {}
+): { ms: number; out: string } {
 	const started = performance.now();
-	const result = spawnSync(command, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-	if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+	const result = spawnSync(command, args, {
+		env: { ...process.env, ...env },
+		encoding: 'utf8',
+		maxBuffer: 64 * 1024 * 1024
+	});
+	if (result.status !== 0)
+		throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
 	return { ms: performance.now() - started, out: result.stdout };
 }
 
@@ -104,7 +113,8 @@ async function startServer(name: string, databasePath: string): Promise<Server> 
 	servers.add(child);
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	for (let i = 0; ; i += 1) {
-		if (child.exitCode !== null) throw new Error(`${name} server exited; see ${join(work, `${name}.log`)}`);
+		if (child.exitCode !== null)
+			throw new Error(`${name} server exited; see ${join(work, `${name}.log`)}`);
 		try {
 			if ((await fetch(`${origin}/healthz`)).ok) break;
 		} catch {
@@ -140,9 +150,18 @@ interface Measurement {
 	failed: number;
 }
 
-type Load = { method: 'POST' | 'GET'; path: string; headers: Record<string, string>; body: () => string };
+type Load = {
+	method: 'POST' | 'GET';
+	path: string;
+	headers: Record<string, string>;
+	body: () => string;
+};
 
-async function measure(origin: string, load: Load, options: { duration?: number; connections?: number } = {}): Promise<Measurement> {
+async function measure(
+	origin: string,
+	load: Load,
+	options: { duration?: number; connections?: number } = {}
+): Promise<Measurement> {
 	const result = await autocannon({
 		url: origin,
 		connections: options.connections ?? CONNECTIONS,
@@ -166,7 +185,11 @@ async function measure(origin: string, load: Load, options: { duration?: number;
 }
 
 /** Warm the JIT and caches first, then measure. */
-async function warmAndMeasure(origin: string, load: Load, options: { connections?: number } = {}): Promise<Measurement> {
+async function warmAndMeasure(
+	origin: string,
+	load: Load,
+	options: { connections?: number } = {}
+): Promise<Measurement> {
 	await measure(origin, load, { duration: WARMUP, ...options });
 	return measure(origin, load, options);
 }
@@ -175,11 +198,17 @@ async function warmAndMeasure(origin: string, load: Load, options: { connections
 function identifiers(databasePath: string, n: number): { check: string[]; signIn: string[] } {
 	const db = new BetterSqlite3(databasePath, { readonly: true });
 	const rows = db
-		.prepare("select email, phone, status from accounts where rowid in (select rowid from accounts order by random() limit ?)")
+		.prepare(
+			'select email, phone, status from accounts where rowid in (select rowid from accounts order by random() limit ?)'
+		)
 		.all(n) as { email: string | null; phone: string | null; status: string }[];
 	db.close();
-	const check = rows.map((r, i) => (i % 5 === 4 ? `nobody.${i}@example.com` : (r.email ?? r.phone) as string));
-	const signIn = rows.filter((r) => r.status !== 'disabled').map((r) => (r.email ?? r.phone) as string);
+	const check = rows.map((r, i) =>
+		i % 5 === 4 ? `nobody.${i}@example.com` : ((r.email ?? r.phone) as string)
+	);
+	const signIn = rows
+		.filter((r) => r.status !== 'disabled')
+		.map((r) => (r.email ?? r.phone) as string);
 	return { check, signIn };
 }
 
@@ -193,11 +222,21 @@ const loads = {
 	noop: (): Load => ({ method: 'POST', path: '/api/bench/noop', headers: json, body: () => '{}' }),
 	check: (ids: string[]): Load => {
 		const next = cycle(ids);
-		return { method: 'POST', path: '/api/v1/check', headers: json, body: () => JSON.stringify({ identifier: next() }) };
+		return {
+			method: 'POST',
+			path: '/api/v1/check',
+			headers: json,
+			body: () => JSON.stringify({ identifier: next() })
+		};
 	},
 	signIn: (ids: string[]): Load => {
 		const next = cycle(ids);
-		return { method: 'POST', path: '/api/v1/sessions', headers: json, body: () => JSON.stringify({ identifier: next(), password: PASSWORD }) };
+		return {
+			method: 'POST',
+			path: '/api/v1/sessions',
+			headers: json,
+			body: () => JSON.stringify({ identifier: next(), password: PASSWORD })
+		};
 	},
 	// JavaScript off: a plain form post, answered with the whole page (R14).
 	checkForm: (origin: string, ids: string[]): Load => {
@@ -225,8 +264,12 @@ async function initialJs(origin: string): Promise<{ files: number; gzipBytes: nu
 	const response = await fetch(`${origin}/`);
 	const html = await response.text();
 	const urls = new Set<string>();
-	for (const match of html.matchAll(/(?:href|src)="([^"]+\.js)"|import\("([^"]+\.js)"\)/g)) urls.add((match[1] ?? match[2]) as string);
-	for (const match of (response.headers.get('link') ?? '').matchAll(/<([^>]+\.js)>;\s*rel="modulepreload"/g)) urls.add(match[1] as string);
+	for (const match of html.matchAll(/(?:href|src)="([^"]+\.js)"|import\("([^"]+\.js)"\)/g))
+		urls.add((match[1] ?? match[2]) as string);
+	for (const match of (response.headers.get('link') ?? '').matchAll(
+		/<([^>]+\.js)>;\s*rel="modulepreload"/g
+	))
+		urls.add(match[1] as string);
 	let gzipBytes = 0;
 	for (const url of urls) {
 		const body = Buffer.from(await (await fetch(new URL(url, `${origin}/`))).arrayBuffer());
@@ -262,7 +305,14 @@ async function main() {
 	log('seeding 10,000 accounts…');
 	run('npx', ['tsx', 'scripts/seed.ts', '--accounts', '10000', '--database-url', `file:${small}`]);
 	log('seeding 1,000,000 accounts…');
-	const seeded = run('npx', ['tsx', 'scripts/seed.ts', '--accounts', '1000000', '--database-url', `file:${large}`]);
+	const seeded = run('npx', [
+		'tsx',
+		'scripts/seed.ts',
+		'--accounts',
+		'1000000',
+		'--database-url',
+		`file:${large}`
+	]);
 	const seedInner = Number(/in ([\d.]+) s/.exec(seeded.out)?.[1] ?? NaN);
 	log(seeded.out.trim().split('\n')[0] ?? '');
 
@@ -283,7 +333,10 @@ async function main() {
 	const check1m = await warmAndMeasure(server.origin, loads.check(largeIds.check));
 	const rssCheck = peakRss(server.pid);
 	const bareSsr = await warmAndMeasure(server.origin, loads.bareForm(server.origin));
-	const checkSsr = await warmAndMeasure(server.origin, loads.checkForm(server.origin, largeIds.check));
+	const checkSsr = await warmAndMeasure(
+		server.origin,
+		loads.checkForm(server.origin, largeIds.check)
+	);
 	const signInLoad = loads.signIn(largeIds.signIn);
 	await measure(server.origin, signInLoad, { duration: WARMUP, connections: SIGN_INS });
 	const [checkUnderSignIn, signIns] = await Promise.all([
@@ -306,25 +359,81 @@ async function main() {
 	const measurements = [
 		'| load | req/s | p50 | p99 | 2xx | failed |',
 		'| --- | ---: | ---: | ---: | ---: | ---: |',
-		...rows.map(([name, m]) => `| ${name} | ${rps(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.ok} | ${m.failed} |`)
+		...rows.map(
+			([name, m]) =>
+				`| ${name} | ${rps(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.ok} | ${m.failed} |`
+		)
 	];
 
 	const targets: [string, string, string, boolean][] = [
-		['check API req/s vs bare, 10k', '≥ 75 %', pct(check10k.rps / noop10k.rps), check10k.rps / noop10k.rps >= 0.75],
-		['check API p99 vs bare, 10k', '≤ 1.5×', `${(check10k.p99 / noop10k.p99).toFixed(2)}×`, check10k.p99 <= 1.5 * noop10k.p99],
-		['check API req/s vs bare, 1M', '≥ 75 %', pct(check1m.rps / noop1m.rps), check1m.rps / noop1m.rps >= 0.75],
-		['check API p99 vs bare, 1M', '≤ 1.5×', `${(check1m.p99 / noop1m.p99).toFixed(2)}×`, check1m.p99 <= 1.5 * noop1m.p99],
-		['cost per check at 1M vs 10k (req/s 10k ÷ 1M)', '≤ 1.1×', `${(check10k.rps / check1m.rps).toFixed(2)}×`, check10k.rps / check1m.rps <= 1.1],
-		['SSR check page vs bare SSR page', '≥ 70 %', pct(checkSsr.rps / bareSsr.rps), checkSsr.rps / bareSsr.rps >= 0.7],
-		['check p99 under sign-ins vs idle', '≤ 2×', `${(checkUnderSignIn.p99 / check1m.p99).toFixed(2)}×`, checkUnderSignIn.p99 <= 2 * check1m.p99],
-		['peak RSS, check load vs bare load', '≤ 1.2×', `${mb(rssCheck)} / ${mb(rssBare)} = ${(rssCheck / rssBare).toFixed(2)}×`, rssCheck <= 1.2 * rssBare],
-		['initial JS for / (gzip)', '≤ 35 KB', `${(js.gzipBytes / 1024).toFixed(1)} KB in ${js.files} files`, js.gzipBytes <= 35 * 1024],
-		['seeding 1M accounts with histories', '≤ 20 s', `${seedInner.toFixed(1)} s (${(seeded.ms / 1000).toFixed(1)} s with tsx start-up)`, seedInner <= 20]
+		[
+			'check API req/s vs bare, 10k',
+			'≥ 75 %',
+			pct(check10k.rps / noop10k.rps),
+			check10k.rps / noop10k.rps >= 0.75
+		],
+		[
+			'check API p99 vs bare, 10k',
+			'≤ 1.5×',
+			`${(check10k.p99 / noop10k.p99).toFixed(2)}×`,
+			check10k.p99 <= 1.5 * noop10k.p99
+		],
+		[
+			'check API req/s vs bare, 1M',
+			'≥ 75 %',
+			pct(check1m.rps / noop1m.rps),
+			check1m.rps / noop1m.rps >= 0.75
+		],
+		[
+			'check API p99 vs bare, 1M',
+			'≤ 1.5×',
+			`${(check1m.p99 / noop1m.p99).toFixed(2)}×`,
+			check1m.p99 <= 1.5 * noop1m.p99
+		],
+		[
+			'cost per check at 1M vs 10k (req/s 10k ÷ 1M)',
+			'≤ 1.1×',
+			`${(check10k.rps / check1m.rps).toFixed(2)}×`,
+			check10k.rps / check1m.rps <= 1.1
+		],
+		[
+			'SSR check page vs bare SSR page',
+			'≥ 70 %',
+			pct(checkSsr.rps / bareSsr.rps),
+			checkSsr.rps / bareSsr.rps >= 0.7
+		],
+		[
+			'check p99 under sign-ins vs idle',
+			'≤ 2×',
+			`${(checkUnderSignIn.p99 / check1m.p99).toFixed(2)}×`,
+			checkUnderSignIn.p99 <= 2 * check1m.p99
+		],
+		[
+			'peak RSS, check load vs bare load',
+			'≤ 1.2×',
+			`${mb(rssCheck)} / ${mb(rssBare)} = ${(rssCheck / rssBare).toFixed(2)}×`,
+			rssCheck <= 1.2 * rssBare
+		],
+		[
+			'initial JS for / (gzip)',
+			'≤ 35 KB',
+			`${(js.gzipBytes / 1024).toFixed(1)} KB in ${js.files} files`,
+			js.gzipBytes <= 35 * 1024
+		],
+		[
+			'seeding 1M accounts with histories',
+			'≤ 20 s',
+			`${seedInner.toFixed(1)} s (${(seeded.ms / 1000).toFixed(1)} s with tsx start-up)`,
+			seedInner <= 20
+		]
 	];
 	const verdicts = [
 		'| target | wanted | measured | |',
 		'| --- | --- | --- | --- |',
-		...targets.map(([name, wanted, got, pass]) => `| ${name} | ${wanted} | ${got} | ${pass ? 'met' : '**missed**'} |`)
+		...targets.map(
+			([name, wanted, got, pass]) =>
+				`| ${name} | ${wanted} | ${got} | ${pass ? 'met' : '**missed**'} |`
+		)
 	];
 
 	console.log(['', ...measurements, '', ...verdicts, ''].join('\n'));

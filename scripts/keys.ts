@@ -15,9 +15,11 @@ if (command === 'new') {
 	const { keys } = ctx;
 	try {
 		const result = await rotateSealed(ctx);
-		for (const [column, n] of Object.entries(result.resealed)) console.log(`${column}: ${n} re-sealed under ${keys.kids[0]}`);
+		for (const [column, n] of Object.entries(result.resealed))
+			console.log(`${column}: ${n} re-sealed under ${keys.kids[0]}`);
 		const unreadable = Object.entries(result.unreadable).filter(([, n]) => n > 0);
-		for (const [column, n] of unreadable) console.error(`${column}: ${n} value(s) no key on the ring opens`);
+		for (const [column, n] of unreadable)
+			console.error(`${column}: ${n} value(s) no key on the ring opens`);
 		process.exitCode = unreadable.length ? 1 : 0;
 	} finally {
 		await ctx.close();

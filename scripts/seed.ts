@@ -24,7 +24,9 @@ if (!Number.isInteger(accounts) || accounts < 1 || accounts > MAX_ACCOUNTS) {
 	console.error(`--accounts must be an integer from 1 to ${MAX_ACCOUNTS}`);
 	process.exit(2);
 }
-const target = parseDatabaseUrl(argument('database-url') ?? process.env.DATABASE_URL ?? 'file:./data/app.db');
+const target = parseDatabaseUrl(
+	argument('database-url') ?? process.env.DATABASE_URL ?? 'file:./data/app.db'
+);
 const seed = Number(argument('seed') ?? '1');
 const NOW = Date.now();
 
@@ -53,10 +55,67 @@ function uuid7(ms: number): string {
 	return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-${((int(4) + 8) as number).toString(16)}${r.slice(3, 6)}-${r.slice(6, 18)}`;
 }
 
-const FIRST = ['li', 'wang', 'zhang', 'liu', 'chen', 'yang', 'anna', 'maria', 'john', 'james', 'olga', 'ivan', 'sofia', 'lucas', 'emma', 'noah', 'mei', 'hui', 'ahmed', 'fatima', 'yuki', 'kenji', 'priya', 'arjun'];
-const LAST = ['wei', 'ming', 'fang', 'jing', 'smith', 'jones', 'garcia', 'ivanova', 'petrov', 'silva', 'kim', 'nguyen', 'tanaka', 'khan', 'mueller', 'rossi', 'dubois', 'lopez'];
+const FIRST = [
+	'li',
+	'wang',
+	'zhang',
+	'liu',
+	'chen',
+	'yang',
+	'anna',
+	'maria',
+	'john',
+	'james',
+	'olga',
+	'ivan',
+	'sofia',
+	'lucas',
+	'emma',
+	'noah',
+	'mei',
+	'hui',
+	'ahmed',
+	'fatima',
+	'yuki',
+	'kenji',
+	'priya',
+	'arjun'
+];
+const LAST = [
+	'wei',
+	'ming',
+	'fang',
+	'jing',
+	'smith',
+	'jones',
+	'garcia',
+	'ivanova',
+	'petrov',
+	'silva',
+	'kim',
+	'nguyen',
+	'tanaka',
+	'khan',
+	'mueller',
+	'rossi',
+	'dubois',
+	'lopez'
+];
 // Normalized as identifiers.ts stores them: lower case, IDN domains in punycode (R1).
-const DOMAINS = ['gmail.com', 'qq.com', '163.com', 'outlook.com', 'yahoo.com', 'mail.ru', 'icloud.com', 'hotmail.com', 'acme-trading.com', 'xn--55qx5d.cn', 'yandex.ru', 'proton.me'];
+const DOMAINS = [
+	'gmail.com',
+	'qq.com',
+	'163.com',
+	'outlook.com',
+	'yahoo.com',
+	'mail.ru',
+	'icloud.com',
+	'hotmail.com',
+	'acme-trading.com',
+	'xn--55qx5d.cn',
+	'yandex.ru',
+	'proton.me'
+];
 const COUNTRIES = ['CN', 'CN', 'CN', 'US', 'RU', 'GB', 'DE', 'BR', 'FR', 'ES', 'KZ', 'IN'];
 
 function email(i: number): string {
@@ -68,14 +127,42 @@ function email(i: number): string {
 
 // Bijections of [0, m): `i * P mod m` with a prime P not dividing m, so phones are unique by construction.
 const scramble = (i: number, m: number) => (i * 7919 + 104_729) % m;
-const CN_PREFIXES = ['130', '131', '132', '133', '135', '136', '137', '138', '139', '150', '151', '152', '155', '156', '157', '158', '159', '180', '181', '182', '183', '185', '186', '187', '188', '189'];
+const CN_PREFIXES = [
+	'130',
+	'131',
+	'132',
+	'133',
+	'135',
+	'136',
+	'137',
+	'138',
+	'139',
+	'150',
+	'151',
+	'152',
+	'155',
+	'156',
+	'157',
+	'158',
+	'159',
+	'180',
+	'181',
+	'182',
+	'183',
+	'185',
+	'186',
+	'187',
+	'188',
+	'189'
+];
 const US_AREAS = ['212', '310', '415', '646', '617', '312', '206', '512', '305', '702'];
 const UK_PREFIXES = ['71', '73', '74', '75', '77', '78', '79'];
 
 /** E.164, valid in libphonenumber's full metadata (checked on a sample before writing). */
 function phone(i: number): string {
 	const bucket = i % 10;
-	if (bucket < 6) return `+86${CN_PREFIXES[i % CN_PREFIXES.length]}${String(scramble(i, 1e8)).padStart(8, '0')}`;
+	if (bucket < 6)
+		return `+86${CN_PREFIXES[i % CN_PREFIXES.length]}${String(scramble(i, 1e8)).padStart(8, '0')}`;
 	if (bucket < 8) return `+1${US_AREAS[i % US_AREAS.length]}${2_000_000 + scramble(i, 8e6)}`;
 	if (bucket === 8) return `+79${String(scramble(i, 1e9)).padStart(9, '0')}`;
 	return `+44${UK_PREFIXES[i % UK_PREFIXES.length]}${String(scramble(i, 1e8)).padStart(8, '0')}`;
@@ -84,11 +171,17 @@ function phone(i: number): string {
 for (let i = 0; i < 5000; i += 1) {
 	const value = phone(i * 997);
 	const parsed = parsePhoneNumberFromString(value);
-	if (!parsed?.isValid() || parsed.number !== value) throw new Error(`seed generates an invalid phone: ${value}`);
+	if (!parsed?.isValid() || parsed.number !== value)
+		throw new Error(`seed generates an invalid phone: ${value}`);
 }
 
 type Row = Record<string, string | number | null>;
-type Tables = { devices: Row[]; accounts: Row[]; contact_changes: Row[]; verification_codes: Row[] };
+type Tables = {
+	devices: Row[];
+	accounts: Row[];
+	contact_changes: Row[];
+	verification_codes: Row[];
+};
 
 const PURPOSES = ['check', 'password_reset', 'contact_change'] as const;
 
@@ -104,7 +197,15 @@ function generate(from: number, to: number, passwordHash: string): Tables {
 		const hasPhone = kind >= 0.55;
 		const address = hasEmail ? email(i) : null;
 		const number = hasPhone ? phone(i) : null;
-		const country = number?.startsWith('+86') ? 'CN' : number?.startsWith('+1') ? 'US' : number?.startsWith('+7') ? 'RU' : number?.startsWith('+44') ? 'GB' : pick(COUNTRIES);
+		const country = number?.startsWith('+86')
+			? 'CN'
+			: number?.startsWith('+1')
+				? 'US'
+				: number?.startsWith('+7')
+					? 'RU'
+					: number?.startsWith('+44')
+						? 'GB'
+						: pick(COUNTRIES);
 		const s = random();
 		// Mostly active; R9 reviews and disabled accounts at realistic rates.
 		const status = s < 0.94 ? 'active' : s < 0.98 ? 'under_review' : 'disabled';
@@ -132,7 +233,12 @@ function generate(from: number, to: number, passwordHash: string): Tables {
 			created_at: createdAt,
 			// R11: most buyers order within 72 h; the rest are low_activity.
 			first_order_at: random() < 0.75 ? createdAt + int(72 * 3_600_000) : null,
-			reg_ip_country: status === 'under_review' ? pick(COUNTRIES.filter((c) => c !== country)) : random() < 0.1 ? null : country,
+			reg_ip_country:
+				status === 'under_review'
+					? pick(COUNTRIES.filter((c) => c !== country))
+					: random() < 0.1
+						? null
+						: country,
 			reg_device_id: regDevice,
 			multiple_accounts_on_device: flagged,
 			review_decided_at: null,
@@ -147,7 +253,9 @@ function generate(from: number, to: number, passwordHash: string): Tables {
 				id: uuid7(at),
 				account_id: id,
 				kind: random() < 0.03 ? 'appeal' : 'owner',
-				old_identifier: address ? `old${c}.${i}@${pick(DOMAINS)}` : phone(i + MAX_ACCOUNTS * (c + 1)),
+				old_identifier: address
+					? `old${c}.${i}@${pick(DOMAINS)}`
+					: phone(i + MAX_ACCOUNTS * (c + 1)),
 				new_identifier: current,
 				changed_at: at
 			});
@@ -176,7 +284,14 @@ function generate(from: number, to: number, passwordHash: string): Tables {
 }
 
 const REFERENCE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const APPEAL_STATUSES = ['submitted', 'submitted', 'in_review', 'needs_info', 'approved', 'rejected'] as const;
+const APPEAL_STATUSES = [
+	'submitted',
+	'submitted',
+	'in_review',
+	'needs_info',
+	'approved',
+	'rejected'
+] as const;
 
 /** R19/R20: a few appeals over random accounts; some open ones already overdue. */
 function appeals(accountRows: { id: string; email: string | null; phone: string | null }[]): Row[] {
@@ -234,10 +349,15 @@ function sqliteWriter(path: string): Writer {
 	sqlite.pragma('temp_store = MEMORY');
 	// Secondary indexes are built once after the load (a sort) instead of row by row (random inserts).
 	const indexes = sqlite
-		.prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('accounts', 'contact_changes', 'verification_codes', 'devices')")
+		.prepare(
+			"select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('accounts', 'contact_changes', 'verification_codes', 'devices')"
+		)
 		.all() as { name: string; sql: string }[];
 	let dropped = false;
-	const statements = new Map<string, { columns: string[]; one: BetterSqlite3.Statement; many: BetterSqlite3.Statement }>();
+	const statements = new Map<
+		string,
+		{ columns: string[]; one: BetterSqlite3.Statement; many: BetterSqlite3.Statement }
+	>();
 	const PER_STATEMENT = 32;
 	const prepared = (table: string, columns: string[]) => {
 		let s = statements.get(table);
@@ -265,7 +385,8 @@ function sqliteWriter(path: string): Writer {
 			const values: (string | number | null)[] = [];
 			for (; i + PER_STATEMENT <= rows.length; i += PER_STATEMENT) {
 				values.length = 0;
-				for (let r = i; r < i + PER_STATEMENT; r += 1) for (const c of columns) values.push((rows[r] as Row)[c] ?? null);
+				for (let r = i; r < i + PER_STATEMENT; r += 1)
+					for (const c of columns) values.push((rows[r] as Row)[c] ?? null);
 				many.run(values);
 			}
 			for (; i < rows.length; i += 1) one.run(columns.map((c) => (rows[i] as Row)[c] ?? null));
@@ -282,7 +403,9 @@ function sqliteWriter(path: string): Writer {
 		},
 		async sampleAccounts(n) {
 			return sqlite
-				.prepare('select id, email, phone from accounts where rowid in (select rowid from accounts order by random() limit ?)')
+				.prepare(
+					'select id, email, phone from accounts where rowid in (select rowid from accounts order by random() limit ?)'
+				)
 				.all(n) as { id: string; email: string | null; phone: string | null }[];
 		},
 		async count() {
@@ -307,7 +430,11 @@ function postgresWriter(handle: DatabaseHandle): Writer {
 		async write(table, rows) {
 			if (rows.length === 0) return;
 			const chunk = Math.floor(60_000 / Object.keys(rows[0] as Row).length);
-			for (let i = 0; i < rows.length; i += chunk) await trx.insertInto(table).values(rows.slice(i, i + chunk)).execute();
+			for (let i = 0; i < rows.length; i += chunk)
+				await trx
+					.insertInto(table)
+					.values(rows.slice(i, i + chunk))
+					.execute();
 		},
 		async transaction(fn) {
 			await db.transaction().execute(async (t) => {
@@ -321,11 +448,18 @@ function postgresWriter(handle: DatabaseHandle): Writer {
 		},
 		async sampleAccounts(n) {
 			const { sql } = await import('kysely');
-			const result = await sql<{ id: string; email: string | null; phone: string | null }>`select id, email, phone from accounts order by random() limit ${n}`.execute(db);
+			const result = await sql<{
+				id: string;
+				email: string | null;
+				phone: string | null;
+			}>`select id, email, phone from accounts order by random() limit ${n}`.execute(db);
 			return result.rows;
 		},
 		async count() {
-			const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+			const row = await db
+				.selectFrom('accounts')
+				.select((eb) => eb.fn.countAll<number>().as('n'))
+				.executeTakeFirstOrThrow();
 			return Number(row.n);
 		},
 		async finish() {
@@ -344,7 +478,8 @@ const handle = openDatabase(target);
 await migrateToLatest(handle, { keys: keyringForConfig(parseConfig(process.env), console.warn) });
 let writer: Writer;
 if (target.kind === 'sqlite') {
-	if (target.path === ':memory:') throw new Error('seed a file or a PostgreSQL database, not :memory:');
+	if (target.path === ':memory:')
+		throw new Error('seed a file or a PostgreSQL database, not :memory:');
 	await handle.close();
 	writer = sqliteWriter(target.path);
 } else {
@@ -353,7 +488,9 @@ if (target.kind === 'sqlite') {
 
 const existing = await writer.count();
 if (existing > 0) {
-	console.error(`The database already holds ${existing} accounts; seed an empty one (new file or schema).`);
+	console.error(
+		`The database already holds ${existing} accounts; seed an empty one (new file or schema).`
+	);
 	await writer.finish();
 	process.exit(1);
 }
@@ -367,7 +504,12 @@ try {
 	for (let from = 0; from < accounts; from += BATCH) {
 		const rows = generate(from, Math.min(accounts, from + BATCH), passwordHash);
 		await writer.transaction(async () => {
-			for (const table of ['devices', 'accounts', 'contact_changes', 'verification_codes'] as const) {
+			for (const table of [
+				'devices',
+				'accounts',
+				'contact_changes',
+				'verification_codes'
+			] as const) {
 				await writer.write(table, rows[table]);
 				totals[table] += rows[table].length;
 			}
@@ -375,7 +517,9 @@ try {
 		if (process.stdout.isTTY) process.stdout.write(`\r${totals.accounts} accounts (${elapsed()})`);
 	}
 	if (process.stdout.isTTY) process.stdout.write('\n');
-	const appealRows = appeals(await writer.sampleAccounts(Math.min(500, Math.max(6, Math.round(accounts / 5000)))));
+	const appealRows = appeals(
+		await writer.sampleAccounts(Math.min(500, Math.max(6, Math.round(accounts / 5000))))
+	);
 	await writer.transaction(() => writer.write('appeals', appealRows));
 	totals.appeals = appealRows.length;
 	loaded = elapsed();

@@ -4,5 +4,7 @@ const port = process.env.PORT ?? '3000';
 process.env.ORIGIN ??= `http://localhost:${port}`;
 // R19 appeals carry up to 3 documents of 5 MB; adapter-node's default limit is 512 KB.
 process.env.BODY_SIZE_LIMIT ??= '20M';
-console.log(`Account Security Check on ${process.env.ORIGIN} (database: ${process.env.DATABASE_URL ?? 'file:./data/app.db'})`);
+console.log(
+	`Account Security Check on ${process.env.ORIGIN} (database: ${process.env.DATABASE_URL ?? 'file:./data/app.db'})`
+);
 await import('../build/index.js');

@@ -6,7 +6,14 @@ const vitest = read('test-results/vitest.json');
 const faults = read('test-results/vitest-faults.json');
 const playwright = read('test-results/playwright.json');
 const passed = vitest.numPassedTests + faults.numPassedTests + playwright.stats.expected;
-const failed = vitest.numFailedTests + faults.numFailedTests + playwright.stats.unexpected + playwright.stats.flaky;
-const skipped = vitest.numPendingTests + vitest.numTodoTests + faults.numPendingTests + playwright.stats.skipped;
-console.log(`vitest: ${vitest.numPassedTests} passed; faults: ${faults.numPassedTests} passed; playwright: ${playwright.stats.expected} passed`);
+const failed =
+	vitest.numFailedTests +
+	faults.numFailedTests +
+	playwright.stats.unexpected +
+	playwright.stats.flaky;
+const skipped =
+	vitest.numPendingTests + vitest.numTodoTests + faults.numPendingTests + playwright.stats.skipped;
+console.log(
+	`vitest: ${vitest.numPassedTests} passed; faults: ${faults.numPassedTests} passed; playwright: ${playwright.stats.expected} passed`
+);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

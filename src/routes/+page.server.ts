@@ -14,7 +14,11 @@ export const load: PageServerLoad = ({ locals }) => ({
 	now: locals.app.clock.now().toISOString()
 });
 
-const asError = (f: Failure) => ({ code: f.code, message: f.message, retryAfter: f.retryAfterSeconds });
+const asError = (f: Failure) => ({
+	code: f.code,
+	message: f.message,
+	retryAfterSeconds: f.retryAfterSeconds
+});
 
 // R14: the check with JavaScript off; the identifier travels in POST bodies, never the URL.
 export const actions: Actions = {
@@ -36,8 +40,18 @@ export const actions: Actions = {
 		if (!input.ok) return fail(400, { ...echo, error: input.error });
 		const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
 		if (!outcome.ok) return fail(outcome.status, { ...echo, error: asError(outcome) });
-		const sent = await requestVerificationCode(event.locals.app, { ...input.data, purpose: 'check' }, requestMeta(event));
-		if (!sent.ok) return fail(sent.status, { ...echo, report: outcome.report, verifySent: false, verifyError: asError(sent) });
+		const sent = await requestVerificationCode(
+			event.locals.app,
+			{ ...input.data, purpose: 'check' },
+			requestMeta(event)
+		);
+		if (!sent.ok)
+			return fail(sent.status, {
+				...echo,
+				report: outcome.report,
+				verifySent: false,
+				verifyError: asError(sent)
+			});
 		return { ...echo, report: outcome.report, verifySent: true };
 	},
 
@@ -46,17 +60,34 @@ export const actions: Actions = {
 		const { app } = event.locals;
 		const values = await readForm(event.request, ['identifier', 'country', 'code']);
 		const echo = { identifier: values.identifier ?? '', country: values.country };
-		const input = parseForm(verificationConfirmInput, { ...values, identifier: values.identifier ?? '', code: values.code ?? '', purpose: 'check' });
+		const input = parseForm(verificationConfirmInput, {
+			...values,
+			identifier: values.identifier ?? '',
+			code: values.code ?? '',
+			purpose: 'check'
+		});
 		if (!input.ok) return fail(400, { ...echo, error: input.error });
 		const { code, identifier, country } = input.data;
 		const outcome = await runCheck(app, { identifier, country }, checkViewer(event), { code });
 		if (!outcome.ok) {
 			// A wrong code keeps the public report on screen; a refused check shows only its error.
 			return outcome.report
-				? fail(outcome.status, { ...echo, report: outcome.report, verifySent: true, verifyError: asError(outcome) })
+				? fail(outcome.status, {
+						...echo,
+						report: outcome.report,
+						verifySent: true,
+						verifyError: asError(outcome)
+					})
 				: fail(outcome.status, { ...echo, error: asError(outcome) });
 		}
-		if (outcome.proven) setCheckGrant(app, event.cookies, outcome.proven.value, event.locals.deviceId, event.url.protocol === 'https:');
+		if (outcome.proven)
+			setCheckGrant(
+				app,
+				event.cookies,
+				outcome.proven.value,
+				event.locals.deviceId,
+				event.url.protocol === 'https:'
+			);
 		return { ...echo, report: outcome.report };
 	}
 };

@@ -6,8 +6,16 @@ import CheckForm from '../../src/lib/components/CheckForm.svelte';
 import { server } from '../mocks/node';
 import { reports } from '../mocks/reports';
 
-function renderForm(props: Partial<{ ipCountry: string | null; initial: object }> = {}, timers?: { fake: true }) {
-	render(CheckForm, { countries: ['CN', 'US', 'RU'], ipCountry: null, now: '2026-11-26T12:00:00.000Z', ...props });
+function renderForm(
+	props: Partial<{ ipCountry: string | null; initial: object }> = {},
+	timers?: { fake: true }
+) {
+	render(CheckForm, {
+		countries: ['CN', 'US', 'RU'],
+		ipCountry: null,
+		now: '2026-11-26T12:00:00.000Z',
+		...props
+	});
 	return userEvent.setup(timers ? { advanceTimers: vi.advanceTimersByTime } : {});
 }
 
@@ -26,7 +34,10 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		const result = await check(renderForm(), 'nobody@example.com');
 		expect(result).toHaveAttribute('aria-live', 'polite');
 		expect(await screen.findByText(/is not registered/)).toBeInTheDocument();
-		expect(screen.getByRole('link', { name: 'Register this address' })).toHaveAttribute('href', '/register');
+		expect(screen.getByRole('link', { name: 'Register this address' })).toHaveAttribute(
+			'href',
+			'/register'
+		);
 		expect(screen.getByText(/code that timed out/)).toBeInTheDocument();
 	});
 
@@ -34,9 +45,14 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		await check(renderForm(), 'registered@example.com');
 		expect(await screen.findByText(/is registered \(active\)/)).toBeInTheDocument();
 		expect(screen.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/login');
-		expect(screen.getByRole('link', { name: 'Forgot your password?' })).toHaveAttribute('href', '/forgot-password');
+		expect(screen.getByRole('link', { name: 'Forgot your password?' })).toHaveAttribute(
+			'href',
+			'/forgot-password'
+		);
 		expect(screen.getByRole('link', { name: /Appeal/ })).toHaveAttribute('href', '/appeal');
-		expect(screen.getByRole('heading', { name: "Verify it's you to see details" })).toBeInTheDocument();
+		expect(
+			screen.getByRole('heading', { name: "Verify it's you to see details" })
+		).toBeInTheDocument();
 	});
 
 	it('under review: status and the warning', async () => {
@@ -54,7 +70,9 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('pending code: tells the person a code is waiting and until when', async () => {
 		await check(renderForm(), 'pendingCode@example.com');
 		expect(await screen.findByText(/A code is waiting/)).toBeInTheDocument();
-		expect(document.querySelector('[data-code="code_pending"]')).toHaveTextContent(/valid until .*12:05:00/);
+		expect(document.querySelector('[data-code="code_pending"]')).toHaveTextContent(
+			/valid until .*12:05:00/
+		);
 	});
 
 	it('expired code: says it expired unused and to request a new one', async () => {
@@ -71,8 +89,13 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		await check(renderForm(), 'lowActivity@example.com');
 		expect(await screen.findByText(/low-activity/)).toBeInTheDocument();
 		expect(screen.getByText(/0 of 2 changes used/)).toBeInTheDocument();
-		expect(screen.getByRole('link', { name: 'Change the bound email or phone' })).toHaveAttribute('href', '/account/contact');
-		expect(screen.queryByRole('heading', { name: "Verify it's you to see details" })).not.toBeInTheDocument();
+		expect(screen.getByRole('link', { name: 'Change the bound email or phone' })).toHaveAttribute(
+			'href',
+			'/account/contact'
+		);
+		expect(
+			screen.queryByRole('heading', { name: "Verify it's you to see details" })
+		).not.toBeInTheDocument();
 	});
 
 	it('quota used up (verified): used 2 of 2, and wait until the date', async () => {
@@ -89,12 +112,16 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 
 	it('multiple accounts on this device: the warning', async () => {
 		await check(renderForm(), 'multipleAccounts@example.com');
-		expect(await screen.findByText(/Several accounts were registered from this device/)).toBeInTheDocument();
+		expect(
+			await screen.findByText(/Several accounts were registered from this device/)
+		).toBeInTheDocument();
 	});
 
 	it('strict mode: nothing is said before proof', async () => {
 		await check(renderForm(), 'hidden@example.com');
-		expect(await screen.findByText(/Details are shown only after you prove this is yours/)).toBeInTheDocument();
+		expect(
+			await screen.findByText(/Details are shown only after you prove this is yours/)
+		).toBeInTheDocument();
 		expect(screen.queryByText(/is registered|is not registered/)).not.toBeInTheDocument();
 	});
 });

@@ -7,12 +7,25 @@ import { E2E_SECRET_KEYS } from '../support/keys';
 export const AGENT_PASSWORD = 'a quiet support desk at dawn';
 
 /** R22: agents exist only through the CLI; tests make one the way an operator would. */
-export function createAgentWithCli(username: string, databaseUrl = `file:${e2eDatabase}`): { totpSecret: string } {
-	const out = execFileSync('npx', ['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'], {
-		// The servers' key ring: the TOTP secret is sealed with it.
-		env: { ...process.env, DATABASE_URL: databaseUrl, AGENT_PASSWORD, NODE_ENV: 'production', APP_SECRET_KEYS: E2E_SECRET_KEYS },
-		encoding: 'utf8'
-	});
+export function createAgentWithCli(
+	username: string,
+	databaseUrl = `file:${e2eDatabase}`
+): { totpSecret: string } {
+	const out = execFileSync(
+		'npx',
+		['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'],
+		{
+			// The servers' key ring: the TOTP secret is sealed with it.
+			env: {
+				...process.env,
+				DATABASE_URL: databaseUrl,
+				AGENT_PASSWORD,
+				NODE_ENV: 'production',
+				APP_SECRET_KEYS: E2E_SECRET_KEYS
+			},
+			encoding: 'utf8'
+		}
+	);
 	return JSON.parse(out.trim().split('\n').at(-1)!) as { totpSecret: string };
 }
 

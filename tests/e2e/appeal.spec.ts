@@ -8,17 +8,28 @@ import { latestCodeFor } from './outbox';
 
 const PASSWORD = 'a long and quiet river';
 async function shot(page: Page, name: string): Promise<void> {
-	if (process.env.DOCS_SCREENSHOTS === '1') await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+	if (process.env.DOCS_SCREENSHOTS === '1')
+		await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
 }
 
 for (const javaScriptEnabled of [true, false]) {
 	test.describe(`appeal journey, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
 		test.use({ javaScriptEnabled });
 
-		test(`R19–R22: appeal with a PDF and a PNG, agent asks for more, person adds a document, agent approves, person signs in with the new contact (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async ({ page, browser, request, db, axe }) => {
+		test(`R19–R22: appeal with a PDF and a PNG, agent asks for more, person adds a document, agent approves, person signs in with the new contact (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async ({
+			page,
+			browser,
+			request,
+			db,
+			axe
+		}) => {
 			test.setTimeout(90_000);
 			// TOTP codes below come from real time: put the server's test clock back on it.
-			expect((await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()).toBe(200);
+			expect(
+				(
+					await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })
+				).status()
+			).toBe(200);
 			const oldEmail = uniqueEmail('lost');
 			const newEmail = uniqueEmail('found');
 			db.insertAccount({ email: oldEmail, password_hash: await hashPassword(PASSWORD) });
@@ -30,11 +41,19 @@ for (const javaScriptEnabled of [true, false]) {
 			await page.getByLabel('New email or phone to bind').fill(newEmail);
 			await page.getByRole('button', { name: 'Send code to the new contact' }).click();
 			await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-			await page.getByLabel('Code sent to the new contact').fill(await latestCodeFor(request, newEmail));
-			await page.getByLabel('What happened?').fill('My phone was stolen in Shenzhen and the SIM was cancelled.');
+			await page
+				.getByLabel('Code sent to the new contact')
+				.fill(await latestCodeFor(request, newEmail));
+			await page
+				.getByLabel('What happened?')
+				.fill('My phone was stolen in Shenzhen and the SIM was cancelled.');
 			await page.getByLabel('Identity documents (1–3 files)').setInputFiles([
 				{ name: 'passport.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdfBytes()) },
-				{ name: 'selfie.png', mimeType: 'image/png', buffer: Buffer.from(pngBytes({ metadata: true })) }
+				{
+					name: 'selfie.png',
+					mimeType: 'image/png',
+					buffer: Buffer.from(pngBytes({ metadata: true }))
+				}
 			]);
 			if (javaScriptEnabled) await shot(page, 'appeal-form');
 			await page.getByRole('button', { name: 'Submit appeal' }).click();
@@ -71,9 +90,13 @@ for (const javaScriptEnabled of [true, false]) {
 			await agent.getByRole('button', { name: 'Claim' }).click();
 			await expect(agent.getByText('You are working on this appeal.')).toBeVisible();
 			await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(2);
-			await agent.getByLabel('Reason (the person will read it)').fill('Please add a photo of the back of your ID card.');
+			await agent
+				.getByLabel('Reason (the person will read it)')
+				.fill('Please add a photo of the back of your ID card.');
 			await agent.getByRole('button', { name: 'Ask for more information' }).click();
-			await expect(agent.getByRole('status').filter({ hasText: 'asked for more information' })).toBeVisible();
+			await expect(
+				agent.getByRole('status').filter({ hasText: 'asked for more information' })
+			).toBeVisible();
 			await axe(agent);
 			if (javaScriptEnabled) await shot(agent, 'support-appeal');
 
@@ -81,9 +104,15 @@ for (const javaScriptEnabled of [true, false]) {
 			await page.goto(new URL(page.url()).pathname);
 			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
 			await expect(page.getByText('Please add a photo of the back of your ID card.')).toBeVisible();
-			await page.getByLabel('Identity documents (1–3 files)').setInputFiles({ name: 'back.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpegBytes()) });
+			await page.getByLabel('Identity documents (1–3 files)').setInputFiles({
+				name: 'back.jpg',
+				mimeType: 'image/jpeg',
+				buffer: Buffer.from(jpegBytes())
+			});
 			await page.getByRole('button', { name: 'Send', exact: true }).click();
-			await expect(page.getByRole('status').filter({ hasText: 'support will review' })).toBeVisible();
+			await expect(
+				page.getByRole('status').filter({ hasText: 'support will review' })
+			).toBeVisible();
 			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'in_review');
 
 			// The agent approves: the account is rebound (R21).

@@ -25,7 +25,9 @@ test.describe('security check with JavaScript on (R14: JSON API, no page load)',
 		await page.goto('/');
 		await page.getByLabel('Email or phone number').fill(account.email!.toUpperCase());
 		await page.getByRole('button', { name: 'Check' }).click();
-		await expect(page.getByRole('region', { name: 'Check result' })).toContainText('is registered (active)');
+		await expect(page.getByRole('region', { name: 'Check result' })).toContainText(
+			'is registered (active)'
+		);
 	});
 
 	test('R1: a malformed email is explained next to the field', async ({ page, axe }) => {
@@ -37,14 +39,22 @@ test.describe('security check with JavaScript on (R14: JSON API, no page load)',
 		await axe(page);
 	});
 
-	test('R9 groundwork: the country is preselected from the request IP', async ({ browser, baseURL }) => {
-		const context = await browser.newContext({ baseURL, extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' } });
+	test('R9 groundwork: the country is preselected from the request IP', async ({
+		browser,
+		baseURL
+	}) => {
+		const context = await browser.newContext({
+			baseURL,
+			extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' }
+		});
 		const page = await context.newPage();
 		await page.goto('/');
 		await expect(page.getByLabel(/Country of the phone number/)).toHaveValue('CN');
 		await page.getByLabel('Email or phone number').fill('138 0013 8000');
 		await page.getByRole('button', { name: 'Check' }).click();
-		await expect(page.getByRole('region', { name: 'Check result' })).toContainText('+86 138****8000');
+		await expect(page.getByRole('region', { name: 'Check result' })).toContainText(
+			'+86 138****8000'
+		);
 		await context.close();
 	});
 });
@@ -52,12 +62,17 @@ test.describe('security check with JavaScript on (R14: JSON API, no page load)',
 test.describe('security check with JavaScript off (R14: form action, server-rendered)', () => {
 	test.use({ javaScriptEnabled: false });
 
-	test('R13: an unknown email is not registered, and the identifier is not in the URL', async ({ page, axe }) => {
+	test('R13: an unknown email is not registered, and the identifier is not in the URL', async ({
+		page,
+		axe
+	}) => {
 		await page.goto('/');
 		const email = uniqueEmail('nojs');
 		await page.getByLabel('Email or phone number').fill(email);
 		await page.getByRole('button', { name: 'Check' }).click();
-		await expect(page.getByRole('region', { name: 'Check result' })).toContainText('is not registered');
+		await expect(page.getByRole('region', { name: 'Check result' })).toContainText(
+			'is not registered'
+		);
 		expect(page.url()).not.toContain(email.split('@')[0]!);
 		await axe(page);
 	});
@@ -86,8 +101,16 @@ test('API (docs/api.md): the test-hooks banner shows while hooks are on', async 
 
 test.describe("R15a verify it's you", () => {
 	for (const javaScriptEnabled of [true, false]) {
-		test(`shows the verified tier after a check code, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, async ({ browser, baseURL, db }) => {
-			const context = await browser.newContext({ baseURL, javaScriptEnabled, extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' } });
+		test(`shows the verified tier after a check code, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, async ({
+			browser,
+			baseURL,
+			db
+		}) => {
+			const context = await browser.newContext({
+				baseURL,
+				javaScriptEnabled,
+				extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' }
+			});
 			const page = await context.newPage();
 			const account = db.insertAccount({ email: uniqueEmail('verify') });
 			await page.goto('/');
@@ -98,7 +121,9 @@ test.describe("R15a verify it's you", () => {
 			await expect(result).not.toContainText('Contact changes');
 			await page.getByRole('button', { name: 'Send me a code' }).click();
 			await expect(page.getByText('a code is on its way')).toBeVisible();
-			const res = await page.request.get(`/api/test/outbox?to=${encodeURIComponent(account.email!)}`);
+			const res = await page.request.get(
+				`/api/test/outbox?to=${encodeURIComponent(account.email!)}`
+			);
 			const { messages } = await res.json();
 			await page.getByLabel('Code from the message').fill(messages[0].code);
 			await page.getByRole('button', { name: 'Show details' }).click();

@@ -11,7 +11,9 @@ function insert(table: string, row: Record<string, unknown>, file = e2eDatabase)
 	const db = new BetterSqlite3(file);
 	try {
 		const columns = Object.keys(row);
-		db.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`).run(row);
+		db.prepare(
+			`insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`
+		).run(row);
 	} finally {
 		db.close();
 	}
@@ -35,7 +37,10 @@ export async function ready(page: Page, javaScriptEnabled: boolean): Promise<voi
 	if (javaScriptEnabled) await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
 }
 
-export const test = base.extend<{ db: { insert: typeof insert; insertAccount: typeof insertAccount }; axe: Axe }>({
+export const test = base.extend<{
+	db: { insert: typeof insert; insertAccount: typeof insertAccount };
+	axe: Axe;
+}>({
 	page: async ({ page, javaScriptEnabled }, use) => {
 		if (javaScriptEnabled !== false) {
 			const goto = page.goto.bind(page);
@@ -47,6 +52,7 @@ export const test = base.extend<{ db: { insert: typeof insert; insertAccount: ty
 		}
 		await use(page);
 	},
+	// eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
 	db: async ({}, use) => use({ insert, insertAccount }),
 	/**
 	 * Fails the test on any axe violation in the page as it is now. axe runs inside the page, so
@@ -59,7 +65,9 @@ export const test = base.extend<{ db: { insert: typeof insert; insertAccount: ty
 			const context = await browser.newContext({ javaScriptEnabled: true });
 			try {
 				const copy = await context.newPage();
-				await copy.route(page.url(), (route) => route.fulfill({ body: html, contentType: 'text/html' }));
+				await copy.route(page.url(), (route) =>
+					route.fulfill({ body: html, contentType: 'text/html' })
+				);
 				await copy.goto(page.url());
 				await expectNoViolations(copy);
 			} finally {

@@ -3,7 +3,10 @@ import { expect, test } from './fixtures';
 test.describe('languages (en, zh-CN)', () => {
 	test.use({ locale: 'zh-CN', extraHTTPHeaders: { 'accept-language': 'zh-CN,zh;q=0.9' } });
 
-	test('Accept-Language picks Simplified Chinese; the check answers in Chinese', async ({ page, axe }) => {
+	test('Accept-Language picks Simplified Chinese; the check answers in Chinese', async ({
+		page,
+		axe
+	}) => {
 		await page.goto('/');
 		await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
 		await expect(page.getByRole('heading', { level: 1 })).toHaveText('检查您的账户');

@@ -143,7 +143,11 @@ function spawnInstance(name: 'A' | 'B', port: number): Instance {
 	// Each instance runs in a working folder of its own, as on two hosts: nothing they share can
 	// come from the local disk (identity documents live in the database, R19).
 	const cwd = mkdtempSync(join(tmpdir(), `asc-instance-${name}-`));
-	const child = spawn(process.execPath, [join(repoRoot, 'build')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [join(repoRoot, 'build')], {
+		cwd,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
 	const instance: Instance = { name, port, origin, child, log: [], exited: null };
 	const keep = (chunk: Buffer) => {
 		instance.log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -158,12 +162,18 @@ function spawnInstance(name: 'A' | 'B', port: number): Instance {
 }
 
 function explain(instance: Instance): string {
-	const status = instance.exited ? `exited (code ${instance.exited.code}, signal ${instance.exited.signal})` : 'running';
+	const status = instance.exited
+		? `exited (code ${instance.exited.code}, signal ${instance.exited.signal})`
+		: 'running';
 	return `instance ${instance.name} on :${instance.port} ${status}; last output:\n  ${instance.log.slice(-25).join('\n  ')}`;
 }
 
 /** Polls `path` until it answers 200; fails early when the process has exited. */
-async function waitFor(instance: Instance, path: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+async function waitFor(
+	instance: Instance,
+	path: string,
+	timeoutMs = START_TIMEOUT_MS
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (instance.exited) throw new Error(`${path}: ${explain(instance)}`);
@@ -183,7 +193,10 @@ async function stopInstance(instance: Instance): Promise<void> {
 	if (instance.exited) return;
 	const exited = new Promise<void>((resolve) => instance.child.once('exit', () => resolve()));
 	instance.child.kill('SIGTERM');
-	const graceful = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+	const graceful = await Promise.race([
+		exited.then(() => true),
+		sleep(STOP_TIMEOUT_MS).then(() => false)
+	]);
 	if (!graceful && !instance.exited) {
 		instance.child.kill('SIGKILL');
 		await Promise.race([exited, sleep(STOP_TIMEOUT_MS)]);
@@ -217,8 +230,16 @@ async function startBoth(): Promise<void> {
 	for (const instance of instances) await waitFor(instance, '/readyz');
 }
 
-async function api(baseURL: string, ip: string, storageState?: Awaited<ReturnType<APIRequestContext['storageState']>>): Promise<APIRequestContext> {
-	const context = await request.newContext({ baseURL, extraHTTPHeaders: { 'x-forwarded-for': ip }, ...(storageState ? { storageState } : {}) });
+async function api(
+	baseURL: string,
+	ip: string,
+	storageState?: Awaited<ReturnType<APIRequestContext['storageState']>>
+): Promise<APIRequestContext> {
+	const context = await request.newContext({
+		baseURL,
+		extraHTTPHeaders: { 'x-forwarded-for': ip },
+		...(storageState ? { storageState } : {})
+	});
 	contexts.push(context);
 	return context;
 }
@@ -256,7 +277,10 @@ async function codeFor(context: APIRequestContext, to: string, purpose: string):
 	return code!;
 }
 
-async function expectStatus(res: Awaited<ReturnType<APIRequestContext['post']>>, status: number): Promise<void> {
+async function expectStatus(
+	res: Awaited<ReturnType<APIRequestContext['post']>>,
+	status: number
+): Promise<void> {
 	expect(res.status(), `${res.url()} → ${res.status()} ${await res.text()}`).toBe(status);
 }
 
@@ -271,21 +295,46 @@ async function startersCookie(start: APIRequestContext): Promise<Record<string, 
 }
 
 /** Registers `identifier` starting on `start` and confirming on `finish`; `finish` ends up signed in. */
-async function register(start: APIRequestContext, finish: APIRequestContext, identifier: string): Promise<void> {
-	await expectStatus(await start.post('/api/v1/registrations', { data: { identifier, password: PASSWORD, country: 'CN' } }), 202);
+async function register(
+	start: APIRequestContext,
+	finish: APIRequestContext,
+	identifier: string
+): Promise<void> {
+	await expectStatus(
+		await start.post('/api/v1/registrations', {
+			data: { identifier, password: PASSWORD, country: 'CN' }
+		}),
+		202
+	);
 	const code = await codeFor(finish, identifier, 'register');
-	await expectStatus(await finish.post('/api/v1/registrations/confirm', { data: { identifier, code }, headers: await startersCookie(start) }), 201);
+	await expectStatus(
+		await finish.post('/api/v1/registrations/confirm', {
+			data: { identifier, code },
+			headers: await startersCookie(start)
+		}),
+		201
+	);
 }
 
 async function signIn(context: APIRequestContext, identifier: string): Promise<void> {
-	await expectStatus(await context.post('/api/v1/sessions', { data: { identifier, password: PASSWORD } }), 201);
+	await expectStatus(
+		await context.post('/api/v1/sessions', { data: { identifier, password: PASSWORD } }),
+		201
+	);
 }
 
 /** Waits until nothing is waiting in the outbox, so no worker is mid-send when the clocks move. */
 async function outboxDrained(timeoutMs = 20_000): Promise<void> {
 	await expect
 		.poll(
-			() => admin((c) => c.query<{ n: string }>(`select count(*) as n from outbox where status = 'pending'`).then((r) => Number(r.rows[0]!.n)), databaseUrl),
+			() =>
+				admin(
+					(c) =>
+						c
+							.query<{ n: string }>(`select count(*) as n from outbox where status = 'pending'`)
+							.then((r) => Number(r.rows[0]!.n)),
+					databaseUrl
+				),
 			{ timeout: timeoutMs, message: 'outbox rows still pending' }
 		)
 		.toBe(0);
@@ -317,20 +366,30 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		await Promise.all(contexts.map((c) => c.dispose().catch(() => {})));
 		await Promise.all(instances.map(stopInstance));
 		if (stub) await new Promise<void>((resolve) => stub!.close(() => resolve()));
-		if (databaseName) await admin((c) => c.query(`drop database if exists ${databaseName} with (force)`));
+		if (databaseName)
+			await admin((c) => c.query(`drop database if exists ${databaseName} with (force)`));
 	});
 
 	test('R6: a code issued via instance A is accepted via instance B', async () => {
-		for (const finding of findings) test.info().annotations.push({ type: 'finding', description: finding });
+		for (const finding of findings)
+			test.info().annotations.push({ type: 'finding', description: finding });
 		const { A, B } = origins();
 		const viaA = await api(A, '1.0.1.1');
 		const viaB = await api(B, '1.0.1.1');
 		const identifier = phone();
-		await expectStatus(await viaA.post('/api/v1/registrations', { data: { identifier, password: PASSWORD, country: 'CN' } }), 202);
+		await expectStatus(
+			await viaA.post('/api/v1/registrations', {
+				data: { identifier, password: PASSWORD, country: 'CN' }
+			}),
+			202
+		);
 		// The same row is visible through either instance's outbox hook.
 		const code = await codeFor(viaA, identifier, 'register');
 		expect(await codeFor(viaB, identifier, 'register')).toBe(code);
-		const confirmed = await viaB.post('/api/v1/registrations/confirm', { data: { identifier, code }, headers: await startersCookie(viaA) });
+		const confirmed = await viaB.post('/api/v1/registrations/confirm', {
+			data: { identifier, code },
+			headers: await startersCookie(viaA)
+		});
 		await expectStatus(confirmed, 201);
 		expect(await confirmed.json()).toEqual({ account: { status: 'active' } });
 		// The session made by B is honoured by A (sessions live in the shared database).
@@ -343,13 +402,16 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		const viaA = await api(A, '1.0.1.2');
 		const viaB = await api(B, '1.0.1.2');
 		const identifier = phone();
-		const check = (context: APIRequestContext) => context.post('/api/v1/check', { data: { identifier } });
+		const check = (context: APIRequestContext) =>
+			context.post('/api/v1/check', { data: { identifier } });
 		for (const context of [viaA, viaB, viaA]) await expectStatus(await check(context), 200);
 		for (const context of [viaB, viaA]) {
 			const limited = await check(context);
 			await expectStatus(limited, 429);
 			expect(Number(limited.headers()['retry-after'])).toBeGreaterThan(0);
-			expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+			expect(((await limited.json()) as { error: { code: string } }).error.code).toBe(
+				'rate_limited'
+			);
 		}
 	});
 
@@ -367,19 +429,30 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		await signIn(viaB, first);
 
 		// One real change: started via B, confirmed via A.
-		await expectStatus(await viaB.post('/api/v1/account/contact-changes', { data: { currentPassword: PASSWORD, newIdentifier: second } }), 202);
+		await expectStatus(
+			await viaB.post('/api/v1/account/contact-changes', {
+				data: { currentPassword: PASSWORD, newIdentifier: second }
+			}),
+			202
+		);
 		const firstCode = await codeFor(viaA, second, 'contact_change');
-		const changed = await viaA.post('/api/v1/account/contact-changes/confirm', { data: { code: firstCode } });
+		const changed = await viaA.post('/api/v1/account/contact-changes/confirm', {
+			data: { code: firstCode }
+		});
 		await expectStatus(changed, 200);
 		const firstChangeAt = new Date().toISOString();
-		expect(((await changed.json()) as { contactChange: { used: number } }).contactChange.used).toBe(1);
+		expect(((await changed.json()) as { contactChange: { used: number } }).contactChange.used).toBe(
+			1
+		);
 		// R17 across instances: A's change signed out the session B holds.
 		expect((await viaB.get('/api/v1/account')).status()).toBe(401);
 
 		// Each instance has its own test clock: move both by the same amount, with no message mid-send.
 		await outboxDrained();
 		const advanceMs = 7 * DAY_MS + 3_600_000;
-		const moved = await Promise.all([viaA, viaB].map((c) => c.post('/api/test/clock', { data: { advanceMs } })));
+		const moved = await Promise.all(
+			[viaA, viaB].map((c) => c.post('/api/test/clock', { data: { advanceMs } }))
+		);
 		for (const res of moved) await expectStatus(res, 200);
 
 		// Sessions idle-expire after 24 h: sign in again on both.
@@ -388,7 +461,12 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		// R6: an account has one live contact-change code, so the race is that code confirmed on
 		// both instances at once.
 		const third = phone();
-		await expectStatus(await viaA.post('/api/v1/account/contact-changes', { data: { currentPassword: PASSWORD, newIdentifier: third } }), 202);
+		await expectStatus(
+			await viaA.post('/api/v1/account/contact-changes', {
+				data: { currentPassword: PASSWORD, newIdentifier: third }
+			}),
+			202
+		);
 		const thirdCode = await codeFor(viaB, third, 'contact_change');
 
 		// Both confirmations at once, one per instance, under B's session (valid on A too), so the
@@ -398,13 +476,20 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 			raceOnA.post('/api/v1/account/contact-changes/confirm', { data: { code: thirdCode } }),
 			viaB.post('/api/v1/account/contact-changes/confirm', { data: { code: thirdCode } })
 		]);
-		const outcomes = await Promise.all(results.map(async (r) => ({ status: r.status(), body: (await r.json()) as { error?: { code: string; nextAllowedAt?: string } } })));
+		const outcomes = await Promise.all(
+			results.map(async (r) => ({
+				status: r.status(),
+				body: (await r.json()) as { error?: { code: string; nextAllowedAt?: string } }
+			}))
+		);
 		expect(outcomes.map((o) => o.status).sort(), JSON.stringify(outcomes)).toEqual([200, 409]);
 		const loser = outcomes.find((o) => o.status === 409)!;
 		// After the winner both rules bind (2 changes in 180 days, the last one just now); the service
 		// names the one that ends later, the exhausted quota, whose nextAllowedAt is the first change + 180 d.
 		expect(['change_quota_exhausted', 'change_too_soon']).toContain(loser.body.error?.code);
-		expect(Date.parse(loser.body.error?.nextAllowedAt ?? '')).toBeGreaterThan(Date.parse(firstChangeAt) + 7 * DAY_MS);
+		expect(Date.parse(loser.body.error?.nextAllowedAt ?? '')).toBeGreaterThan(
+			Date.parse(firstChangeAt) + 7 * DAY_MS
+		);
 
 		// Exactly two changes recorded, and the account holds the winner's number.
 		const winner = third;
@@ -444,13 +529,23 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 
 		// Every message reaches the gateway…
 		await expect
-			.poll(() => smsLog.length, { timeout: 30_000, message: `SMS stub got ${smsLog.length} of ${expected.length}` })
+			.poll(() => smsLog.length, {
+				timeout: 30_000,
+				message: `SMS stub got ${smsLog.length} of ${expected.length}`
+			})
 			.toBeGreaterThanOrEqual(expected.length);
 		// …every row is marked sent, and one more worker tick (1 s) passes, so a late duplicate from
 		// the other instance's worker would have arrived too.
 		await expect
 			.poll(
-				() => admin((c) => c.query<{ n: string }>(`select count(*) as n from outbox where status <> 'sent'`).then((r) => Number(r.rows[0]!.n)), databaseUrl),
+				() =>
+					admin(
+						(c) =>
+							c
+								.query<{ n: string }>(`select count(*) as n from outbox where status <> 'sent'`)
+								.then((r) => Number(r.rows[0]!.n)),
+						databaseUrl
+					),
 				{ timeout: 20_000, message: 'outbox rows not yet sent' }
 			)
 			.toBe(0);
@@ -466,8 +561,17 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		expect(smsLog.map(key).sort()).toEqual(expected.map(key).sort());
 
 		// Cross-check with the table: every SMS row was sent, once, under its own id.
-		const rows = await admin((c) => c.query<{ id: string; status: string }>(`select id, status from outbox where channel = 'sms'`), databaseUrl);
-		expect(rows.rows.every((r) => r.status === 'sent'), JSON.stringify(rows.rows)).toBe(true);
+		const rows = await admin(
+			(c) =>
+				c.query<{ id: string; status: string }>(
+					`select id, status from outbox where channel = 'sms'`
+				),
+			databaseUrl
+		);
+		expect(
+			rows.rows.every((r) => r.status === 'sent'),
+			JSON.stringify(rows.rows)
+		).toBe(true);
 		expect(rows.rows.map((r) => r.id).sort()).toEqual([...references].sort());
 	});
 
@@ -477,11 +581,19 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		// TOTP below comes from real time: put both test clocks back on it.
 		for (const origin of [A, B]) {
 			const context = await api(origin, '1.0.1.5');
-			await expectStatus(await context.post('/api/test/clock', { data: { now: new Date().toISOString() } }), 200);
+			await expectStatus(
+				await context.post('/api/test/clock', { data: { now: new Date().toISOString() } }),
+				200
+			);
 		}
 		const viaA = await api(A, '1.0.1.5');
 		const newContact = `found.${randomBytes(3).toString('hex')}@example.com`;
-		await expectStatus(await viaA.post('/api/v1/verifications', { data: { identifier: newContact, purpose: 'appeal' } }), 202);
+		await expectStatus(
+			await viaA.post('/api/v1/verifications', {
+				data: { identifier: newContact, purpose: 'appeal' }
+			}),
+			202
+		);
 		const code = await codeFor(viaA, newContact, 'appeal');
 		const form = new FormData();
 		form.append('identifier', `lost.${randomBytes(3).toString('hex')}@example.com`);
@@ -489,11 +601,18 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		form.append('newIdentifierCode', code);
 		form.append('description', 'My phone was stolen and the SIM card cancelled last week.');
 		form.append('documents', new File([Buffer.from(pngBytes())], 'id.png', { type: 'image/png' }));
-		const submitted = await viaA.post('/api/v1/appeals', { multipart: form, headers: { origin: A } });
+		const submitted = await viaA.post('/api/v1/appeals', {
+			multipart: form,
+			headers: { origin: A }
+		});
 		await expectStatus(submitted, 201);
 		const { reference } = (await submitted.json()) as { reference: string };
 		const { rows } = await admin(
-			(c) => c.query<{ id: string }>(`select d.id from appeal_documents d join appeals a on a.id = d.appeal_id where a.reference = $1`, [reference]),
+			(c) =>
+				c.query<{ id: string }>(
+					`select d.id from appeal_documents d join appeals a on a.id = d.appeal_id where a.reference = $1`,
+					[reference]
+				),
 			databaseUrl
 		);
 		expect(rows.length).toBeGreaterThan(0);

@@ -64,7 +64,10 @@ test.describe('registration from the US', () => {
 		await expect(page.locator('[data-status]')).toHaveText('active');
 	});
 
-	test('R9: choosing China from a US network warns before submit and creates an account under review', async ({ page, axe }) => {
+	test('R9: choosing China from a US network warns before submit and creates an account under review', async ({
+		page,
+		axe
+	}) => {
 		const email = uniqueEmail('mismatch');
 		await page.goto('/register');
 		await page.getByLabel('Email or phone number').fill(email);
@@ -85,12 +88,17 @@ test.describe('registration from the US', () => {
 test.describe('registration errors', () => {
 	test.use(inChina);
 
-	test('R1: a malformed email is explained; R3: a taken one points to forgot-password', async ({ page, db }) => {
+	test('R1: a malformed email is explained; R3: a taken one points to forgot-password', async ({
+		page,
+		db
+	}) => {
 		await page.goto('/register');
 		await page.getByLabel('Email or phone number').fill('john.gmail.com');
 		await page.getByLabel('Password').fill(PASSWORD);
 		await page.getByRole('button', { name: 'Send code' }).click();
-		await expect(page.locator('#identifier-error')).toContainText('This email address is not valid');
+		await expect(page.locator('#identifier-error')).toContainText(
+			'This email address is not valid'
+		);
 
 		const taken = db.insertAccount({ email: uniqueEmail('taken') });
 		await page.getByLabel('Email or phone number').fill(taken.email!);
@@ -111,7 +119,9 @@ test.describe('registration errors', () => {
 		await request.post('/api/test/clock', { data: { advanceMs: 5 * 60_000 } });
 		await page.getByLabel('6-digit code').fill(code);
 		await page.getByRole('button', { name: 'Create account' }).click();
-		await expect(page.locator('#code-error')).toHaveText('This code has expired — request a new one.');
+		await expect(page.locator('#code-error')).toHaveText(
+			'This code has expired — request a new one.'
+		);
 		await page.getByRole('button', { name: 'Send a new code' }).click();
 		await expect.poll(() => latestCodeFor(request, email)).not.toBe(code);
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(request, email));
@@ -123,7 +133,9 @@ test.describe('registration errors', () => {
 test.describe('registration from the US with JavaScript off', () => {
 	test.use({ ...inTheUs, javaScriptEnabled: false });
 
-	test('R9: the server asks to confirm the country mismatch before sending a code', async ({ page }) => {
+	test('R9: the server asks to confirm the country mismatch before sending a code', async ({
+		page
+	}) => {
 		const email = uniqueEmail('nojs-mismatch');
 		await page.goto('/register');
 		await page.getByLabel('Email or phone number').fill(email);

@@ -9,7 +9,10 @@ for (const javaScriptEnabled of [true, false]) {
 		test.use({ javaScriptEnabled });
 
 		test('signs in, sees the account, signs out', async ({ page, db, axe }) => {
-			const account = db.insertAccount({ email: uniqueEmail('signin'), password_hash: await hashPassword(PASSWORD) });
+			const account = db.insertAccount({
+				email: uniqueEmail('signin'),
+				password_hash: await hashPassword(PASSWORD)
+			});
 			await page.goto('/login');
 			await axe(page);
 			await page.getByLabel('Email or phone number').fill(account.email!);

@@ -3,14 +3,25 @@ import { uniqueEmail } from '../support/factories';
 import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 import { expect, test } from './fixtures';
 
-test('R9/R10/R22: an agent looks up an under-review account, sees the evidence and clears the review', async ({ page, request, db, axe }) => {
+test('R9/R10/R22: an agent looks up an under-review account, sees the evidence and clears the review', async ({
+	page,
+	request,
+	db,
+	axe
+}) => {
 	test.setTimeout(60_000);
 	// TOTP codes below come from real time: put the server's test clock back on it.
-	expect((await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()).toBe(200);
+	expect(
+		(await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()
+	).toBe(200);
 	const now = Date.now();
 	const device = randomUUID();
 	db.insert('devices', { id: device, created_at: now - 86_400_000, last_seen_at: now });
-	const sibling = db.insertAccount({ email: uniqueEmail('first'), reg_device_id: device, created_at: now - 86_400_000 });
+	const sibling = db.insertAccount({
+		email: uniqueEmail('first'),
+		reg_device_id: device,
+		created_at: now - 86_400_000
+	});
 	const account = db.insertAccount({
 		email: uniqueEmail('review'),
 		status: 'under_review',
@@ -33,33 +44,57 @@ test('R9/R10/R22: an agent looks up an under-review account, sees the evidence a
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expect(page).toHaveURL(/\/support$/);
 
-	await page.getByLabel('Email or phone number (phone with +country code)').fill(uniqueEmail('nobody'));
+	await page
+		.getByLabel('Email or phone number (phone with +country code)')
+		.fill(uniqueEmail('nobody'));
 	await page.getByRole('button', { name: 'Find account' }).click();
-	await expect(page.locator('#lookup-identifier-error')).toHaveAttribute('data-code', 'account_not_found');
+	await expect(page.locator('#lookup-identifier-error')).toHaveAttribute(
+		'data-code',
+		'account_not_found'
+	);
 	await expect(page).toHaveURL(/\/support$/);
 
 	// R4: the lookup posts the identifier; the URL carries only the account id.
-	await page.getByLabel('Email or phone number (phone with +country code)').fill(account.email!.toUpperCase());
+	await page
+		.getByLabel('Email or phone number (phone with +country code)')
+		.fill(account.email!.toUpperCase());
 	await page.getByRole('button', { name: 'Find account' }).click();
 	await expect(page).toHaveURL(new RegExp(`/support/accounts/${account.id}$`));
 	expect(page.url()).not.toContain(account.email!.split('@')[0]!);
 
 	await expect(page.locator('[data-field="email"]')).toHaveText(account.email!);
-	await expect(page.locator('[data-account-status]')).toHaveAttribute('data-account-status', 'under_review');
-	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toContainText('registration network in US, chosen country CN');
-	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toHaveAttribute('data-flagged', 'true');
-	await expect(page.locator('[data-flag="multiple_accounts_on_device"]')).toHaveAttribute('data-flagged', 'true');
+	await expect(page.locator('[data-account-status]')).toHaveAttribute(
+		'data-account-status',
+		'under_review'
+	);
+	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toContainText(
+		'registration network in US, chosen country CN'
+	);
+	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toHaveAttribute(
+		'data-flagged',
+		'true'
+	);
+	await expect(page.locator('[data-flag="multiple_accounts_on_device"]')).toHaveAttribute(
+		'data-flagged',
+		'true'
+	);
 	await expect(page.locator(`[data-device-account="${sibling.id}"]`)).toContainText(sibling.email!);
 	await axe(page);
-	if (process.env.DOCS_SCREENSHOTS === '1') await page.screenshot({ path: 'docs/screenshots/support-account.png', fullPage: true });
+	if (process.env.DOCS_SCREENSHOTS === '1')
+		await page.screenshot({ path: 'docs/screenshots/support-account.png', fullPage: true });
 
 	// A reason is required.
 	await page.getByRole('button', { name: 'Clear the review (activate)' }).click();
 	await expect(page.locator('#reason-error')).toHaveAttribute('data-code', 'invalid_reason');
-	await page.getByLabel('Reason (kept in the audit log)').fill('Buyer travels; confirmed by the order history.');
+	await page
+		.getByLabel('Reason (kept in the audit log)')
+		.fill('Buyer travels; confirmed by the order history.');
 	await page.getByRole('button', { name: 'Clear the review (activate)' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'Review cleared' })).toBeVisible();
-	await expect(page.locator('[data-account-status]')).toHaveAttribute('data-account-status', 'active');
+	await expect(page.locator('[data-account-status]')).toHaveAttribute(
+		'data-account-status',
+		'active'
+	);
 	await expect(page.locator('tr[data-action="support.review_cleared"]')).toBeVisible();
 	await axe(page);
 });

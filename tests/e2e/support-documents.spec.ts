@@ -4,10 +4,18 @@ import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 import { expect, test } from './fixtures';
 import { latestCodeFor } from './outbox';
 
-test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page images, never as the PDF', async ({ page, browser, request, db, axe }) => {
+test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page images, never as the PDF', async ({
+	page,
+	browser,
+	request,
+	db,
+	axe
+}) => {
 	test.setTimeout(60_000);
 	// TOTP codes below come from real time: put the server's test clock back on it.
-	expect((await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()).toBe(200);
+	expect(
+		(await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()
+	).toBe(200);
 	const oldEmail = uniqueEmail('lost');
 	const newEmail = uniqueEmail('found');
 	db.insertAccount({ email: oldEmail });
@@ -17,10 +25,19 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	await page.getByLabel('New email or phone to bind').fill(newEmail);
 	await page.getByRole('button', { name: 'Send code to the new contact' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-	await page.getByLabel('Code sent to the new contact').fill(await latestCodeFor(request, newEmail));
-	await page.getByLabel('What happened?').fill('My phone was stolen and the SIM was cancelled; here is my passport.');
-	const pdf = pdfBytes({ pages: 2, catalog: '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>' });
-	await page.getByLabel('Identity documents (1–3 files)').setInputFiles({ name: 'passport.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdf) });
+	await page
+		.getByLabel('Code sent to the new contact')
+		.fill(await latestCodeFor(request, newEmail));
+	await page
+		.getByLabel('What happened?')
+		.fill('My phone was stolen and the SIM was cancelled; here is my passport.');
+	const pdf = pdfBytes({
+		pages: 2,
+		catalog: '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>'
+	});
+	await page
+		.getByLabel('Identity documents (1–3 files)')
+		.setInputFiles({ name: 'passport.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdf) });
 	await page.getByRole('button', { name: 'Submit appeal' }).click();
 	const reference = (await page.locator('[data-reference]').textContent())!.trim();
 	expect(reference).toMatch(/^AP-\w{4}-\w{4}$/);
@@ -38,9 +55,13 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 
 	const views: { url: string; headers: Record<string, string> }[] = [];
 	agent.on('response', (response) => {
-		if (response.url().includes('/support/documents/')) views.push({ url: response.url(), headers: response.headers() });
+		if (response.url().includes('/support/documents/'))
+			views.push({ url: response.url(), headers: response.headers() });
 	});
-	await agent.locator(`tr[data-reference="${reference}"]`).getByRole('link', { name: reference }).click();
+	await agent
+		.locator(`tr[data-reference="${reference}"]`)
+		.getByRole('link', { name: reference })
+		.click();
 
 	// One upload, sent as a PDF, shown as its two rebuilt pages with their numbers.
 	const upload = agent.locator('section[data-upload="1"]');
@@ -53,13 +74,18 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	await expect(upload.getByText('Page 2 of 2')).toBeVisible();
 	// The browser decoded them: 200 pt pages at 150 dpi.
 	for (const image of await images.all()) {
-		await expect.poll(() => image.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBe(417);
+		await expect
+			.poll(() => image.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
+			.toBe(417);
 	}
 	// Nothing in the page embeds or links the PDF itself.
 	await expect(agent.locator('embed, object, iframe')).toHaveCount(0);
-	await expect(upload.getByRole('link', { name: /Download document 1, page [12] \(PNG, \d+ KB\)/ })).toHaveCount(2);
+	await expect(
+		upload.getByRole('link', { name: /Download document 1, page [12] \(PNG, \d+ KB\)/ })
+	).toHaveCount(2);
 	await axe(agent);
-	if (process.env.DOCS_SCREENSHOTS === '1') await agent.screenshot({ path: 'docs/screenshots/support-documents.png', fullPage: true });
+	if (process.env.DOCS_SCREENSHOTS === '1')
+		await agent.screenshot({ path: 'docs/screenshots/support-documents.png', fullPage: true });
 
 	// The images come inline, as PNG, never sniffed, sandboxed and uncached (R22).
 	const inline = views.filter((v) => v.url.endsWith('?view=1'));
@@ -75,7 +101,9 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	const href = await upload.getByRole('link', { name: /page 1/ }).getAttribute('href');
 	const download = await agent.request.get(href!);
 	expect(download.headers()['content-disposition']).toMatch(/^attachment; /);
-	expect((await download.body()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+	expect((await download.body()).subarray(0, 8)).toEqual(
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+	);
 	expect((await download.body()).toString('latin1')).not.toMatch(/%PDF|\/JavaScript|app\.alert/);
 	await agentContext.close();
 

@@ -79,8 +79,22 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 		msw.use(...gateway.handlers);
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
 		const ctx = { ...testAppContext(database), clock };
-		const config = parseConfig({ NODE_ENV: 'test', SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN, SMTP_URL: front.url(), SMTP_FROM: 'Account Security Check <no-reply@shop.example>' });
-		const worker = createOutboxWorker({ db: database.db, clock, keys: testKeyring(), transports: createTransports(config, { smsTimeoutMs: 200 }), log: () => {}, batchSize: 100, ...(maxAttempts ? { maxAttempts } : {}) });
+		const config = parseConfig({
+			NODE_ENV: 'test',
+			SMS_GATEWAY_URL,
+			SMS_GATEWAY_TOKEN,
+			SMTP_URL: front.url(),
+			SMTP_FROM: 'Account Security Check <no-reply@shop.example>'
+		});
+		const worker = createOutboxWorker({
+			db: database.db,
+			clock,
+			keys: testKeyring(),
+			transports: createTransports(config, { smsTimeoutMs: 200 }),
+			log: () => {},
+			batchSize: 100,
+			...(maxAttempts ? { maxAttempts } : {})
+		});
 		const emails: string[] = [];
 		const phones: string[] = [];
 		const enqueue = async (n: number) => {
@@ -89,8 +103,22 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 				const phone = uniqueCnMobile();
 				emails.push(email);
 				phones.push(phone);
-				await enqueueMessage(ctx, { channel: 'email', recipient: email, purpose: 'register', locale: 'en', subject: 'Your code', body: `code for ${email}` });
-				await enqueueMessage(ctx, { channel: 'sms', recipient: phone, purpose: 'register', locale: 'en', subject: null, body: `code for ${phone}` });
+				await enqueueMessage(ctx, {
+					channel: 'email',
+					recipient: email,
+					purpose: 'register',
+					locale: 'en',
+					subject: 'Your code',
+					body: `code for ${email}`
+				});
+				await enqueueMessage(ctx, {
+					channel: 'sms',
+					recipient: phone,
+					purpose: 'register',
+					locale: 'en',
+					subject: null,
+					body: `code for ${phone}`
+				});
 			}
 		};
 
@@ -115,18 +143,33 @@ describe.each(testDatabases)('R7 delivery through an outage on $name', ({ open }
 		const deadline = 60;
 		for (let run = 0; run < deadline; run += 1) {
 			await worker.runOnce();
-			const pending = await database.db.selectFrom('outbox').select('id').where('status', '!=', 'sent').execute();
+			const pending = await database.db
+				.selectFrom('outbox')
+				.select('id')
+				.where('status', '!=', 'sent')
+				.execute();
 			if (pending.length === 0) break;
 			clock.advance(60_000);
 		}
-		const rows = await database.db.selectFrom('outbox').select(['recipient', 'status', 'attempts']).execute();
+		const rows = await database.db
+			.selectFrom('outbox')
+			.select(['recipient', 'status', 'attempts'])
+			.execute();
 		const ours = rows.filter((r) => emails.includes(r.recipient) || phones.includes(r.recipient));
 		expect(ours).toHaveLength(2 * emails.length);
 		expect(ours.every((r) => r.status === 'sent')).toBe(true);
 		expect(ours.some((r) => r.attempts > 1)).toBe(true);
-		for (const email of emails) expect(smtp.messages.filter((m) => m.to.includes(email)), email).toHaveLength(1);
+		for (const email of emails)
+			expect(
+				smtp.messages.filter((m) => m.to.includes(email)),
+				email
+			).toHaveLength(1);
 		const texts = gateway.delivered().map((r) => r.body.to);
-		for (const phone of phones) expect(texts.filter((to) => to === phone), phone).toHaveLength(1);
+		for (const phone of phones)
+			expect(
+				texts.filter((to) => to === phone),
+				phone
+			).toHaveLength(1);
 		// A few more runs later nothing goes out twice.
 		clock.advance(3_600_000);
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, dead: 0 });

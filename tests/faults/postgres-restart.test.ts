@@ -21,20 +21,28 @@ import { insertAccount, uniqueEmail } from '../support/factories';
  */
 
 const PORT = 55432;
-const bin = ['15', '16', '17', '14', '13'].map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => existsSync(join(d, 'initdb')));
-if (!bin) console.warn('postgres-restart: skipped — initdb is not installed (/usr/lib/postgresql/*/bin/initdb)');
+const bin = ['15', '16', '17', '14', '13']
+	.map((v) => `/usr/lib/postgresql/${v}/bin`)
+	.find((d) => existsSync(join(d, 'initdb')));
+if (!bin)
+	console.warn(
+		'postgres-restart: skipped — initdb is not installed (/usr/lib/postgresql/*/bin/initdb)'
+	);
 
 const asRoot = userInfo().uid === 0;
 /** initdb and pg_ctl refuse to run as root: run them as the `postgres` OS user then. */
 function pgCommand(tool: string, args: string[]): [string, string[]] {
-	return asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin!, tool), ...args]] : [join(bin!, tool), args];
+	return asRoot
+		? ['runuser', ['-u', 'postgres', '--', join(bin!, tool), ...args]]
+		: [join(bin!, tool), args];
 }
 function pg(tool: string, args: string[]) {
 	const [file, argv] = pgCommand(tool, args);
 	return execFileSync(file, argv, { stdio: 'pipe', timeout: 30_000 }).toString();
 }
 /** The restart runs beside the load, so the event loop (and the checks in flight) keep going. */
-const pgAsync = (tool: string, args: string[]) => promisify(execFile)(...pgCommand(tool, args), { timeout: 30_000 });
+const pgAsync = (tool: string, args: string[]) =>
+	promisify(execFile)(...pgCommand(tool, args), { timeout: 30_000 });
 
 describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 	let dir: string;
@@ -50,13 +58,25 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 			chownSync(dir, uid, gid);
 		}
 		pg('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-		pg('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-o', `-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-w', 'start']);
+		pg('pg_ctl', [
+			'-D',
+			join(dir, 'data'),
+			'-l',
+			join(dir, 'log'),
+			'-o',
+			`-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+			'-w',
+			'start'
+		]);
 		const url = `postgres://postgres@127.0.0.1:${PORT}/postgres`;
 		const handle = openDatabase({ kind: 'postgres', url, poolSize: 10 });
 		await migrateToLatest(handle, { keys: testKeyring() });
 		database = { ...handle, target: { kind: 'postgres', url }, dispose: () => handle.close() };
-		app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '1000000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000' } });
-		for (let i = 0; i < 20; i += 1) registered.push((await insertAccount(database.db, { email: uniqueEmail('pg') })).email!);
+		app = testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '1000000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000' }
+		});
+		for (let i = 0; i < 20; i += 1)
+			registered.push((await insertAccount(database.db, { email: uniqueEmail('pg') })).email!);
 	});
 	afterAll(async () => {
 		await database?.dispose().catch(() => {});
@@ -72,7 +92,10 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 	async function oneCheck(i: number): Promise<Outcome> {
 		const started = performance.now();
 		try {
-			const response = await callEndpoint(check, app, { json: { identifier: i % 2 ? registered[i % registered.length] : uniqueEmail('pg') }, clientAddress: `10.55.${i % 200}.1` });
+			const response = await callEndpoint(check, app, {
+				json: { identifier: i % 2 ? registered[i % registered.length] : uniqueEmail('pg') },
+				clientAddress: `10.55.${i % 200}.1`
+			});
 			await response.text();
 			return { ms: performance.now() - started, status: response.status };
 		} catch (error) {
@@ -92,7 +115,18 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 		await new Promise((r) => setTimeout(r, 800));
 		const restartStarted = performance.now();
 		// -l: the restarted server must not inherit (and hold open) this process's pipes.
-		await pgAsync('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-m', 'fast', '-w', 'restart', '-o', `-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`]);
+		await pgAsync('pg_ctl', [
+			'-D',
+			join(dir, 'data'),
+			'-l',
+			join(dir, 'log'),
+			'-m',
+			'fast',
+			'-w',
+			'restart',
+			'-o',
+			`-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`
+		]);
 		const restartMs = performance.now() - restartStarted;
 		await new Promise((r) => setTimeout(r, 1_500));
 		stop = true;
@@ -103,8 +137,13 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 		expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(6_000);
 		// Failures are connection errors the app can map to 503 (no wrong answers, no 4xx).
 		for (const f of failed) {
-			expect(f.status === 'threw' || f.status === 503 || f.status === 500, JSON.stringify(f)).toBe(true);
-			if (f.error) expect(f.error).toMatch(/terminat|ECONNREFUSED|ECONNRESET|Connection terminated|shutting down|starting up|not yet accepting|timeout/i);
+			expect(f.status === 'threw' || f.status === 503 || f.status === 500, JSON.stringify(f)).toBe(
+				true
+			);
+			if (f.error)
+				expect(f.error).toMatch(
+					/terminat|ECONNREFUSED|ECONNRESET|Connection terminated|shutting down|starting up|not yet accepting|timeout/i
+				);
 		}
 		expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(0);
 
@@ -117,7 +156,9 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 		for (let i = 0; i < 20; i += 1) expect((await oneCheck(i)).status).toBe(200);
 
 		// No row damaged: the accounts are exactly as before; counters are whole numbers ≥ 1.
-		expect(await database.db.selectFrom('accounts').selectAll().orderBy('id').execute()).toEqual(before);
+		expect(await database.db.selectFrom('accounts').selectAll().orderBy('id').execute()).toEqual(
+			before
+		);
 		const limits = await database.db.selectFrom('rate_limits').selectAll().execute();
 		expect(limits.length).toBeGreaterThan(0);
 		for (const row of limits) {
@@ -125,7 +166,10 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 			expect(row.reset_at).toBeGreaterThan(app.clock.now().getTime());
 		}
 		const events = await database.db.selectFrom('check_events').selectAll().execute();
-		for (const e of events) expect(e.ip_key.length > 0 && e.identifier_key.length > 0 && e.outcome.length > 0).toBe(true);
-		console.info(`postgres-restart: ${outcomes.length} checks, ${failed.length} failed during a ${restartMs.toFixed(0)} ms restart (${failed.filter((f) => f.status === 'threw').length} threw), slowest ${Math.max(...outcomes.map((o) => o.ms)).toFixed(0)} ms`);
+		for (const e of events)
+			expect(e.ip_key.length > 0 && e.identifier_key.length > 0 && e.outcome.length > 0).toBe(true);
+		console.info(
+			`postgres-restart: ${outcomes.length} checks, ${failed.length} failed during a ${restartMs.toFixed(0)} ms restart (${failed.filter((f) => f.status === 'threw').length} threw), slowest ${Math.max(...outcomes.map((o) => o.ms)).toFixed(0)} ms`
+		);
 	});
 });

@@ -21,11 +21,18 @@ const KILLS = 6;
 const PASSWORD = 'a long and private passphrase';
 const worker = join(import.meta.dirname, 'fixtures', 'crash-worker.ts');
 
-async function untilLine(child: ChildProcess, predicate: (lines: string[]) => boolean, deadlineMs: number): Promise<string[]> {
+async function untilLine(
+	child: ChildProcess,
+	predicate: (lines: string[]) => boolean,
+	deadlineMs: number
+): Promise<string[]> {
 	const lines: string[] = [];
 	let stderr = '';
 	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`worker gave no progress in ${deadlineMs} ms: ${stderr.slice(-800)}`)), deadlineMs);
+		const timer = setTimeout(
+			() => reject(new Error(`worker gave no progress in ${deadlineMs} ms: ${stderr.slice(-800)}`)),
+			deadlineMs
+		);
 		child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
 		child.stdout!.on('data', (d: Buffer) => {
 			lines.push(...d.toString().split('\n').filter(Boolean));
@@ -57,11 +64,17 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		const setup = openDatabase({ kind: 'sqlite', path: dbPath });
 		await migrateToLatest(setup, { keys: testKeyring() });
 		originalEmail = uniqueEmail('victim');
-		accountId = (await insertAccount(setup.db, { email: originalEmail, password_hash: await hashPassword(PASSWORD) })).id;
+		accountId = (
+			await insertAccount(setup.db, {
+				email: originalEmail,
+				password_hash: await hashPassword(PASSWORD)
+			})
+		).id;
 		await setup.close();
 	});
 	afterAll(async () => {
-		for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+		for (const child of children)
+			if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 		await handle?.close();
 		rmSync(dir, { recursive: true, force: true });
 	});
@@ -69,14 +82,20 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 	it(`R19/R16: after ${KILLS} kills at random moments, every appeal and every contact change is whole or absent`, async () => {
 		let progress = 0;
 		for (let round = 0; round < KILLS; round += 1) {
-			const child = spawn(process.execPath, ['--import', 'tsx', worker, dbPath, storage, accountId, PASSWORD], { stdio: ['ignore', 'pipe', 'pipe'] });
+			const child = spawn(
+				process.execPath,
+				['--import', 'tsx', worker, dbPath, storage, accountId, PASSWORD],
+				{ stdio: ['ignore', 'pipe', 'pipe'] }
+			);
 			children.push(child);
 			await untilLine(child, (lines) => lines.includes('ready'), 30_000);
 			// A random moment among the writes: 50–1,500 ms into the loop.
 			const wait = 50 + Math.floor(Math.random() * 1_450);
 			const lines = await new Promise<string[]>((resolve) => {
 				const seen: string[] = [];
-				child.stdout!.on('data', (d: Buffer) => seen.push(...d.toString().split('\n').filter(Boolean)));
+				child.stdout!.on('data', (d: Buffer) =>
+					seen.push(...d.toString().split('\n').filter(Boolean))
+				);
 				setTimeout(() => resolve(seen), wait);
 			});
 			const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -98,7 +117,11 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		// rows and contents commit in one transaction, so a kill leaves no orphan either way.
 		const appeals = await db.selectFrom('appeals').select(['id', 'new_identifier']).execute();
 		const documents = await db.selectFrom('appeal_documents').select(['id', 'appeal_id']).execute();
-		const contents = new Set((await db.selectFrom('appeal_document_contents').select('document_id').execute()).map((c) => c.document_id));
+		const contents = new Set(
+			(await db.selectFrom('appeal_document_contents').select('document_id').execute()).map(
+				(c) => c.document_id
+			)
+		);
 		expect(appeals.length).toBeGreaterThan(0);
 		for (const appeal of appeals) {
 			const mine = documents.filter((d) => d.appeal_id === appeal.id);
@@ -109,8 +132,17 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		expect(existsSync(storage) ? readdirSync(storage) : []).toEqual([]);
 
 		// Contact changes: one unbroken chain from the original email to the current one.
-		const account = await db.selectFrom('accounts').select(['email']).where('id', '=', accountId).executeTakeFirstOrThrow();
-		const changes = await db.selectFrom('contact_changes').selectAll().where('account_id', '=', accountId).orderBy('changed_at').execute();
+		const account = await db
+			.selectFrom('accounts')
+			.select(['email'])
+			.where('id', '=', accountId)
+			.executeTakeFirstOrThrow();
+		const changes = await db
+			.selectFrom('contact_changes')
+			.selectAll()
+			.where('account_id', '=', accountId)
+			.orderBy('changed_at')
+			.execute();
 		expect(changes.length).toBeGreaterThan(0);
 		let bound = originalEmail;
 		for (const change of changes) {
@@ -119,15 +151,35 @@ describe('SIGKILL during appeal submissions and contact changes (SQLite file)', 
 		}
 		expect(account.email).toBe(bound);
 		// Each change told the old address, in the same transaction.
-		const notices = await db.selectFrom('outbox').select('recipient').where('purpose', '=', 'contact_changed').execute();
-		expect(notices.map((n) => n.recipient).sort()).toEqual(changes.map((c) => c.old_identifier).sort());
+		const notices = await db
+			.selectFrom('outbox')
+			.select('recipient')
+			.where('purpose', '=', 'contact_changed')
+			.execute();
+		expect(notices.map((n) => n.recipient).sort()).toEqual(
+			changes.map((c) => c.old_identifier).sort()
+		);
 
 		// No code consumed without its effect.
-		const consumed = await db.selectFrom('verification_codes').select(['purpose', 'identifier']).where('consumed_at', 'is not', null).execute();
+		const consumed = await db
+			.selectFrom('verification_codes')
+			.select(['purpose', 'identifier'])
+			.where('consumed_at', 'is not', null)
+			.execute();
 		for (const code of consumed) {
-			if (code.purpose === 'appeal') expect(appeals.some((a) => a.new_identifier === code.identifier), `appeal code for ${code.identifier}`).toBe(true);
-			if (code.purpose === 'contact_change') expect(changes.some((c) => c.new_identifier === code.identifier), `change code for ${code.identifier}`).toBe(true);
+			if (code.purpose === 'appeal')
+				expect(
+					appeals.some((a) => a.new_identifier === code.identifier),
+					`appeal code for ${code.identifier}`
+				).toBe(true);
+			if (code.purpose === 'contact_change')
+				expect(
+					changes.some((c) => c.new_identifier === code.identifier),
+					`change code for ${code.identifier}`
+				).toBe(true);
 		}
-		console.info(`sigkill: ${KILLS} kills, ${progress} operations reported, ${appeals.length} appeals, ${changes.length} contact changes, ${documents.length} documents`);
+		console.info(
+			`sigkill: ${KILLS} kills, ${progress} operations reported, ${appeals.length} appeals, ${changes.length} contact changes, ${documents.length} documents`
+		);
 	});
 });

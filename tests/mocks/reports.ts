@@ -19,9 +19,19 @@ const registeredSteps: CheckReport['nextSteps'] = [
 	{ action: 'forgot_password', href: '/forgot-password' },
 	{ action: 'appeal', href: '/appeal' }
 ];
-const warning = (code: Warning['code'], message: string, extra: Partial<Warning> = {}): Warning => ({ code, message, ...extra });
+const warning = (
+	code: Warning['code'],
+	message: string,
+	extra: Partial<Warning> = {}
+): Warning => ({ code, message, ...extra });
 const registered = (overrides: Partial<CheckReport> = {}) =>
-	reportFactory({ identifier: { kind: 'email', masked: 'b***r@e***.com' }, registered: true, status: 'active', nextSteps: registeredSteps, ...overrides });
+	reportFactory({
+		identifier: { kind: 'email', masked: 'b***r@e***.com' },
+		registered: true,
+		status: 'active',
+		nextSteps: registeredSteps,
+		...overrides
+	});
 
 export const reports = {
 	unregistered: reportFactory(),
@@ -29,34 +39,91 @@ export const reports = {
 	underReview: registered({
 		identifier: { kind: 'phone', masked: '+86 138****8000' },
 		status: 'under_review',
-		warnings: [warning('under_review', 'This account is under a risk review because it was registered from a network in another country.')]
+		warnings: [
+			warning(
+				'under_review',
+				'This account is under a risk review because it was registered from a network in another country.'
+			)
+		]
 	}),
 	disabled: registered({ status: 'disabled', nextSteps: [{ action: 'appeal', href: '/appeal' }] }),
-	pendingCode: reportFactory({ verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' } }),
-	expiredCode: reportFactory({ verification: { pending: false, expiredUnused: { purpose: 'register', expiredAt: '2026-11-26T11:55:00.000Z' } } }),
+	pendingCode: reportFactory({
+		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' }
+	}),
+	expiredCode: reportFactory({
+		verification: {
+			pending: false,
+			expiredUnused: { purpose: 'register', expiredAt: '2026-11-26T11:55:00.000Z' }
+		}
+	}),
 	ipMismatch: registered({
-		warnings: [warning('ip_country_mismatch', 'Your network appears to be in US, which is not the country of this account.', { requestCountry: 'US' })]
+		warnings: [
+			warning(
+				'ip_country_mismatch',
+				'Your network appears to be in US, which is not the country of this account.',
+				{ requestCountry: 'US' }
+			)
+		]
 	}),
 	lowActivity: registered({
 		tier: 'verified',
-		contactChange: { used: 0, limit: 2, remaining: 2, windowDays: 180, minIntervalDays: 7, nextAllowedAt: null },
-		warnings: [warning('low_activity', 'No first paid order within 72 hours of registering: the account is marked low-activity.')],
-		nextSteps: [...registeredSteps.slice(0, 2), { action: 'change_contact', href: '/account/contact' }, registeredSteps[2]!]
+		contactChange: {
+			used: 0,
+			limit: 2,
+			remaining: 2,
+			windowDays: 180,
+			minIntervalDays: 7,
+			nextAllowedAt: null
+		},
+		warnings: [
+			warning(
+				'low_activity',
+				'No first paid order within 72 hours of registering: the account is marked low-activity.'
+			)
+		],
+		nextSteps: [
+			...registeredSteps.slice(0, 2),
+			{ action: 'change_contact', href: '/account/contact' },
+			registeredSteps[2]!
+		]
 	}),
 	quotaUsedUp: registered({
 		tier: 'verified',
-		contactChange: { used: 2, limit: 2, remaining: 0, windowDays: 180, minIntervalDays: 7, nextAllowedAt: '2027-03-01T00:00:00.000Z' },
+		contactChange: {
+			used: 2,
+			limit: 2,
+			remaining: 0,
+			windowDays: 180,
+			minIntervalDays: 7,
+			nextAllowedAt: '2027-03-01T00:00:00.000Z'
+		},
 		contacts: [{ kind: 'email', masked: 'b***r@e***.com' }],
-		nextSteps: [...registeredSteps.slice(0, 2), { action: 'wait', until: '2027-03-01T00:00:00.000Z' }, registeredSteps[2]!]
+		nextSteps: [
+			...registeredSteps.slice(0, 2),
+			{ action: 'wait', until: '2027-03-01T00:00:00.000Z' },
+			registeredSteps[2]!
+		]
 	}),
 	appealOpen: registered({
 		tier: 'verified',
-		warnings: [warning('appeal_open', 'An appeal for this account is open. Support answers within 48 hours of submission.')]
+		warnings: [
+			warning(
+				'appeal_open',
+				'An appeal for this account is open. Support answers within 48 hours of submission.'
+			)
+		]
 	}),
 	multipleAccounts: registered({
-		warnings: [warning('multiple_accounts_on_device', 'Several accounts were registered from this device.')]
+		warnings: [
+			warning('multiple_accounts_on_device', 'Several accounts were registered from this device.')
+		]
 	}),
-	hidden: { identifier: { kind: 'email', masked: 's***t@e***.com' }, warnings: [], nextSteps: [], tier: 'public' } satisfies CheckReport
+	hidden: {
+		identifier: { kind: 'email', masked: 's***t@e***.com' },
+		warnings: [],
+		nextSteps: [],
+		tier: 'public'
+	} satisfies CheckReport
 } satisfies Record<string, CheckReport>;
 
 export type ReportState = keyof typeof reports;

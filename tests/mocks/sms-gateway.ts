@@ -34,7 +34,10 @@ export function createSmsGateway(url = SMS_GATEWAY_URL) {
 		});
 		switch (how) {
 			case 'ok':
-				return HttpResponse.json({ id: `gw-${received.length}`, status: 'queued' }, { status: 202 });
+				return HttpResponse.json(
+					{ id: `gw-${received.length}`, status: 'queued' },
+					{ status: 202 }
+				);
 			case 'server_error':
 				return HttpResponse.json({ error: 'upstream unavailable' }, { status: 500 });
 			case 'never_answers':

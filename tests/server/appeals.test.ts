@@ -6,8 +6,22 @@ import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/appeals/documents/inspe
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { closeTestDocumentPool, testAppContext } from '../support/app-context';
-import { appealForm, fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
-import { fileOf, htmlBytes, jpegBytes, longestStall, pdfBytes, pngBytes, quadraticPdf } from '../support/documents';
+import {
+	appealForm,
+	fileAppeal,
+	nextAddress,
+	storedDocuments,
+	tempStorageDir
+} from '../support/appeals';
+import {
+	fileOf,
+	htmlBytes,
+	jpegBytes,
+	longestStall,
+	pdfBytes,
+	pngBytes,
+	quadraticPdf
+} from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import { readDocument } from '../../src/lib/server/appeals/documents/store';
@@ -28,12 +42,24 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	});
 
 	const getStatus = (reference: string, token?: string) =>
-		callEndpoint((event: Parameters<typeof status>[0]) => status({ ...event, params: { reference } }), app, {
-			method: 'GET',
-			path: `/api/v1/appeals/${reference}`,
-			headers: token ? { authorization: `Bearer ${token}` } : {}
-		});
-	const appealCount = async () => Number((await database.db.selectFrom('appeals').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+		callEndpoint(
+			(event: Parameters<typeof status>[0]) => status({ ...event, params: { reference } }),
+			app,
+			{
+				method: 'GET',
+				path: `/api/v1/appeals/${reference}`,
+				headers: token ? { authorization: `Bearer ${token}` } : {}
+			}
+		);
+	const appealCount = async () =>
+		Number(
+			(
+				await database.db
+					.selectFrom('appeals')
+					.select((eb) => eb.fn.countAll().as('n'))
+					.executeTakeFirstOrThrow()
+			).n
+		);
 
 	it('R19: files an appeal with a PDF and a PNG → 201 reference, secret, due in 48 h (R20)', async () => {
 		const account = await insertAccount(database.db);
@@ -43,12 +69,24 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(body.reference).toMatch(/^AP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
 		expect(body.statusToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
 		expect(Date.parse(body.dueAt) - app.clock.now().getTime()).toBe(48 * 3_600_000);
-		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', body.reference).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('appeals')
+			.selectAll()
+			.where('reference', '=', body.reference)
+			.executeTakeFirstOrThrow();
 		// Stored in the shared database, encrypted; the images without their metadata.
-		const documents = await database.db.selectFrom('appeal_documents').select(['id', 'content_type']).where('appeal_id', '=', row.id).execute();
+		const documents = await database.db
+			.selectFrom('appeal_documents')
+			.select(['id', 'content_type'])
+			.where('appeal_id', '=', row.id)
+			.execute();
 		expect(documents.length).toBeGreaterThanOrEqual(2);
 		for (const document of documents) {
-			const stored = await database.db.selectFrom('appeal_document_contents').select('content').where('document_id', '=', document.id).executeTakeFirstOrThrow();
+			const stored = await database.db
+				.selectFrom('appeal_document_contents')
+				.select('content')
+				.where('document_id', '=', document.id)
+				.executeTakeFirstOrThrow();
 			const plain = (await readDocument(app, document.id))!;
 			expect(Buffer.from(plain).toString('latin1')).not.toContain('Secret Road');
 			// The stored bytes are ciphertext: not the image, not its signature.
@@ -65,7 +103,13 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		const { reference, statusToken } = await response.json();
 		const ok = await getStatus(reference, statusToken);
 		expect(ok.status).toBe(200);
-		expect(await ok.json()).toEqual({ reference, status: 'submitted', createdAt: app.clock.now().toISOString(), dueAt: expect.any(String), messages: [] });
+		expect(await ok.json()).toEqual({
+			reference,
+			status: 'submitted',
+			createdAt: app.clock.now().toISOString(),
+			dueAt: expect.any(String),
+			messages: []
+		});
 		expect((await getStatus(reference)).status).toBe(404);
 		expect((await getStatus(reference, 'x'.repeat(43))).status).toBe(404);
 		expect((await getStatus('AP-0000-0000', statusToken)).status).toBe(404);
@@ -81,7 +125,10 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	async function refused(files: File[], expected: { status: number; code: string }) {
 		const account = await insertAccount(database.db);
 		const [countBefore, filesBefore] = [await appealCount(), await storedDocuments(database.db)];
-		const { response, newIdentifier, code } = await fileAppeal(app, { identifier: account.email!, files });
+		const { response, newIdentifier, code } = await fileAppeal(app, {
+			identifier: account.email!,
+			files
+		});
 		expect(response.status).toBe(expected.status);
 		const body = await response.json();
 		expect(body.error.code).toBe(expected.code);
@@ -90,27 +137,48 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		// Nothing stored: no appeal row, no file, and the code still works for a corrected attempt.
 		expect(await appealCount()).toBe(countBefore);
 		expect(await storedDocuments(database.db)).toBe(filesBefore);
-		const retry = appealForm({ identifier: account.email!, newIdentifier, newIdentifierCode: code, description: 'Lost my phone, here is my passport.' }, [fileOf(pngBytes(), 'id.png', 'image/png')]);
-		expect((await callEndpoint(submit, app, { body: retry, clientAddress: nextAddress() })).status).toBe(201);
+		const retry = appealForm(
+			{
+				identifier: account.email!,
+				newIdentifier,
+				newIdentifierCode: code,
+				description: 'Lost my phone, here is my passport.'
+			},
+			[fileOf(pngBytes(), 'id.png', 'image/png')]
+		);
+		expect(
+			(await callEndpoint(submit, app, { body: retry, clientAddress: nextAddress() })).status
+		).toBe(201);
 		return body;
 	}
 
 	it('R19: an HTML file renamed .jpg is refused: invalid_document, nothing stored', async () => {
-		const body = await refused([fileOf(htmlBytes(), 'passport.jpg', 'image/jpeg')], { status: 400, code: 'invalid_document' });
+		const body = await refused([fileOf(htmlBytes(), 'passport.jpg', 'image/jpeg')], {
+			status: 400,
+			code: 'invalid_document'
+		});
 		expect(body.error.message).toContain('passport.jpg');
 	});
 
 	it('R19: a PDF over 5 MB is refused with 413, nothing stored', async () => {
-		await refused([fileOf(pdfBytes({ padTo: MAX_DOCUMENT_BYTES + 1 }), 'big.pdf', 'application/pdf')], { status: 413, code: 'document_too_large' });
+		await refused(
+			[fileOf(pdfBytes({ padTo: MAX_DOCUMENT_BYTES + 1 }), 'big.pdf', 'application/pdf')],
+			{ status: 413, code: 'document_too_large' }
+		);
 	});
 
 	it('R19: a fourth file is refused, nothing stored', async () => {
-		const four = [pngBytes(), jpegBytes(), pdfBytes(), pngBytes()].map((b, i) => fileOf(b, `doc${i}`, ''));
+		const four = [pngBytes(), jpegBytes(), pdfBytes(), pngBytes()].map((b, i) =>
+			fileOf(b, `doc${i}`, '')
+		);
 		await refused(four, { status: 400, code: 'too_many_documents' });
 	});
 
 	it('R19: a PNG with a lying Content-Type is refused, nothing stored', async () => {
-		await refused([fileOf(pngBytes(), 'id.pdf', 'application/pdf')], { status: 400, code: 'invalid_document' });
+		await refused([fileOf(pngBytes(), 'id.pdf', 'application/pdf')], {
+			status: 400,
+			code: 'invalid_document'
+		});
 	});
 
 	it('R19: no document at all is refused', async () => {
@@ -120,7 +188,15 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	it('R6/R19: a wrong code for the new contact is refused and stores nothing', async () => {
 		const account = await insertAccount(database.db);
 		const countBefore = await appealCount();
-		const form = appealForm({ identifier: account.email!, newIdentifier: uniqueEmail(), newIdentifierCode: '000000', description: 'Lost my phone, here is my passport.' }, [fileOf(pngBytes(), 'id.png', 'image/png')]);
+		const form = appealForm(
+			{
+				identifier: account.email!,
+				newIdentifier: uniqueEmail(),
+				newIdentifierCode: '000000',
+				description: 'Lost my phone, here is my passport.'
+			},
+			[fileOf(pngBytes(), 'id.png', 'image/png')]
+		);
 		const response = await callEndpoint(submit, app, { body: form, clientAddress: nextAddress() });
 		expect(response.status).toBe(400);
 		expect((await response.json()).error.code).toBe('code_invalid');
@@ -129,8 +205,18 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 
 	it('API (docs/api.md): more than 10 appeals an hour from one address get 429 with Retry-After', async () => {
 		const clientAddress = nextAddress();
-		const form = () => appealForm({ identifier: 'a@example.com', newIdentifier: 'b@example.com', newIdentifierCode: '000000', description: 'Lost my phone, here is my passport.' }, []);
-		for (let i = 0; i < 10; i += 1) expect((await callEndpoint(submit, app, { body: form(), clientAddress })).status).toBe(400);
+		const form = () =>
+			appealForm(
+				{
+					identifier: 'a@example.com',
+					newIdentifier: 'b@example.com',
+					newIdentifierCode: '000000',
+					description: 'Lost my phone, here is my passport.'
+				},
+				[]
+			);
+		for (let i = 0; i < 10; i += 1)
+			expect((await callEndpoint(submit, app, { body: form(), clientAddress })).status).toBe(400);
 		const limited = await callEndpoint(submit, app, { body: form(), clientAddress });
 		expect(limited.status).toBe(429);
 		expect((await limited.json()).error.code).toBe('rate_limited');
@@ -138,28 +224,53 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	});
 
 	describe('R19: answers to a needs-info request', () => {
-		const meta: RequestMeta = { ip: '10.78.0.1', ipCountry: null, deviceId: 'answer-device', locale: 'en', userAgent: null };
-		const hostile = () => ({ name: 'more.pdf', declaredType: 'application/pdf', bytes: quadraticPdf({ keywordBytes: 256 * 1024 }) });
+		const meta: RequestMeta = {
+			ip: '10.78.0.1',
+			ipCountry: null,
+			deviceId: 'answer-device',
+			locale: 'en',
+			userAgent: null
+		};
+		const hostile = () => ({
+			name: 'more.pdf',
+			declaredType: 'application/pdf',
+			bytes: quadraticPdf({ keywordBytes: 256 * 1024 })
+		});
 
 		async function waitingAppeal() {
 			const account = await insertAccount(database.db);
 			const { response } = await fileAppeal(app, { identifier: account.email! });
-			const { reference, statusToken } = (await response.json()) as { reference: string; statusToken: string };
-			await database.db.updateTable('appeals').set({ status: 'needs_info' }).where('reference', '=', reference).execute();
+			const { reference, statusToken } = (await response.json()) as {
+				reference: string;
+				statusToken: string;
+			};
+			await database.db
+				.updateTable('appeals')
+				.set({ status: 'needs_info' })
+				.where('reference', '=', reference)
+				.execute();
 			return { reference, statusToken };
 		}
 
 		it('R19: an answer with a wrong status secret is refused before any document is inspected', async () => {
 			const { reference } = await waitingAppeal();
 			const started = performance.now();
-			const result = await answerAppeal(app, { reference, statusToken: 'x'.repeat(43) }, {}, [hostile()], meta);
+			const result = await answerAppeal(
+				app,
+				{ reference, statusToken: 'x'.repeat(43) },
+				{},
+				[hostile()],
+				meta
+			);
 			expect(result).toMatchObject({ ok: false, status: 404, code: 'appeal_not_found' });
 			expect(performance.now() - started).toBeLessThan(1_000);
 		});
 
 		it('R19: the documents of an answer are inspected off the event loop', async () => {
 			const access = await waitingAppeal();
-			const { result, stallMs } = await longestStall(() => answerAppeal(app, access, { message: 'Here is the back side.' }, [hostile()], meta));
+			const { result, stallMs } = await longestStall(() =>
+				answerAppeal(app, access, { message: 'Here is the back side.' }, [hostile()], meta)
+			);
 			expect(result).toEqual({ ok: true });
 			expect(stallMs).toBeLessThan(200);
 		});
@@ -167,9 +278,15 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 
 	it('API (docs/api.md): unknown fields and non-multipart bodies are refused', async () => {
 		const account = await insertAccount(database.db);
-		const { response } = await fileAppeal(app, { identifier: account.email!, extra: { admin: '1' } });
+		const { response } = await fileAppeal(app, {
+			identifier: account.email!,
+			extra: { admin: '1' }
+		});
 		expect(response.status).toBe(400);
-		expect((await response.json()).error).toMatchObject({ code: 'invalid_request', fields: { admin: expect.any(String) } });
+		expect((await response.json()).error).toMatchObject({
+			code: 'invalid_request',
+			fields: { admin: expect.any(String) }
+		});
 		const asJson = await callEndpoint(submit, app, { json: { identifier: account.email } });
 		expect(asJson.status).toBe(415);
 	});

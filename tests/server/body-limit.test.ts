@@ -52,17 +52,31 @@ describe('body limit on every route but the document uploads', () => {
 	it('a JSON body declared over 16 KB answers 413 request_too_large before the route reads anything', async () => {
 		const { seen, resolve } = countingRoute();
 		const body = JSON.stringify({ identifier: 'a'.repeat(API_LIMIT) });
-		const event = hookEvent('/api/v1/check', { headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body }, '/api/v1/check');
+		const event = hookEvent(
+			'/api/v1/check',
+			{
+				headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+				body
+			},
+			'/api/v1/check'
+		);
 		const response = await handle({ event, resolve });
 		expect(response.status).toBe(413);
-		expect(await errorOf(response)).toMatchObject({ code: 'request_too_large', message: expect.stringContaining('16 KB') });
+		expect(await errorOf(response)).toMatchObject({
+			code: 'request_too_large',
+			message: expect.stringContaining('16 KB')
+		});
 		expect(seen.called).toBe(false);
 	});
 
 	it('a 10 MB nested JSON body without Content-Length is cut at 16 KB while streaming: 413 at once, the route never sees more', async () => {
 		const { stream, source } = nestedJsonStream(10 * 1024 * 1024);
 		const { seen, resolve } = countingRoute();
-		const event = hookEvent('/api/v1/check', { headers: { 'content-type': 'application/json' }, body: stream }, '/api/v1/check');
+		const event = hookEvent(
+			'/api/v1/check',
+			{ headers: { 'content-type': 'application/json' }, body: stream },
+			'/api/v1/check'
+		);
 		const started = performance.now();
 		const response = await handle({ event, resolve });
 		const ms = performance.now() - started;
@@ -76,9 +90,16 @@ describe('body limit on every route but the document uploads', () => {
 
 	it('the real /api/v1/check endpoint, given that body, answers 413 JSON (not its 400 invalid_json after parsing it all)', async () => {
 		const { stream } = nestedJsonStream(10 * 1024 * 1024);
-		const event = hookEvent('/api/v1/check', { headers: { 'content-type': 'application/json', 'accept-language': 'zh-CN' }, body: stream }, '/api/v1/check');
+		const event = hookEvent(
+			'/api/v1/check',
+			{ headers: { 'content-type': 'application/json', 'accept-language': 'zh-CN' }, body: stream },
+			'/api/v1/check'
+		);
 		const started = performance.now();
-		const response = await handle({ event, resolve: (e) => check(e as Parameters<typeof check>[0]) });
+		const response = await handle({
+			event,
+			resolve: (e) => check(e as Parameters<typeof check>[0])
+		});
 		const ms = performance.now() - started;
 		expect(response.status).toBe(413);
 		const error = await errorOf(response);
@@ -90,21 +111,42 @@ describe('body limit on every route but the document uploads', () => {
 
 	it('a small JSON body reaches the endpoint whole and is answered as before', async () => {
 		const body = JSON.stringify({ identifier: 'someone@example.com' });
-		const event = hookEvent('/api/v1/check', { headers: { 'content-type': 'application/json' }, body }, '/api/v1/check');
-		const response = await handle({ event, resolve: (e) => check(e as Parameters<typeof check>[0]) });
+		const event = hookEvent(
+			'/api/v1/check',
+			{ headers: { 'content-type': 'application/json' }, body },
+			'/api/v1/check'
+		);
+		const response = await handle({
+			event,
+			resolve: (e) => check(e as Parameters<typeof check>[0])
+		});
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ registered: false });
 	});
 
 	it('a page form post over the page limit is a plain 413, also when the route turned the cut into a 500', async () => {
-		const declared = hookEvent('/login', { headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(PAGE_LIMIT + 1) }, body: 'x'.repeat(PAGE_LIMIT + 1) }, '/login');
+		const declared = hookEvent(
+			'/login',
+			{
+				headers: {
+					'content-type': 'application/x-www-form-urlencoded',
+					'content-length': String(PAGE_LIMIT + 1)
+				},
+				body: 'x'.repeat(PAGE_LIMIT + 1)
+			},
+			'/login'
+		);
 		const first = await handle({ event: declared, resolve: countingRoute().resolve });
 		expect(first.status).toBe(413);
 		expect(first.headers.get('content-type')).toMatch(/^text\/plain/);
 
 		const { stream } = nestedJsonStream(1024 * 1024);
 		const { seen, resolve } = countingRoute();
-		const chunked = hookEvent('/login?/default', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stream }, '/login');
+		const chunked = hookEvent(
+			'/login?/default',
+			{ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stream },
+			'/login'
+		);
 		const second = await handle({ event: chunked, resolve });
 		expect(second.status).toBe(413);
 		expect(second.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -113,28 +155,54 @@ describe('body limit on every route but the document uploads', () => {
 
 	it('a page’s own 413 for the cut (SvelteKit’s error page or ActionResult) is kept; every cut answer closes the connection', async () => {
 		const { stream } = nestedJsonStream(1024 * 1024);
-		const event = hookEvent('/?/check', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stream }, '/');
+		const event = hookEvent(
+			'/?/check',
+			{ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stream },
+			'/'
+		);
 		const response = await handle({
 			event,
 			// What SvelteKit does when an action's formData() fails with the HttpError of the cut.
 			resolve: async (e) => {
-				const failure = await e.request.formData().then(() => null, (thrown: { status?: number; body?: App.Error }) => thrown);
-				return Response.json({ type: 'error', error: failure?.body }, { status: failure?.status ?? 200 });
+				const failure = await e.request.formData().then(
+					() => null,
+					(thrown: { status?: number; body?: App.Error }) => thrown
+				);
+				return Response.json(
+					{ type: 'error', error: failure?.body },
+					{ status: failure?.status ?? 200 }
+				);
 			}
 		});
 		expect(response.status).toBe(413);
-		expect(await response.json()).toEqual({ type: 'error', error: { code: 'request_too_large', message: expect.stringContaining('32 KB') } });
+		expect(await response.json()).toEqual({
+			type: 'error',
+			error: { code: 'request_too_large', message: expect.stringContaining('32 KB') }
+		});
 		expect(response.headers.get('connection')).toBe('close');
 
-		const api = hookEvent('/api/v1/check', { headers: { 'content-type': 'application/json' }, body: nestedJsonStream(1024 * 1024).stream }, '/api/v1/check');
-		expect((await handle({ event: api, resolve: countingRoute().resolve })).headers.get('connection')).toBe('close');
+		const api = hookEvent(
+			'/api/v1/check',
+			{
+				headers: { 'content-type': 'application/json' },
+				body: nestedJsonStream(1024 * 1024).stream
+			},
+			'/api/v1/check'
+		);
+		expect(
+			(await handle({ event: api, resolve: countingRoute().resolve })).headers.get('connection')
+		).toBe('close');
 	});
 
 	it('a support agent’s longest reason (2,000 Chinese characters, URL-encoded: 18 KB) still fits the page limit', async () => {
 		const body = new URLSearchParams({ reason: '证'.repeat(2000) }).toString();
 		expect(body.length).toBeGreaterThan(API_LIMIT);
 		const { seen, resolve } = countingRoute();
-		const event = hookEvent('/support/appeals/1?/reject', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, '/support/appeals/[id]');
+		const event = hookEvent(
+			'/support/appeals/1?/reject',
+			{ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
+			'/support/appeals/[id]'
+		);
 		const response = await handle({ event, resolve });
 		expect(response.status).toBe(200);
 		expect(seen.bytes).toBe(body.length);
@@ -144,14 +212,21 @@ describe('body limit on every route but the document uploads', () => {
 		['/api/v1/appeals', '/api/v1/appeals'],
 		['/appeal?/submit', '/appeal'],
 		['/appeal/status?/answer', '/appeal/status']
-	])('R19: %s, which carries identity documents, keeps the large limit (1 MB passes whole)', async (path, routeId) => {
-		const { stream } = nestedJsonStream(1024 * 1024);
-		const { seen, resolve } = countingRoute();
-		const event = hookEvent(path, { headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: stream }, routeId);
-		const response = await handle({ event, resolve });
-		expect(response.status).toBe(200);
-		expect(seen.bytes).toBe(1024 * 1024);
-	});
+	])(
+		'R19: %s, which carries identity documents, keeps the large limit (1 MB passes whole)',
+		async (path, routeId) => {
+			const { stream } = nestedJsonStream(1024 * 1024);
+			const { seen, resolve } = countingRoute();
+			const event = hookEvent(
+				path,
+				{ headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: stream },
+				routeId
+			);
+			const response = await handle({ event, resolve });
+			expect(response.status).toBe(200);
+			expect(seen.bytes).toBe(1024 * 1024);
+		}
+	);
 
 	it.each([
 		['/appeal?/sendCode', '/appeal'],
@@ -160,7 +235,11 @@ describe('body limit on every route but the document uploads', () => {
 	])('the appeal pages’ text-only actions (%s) get the small limit', async (path, routeId) => {
 		const { stream } = nestedJsonStream(1024 * 1024);
 		const { seen, resolve } = countingRoute();
-		const event = hookEvent(path, { headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: stream }, routeId);
+		const event = hookEvent(
+			path,
+			{ headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: stream },
+			routeId
+		);
 		const response = await handle({ event, resolve });
 		expect(response.status).toBe(413);
 		expect(seen.bytes).toBeLessThanOrEqual(PAGE_LIMIT);

@@ -40,7 +40,9 @@ describe('configuration', () => {
 	it('retention: raw check events 30 days, delivered and dead outbox messages 7 days, unless set', () => {
 		expect(parseConfig({}).retention).toEqual({ checkEventsDays: 30, outboxDays: 7 });
 		// R15: agents see the checks of the last 7 days, so raw events are kept at least that long.
-		expect(parseConfig({ CHECK_EVENTS_RETENTION_DAYS: '7', OUTBOX_RETENTION_DAYS: '1' }).retention).toEqual({ checkEventsDays: 7, outboxDays: 1 });
+		expect(
+			parseConfig({ CHECK_EVENTS_RETENTION_DAYS: '7', OUTBOX_RETENTION_DAYS: '1' }).retention
+		).toEqual({ checkEventsDays: 7, outboxDays: 1 });
 	});
 
 	it('R5: operators may lower the minimum password length to 6, never below', () => {

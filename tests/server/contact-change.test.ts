@@ -29,9 +29,16 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 
 	async function owner() {
 		const email = uniqueEmail('owner');
-		const row = await insertAccount(database.db, { email, password_hash: passwordHash, created_at: app.clock.now().getTime() });
+		const row = await insertAccount(database.db, {
+			email,
+			password_hash: passwordHash,
+			created_at: app.clock.now().getTime()
+		});
 		const jar: CookieJar = new Map();
-		expect((await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar })).status).toBe(201);
+		expect(
+			(await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar }))
+				.status
+		).toBe(201);
 		return { email, id: row.id, jar };
 	}
 	const begin = (jar: CookieJar, newIdentifier: string, currentPassword = PASSWORD) =>
@@ -39,18 +46,32 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 	async function change(jar: CookieJar, newIdentifier = uniqueEmail('new')) {
 		const started = await begin(jar, newIdentifier);
 		if (started.status !== 202) return started;
-		return callEndpoint(confirm, app, { json: { code: await latestCode(database.db, newIdentifier) }, jar });
+		return callEndpoint(confirm, app, {
+			json: { code: await latestCode(database.db, newIdentifier) },
+			jar
+		});
 	}
 
 	it('R16: password + code to the new contact changes it; R17: the old contact is told, other sessions end', async () => {
 		const me = await owner();
 		const other: CookieJar = new Map();
-		await callEndpoint(signIn, app, { json: { identifier: me.email, password: PASSWORD }, jar: other });
+		await callEndpoint(signIn, app, {
+			json: { identifier: me.email, password: PASSWORD },
+			jar: other
+		});
 		const next = uniqueEmail('next');
 		const res = await change(me.jar, next);
 		expect(res.status).toBe(200);
-		expect((await res.json()).contactChange).toMatchObject({ used: 1, remaining: 1, nextAllowedAt: new Date(app.clock.now().getTime() + 7 * DAY).toISOString() });
-		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
+		expect((await res.json()).contactChange).toMatchObject({
+			used: 1,
+			remaining: 1,
+			nextAllowedAt: new Date(app.clock.now().getTime() + 7 * DAY).toISOString()
+		});
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
 		expect(row.email).toBe(next);
 		const notice = await latestMessage(database.db, me.email);
 		expect(notice.purpose).toBe('contact_changed');
@@ -65,8 +86,13 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const me = await owner();
 		const wrong = await begin(me.jar, uniqueEmail(), 'not my password');
 		expect([wrong.status, (await wrong.json()).error.code]).toEqual([403, 'invalid_credentials']);
-		const anonymous = await callEndpoint(start, app, { json: { currentPassword: PASSWORD, newIdentifier: uniqueEmail() } });
-		expect([anonymous.status, (await anonymous.json()).error.code]).toEqual([401, 'unauthenticated']);
+		const anonymous = await callEndpoint(start, app, {
+			json: { currentPassword: PASSWORD, newIdentifier: uniqueEmail() }
+		});
+		expect([anonymous.status, (await anonymous.json()).error.code]).toEqual([
+			401,
+			'unauthenticated'
+		]);
 	});
 
 	it('R3/R16: the new contact must not belong to another account (told only after its code)', async () => {
@@ -74,11 +100,24 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const taken = await insertAccount(database.db);
 		const res = await begin(me.jar, taken.email!);
 		expect(res.status).toBe(202);
-		const refused = await callEndpoint(confirm, app, { json: { code: await latestCode(database.db, taken.email!) }, jar: me.jar });
+		const refused = await callEndpoint(confirm, app, {
+			json: { code: await latestCode(database.db, taken.email!) },
+			jar: me.jar
+		});
 		expect([refused.status, (await refused.json()).error.code]).toEqual([409, 'identifier_taken']);
-		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
 		expect(row.email).toBe(me.email);
-		expect(await database.db.selectFrom('contact_changes').select('id').where('account_id', '=', me.id).execute()).toEqual([]);
+		expect(
+			await database.db
+				.selectFrom('contact_changes')
+				.select('id')
+				.where('account_id', '=', me.id)
+				.execute()
+		).toEqual([]);
 	});
 
 	it('R15/R16: starting a change answers byte for byte the same for a taken and a free contact', async () => {
@@ -86,7 +125,11 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const taken = (await insertAccount(database.db)).email!;
 		const answer = async (newIdentifier: string) => {
 			// Behind a proxy that names requests: no random request id in the answers.
-			const res = await callEndpoint(start, app, { json: { currentPassword: PASSWORD, newIdentifier }, jar: me.jar, headers: { 'x-request-id': 'r15-r16' } });
+			const res = await callEndpoint(start, app, {
+				json: { currentPassword: PASSWORD, newIdentifier },
+				jar: me.jar,
+				headers: { 'x-request-id': 'r15-r16' }
+			});
 			const body = (await res.text()).replaceAll(newIdentifier, '<id>');
 			return { status: res.status, body, headers: [...res.headers].filter(([k]) => k !== 'date') };
 		};
@@ -111,27 +154,45 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const later = uniqueEmail('later');
 		expect((await begin(me.jar, later)).status).toBe(202);
 		const liveCode = await latestCode(database.db, later);
-		const wrongs = Array.from({ length: 6 }, (_, i) => String((Number(liveCode) + 1 + i) % 1e6).padStart(6, '0')).filter((c) => c !== earlierCode);
+		const wrongs = Array.from({ length: 6 }, (_, i) =>
+			String((Number(liveCode) + 1 + i) % 1e6).padStart(6, '0')
+		).filter((c) => c !== earlierCode);
 		const answers: string[] = [];
-		for (const code of wrongs.slice(0, 5)) answers.push((await (await callEndpoint(confirm, app, { json: { code }, jar: me.jar })).json()).error.code);
+		for (const code of wrongs.slice(0, 5))
+			answers.push(
+				(await (await callEndpoint(confirm, app, { json: { code }, jar: me.jar })).json()).error
+					.code
+			);
 		expect(answers).toEqual(Array(5).fill('code_invalid'));
 		// The earlier contact's code was never the live one: it binds nothing, now or after the guesses.
 		const earlier = await callEndpoint(confirm, app, { json: { code: earlierCode }, jar: me.jar });
 		expect(earlier.status).not.toBe(200);
 		const live = await callEndpoint(confirm, app, { json: { code: liveCode }, jar: me.jar });
 		expect([live.status, (await live.json()).error.code]).toEqual([429, 'too_many_attempts']);
-		const row = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
 		expect(row.email).toBe(me.email);
 	});
 
 	it('R17/R18: a password-reset code sent to the old contact dies with the change', async () => {
 		const me = await owner();
-		expect((await callEndpoint(requestReset, app, { json: { identifier: me.email } })).status).toBe(202);
+		expect((await callEndpoint(requestReset, app, { json: { identifier: me.email } })).status).toBe(
+			202
+		);
 		const resetCode = await latestCode(database.db, me.email);
 		expect((await change(me.jar)).status).toBe(200);
-		const reset = await callEndpoint(confirmReset, app, { json: { identifier: me.email, code: resetCode, newPassword: 'an attacker chose this one' } });
+		const reset = await callEndpoint(confirmReset, app, {
+			json: { identifier: me.email, code: resetCode, newPassword: 'an attacker chose this one' }
+		});
 		expect(reset.status).toBe(400);
-		const row = await database.db.selectFrom('accounts').select('password_hash').where('id', '=', me.id).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('password_hash')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
 		expect(row.password_hash).toBe(passwordHash);
 	});
 
@@ -140,10 +201,25 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const first = app.clock.now().getTime();
 		expect((await change(me.jar)).status).toBe(200);
 		app.clock.advance(7 * DAY - 60_000);
-		await callEndpoint(signIn, app, { json: { identifier: (await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow()).email!, password: PASSWORD }, jar: me.jar });
+		await callEndpoint(signIn, app, {
+			json: {
+				identifier: (
+					await database.db
+						.selectFrom('accounts')
+						.select('email')
+						.where('id', '=', me.id)
+						.executeTakeFirstOrThrow()
+				).email!,
+				password: PASSWORD
+			},
+			jar: me.jar
+		});
 		const early = await begin(me.jar, uniqueEmail());
 		expect(early.status).toBe(409);
-		expect((await early.json()).error).toMatchObject({ code: 'change_too_soon', nextAllowedAt: new Date(first + 7 * DAY).toISOString() });
+		expect((await early.json()).error).toMatchObject({
+			code: 'change_too_soon',
+			nextAllowedAt: new Date(first + 7 * DAY).toISOString()
+		});
 		app.clock.advance(60_000);
 		expect((await change(me.jar)).status).toBe(200);
 	});
@@ -152,8 +228,15 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const me = await owner();
 		const first = app.clock.now().getTime();
 		const relogin = async () => {
-			const { email } = await database.db.selectFrom('accounts').select('email').where('id', '=', me.id).executeTakeFirstOrThrow();
-			await callEndpoint(signIn, app, { json: { identifier: email!, password: PASSWORD }, jar: me.jar });
+			const { email } = await database.db
+				.selectFrom('accounts')
+				.select('email')
+				.where('id', '=', me.id)
+				.executeTakeFirstOrThrow();
+			await callEndpoint(signIn, app, {
+				json: { identifier: email!, password: PASSWORD },
+				jar: me.jar
+			});
 		};
 		expect((await change(me.jar)).status).toBe(200);
 		app.clock.advance(30 * DAY);
@@ -162,7 +245,10 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		app.clock.advance(100 * DAY);
 		await relogin();
 		const refused = await begin(me.jar, uniqueEmail());
-		expect((await refused.json()).error).toMatchObject({ code: 'change_quota_exhausted', nextAllowedAt: new Date(first + 180 * DAY).toISOString() });
+		expect((await refused.json()).error).toMatchObject({
+			code: 'change_quota_exhausted',
+			nextAllowedAt: new Date(first + 180 * DAY).toISOString()
+		});
 		app.clock.set(new Date(first + 180 * DAY));
 		await relogin();
 		expect((await change(me.jar)).status).toBe(200);
@@ -170,23 +256,46 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 
 	it('R16: 20 parallel confirmations with one change left produce exactly one change', async () => {
 		const me = await owner();
-		await database.db.insertInto('contact_changes').values({ id: crypto.randomUUID(), account_id: me.id, kind: 'owner', old_identifier: 'a@example.com', new_identifier: me.email, changed_at: app.clock.now().getTime() - 30 * DAY }).execute();
+		await database.db
+			.insertInto('contact_changes')
+			.values({
+				id: crypto.randomUUID(),
+				account_id: me.id,
+				kind: 'owner',
+				old_identifier: 'a@example.com',
+				new_identifier: me.email,
+				changed_at: app.clock.now().getTime() - 30 * DAY
+			})
+			.execute();
 		// One live code per account (R6), confirmed twenty times at once.
 		const target = uniqueEmail('race');
 		expect((await begin(me.jar, target)).status).toBe(202);
 		const code = await latestCode(database.db, target);
-		const results = await Promise.all(Array.from({ length: 20 }, () => callEndpoint(confirm, app, { json: { code }, jar: me.jar })));
+		const results = await Promise.all(
+			Array.from({ length: 20 }, () => callEndpoint(confirm, app, { json: { code }, jar: me.jar }))
+		);
 		expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-		const changes = await database.db.selectFrom('contact_changes').select('id').where('account_id', '=', me.id).execute();
+		const changes = await database.db
+			.selectFrom('contact_changes')
+			.select('id')
+			.where('account_id', '=', me.id)
+			.execute();
 		expect(changes).toHaveLength(2);
 		for (const r of results.filter((r) => r.status !== 200)) {
-			expect(['change_too_soon', 'change_quota_exhausted', 'code_invalid', 'identifier_taken']).toContain((await r.json()).error.code);
+			expect([
+				'change_too_soon',
+				'change_quota_exhausted',
+				'code_invalid',
+				'identifier_taken'
+			]).toContain((await r.json()).error.code);
 		}
 	});
 
 	it('R15/R16: starting a change takes the same time for a taken and a free contact', async () => {
 		const me = await owner();
-		const taken = await Promise.all(Array.from({ length: 20 }, async () => (await insertAccount(database.db)).email!));
+		const taken = await Promise.all(
+			Array.from({ length: 20 }, async () => (await insertAccount(database.db)).email!)
+		);
 		const times = { taken: [] as number[], free: [] as number[] };
 		const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 		for (let i = 0; i < 40; i++) {
@@ -200,7 +309,8 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 			app.clock.advance(6 * 60_000);
 		}
 		const [mt, mf] = [median(times.taken), median(times.free)];
-		expect(Math.abs(mt - mf), `medians ${mt.toFixed(3)} vs ${mf.toFixed(3)} ms`).toBeLessThan(Math.max(0.5, 0.25 * Math.min(mt, mf)));
+		expect(Math.abs(mt - mf), `medians ${mt.toFixed(3)} vs ${mf.toFixed(3)} ms`).toBeLessThan(
+			Math.max(0.5, 0.25 * Math.min(mt, mf))
+		);
 	});
 });
-

@@ -18,9 +18,20 @@ describe.each(testDatabases)('database on $name', ({ open }) => {
 		const tables = (await database.db.introspection.getTables()).map((t) => t.name);
 		expect(tables).toEqual(
 			expect.arrayContaining([
-				'accounts', 'devices', 'verification_codes', 'contact_changes', 'sessions', 'appeals',
-				'appeal_documents', 'appeal_messages', 'agents', 'agent_sessions', 'audit_events',
-				'outbox', 'rate_limits', 'check_events'
+				'accounts',
+				'devices',
+				'verification_codes',
+				'contact_changes',
+				'sessions',
+				'appeals',
+				'appeal_documents',
+				'appeal_messages',
+				'agents',
+				'agent_sessions',
+				'audit_events',
+				'outbox',
+				'rate_limits',
+				'check_events'
 			])
 		);
 		expect(migrationNames).toContain('0001-initial');
@@ -28,13 +39,17 @@ describe.each(testDatabases)('database on $name', ({ open }) => {
 
 	it('R3: a second account with the same normalized email is refused by the unique index', async () => {
 		const first = await insertAccount(database.db);
-		await expect(insertAccount(database.db, { email: first.email })).rejects.toThrow(/unique|duplicate/i);
+		await expect(insertAccount(database.db, { email: first.email })).rejects.toThrow(
+			/unique|duplicate/i
+		);
 	});
 
 	it('R3: a second account with the same phone is refused, and accounts without a phone coexist', async () => {
 		const phone = '+8613800138123';
 		await insertAccount(database.db, { email: null, phone });
-		await expect(insertAccount(database.db, { email: null, phone })).rejects.toThrow(/unique|duplicate/i);
+		await expect(insertAccount(database.db, { email: null, phone })).rejects.toThrow(
+			/unique|duplicate/i
+		);
 		await insertAccount(database.db, { phone: null });
 		await insertAccount(database.db, { phone: null });
 		const { count } = await database.db
@@ -47,7 +62,10 @@ describe.each(testDatabases)('database on $name', ({ open }) => {
 
 	it('an account must have an email or a phone', async () => {
 		await expect(
-			database.db.insertInto('accounts').values(accountFactory({ email: null, phone: null })).execute()
+			database.db
+				.insertInto('accounts')
+				.values(accountFactory({ email: null, phone: null }))
+				.execute()
 		).rejects.toThrow();
 	});
 
@@ -65,12 +83,22 @@ describe.each(testDatabases)('database on $name', ({ open }) => {
 	it('R22: the audit log is append-only: updates and deletes are refused by the database', async () => {
 		await database.db
 			.insertInto('audit_events')
-			.values({ at: 1, actor_kind: 'system', actor_id: null, action: 'test', subject_kind: null, subject_id: null, ip: null, details: null })
+			.values({
+				at: 1,
+				actor_kind: 'system',
+				actor_id: null,
+				action: 'test',
+				subject_kind: null,
+				subject_id: null,
+				ip: null,
+				details: null
+			})
 			.execute();
-		await expect(sql`update audit_events set action = 'tampered'`.execute(database.db)).rejects.toThrow(/append-only/);
+		await expect(
+			sql`update audit_events set action = 'tampered'`.execute(database.db)
+		).rejects.toThrow(/append-only/);
 		await expect(sql`delete from audit_events`.execute(database.db)).rejects.toThrow(/append-only/);
 		const rows = await database.db.selectFrom('audit_events').select('action').execute();
 		expect(rows.map((r) => r.action)).toEqual(['test']);
 	});
 });
-

@@ -3,9 +3,21 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { parseConfig } from '../../src/lib/server/core/config';
 import type { Ctx } from '../../src/lib/server/core/context';
-import { createTransports, type Transport, type TransportOptions } from '../../src/lib/server/messaging/transports';
-import { createOutboxWorker, retryDelayMs, type OutboxWorkerDeps } from '../../src/lib/server/messaging/worker';
-import { enqueueMessage, listOutboxFor, type OutgoingMessage } from '../../src/lib/server/messaging/outbox';
+import {
+	createTransports,
+	type Transport,
+	type TransportOptions
+} from '../../src/lib/server/messaging/transports';
+import {
+	createOutboxWorker,
+	retryDelayMs,
+	type OutboxWorkerDeps
+} from '../../src/lib/server/messaging/worker';
+import {
+	enqueueMessage,
+	listOutboxFor,
+	type OutgoingMessage
+} from '../../src/lib/server/messaging/outbox';
 import { load as devOutboxLoad } from '../../src/routes/dev/outbox/+page.server';
 import { createSmsGateway, SMS_GATEWAY_TOKEN, SMS_GATEWAY_URL } from '../mocks/sms-gateway';
 import { testAppContext } from '../support/app-context';
@@ -66,7 +78,10 @@ function configFor(env: Record<string, string> = {}) {
 /** Collects the worker's log events, to prove what they never contain. */
 function recordingLog() {
 	const events: { event: string; data: Record<string, unknown> }[] = [];
-	return { events, log: (event: string, data: Record<string, unknown>) => void events.push({ event, data }) };
+	return {
+		events,
+		log: (event: string, data: Record<string, unknown>) => void events.push({ event, data })
+	};
 }
 
 describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
@@ -85,11 +100,17 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	});
 
 	async function row(id: string) {
-		return database.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+		return database.db
+			.selectFrom('outbox')
+			.selectAll()
+			.where('id', '=', id)
+			.executeTakeFirstOrThrow();
 	}
 
 	/** A gateway mock plus a worker whose transports come from the real `createTransports`. */
-	function smsSetup(options: { worker?: Partial<OutboxWorkerDeps>; transport?: TransportOptions } = {}) {
+	function smsSetup(
+		options: { worker?: Partial<OutboxWorkerDeps>; transport?: TransportOptions } = {}
+	) {
 		const gateway = createSmsGateway();
 		server.use(...gateway.handlers);
 		const transports = createTransports(configFor(), options.transport);
@@ -117,7 +138,9 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		expect(await listOutboxFor(ctx, lost.recipient)).toEqual([]);
 
 		const kept = smsMessage();
-		const id = await database.db.transaction().execute((trx) => enqueueMessage({ ...ctx, db: trx }, kept));
+		const id = await database.db
+			.transaction()
+			.execute((trx) => enqueueMessage({ ...ctx, db: trx }, kept));
 		expect(await row(id)).toMatchObject({
 			status: 'pending',
 			attempts: 0,
@@ -144,7 +167,12 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 				body: { to: message.recipient, text: message.body, reference: id }
 			}
 		]);
-		expect(await row(id)).toMatchObject({ status: 'sent', sent_at: clock.now().getTime(), locked_until: null, attempts: 0 });
+		expect(await row(id)).toMatchObject({
+			status: 'sent',
+			sent_at: clock.now().getTime(),
+			locked_until: null,
+			attempts: 0
+		});
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, dead: 0 });
 		expect(gateway.received).toHaveLength(1);
 	});
@@ -161,10 +189,19 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const message = smsMessage();
 		const id = await enqueueMessage(ctx, message);
 
-		for (const [failures, delay] of [[1, 5_000], [2, 10_000], [3, 20_000]] as const) {
+		for (const [failures, delay] of [
+			[1, 5_000],
+			[2, 10_000],
+			[3, 20_000]
+		] as const) {
 			expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
 			const failed = await row(id);
-			expect(failed).toMatchObject({ status: 'pending', attempts: failures, locked_until: null, last_error: 'sms gateway: HTTP 500' });
+			expect(failed).toMatchObject({
+				status: 'pending',
+				attempts: failures,
+				locked_until: null,
+				last_error: 'sms gateway: HTTP 500'
+			});
 			expect(failed.next_attempt_at).toBe(clock.now().getTime() + delay);
 
 			clock.advance(delay - 1);
@@ -201,7 +238,10 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const id = await enqueueMessage(ctx, smsMessage());
 
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
-		expect(await row(id)).toMatchObject({ attempts: 1, last_error: 'sms gateway: no answer within 50 ms' });
+		expect(await row(id)).toMatchObject({
+			attempts: 1,
+			last_error: 'sms gateway: no answer within 50 ms'
+		});
 
 		clock.advance(retryDelayMs(1));
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 1, dead: 0 });
@@ -221,8 +261,17 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 			results.push(await worker.runOnce());
 			clock.advance(10 * MINUTE);
 		}
-		expect(results.map((r) => (r.dead ? 'dead' : 'retried'))).toEqual(['retried', 'retried', 'dead']);
-		expect(await row(id)).toMatchObject({ status: 'dead', attempts: 3, locked_until: null, sent_at: null });
+		expect(results.map((r) => (r.dead ? 'dead' : 'retried'))).toEqual([
+			'retried',
+			'retried',
+			'dead'
+		]);
+		expect(await row(id)).toMatchObject({
+			status: 'dead',
+			attempts: 3,
+			locked_until: null,
+			sent_at: null
+		});
 
 		gateway.setBehaviour('ok');
 		clock.advance(60 * MINUTE);
@@ -234,7 +283,9 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, transports } = smsSetup();
 		const ids = new Set<string>();
 		for (let i = 0; i < 12; i += 1) ids.add(await enqueueMessage(ctx, smsMessage()));
-		const workers = [1, 2].map(() => createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} }));
+		const workers = [1, 2].map(() =>
+			createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {} })
+		);
 
 		const results = await Promise.all(workers.map((w) => w.runOnce()));
 
@@ -250,7 +301,11 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		const { gateway, worker } = smsSetup();
 		const id = await enqueueMessage(ctx, smsMessage());
 		const claimedUntil = clock.now().getTime() + MINUTE;
-		await database.db.updateTable('outbox').set({ locked_until: claimedUntil }).where('id', '=', id).execute();
+		await database.db
+			.updateTable('outbox')
+			.set({ locked_until: claimedUntil })
+			.where('id', '=', id)
+			.execute();
 
 		clock.advance(MINUTE - 1);
 		expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, dead: 0 });
@@ -267,9 +322,19 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		afterAll(() => smtp.close());
 
 		function emailWorker() {
-			const config = configFor({ SMTP_URL: smtp.url, SMTP_FROM: 'Account Security Check <no-reply@shop.example>' });
+			const config = configFor({
+				SMTP_URL: smtp.url,
+				SMTP_FROM: 'Account Security Check <no-reply@shop.example>'
+			});
 			const transports = createTransports(config);
-			return createOutboxWorker({ db: database.db, clock, keys, transports, log: () => {}, random: () => 0 });
+			return createOutboxWorker({
+				db: database.db,
+				clock,
+				keys,
+				transports,
+				log: () => {},
+				random: () => 0
+			});
 		}
 
 		it('R7: an email is delivered over SMTP with its subject and plain-text body', async () => {
@@ -316,7 +381,11 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 
 		expect(await row(id)).toMatchObject({ status: 'sent' });
 		const [shown] = await listOutboxFor(ctx, message.recipient);
-		expect(shown).toMatchObject({ to: message.recipient, subject: message.subject, text: message.body });
+		expect(shown).toMatchObject({
+			to: message.recipient,
+			subject: message.subject,
+			text: message.body
+		});
 	});
 
 	it('R6/R7: the text is sealed at rest and erased once delivered; a given-up message keeps none either', async () => {
@@ -331,16 +400,28 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		expect(await row(id)).toMatchObject({ status: 'sent', payload: null });
 
 		const broken = await enqueueMessage(ctx, smsMessage());
-		const otherRing = createOutboxWorker({ db: database.db, clock, keys: testKeyring(9, 'other'), transports: createTransports(configFor()), log: () => {} });
+		const otherRing = createOutboxWorker({
+			db: database.db,
+			clock,
+			keys: testKeyring(9, 'other'),
+			transports: createTransports(configFor()),
+			log: () => {}
+		});
 		expect(await otherRing.runOnce()).toMatchObject({ dead: 1 });
-		expect(await row(broken)).toMatchObject({ status: 'dead', payload: null, last_error: 'payload unreadable (key ring)' });
+		expect(await row(broken)).toMatchObject({
+			status: 'dead',
+			payload: null,
+			last_error: 'payload unreadable (key ring)'
+		});
 	});
 
 	it('R7: in production the dev outbox is impossible — an unconfigured channel has no transport', () => {
 		const bare = createTransports(parseConfig({ NODE_ENV: 'production' }));
 		expect(bare).toEqual({ email: null, sms: null, devOutbox: false });
 
-		const smsOnly = createTransports(parseConfig({ NODE_ENV: 'production', SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN }));
+		const smsOnly = createTransports(
+			parseConfig({ NODE_ENV: 'production', SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN })
+		);
 		expect(smsOnly.email).toBeNull();
 		expect(smsOnly.sms).not.toBeNull();
 		expect(smsOnly.devOutbox).toBe(false);
@@ -353,7 +434,13 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 	it('R7: with no transport for a channel the message waits — no attempt counted, one log line per run', async () => {
 		const { gateway, transports } = smsSetup();
 		const recorder = recordingLog();
-		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: transports.sms }, log: recorder.log });
+		const worker = createOutboxWorker({
+			db: database.db,
+			clock,
+			keys,
+			transports: { email: null, sms: transports.sms },
+			log: recorder.log
+		});
 		const waiting = await enqueueMessage(ctx, emailMessage());
 		await enqueueMessage(ctx, emailMessage());
 		await enqueueMessage(ctx, smsMessage());
@@ -361,7 +448,12 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, dead: 0 });
 
 		expect(gateway.received).toHaveLength(1);
-		expect(await row(waiting)).toMatchObject({ status: 'pending', attempts: 0, locked_until: null, last_error: null });
+		expect(await row(waiting)).toMatchObject({
+			status: 'pending',
+			attempts: 0,
+			locked_until: null,
+			last_error: null
+		});
 		expect(recorder.events.filter((e) => e.event === 'outbox.channel_unconfigured')).toEqual([
 			{ event: 'outbox.channel_unconfigured', data: { channel: 'email', waiting: 2 } }
 		]);
@@ -383,10 +475,21 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 		clock.advance(10 * MINUTE);
 		await worker.runOnce();
 
-		expect(events.map((e) => e.event)).toEqual(['outbox.retry', 'outbox.sent', 'outbox.retry', 'outbox.dead']);
-		expect(events[1]!.data).toMatchObject({ id: deliveredId, channel: 'sms', to: '+86 138****8000' });
+		expect(events.map((e) => e.event)).toEqual([
+			'outbox.retry',
+			'outbox.sent',
+			'outbox.retry',
+			'outbox.dead'
+		]);
+		expect(events[1]!.data).toMatchObject({
+			id: deliveredId,
+			channel: 'sms',
+			to: '+86 138****8000'
+		});
 		const logged = JSON.stringify(events);
-		const stored = JSON.stringify([await row(deliveredId), await row(abandonedId)].map((r) => r.last_error));
+		const stored = JSON.stringify(
+			[await row(deliveredId), await row(abandonedId)].map((r) => r.last_error)
+		);
 		for (const message of [delivered, abandoned]) {
 			const code = /\d{6}/.exec(message.body)![0];
 			for (const secret of [message.body, code, message.recipient, message.recipient.slice(1)]) {
@@ -406,7 +509,13 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 					release = resolve;
 				})
 		};
-		const worker = createOutboxWorker({ db: database.db, clock, keys, transports: { email: null, sms: slow }, log: () => {} });
+		const worker = createOutboxWorker({
+			db: database.db,
+			clock,
+			keys,
+			transports: { email: null, sms: slow },
+			log: () => {}
+		});
 		const id = await enqueueMessage(ctx, smsMessage());
 
 		vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
@@ -428,15 +537,25 @@ describe.each(testDatabases)('R7 message delivery on $name', ({ open }) => {
 
 	it('R7: /dev/outbox answers 404 in production without test hooks, and lists the newest messages otherwise', async () => {
 		const event = (env: Record<string, string>) =>
-			({ locals: { app: { ...testAppContext(database, { env }), clock } }, setHeaders: () => {} }) as unknown as Parameters<typeof devOutboxLoad>[0];
-		await expect(devOutboxLoad(event({ NODE_ENV: 'production' }))).rejects.toMatchObject({ status: 404 });
+			({
+				locals: { app: { ...testAppContext(database, { env }), clock } },
+				setHeaders: () => {}
+			}) as unknown as Parameters<typeof devOutboxLoad>[0];
+		await expect(devOutboxLoad(event({ NODE_ENV: 'production' }))).rejects.toMatchObject({
+			status: 404
+		});
 
 		const older = await enqueueMessage(ctx, emailMessage());
 		clock.advance(1_000);
 		const newer = await enqueueMessage(ctx, smsMessage());
-		const allowed: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', APP_TEST_HOOKS: '1' }];
+		const allowed: Record<string, string>[] = [
+			{ NODE_ENV: 'development' },
+			{ NODE_ENV: 'production', APP_TEST_HOOKS: '1' }
+		];
 		for (const env of allowed) {
-			const data = (await devOutboxLoad(event(env))) as { messages: { id: string; status: string }[] };
+			const data = (await devOutboxLoad(event(env))) as {
+				messages: { id: string; status: string }[];
+			};
 			expect(data.messages.map((m) => m.id)).toEqual([newer, older]);
 			expect(data.messages[0]).toMatchObject({ status: 'pending' });
 		}

@@ -34,7 +34,11 @@ function freshAddress(): string {
 
 type Sample = { ms: number; status: number; headers: string; body: string };
 
-async function interleave(known: string[], sample: (identifier: string) => Promise<Sample>, unknown: () => string) {
+async function interleave(
+	known: string[],
+	sample: (identifier: string) => Promise<Sample>,
+	unknown: () => string
+) {
 	const a: Sample[] = [];
 	const b: Sample[] = [];
 	for (let i = 0; i < 10; i += 1) {
@@ -59,16 +63,25 @@ function expectIndistinguishable(samples: { registered: Sample[]; unregistered: 
 	const [known, unknown] = [shapes(samples.registered), shapes(samples.unregistered)];
 	expect(known.size).toBe(1);
 	expect([...unknown]).toEqual([...known]);
-	const [mk, mu] = [median(samples.registered.map((s) => s.ms)), median(samples.unregistered.map((s) => s.ms))];
+	const [mk, mu] = [
+		median(samples.registered.map((s) => s.ms)),
+		median(samples.unregistered.map((s) => s.ms))
+	];
 	const threshold = Math.max(0.5, 0.25 * Math.min(mk, mu));
-	expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} ms (registered) vs ${mu.toFixed(3)} ms (unregistered), allowed ${threshold.toFixed(3)} ms`).toBeLessThan(threshold);
+	expect(
+		Math.abs(mk - mu),
+		`medians ${mk.toFixed(3)} ms (registered) vs ${mu.toFixed(3)} ms (unregistered), allowed ${threshold.toFixed(3)} ms`
+	).toBeLessThan(threshold);
 }
 
 /**
  * The requests of one browser that has its device cookie, behind a proxy that names requests: the
  * hooks then add no new device cookie and no random request id, which would differ every time.
  */
-const SAME_BROWSER = { cookie: 'device=abcdefghijklmnopqrstuvwxyz234567', 'x-request-id': 'enumeration' };
+const SAME_BROWSER = {
+	cookie: 'device=abcdefghijklmnopqrstuvwxyz234567',
+	'x-request-id': 'enumeration'
+};
 
 /** Headers as name: value lines, without Date (it names the second the answer left). */
 function headerLines(response: Response): string {
@@ -85,7 +98,11 @@ describe.each(testDatabases)('enumeration by sign-in and strict check on $name',
 	beforeAll(async () => {
 		database = await open();
 		const hash = await hashPassword(PASSWORD);
-		for (let i = 0; i < REGISTERED; i += 1) registered.push((await insertAccount(database.db, { email: uniqueEmail('enum'), password_hash: hash })).email!);
+		for (let i = 0; i < REGISTERED; i += 1)
+			registered.push(
+				(await insertAccount(database.db, { email: uniqueEmail('enum'), password_hash: hash }))
+					.email!
+			);
 	}, 60_000);
 	afterAll(() => database.dispose());
 
@@ -93,29 +110,49 @@ describe.each(testDatabases)('enumeration by sign-in and strict check on $name',
 		const app = testAppContext(database);
 		const sample = async (identifier: string): Promise<Sample> => {
 			const started = performance.now();
-			const response = await callEndpoint(signIn, app, { json: { identifier, password: 'not the right password at all' }, headers: SAME_BROWSER, clientAddress: freshAddress() });
+			const response = await callEndpoint(signIn, app, {
+				json: { identifier, password: 'not the right password at all' },
+				headers: SAME_BROWSER,
+				clientAddress: freshAddress()
+			});
 			const body = await response.text();
-			return { ms: performance.now() - started, status: response.status, headers: headerLines(response), body };
+			return {
+				ms: performance.now() - started,
+				status: response.status,
+				headers: headerLines(response),
+				body
+			};
 		};
 		const samples = await interleave(registered, sample, () => uniqueEmail('enum'));
 		expect(samples.registered[0]!.status).toBe(401);
 		expect(JSON.parse(samples.registered[0]!.body).error.code).toBe('invalid_credentials');
 		expectIndistinguishable(samples);
 		// The throttle was really out of the way: no 429 on either side.
-		expect([...samples.registered, ...samples.unregistered].every((s) => s.status === 401)).toBe(true);
+		expect([...samples.registered, ...samples.unregistered].every((s) => s.status === 401)).toBe(
+			true
+		);
 	}, 120_000);
 
 	it('R15a strict: the first answer of the check is the same for registered and unregistered identifiers (masked identifier aside)', async () => {
 		const app = testAppContext(database, { env: { CHECK_DISCLOSURE: 'strict' } });
 		const sample = async (identifier: string): Promise<Sample> => {
 			const started = performance.now();
-			const response = await callEndpoint(check, app, { json: { identifier }, headers: SAME_BROWSER, clientAddress: freshAddress() });
+			const response = await callEndpoint(check, app, {
+				json: { identifier },
+				headers: SAME_BROWSER,
+				clientAddress: freshAddress()
+			});
 			const text = await response.text();
 			const ms = performance.now() - started;
 			const body = JSON.parse(text) as { identifier?: { masked?: string } };
 			expect(body.identifier?.masked).toMatch(/\*/);
 			delete body.identifier!.masked;
-			return { ms, status: response.status, headers: headerLines(response), body: JSON.stringify(body) };
+			return {
+				ms,
+				status: response.status,
+				headers: headerLines(response),
+				body: JSON.stringify(body)
+			};
 		};
 		const samples = await interleave(registered, sample, () => uniqueEmail('enum'));
 		expect(samples.registered[0]!.status).toBe(200);

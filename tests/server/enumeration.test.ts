@@ -19,8 +19,11 @@ describe.each(testDatabases)('R15 enumeration resistance of the check on $name',
 	const registered: string[] = [];
 	beforeAll(async () => {
 		database = await open();
-		app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '1000000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000' } });
-		for (let i = 0; i < 50; i++) registered.push((await insertAccount(database.db, { email: uniqueEmail('timing') })).email!);
+		app = testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '1000000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000' }
+		});
+		for (let i = 0; i < 50; i++)
+			registered.push((await insertAccount(database.db, { email: uniqueEmail('timing') })).email!);
 	});
 	afterAll(() => database.dispose());
 
@@ -28,7 +31,12 @@ describe.each(testDatabases)('R15 enumeration resistance of the check on $name',
 		const start = performance.now();
 		const res = await callEndpoint(POST, app, { json: { identifier } });
 		const body = await res.text();
-		return { ms: performance.now() - start, status: res.status, headers: [...res.headers.keys()].sort().join(','), body };
+		return {
+			ms: performance.now() - start,
+			status: res.status,
+			headers: [...res.headers.keys()].sort().join(','),
+			body
+		};
 	}
 
 	it('R15: interleaved checks of registered and unregistered identifiers take the same time and shape', async () => {
@@ -47,6 +55,8 @@ describe.each(testDatabases)('R15 enumeration resistance of the check on $name',
 		const [mk, mu] = [median(known), median(unknown)];
 		// A small threshold: a quarter of the median, at least 0.3 ms (timer and GC noise).
 		const threshold = Math.max(0.3, 0.25 * Math.min(mk, mu));
-		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} ms vs ${mu.toFixed(3)} ms`).toBeLessThan(threshold);
+		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} ms vs ${mu.toFixed(3)} ms`).toBeLessThan(
+			threshold
+		);
 	});
 });

@@ -20,13 +20,29 @@ import { callEndpoint } from '../support/endpoints';
 type Handler = (event: RequestEvent) => Response | Promise<Response>;
 const endpoints: [string, Handler, Record<string, unknown>][] = [
 	['check', check as Handler, { identifier: 'a@example.com' }],
-	['registrations', registrations as Handler, { identifier: 'a@example.com', password: 'a long and quiet river', country: 'CN' }],
-	['registrations/confirm', registrationConfirm as Handler, { identifier: 'a@example.com', code: '123456' }],
+	[
+		'registrations',
+		registrations as Handler,
+		{ identifier: 'a@example.com', password: 'a long and quiet river', country: 'CN' }
+	],
+	[
+		'registrations/confirm',
+		registrationConfirm as Handler,
+		{ identifier: 'a@example.com', code: '123456' }
+	],
 	['sessions', sessions as Handler, { identifier: 'a@example.com', password: 'whatever password' }],
 	['verifications', verifications as Handler, { identifier: 'a@example.com', purpose: 'check' }],
-	['verifications/confirm', verificationConfirm as Handler, { identifier: 'a@example.com', purpose: 'check', code: '123456' }],
+	[
+		'verifications/confirm',
+		verificationConfirm as Handler,
+		{ identifier: 'a@example.com', purpose: 'check', code: '123456' }
+	],
 	['password-resets', resets as Handler, { identifier: 'a@example.com' }],
-	['password-resets/confirm', resetConfirm as Handler, { identifier: 'a@example.com', code: '123456', newPassword: 'a long and quiet river' }]
+	[
+		'password-resets/confirm',
+		resetConfirm as Handler,
+		{ identifier: 'a@example.com', code: '123456', newPassword: 'a long and quiet river' }
+	]
 ];
 
 const hostileIdentifiers = [
@@ -50,14 +66,23 @@ describe.each(testDatabases)('hostile input on $name', ({ open }) => {
 	let app: ReturnType<typeof testAppContext>;
 	beforeAll(async () => {
 		database = await open();
-		app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' } });
+		app = testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' }
+		});
 	});
 	afterAll(() => database.dispose());
 
 	async function nothingStored() {
 		const counts = await Promise.all(
 			(['accounts', 'verification_codes', 'outbox', 'sessions'] as const).map(async (t) =>
-				Number((await database.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+				Number(
+					(
+						await database.db
+							.selectFrom(t)
+							.select((eb) => eb.fn.countAll<number>().as('n'))
+							.executeTakeFirstOrThrow()
+					).n
+				)
 			)
 		);
 		expect(counts).toEqual([0, 0, 0, 0]);
@@ -74,7 +99,9 @@ describe.each(testDatabases)('hostile input on $name', ({ open }) => {
 		describe(name, () => {
 			it('refuses hostile identifiers with a stable code', async () => {
 				for (const identifier of hostileIdentifiers) {
-					await expectClientError(await callEndpoint(handler, app, { json: { ...valid, identifier } }));
+					await expectClientError(
+						await callEndpoint(handler, app, { json: { ...valid, identifier } })
+					);
 				}
 				await nothingStored();
 			});
@@ -86,27 +113,61 @@ describe.each(testDatabases)('hostile input on $name', ({ open }) => {
 					{ ...valid, identifier: { $ne: null } },
 					{ ...valid, identifier: 42 }
 				];
-				for (const json of bodies) await expectClientError(await callEndpoint(handler, app, { json }));
+				for (const json of bodies)
+					await expectClientError(await callEndpoint(handler, app, { json }));
 				// A real "__proto__" key, as JSON.parse makes it: refused as unknown, nothing polluted.
 				const proto = `{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}`;
-				await expectClientError(await callEndpoint(handler, app, { body: proto, headers: { 'content-type': 'application/json' } }));
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: proto,
+						headers: { 'content-type': 'application/json' }
+					})
+				);
 				const duplicated = `{"identifier":"a@example.com","identifier":"b@example.com",${JSON.stringify(valid).slice(1)}`;
 				// JSON keeps the last duplicate; what matters is that it is parsed once and never 5xx.
-				const res = await callEndpoint(handler, app, { body: duplicated, headers: { 'content-type': 'application/json' } });
+				const res = await callEndpoint(handler, app, {
+					body: duplicated,
+					headers: { 'content-type': 'application/json' }
+				});
 				expect(res.status).toBeLessThan(500);
-				expect(({}) as Record<string, unknown>).not.toHaveProperty('polluted');
+				expect({} as Record<string, unknown>).not.toHaveProperty('polluted');
 				await database.db.deleteFrom('verification_codes').execute();
 				await database.db.deleteFrom('outbox').execute();
 				await database.db.deleteFrom('sessions').execute();
 			});
 
 			it('refuses non-JSON, text/plain JSON, invalid UTF-8 and deep nesting', async () => {
-				await expectClientError(await callEndpoint(handler, app, { body: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }));
-				await expectClientError(await callEndpoint(handler, app, { body: 'identifier=a%40example.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
-				await expectClientError(await callEndpoint(handler, app, { body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers: { 'content-type': 'application/json' } }));
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: JSON.stringify(valid),
+						headers: { 'content-type': 'text/plain' }
+					})
+				);
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: 'identifier=a%40example.com',
+						headers: { 'content-type': 'application/x-www-form-urlencoded' }
+					})
+				);
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+						headers: { 'content-type': 'application/json' }
+					})
+				);
 				const deep = '{"identifier":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
-				await expectClientError(await callEndpoint(handler, app, { body: deep, headers: { 'content-type': 'application/json' } }));
-				await expectClientError(await callEndpoint(handler, app, { body: '[]', headers: { 'content-type': 'application/json' } }));
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: deep,
+						headers: { 'content-type': 'application/json' }
+					})
+				);
+				await expectClientError(
+					await callEndpoint(handler, app, {
+						body: '[]',
+						headers: { 'content-type': 'application/json' }
+					})
+				);
 				await nothingStored();
 			});
 		});
@@ -114,10 +175,26 @@ describe.each(testDatabases)('hostile input on $name', ({ open }) => {
 
 	it('fuzz: arbitrary JSON values in every field never cause a 5xx', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.constantFrom(...endpoints), fc.dictionary(fc.constantFrom('identifier', 'password', 'code', 'country', 'purpose', 'newPassword', 'x'), fc.jsonValue(), { maxKeys: 5 }), async ([, handler], json) => {
-				const res = await callEndpoint(handler, app, { json });
-				expect(res.status).toBeLessThan(500);
-			}),
+			fc.asyncProperty(
+				fc.constantFrom(...endpoints),
+				fc.dictionary(
+					fc.constantFrom(
+						'identifier',
+						'password',
+						'code',
+						'country',
+						'purpose',
+						'newPassword',
+						'x'
+					),
+					fc.jsonValue(),
+					{ maxKeys: 5 }
+				),
+				async ([, handler], json) => {
+					const res = await callEndpoint(handler, app, { json });
+					expect(res.status).toBeLessThan(500);
+				}
+			),
 			{ numRuns: 150 }
 		);
 	});

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskIdentifier, parseIdentifier, type Identifier } from '../../src/lib/server/core/identifiers';
+import {
+	maskIdentifier,
+	parseIdentifier,
+	type Identifier
+} from '../../src/lib/server/core/identifiers';
 
 function value(raw: string, country?: string): string | undefined {
 	const r = parseIdentifier(raw, country);
@@ -49,12 +53,16 @@ describe('R1 email', () => {
 		expect(problem(raw)).toBe('email_malformed');
 	});
 
-	it.each(['a@x.com\r\nBcc: victim@y.com', 'a@x.com\nBcc:b@y.com', 'jo\u200bhn@gmail.com', 'john@gma\u200dil.com', 'a\u0000@x.com', 'a@x.com\u202e'])(
-		'refuses control and zero-width characters in %j',
-		(raw) => {
-			expect(problem(raw)).toBe('forbidden_characters');
-		}
-	);
+	it.each([
+		'a@x.com\r\nBcc: victim@y.com',
+		'a@x.com\nBcc:b@y.com',
+		'jo\u200bhn@gmail.com',
+		'john@gma\u200dil.com',
+		'a\u0000@x.com',
+		'a@x.com\u202e'
+	])('refuses control and zero-width characters in %j', (raw) => {
+		expect(problem(raw)).toBe('forbidden_characters');
+	});
 
 	it('R1: a homoglyph domain is a different domain, not folded onto the real one', () => {
 		expect(value('john@gmаil.com')).toBe('john@xn--gmil-63d.com');
@@ -96,12 +104,16 @@ describe('R2 phone', () => {
 		expect(problem('13800138000', 'XX')).toBe('phone_needs_country');
 	});
 
-	it.each(['+86 138 0013 80001', '+1 415 555 2671 ext. 12', '+999 123456', '+86', '12345', '+1 415 555 2671, +1 415 555 2672'])(
-		'R2: refuses %j',
-		(raw) => {
-			expect(problem(raw, 'CN')).toMatch(/^(phone_invalid|email_malformed)$/);
-		}
-	);
+	it.each([
+		'+86 138 0013 80001',
+		'+1 415 555 2671 ext. 12',
+		'+999 123456',
+		'+86',
+		'12345',
+		'+1 415 555 2671, +1 415 555 2672'
+	])('R2: refuses %j', (raw) => {
+		expect(problem(raw, 'CN')).toMatch(/^(phone_invalid|email_malformed)$/);
+	});
 });
 
 describe('R4 masking', () => {
@@ -116,9 +128,14 @@ describe('R4 masking', () => {
 });
 
 describe('properties', () => {
-	const localPart = fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]$/).filter((s) => !s.includes('..'));
+	const localPart = fc
+		.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]$/)
+		.filter((s) => !s.includes('..'));
 	const domain = fc
-		.array(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/), { minLength: 1, maxLength: 3 })
+		.array(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/), {
+			minLength: 1,
+			maxLength: 3
+		})
 		.map((labels) => `${labels.join('.')}.com`);
 	const email = fc.tuple(localPart, domain).map(([l, d]) => `${l}@${d}`);
 
@@ -134,16 +151,29 @@ describe('properties', () => {
 
 	it('R4: the mask of an email never contains its local part (3+ characters) whole', () => {
 		fc.assert(
-			fc.property(email.filter((e) => e.indexOf('@') >= 3), (addr) => {
-				const masked = maskIdentifier({ kind: 'email', value: addr });
-				expect(masked).not.toContain(addr.slice(0, addr.indexOf('@')));
-				expect(masked).not.toContain(addr);
-			})
+			fc.property(
+				email.filter((e) => e.indexOf('@') >= 3),
+				(addr) => {
+					const masked = maskIdentifier({ kind: 'email', value: addr });
+					expect(masked).not.toContain(addr.slice(0, addr.indexOf('@')));
+					expect(masked).not.toContain(addr);
+				}
+			)
 		);
 	});
 
 	it('rejects any input carrying a control or zero-width character', () => {
-		const hostile = fc.constantFrom('\r', '\n', '\u0000', '\u200b', '\u200c', '\u200d', '\ufeff', '\u2060', '\u202e');
+		const hostile = fc.constantFrom(
+			'\r',
+			'\n',
+			'\u0000',
+			'\u200b',
+			'\u200c',
+			'\u200d',
+			'\ufeff',
+			'\u2060',
+			'\u202e'
+		);
 		fc.assert(
 			fc.property(email, hostile, fc.nat(), (addr, ch, at) => {
 				const i = 1 + (at % (addr.length - 1));
@@ -155,12 +185,17 @@ describe('properties', () => {
 	it('R2: any spacing, dashes, brackets or 00 prefix of a valid number give the same E.164', () => {
 		const sep = fc.constantFrom('', ' ', '-', '.', ' - ');
 		fc.assert(
-			fc.property(fc.constantFrom('+8613800138000', '+14155552671', '+79123456789', '+447911123456'), sep, fc.boolean(), (e164, s, zeros) => {
-				const digits = e164.slice(1);
-				const spaced = digits.replace(/(\d{3})(?=\d)/g, `$1${s}`);
-				const raw = zeros ? `00${spaced}` : `+${spaced}`;
-				expect(value(raw)).toBe(e164);
-			})
+			fc.property(
+				fc.constantFrom('+8613800138000', '+14155552671', '+79123456789', '+447911123456'),
+				sep,
+				fc.boolean(),
+				(e164, s, zeros) => {
+					const digits = e164.slice(1);
+					const spaced = digits.replace(/(\d{3})(?=\d)/g, `$1${s}`);
+					const raw = zeros ? `00${spaced}` : `+${spaced}`;
+					expect(value(raw)).toBe(e164);
+				}
+			)
 		);
 	});
 
@@ -177,11 +212,15 @@ describe('properties', () => {
 
 	it('never throws on arbitrary text, and every accepted result is plain ASCII', () => {
 		fc.assert(
-			fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.constantFrom(undefined, 'CN', 'US'), (raw, c) => {
-				const r = parseIdentifier(raw, c);
-				if (r.ok) expect(r.identifier.value).toMatch(/^[\x21-\x7e]+$/);
-				else expect(r.problem).toBeTruthy();
-			})
+			fc.property(
+				fc.string({ unit: 'grapheme', maxLength: 80 }),
+				fc.constantFrom(undefined, 'CN', 'US'),
+				(raw, c) => {
+					const r = parseIdentifier(raw, c);
+					if (r.ok) expect(r.identifier.value).toMatch(/^[\x21-\x7e]+$/);
+					else expect(r.problem).toBeTruthy();
+				}
+			)
 		);
 	});
 });

@@ -3,7 +3,10 @@ import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hit } from '../../src/lib/server/platform/limits';
-import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/platform/limits-redis';
+import {
+	openRedisRateLimitStore,
+	REDIS_KEY_PREFIX
+} from '../../src/lib/server/platform/limits-redis';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 
@@ -31,8 +34,16 @@ afterAll(async () => {
 describe('rate-limiter-flexible and the app clock', () => {
 	it('R15: its Redis store keeps counting in a window the app clock has already left; ours opens a new one', async () => {
 		const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
-		const app = { ...testAppContext(database), limits: await openRedisRateLimitStore(REDIS_URL, { prefix }) };
-		const library = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}lib`, points: 5, duration: 60 });
+		const app = {
+			...testAppContext(database),
+			limits: await openRedisRateLimitStore(REDIS_URL, { prefix })
+		};
+		const library = new RateLimiterRedis({
+			storeClient: redis,
+			keyPrefix: `${prefix}lib`,
+			points: 5,
+			duration: 60
+		});
 		try {
 			await library.consume('k');
 			await hit(app, 'k', 60_000);

@@ -13,8 +13,14 @@ const ORIGIN = 'http://127.0.0.1:4300';
 async function postLocale(body: BodyInit, headers: Record<string, string> = {}) {
 	const url = new URL('/locale', ORIGIN);
 	const jar = new Map<string, string>();
-	const cookies = { set: (name: string, value: string) => void jar.set(name, value) } as unknown as Cookies;
-	const event = { url, request: new Request(url, { method: 'POST', body, headers }), cookies } as unknown as Parameters<typeof chooseLocale>[0];
+	const cookies = {
+		set: (name: string, value: string) => void jar.set(name, value)
+	} as unknown as Cookies;
+	const event = {
+		url,
+		request: new Request(url, { method: 'POST', body, headers }),
+		cookies
+	} as unknown as Parameters<typeof chooseLocale>[0];
 	try {
 		return { answer: await chooseLocale(event), jar };
 	} catch (thrown) {
@@ -67,7 +73,9 @@ describe('/locale returns only to a path of this site', () => {
 	});
 
 	it('a malformed multipart body answers 400, not 500', async () => {
-		const { thrown, answer } = await postLocale('--x\r\nnot a part', { 'content-type': 'multipart/form-data; boundary=x' });
+		const { thrown, answer } = await postLocale('--x\r\nnot a part', {
+			'content-type': 'multipart/form-data; boundary=x'
+		});
 		expect(answer).toBeUndefined();
 		expect(isHttpError(thrown, 400)).toBe(true);
 	});

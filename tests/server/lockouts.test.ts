@@ -32,7 +32,13 @@ function freshAddress(): string {
 	return `10.${120 + Math.floor(addresses / 62_500)}.${Math.floor(addresses / 250) % 250}.${(addresses % 250) + 1}`;
 }
 
-const buyerMeta = (ip: string): RequestMeta => ({ ip, ipCountry: null, deviceId: 'lockout-device', locale: 'en', userAgent: null });
+const buyerMeta = (ip: string): RequestMeta => ({
+	ip,
+	ipCountry: null,
+	deviceId: 'lockout-device',
+	locale: 'en',
+	userAgent: null
+});
 
 /** Six-digit guesses that are none of the codes the authenticator accepts right now. */
 function wrongCodes(count: number, valid: string[]): string[] {
@@ -55,7 +61,9 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 	});
 	afterAll(() => database.dispose());
 
-	const buyer = async () => (await insertAccount(database.db, { email: uniqueEmail('lock'), password_hash: passwordHash })).email!;
+	const buyer = async () =>
+		(await insertAccount(database.db, { email: uniqueEmail('lock'), password_hash: passwordHash }))
+			.email!;
 	/** Audit rows of attempts that reached the password check. */
 	async function evaluated(actions: string[], where: { subjectIds?: string[]; ip?: string }) {
 		let query = database.db.selectFrom('audit_events').select('id').where('action', 'in', actions);
@@ -63,14 +71,25 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 		if (where.ip) query = query.where('ip', '=', where.ip);
 		return (await query.execute()).length;
 	}
-	const accountId = async (email: string) => (await database.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+	const accountId = async (email: string) =>
+		(
+			await database.db
+				.selectFrom('accounts')
+				.select('id')
+				.where('email', '=', email)
+				.executeTakeFirstOrThrow()
+		).id;
 	const buyerEvaluations = ['session.sign_in_failed', 'session.signed_in'];
 	const agentEvaluations = ['agent.sign_in_failed', 'agent.signed_in'];
 	const codeOf = (r: { ok: boolean } | Failure) => (r.ok ? 'ok' : (r as Failure).code);
 
 	it(`R15 sign-in: ${AT_ONCE} concurrent wrong passwords for one buyer → at most ${IDENTIFIER_LOCK} evaluated, the rest 429`, async () => {
 		const email = await buyer();
-		const results = await Promise.all(Array.from({ length: AT_ONCE }, (_, i) => signIn(app, { identifier: email, password: `wrong guess ${i}` }, buyerMeta(freshAddress()))));
+		const results = await Promise.all(
+			Array.from({ length: AT_ONCE }, (_, i) =>
+				signIn(app, { identifier: email, password: `wrong guess ${i}` }, buyerMeta(freshAddress()))
+			)
+		);
 		const count = await evaluated(buyerEvaluations, { subjectIds: [await accountId(email)] });
 		expect(count, `${count} of ${AT_ONCE} evaluated`).toBeLessThanOrEqual(IDENTIFIER_LOCK);
 		expect(count).toBeGreaterThanOrEqual(1);
@@ -79,14 +98,31 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 		expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(AT_ONCE - count);
 		// The refused attempts were refunded: the delays go on growing from the failures evaluated.
 		app.clock.advance(15 * 60_000);
-		expect(codeOf(await signIn(app, { identifier: email, password: 'one more guess' }, buyerMeta(freshAddress())))).toBe('invalid_credentials');
-		expect(await signIn(app, { identifier: email, password: PASSWORD }, buyerMeta(freshAddress()))).toMatchObject({ code: 'rate_limited', retryAfterSeconds: delayAfter(count + 1, IDENTIFIER_LOCK - 1) / 1000 });
+		expect(
+			codeOf(
+				await signIn(
+					app,
+					{ identifier: email, password: 'one more guess' },
+					buyerMeta(freshAddress())
+				)
+			)
+		).toBe('invalid_credentials');
+		expect(
+			await signIn(app, { identifier: email, password: PASSWORD }, buyerMeta(freshAddress()))
+		).toMatchObject({
+			code: 'rate_limited',
+			retryAfterSeconds: delayAfter(count + 1, IDENTIFIER_LOCK - 1) / 1000
+		});
 	});
 
 	it(`R15 sign-in: ${AT_ONCE} concurrent attempts from one address over ${AT_ONCE} buyers → at most ${ADDRESS_LOCK} evaluated`, async () => {
 		const emails = await Promise.all(Array.from({ length: AT_ONCE }, () => buyer()));
 		const ip = freshAddress();
-		const results = await Promise.all(emails.map((email) => signIn(app, { identifier: email, password: 'sprayed password 1' }, buyerMeta(ip))));
+		const results = await Promise.all(
+			emails.map((email) =>
+				signIn(app, { identifier: email, password: 'sprayed password 1' }, buyerMeta(ip))
+			)
+		);
 		const count = await evaluated(buyerEvaluations, { ip });
 		expect(count, `${count} of ${AT_ONCE} evaluated`).toBeLessThanOrEqual(ADDRESS_LOCK);
 		expect(results.map(codeOf).filter((c) => c === 'rate_limited')).toHaveLength(AT_ONCE - count);
@@ -94,61 +130,170 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 
 	it('R15 sign-in: a success is refunded: 30 buyers signing in from one address leave its 20 failures free', async () => {
 		const ip = freshAddress();
-		for (let i = 0; i < 30; i += 1) expect(await signIn(app, { identifier: await buyer(), password: PASSWORD }, buyerMeta(ip))).toMatchObject({ ok: true });
-		for (let i = 0; i < ADDRESS_LOCK; i += 1) expect(codeOf(await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(ip)))).toBe('invalid_credentials');
-		expect(codeOf(await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(ip)))).toBe('rate_limited');
+		for (let i = 0; i < 30; i += 1)
+			expect(
+				await signIn(app, { identifier: await buyer(), password: PASSWORD }, buyerMeta(ip))
+			).toMatchObject({ ok: true });
+		for (let i = 0; i < ADDRESS_LOCK; i += 1)
+			expect(
+				codeOf(
+					await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(ip))
+				)
+			).toBe('invalid_credentials');
+		expect(
+			codeOf(
+				await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(ip))
+			)
+		).toBe('rate_limited');
 	});
 
 	it('R15 sign-in: failures from 30 addresses inside one IPv6 /64 share one per-address lock', async () => {
 		const results = [];
-		for (let i = 1; i <= 30; i += 1) results.push(codeOf(await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(`2001:db8:51:7:${i.toString(16)}::${i}`))));
-		expect(results).toEqual([...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'), ...Array<string>(30 - ADDRESS_LOCK).fill('rate_limited')]);
+		for (let i = 1; i <= 30; i += 1)
+			results.push(
+				codeOf(
+					await signIn(
+						app,
+						{ identifier: uniqueEmail('ghost'), password: 'wrong' },
+						buyerMeta(`2001:db8:51:7:${i.toString(16)}::${i}`)
+					)
+				)
+			);
+		expect(results).toEqual([
+			...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'),
+			...Array<string>(30 - ADDRESS_LOCK).fill('rate_limited')
+		]);
 	});
 
 	it('R15 sign-in: ::ffff:1.2.3.4 and 1.2.3.4 are one address to the per-address lock', async () => {
 		const results = [];
-		for (let i = 0; i < ADDRESS_LOCK + 2; i += 1) results.push(codeOf(await signIn(app, { identifier: uniqueEmail('ghost'), password: 'wrong' }, buyerMeta(i % 2 ? '::ffff:1.2.3.4' : '1.2.3.4'))));
-		expect(results).toEqual([...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'), 'rate_limited', 'rate_limited']);
+		for (let i = 0; i < ADDRESS_LOCK + 2; i += 1)
+			results.push(
+				codeOf(
+					await signIn(
+						app,
+						{ identifier: uniqueEmail('ghost'), password: 'wrong' },
+						buyerMeta(i % 2 ? '::ffff:1.2.3.4' : '1.2.3.4')
+					)
+				)
+			);
+		expect(results).toEqual([
+			...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'),
+			'rate_limited',
+			'rate_limited'
+		]);
 	});
 
 	it(`R22: ${AT_ONCE} concurrent TOTP guesses with the right password → at most ${IDENTIFIER_LOCK} evaluated, the rest 429`, async () => {
 		const agent = await makeAgent(app);
 		const guesses = wrongCodes(AT_ONCE, [agent.totp(-1), agent.totp(), agent.totp(1)]);
-		const results = await Promise.all(guesses.map((otp) => signInAgent(app, { username: agent.username, password: AGENT_PASSWORD, otp }, { ip: freshAddress() })));
+		const results = await Promise.all(
+			guesses.map((otp) =>
+				signInAgent(
+					app,
+					{ username: agent.username, password: AGENT_PASSWORD, otp },
+					{ ip: freshAddress() }
+				)
+			)
+		);
 		const count = await evaluated(agentEvaluations, { subjectIds: [agent.id] });
 		expect(count, `${count} of ${AT_ONCE} evaluated`).toBeLessThanOrEqual(IDENTIFIER_LOCK);
 		expect(count).toBeGreaterThanOrEqual(1);
 		expect(results.map(codeOf).filter((c) => c === 'rate_limited')).toHaveLength(AT_ONCE - count);
 		// Locked for 15 minutes, even with the right code.
-		expect(codeOf(await signInAgent(app, { username: agent.username, password: AGENT_PASSWORD, otp: agent.totp() }, { ip: freshAddress() }))).toBe('rate_limited');
+		expect(
+			codeOf(
+				await signInAgent(
+					app,
+					{ username: agent.username, password: AGENT_PASSWORD, otp: agent.totp() },
+					{ ip: freshAddress() }
+				)
+			)
+		).toBe('rate_limited');
 	});
 
 	it(`R22: ${AT_ONCE} concurrent agent sign-ins from one address over 25 usernames → at most ${ADDRESS_LOCK} evaluated`, async () => {
 		const agents = await Promise.all(Array.from({ length: 25 }, () => makeAgent(app)));
 		const ip = freshAddress();
-		const attempts = agents.flatMap((agent) => wrongCodes(4, [agent.totp(-1), agent.totp(), agent.totp(1)]).map((otp) => ({ agent, otp })));
-		const results = await Promise.all(attempts.map(({ agent, otp }) => signInAgent(app, { username: agent.username, password: AGENT_PASSWORD, otp }, { ip })));
+		const attempts = agents.flatMap((agent) =>
+			wrongCodes(4, [agent.totp(-1), agent.totp(), agent.totp(1)]).map((otp) => ({ agent, otp }))
+		);
+		const results = await Promise.all(
+			attempts.map(({ agent, otp }) =>
+				signInAgent(app, { username: agent.username, password: AGENT_PASSWORD, otp }, { ip })
+			)
+		);
 		const count = await evaluated(agentEvaluations, { ip });
 		expect(count, `${count} of ${attempts.length} evaluated`).toBeLessThanOrEqual(ADDRESS_LOCK);
-		expect(results.map(codeOf).filter((c) => c === 'rate_limited')).toHaveLength(attempts.length - count);
+		expect(results.map(codeOf).filter((c) => c === 'rate_limited')).toHaveLength(
+			attempts.length - count
+		);
 	});
 
 	it('R22: a success is refunded: 25 agents signing in from one address leave its 20 failures free', async () => {
 		const ip = freshAddress();
 		for (let i = 0; i < 25; i += 1) {
 			const agent = await makeAgent(app);
-			expect(await signInAgent(app, { username: agent.username, password: AGENT_PASSWORD, otp: agent.totp() }, { ip })).toMatchObject({ ok: true });
+			expect(
+				await signInAgent(
+					app,
+					{ username: agent.username, password: AGENT_PASSWORD, otp: agent.totp() },
+					{ ip }
+				)
+			).toMatchObject({ ok: true });
 		}
-		for (let i = 0; i < ADDRESS_LOCK; i += 1) expect(codeOf(await signInAgent(app, { username: `nobody-${i}`, password: 'wrong', otp: '000000' }, { ip }))).toBe('invalid_credentials');
-		expect(codeOf(await signInAgent(app, { username: 'nobody-else', password: 'wrong', otp: '000000' }, { ip }))).toBe('rate_limited');
+		for (let i = 0; i < ADDRESS_LOCK; i += 1)
+			expect(
+				codeOf(
+					await signInAgent(
+						app,
+						{ username: `nobody-${i}`, password: 'wrong', otp: '000000' },
+						{ ip }
+					)
+				)
+			).toBe('invalid_credentials');
+		expect(
+			codeOf(
+				await signInAgent(
+					app,
+					{ username: 'nobody-else', password: 'wrong', otp: '000000' },
+					{ ip }
+				)
+			)
+		).toBe('rate_limited');
 	});
 
 	it('R22: agent failures from 30 addresses inside one IPv6 /64, or as ::ffff:1.2.3.5 and 1.2.3.5, share one per-address lock', async () => {
 		const inOne64 = [];
-		for (let i = 1; i <= 30; i += 1) inOne64.push(codeOf(await signInAgent(app, { username: `ghost-${i}`, password: 'wrong', otp: '000000' }, { ip: `2001:db8:52:9::${i.toString(16)}` })));
-		expect(inOne64).toEqual([...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'), ...Array<string>(30 - ADDRESS_LOCK).fill('rate_limited')]);
+		for (let i = 1; i <= 30; i += 1)
+			inOne64.push(
+				codeOf(
+					await signInAgent(
+						app,
+						{ username: `ghost-${i}`, password: 'wrong', otp: '000000' },
+						{ ip: `2001:db8:52:9::${i.toString(16)}` }
+					)
+				)
+			);
+		expect(inOne64).toEqual([
+			...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'),
+			...Array<string>(30 - ADDRESS_LOCK).fill('rate_limited')
+		]);
 		const mapped = [];
-		for (let i = 0; i < ADDRESS_LOCK + 2; i += 1) mapped.push(codeOf(await signInAgent(app, { username: `mapped-${i}`, password: 'wrong', otp: '000000' }, { ip: i % 2 ? '::ffff:1.2.3.5' : '1.2.3.5' })));
-		expect(mapped).toEqual([...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'), 'rate_limited', 'rate_limited']);
+		for (let i = 0; i < ADDRESS_LOCK + 2; i += 1)
+			mapped.push(
+				codeOf(
+					await signInAgent(
+						app,
+						{ username: `mapped-${i}`, password: 'wrong', otp: '000000' },
+						{ ip: i % 2 ? '::ffff:1.2.3.5' : '1.2.3.5' }
+					)
+				)
+			);
+		expect(mapped).toEqual([
+			...Array<string>(ADDRESS_LOCK).fill('invalid_credentials'),
+			'rate_limited',
+			'rate_limited'
+		]);
 	});
 });

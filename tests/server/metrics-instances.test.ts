@@ -18,7 +18,9 @@ function parse(text: string): Map<string, number> {
 }
 /** The sum of every series of one family (all label values). */
 const total = (scrape: Map<string, number>, family: string) =>
-	[...scrape].filter(([s]) => s === family || s.startsWith(`${family}{`)).reduce((sum, [, v]) => sum + v, 0);
+	[...scrape]
+		.filter(([s]) => s === family || s.startsWith(`${family}{`))
+		.reduce((sum, [, v]) => sum + v, 0);
 const value = (scrape: Map<string, number>, series: string) => scrape.get(series) ?? 0;
 
 /** The help text of every family in a scrape. */
@@ -31,7 +33,11 @@ function helps(text: string): Map<string, string> {
 	return found;
 }
 
-const PROCESS_FAMILIES = ['asc_checks_total', 'process_resident_memory_bytes', 'process_uptime_seconds'];
+const PROCESS_FAMILIES = [
+	'asc_checks_total',
+	'process_resident_memory_bytes',
+	'process_uptime_seconds'
+];
 
 describe('createMetrics', () => {
 	it('gives every context its own registry: counting on one leaves the other alone', async () => {
@@ -49,7 +55,8 @@ describe('createMetrics', () => {
 
 	it('starts every check outcome at 0, so each series exists before the first check', async () => {
 		const scrape = parse(await createMetrics().registry.metrics());
-		for (const outcome of ['registered', 'unregistered', 'hidden', 'rate_limited']) expect(scrape.get(`asc_checks_total{outcome="${outcome}"}`)).toBe(0);
+		for (const outcome of ['registered', 'unregistered', 'hidden', 'rate_limited'])
+			expect(scrape.get(`asc_checks_total{outcome="${outcome}"}`)).toBe(0);
 	});
 
 	it('R4: an outcome of an unexpected shape leaves as "other"', async () => {
@@ -65,7 +72,10 @@ describe('createMetrics', () => {
 describe.each(testDatabases)('metrics of two instances on one $name database', ({ open }) => {
 	let database: TestDatabase;
 	// Two processes sharing the database: each its own context, so its own metrics registry.
-	const instance = () => testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' } });
+	const instance = () =>
+		testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' }
+		});
 	let a: ReturnType<typeof instance>;
 	let b: ReturnType<typeof instance>;
 	let scrapes: [Map<string, number>, Map<string, number>];
@@ -79,7 +89,10 @@ describe.each(testDatabases)('metrics of two instances on one $name database', (
 		const known = uniqueEmail();
 		await insertAccount(database.db, { email: known });
 		const run = async (app: typeof a, identifier: string) => {
-			const res = await callEndpoint(check, app, { json: { identifier }, clientAddress: '1.0.1.1' });
+			const res = await callEndpoint(check, app, {
+				json: { identifier },
+				clientAddress: '1.0.1.1'
+			});
 			expect(res.status).toBe(200);
 		};
 		// A answers 3 checks (1 registered, 2 unregistered), B answers 2 (1 registered, 1 unregistered).
@@ -106,14 +119,17 @@ describe.each(testDatabases)('metrics of two instances on one $name database', (
 		expect(total(scrapes[0], 'asc_checks_total') + total(scrapes[1], 'asc_checks_total')).toBe(5);
 		for (const outcome of ['registered', 'unregistered']) {
 			const series = `asc_checks_total{outcome="${outcome}"}`;
-			expect(value(scrapes[0], series) + value(scrapes[1], series)).toBe(outcome === 'registered' ? 2 : 3);
+			expect(value(scrapes[0], series) + value(scrapes[1], series)).toBe(
+				outcome === 'registered' ? 2 : 3
+			);
 		}
 	});
 
 	it('database gauges are the same on both instances (aggregate with max): asc_checks_recorded is 5 on each', () => {
 		expect(total(scrapes[0], 'asc_checks_recorded')).toBe(5);
 		expect(total(scrapes[1], 'asc_checks_recorded')).toBe(5);
-		const shared = (scrape: Map<string, number>) => [...scrape].filter(([s]) => s.startsWith('asc_') && !s.startsWith('asc_checks_total'));
+		const shared = (scrape: Map<string, number>) =>
+			[...scrape].filter(([s]) => s.startsWith('asc_') && !s.startsWith('asc_checks_total'));
 		expect(shared(scrapes[1])).toEqual(shared(scrapes[0]));
 		expect(value(scrapes[0], 'asc_appeals_overdue')).toBe(value(scrapes[1], 'asc_appeals_overdue'));
 	});

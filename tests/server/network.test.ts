@@ -14,12 +14,24 @@ describe('R9 IP country', () => {
 		expect(geoip.country(ip)).toBe(country);
 	});
 
-	it.each(['127.0.0.1', '10.1.2.3', '192.168.1.1', '172.20.0.1', '100.64.0.1', '203.0.113.7', '198.51.100.1', '192.0.2.1', '::1', 'fd00::1', 'fe80::1', '2001:db8::1', 'not-an-ip', ''])(
-		'R9: %j is unknown (never flagged)',
-		(ip) => {
-			expect(geoip.country(ip)).toBeNull();
-		}
-	);
+	it.each([
+		'127.0.0.1',
+		'10.1.2.3',
+		'192.168.1.1',
+		'172.20.0.1',
+		'100.64.0.1',
+		'203.0.113.7',
+		'198.51.100.1',
+		'192.0.2.1',
+		'::1',
+		'fd00::1',
+		'fe80::1',
+		'2001:db8::1',
+		'not-an-ip',
+		''
+	])('R9: %j is unknown (never flagged)', (ip) => {
+		expect(geoip.country(ip)).toBeNull();
+	});
 });
 
 describe('client address', () => {
@@ -34,6 +46,12 @@ describe('client address', () => {
 	});
 
 	it('falls back to the socket when the header is garbage', () => {
-		expect(resolveClientAddress(new Headers({ 'x-forwarded-for': 'evil' }), () => '::ffff:10.0.0.1', true)).toBe('10.0.0.1');
+		expect(
+			resolveClientAddress(
+				new Headers({ 'x-forwarded-for': 'evil' }),
+				() => '::ffff:10.0.0.1',
+				true
+			)
+		).toBe('10.0.0.1');
 	});
 });

@@ -10,7 +10,15 @@ const ORIGIN = HOOK_ORIGIN;
 
 function apiEvent(method: string, path: string, headers: Record<string, string>, json?: unknown) {
 	const body = json === undefined ? undefined : JSON.stringify(json);
-	return hookEvent(path, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body }, path);
+	return hookEvent(
+		path,
+		{
+			method,
+			headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+			body
+		},
+		path
+	);
 }
 
 /** Step 1 of registration (R8), counting whether the route ran at all. */
@@ -23,12 +31,21 @@ function registrationRoute() {
 	return { ran, resolve };
 }
 let registered = 0;
-const registration = () => ({ identifier: `origin-${++registered}@example.com`, password: 'a long and quiet river', country: 'CN' });
+const registration = () => ({
+	identifier: `origin-${++registered}@example.com`,
+	password: 'a long and quiet river',
+	country: 'CN'
+});
 
 describe('foreign Origin on state-changing /api requests', () => {
 	it('POST /api/v1/registrations with Origin: https://evil.example answers 403 forbidden_origin and the route never runs (R8)', async () => {
 		const { ran, resolve } = registrationRoute();
-		const event = apiEvent('POST', '/api/v1/registrations', { origin: 'https://evil.example', 'accept-language': 'zh-CN' }, registration());
+		const event = apiEvent(
+			'POST',
+			'/api/v1/registrations',
+			{ origin: 'https://evil.example', 'accept-language': 'zh-CN' },
+			registration()
+		);
 		const response = await handle({ event, resolve });
 		expect(response.status).toBe(403);
 		const { error } = (await response.json()) as { error: { code: string; message: string } };
@@ -43,28 +60,45 @@ describe('foreign Origin on state-changing /api requests', () => {
 		['a sibling origin (other port)', { origin: 'http://127.0.0.1:4301' }],
 		['the same host over https', { origin: 'https://127.0.0.1:4300' }],
 		['Sec-Fetch-Site: cross-site without Origin', { 'sec-fetch-site': 'cross-site' }],
-		['our Origin but Sec-Fetch-Site: cross-site', { origin: ORIGIN, 'sec-fetch-site': 'cross-site' }]
+		[
+			'our Origin but Sec-Fetch-Site: cross-site',
+			{ origin: ORIGIN, 'sec-fetch-site': 'cross-site' }
+		]
 	])('%s is refused with 403', async (_, headers) => {
 		const { ran, resolve } = registrationRoute();
-		const response = await handle({ event: apiEvent('POST', '/api/v1/registrations', headers, registration()), resolve });
+		const response = await handle({
+			event: apiEvent('POST', '/api/v1/registrations', headers, registration()),
+			resolve
+		});
 		expect(response.status).toBe(403);
-		expect(((await response.json()) as { error: { code: string } }).error.code).toBe('forbidden_origin');
+		expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+			'forbidden_origin'
+		);
 		expect(ran.times).toBe(0);
 	});
 
 	it.each(['PUT', 'PATCH', 'DELETE'])('%s from a foreign Origin is refused too', async (method) => {
 		const { ran, resolve } = registrationRoute();
-		const response = await handle({ event: apiEvent(method, '/api/v1/sessions/current', { origin: 'https://evil.example' }), resolve });
+		const response = await handle({
+			event: apiEvent(method, '/api/v1/sessions/current', { origin: 'https://evil.example' }),
+			resolve
+		});
 		expect(response.status).toBe(403);
 		expect(ran.times).toBe(0);
 	});
 
 	it.each([
-		['our own Origin (the page’s live updates)', { origin: ORIGIN, 'sec-fetch-site': 'same-origin' }],
+		[
+			'our own Origin (the page’s live updates)',
+			{ origin: ORIGIN, 'sec-fetch-site': 'same-origin' }
+		],
 		['no Origin at all (native apps, the order system, curl)', {}]
 	])('%s passes: 202 and the code is sent', async (_, headers) => {
 		const { ran, resolve } = registrationRoute();
-		const response = await handle({ event: apiEvent('POST', '/api/v1/registrations', headers, registration()), resolve });
+		const response = await handle({
+			event: apiEvent('POST', '/api/v1/registrations', headers, registration()),
+			resolve
+		});
 		expect(response.status).toBe(202);
 		expect(ran.times).toBe(1);
 	});
@@ -72,7 +106,10 @@ describe('foreign Origin on state-changing /api requests', () => {
 	it('reads (GET, HEAD, OPTIONS) from any Origin are not refused: they change nothing', async () => {
 		for (const method of ['GET', 'HEAD', 'OPTIONS']) {
 			const response = await handle({
-				event: apiEvent(method, '/api/v1/account', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }),
+				event: apiEvent(method, '/api/v1/account', {
+					origin: 'https://evil.example',
+					'sec-fetch-site': 'cross-site'
+				}),
 				resolve: () => new Response(null, { status: 204 })
 			});
 			expect(response.status).toBe(204);

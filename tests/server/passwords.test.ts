@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkPassword, hashPassword, verifyPassword } from '../../src/lib/server/accounts/passwords';
+import {
+	checkPassword,
+	hashPassword,
+	verifyPassword
+} from '../../src/lib/server/accounts/passwords';
 
 const rules = { minLength: 8, identifiers: ['zhang.wei@example.com', '+8613800138000'] };
 
@@ -17,9 +21,12 @@ describe('R5 passwords', () => {
 		expect(checkPassword(password, rules)).toBe(problem);
 	});
 
-	it.each(['correct horse battery', '密码是一匹快乐的马', 'x'.repeat(128)])('accepts %j', (password) => {
-		expect(checkPassword(password, rules)).toBeNull();
-	});
+	it.each(['correct horse battery', '密码是一匹快乐的马', 'x'.repeat(128)])(
+		'accepts %j',
+		(password) => {
+			expect(checkPassword(password, rules)).toBeNull();
+		}
+	);
 
 	it('R5: operators may lower the minimum to 6', () => {
 		expect(checkPassword('kx7#qa', { ...rules, minLength: 6 })).toBeNull();

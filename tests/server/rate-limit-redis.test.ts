@@ -14,7 +14,10 @@ import {
 	refund,
 	type RateLimitStore
 } from '../../src/lib/server/platform/limits';
-import { openRedisRateLimitStore, REDIS_KEY_PREFIX } from '../../src/lib/server/platform/limits-redis';
+import {
+	openRedisRateLimitStore,
+	REDIS_KEY_PREFIX
+} from '../../src/lib/server/platform/limits-redis';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { callEndpoint } from '../support/endpoints';
@@ -29,7 +32,9 @@ let admin: Redis;
 const opened: { store: RateLimitStore; prefix: string }[] = [];
 
 /** A store of its own for each test: a unique prefix under asc:rl:, and a context using it with times from `clock`. */
-async function openStore(clock: Clock): Promise<{ store: RateLimitStore; prefix: string; ctx: Ctx }> {
+async function openStore(
+	clock: Clock
+): Promise<{ store: RateLimitStore; prefix: string; ctx: Ctx }> {
 	const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
 	const store = await openRedisRateLimitStore(REDIS_URL, { prefix });
 	opened.push({ store, prefix });
@@ -37,7 +42,12 @@ async function openStore(clock: Clock): Promise<{ store: RateLimitStore; prefix:
 }
 
 beforeAll(async () => {
-	admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+	admin = new Redis(REDIS_URL, {
+		lazyConnect: true,
+		maxRetriesPerRequest: 0,
+		enableOfflineQueue: false,
+		retryStrategy: () => null
+	});
 	admin.on('error', () => {});
 	try {
 		await admin.connect();
@@ -46,7 +56,8 @@ beforeAll(async () => {
 			`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}). These tests need it: ` +
 				(process.env.CI === 'true'
 					? '.ci/run starts it when redis-server is installed.'
-					: 'start it with `redis-server --daemonize yes --port 6379 --save ""`.')
+					: 'start it with `redis-server --daemonize yes --port 6379 --save ""`.'),
+			{ cause: error }
 		);
 	}
 	const sqlite = testDatabases.find((kind) => kind.name === 'sqlite');
@@ -148,7 +159,9 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
 		const { ctx } = await openStore(clock);
 		const windows = await Promise.all(Array.from({ length: 50 }, () => hit(ctx, 'p', MINUTE)));
-		expect(windows.map((w) => w.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+		expect(windows.map((w) => w.count).sort((a, b) => a - b)).toEqual(
+			Array.from({ length: 50 }, (_, i) => i + 1)
+		);
 		expect(await peek(ctx, 'p')).toMatchObject({ count: 50 });
 	});
 
@@ -156,7 +169,8 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 		const app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IDENTIFIER: '2' } });
 		app.limits = (await openStore(app.clock)).store;
 		const email = uniqueEmail();
-		const check = (ip: string) => callEndpoint(POST, app, { json: { identifier: email }, clientAddress: ip });
+		const check = (ip: string) =>
+			callEndpoint(POST, app, { json: { identifier: email }, clientAddress: ip });
 		expect((await check('8.8.8.1')).status).toBe(200);
 		expect((await check('8.8.8.2')).status).toBe(200);
 		const refused = await check('8.8.8.3');
@@ -169,18 +183,28 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
 		const ctx = { ...testAppContext(database), clock };
 		await hit(ctx, 'sql-only', MINUTE);
-		const row = await database.db.selectFrom('rate_limits').select('points').where('key', '=', 'sql-only').executeTakeFirst();
+		const row = await database.db
+			.selectFrom('rate_limits')
+			.select('points')
+			.where('key', '=', 'sql-only')
+			.executeTakeFirst();
 		expect(row).toEqual({ points: 1 });
 	});
 
 	it('an unreachable Redis fails at start-up with a message naming REDIS_URL, not the password', async () => {
-		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.toThrow(/^REDIS_URL: cannot reach Redis/);
-		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.not.toThrow(/s3cret/);
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.toThrow(
+			/^REDIS_URL: cannot reach Redis/
+		);
+		await expect(openRedisRateLimitStore('redis://:s3cret@127.0.0.1:1')).rejects.not.toThrow(
+			/s3cret/
+		);
 	});
 
 	it('REDIS_URL must be redis:// or rediss://; unset keeps it undefined', () => {
 		expect(parseConfig({}).redisUrl).toBeUndefined();
-		expect(parseConfig({ REDIS_URL: 'rediss://u:p@cache:6380/1' }).redisUrl).toBe('rediss://u:p@cache:6380/1');
+		expect(parseConfig({ REDIS_URL: 'rediss://u:p@cache:6380/1' }).redisUrl).toBe(
+			'rediss://u:p@cache:6380/1'
+		);
 		expect(() => parseConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(/REDIS_URL/);
 	});
 });

@@ -8,7 +8,12 @@ import type { Database } from '../../src/lib/server/db/schema';
 import { countAccountsOnDevice, recordDevice } from '../../src/lib/server/accounts/devices';
 import { collectMetrics } from '../../src/lib/server/platform/metrics';
 import { blockUntil, hit } from '../../src/lib/server/platform/limits';
-import { ADVISORY_LOCK_CLASS, rollUpCheckEvents, runRetention, startRetention } from '../../src/lib/server/retention/tables';
+import {
+	ADVISORY_LOCK_CLASS,
+	rollUpCheckEvents,
+	runRetention,
+	startRetention
+} from '../../src/lib/server/retention/tables';
 import { createSession, validateSessionToken } from '../../src/lib/server/accounts/sessions';
 import { consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
 import { makeAgent } from '../support/agents';
@@ -52,8 +57,15 @@ function survivors(before: Snapshot): Record<Table, Row[]> {
 	const n = (v: unknown) => Number(v);
 	const appealsGone = new Set(
 		before.appeals
-			.filter((a) => (a.status === 'approved' || a.status === 'rejected') && a.decided_at !== null && n(a.decided_at) < T - 730 * DAY)
-			.filter((a) => before.appeal_documents.every((d) => d.appeal_id !== a.id || d.deleted_at !== null))
+			.filter(
+				(a) =>
+					(a.status === 'approved' || a.status === 'rejected') &&
+					a.decided_at !== null &&
+					n(a.decided_at) < T - 730 * DAY
+			)
+			.filter((a) =>
+				before.appeal_documents.every((d) => d.appeal_id !== a.id || d.deleted_at !== null)
+			)
 			.map((a) => a.id)
 	);
 	const referenced = new Set(before.accounts.map((a) => a.reg_device_id));
@@ -61,10 +73,22 @@ function survivors(before: Snapshot): Record<Table, Row[]> {
 		rate_limits: before.rate_limits.filter((r) => n(r.reset_at) > T),
 		check_events: before.check_events.filter((r) => n(r.at) >= floorHour(T - 30 * DAY)),
 		sessions: before.sessions.filter((s) => n(s.expires_at) > T && n(s.last_active_at) > T - DAY),
-		agent_sessions: before.agent_sessions.filter((s) => n(s.expires_at) > T && n(s.last_active_at) > T - 30 * MINUTE),
-		verification_codes: before.verification_codes.filter((c) => n(c.expires_at) >= T - DAY && (c.consumed_at === null || n(c.consumed_at) >= T - DAY)),
-		outbox: before.outbox.filter((m) => !((m.status === 'sent' && n(m.sent_at) < T - 7 * DAY) || (m.status === 'dead' && n(m.next_attempt_at) < T - 7 * DAY))),
-		devices: before.devices.filter((d) => n(d.last_seen_at) >= T - 400 * DAY || referenced.has(d.id)),
+		agent_sessions: before.agent_sessions.filter(
+			(s) => n(s.expires_at) > T && n(s.last_active_at) > T - 30 * MINUTE
+		),
+		verification_codes: before.verification_codes.filter(
+			(c) => n(c.expires_at) >= T - DAY && (c.consumed_at === null || n(c.consumed_at) >= T - DAY)
+		),
+		outbox: before.outbox.filter(
+			(m) =>
+				!(
+					(m.status === 'sent' && n(m.sent_at) < T - 7 * DAY) ||
+					(m.status === 'dead' && n(m.next_attempt_at) < T - 7 * DAY)
+				)
+		),
+		devices: before.devices.filter(
+			(d) => n(d.last_seen_at) >= T - 400 * DAY || referenced.has(d.id)
+		),
 		contact_changes: before.contact_changes.filter((c) => n(c.changed_at) >= T - 730 * DAY),
 		appeals: before.appeals.filter((a) => !appealsGone.has(a.id)),
 		appeal_messages: before.appeal_messages.filter((m) => !appealsGone.has(m.appeal_id)),
@@ -77,7 +101,10 @@ function survivors(before: Snapshot): Record<Table, Row[]> {
 }
 
 /** Checks per completed hour and outcome, counted from raw events as the roll-up must count them. */
-function hourlyCounts(events: Row[], until: number): { hour_start: number; outcome: string; count: number }[] {
+function hourlyCounts(
+	events: Row[],
+	until: number
+): { hour_start: number; outcome: string; count: number }[] {
 	const counts = new Map<string, number>();
 	for (const e of events) {
 		const hour = floorHour(Number(e.at));
@@ -86,7 +113,11 @@ function hourlyCounts(events: Row[], until: number): { hour_start: number; outco
 		counts.set(key, (counts.get(key) ?? 0) + 1);
 	}
 	return [...counts]
-		.map(([key, count]) => ({ hour_start: Number(key.split('|')[0]), outcome: key.split('|')[1]!, count }))
+		.map(([key, count]) => ({
+			hour_start: Number(key.split('|')[0]),
+			outcome: key.split('|')[1]!,
+			count
+		}))
 		.sort((a, b) => a.hour_start - b.hour_start || a.outcome.localeCompare(b.outcome));
 }
 
@@ -101,7 +132,9 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 	let app: ReturnType<typeof testAppContext>;
 	beforeEach(async () => {
 		database = await open();
-		app = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' } });
+		app = testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' }
+		});
 	});
 	afterEach(() => database.dispose());
 
@@ -111,37 +144,99 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		app.clock.set(new Date(T - ago));
 		return fn();
 	}
-	const viewer = { requestCountry: null, deviceId: 'device-of-the-checker', address: '1.0.1.1', proven: () => false };
+	const viewer = {
+		requestCountry: null,
+		deviceId: 'device-of-the-checker',
+		address: '1.0.1.1',
+		proven: () => false
+	};
 	const check = (identifier: string) => runCheck(app, { identifier }, viewer);
 	const codeDeps = () => app;
 
 	async function snapshot(): Promise<Snapshot> {
 		const entries = await Promise.all(
-			(Object.keys(TABLES) as Table[]).map(async (table) => [table, (await db().selectFrom(table).selectAll().execute()) as Row[]] as const)
+			(Object.keys(TABLES) as Table[]).map(
+				async (table) =>
+					[table, (await db().selectFrom(table).selectAll().execute()) as Row[]] as const
+			)
 		);
 		return Object.fromEntries(entries) as Snapshot;
 	}
 	const keysOf = (table: Table, rows: Row[]) => rows.map((r) => String(r[TABLES[table]])).sort();
-	const hours = () => db().selectFrom('check_event_hours').select(['hour_start', 'outcome', 'count']).orderBy('hour_start').orderBy('outcome').execute();
+	const hours = () =>
+		db()
+			.selectFrom('check_event_hours')
+			.select(['hour_start', 'outcome', 'count'])
+			.orderBy('hour_start')
+			.orderBy('outcome')
+			.execute();
 
-	async function insertAppeal(status: Database['appeals']['status'], createdAgo: number, decidedAgo: number | null, docDeleted: boolean | null) {
+	async function insertAppeal(
+		status: Database['appeals']['status'],
+		createdAgo: number,
+		decidedAgo: number | null,
+		docDeleted: boolean | null
+	) {
 		const id = randomUUID();
 		const created = T - createdAgo;
 		await db()
 			.insertInto('appeals')
-			.values({ id, reference: id.slice(0, 8).toUpperCase(), status_token_hash: 'x', account_id: null, old_identifier: uniqueEmail('old'), new_identifier: uniqueEmail('new'), description: 'lost my phone', status, locale: 'en', created_at: created, due_at: created + 48 * HOUR, updated_at: created, assigned_agent_id: null, decided_at: decidedAgo === null ? null : T - decidedAgo, decided_by: null, decision_reason: null, claimed_at: null, first_approval_by: null, first_approval_at: null })
+			.values({
+				id,
+				reference: id.slice(0, 8).toUpperCase(),
+				status_token_hash: 'x',
+				account_id: null,
+				old_identifier: uniqueEmail('old'),
+				new_identifier: uniqueEmail('new'),
+				description: 'lost my phone',
+				status,
+				locale: 'en',
+				created_at: created,
+				due_at: created + 48 * HOUR,
+				updated_at: created,
+				assigned_agent_id: null,
+				decided_at: decidedAgo === null ? null : T - decidedAgo,
+				decided_by: null,
+				decision_reason: null,
+				claimed_at: null,
+				first_approval_by: null,
+				first_approval_at: null
+			})
 			.execute();
 		await db()
 			.insertInto('appeal_messages')
 			.values([
-				{ id: randomUUID(), appeal_id: id, author_kind: 'agent', author_id: null, body: 'Please send a clearer photo.', created_at: created + HOUR },
-				{ id: randomUUID(), appeal_id: id, author_kind: 'appellant', author_id: null, body: 'Here it is.', created_at: created + 2 * HOUR }
+				{
+					id: randomUUID(),
+					appeal_id: id,
+					author_kind: 'agent',
+					author_id: null,
+					body: 'Please send a clearer photo.',
+					created_at: created + HOUR
+				},
+				{
+					id: randomUUID(),
+					appeal_id: id,
+					author_kind: 'appellant',
+					author_id: null,
+					body: 'Here it is.',
+					created_at: created + 2 * HOUR
+				}
 			])
 			.execute();
 		if (docDeleted !== null) {
 			await db()
 				.insertInto('appeal_documents')
-				.values({ id: randomUUID(), appeal_id: id, storage_key: randomUUID(), content_type: 'image/png', byte_size: 1000, sha256: 'ab', created_at: created, deleted_at: docDeleted ? created + 31 * DAY : null })
+				.values({
+					id: randomUUID(),
+					appeal_id: id,
+					storage_key: randomUUID(),
+					content_type: 'image/png',
+					byte_size: 1000,
+					sha256: 'ab',
+					created_at: created,
+					deleted_at: docDeleted ? created + 31 * DAY : null
+				})
 				.execute();
 		}
 		return id;
@@ -151,7 +246,21 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		const when = T - ago;
 		await db()
 			.insertInto('outbox')
-			.values({ id: randomUUID(), channel: 'email', recipient: uniqueEmail(), purpose: 'check', locale: 'en', payload: null, status, attempts: status === 'dead' ? 40 : 1, next_attempt_at: when, locked_until: null, last_error: status === 'dead' ? 'gateway 503' : null, created_at: when - MINUTE, sent_at: status === 'sent' ? when : null })
+			.values({
+				id: randomUUID(),
+				channel: 'email',
+				recipient: uniqueEmail(),
+				purpose: 'check',
+				locale: 'en',
+				payload: null,
+				status,
+				attempts: status === 'dead' ? 40 : 1,
+				next_attempt_at: when,
+				locked_until: null,
+				last_error: status === 'dead' ? 'gateway 503' : null,
+				created_at: when - MINUTE,
+				sent_at: status === 'sent' ? when : null
+			})
 			.execute();
 	}
 
@@ -164,8 +273,16 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 			await recordDevice(app, shared);
 		});
 		await at(10 * DAY, () => recordDevice(app, 'device-recent-alone'));
-		const owner = await insertAccount(db(), { email: known, reg_device_id: shared, created_at: T - 500 * DAY });
-		await insertAccount(db(), { reg_device_id: shared, multiple_accounts_on_device: 1, created_at: T - 500 * DAY });
+		const owner = await insertAccount(db(), {
+			email: known,
+			reg_device_id: shared,
+			created_at: T - 500 * DAY
+		});
+		await insertAccount(db(), {
+			reg_device_id: shared,
+			multiple_accounts_on_device: 1,
+			created_at: T - 500 * DAY
+		});
 
 		// R15: checks counted at times that fall on each side of the 30-day and hour boundaries.
 		for (const ago of [40 * DAY, 31 * DAY, 29 * DAY, 2 * DAY, 2 * HOUR, 50 * MINUTE, 9 * MINUTE]) {
@@ -174,19 +291,24 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 				await check(uniqueEmail('nobody'));
 			});
 		}
-		await db().insertInto('check_events').values({ at: T - 3 * HOUR, ip_key: 'k-ip', identifier_key: '', outcome: 'rate_limited' }).execute();
+		await db()
+			.insertInto('check_events')
+			.values({ at: T - 3 * HOUR, ip_key: 'k-ip', identifier_key: '', outcome: 'rate_limited' })
+			.execute();
 
 		await at(2 * HOUR, () => hit(app, 'signin:id:stale', HOUR));
 		await at(MINUTE, () => blockUntil(app, 'signin-block:id:held', T + HOUR));
 
 		const meta = { ip: '1.0.1.1', ipCountry: 'AU', userAgent: 'test' };
-		const session = (ago: number) => at(ago, () => createSession(app, `token-${randomUUID()}`, owner.id, meta));
+		const session = (ago: number) =>
+			at(ago, () => createSession(app, `token-${randomUUID()}`, owner.id, meta));
 		await session(15 * DAY);
 		await session(2 * DAY);
 		await session(HOUR);
 		const kept = `token-${randomUUID()}`;
 		await at(13 * DAY, () => createSession(app, kept, owner.id, meta));
-		for (let ago = 13 * DAY - 12 * HOUR; ago > 0; ago -= 12 * HOUR) await at(ago, () => validateSessionToken(app, kept));
+		for (let ago = 13 * DAY - 12 * HOUR; ago > 0; ago -= 12 * HOUR)
+			await at(ago, () => validateSessionToken(app, kept));
 
 		const agent = await at(10 * DAY, () => makeAgent(app));
 		for (const ago of [9 * HOUR, 45 * MINUTE, 10 * MINUTE]) {
@@ -199,7 +321,9 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 			const issued = await at(ago, () => issueCode(codeDeps(), { purpose: 'check', identifier }));
 			if (!issued.ok) throw new Error('cooldown');
 			if (consumeAfter !== undefined) {
-				const used = await at(ago - consumeAfter, () => consumeCode(codeDeps(), { purpose: 'check', identifier, code: issued.code }));
+				const used = await at(ago - consumeAfter, () =>
+					consumeCode(codeDeps(), { purpose: 'check', identifier, code: issued.code })
+				);
 				expect(used.ok).toBe(true);
 			}
 			return identifier;
@@ -219,7 +343,14 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		for (const ago of [731 * DAY, 700 * DAY, 10 * DAY]) {
 			await db()
 				.insertInto('contact_changes')
-				.values({ id: randomUUID(), account_id: owner.id, kind: 'owner', old_identifier: uniqueEmail('was'), new_identifier: uniqueEmail('now'), changed_at: T - ago })
+				.values({
+					id: randomUUID(),
+					account_id: owner.id,
+					kind: 'owner',
+					old_identifier: uniqueEmail('was'),
+					new_identifier: uniqueEmail('now'),
+					changed_at: T - ago
+				})
 				.execute();
 		}
 
@@ -228,7 +359,9 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		await insertAppeal('approved', 110 * DAY, 100 * DAY, true);
 		await insertAppeal('needs_info', 800 * DAY, null, null);
 
-		await at(1000 * DAY, () => audit(app, { actorKind: 'system', actorId: null, action: 'test.old' }));
+		await at(1000 * DAY, () =>
+			audit(app, { actorKind: 'system', actorId: null, action: 'test.old' })
+		);
 		await at(DAY, () => audit(app, { actorKind: 'system', actorId: null, action: 'test.recent' }));
 
 		app.clock.set(new Date(T));
@@ -246,15 +379,39 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		expect(result.failed).toEqual([]);
 		const after = await snapshot();
 		for (const table of Object.keys(TABLES) as Table[]) {
-			expect({ table, keys: keysOf(table, after[table]) }).toEqual({ table, keys: keysOf(table, expected[table]) });
+			expect({ table, keys: keysOf(table, after[table]) }).toEqual({
+				table,
+				keys: keysOf(table, expected[table])
+			});
 			const removed = before[table].length - expected[table].length;
-			expect({ table, removed: (result.removed as Partial<Record<Table, number>>)[table] ?? 0 }).toEqual({ table, removed });
+			expect({
+				table,
+				removed: (result.removed as Partial<Record<Table, number>>)[table] ?? 0
+			}).toEqual({ table, removed });
 		}
 		// The seed has old and fresh rows in each table retention shrinks.
-		for (const table of ['rate_limits', 'check_events', 'sessions', 'agent_sessions', 'verification_codes', 'outbox', 'devices', 'contact_changes', 'appeals', 'appeal_messages', 'appeal_documents'] as const) {
-			expect({ table, removed: before[table].length > expected[table].length, kept: expected[table].length > 0 }).toEqual({ table, removed: true, kept: true });
+		for (const table of [
+			'rate_limits',
+			'check_events',
+			'sessions',
+			'agent_sessions',
+			'verification_codes',
+			'outbox',
+			'devices',
+			'contact_changes',
+			'appeals',
+			'appeal_messages',
+			'appeal_documents'
+		] as const) {
+			expect({
+				table,
+				removed: before[table].length > expected[table].length,
+				kept: expected[table].length > 0
+			}).toEqual({ table, removed: true, kept: true });
 		}
-		expect(after.audit_events.map((e) => e.action).sort()).toEqual(expect.arrayContaining(['test.old', 'test.recent']));
+		expect(after.audit_events.map((e) => e.action).sort()).toEqual(
+			expect.arrayContaining(['test.old', 'test.recent'])
+		);
 
 		// R15: the completed hours are rolled up, the deleted raw events included.
 		expect(await hours()).toEqual(hourlyCounts(before.check_events, floorHour(T - 5 * MINUTE)));
@@ -264,7 +421,10 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		expect(await countAccountsOnDevice(app, shared)).toBe(2);
 		// R13: a code that expired two hours ago is still reported as expired unused.
 		const report = await check(expiredRecently);
-		expect(report.ok && report.report.verification).toMatchObject({ pending: false, expiredUnused: { purpose: 'check' } });
+		expect(report.ok && report.report.verification).toMatchObject({
+			pending: false,
+			expiredUnused: { purpose: 'check' }
+		});
 	});
 
 	it('run twice at once (two instances), and again and again: nothing is counted twice', async () => {
@@ -286,24 +446,32 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		expect(await hours()).toEqual(hourlyCounts(events, floorHour(T + HOUR - 5 * MINUTE)));
 	});
 
-	if (name === 'postgres') it('PostgreSQL: an instance that finds the run held elsewhere skips it and deletes nothing', async () => {
-		const target = database.target;
-		if (target.kind !== 'postgres') throw new Error('postgres only');
-		await at(2 * HOUR, () => hit(app, 'signin:id:stale', HOUR));
-		app.clock.set(new Date(T));
-		const other = new pg.Client({ connectionString: target.url });
-		await other.connect();
-		try {
-			const lock = `${ADVISORY_LOCK_CLASS}, hashtext('${target.schema}')`;
-			expect((await other.query(`select pg_try_advisory_lock(${lock}) as locked`)).rows[0].locked).toBe(true);
-			expect(await runRetention(app)).toEqual({ skipped: true });
-			expect(await db().selectFrom('rate_limits').select('key').execute()).toEqual([{ key: 'signin:id:stale' }]);
-			await other.query(`select pg_advisory_unlock(${lock})`);
-			expect(await runRetention(app)).toMatchObject({ skipped: false, removed: { rate_limits: 1 } });
-		} finally {
-			await other.end();
-		}
-	});
+	if (name === 'postgres')
+		it('PostgreSQL: an instance that finds the run held elsewhere skips it and deletes nothing', async () => {
+			const target = database.target;
+			if (target.kind !== 'postgres') throw new Error('postgres only');
+			await at(2 * HOUR, () => hit(app, 'signin:id:stale', HOUR));
+			app.clock.set(new Date(T));
+			const other = new pg.Client({ connectionString: target.url });
+			await other.connect();
+			try {
+				const lock = `${ADVISORY_LOCK_CLASS}, hashtext('${target.schema}')`;
+				expect(
+					(await other.query(`select pg_try_advisory_lock(${lock}) as locked`)).rows[0].locked
+				).toBe(true);
+				expect(await runRetention(app)).toEqual({ skipped: true });
+				expect(await db().selectFrom('rate_limits').select('key').execute()).toEqual([
+					{ key: 'signin:id:stale' }
+				]);
+				await other.query(`select pg_advisory_unlock(${lock})`);
+				expect(await runRetention(app)).toMatchObject({
+					skipped: false,
+					removed: { rate_limits: 1 }
+				});
+			} finally {
+				await other.end();
+			}
+		});
 
 	it('R15: metrics report the same check totals before and after retention, and count new checks', async () => {
 		const { known } = await seed();
@@ -311,9 +479,15 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		const byOutcome = (outcome: string) => total.filter((e) => e.outcome === outcome).length;
 		const read = async () => {
 			const text = await collectMetrics(app);
-			return ['registered', 'unregistered', 'rate_limited'].map((o) => sample(text, `asc_checks_recorded{outcome="${o}"}`));
+			return ['registered', 'unregistered', 'rate_limited'].map((o) =>
+				sample(text, `asc_checks_recorded{outcome="${o}"}`)
+			);
 		};
-		const expected = [byOutcome('registered'), byOutcome('unregistered'), byOutcome('rate_limited')];
+		const expected = [
+			byOutcome('registered'),
+			byOutcome('unregistered'),
+			byOutcome('rate_limited')
+		];
 		expect(await read()).toEqual(expected);
 		await runRetention(app);
 		expect(await read()).toEqual(expected);
@@ -338,6 +512,8 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		await at(2 * HOUR, () => hit(app, 'signin:id:after-stop', HOUR));
 		app.clock.set(new Date(T));
 		await new Promise((resolve) => setTimeout(resolve, 100));
-		expect(await db().selectFrom('rate_limits').select('key').execute()).toEqual([{ key: 'signin:id:after-stop' }]);
+		expect(await db().selectFrom('rate_limits').select('key').execute()).toEqual([
+			{ key: 'signin:id:after-stop' }
+		]);
 	});
 });

@@ -25,11 +25,19 @@ describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 
 	async function member() {
 		const email = uniqueEmail();
-		await insertAccount(database.db, { email, password_hash: passwordHash, created_at: app.clock.now().getTime() });
+		await insertAccount(database.db, {
+			email,
+			password_hash: passwordHash,
+			created_at: app.clock.now().getTime()
+		});
 		return email;
 	}
-	const signInAs = (identifier: string, password: string, jar: CookieJar = new Map(), clientAddress = '1.0.1.1') =>
-		callEndpoint(signIn, app, { json: { identifier, password }, jar, clientAddress });
+	const signInAs = (
+		identifier: string,
+		password: string,
+		jar: CookieJar = new Map(),
+		clientAddress = '1.0.1.1'
+	) => callEndpoint(signIn, app, { json: { identifier, password }, jar, clientAddress });
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
 
 	it('signs in, reads the account, signs out', async () => {
@@ -92,7 +100,8 @@ describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 
 	it('repeated failures are throttled per identifier with growing delays and Retry-After', async () => {
 		const email = await member();
-		for (let i = 0; i < 5; i++) expect((await signInAs(email, 'wrong guess', new Map(), `8.8.4.${i}`)).status).toBe(401);
+		for (let i = 0; i < 5; i++)
+			expect((await signInAs(email, 'wrong guess', new Map(), `8.8.4.${i}`)).status).toBe(401);
 		const blocked = await signInAs(email, PASSWORD, new Map(), '8.8.4.200');
 		expect(blocked.status).toBe(429);
 		expect(blocked.headers.get('retry-after')).toBe('15');
@@ -123,9 +132,15 @@ describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 
 		const noToken = await callEndpoint(firstOrder, app, { json: { identifier: email } });
 		expect(noToken.status).toBe(401);
-		const badToken = await callEndpoint(firstOrder, app, { json: { identifier: email }, headers: { authorization: 'Bearer nope' } });
+		const badToken = await callEndpoint(firstOrder, app, {
+			json: { identifier: email },
+			headers: { authorization: 'Bearer nope' }
+		});
 		expect(badToken.status).toBe(401);
-		const ok = await callEndpoint(firstOrder, app, { json: { identifier: email }, headers: { authorization: `Bearer ${TOKEN}` } });
+		const ok = await callEndpoint(firstOrder, app, {
+			json: { identifier: email },
+			headers: { authorization: `Bearer ${TOKEN}` }
+		});
 		expect(ok.status).toBe(204);
 		expect((await (await me(jar)).json()).flags).toEqual([]);
 	});

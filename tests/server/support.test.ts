@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAgent, disableAgent } from '../../src/lib/server/support/agents';
-import { AGENT_SESSION_IDLE_TIMEOUT_MS, createAgentSession, generateAgentSessionToken, validateAgentSessionToken } from '../../src/lib/server/support/agent-sessions';
+import {
+	AGENT_SESSION_IDLE_TIMEOUT_MS,
+	createAgentSession,
+	generateAgentSessionToken,
+	validateAgentSessionToken
+} from '../../src/lib/server/support/agent-sessions';
 import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import { appealForAgent, listQueue } from '../../src/lib/server/appeals/queue';
 import { purgeExpiredDocuments } from '../../src/lib/server/retention/documents';
@@ -10,7 +15,7 @@ import { createSession, generateSessionToken } from '../../src/lib/server/accoun
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { makeAgent, requestDocument, statusOf } from '../support/agents';
-import { fileAppeal, nextAddress, storedDocuments, tempStorageDir } from '../support/appeals';
+import { fileAppeal, nextAddress, tempStorageDir } from '../support/appeals';
 import { latestCode } from '../support/codes';
 import { jpegBytes } from '../support/documents';
 import { callEndpoint } from '../support/endpoints';
@@ -38,30 +43,98 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		const account = identifier ? undefined : await insertAccount(database.db);
 		const filed = await fileAppeal(app, { identifier: identifier ?? account!.email! });
 		const body = await filed.response.json();
-		const row = await database.db.selectFrom('appeals').selectAll().where('reference', '=', body.reference).executeTakeFirstOrThrow();
-		return { account, row, ...body, newIdentifier: filed.newIdentifier } as { account: typeof account; row: typeof row; reference: string; statusToken: string; newIdentifier: string };
+		const row = await database.db
+			.selectFrom('appeals')
+			.selectAll()
+			.where('reference', '=', body.reference)
+			.executeTakeFirstOrThrow();
+		return { account, row, ...body, newIdentifier: filed.newIdentifier } as {
+			account: typeof account;
+			row: typeof row;
+			reference: string;
+			statusToken: string;
+			newIdentifier: string;
+		};
 	}
 	const auditActions = async (subjectId: string) =>
-		(await database.db.selectFrom('audit_events').select('action').where('subject_id', '=', subjectId).orderBy('id').execute()).map((r) => r.action);
+		(
+			await database.db
+				.selectFrom('audit_events')
+				.select('action')
+				.where('subject_id', '=', subjectId)
+				.orderBy('id')
+				.execute()
+		).map((r) => r.action);
 
 	it('R22: an agent signs in with password + TOTP; a wrong or replayed code is refused alike', async () => {
 		const agent = await makeAgent(app);
 		const code = agent.totp();
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: '000000' === code ? '111111' : '000000' }, meta)).toMatchObject({ ok: false, code: 'invalid_credentials' });
-		expect(await signInAgent(app, { username: agent.username, password: 'wrong password entirely', otp: code }, meta)).toMatchObject({ ok: false, code: 'invalid_credentials' });
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: code }, meta)).toMatchObject({ ok: true, agent: { id: agent.id } });
+		expect(
+			await signInAgent(
+				app,
+				{
+					username: agent.username,
+					password: 'a quiet support desk at dawn',
+					otp: '000000' === code ? '111111' : '000000'
+				},
+				meta
+			)
+		).toMatchObject({ ok: false, code: 'invalid_credentials' });
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'wrong password entirely', otp: code },
+				meta
+			)
+		).toMatchObject({ ok: false, code: 'invalid_credentials' });
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'a quiet support desk at dawn', otp: code },
+				meta
+			)
+		).toMatchObject({ ok: true, agent: { id: agent.id } });
 		// The same code again (a replay) is refused.
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: code }, meta)).toMatchObject({ ok: false });
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'a quiet support desk at dawn', otp: code },
+				meta
+			)
+		).toMatchObject({ ok: false });
 		app.clock.advance(30_000);
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, meta)).toMatchObject({ ok: true });
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() },
+				meta
+			)
+		).toMatchObject({ ok: true });
 	});
 
 	it('R22: five failures lock the username for 15 minutes (429)', async () => {
 		const agent = await makeAgent(app);
-		for (let i = 0; i < 5; i += 1) await signInAgent(app, { username: agent.username, password: 'nope nope nope', otp: '123456' }, { ip: `198.51.100.${i}` });
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, { ip: '198.51.100.99' })).toMatchObject({ ok: false, code: 'rate_limited' });
+		for (let i = 0; i < 5; i += 1)
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'nope nope nope', otp: '123456' },
+				{ ip: `198.51.100.${i}` }
+			);
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() },
+				{ ip: '198.51.100.99' }
+			)
+		).toMatchObject({ ok: false, code: 'rate_limited' });
 		app.clock.advance(15 * 60_000 + 1000);
-		expect(await signInAgent(app, { username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() }, { ip: '198.51.100.99' })).toMatchObject({ ok: true });
+		expect(
+			await signInAgent(
+				app,
+				{ username: agent.username, password: 'a quiet support desk at dawn', otp: agent.totp() },
+				{ ip: '198.51.100.99' }
+			)
+		).toMatchObject({ ok: true });
 	});
 
 	it('R22: agent sessions end after 30 idle minutes, and when the agent is disabled', async () => {
@@ -84,7 +157,10 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		const first = await newAppeal();
 		app.clock.advance(HOUR);
 		const second = await newAppeal();
-		const queue = async () => (await listQueue(app, agent)).filter((i) => [first.reference, second.reference].includes(i.reference));
+		const queue = async () =>
+			(await listQueue(app, agent)).filter((i) =>
+				[first.reference, second.reference].includes(i.reference)
+			);
 		expect((await queue()).map((i) => [i.reference, i.urgency])).toEqual([
 			[first.reference, 'on_time'],
 			[second.reference, 'on_time']
@@ -93,51 +169,151 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		expect((await queue()).map((i) => i.urgency)).toEqual(['due_soon', 'on_time']);
 		app.clock.advance(6 * HOUR); // first: 48 h → overdue; second: 47 h → due soon
 		expect((await queue()).map((i) => i.urgency)).toEqual(['overdue', 'due_soon']);
-		expect((await queue())[0]!.dueAt).toBe(new Date(first.row.created_at + 48 * HOUR).toISOString());
+		expect((await queue())[0]!.dueAt).toBe(
+			new Date(first.row.created_at + 48 * HOUR).toISOString()
+		);
 	});
 
 	it('R20: claiming stops a second agent from working the appeal unknowingly; taking over is audited', async () => {
 		const [a, b] = [await makeAgent(app), await makeAgent(app)];
 		const { row } = await newAppeal();
 		expect(await claimAppeal(app, a, row.id, { takeOver: false }, meta)).toEqual({ ok: true });
-		expect(await claimAppeal(app, b, row.id, { takeOver: false }, meta)).toMatchObject({ ok: false, code: 'appeal_claimed', message: expect.stringContaining(a.username) });
-		expect(await decideAppeal(app, b, row.id, { kind: 'reject', reason: 'Documents do not match.' }, meta)).toMatchObject({ ok: false, code: 'appeal_not_claimed' });
+		expect(await claimAppeal(app, b, row.id, { takeOver: false }, meta)).toMatchObject({
+			ok: false,
+			code: 'appeal_claimed',
+			message: expect.stringContaining(a.username)
+		});
+		expect(
+			await decideAppeal(
+				app,
+				b,
+				row.id,
+				{ kind: 'reject', reason: 'Documents do not match.' },
+				meta
+			)
+		).toMatchObject({ ok: false, code: 'appeal_not_claimed' });
 		expect(await claimAppeal(app, b, row.id, { takeOver: true }, meta)).toEqual({ ok: true });
-		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed', 'appeal.taken_over']);
+		expect(await auditActions(row.id)).toEqual([
+			'appeal.submitted',
+			'appeal.claimed',
+			'appeal.taken_over'
+		]);
 		expect((await listQueue(app, b, 'mine')).map((i) => i.reference)).toContain(row.reference);
 	});
 
 	it('R19/R21: needs-info with a reason → the person answers with a document → approve rebinds, revokes, notifies', async () => {
 		const agent = await makeAgent(app);
 		const { account, row, reference, statusToken, newIdentifier } = await newAppeal();
-		const session = await createSession(app, generateSessionToken(), account!.id, { ip: null, ipCountry: null, userAgent: null });
+		const session = await createSession(app, generateSessionToken(), account!.id, {
+			ip: null,
+			ipCountry: null,
+			userAgent: null
+		});
 		// R21: two owner changes in the window already: an appeal change is not blocked by R16.
 		for (const days of [20, 10]) {
-			await database.db.insertInto('contact_changes').values({ id: crypto.randomUUID(), account_id: account!.id, kind: 'owner', old_identifier: 'x@example.com', new_identifier: account!.email!, changed_at: app.clock.now().getTime() - days * 86_400_000 }).execute();
+			await database.db
+				.insertInto('contact_changes')
+				.values({
+					id: crypto.randomUUID(),
+					account_id: account!.id,
+					kind: 'owner',
+					old_identifier: 'x@example.com',
+					new_identifier: account!.email!,
+					changed_at: app.clock.now().getTime() - days * 86_400_000
+				})
+				.execute();
 		}
 		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, row.id, { kind: 'needs_info', reason: 'Please add a photo of the back of your ID card.' }, meta)).toEqual({ ok: true, outcome: 'needs_info' });
+		expect(
+			await decideAppeal(
+				app,
+				agent,
+				row.id,
+				{ kind: 'needs_info', reason: 'Please add a photo of the back of your ID card.' },
+				meta
+			)
+		).toEqual({ ok: true, outcome: 'needs_info' });
 		const waiting = await appealStatus(app, reference, statusToken);
-		expect(waiting).toMatchObject({ status: 'needs_info', messages: [{ from: 'support', body: 'Please add a photo of the back of your ID card.' }] });
-		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'appeal_wrong_status' });
+		expect(waiting).toMatchObject({
+			status: 'needs_info',
+			messages: [{ from: 'support', body: 'Please add a photo of the back of your ID card.' }]
+		});
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({
+			ok: false,
+			code: 'appeal_wrong_status'
+		});
 
 		app.clock.advance(HOUR);
-		const answer = await answerAppeal(app, { reference, statusToken }, { message: 'Here is the back.' }, [{ name: 'back.jpg', declaredType: 'image/jpeg', bytes: jpegBytes({ metadata: true }) }], { ...meta, ipCountry: null, deviceId: 'd', locale: 'en', userAgent: null });
+		const answer = await answerAppeal(
+			app,
+			{ reference, statusToken },
+			{ message: 'Here is the back.' },
+			[{ name: 'back.jpg', declaredType: 'image/jpeg', bytes: jpegBytes({ metadata: true }) }],
+			{ ...meta, ipCountry: null, deviceId: 'd', locale: 'en', userAgent: null }
+		);
 		expect(answer).toEqual({ ok: true });
 		expect((await appealStatus(app, reference, statusToken))?.status).toBe('in_review');
-		expect((await appealForAgent(app, agent, row.id))?.documents.map((d) => d.source)).toEqual(['submission', 'submission', 'reply']);
+		expect((await appealForAgent(app, agent, row.id))?.documents.map((d) => d.source)).toEqual([
+			'submission',
+			'submission',
+			'reply'
+		]);
 
-		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
-		const rebound = await database.db.selectFrom('accounts').selectAll().where('id', '=', account!.id).executeTakeFirstOrThrow();
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({
+			ok: true,
+			outcome: 'approved'
+		});
+		const rebound = await database.db
+			.selectFrom('accounts')
+			.selectAll()
+			.where('id', '=', account!.id)
+			.executeTakeFirstOrThrow();
 		expect(rebound.email).toBe(newIdentifier);
-		const changes = await database.db.selectFrom('contact_changes').selectAll().where('account_id', '=', account!.id).orderBy('changed_at').execute();
-		expect(changes.at(-1)).toMatchObject({ kind: 'appeal', old_identifier: account!.email, new_identifier: newIdentifier });
-		expect(contactChangeQuota(changes.map((c) => c.changed_at), app.clock.now()).used).toBe(3);
-		expect(await database.db.selectFrom('sessions').select('id').where('id', '=', session.id).executeTakeFirst()).toBeUndefined();
-		const notices = await database.db.selectFrom('outbox').select(['recipient', 'purpose']).where('purpose', 'like', 'appeal_approved%').execute();
-		expect(notices).toEqual(expect.arrayContaining([{ recipient: newIdentifier, purpose: 'appeal_approved_new' }, { recipient: account!.email, purpose: 'appeal_approved_old' }]));
-		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed', 'appeal.needs_info', 'appeal.answered', 'appeal.approved']);
-		expect(await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'too late now' }, meta)).toMatchObject({ ok: false, code: 'appeal_decided' });
+		const changes = await database.db
+			.selectFrom('contact_changes')
+			.selectAll()
+			.where('account_id', '=', account!.id)
+			.orderBy('changed_at')
+			.execute();
+		expect(changes.at(-1)).toMatchObject({
+			kind: 'appeal',
+			old_identifier: account!.email,
+			new_identifier: newIdentifier
+		});
+		expect(
+			contactChangeQuota(
+				changes.map((c) => c.changed_at),
+				app.clock.now()
+			).used
+		).toBe(3);
+		expect(
+			await database.db
+				.selectFrom('sessions')
+				.select('id')
+				.where('id', '=', session.id)
+				.executeTakeFirst()
+		).toBeUndefined();
+		const notices = await database.db
+			.selectFrom('outbox')
+			.select(['recipient', 'purpose'])
+			.where('purpose', 'like', 'appeal_approved%')
+			.execute();
+		expect(notices).toEqual(
+			expect.arrayContaining([
+				{ recipient: newIdentifier, purpose: 'appeal_approved_new' },
+				{ recipient: account!.email, purpose: 'appeal_approved_old' }
+			])
+		);
+		expect(await auditActions(row.id)).toEqual([
+			'appeal.submitted',
+			'appeal.claimed',
+			'appeal.needs_info',
+			'appeal.answered',
+			'appeal.approved'
+		]);
+		expect(
+			await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'too late now' }, meta)
+		).toMatchObject({ ok: false, code: 'appeal_decided' });
 	});
 
 	it('R18/R21: a password-reset code sent to the old contact before an approved appeal resets nothing after it', async () => {
@@ -145,19 +321,46 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		const { account, row, newIdentifier } = await newAppeal();
 		const oldEmail = account!.email!;
 		// Whoever still reads the lost mailbox asks for a reset just before the appeal is approved.
-		expect((await callEndpoint(requestReset, app, { json: { identifier: oldEmail }, clientAddress: nextAddress() })).status).toBe(202);
+		expect(
+			(
+				await callEndpoint(requestReset, app, {
+					json: { identifier: oldEmail },
+					clientAddress: nextAddress()
+				})
+			).status
+		).toBe(202);
 		const code = await latestCode(database.db, oldEmail);
 		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toEqual({
+			ok: true,
+			outcome: 'approved'
+		});
 
 		// R13: the old contact's check no longer shows a live code; none is left for the account.
-		const report = await (await callEndpoint(check, app, { json: { identifier: oldEmail }, clientAddress: nextAddress() })).json();
+		const report = await (
+			await callEndpoint(check, app, {
+				json: { identifier: oldEmail },
+				clientAddress: nextAddress()
+			})
+		).json();
 		expect(report.verification).toEqual({ pending: false });
-		const pending = await database.db.selectFrom('verification_codes').select('purpose').where('account_id', '=', account!.id).where('consumed_at', 'is', null).execute();
+		const pending = await database.db
+			.selectFrom('verification_codes')
+			.select('purpose')
+			.where('account_id', '=', account!.id)
+			.where('consumed_at', 'is', null)
+			.execute();
 		expect(pending).toEqual([]);
-		const reset = await callEndpoint(confirmReset, app, { json: { identifier: oldEmail, code, newPassword: 'somebody else now owns this' }, clientAddress: nextAddress() });
+		const reset = await callEndpoint(confirmReset, app, {
+			json: { identifier: oldEmail, code, newPassword: 'somebody else now owns this' },
+			clientAddress: nextAddress()
+		});
 		expect([reset.status, (await reset.json()).error.code]).toEqual([400, 'code_invalid']);
-		const after = await database.db.selectFrom('accounts').select(['email', 'password_hash']).where('id', '=', account!.id).executeTakeFirstOrThrow();
+		const after = await database.db
+			.selectFrom('accounts')
+			.select(['email', 'password_hash'])
+			.where('id', '=', account!.id)
+			.executeTakeFirstOrThrow();
 		expect(after).toEqual({ email: newIdentifier, password_hash: account!.password_hash });
 	});
 
@@ -165,36 +368,81 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		const agent = await makeAgent(app);
 		const { row, reference, statusToken } = await newAppeal();
 		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'The document belongs to someone else.' }, meta)).toEqual({ ok: true, outcome: 'rejected' });
-		expect(await appealStatus(app, reference, statusToken)).toMatchObject({ status: 'rejected', messages: [{ from: 'support', body: 'The document belongs to someone else.' }] });
+		expect(
+			await decideAppeal(
+				app,
+				agent,
+				row.id,
+				{ kind: 'reject', reason: 'The document belongs to someone else.' },
+				meta
+			)
+		).toEqual({ ok: true, outcome: 'rejected' });
+		expect(await appealStatus(app, reference, statusToken)).toMatchObject({
+			status: 'rejected',
+			messages: [{ from: 'support', body: 'The document belongs to someone else.' }]
+		});
 	});
 
 	it('R21: with APPEAL_REQUIRE_SECOND_APPROVAL=1 a rebind waits for a second agent', async () => {
-		const strict = testAppContext(database, { env: { APPEAL_STORAGE_DIR: dir, APPEAL_REQUIRE_SECOND_APPROVAL: '1' } });
+		const strict = testAppContext(database, {
+			env: { APPEAL_STORAGE_DIR: dir, APPEAL_REQUIRE_SECOND_APPROVAL: '1' }
+		});
 		const [a, b] = [await makeAgent(strict), await makeAgent(strict)];
 		const { account, row, newIdentifier } = await newAppeal();
 		await claimAppeal(strict, a, row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'awaiting_second_approval' });
-		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'second_approver_required' });
-		expect((await database.db.selectFrom('accounts').select('email').where('id', '=', account!.id).executeTakeFirstOrThrow()).email).toBe(account!.email);
+		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toEqual({
+			ok: true,
+			outcome: 'awaiting_second_approval'
+		});
+		expect(await decideAppeal(strict, a, row.id, { kind: 'approve' }, meta)).toMatchObject({
+			ok: false,
+			code: 'second_approver_required'
+		});
+		expect(
+			(
+				await database.db
+					.selectFrom('accounts')
+					.select('email')
+					.where('id', '=', account!.id)
+					.executeTakeFirstOrThrow()
+			).email
+		).toBe(account!.email);
 		await claimAppeal(strict, b, row.id, { takeOver: true }, meta);
-		expect(await decideAppeal(strict, b, row.id, { kind: 'approve' }, meta)).toEqual({ ok: true, outcome: 'approved' });
-		expect((await database.db.selectFrom('accounts').select('email').where('id', '=', account!.id).executeTakeFirstOrThrow()).email).toBe(newIdentifier);
+		expect(await decideAppeal(strict, b, row.id, { kind: 'approve' }, meta)).toEqual({
+			ok: true,
+			outcome: 'approved'
+		});
+		expect(
+			(
+				await database.db
+					.selectFrom('accounts')
+					.select('email')
+					.where('id', '=', account!.id)
+					.executeTakeFirstOrThrow()
+			).email
+		).toBe(newIdentifier);
 	});
 
 	it('R21: an appeal for an unknown identifier cannot be approved; R3: nor onto a taken contact', async () => {
 		const agent = await makeAgent(app);
 		const orphan = await newAppeal(uniqueEmail('nobody'));
 		await claimAppeal(app, agent, orphan.row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, orphan.row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'appeal_no_account' });
+		expect(await decideAppeal(app, agent, orphan.row.id, { kind: 'approve' }, meta)).toMatchObject({
+			ok: false,
+			code: 'appeal_no_account'
+		});
 		const { row, newIdentifier } = await newAppeal();
 		await insertAccount(database.db, { email: newIdentifier });
 		await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({ ok: false, code: 'identifier_taken' });
+		expect(await decideAppeal(app, agent, row.id, { kind: 'approve' }, meta)).toMatchObject({
+			ok: false,
+			code: 'identifier_taken'
+		});
 	});
 
 	describe('R22: documents only for signed-in agents', () => {
-		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) => requestDocument(app, id, agent, jar);
+		const call = (id: string, agent: Agent | null, jar?: Map<string, string>) =>
+			requestDocument(app, id, agent, jar);
 		const status = statusOf;
 
 		it('anonymous clients and buyer sessions get 403; an agent downloads it as an attachment, audited', async () => {
@@ -218,19 +466,40 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			const agent = await makeAgent(app);
 			const { row } = await newAppeal();
 			await claimAppeal(app, agent, row.id, { takeOver: false }, meta);
-			await decideAppeal(app, agent, row.id, { kind: 'reject', reason: 'Not the account holder.' }, meta);
+			await decideAppeal(
+				app,
+				agent,
+				row.id,
+				{ kind: 'reject', reason: 'Not the account holder.' },
+				meta
+			);
 			const docs = (await appealForAgent(app, agent, row.id))!.documents;
 			app.clock.advance(29 * 86_400_000);
 			await purgeExpiredDocuments(app);
-			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => !d.deleted)).toBe(true);
-			const contents = () => database.db.selectFrom('appeal_document_contents').select('document_id').where('document_id', 'in', docs.map((d) => d.id)).execute();
+			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => !d.deleted)).toBe(
+				true
+			);
+			const contents = () =>
+				database.db
+					.selectFrom('appeal_document_contents')
+					.select('document_id')
+					.where(
+						'document_id',
+						'in',
+						docs.map((d) => d.id)
+					)
+					.execute();
 			expect(await contents()).toHaveLength(docs.length);
 			app.clock.advance(86_400_000);
 			expect(await purgeExpiredDocuments(app)).toBeGreaterThanOrEqual(docs.length);
-			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => d.deleted)).toBe(true);
+			expect((await appealForAgent(app, agent, row.id))!.documents.every((d) => d.deleted)).toBe(
+				true
+			);
 			expect(await contents()).toEqual([]);
 			expect(await status(call(docs[0]!.id, agent))).toBe(404);
-			expect((await auditActions(row.id)).filter((a) => a === 'appeal.document_deleted')).toHaveLength(docs.length);
+			expect(
+				(await auditActions(row.id)).filter((a) => a === 'appeal.document_deleted')
+			).toHaveLength(docs.length);
 		});
 	});
 });

@@ -33,7 +33,11 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const { issue, identifier } = setup();
 		const { code } = await issued(issue);
 		expect(code).toMatch(/^\d{6}$/);
-		const row = await database.db.selectFrom('verification_codes').selectAll().where('identifier', '=', identifier).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('verification_codes')
+			.selectAll()
+			.where('identifier', '=', identifier)
+			.executeTakeFirstOrThrow();
 		expect(row.code_hash).toMatch(/^[0-9a-f]{64}$/);
 		expect(JSON.stringify(row)).not.toContain(code);
 	});
@@ -60,7 +64,8 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 	it('R6: five wrong attempts kill the code; the sixth try fails even when correct', async () => {
 		const { issue, consume } = setup();
 		const { code } = await issued(issue);
-		for (let i = 0; i < 5; i++) expect(await consume(wrong(code))).toEqual({ ok: false, reason: 'code_invalid' });
+		for (let i = 0; i < 5; i++)
+			expect(await consume(wrong(code))).toEqual({ ok: false, reason: 'code_invalid' });
 		expect(await consume(code)).toEqual({ ok: false, reason: 'too_many_attempts' });
 	});
 
@@ -69,11 +74,16 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const first = await issued(issue);
 		clock.advance(59_999);
 		const early = await issue();
-		expect(early).toEqual({ ok: false, reason: 'cooldown', resendAfter: new Date('2026-11-26T12:01:00Z') });
+		expect(early).toEqual({
+			ok: false,
+			reason: 'cooldown',
+			resendAfter: new Date('2026-11-26T12:01:00Z')
+		});
 		clock.advance(1);
 		const second = await issued(issue);
 		expect(second.expiresAt.toISOString()).toBe('2026-11-26T12:06:00.000Z');
-		if (first.code !== second.code) expect(await consume(first.code)).toEqual({ ok: false, reason: 'code_invalid' });
+		if (first.code !== second.code)
+			expect(await consume(first.code)).toEqual({ ok: false, reason: 'code_invalid' });
 		expect((await consume(second.code)).ok).toBe(true);
 	});
 
@@ -95,7 +105,11 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const { issue, consume, identifier } = setup();
 		const { code } = await issued(issue);
 		await Promise.all(Array.from({ length: 20 }, () => consume(wrong(code))));
-		const row = await database.db.selectFrom('verification_codes').select('attempts').where('identifier', '=', identifier).executeTakeFirstOrThrow();
+		const row = await database.db
+			.selectFrom('verification_codes')
+			.select('attempts')
+			.where('identifier', '=', identifier)
+			.executeTakeFirstOrThrow();
 		expect(row.attempts).toBe(5);
 		expect(await consume(code)).toEqual({ ok: false, reason: 'too_many_attempts' });
 	});

@@ -12,13 +12,25 @@ let agents = 0;
 /** An agent made the way the CLI makes one, with a function that reads its authenticator. */
 export async function makeAgent(app: AppContext, role: Role = 'agent') {
 	agents += 1;
-	const result = await createAgent(app, { username: `${role}${agents}-${Math.random().toString(36).slice(2, 6)}`, password: AGENT_PASSWORD, role });
+	const result = await createAgent(app, {
+		username: `${role}${agents}-${Math.random().toString(36).slice(2, 6)}`,
+		password: AGENT_PASSWORD,
+		role
+	});
 	if (!result.ok) throw new Error(result.problem);
-	return { ...result.agent, totp: (offsetSteps = 0) => totpCode(result.totpKey, totpStep(app.clock) + offsetSteps) };
+	return {
+		...result.agent,
+		totp: (offsetSteps = 0) => totpCode(result.totpKey, totpStep(app.clock) + offsetSteps)
+	};
 }
 
 /** GET /support/documents/{id} as `agent` (null: no agent session), with an optional buyer jar. */
-export function requestDocument(app: AppContext, id: string, agent: Agent | null, jar?: Map<string, string>): Promise<Response> {
+export function requestDocument(
+	app: AppContext,
+	id: string,
+	agent: Agent | null,
+	jar?: Map<string, string>
+): Promise<Response> {
 	return callEndpoint(
 		(event: Parameters<typeof document>[0]) => {
 			event.locals.agent = agent;

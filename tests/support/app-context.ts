@@ -23,5 +23,14 @@ export function testAppContext(
 ): AppContext & { clock: FixedClock } {
 	const config: Config = parseConfig({ NODE_ENV: 'test', ...options.env });
 	const clock = new FixedClock(options.now ?? '2026-11-26T12:00:00Z');
-	return { ...createAppContext(config, { database, clock, geoip, keys: testKeyring(), workers: testDocumentPool }), clock };
+	return {
+		...createAppContext(config, {
+			database,
+			clock,
+			geoip,
+			keys: testKeyring(),
+			workers: testDocumentPool
+		}),
+		clock
+	};
 }

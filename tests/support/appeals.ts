@@ -17,7 +17,10 @@ export function tempStorageDir(): string {
 
 /** R19: how many documents are stored (encrypted, in the database). */
 export async function storedDocuments(db: Db): Promise<number> {
-	const row = await db.selectFrom('appeal_document_contents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+	const row = await db
+		.selectFrom('appeal_document_contents')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.executeTakeFirstOrThrow();
 	return Number(row.n);
 }
 
@@ -35,16 +38,29 @@ export function nextAddress(): string {
 	return `10.77.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}`;
 }
 
-export const defaultDocuments = () => [fileOf(pdfBytes(), 'passport.pdf', 'application/pdf'), fileOf(pngBytes({ metadata: true }), 'selfie.png', 'image/png')];
+export const defaultDocuments = () => [
+	fileOf(pdfBytes(), 'passport.pdf', 'application/pdf'),
+	fileOf(pngBytes({ metadata: true }), 'selfie.png', 'image/png')
+];
 
 /** Proves the new contact the way a person does (POST /api/v1/verifications), then submits. */
 export async function fileAppeal(
 	app: AppContext,
-	options: { identifier: string; newIdentifier?: string; files?: File[]; description?: string; clientAddress?: string; extra?: Record<string, string> }
+	options: {
+		identifier: string;
+		newIdentifier?: string;
+		files?: File[];
+		description?: string;
+		clientAddress?: string;
+		extra?: Record<string, string>;
+	}
 ) {
 	const newIdentifier = options.newIdentifier ?? uniqueEmail('new');
 	const clientAddress = options.clientAddress ?? nextAddress();
-	const sent = await callEndpoint(requestCode, app, { json: { identifier: newIdentifier, purpose: 'appeal' }, clientAddress });
+	const sent = await callEndpoint(requestCode, app, {
+		json: { identifier: newIdentifier, purpose: 'appeal' },
+		clientAddress
+	});
 	if (sent.status !== 202) throw new Error(`code request answered ${sent.status}`);
 	const code = await latestCode(app.database.db, newIdentifier);
 	const form = appealForm(
@@ -52,7 +68,8 @@ export async function fileAppeal(
 			identifier: options.identifier,
 			newIdentifier,
 			newIdentifierCode: code,
-			description: options.description ?? 'I lost my phone with the SIM card in Shanghai last week.',
+			description:
+				options.description ?? 'I lost my phone with the SIM card in Shanghai last week.',
 			...options.extra
 		},
 		options.files ?? defaultDocuments()
@@ -78,7 +95,9 @@ function gated<T extends object>(builder: T, gate: () => Promise<unknown>): T {
 			}
 			return (...args: unknown[]) => {
 				const next: unknown = value.apply(target, args);
-				return next !== null && typeof next === 'object' && 'execute' in next ? gated(next, gate) : next;
+				return next !== null && typeof next === 'object' && 'execute' in next
+					? gated(next, gate)
+					: next;
 			};
 		}
 	});
@@ -97,7 +116,8 @@ export function writesAfter<T extends AppContext>(app: T, between: () => Promise
 		get(target, prop) {
 			const value: unknown = Reflect.get(target, prop, target);
 			if (typeof value !== 'function') return value;
-			if (WRITES.has(prop)) return (...args: unknown[]) => gated(value.apply(target, args) as object, gate);
+			if (WRITES.has(prop))
+				return (...args: unknown[]) => gated(value.apply(target, args) as object, gate);
 			return value.bind(target);
 		}
 	});

@@ -4,12 +4,19 @@ import { testKeyring } from '../../src/lib/server/core/keys';
 
 /** The text of an outbox row as its recipient receives it (the stored payload is sealed). */
 export async function messageText(db: Db, id: string): Promise<string> {
-	const row = await db.selectFrom('outbox').select(['id', 'payload']).where('id', '=', id).executeTakeFirstOrThrow();
+	const row = await db
+		.selectFrom('outbox')
+		.select(['id', 'payload'])
+		.where('id', '=', id)
+		.executeTakeFirstOrThrow();
 	return openContent(testKeyring(), row.id, row.payload)?.body ?? '';
 }
 
 /** The newest message to `recipient`: its id, purpose and text. */
-export async function latestMessage(db: Db, recipient: string): Promise<{ id: string; purpose: string; text: string }> {
+export async function latestMessage(
+	db: Db,
+	recipient: string
+): Promise<{ id: string; purpose: string; text: string }> {
 	const row = await db
 		.selectFrom('outbox')
 		.select(['id', 'purpose', 'payload'])
@@ -17,7 +24,11 @@ export async function latestMessage(db: Db, recipient: string): Promise<{ id: st
 		.orderBy('created_at', 'desc')
 		.orderBy('id', 'desc')
 		.executeTakeFirstOrThrow();
-	return { id: row.id, purpose: row.purpose, text: openContent(testKeyring(), row.id, row.payload)?.body ?? '' };
+	return {
+		id: row.id,
+		purpose: row.purpose,
+		text: openContent(testKeyring(), row.id, row.payload)?.body ?? ''
+	};
 }
 
 /** The newest code sent to `recipient`, read from the outbox as a person reads their messages. */

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../../src/lib/server/db/database';
+import {
+	openDatabase,
+	type DatabaseHandle,
+	type DatabaseTarget
+} from '../../src/lib/server/db/database';
 import { migrateToLatest } from '../../src/lib/server/db/migrate';
 import { testKeyring } from '../../src/lib/server/core/keys';
 
@@ -21,7 +25,9 @@ export interface TestDatabase extends DatabaseHandle {
 
 const pgUrl = process.env.TEST_DATABASE_URL;
 if (process.env.CI === 'true' && !pgUrl?.startsWith('postgres')) {
-	throw new Error('CI=true but TEST_DATABASE_URL is not a postgres:// URL: the PostgreSQL run is required on CI.');
+	throw new Error(
+		'CI=true but TEST_DATABASE_URL is not a postgres:// URL: the PostgreSQL run is required on CI.'
+	);
 }
 
 async function openSqlite(): Promise<TestDatabase> {

@@ -46,7 +46,8 @@ export async function callEndpoint<E extends RequestEvent, R = Response>(
 	}
 	if (init.jar?.size && !headers.has('cookie')) headers.set('cookie', cookieHeader(init.jar));
 	const method = init.method ?? route?.method ?? 'POST';
-	const request = init.request ?? new Request(url, { method, headers, body, duplex: 'half' } as RequestInit);
+	const request =
+		init.request ?? new Request(url, { method, headers, body, duplex: 'half' } as RequestInit);
 	const event = requestEvent(request, {
 		routeId: route?.id ?? null,
 		params: (route && paramsOf(route.id, url.pathname)) ?? {},

@@ -22,7 +22,8 @@ export function accountFactory(overrides: Partial<NewAccount> = {}): NewAccount 
 		email: uniqueEmail(),
 		phone: null,
 		// A syntactically real argon2id hash of an unknown password; never verified against.
-		password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0sQ1PVvG4nQUpSxhP1fzFbl0yrHE2u7v3Y8G7Ls3Q0k',
+		password_hash:
+			'$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0sQ1PVvG4nQUpSxhP1fzFbl0yrHE2u7v3Y8G7Ls3Q0k',
 		status: 'active',
 		country: 'CN',
 		locale: 'en',
@@ -37,7 +38,10 @@ export function accountFactory(overrides: Partial<NewAccount> = {}): NewAccount 
 	};
 }
 
-export async function insertAccount(db: Db, overrides: Partial<NewAccount> = {}): Promise<NewAccount> {
+export async function insertAccount(
+	db: Db,
+	overrides: Partial<NewAccount> = {}
+): Promise<NewAccount> {
 	const account = accountFactory(overrides);
 	await db.insertInto('accounts').values(account).execute();
 	return account;

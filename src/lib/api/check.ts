@@ -16,7 +16,9 @@ async function post<T>(path: string, body: unknown, fetchFn: typeof fetch): Prom
 	const retryAfterSeconds = Number(response.headers.get('retry-after')) || undefined;
 	return {
 		ok: false,
-		error: error ? { ...error, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) } : { code: 'unavailable', message: m.error_unavailable() }
+		error: error
+			? { ...error, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) }
+			: { code: 'unavailable', message: m.error_unavailable() }
 	};
 }
 
@@ -27,10 +29,21 @@ export function postCheck(input: CheckInput, fetchFn: typeof fetch = fetch) {
 
 /** R15a: "Verify it's you": a `check` code to the identifier… */
 export function postCheckCode(input: CheckInput, fetchFn: typeof fetch = fetch) {
-	return post<{ expiresAt: string; resendAfter: string }>('/api/v1/verifications', { ...input, purpose: 'check' }, fetchFn);
+	return post<{ expiresAt: string; resendAfter: string }>(
+		'/api/v1/verifications',
+		{ ...input, purpose: 'check' },
+		fetchFn
+	);
 }
 
 /** …and the verified report once it is confirmed. */
-export function confirmCheckCode(input: CheckInput & { code: string }, fetchFn: typeof fetch = fetch) {
-	return post<CheckReport>('/api/v1/verifications/confirm', { ...input, purpose: 'check' }, fetchFn);
+export function confirmCheckCode(
+	input: CheckInput & { code: string },
+	fetchFn: typeof fetch = fetch
+) {
+	return post<CheckReport>(
+		'/api/v1/verifications/confirm',
+		{ ...input, purpose: 'check' },
+		fetchFn
+	);
 }

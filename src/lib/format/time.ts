@@ -21,7 +21,10 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 function formatRelative(target: number, from: number, locale: string): string {
 	const diff = target - from;
 	const [unit, size] = UNITS.find(([, ms]) => Math.abs(diff) >= ms) ?? ['second', 1000];
-	return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(Math.round(diff / size), unit);
+	return new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(
+		Math.round(diff / size),
+		unit
+	);
 }
 
 export function formatInstant(iso: string, options: FormatOptions): string {
@@ -33,5 +36,7 @@ export function formatInstant(iso: string, options: FormatOptions): string {
 			: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
 		...(options.local ? {} : { timeZone: 'UTC', timeZoneName: 'short' })
 	}).format(date);
-	return options.relativeTo === undefined ? text : `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
+	return options.relativeTo === undefined
+		? text
+		: `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
 }

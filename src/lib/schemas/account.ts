@@ -4,7 +4,16 @@ const identifier = z.string().max(320);
 const password = z.string().max(1024);
 const country = z.string().max(2).optional();
 
-export const contactChangeInput = z.strictObject({ currentPassword: password, newIdentifier: identifier, country });
+export const contactChangeInput = z.strictObject({
+	currentPassword: password,
+	newIdentifier: identifier,
+	country
+});
 export const contactChangeConfirmInput = z.strictObject({ code: z.string().max(32) });
 export const passwordResetInput = z.strictObject({ identifier, country });
-export const passwordResetConfirmInput = z.strictObject({ identifier, code: z.string().max(32), newPassword: password, country });
+export const passwordResetConfirmInput = z.strictObject({
+	identifier,
+	code: z.string().max(32),
+	newPassword: password,
+	country
+});

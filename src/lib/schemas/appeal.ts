@@ -5,7 +5,10 @@ export const APPEAL_DESCRIPTION_MIN = 10;
 export const APPEAL_DESCRIPTION_MAX = 4000;
 
 const identifier = z.string().max(320);
-const country = z.string().regex(/^[A-Z]{2}$/).optional();
+const country = z
+	.string()
+	.regex(/^[A-Z]{2}$/)
+	.optional();
 
 export const appealInput = z.strictObject({
 	identifier,
@@ -17,7 +20,9 @@ export const appealInput = z.strictObject({
 });
 export type AppealInput = z.infer<typeof appealInput>;
 
-export const appealReplyInput = z.strictObject({ message: z.string().max(APPEAL_DESCRIPTION_MAX).optional() });
+export const appealReplyInput = z.strictObject({
+	message: z.string().max(APPEAL_DESCRIPTION_MAX).optional()
+});
 
 export const appealAccessInput = z.strictObject({
 	reference: z.string().trim().max(32),

@@ -45,12 +45,17 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 		dialect: database.dialect,
 		clock: parts.clock ?? testClock ?? systemClock,
 		testClock,
-		keys: parts.keys ?? keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message })),
+		keys:
+			parts.keys ??
+			keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message })),
 		geoip: parts.geoip ?? openGeoIp(config.geoipDbPath),
 		limits,
 		log,
 		workers,
-		uploads: createByteBudget({ total: MAX_BUFFERED_UPLOAD_BYTES, perNetwork: MAX_BUFFERED_PER_NETWORK }),
+		uploads: createByteBudget({
+			total: MAX_BUFFERED_UPLOAD_BYTES,
+			perNetwork: MAX_BUFFERED_PER_NETWORK
+		}),
 		metrics: createMetrics(),
 		async close() {
 			await Promise.all([limits.close(), parts.workers ? undefined : workers.close()]);
@@ -63,14 +68,25 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
  * A context for a process: the key ring first (a production server without it never opens the
  * database), then the database migrated, legacy document files imported and Redis reached.
  */
-export async function openAppContext(config: Config, parts: Partial<ContextParts> = {}): Promise<AppContext> {
-	const keys = parts.keys ?? keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message }));
+export async function openAppContext(
+	config: Config,
+	parts: Partial<ContextParts> = {}
+): Promise<AppContext> {
+	const keys =
+		parts.keys ??
+		keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message }));
 	const database = parts.database ?? openDatabase(config.database);
 	try {
 		await migrateToLatest(database, { keys });
 		// docs/rules.md §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
 		const limits = config.redisUrl ? await openRedisRateLimitStore(config.redisUrl) : undefined;
-		const ctx = createAppContext(config, { ...parts, database, keys, limits, ownsDatabase: parts.database === undefined });
+		const ctx = createAppContext(config, {
+			...parts,
+			database,
+			keys,
+			limits,
+			ownsDatabase: parts.database === undefined
+		});
 		// R19: documents earlier versions kept as files move into the encrypted, shared store.
 		const moved = await importLegacyDocumentFiles(ctx, config.appeals.storageDir);
 		if (moved > 0) log.info({ event: 'documents.imported', moved });
@@ -83,7 +99,8 @@ export async function openAppContext(config: Config, parts: Partial<ContextParts
 
 /** The one line to print for a start-up failure the operator must fix, or null for any other. */
 export function startupProblem(error: unknown): string | null {
-	if (error instanceof KeyringError || error instanceof ConfigError) return `Account Security Check cannot start: ${error.message}`;
+	if (error instanceof KeyringError || error instanceof ConfigError)
+		return `Account Security Check cannot start: ${error.message}`;
 	return null;
 }
 
@@ -114,7 +131,9 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	const retention = startRetention(ctx);
 	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
 	const purge = setInterval(() => {
-		purgeExpiredDocuments(ctx).catch((error: unknown) => log.error({ event: 'retention.purge_failed', message: (error as Error)?.message }));
+		purgeExpiredDocuments(ctx).catch((error: unknown) =>
+			log.error({ event: 'retention.purge_failed', message: (error as Error)?.message })
+		);
 	}, 3_600_000);
 	purge.unref();
 	// adapter-node's graceful shutdown: finish the message in flight, then close the context.

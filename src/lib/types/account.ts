@@ -9,7 +9,9 @@ export interface AccountSummary {
 	country: string;
 	createdAt: string;
 	contacts: { kind: 'email' | 'phone'; masked: string }[];
-	flags: { code: 'under_review' | 'low_activity' | 'multiple_accounts_on_device' | 'ip_country_mismatch' }[];
+	flags: {
+		code: 'under_review' | 'low_activity' | 'multiple_accounts_on_device' | 'ip_country_mismatch';
+	}[];
 	/** The last changes, resets and sign-ins, so an owner can spot what they did not do. */
 	activity: { action: string; at: string; country: string | null; device: string | null }[];
 	/** R16: used / remaining of 2 in 180 days and the next allowed date. */

@@ -17,7 +17,10 @@ export interface Warning {
 }
 
 export type NextStep =
-	| { action: 'register' | 'sign_in' | 'forgot_password' | 'change_contact' | 'appeal'; href: string }
+	| {
+			action: 'register' | 'sign_in' | 'forgot_password' | 'change_contact' | 'appeal';
+			href: string;
+	  }
 	| { action: 'wait'; until: string };
 
 type Verification =

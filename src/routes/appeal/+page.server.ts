@@ -10,9 +10,18 @@ import { requestMeta } from '$lib/server/core/request-meta';
 import { setAppealAccess } from './access-cookie';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => ({ countries: countryCodes, ipCountry: locals.ipCountry });
+export const load: PageServerLoad = ({ locals }) => ({
+	countries: countryCodes,
+	ipCountry: locals.ipCountry
+});
 
-const TEXT_FIELDS = ['identifier', 'newIdentifier', 'newIdentifierCode', 'description', 'country'] as const;
+const TEXT_FIELDS = [
+	'identifier',
+	'newIdentifier',
+	'newIdentifierCode',
+	'description',
+	'country'
+] as const;
 // Refills the form after an error (never the code).
 const echoOf = (values: Record<string, string | undefined>) => ({
 	identifier: values.identifier ?? '',
@@ -26,24 +35,45 @@ export const actions: Actions = {
 	sendCode: async (event) => {
 		const values = await readForm(event.request, [...TEXT_FIELDS]);
 		const echo = echoOf(values);
-		if (!values.newIdentifier) return failForm({ ...failures.invalidIdentifier('empty', 'newIdentifier') }, echo);
+		if (!values.newIdentifier)
+			return failForm({ ...failures.invalidIdentifier('empty', 'newIdentifier') }, echo);
 		const result = await requestVerificationCode(
 			event.locals.app,
 			{ identifier: values.newIdentifier, purpose: 'appeal', country: values.country },
 			requestMeta(event)
 		);
-		if (!result.ok) return failForm({ ...result, field: result.field === 'identifier' ? 'newIdentifier' : result.field ?? 'newIdentifier' }, echo);
+		if (!result.ok)
+			return failForm(
+				{
+					...result,
+					field: result.field === 'identifier' ? 'newIdentifier' : (result.field ?? 'newIdentifier')
+				},
+				echo
+			);
 		return { ...echo, codeSent: true, expiresAt: result.expiresAt.toISOString() };
 	},
 	submit: async (event) => {
 		const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
 		if (refused) return failForm(refused, { ...echoOf({}), codeSent: true });
-		const body = await readMultipart(event.locals.app, event.request, appealInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
+		const body = await readMultipart(event.locals.app, event.request, appealInput, 'documents', {
+			network: addressKey(event.locals.app.keys, event.locals.clientAddress)
+		});
 		const echo = echoOf(body.values);
 		if (!body.ok) return failForm(body, { ...echo, codeSent: true });
 		const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));
 		if (!result.ok) return failForm(result, { ...echo, codeSent: true });
-		setAppealAccess(event.cookies, result.reference, result.statusToken, event.url.protocol === 'https:');
-		return { submitted: { reference: result.reference, statusToken: result.statusToken, dueAt: result.dueAt.toISOString() } };
+		setAppealAccess(
+			event.cookies,
+			result.reference,
+			result.statusToken,
+			event.url.protocol === 'https:'
+		);
+		return {
+			submitted: {
+				reference: result.reference,
+				statusToken: result.statusToken,
+				dueAt: result.dueAt.toISOString()
+			}
+		};
 	}
 };

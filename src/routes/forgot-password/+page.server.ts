@@ -15,17 +15,34 @@ export const load: PageServerLoad = ({ locals }) => ({
 export const actions: Actions = {
 	request: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'country']);
-		const echo = { step: 'identifier' as const, identifier: values.identifier ?? '', country: values.country };
+		const echo = {
+			step: 'identifier' as const,
+			identifier: values.identifier ?? '',
+			country: values.country
+		};
 		const input = parseForm(passwordResetInput, { ...values, identifier: values.identifier ?? '' });
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const result = await requestPasswordReset(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);
-		return { step: 'code' as const, identifier: input.data.identifier, country: input.data.country };
+		return {
+			step: 'code' as const,
+			identifier: input.data.identifier,
+			country: input.data.country
+		};
 	},
 	confirm: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'country', 'code', 'newPassword']);
-		const echo = { step: 'code' as const, identifier: values.identifier ?? '', country: values.country };
-		const input = parseForm(passwordResetConfirmInput, { ...values, identifier: values.identifier ?? '', code: values.code ?? '', newPassword: values.newPassword ?? '' });
+		const echo = {
+			step: 'code' as const,
+			identifier: values.identifier ?? '',
+			country: values.country
+		};
+		const input = parseForm(passwordResetConfirmInput, {
+			...values,
+			identifier: values.identifier ?? '',
+			code: values.code ?? '',
+			newPassword: values.newPassword ?? ''
+		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const result = await confirmPasswordReset(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);

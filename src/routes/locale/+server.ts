@@ -14,7 +14,12 @@ export const POST: RequestHandler = async ({ request, cookies, url }) => {
 	const locale = form.get('locale');
 	const returnTo = form.get('returnTo');
 	if (typeof locale === 'string' && isLocale(locale)) {
-		cookies.set(cookieName, locale, { path: '/', maxAge: 365 * 86_400, httpOnly: false, sameSite: 'lax' });
+		cookies.set(cookieName, locale, {
+			path: '/',
+			maxAge: 365 * 86_400,
+			httpOnly: false,
+			sameSite: 'lax'
+		});
 	}
 	redirect(303, typeof returnTo === 'string' ? pathOnThisSite(returnTo, url.origin) : '/');
 };

@@ -16,7 +16,11 @@ export const actions: Actions = {
 	default: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'password', 'country']);
 		const echo = { identifier: values.identifier ?? '', country: values.country ?? '' };
-		const input = parseForm(signInInput, { ...values, identifier: values.identifier ?? '', password: values.password ?? '' });
+		const input = parseForm(signInInput, {
+			...values,
+			identifier: values.identifier ?? '',
+			password: values.password ?? ''
+		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const result = await signIn(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);

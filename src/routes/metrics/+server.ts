@@ -11,7 +11,11 @@ export const GET: RequestHandler = async ({ request, locals }) => {
 	if (!bearerMatches(request.headers.get('authorization'), token)) {
 		return new Response('unauthorized\n', {
 			status: 401,
-			headers: { 'www-authenticate': 'Bearer realm="metrics"', 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8' }
+			headers: {
+				'www-authenticate': 'Bearer realm="metrics"',
+				'cache-control': 'no-store',
+				'content-type': 'text/plain; charset=utf-8'
+			}
 		});
 	}
 	return new Response(await collectMetrics(app), {

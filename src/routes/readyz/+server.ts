@@ -8,5 +8,8 @@ export const GET: RequestHandler = async ({ locals }) => {
 	const headers = { 'cache-control': 'no-store' };
 	if (readiness.ready) return json({ status: 'ok' }, { headers });
 	const { reason, pending } = readiness;
-	return json({ status: 'unavailable', reason, ...(pending ? { pendingMigrations: pending } : {}) }, { status: 503, headers });
+	return json(
+		{ status: 'unavailable', reason, ...(pending ? { pendingMigrations: pending } : {}) },
+		{ status: 503, headers }
+	);
 };

@@ -1,9 +1,17 @@
 import { redirect } from '@sveltejs/kit';
-import { registrationConfirmInput, registrationInput, resendInput } from '$lib/schemas/registration';
+import {
+	registrationConfirmInput,
+	registrationInput,
+	resendInput
+} from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/core/countries';
 import { failures } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { forgetRegistrationToken, registrationStarter, registrationToken } from '$lib/server/http/registration-cookie';
+import {
+	forgetRegistrationToken,
+	registrationStarter,
+	registrationToken
+} from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
 import {
 	confirmRegistration,
@@ -38,8 +46,17 @@ function codeStep(sent: CodeSent, country: string | undefined, now: Date) {
 
 export const actions: Actions = {
 	start: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'password', 'country', 'acceptMismatch']);
-		const echo = { step: 'details' as const, identifier: values.identifier ?? '', country: values.country ?? '' };
+		const values = await readForm(event.request, [
+			'identifier',
+			'password',
+			'country',
+			'acceptMismatch'
+		]);
+		const echo = {
+			step: 'details' as const,
+			identifier: values.identifier ?? '',
+			country: values.country ?? ''
+		};
 		if (!values.country) return failForm(failures.invalidCountry(), echo);
 		const input = parseForm(registrationInput, {
 			identifier: values.identifier ?? '',
@@ -61,20 +78,35 @@ export const actions: Actions = {
 	resend: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'country']);
 		const input = parseForm(resendInput, values);
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
-		const sent = await resendRegistrationCode(event.locals.app, input.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
+		if (!input.ok)
+			return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
+		const sent = await resendRegistrationCode(event.locals.app, input.data, {
+			...requestMeta(event),
+			starter: registrationToken(event.cookies)
+		});
 		if (!sent.ok) {
-			return failForm(sent, { step: 'code' as const, identifier: input.data.identifier, country: input.data.country });
+			return failForm(sent, {
+				step: 'code' as const,
+				identifier: input.data.identifier,
+				country: input.data.country
+			});
 		}
 		return codeStep(sent, input.data.country, event.locals.app.clock.now());
 	},
 
 	confirm: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'country', 'code']);
-		const echo = { step: 'code' as const, identifier: values.identifier ?? '', country: values.country };
+		const echo = {
+			step: 'code' as const,
+			identifier: values.identifier ?? '',
+			country: values.country
+		};
 		const input = parseForm(registrationConfirmInput, { ...values, code: values.code ?? '' });
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
-		const result = await confirmRegistration(event.locals.app, input.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
+		const result = await confirmRegistration(event.locals.app, input.data, {
+			...requestMeta(event),
+			starter: registrationToken(event.cookies)
+		});
 		if (!result.ok) return failForm(result, echo);
 		forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
 		await startSession(event, result.account);

@@ -6,7 +6,14 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const agent = requireAgent(event, { page: true });
 	const requested = event.url.searchParams.get('status') ?? 'open';
-	const filter: QueueFilter = (QUEUE_FILTERS as readonly string[]).includes(requested) ? (requested as QueueFilter) : 'open';
+	const filter: QueueFilter = (QUEUE_FILTERS as readonly string[]).includes(requested)
+		? (requested as QueueFilter)
+		: 'open';
 	const { app } = event.locals;
-	return { filter, filters: QUEUE_FILTERS, items: await listQueue(app, agent, filter), now: app.clock.now().toISOString() };
+	return {
+		filter,
+		filters: QUEUE_FILTERS,
+		items: await listQueue(app, agent, filter),
+		now: app.clock.now().toISOString()
+	};
 };

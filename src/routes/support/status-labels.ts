@@ -10,7 +10,13 @@ export const statusLabel: Record<AppealStatus, () => string> = {
 };
 
 export const filterLabel = (f: string): string =>
-	f === 'open' ? m.support_filter_open() : f === 'mine' ? m.support_filter_mine() : f === 'all' ? m.support_filter_all() : (statusLabel[f as AppealStatus]?.() ?? f);
+	f === 'open'
+		? m.support_filter_open()
+		: f === 'mine'
+			? m.support_filter_mine()
+			: f === 'all'
+				? m.support_filter_all()
+				: (statusLabel[f as AppealStatus]?.() ?? f);
 
 export const urgencyLabel = {
 	overdue: m.support_overdue,

@@ -2,7 +2,10 @@ import type { Account } from '../db/schema';
 import type { Identifier } from '../core/identifiers';
 import type { Ctx } from '../core/context';
 
-export async function findAccountByIdentifier(ctx: Ctx, id: Identifier): Promise<Account | undefined> {
+export async function findAccountByIdentifier(
+	ctx: Ctx,
+	id: Identifier
+): Promise<Account | undefined> {
 	const { db } = ctx;
 	return db
 		.selectFrom('accounts')

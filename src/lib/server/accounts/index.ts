@@ -9,8 +9,23 @@ export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';
 export { confirmPasswordReset, requestPasswordReset } from './password-reset';
 export { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
-export { confirmRegistration, ipCountryMismatch, resendRegistrationCode, startRegistration } from './registration';
+export {
+	confirmRegistration,
+	ipCountryMismatch,
+	resendRegistrationCode,
+	startRegistration
+} from './registration';
 export type { CodeSent } from './registration';
-export { SESSION_IDLE_TIMEOUT_MS, createSession, deleteSessionTokenCookie, generateSessionToken, invalidateAccountSessions, invalidateSession, sessionCookieName, setSessionTokenCookie, validateSessionToken } from './sessions';
+export {
+	SESSION_IDLE_TIMEOUT_MS,
+	createSession,
+	deleteSessionTokenCookie,
+	generateSessionToken,
+	invalidateAccountSessions,
+	invalidateSession,
+	sessionCookieName,
+	setSessionTokenCookie,
+	validateSessionToken
+} from './sessions';
 export type { Session } from './sessions';
 export { beginAttempt, signIn } from './sign-in';

@@ -8,8 +8,13 @@ import { parseIdentifier } from '../core/identifiers';
 /** R11: an account without a first paid order 72 hours after registering is low-activity. */
 const LOW_ACTIVITY_AFTER_MS = 72 * 3_600_000;
 
-export function isLowActivity(account: Pick<Account, 'created_at' | 'first_order_at'>, now: Date): boolean {
-	return account.first_order_at === null && now.getTime() >= account.created_at + LOW_ACTIVITY_AFTER_MS;
+export function isLowActivity(
+	account: Pick<Account, 'created_at' | 'first_order_at'>,
+	now: Date
+): boolean {
+	return (
+		account.first_order_at === null && now.getTime() >= account.created_at + LOW_ACTIVITY_AFTER_MS
+	);
 }
 
 export async function recordFirstOrder(

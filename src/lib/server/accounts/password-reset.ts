@@ -1,4 +1,11 @@
-import { sendCode, asLocale, passwordResetMessage, enqueueMessage, consumeCode, looksLikeCode } from '../messaging';
+import {
+	sendCode,
+	asLocale,
+	passwordResetMessage,
+	enqueueMessage,
+	consumeCode,
+	looksLikeCode
+} from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -8,7 +15,6 @@ import { checkPassword, hashPassword, passwordFailure } from './passwords';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
-
 
 const RESETS_PER_IP = { max: 20, windowMs: 3_600_000 };
 const CONFIRMS_PER_IP = { max: 60, windowMs: 3_600_000 };
@@ -32,14 +38,17 @@ export async function requestPasswordReset(
 	const account = await findAccountByIdentifier(ctx, identifier);
 	// R6's cooldown and the hourly caps apply alike: the code row exists for unknown identifiers.
 	const sent = await db.transaction().execute((trx) =>
-		sendCode({ ...ctx, db: trx }, {
-			purpose: 'password_reset',
-			to: identifier,
-			locale: asLocale(account?.locale ?? meta.locale),
-			ip: meta.ip,
-			accountId: account?.id ?? null,
-			deliver: account !== undefined
-		})
+		sendCode(
+			{ ...ctx, db: trx },
+			{
+				purpose: 'password_reset',
+				to: identifier,
+				locale: asLocale(account?.locale ?? meta.locale),
+				ip: meta.ip,
+				accountId: account?.id ?? null,
+				deliver: account !== undefined
+			}
+		)
 	);
 	return sent.ok ? { ok: true } : sent;
 }
@@ -60,31 +69,52 @@ export async function confirmPasswordReset(
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
-	const problem = checkPassword(input.newPassword, { minLength: ctx.config.passwordMinLength, identifiers: [identifier.value] });
+	const problem = checkPassword(input.newPassword, {
+		minLength: ctx.config.passwordMinLength,
+		identifiers: [identifier.value]
+	});
 	if (problem) return passwordFailure(problem, ctx.config.passwordMinLength, 'newPassword');
 	const passwordHash = await hashPassword(input.newPassword);
 
 	return db.transaction().execute(async (trx) => {
-		const consumed = await consumeCode({ ...ctx, db: trx }, { purpose: 'password_reset', identifier: identifier.value, code: input.code });
+		const consumed = await consumeCode(
+			{ ...ctx, db: trx },
+			{ purpose: 'password_reset', identifier: identifier.value, code: input.code }
+		);
 		if (!consumed.ok) return failures.code(consumed.reason);
 		const account = consumed.row.account_id
-			? await trx.selectFrom('accounts').selectAll().where('id', '=', consumed.row.account_id).executeTakeFirst()
+			? await trx
+					.selectFrom('accounts')
+					.selectAll()
+					.where('id', '=', consumed.row.account_id)
+					.executeTakeFirst()
 			: undefined;
 		// The code was for the contact the account had then; a contact change since revokes it
 		// (R17), and this refuses it even so.
-		if (!account || (account.email !== identifier.value && account.phone !== identifier.value)) return failures.code('code_invalid');
-		await trx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', account.id).execute();
+		if (!account || (account.email !== identifier.value && account.phone !== identifier.value))
+			return failures.code('code_invalid');
+		await trx
+			.updateTable('accounts')
+			.set({ password_hash: passwordHash })
+			.where('id', '=', account.id)
+			.execute();
 		await invalidateAccountSessions({ ...ctx, db: trx }, account.id);
-		await enqueueMessage({ ...ctx, db: trx }, passwordResetMessage(identifier, asLocale(account.locale)));
-		await audit({ ...ctx, db: trx }, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.password_reset',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
-		});
+		await enqueueMessage(
+			{ ...ctx, db: trx },
+			passwordResetMessage(identifier, asLocale(account.locale))
+		);
+		await audit(
+			{ ...ctx, db: trx },
+			{
+				actorKind: 'account',
+				actorId: account.id,
+				action: 'account.password_reset',
+				subjectKind: 'account',
+				subjectId: account.id,
+				ip: meta.ip,
+				details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+			}
+		);
 		return { ok: true as const };
 	});
 }

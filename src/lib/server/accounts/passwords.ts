@@ -10,7 +10,9 @@ const PASSWORD_MAX_LENGTH = 128;
 export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'equals_identifier';
 
 // R5: 49,233 most common passwords (zxcvbn-ts "passwords-common", MIT), compared case-insensitively.
-const commonPasswords = once(() => new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase())));
+const commonPasswords = once(
+	() => new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()))
+);
 
 /** R5: NFC-normalised, so the same password typed on any keyboard hashes the same. */
 function normalizePassword(password: string): string {
@@ -34,7 +36,8 @@ export function checkPassword(
 	// R5: equal to the identifier (whole, or an email's local part, or a phone's digits).
 	for (const id of rules.identifiers) {
 		const candidates = [id, id.split('@')[0] ?? '', id.replace(/^\+/, '')];
-		if (candidates.some((c) => c.length > 0 && c.toLowerCase() === lower)) return 'equals_identifier';
+		if (candidates.some((c) => c.length > 0 && c.toLowerCase() === lower))
+			return 'equals_identifier';
 	}
 	if (commonPasswords().has(lower)) return 'too_common';
 	return null;
@@ -67,7 +70,11 @@ export async function verifyAgainstNothing(password: string): Promise<false> {
 }
 
 /** R5: the failure for a password the rules refuse, on `field`. */
-export const passwordFailure = (problem: PasswordProblem, minLength: number, field = 'password'): Failure =>
+export const passwordFailure = (
+	problem: PasswordProblem,
+	minLength: number,
+	field = 'password'
+): Failure =>
 	problem === 'too_common'
 		? failure(400, 'password_too_common', m.error_password_too_common(), { field })
 		: failure(

@@ -6,15 +6,18 @@ import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import { countAccountsOnDevice, recordDevice } from './devices';
-import type { Db } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import type { Account, AccountStatus } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { isCountryCode, maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
+import {
+	isCountryCode,
+	maskIdentifier,
+	parseIdentifier,
+	type Identifier
+} from '../core/identifiers';
 import { checkPassword, hashPassword, passwordFailure } from './passwords';
 import { limitAddress } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
-
 
 /** What the confirming step needs, carried in the code's row (the password only as its hash). */
 interface PendingRegistration {
@@ -88,20 +91,32 @@ export async function startRegistration(
 	// its way to the identifier finishes whichever of the two the code's holder is typing in.
 	const live = await livePendingRegistration(ctx, identifier);
 	if (live && !sameStarter(live.pending.starterHash, starterHash)) {
-		const alternates = [...(live.pending.alternates ?? []).filter((a) => !sameStarter(a.starterHash, starterHash)), pending].slice(-MAX_ALTERNATES);
+		const alternates = [
+			...(live.pending.alternates ?? []).filter((a) => !sameStarter(a.starterHash, starterHash)),
+			pending
+		].slice(-MAX_ALTERNATES);
 		await db
 			.updateTable('verification_codes')
 			.set({ payload: JSON.stringify({ ...live.pending, alternates }) })
 			.where('id', '=', live.id)
 			.where('consumed_at', 'is', null)
 			.execute();
-		return { ok: true, identifier, masked: maskIdentifier(identifier), expiresAt: live.expiresAt, resendAfter: live.expiresAt };
+		return {
+			ok: true,
+			identifier,
+			masked: maskIdentifier(identifier),
+			expiresAt: live.expiresAt,
+			resendAfter: live.expiresAt
+		};
 	}
 	return sendRegistrationCode(ctx, identifier, pending, meta);
 }
 
 /** The pending details that belong to this browser: the starter's, or one kept beside them. */
-function pendingFor(pending: PendingRegistration, starterHash: string | null): Omit<PendingRegistration, 'alternates'> | null {
+function pendingFor(
+	pending: PendingRegistration,
+	starterHash: string | null
+): Omit<PendingRegistration, 'alternates'> | null {
 	if (sameStarter(pending.starterHash, starterHash)) return pending;
 	return pending.alternates?.find((a) => sameStarter(a.starterHash, starterHash)) ?? null;
 }
@@ -118,8 +133,18 @@ async function livePendingRegistration(
 		.where('identifier', '=', identifier.value)
 		.executeTakeFirst();
 	const now = ctx.clock.now().getTime();
-	if (!row?.payload || row.consumed_at !== null || row.attempts >= MAX_WRONG_ATTEMPTS || now >= row.expires_at) return null;
-	return { id: row.id, pending: JSON.parse(row.payload) as PendingRegistration, expiresAt: new Date(row.expires_at) };
+	if (
+		!row?.payload ||
+		row.consumed_at !== null ||
+		row.attempts >= MAX_WRONG_ATTEMPTS ||
+		now >= row.expires_at
+	)
+		return null;
+	return {
+		id: row.id,
+		pending: JSON.parse(row.payload) as PendingRegistration,
+		expiresAt: new Date(row.expires_at)
+	};
 }
 
 function sameStarter(stored: string | undefined, given: string | null): boolean {
@@ -144,7 +169,8 @@ export async function resendRegistrationCode(
 	const pending = row?.payload ? (JSON.parse(row.payload) as PendingRegistration) : null;
 	// Only the browser that started it may ask for another code (R6; no resends for strangers).
 	const starterHash = meta.starter ? ctx.keys.hmac('registration-starter', meta.starter) : null;
-	if (!pending || !sameStarter(pending.starterHash, starterHash)) return failures.code('code_invalid');
+	if (!pending || !sameStarter(pending.starterHash, starterHash))
+		return failures.code('code_invalid');
 	return sendRegistrationCode(ctx, parsed.identifier, pending, meta);
 }
 
@@ -156,7 +182,10 @@ async function sendRegistrationCode(
 ): Promise<CodeSent | Failure> {
 	// R7: the code and its message are stored together, or not at all.
 	return ctx.db.transaction().execute(async (trx) => {
-		const sent = await sendCode({ ...ctx, db: trx }, { purpose: 'register', to: identifier, locale: meta.locale, ip: meta.ip, payload: pending });
+		const sent = await sendCode(
+			{ ...ctx, db: trx },
+			{ purpose: 'register', to: identifier, locale: meta.locale, ip: meta.ip, payload: pending }
+		);
 		if (!sent.ok) return sent;
 		return { ...sent, identifier, masked: maskIdentifier(identifier) };
 	});
@@ -194,27 +223,34 @@ export async function confirmRegistration(
 			);
 			if (!consumed.ok) {
 				// A parallel confirmation may have just created the account with this very code.
-				if (await findAccountByIdentifier({ ...ctx, db: trx }, identifier)) return failures.identifierTaken();
+				if (await findAccountByIdentifier({ ...ctx, db: trx }, identifier))
+					return failures.identifierTaken();
 				return failures.code(consumed.reason);
 			}
 			// The row read above may have changed since; the consumed one decides whose this is.
-			const pending = pendingFor(JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration, starterHash);
+			const pending = pendingFor(
+				JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration,
+				starterHash
+			);
 			if (!pending) throw new RegistrationElsewhere();
 			const account = await createAccount({ ...ctx, db: trx }, identifier, pending, meta);
-			await audit({ ...ctx, db: trx }, {
-				actorKind: 'account',
-				actorId: account.id,
-				action: 'account.registered',
-				subjectKind: 'account',
-				subjectId: account.id,
-				ip: meta.ip,
-				details: {
-					status: account.status,
-					country: account.country,
-					ipCountry: account.reg_ip_country,
-					multipleAccountsOnDevice: account.multiple_accounts_on_device === 1
+			await audit(
+				{ ...ctx, db: trx },
+				{
+					actorKind: 'account',
+					actorId: account.id,
+					action: 'account.registered',
+					subjectKind: 'account',
+					subjectId: account.id,
+					ip: meta.ip,
+					details: {
+						status: account.status,
+						country: account.country,
+						ipCountry: account.reg_ip_country,
+						multipleAccountsOnDevice: account.multiple_accounts_on_device === 1
+					}
 				}
-			});
+			);
 			return { ok: true as const, account };
 		});
 	} catch (error) {
@@ -225,7 +261,8 @@ export async function confirmRegistration(
 }
 
 /** A browser that had no part in the registration typed its code: nothing is spent. */
-const startedElsewhere = () => failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
+const startedElsewhere = () =>
+	failure(409, 'registration_elsewhere', m.error_registration_elsewhere(), { field: 'code' });
 
 /** Rolls the confirming transaction back (the code stays unused) when the starter differs. */
 class RegistrationElsewhere extends Error {}
@@ -238,7 +275,9 @@ async function createAccount(
 ): Promise<Account> {
 	await recordDevice(ctx, meta.deviceId);
 	const earlier = await countAccountsOnDevice(ctx, meta.deviceId);
-	const status: AccountStatus = ipCountryMismatch(pending.ipCountry, pending.country) ? 'under_review' : 'active';
+	const status: AccountStatus = ipCountryMismatch(pending.ipCountry, pending.country)
+		? 'under_review'
+		: 'active';
 	const account: Account = {
 		id: randomUUID(),
 		email: identifier.kind === 'email' ? identifier.value : null,

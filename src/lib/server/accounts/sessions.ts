@@ -10,7 +10,10 @@ import type { Account } from '../db/schema';
  */
 export const SESSION_IDLE_TIMEOUT_MS = 24 * 3_600_000;
 const SESSION_ABSOLUTE_LIFETIME_MS = 14 * 86_400_000;
-const POLICY: SessionPolicy = { idleMs: SESSION_IDLE_TIMEOUT_MS, absoluteMs: SESSION_ABSOLUTE_LIFETIME_MS };
+const POLICY: SessionPolicy = {
+	idleMs: SESSION_IDLE_TIMEOUT_MS,
+	absoluteMs: SESSION_ABSOLUTE_LIFETIME_MS
+};
 
 export interface Session {
 	id: string;
@@ -20,8 +23,7 @@ export interface Session {
 }
 
 export type SessionValidationResult =
-	| { session: Session; account: Account }
-	| { session: null; account: null };
+	{ session: Session; account: Account } | { session: null; account: null };
 
 export const generateSessionToken = newToken;
 const sessionIdFromToken = hashToken;
@@ -47,7 +49,13 @@ export async function createSession(
 	return toSession(session);
 }
 
-function toSession(row: { id: string; account_id: string; created_at: number; last_active_at: number; expires_at: number }): Session {
+function toSession(row: {
+	id: string;
+	account_id: string;
+	created_at: number;
+	last_active_at: number;
+	expires_at: number;
+}): Session {
 	return {
 		id: row.id,
 		accountId: row.account_id,
@@ -56,7 +64,10 @@ function toSession(row: { id: string; account_id: string; created_at: number; la
 	};
 }
 
-export async function validateSessionToken(ctx: Ctx, token: string): Promise<SessionValidationResult> {
+export async function validateSessionToken(
+	ctx: Ctx,
+	token: string
+): Promise<SessionValidationResult> {
 	const now = ctx.clock.now().getTime();
 	const row = await ctx.db
 		.selectFrom('sessions')
@@ -71,14 +82,29 @@ export async function validateSessionToken(ctx: Ctx, token: string): Promise<Ses
 		.where('sessions.id', '=', sessionIdFromToken(token))
 		.executeTakeFirst();
 	if (!row) return { session: null, account: null };
-	const { session_id, session_created_at, session_last_active_at, session_expires_at, ...account } = row;
-	const state = sessionState(POLICY, { last_active_at: session_last_active_at, expires_at: session_expires_at }, now);
+	const { session_id, session_created_at, session_last_active_at, session_expires_at, ...account } =
+		row;
+	const state = sessionState(
+		POLICY,
+		{ last_active_at: session_last_active_at, expires_at: session_expires_at },
+		now
+	);
 	if (!state.live || account.status === 'disabled') {
 		await invalidateSession(ctx, session_id);
 		return { session: null, account: null };
 	}
-	if (state.touch) await ctx.db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', session_id).execute();
-	const session = { id: session_id, accountId: account.id, createdAt: new Date(session_created_at), expiresAt: state.expiresAt };
+	if (state.touch)
+		await ctx.db
+			.updateTable('sessions')
+			.set({ last_active_at: now })
+			.where('id', '=', session_id)
+			.execute();
+	const session = {
+		id: session_id,
+		accountId: account.id,
+		createdAt: new Date(session_created_at),
+		expiresAt: state.expiresAt
+	};
 	return { session, account };
 }
 
@@ -88,7 +114,11 @@ export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<vo
 }
 
 /** R17, R18, R21: sign out every session of an account (but the current one, when given). */
-export async function invalidateAccountSessions(ctx: Ctx, accountId: string, exceptSessionId?: string): Promise<void> {
+export async function invalidateAccountSessions(
+	ctx: Ctx,
+	accountId: string,
+	exceptSessionId?: string
+): Promise<void> {
 	const { db } = ctx;
 	let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
 	if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
@@ -100,7 +130,12 @@ export function sessionCookieName(secure: boolean): string {
 	return secure ? '__Host-session' : 'session';
 }
 
-export function setSessionTokenCookie(cookies: Cookies, token: string, expiresAt: Date, secure: boolean): void {
+export function setSessionTokenCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: Date,
+	secure: boolean
+): void {
 	cookies.set(sessionCookieName(secure), token, {
 		httpOnly: true,
 		sameSite: 'lax',

@@ -9,7 +9,6 @@ import { verifyAgainstNothing, verifyPassword } from './passwords';
 import { clear, hit, refund, whileBlocked } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
-
 // Growing delays after repeated failures: per identifier from the 5th failure, per address from
 // the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
 // itself never tells registered from unregistered.
@@ -51,11 +50,22 @@ export type Attempt =
  */
 export async function beginAttempt(ctx: Ctx, rules: FailureRule[]): Promise<Attempt> {
 	const { clock } = ctx;
-	const counted: { rule: FailureRule; failures: number; windowResetAt: number; holdsBlock: boolean }[] = [];
-	const giveBack = (entry: (typeof counted)[number]) => refund(ctx, entry.rule.failures, entry.windowResetAt);
+	const counted: {
+		rule: FailureRule;
+		failures: number;
+		windowResetAt: number;
+		holdsBlock: boolean;
+	}[] = [];
+	const giveBack = (entry: (typeof counted)[number]) =>
+		refund(ctx, entry.rule.failures, entry.windowResetAt);
 	for (const rule of rules) {
 		const window = await hit(ctx, rule.failures, rule.windowMs);
-		counted.push({ rule, failures: window.count, windowResetAt: window.resetAt, holdsBlock: false });
+		counted.push({
+			rule,
+			failures: window.count,
+			windowResetAt: window.resetAt,
+			holdsBlock: false
+		});
 	}
 	for (const entry of counted) {
 		const delay = entry.rule.delayAfter(entry.failures);
@@ -69,7 +79,10 @@ export async function beginAttempt(ctx: Ctx, rules: FailureRule[]): Promise<Atte
 			await giveBack(taken);
 			if (taken.holdsBlock) await clear(ctx, taken.rule.block);
 		}
-		return { ok: false, retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000) };
+		return {
+			ok: false,
+			retryAfterSeconds: Math.ceil((block.resetAt - clock.now().getTime()) / 1000)
+		};
 	}
 	return {
 		ok: true,
@@ -112,8 +125,20 @@ export async function signIn(
 
 	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
 	const attempt = await beginAttempt(ctx, [
-		{ failures: keys.idFailures, block: keys.idBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES), clearOnSuccess: true },
-		{ failures: keys.ipFailures, block: keys.ipBlock, windowMs: FAILURE_WINDOW_MS, delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES), clearOnSuccess: false }
+		{
+			failures: keys.idFailures,
+			block: keys.idBlock,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES),
+			clearOnSuccess: true
+		},
+		{
+			failures: keys.ipFailures,
+			block: keys.ipBlock,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES),
+			clearOnSuccess: false
+		}
 	]);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 

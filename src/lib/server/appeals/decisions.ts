@@ -14,7 +14,8 @@ import { invalidateAccountSessions } from '../accounts';
 
 type Meta = { ip: string };
 
-export type Decision = { kind: 'approve' } | { kind: 'reject'; reason: string } | { kind: 'needs_info'; reason: string };
+export type Decision =
+	{ kind: 'approve' } | { kind: 'reject'; reason: string } | { kind: 'needs_info'; reason: string };
 
 const notFound = () => failure(404, 'appeal_not_found', m.error_appeal_not_found());
 const decided = () => failure(409, 'appeal_decided', m.support_error_decided());
@@ -30,7 +31,8 @@ async function loadAppeal(db: Db, id: string) {
  * nullable column.
  */
 function unchanged(column: 'assigned_agent_id' | 'first_approval_by', read: string | null) {
-	return (eb: ExpressionBuilder<Database, 'appeals'>) => (read === null ? eb(column, 'is', null) : eb(column, '=', read));
+	return (eb: ExpressionBuilder<Database, 'appeals'>) =>
+		read === null ? eb(column, 'is', null) : eb(column, '=', read);
 }
 
 /** The 409 for a compare-and-set that lost: `appeal_decided` when a decision landed meanwhile. */
@@ -44,25 +46,47 @@ async function lostRace(db: Db, id: string, otherwise: () => Failure): Promise<F
  * R20: an agent claims an appeal before working it, so two agents never work one unknowingly.
  * Taking over someone else's claim is explicit and audited.
  */
-export async function claimAppeal(ctx: Ctx, agent: Agent, appealId: string, options: { takeOver: boolean }, meta: Meta): Promise<{ ok: true } | Failure> {
+export async function claimAppeal(
+	ctx: Ctx,
+	agent: Agent,
+	appealId: string,
+	options: { takeOver: boolean },
+	meta: Meta
+): Promise<{ ok: true } | Failure> {
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
 	if (row.assigned_agent_id === agent.id) return { ok: true };
 	if (row.assigned_agent_id && !options.takeOver) {
-		const holder = await db.selectFrom('agents').select('username').where('id', '=', row.assigned_agent_id).executeTakeFirst();
-		return failure(409, 'appeal_claimed', m.support_error_claimed({ agent: holder?.username ?? '?' }));
+		const holder = await db
+			.selectFrom('agents')
+			.select('username')
+			.where('id', '=', row.assigned_agent_id)
+			.executeTakeFirst();
+		return failure(
+			409,
+			'appeal_claimed',
+			m.support_error_claimed({ agent: holder?.username ?? '?' })
+		);
 	}
 	const now = ctx.clock.now().getTime();
 	const claimed = await db
 		.updateTable('appeals')
-		.set({ assigned_agent_id: agent.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
+		.set({
+			assigned_agent_id: agent.id,
+			claimed_at: now,
+			updated_at: now,
+			status: row.status === 'submitted' ? 'in_review' : row.status
+		})
 		.where('id', '=', appealId)
 		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
 		.where('status', '=', row.status)
 		.executeTakeFirst();
-	if (claimed.numUpdatedRows === 0n) return lostRace(db, appealId, () => failure(409, 'appeal_claimed', m.support_error_claimed({ agent: '?' })));
+	if (claimed.numUpdatedRows === 0n)
+		return lostRace(db, appealId, () =>
+			failure(409, 'appeal_claimed', m.support_error_claimed({ agent: '?' }))
+		);
 	await audit(ctx, {
 		actorKind: agent.role,
 		actorId: agent.id,
@@ -79,24 +103,49 @@ export async function claimAppeal(ctx: Ctx, agent: Agent, appealId: string, opti
  * Admins hand an appeal to a named agent. R21: conditional on the status and claim it read, so an
  * approval (or the person's answer, R19) landing in between is never written over.
  */
-export async function assignAppeal(ctx: Ctx, admin: Agent, appealId: string, agentId: string, meta: Meta): Promise<{ ok: true } | Failure> {
+export async function assignAppeal(
+	ctx: Ctx,
+	admin: Agent,
+	appealId: string,
+	agentId: string,
+	meta: Meta
+): Promise<{ ok: true } | Failure> {
 	if (admin.role !== 'admin') return failure(403, 'forbidden', m.support_error_forbidden());
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
-	const target = await db.selectFrom('agents').select('id').where('id', '=', agentId).where('disabled_at', 'is', null).executeTakeFirst();
-	if (!target) return failure(400, 'invalid_request', m.error_invalid_request(), { field: 'agentId' });
+	const target = await db
+		.selectFrom('agents')
+		.select('id')
+		.where('id', '=', agentId)
+		.where('disabled_at', 'is', null)
+		.executeTakeFirst();
+	if (!target)
+		return failure(400, 'invalid_request', m.error_invalid_request(), { field: 'agentId' });
 	const now = ctx.clock.now().getTime();
 	const assigned = await db
 		.updateTable('appeals')
-		.set({ assigned_agent_id: target.id, claimed_at: now, updated_at: now, status: row.status === 'submitted' ? 'in_review' : row.status })
+		.set({
+			assigned_agent_id: target.id,
+			claimed_at: now,
+			updated_at: now,
+			status: row.status === 'submitted' ? 'in_review' : row.status
+		})
 		.where('id', '=', appealId)
 		.where('status', '=', row.status)
 		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
 		.executeTakeFirst();
 	if (assigned.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
-	await audit(ctx, { actorKind: 'admin', actorId: admin.id, action: 'appeal.assigned', subjectKind: 'appeal', subjectId: appealId, ip: meta.ip, details: { toAgentId: target.id } });
+	await audit(ctx, {
+		actorKind: 'admin',
+		actorId: admin.id,
+		action: 'appeal.assigned',
+		subjectKind: 'appeal',
+		subjectId: appealId,
+		ip: meta.ip,
+		details: { toAgentId: target.id }
+	});
 	return { ok: true };
 }
 
@@ -111,17 +160,27 @@ export async function decideAppeal(
 	appealId: string,
 	decision: Decision,
 	meta: Meta
-): Promise<{ ok: true; outcome: 'approved' | 'awaiting_second_approval' | 'rejected' | 'needs_info' } | Failure> {
+): Promise<
+	| { ok: true; outcome: 'approved' | 'awaiting_second_approval' | 'rejected' | 'needs_info' }
+	| Failure
+> {
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
 	if (row.status === 'approved' || row.status === 'rejected') return decided();
-	if (row.assigned_agent_id !== agent.id) return failure(409, 'appeal_not_claimed', m.support_error_not_claimed());
+	if (row.assigned_agent_id !== agent.id)
+		return failure(409, 'appeal_not_claimed', m.support_error_not_claimed());
 	const newId = parseIdentifier(row.new_identifier);
 	if (!newId.ok) return failure(500, 'invalid_state', m.error_unavailable());
 	const locale = asLocale(row.locale);
 	const now = ctx.clock.now().getTime();
-	const actor = { actorKind: agent.role, actorId: agent.id, subjectKind: 'appeal', subjectId: appealId, ip: meta.ip } as const;
+	const actor = {
+		actorKind: agent.role,
+		actorId: agent.id,
+		subjectKind: 'appeal',
+		subjectId: appealId,
+		ip: meta.ip
+	} as const;
 
 	if (decision.kind !== 'approve') {
 		// Asking for more is for an appeal under review; a rejection can also end a wait.
@@ -136,7 +195,9 @@ export async function decideAppeal(
 					updated_at: now,
 					first_approval_by: null,
 					first_approval_at: null,
-					...(status === 'rejected' ? { decided_at: now, decided_by: agent.id, decision_reason: decision.reason } : {})
+					...(status === 'rejected'
+						? { decided_at: now, decided_by: agent.id, decision_reason: decision.reason }
+						: {})
 				})
 				.where('id', '=', appealId)
 				// The status read, not any status it may leave from: a rejection aimed at a waiting
@@ -146,9 +207,30 @@ export async function decideAppeal(
 				.executeTakeFirst();
 			if (moved.numUpdatedRows === 0n) return null;
 			// R21: the reason is what the person sees on the status page.
-			await trx.insertInto('appeal_messages').values({ id: randomUUID(), appeal_id: appealId, author_kind: 'agent', author_id: agent.id, body: decision.reason, created_at: now }).execute();
-			await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(newId.identifier, status === 'rejected' ? 'rejected' : 'needs_info', row.reference, locale));
-			await audit({ ...ctx, db: trx }, { ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' });
+			await trx
+				.insertInto('appeal_messages')
+				.values({
+					id: randomUUID(),
+					appeal_id: appealId,
+					author_kind: 'agent',
+					author_id: agent.id,
+					body: decision.reason,
+					created_at: now
+				})
+				.execute();
+			await enqueueMessage(
+				{ ...ctx, db: trx },
+				appealNoticeMessage(
+					newId.identifier,
+					status === 'rejected' ? 'rejected' : 'needs_info',
+					row.reference,
+					locale
+				)
+			);
+			await audit(
+				{ ...ctx, db: trx },
+				{ ...actor, action: status === 'rejected' ? 'appeal.rejected' : 'appeal.needs_info' }
+			);
 			return { ok: true as const, outcome: status };
 		});
 		return result ?? lostRace(db, appealId, wrongStatus);
@@ -215,7 +297,11 @@ async function rebind(
 			// The lost contact is unbound when the new one is of the other kind: the person no
 			// longer controls it, and it must not keep opening the account.
 			const oldKind = old.ok ? old.identifier.kind : null;
-			const before = await trx.selectFrom('accounts').select(['email', 'phone']).where('id', '=', accountId).executeTakeFirst();
+			const before = await trx
+				.selectFrom('accounts')
+				.select(['email', 'phone'])
+				.where('id', '=', accountId)
+				.executeTakeFirst();
 			const contact =
 				next.kind === 'email'
 					? { email: next.value, ...(oldKind === 'phone' ? { phone: null } : {}) }
@@ -224,28 +310,61 @@ async function rebind(
 			// R17/R18/R21: every code still pending for the account, or for a contact it no longer
 			// has, dies with the rebind: a reset code sent to the lost contact resets nothing.
 			const after = { ...before, ...contact };
-			const lost = [before?.email, before?.phone, old.ok ? old.identifier.value : row.old_identifier].filter(
-				(value): value is string => typeof value === 'string' && value !== after.email && value !== after.phone
+			const lost = [
+				before?.email,
+				before?.phone,
+				old.ok ? old.identifier.value : row.old_identifier
+			].filter(
+				(value): value is string =>
+					typeof value === 'string' && value !== after.email && value !== after.phone
 			);
 			await revokePendingCodes({ ...ctx, db: trx }, { accountId, identifiers: [...new Set(lost)] });
 			// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
 			await trx
 				.insertInto('contact_changes')
-				.values({ id: randomUUID(), account_id: accountId, kind: 'appeal', old_identifier: row.old_identifier, new_identifier: next.value, changed_at: now })
+				.values({
+					id: randomUUID(),
+					account_id: accountId,
+					kind: 'appeal',
+					old_identifier: row.old_identifier,
+					new_identifier: next.value,
+					changed_at: now
+				})
 				.execute();
 			await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
-			await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(next, 'approved_new', row.reference, locale));
-			if (old.ok) await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale));
-			await audit({ ...ctx, db: trx }, {
-				actorKind: agent.role,
-				actorId: agent.id,
-				action: 'appeal.approved',
-				subjectKind: 'appeal',
-				subjectId: row.id,
-				ip: meta.ip,
-				details: { accountId, secondApprovalOf: row.first_approval_by }
-			});
-			await audit({ ...ctx, db: trx }, { actorKind: agent.role, actorId: agent.id, action: 'account.contact_rebound', subjectKind: 'account', subjectId: accountId, ip: meta.ip, details: { appealId: row.id, kind: next.kind } });
+			await enqueueMessage(
+				{ ...ctx, db: trx },
+				appealNoticeMessage(next, 'approved_new', row.reference, locale)
+			);
+			if (old.ok)
+				await enqueueMessage(
+					{ ...ctx, db: trx },
+					appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale)
+				);
+			await audit(
+				{ ...ctx, db: trx },
+				{
+					actorKind: agent.role,
+					actorId: agent.id,
+					action: 'appeal.approved',
+					subjectKind: 'appeal',
+					subjectId: row.id,
+					ip: meta.ip,
+					details: { accountId, secondApprovalOf: row.first_approval_by }
+				}
+			);
+			await audit(
+				{ ...ctx, db: trx },
+				{
+					actorKind: agent.role,
+					actorId: agent.id,
+					action: 'account.contact_rebound',
+					subjectKind: 'account',
+					subjectId: accountId,
+					ip: meta.ip,
+					details: { appealId: row.id, kind: next.kind }
+				}
+			);
 			return { ok: true as const, outcome: 'approved' as const };
 		});
 		return result ?? (await lostRace(db, row.id, wrongStatus));

@@ -14,7 +14,12 @@ const texts: Record<AppealNotice, (i: { reference: string }, o: { locale: Locale
 };
 
 /** R19/R21 notifications; they name the reference, never the status secret or a reason's details. */
-export function appealNoticeMessage(to: Identifier, notice: AppealNotice, reference: string, locale: Locale): OutgoingMessage {
+export function appealNoticeMessage(
+	to: Identifier,
+	notice: AppealNotice,
+	reference: string,
+	locale: Locale
+): OutgoingMessage {
 	return messageTo(to, `appeal_${notice}`, locale, {
 		subject: m.msg_appeal_subject({ reference }, { locale }),
 		body: texts[notice]({ reference }, { locale })

@@ -5,11 +5,19 @@ import type { AppealStatus } from '../db/schema';
 import { readDocument } from './documents/store';
 import { maskIdentifier, parseIdentifier } from '../core/identifiers';
 
-
 /** R20: "due soon" is the last 6 hours before the 48-hour deadline. */
 const DUE_SOON_MS = 6 * 3_600_000;
 const OPEN_STATUSES: AppealStatus[] = ['submitted', 'in_review', 'needs_info'];
-export const QUEUE_FILTERS = ['open', 'mine', 'submitted', 'in_review', 'needs_info', 'approved', 'rejected', 'all'] as const;
+export const QUEUE_FILTERS = [
+	'open',
+	'mine',
+	'submitted',
+	'in_review',
+	'needs_info',
+	'approved',
+	'rejected',
+	'all'
+] as const;
 export type QueueFilter = (typeof QUEUE_FILTERS)[number];
 
 export interface QueueItem {
@@ -38,7 +46,11 @@ function urgencyOf(status: AppealStatus, dueAt: number, now: number): QueueItem[
 }
 
 /** R20: the queue, earliest due first. */
-export async function listQueue(ctx: Ctx, agent: Agent, filter: QueueFilter = 'open'): Promise<QueueItem[]> {
+export async function listQueue(
+	ctx: Ctx,
+	agent: Agent,
+	filter: QueueFilter = 'open'
+): Promise<QueueItem[]> {
 	const now = ctx.clock.now().getTime();
 	let query = ctx.db
 		.selectFrom('appeals')
@@ -54,9 +66,16 @@ export async function listQueue(ctx: Ctx, agent: Agent, filter: QueueFilter = 'o
 			'agents.username'
 		]);
 	if (filter === 'open') query = query.where('appeals.status', 'in', OPEN_STATUSES);
-	else if (filter === 'mine') query = query.where('appeals.status', 'in', OPEN_STATUSES).where('appeals.assigned_agent_id', '=', agent.id);
+	else if (filter === 'mine')
+		query = query
+			.where('appeals.status', 'in', OPEN_STATUSES)
+			.where('appeals.assigned_agent_id', '=', agent.id);
 	else if (filter !== 'all') query = query.where('appeals.status', '=', filter);
-	const rows = await query.orderBy('appeals.due_at', 'asc').orderBy('appeals.reference', 'asc').limit(500).execute();
+	const rows = await query
+		.orderBy('appeals.due_at', 'asc')
+		.orderBy('appeals.reference', 'asc')
+		.limit(500)
+		.execute();
 	return rows.map((r) => ({
 		id: r.id,
 		reference: r.reference,
@@ -85,7 +104,18 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 	const [documents, messages, account, agents] = await Promise.all([
 		db
 			.selectFrom('appeal_documents')
-			.select(['id', 'content_type', 'byte_size', 'created_at', 'deleted_at', 'source', 'upload_index', 'page', 'pages', 'original_type'])
+			.select([
+				'id',
+				'content_type',
+				'byte_size',
+				'created_at',
+				'deleted_at',
+				'source',
+				'upload_index',
+				'page',
+				'pages',
+				'original_type'
+			])
 			.where('appeal_id', '=', appealId)
 			.orderBy('created_at')
 			.orderBy('upload_index')
@@ -95,15 +125,29 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 		db
 			.selectFrom('appeal_messages')
 			.leftJoin('agents', 'agents.id', 'appeal_messages.author_id')
-			.select(['appeal_messages.author_kind', 'appeal_messages.body', 'appeal_messages.created_at', 'agents.username'])
+			.select([
+				'appeal_messages.author_kind',
+				'appeal_messages.body',
+				'appeal_messages.created_at',
+				'agents.username'
+			])
 			.where('appeal_id', '=', appealId)
 			.orderBy('appeal_messages.created_at')
 			.orderBy('appeal_messages.id')
 			.execute(),
 		row.account_id
-			? db.selectFrom('accounts').select(['id', 'email', 'phone', 'status', 'country']).where('id', '=', row.account_id).executeTakeFirst()
+			? db
+					.selectFrom('accounts')
+					.select(['id', 'email', 'phone', 'status', 'country'])
+					.where('id', '=', row.account_id)
+					.executeTakeFirst()
 			: Promise.resolve(undefined),
-		db.selectFrom('agents').select(['id', 'username']).where('disabled_at', 'is', null).orderBy('username').execute()
+		db
+			.selectFrom('agents')
+			.select(['id', 'username'])
+			.where('disabled_at', 'is', null)
+			.orderBy('username')
+			.execute()
 	]);
 	const now = ctx.clock.now().getTime();
 	return {
@@ -146,12 +190,23 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 }
 
 /** R22: a document for a signed-in agent, each opening audited; null when gone or unknown. */
-export async function openDocument(ctx: Ctx, agent: Agent, documentId: string, meta: { ip: string }) {
+export async function openDocument(
+	ctx: Ctx,
+	agent: Agent,
+	documentId: string,
+	meta: { ip: string }
+) {
 	const { db } = ctx;
 	const doc = await db
 		.selectFrom('appeal_documents')
 		.innerJoin('appeals', 'appeals.id', 'appeal_documents.appeal_id')
-		.select(['appeal_documents.id', 'appeal_documents.appeal_id', 'appeal_documents.content_type', 'appeal_documents.deleted_at', 'appeals.reference'])
+		.select([
+			'appeal_documents.id',
+			'appeal_documents.appeal_id',
+			'appeal_documents.content_type',
+			'appeal_documents.deleted_at',
+			'appeals.reference'
+		])
 		.where('appeal_documents.id', '=', documentId)
 		.executeTakeFirst();
 	if (!doc || doc.deleted_at !== null) return null;
@@ -166,6 +221,15 @@ export async function openDocument(ctx: Ctx, agent: Agent, documentId: string, m
 		ip: meta.ip,
 		details: { documentId: doc.id }
 	});
-	const ext = doc.content_type === 'application/pdf' ? 'pdf' : doc.content_type === 'image/png' ? 'png' : 'jpg';
-	return { bytes, contentType: doc.content_type, filename: `${doc.reference}-${doc.id.slice(0, 8)}.${ext}` };
+	const ext =
+		doc.content_type === 'application/pdf'
+			? 'pdf'
+			: doc.content_type === 'image/png'
+				? 'png'
+				: 'jpg';
+	return {
+		bytes,
+		contentType: doc.content_type,
+		filename: `${doc.reference}-${doc.id.slice(0, 8)}.${ext}`
+	};
 }

@@ -25,7 +25,12 @@ export interface AppealStatusView {
 
 /** People retype references in lower case, with spaces, or with O for 0. */
 export function normalizeReference(raw: string): string {
-	const s = raw.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+	const s = raw
+		.normalize('NFKC')
+		.toUpperCase()
+		.replace(/[\s-]/g, '')
+		.replace(/O/g, '0')
+		.replace(/[IL]/g, '1');
 	const body = s.startsWith('AP') ? s.slice(2) : s;
 	return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(body) ? `AP-${body.slice(0, 4)}-${body.slice(4)}` : '';
 }
@@ -34,14 +39,22 @@ export function normalizeReference(raw: string): string {
 async function appealForToken(db: Db, reference: string, token: string) {
 	const normalized = normalizeReference(reference);
 	const row = normalized
-		? await db.selectFrom('appeals').selectAll().where('reference', '=', normalized).executeTakeFirst()
+		? await db
+				.selectFrom('appeals')
+				.selectAll()
+				.where('reference', '=', normalized)
+				.executeTakeFirst()
 		: undefined;
 	// Compared in constant time, and hashed even when there is no row.
 	const matches = sameSecret(row?.status_token_hash ?? hashToken('no appeal'), hashToken(token));
 	return row && matches ? row : null;
 }
 
-export async function appealStatus(ctx: Ctx, reference: string, token: string): Promise<AppealStatusView | null> {
+export async function appealStatus(
+	ctx: Ctx,
+	reference: string,
+	token: string
+): Promise<AppealStatusView | null> {
 	const { db } = ctx;
 	const row = await appealForToken(db, reference, token);
 	if (!row) return null;
@@ -83,7 +96,8 @@ export async function appealAnswerAllowed(
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
 	const row = await appealForToken(ctx.db, access.reference, access.statusToken);
 	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
-	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	if (row.status !== 'needs_info')
+		return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
 	return null;
 }
 
@@ -98,7 +112,8 @@ export async function answerAppeal(
 	const { db } = ctx;
 	const row = await appealForToken(db, access.reference, access.statusToken);
 	if (!row) return failure(404, 'appeal_not_found', m.error_appeal_not_found());
-	if (row.status !== 'needs_info') return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+	if (row.status !== 'needs_info')
+		return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
 	// R19: only the holder of the status secret gets the documents inspected.
 	const uploads = await inspectUploads(ctx, files);
 	if (!uploads.ok) return uploads;
@@ -112,23 +127,34 @@ export async function answerAppeal(
 			.where('id', '=', row.id)
 			.where('status', '=', 'needs_info')
 			.executeTakeFirst();
-		if (moved.numUpdatedRows === 0n) return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
+		if (moved.numUpdatedRows === 0n)
+			return failure(409, 'appeal_not_waiting', m.error_appeal_not_waiting());
 		await insertDocuments({ ...ctx, db: trx }, row.id, now, uploads.documents, 'reply');
 		if (note) {
 			await trx
 				.insertInto('appeal_messages')
-				.values({ id: randomUUID(), appeal_id: row.id, author_kind: 'appellant', author_id: null, body: note, created_at: now })
+				.values({
+					id: randomUUID(),
+					appeal_id: row.id,
+					author_kind: 'appellant',
+					author_id: null,
+					body: note,
+					created_at: now
+				})
 				.execute();
 		}
-		await audit({ ...ctx, db: trx }, {
-			actorKind: 'anonymous',
-			actorId: null,
-			action: 'appeal.answered',
-			subjectKind: 'appeal',
-			subjectId: row.id,
-			ip: meta.ip,
-			details: { documents: uploads.documents.length }
-		});
+		await audit(
+			{ ...ctx, db: trx },
+			{
+				actorKind: 'anonymous',
+				actorId: null,
+				action: 'appeal.answered',
+				subjectKind: 'appeal',
+				subjectId: row.id,
+				ip: meta.ip,
+				details: { documents: uploads.documents.length }
+			}
+		);
 		return { ok: true as const };
 	});
 }

@@ -1,6 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { m } from '$lib/paraglide/messages';
-import { APPEAL_DESCRIPTION_MAX, APPEAL_DESCRIPTION_MIN, type AppealInput } from '$lib/schemas/appeal';
+import {
+	APPEAL_DESCRIPTION_MAX,
+	APPEAL_DESCRIPTION_MIN,
+	type AppealInput
+} from '$lib/schemas/appeal';
 import { findAccountByIdentifier } from '../accounts';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -40,7 +44,10 @@ function newReference(): string {
  * R19: appeals per client network (IPv4 address, IPv6 /64 and /48), counted before the body of
  * up to 15 MB is read at all: the routes call this first, then `readMultipart`, then `submitAppeal`.
  */
-export async function appealSubmissionAllowed(ctx: Ctx, meta: Pick<RequestMeta, 'ip'>): Promise<Failure | null> {
+export async function appealSubmissionAllowed(
+	ctx: Ctx,
+	meta: Pick<RequestMeta, 'ip'>
+): Promise<Failure | null> {
 	const byIp = await limitAddress(ctx, 'appeal', meta.ip, APPEALS_PER_IP);
 	return byIp.ok ? null : failures.rateLimited(byIp.retryAfterSeconds);
 }
@@ -62,11 +69,21 @@ export async function submitAppeal(
 	const next = parseIdentifier(input.newIdentifier, input.newCountry ?? input.country);
 	if (!next.ok) return failures.invalidIdentifier(next.problem, 'newIdentifier');
 	if (old.identifier.value === next.identifier.value) {
-		return failure(400, 'same_identifier', m.error_appeal_same_identifier(), { field: 'newIdentifier' });
+		return failure(400, 'same_identifier', m.error_appeal_same_identifier(), {
+			field: 'newIdentifier'
+		});
 	}
 	const description = input.description.trim();
-	if ([...description].length < APPEAL_DESCRIPTION_MIN || [...description].length > APPEAL_DESCRIPTION_MAX) {
-		return failure(400, 'invalid_description', m.error_appeal_description({ min: APPEAL_DESCRIPTION_MIN, max: APPEAL_DESCRIPTION_MAX }), { field: 'description' });
+	if (
+		[...description].length < APPEAL_DESCRIPTION_MIN ||
+		[...description].length > APPEAL_DESCRIPTION_MAX
+	) {
+		return failure(
+			400,
+			'invalid_description',
+			m.error_appeal_description({ min: APPEAL_DESCRIPTION_MIN, max: APPEAL_DESCRIPTION_MAX }),
+			{ field: 'description' }
+		);
 	}
 	if (!looksLikeCode(input.newIdentifierCode)) {
 		return { ...failures.codeFormat(), field: 'newIdentifierCode' };
@@ -76,10 +93,11 @@ export async function submitAppeal(
 	// R19/R6: the code is judged before any document is: without the right code an upload costs
 	// one attempt and a lookup, never an inspection. A right code stays unused until the appeal
 	// is stored with it below.
-	const verified = await verifyCode(
-		ctx,
-		{ purpose: 'appeal', identifier: next.identifier.value, code: input.newIdentifierCode }
-	);
+	const verified = await verifyCode(ctx, {
+		purpose: 'appeal',
+		identifier: next.identifier.value,
+		code: input.newIdentifierCode
+	});
 	if (!verified.ok) return { ...failures.code(verified.reason), field: 'newIdentifierCode' };
 	const uploads = await inspectUploads(ctx, files);
 	if (!uploads.ok) return uploads;
@@ -98,7 +116,13 @@ export async function submitAppeal(
 		if (!code.ok) return { ...failures.code(code.reason), field: 'newIdentifierCode' };
 		const now = ctx.clock.now().getTime();
 		let reference = newReference();
-		while (await trx.selectFrom('appeals').select('id').where('reference', '=', reference).executeTakeFirst()) {
+		while (
+			await trx
+				.selectFrom('appeals')
+				.select('id')
+				.where('reference', '=', reference)
+				.executeTakeFirst()
+		) {
 			reference = newReference();
 		}
 		const id = randomUUID();
@@ -127,16 +151,26 @@ export async function submitAppeal(
 			})
 			.execute();
 		await insertDocuments({ ...ctx, db: trx }, id, now, uploads.documents, 'submission');
-		await enqueueMessage({ ...ctx, db: trx }, appealNoticeMessage(next.identifier, 'received', reference, meta.locale));
-		await audit({ ...ctx, db: trx }, {
-			actorKind: 'anonymous',
-			actorId: null,
-			action: 'appeal.submitted',
-			subjectKind: 'appeal',
-			subjectId: id,
-			ip: meta.ip,
-			details: { reference, documents: uploads.documents.length, accountFound: account !== undefined }
-		});
+		await enqueueMessage(
+			{ ...ctx, db: trx },
+			appealNoticeMessage(next.identifier, 'received', reference, meta.locale)
+		);
+		await audit(
+			{ ...ctx, db: trx },
+			{
+				actorKind: 'anonymous',
+				actorId: null,
+				action: 'appeal.submitted',
+				subjectKind: 'appeal',
+				subjectId: id,
+				ip: meta.ip,
+				details: {
+					reference,
+					documents: uploads.documents.length,
+					accountFound: account !== undefined
+				}
+			}
+		);
 		return { ok: true as const, reference, statusToken, dueAt: new Date(now + APPEAL_SLA_MS) };
 	});
 }

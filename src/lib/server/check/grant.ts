@@ -40,6 +40,7 @@ export function checkGrantCovers(
 ): boolean {
 	const [expiresText, given] = (cookies.get(COOKIE) ?? '').split('.');
 	const expires = Number(expiresText);
-	if (!given || !Number.isSafeInteger(expires) || ctx.clock.now().getTime() >= expires) return false;
+	if (!given || !Number.isSafeInteger(expires) || ctx.clock.now().getTime() >= expires)
+		return false;
 	return sameSecret(mac(ctx.keys, identifier, deviceId, expires), given);
 }

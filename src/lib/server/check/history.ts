@@ -66,12 +66,20 @@ export async function checkHistory(ctx: Ctx, identifiers: Identifier[]): Promise
 					.execute();
 	const totalByKey = new Map(totals.map((r) => [r.ip_key, Number(r.n)]));
 	const bursts = lastHour
-		.map((r) => ({ ipKey: shortKey(r.ip_key), total: totalByKey.get(r.ip_key) ?? Number(r.n), againstAccount: Number(r.n) }))
+		.map((r) => ({
+			ipKey: shortKey(r.ip_key),
+			total: totalByKey.get(r.ip_key) ?? Number(r.n),
+			againstAccount: Number(r.n)
+		}))
 		.filter((b) => b.total > CHECK_BURST_MIN)
 		.sort((a, b) => b.total - a.total);
 	return {
 		countLast7Days: Number(count.n),
-		recent: recent.map((r) => ({ at: new Date(Number(r.at)).toISOString(), outcome: r.outcome, ipKey: shortKey(r.ip_key) })),
+		recent: recent.map((r) => ({
+			at: new Date(Number(r.at)).toISOString(),
+			outcome: r.outcome,
+			ipKey: shortKey(r.ip_key)
+		})),
 		bursts
 	};
 }

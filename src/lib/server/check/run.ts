@@ -40,7 +40,11 @@ async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
 			.where('consumed_at', 'is', null)
 			.orderBy('created_at', 'desc')
 			.executeTakeFirst(),
-		db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', accountId).execute(),
+		db
+			.selectFrom('contact_changes')
+			.select('changed_at')
+			.where('account_id', '=', accountId)
+			.execute(),
 		db
 			.selectFrom('appeals')
 			.select(['due_at'])
@@ -79,31 +83,55 @@ async function buildReport(
 		warnings.push({
 			code: 'ip_country_mismatch',
 			requestCountry: country,
-			message: account ? m.warning_ip_country_mismatch({ country }) : m.warning_ip_country_mismatch_unregistered({ country })
+			message: account
+				? m.warning_ip_country_mismatch({ country })
+				: m.warning_ip_country_mismatch_unregistered({ country })
 		});
 	}
 	if (account?.status === 'under_review' && show('warnings.under_review')) {
 		warnings.push({ code: 'under_review', message: m.warning_under_review() });
 	}
-	if (account && isLowActivity(account, now) && account.status !== 'disabled' && show('warnings.low_activity')) {
+	if (
+		account &&
+		isLowActivity(account, now) &&
+		account.status !== 'disabled' &&
+		show('warnings.low_activity')
+	) {
 		warnings.push({ code: 'low_activity', message: m.warning_low_activity() });
 	}
 	// R10: the account's own flag (verified), or this very device having registered several.
-	if ((account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) || (g.deviceAccounts > 1 && ctx.config.checkDisclosure !== 'strict')) {
-		warnings.push({ code: 'multiple_accounts_on_device', message: m.warning_multiple_accounts_on_device() });
+	if (
+		(account?.multiple_accounts_on_device && show('warnings.multiple_accounts_on_device')) ||
+		(g.deviceAccounts > 1 && ctx.config.checkDisclosure !== 'strict')
+	) {
+		warnings.push({
+			code: 'multiple_accounts_on_device',
+			message: m.warning_multiple_accounts_on_device()
+		});
 	}
 	if (g.appeal && show('warnings.appeal_open')) {
 		warnings.push({ code: 'appeal_open', message: m.warning_appeal_open() });
 	}
 
-	const quota = contactChangeQuota(g.changes.map((c) => c.changed_at), now);
+	const quota = contactChangeQuota(
+		g.changes.map((c) => c.changed_at),
+		now
+	);
 	const nextSteps: NextStep[] = [];
 	if (!account) {
 		nextSteps.push({ action: 'register', href: '/register' });
 	} else {
-		if (account.status !== 'disabled') nextSteps.push({ action: 'sign_in', href: '/login' }, { action: 'forgot_password', href: '/forgot-password' });
+		if (account.status !== 'disabled')
+			nextSteps.push(
+				{ action: 'sign_in', href: '/login' },
+				{ action: 'forgot_password', href: '/forgot-password' }
+			);
 		if (show('contactChange') && account.status !== 'disabled') {
-			nextSteps.push(quota.nextAllowedAt ? { action: 'wait', until: quota.nextAllowedAt.toISOString() } : { action: 'change_contact', href: '/account/contact' });
+			nextSteps.push(
+				quota.nextAllowedAt
+					? { action: 'wait', until: quota.nextAllowedAt.toISOString() }
+					: { action: 'change_contact', href: '/account/contact' }
+			);
 		}
 		nextSteps.push({ action: 'appeal', href: '/appeal' });
 	}
@@ -121,9 +149,19 @@ async function buildReport(
 		const live = code && code.attempts < MAX_WRONG_ATTEMPTS;
 		report.verification =
 			live && code.expires_at > now.getTime()
-				? { pending: true, purpose: code.purpose, expiresAt: new Date(code.expires_at).toISOString() }
+				? {
+						pending: true,
+						purpose: code.purpose,
+						expiresAt: new Date(code.expires_at).toISOString()
+					}
 				: live
-					? { pending: false, expiredUnused: { purpose: code.purpose, expiredAt: new Date(code.expires_at).toISOString() } }
+					? {
+							pending: false,
+							expiredUnused: {
+								purpose: code.purpose,
+								expiredAt: new Date(code.expires_at).toISOString()
+							}
+						}
 					: { pending: false };
 	}
 	if (account && show('contactChange')) {
@@ -138,8 +176,22 @@ async function buildReport(
 	}
 	if (account && show('contacts')) {
 		report.contacts = [
-			...(account.email ? [{ kind: 'email' as const, masked: maskIdentifier({ kind: 'email', value: account.email }) }] : []),
-			...(account.phone ? [{ kind: 'phone' as const, masked: maskIdentifier({ kind: 'phone', value: account.phone }) }] : [])
+			...(account.email
+				? [
+						{
+							kind: 'email' as const,
+							masked: maskIdentifier({ kind: 'email', value: account.email })
+						}
+					]
+				: []),
+			...(account.phone
+				? [
+						{
+							kind: 'phone' as const,
+							masked: maskIdentifier({ kind: 'phone', value: account.phone })
+						}
+					]
+				: [])
 		];
 	}
 	if (account && show('recentActivity')) {
@@ -153,7 +205,9 @@ async function buildReport(
 }
 
 /** `proven`: the identifier a right code proved control of in this request (R15a), else null. */
-export type CheckOutcome = { ok: true; report: CheckReport; proven: Identifier | null } | (Failure & { report?: CheckReport });
+export type CheckOutcome =
+	| { ok: true; report: CheckReport; proven: Identifier | null }
+	| (Failure & { report?: CheckReport });
 
 /**
  * The one entry point of the check for the form actions and the JSON API alike (R14): rate
@@ -169,12 +223,18 @@ export async function runCheck(
 ): Promise<CheckOutcome> {
 	const rules = ctx.config.checkRateLimit;
 	const ipKey = addressKey(ctx.keys, viewer.address);
-	const byIp = await limitAddress(ctx, 'check', viewer.address, { max: rules.perIp, windowMs: rules.windowMs });
+	const byIp = await limitAddress(ctx, 'check', viewer.address, {
+		max: rules.perIp,
+		windowMs: rules.windowMs
+	});
 	if (!byIp.ok) return checkRateLimited(ctx, ipKey, '', byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const idKey = ctx.keys.hmac('identifier', parsed.identifier.value);
-	const byId = await limit(ctx, `check:id:${idKey}`, { max: rules.perIdentifier, windowMs: rules.windowMs });
+	const byId = await limit(ctx, `check:id:${idKey}`, {
+		max: rules.perIdentifier,
+		windowMs: rules.windowMs
+	});
 	if (!byId.ok) return checkRateLimited(ctx, ipKey, idKey, byId.retryAfterSeconds);
 	const confirmed = proof ? await confirmCheckCode(ctx, parsed.identifier, proof.code) : null;
 	const proven = confirmed?.ok === true;
@@ -184,7 +244,12 @@ export async function runCheck(
 		input.country,
 		proven ? { ...viewer, proven: () => true } : viewer
 	);
-	await recordCheck(ctx, ipKey, idKey, report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered');
+	await recordCheck(
+		ctx,
+		ipKey,
+		idKey,
+		report.registered === undefined ? 'hidden' : report.registered ? 'registered' : 'unregistered'
+	);
 	if (confirmed && !confirmed.ok) return { ...confirmed, report };
 	return { ok: true, report, proven: proven ? parsed.identifier : null };
 }
@@ -197,14 +262,29 @@ async function checkRateLimited(
 	seconds: number
 ): Promise<Failure> {
 	await recordCheck(ctx, ipKey, identifierKey, 'rate_limited');
-	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), { retryAfterSeconds: seconds });
+	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), {
+		retryAfterSeconds: seconds
+	});
 }
 
 /**
  * R15: every check counted, by keyed hashes only: in the shared database (bursts per address for
  * agents, the history in metrics) and in this process's counter (which instances sum).
  */
-async function recordCheck(ctx: Ctx, ipKey: string, identifierKey: string, outcome: string): Promise<void> {
-	await ctx.db.insertInto('check_events').values({ at: ctx.clock.now().getTime(), ip_key: ipKey, identifier_key: identifierKey, outcome }).execute();
+async function recordCheck(
+	ctx: Ctx,
+	ipKey: string,
+	identifierKey: string,
+	outcome: string
+): Promise<void> {
+	await ctx.db
+		.insertInto('check_events')
+		.values({
+			at: ctx.clock.now().getTime(),
+			ip_key: ipKey,
+			identifier_key: identifierKey,
+			outcome
+		})
+		.execute();
 	countCheck(ctx.metrics, outcome);
 }

@@ -5,15 +5,30 @@ import type { Ctx } from '../core/context';
 import type { Account } from '../db/schema';
 import { maskIdentifier } from '../core/identifiers';
 
-const SECURITY_ACTIONS = ['account.registered', 'account.contact_changed', 'account.password_reset', 'session.signed_in', 'session.sign_in_failed'];
+const SECURITY_ACTIONS = [
+	'account.registered',
+	'account.contact_changed',
+	'account.password_reset',
+	'session.signed_in',
+	'session.sign_in_failed'
+];
 
 export async function accountSummary(ctx: Ctx, account: Account): Promise<AccountSummary> {
 	const contacts: AccountSummary['contacts'] = [];
-	if (account.email) contacts.push({ kind: 'email', masked: maskIdentifier({ kind: 'email', value: account.email }) });
-	if (account.phone) contacts.push({ kind: 'phone', masked: maskIdentifier({ kind: 'phone', value: account.phone }) });
+	if (account.email)
+		contacts.push({
+			kind: 'email',
+			masked: maskIdentifier({ kind: 'email', value: account.email })
+		});
+	if (account.phone)
+		contacts.push({
+			kind: 'phone',
+			masked: maskIdentifier({ kind: 'phone', value: account.phone })
+		});
 	const flags: AccountSummary['flags'] = [];
 	if (account.status === 'under_review') flags.push({ code: 'under_review' });
-	if (account.reg_ip_country && account.reg_ip_country !== account.country) flags.push({ code: 'ip_country_mismatch' });
+	if (account.reg_ip_country && account.reg_ip_country !== account.country)
+		flags.push({ code: 'ip_country_mismatch' });
 	if (isLowActivity(account, ctx.clock.now())) flags.push({ code: 'low_activity' });
 	if (account.multiple_accounts_on_device) flags.push({ code: 'multiple_accounts_on_device' });
 	const events = await ctx.db
@@ -26,8 +41,16 @@ export async function accountSummary(ctx: Ctx, account: Account): Promise<Accoun
 		.limit(10)
 		.execute();
 	const activity = events.map((e) => {
-		const details = JSON.parse(e.details ?? '{}') as { ipCountry?: string | null; device?: string | null };
-		return { action: e.action, at: new Date(e.at).toISOString(), country: details.ipCountry ?? null, device: details.device ?? null };
+		const details = JSON.parse(e.details ?? '{}') as {
+			ipCountry?: string | null;
+			device?: string | null;
+		};
+		return {
+			action: e.action,
+			at: new Date(e.at).toISOString(),
+			country: details.ipCountry ?? null,
+			device: details.device ?? null
+		};
 	});
 	const quota = await readQuota(ctx, account.id);
 	return {

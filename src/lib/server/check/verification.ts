@@ -4,7 +4,6 @@ import { failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
 
-
 /**
  * R15a proof of control (`check`) and R19's new-contact proof (`appeal`): a code to the
  * identifier, sent and answered the same way whether or not an account has it. The hourly caps
@@ -20,7 +19,12 @@ export async function requestVerificationCode(
 	const identifier = parsed.identifier;
 	return ctx.db
 		.transaction()
-		.execute((trx) => sendCode({ ...ctx, db: trx }, { purpose: input.purpose, to: identifier, locale: meta.locale, ip: meta.ip }));
+		.execute((trx) =>
+			sendCode(
+				{ ...ctx, db: trx },
+				{ purpose: input.purpose, to: identifier, locale: meta.locale, ip: meta.ip }
+			)
+		);
 }
 
 /** R15a: a right `check` code proves control of the identifier in this browser. */
@@ -30,9 +34,6 @@ export async function confirmCheckCode(
 	code: string
 ): Promise<{ ok: true } | Failure> {
 	if (!looksLikeCode(code)) return failures.codeFormat();
-	const consumed = await consumeCode(
-		ctx,
-		{ purpose: 'check', identifier: identifier.value, code }
-	);
+	const consumed = await consumeCode(ctx, { purpose: 'check', identifier: identifier.value, code });
 	return consumed.ok ? { ok: true } : failures.code(consumed.reason);
 }

@@ -1,5 +1,13 @@
 import { sql } from 'kysely';
-import { sendCode, asLocale, contactChangedMessage, enqueueMessage, consumeAccountCode, looksLikeCode, revokePendingCodes } from '../messaging';
+import {
+	sendCode,
+	asLocale,
+	contactChangedMessage,
+	enqueueMessage,
+	consumeAccountCode,
+	looksLikeCode,
+	revokePendingCodes
+} from '../messaging';
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -12,7 +20,6 @@ import { verifyPassword, invalidateAccountSessions } from '../accounts';
 import { isUniqueViolation } from '../db/errors';
 import { blockUntil, hit, limit, whileBlocked } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
-
 
 // Wrong current passwords on this form: 5 per hour, then a 15-minute pause.
 const PASSWORD_FAILURES = { max: 5, windowMs: 3_600_000, pauseMs: 15 * 60_000 };
@@ -37,14 +44,19 @@ export async function startContactChange(
 	if (!paused.ok) return failures.rateLimited(paused.retryAfterSeconds);
 	if (!(await verifyPassword(account.password_hash, input.currentPassword))) {
 		const window = await hit(ctx, `contact-change-fail:${account.id}`, PASSWORD_FAILURES.windowMs);
-		if (window.count >= PASSWORD_FAILURES.max) await blockUntil(ctx, pauseKey, ctx.clock.now().getTime() + PASSWORD_FAILURES.pauseMs);
-		return failure(403, 'invalid_credentials', m.error_current_password(), { field: 'currentPassword' });
+		if (window.count >= PASSWORD_FAILURES.max)
+			await blockUntil(ctx, pauseKey, ctx.clock.now().getTime() + PASSWORD_FAILURES.pauseMs);
+		return failure(403, 'invalid_credentials', m.error_current_password(), {
+			field: 'currentPassword'
+		});
 	}
 	const parsed = parseIdentifier(input.newIdentifier, input.country ?? account.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem, 'newIdentifier');
 	const next = parsed.identifier;
 	if (next.value === account.email || next.value === account.phone) {
-		return failure(400, 'identifier_unchanged', m.error_identifier_unchanged(), { field: 'newIdentifier' });
+		return failure(400, 'identifier_unchanged', m.error_identifier_unchanged(), {
+			field: 'newIdentifier'
+		});
 	}
 	const refusal = quotaRefusal(await readQuota(ctx, account.id));
 	if (refusal) return refusal;
@@ -52,14 +64,17 @@ export async function startContactChange(
 	if (!starts.ok) return failures.rateLimited(starts.retryAfterSeconds);
 
 	return db.transaction().execute(async (trx) => {
-		const sent = await sendCode({ ...ctx, db: trx }, {
-			purpose: 'contact_change',
-			to: next,
-			locale: meta.locale,
-			ip: meta.ip,
-			accountId: account.id,
-			payload: { kind: next.kind }
-		});
+		const sent = await sendCode(
+			{ ...ctx, db: trx },
+			{
+				purpose: 'contact_change',
+				to: next,
+				locale: meta.locale,
+				ip: meta.ip,
+				accountId: account.id,
+				payload: { kind: next.kind }
+			}
+		);
 		return sent.ok ? { ...sent, masked: maskIdentifier(next) } : sent;
 	});
 }
@@ -79,53 +94,101 @@ export async function confirmContactChange(
 	const { db, dialect } = ctx;
 	try {
 		return await db.transaction().execute(async (trx) => {
-			if (dialect === 'postgres') await sql`select id from accounts where id = ${account.id} for update`.execute(trx);
-			const current = await trx.selectFrom('accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
+			if (dialect === 'postgres')
+				await sql`select id from accounts where id = ${account.id} for update`.execute(trx);
+			const current = await trx
+				.selectFrom('accounts')
+				.selectAll()
+				.where('id', '=', account.id)
+				.executeTakeFirstOrThrow();
 			const now = ctx.clock.now();
 			const refusal = quotaRefusal(await readQuota({ ...ctx, db: trx }, account.id));
 			if (refusal) return refusal;
 			// R6: only the account's newest contact-change code is compared, and every guess counts.
-			const consumed = await consumeAccountCode({ ...ctx, db: trx }, { purpose: 'contact_change', accountId: account.id, code: input.code });
+			const consumed = await consumeAccountCode(
+				{ ...ctx, db: trx },
+				{ purpose: 'contact_change', accountId: account.id, code: input.code }
+			);
 			if (!consumed.ok) return failures.code(consumed.reason);
 			const match = consumed.row;
 			const next = parseIdentifier(match.identifier);
 			if (!next.ok) return failures.code('code_invalid');
 			const contact = next.identifier;
 			// R3, told only now that the code proved control of the new contact.
-			const holder = await trx.selectFrom('accounts').select('id').where(contact.kind, '=', contact.value).executeTakeFirst();
+			const holder = await trx
+				.selectFrom('accounts')
+				.select('id')
+				.where(contact.kind, '=', contact.value)
+				.executeTakeFirst();
 			if (holder) throw new ContactTaken();
 			// The new contact replaces the bound one of its kind, or the only one bound.
-			const replacesKind = contact.kind === 'email' ? (current.email ? 'email' : 'phone') : current.phone ? 'phone' : 'email';
-			const old: Identifier = replacesKind === 'email' ? { kind: 'email', value: current.email! } : { kind: 'phone', value: current.phone! };
+			const replacesKind =
+				contact.kind === 'email'
+					? current.email
+						? 'email'
+						: 'phone'
+					: current.phone
+						? 'phone'
+						: 'email';
+			const old: Identifier =
+				replacesKind === 'email'
+					? { kind: 'email', value: current.email! }
+					: { kind: 'phone', value: current.phone! };
 			await trx
 				.updateTable('accounts')
-				.set(replacesKind === contact.kind ? { [contact.kind]: contact.value } : { [replacesKind]: null, [contact.kind]: contact.value })
+				.set(
+					replacesKind === contact.kind
+						? { [contact.kind]: contact.value }
+						: { [replacesKind]: null, [contact.kind]: contact.value }
+				)
 				.where('id', '=', account.id)
 				.execute();
 			const changeId = crypto.randomUUID();
 			await trx
 				.insertInto('contact_changes')
-				.values({ id: changeId, account_id: account.id, kind: 'owner', old_identifier: old.value, new_identifier: contact.value, changed_at: now.getTime() })
+				.values({
+					id: changeId,
+					account_id: account.id,
+					kind: 'owner',
+					old_identifier: old.value,
+					new_identifier: contact.value,
+					changed_at: now.getTime()
+				})
 				.execute();
 			await invalidateAccountSessions({ ...ctx, db: trx }, account.id, meta.sessionId ?? undefined);
 			// R17/R18: codes still out to the old contact (a reset, a check) die with the change.
-			await revokePendingCodes({ ...ctx, db: trx }, { accountId: account.id, identifiers: [old.value] });
-			await enqueueMessage({ ...ctx, db: trx }, contactChangedMessage(old, contact, changeId, asLocale(current.locale)));
-			await audit({ ...ctx, db: trx }, {
-				actorKind: 'account',
-				actorId: account.id,
-				action: 'account.contact_changed',
-				subjectKind: 'account',
-				subjectId: account.id,
-				ip: meta.ip,
-				details: { from: maskIdentifier(old), to: maskIdentifier(contact), ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
-			});
+			await revokePendingCodes(
+				{ ...ctx, db: trx },
+				{ accountId: account.id, identifiers: [old.value] }
+			);
+			await enqueueMessage(
+				{ ...ctx, db: trx },
+				contactChangedMessage(old, contact, changeId, asLocale(current.locale))
+			);
+			await audit(
+				{ ...ctx, db: trx },
+				{
+					actorKind: 'account',
+					actorId: account.id,
+					action: 'account.contact_changed',
+					subjectKind: 'account',
+					subjectId: account.id,
+					ip: meta.ip,
+					details: {
+						from: maskIdentifier(old),
+						to: maskIdentifier(contact),
+						ipCountry: meta.ipCountry,
+						device: deviceLabel(meta.userAgent)
+					}
+				}
+			);
 			const quota = await readQuota({ ...ctx, db: trx }, account.id);
 			return { ok: true as const, quota: quotaView(quota), contact };
 		});
 	} catch (error) {
 		// Rolled back, so the code stays usable and nothing partial is stored.
-		if (error instanceof ContactTaken || isUniqueViolation(error)) return { ...failures.identifierTaken(), field: 'code' };
+		if (error instanceof ContactTaken || isUniqueViolation(error))
+			return { ...failures.identifierTaken(), field: 'code' };
 		throw error;
 	}
 }

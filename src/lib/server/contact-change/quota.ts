@@ -35,7 +35,8 @@ export function contactChangeQuota(changedAt: number[], now: Date): ContactChang
 	const last = changedAt.length ? Math.max(...changedAt) : null;
 	const tooSoonUntil = last !== null && t < last + MIN_INTERVAL_MS ? last + MIN_INTERVAL_MS : null;
 	// With the quota used, a change is allowed again when enough old ones leave the window.
-	const exhaustedUntil = used >= CONTACT_CHANGE_LIMIT ? inWindow[used - CONTACT_CHANGE_LIMIT]! + WINDOW_MS : null;
+	const exhaustedUntil =
+		used >= CONTACT_CHANGE_LIMIT ? inWindow[used - CONTACT_CHANGE_LIMIT]! + WINDOW_MS : null;
 	const next = Math.max(tooSoonUntil ?? 0, exhaustedUntil ?? 0);
 	return {
 		used,
@@ -44,7 +45,12 @@ export function contactChangeQuota(changedAt: number[], now: Date): ContactChang
 		windowDays: CONTACT_CHANGE_WINDOW_DAYS,
 		minIntervalDays: CONTACT_CHANGE_MIN_INTERVAL_DAYS,
 		nextAllowedAt: next > 0 ? new Date(next) : null,
-		blockedBy: exhaustedUntil !== null ? 'change_quota_exhausted' : tooSoonUntil !== null ? 'change_too_soon' : null
+		blockedBy:
+			exhaustedUntil !== null
+				? 'change_quota_exhausted'
+				: tooSoonUntil !== null
+					? 'change_too_soon'
+					: null
 	};
 }
 
@@ -62,8 +68,15 @@ export function quotaView(q: ContactChangeQuota): ContactChange {
 
 export async function readQuota(ctx: Ctx, accountId: string): Promise<ContactChangeQuota> {
 	const { db } = ctx;
-	const rows = await db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', accountId).execute();
-	return contactChangeQuota(rows.map((r) => r.changed_at), ctx.clock.now());
+	const rows = await db
+		.selectFrom('contact_changes')
+		.select('changed_at')
+		.where('account_id', '=', accountId)
+		.execute();
+	return contactChangeQuota(
+		rows.map((r) => r.changed_at),
+		ctx.clock.now()
+	);
 }
 
 /** R16 refused: 409 with the date the next change is allowed. */
@@ -73,7 +86,9 @@ export function quotaRefusal(q: ContactChangeQuota): Failure | null {
 	return failure(
 		409,
 		q.blockedBy,
-		q.blockedBy === 'change_too_soon' ? m.error_change_too_soon({ date: nextAllowedAt }) : m.error_change_quota_exhausted({ date: nextAllowedAt }),
+		q.blockedBy === 'change_too_soon'
+			? m.error_change_too_soon({ date: nextAllowedAt })
+			: m.error_change_quota_exhausted({ date: nextAllowedAt }),
 		{ extra: { nextAllowedAt } }
 	);
 }

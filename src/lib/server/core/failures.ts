@@ -29,8 +29,10 @@ export function failure(
 export const failures = {
 	invalidIdentifier: (problem: IdentifierProblem, field = 'identifier') =>
 		failure(400, 'invalid_identifier', identifierProblemMessage(problem), { field }),
-	invalidCountry: () => failure(400, 'invalid_country', m.error_invalid_country(), { field: 'country' }),
-	identifierTaken: () => failure(409, 'identifier_taken', m.error_identifier_taken(), { field: 'identifier' }),
+	invalidCountry: () =>
+		failure(400, 'invalid_country', m.error_invalid_country(), { field: 'country' }),
+	identifierTaken: () =>
+		failure(409, 'identifier_taken', m.error_identifier_taken(), { field: 'identifier' }),
 	code: (reason: 'code_invalid' | 'code_expired' | 'too_many_attempts') =>
 		reason === 'code_expired'
 			? failure(410, 'code_expired', m.error_code_expired(), { field: 'code' })
@@ -39,9 +41,14 @@ export const failures = {
 				: failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' }),
 	codeFormat: () => failure(400, 'code_invalid', m.error_code_format(), { field: 'code' }),
 	rateLimited: (retryAfterSeconds: number) =>
-		failure(429, 'rate_limited', m.error_rate_limited({ seconds: retryAfterSeconds }), { retryAfterSeconds }),
+		failure(429, 'rate_limited', m.error_rate_limited({ seconds: retryAfterSeconds }), {
+			retryAfterSeconds
+		}),
 	resendTooSoon: (retryAfterSeconds: number) =>
-		failure(429, 'rate_limited', m.error_resend_too_soon({ seconds: retryAfterSeconds }), { retryAfterSeconds, field: 'code' }),
+		failure(429, 'rate_limited', m.error_resend_too_soon({ seconds: retryAfterSeconds }), {
+			retryAfterSeconds,
+			field: 'code'
+		}),
 	invalidCredentials: () => failure(401, 'invalid_credentials', m.error_invalid_credentials()),
 	unauthenticated: () => failure(401, 'unauthenticated', m.error_unauthenticated())
 };

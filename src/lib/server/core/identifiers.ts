@@ -1,4 +1,8 @@
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import {
+	isSupportedCountry,
+	parsePhoneNumberFromString,
+	type CountryCode
+} from 'libphonenumber-js/max';
 import { domainToASCII } from 'node:url';
 import { m } from '$lib/paraglide/messages';
 
@@ -17,8 +21,7 @@ export type IdentifierProblem =
 	| 'phone_needs_country';
 
 export type ParsedIdentifier =
-	| { ok: true; identifier: Identifier }
-	| { ok: false; problem: IdentifierProblem };
+	{ ok: true; identifier: Identifier } | { ok: false; problem: IdentifierProblem };
 
 const MAX_INPUT = 320;
 // Control characters (CR, LF, NUL, …), zero-width and bidi controls never belong in an identifier:
@@ -56,13 +59,15 @@ function parseEmail(text: string): ParsedIdentifier {
 	const local = text.slice(0, at).toLowerCase();
 	const domainInput = text.slice(at + 1);
 	// R1: plus-tags and dots are kept; the whole address is compared case-insensitively.
-	if (local.length === 0 || local.length > 64 || !LOCAL_PART.test(local)) return fail('email_malformed');
+	if (local.length === 0 || local.length > 64 || !LOCAL_PART.test(local))
+		return fail('email_malformed');
 	if (domainInput === '' || domainInput.startsWith('[')) return fail('email_malformed');
 	// R1: IDN domains compared in their ASCII (punycode) form; UTS #46 also lower-cases.
 	const domain = domainToASCII(domainInput);
 	if (domain === '' || domain.length > 253) return fail('email_malformed');
 	const labels = domain.split('.');
-	if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l))) return fail('email_malformed');
+	if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)))
+		return fail('email_malformed');
 	if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return fail('email_malformed');
 	const value = `${local}@${domain}`;
 	if (value.length > 254) return fail('too_long');
@@ -70,10 +75,15 @@ function parseEmail(text: string): ParsedIdentifier {
 }
 
 function parsePhone(text: string, country?: string): ParsedIdentifier {
-	if (!PHONE_CHARS.test(text)) return fail(/[a-z]/i.test(text) ? 'email_malformed' : 'phone_invalid');
+	if (!PHONE_CHARS.test(text))
+		return fail(/[a-z]/i.test(text) ? 'email_malformed' : 'phone_invalid');
 	const compact = text.replace(/[\s\-()./]/g, '');
 	// R2: a leading 00 is the international prefix most countries dial.
-	const international = compact.startsWith('+') ? compact : compact.startsWith('00') ? `+${compact.slice(2)}` : null;
+	const international = compact.startsWith('+')
+		? compact
+		: compact.startsWith('00')
+			? `+${compact.slice(2)}`
+			: null;
 	let parsed;
 	if (international) {
 		parsed = parsePhoneNumberFromString(international);
@@ -94,7 +104,8 @@ function maskEmail(value: string): string {
 	const at = value.lastIndexOf('@');
 	const local = value.slice(0, at);
 	const domain = value.slice(at + 1);
-	const maskedLocal = local.length <= 2 ? `${local[0]}***` : `${local[0]}***${local[local.length - 1]}`;
+	const maskedLocal =
+		local.length <= 2 ? `${local[0]}***` : `${local[0]}***${local[local.length - 1]}`;
 	const tld = domain.slice(domain.lastIndexOf('.') + 1);
 	return `${maskedLocal}@${domain[0]}***.${tld}`;
 }

@@ -9,7 +9,12 @@ const SEALED_COLUMNS = [
 	{ table: 'outbox', column: 'payload', purpose: 'outbox', context: 'id' },
 	{ table: 'agents', column: 'totp_key', purpose: 'totp', context: 'id' },
 	// The documents' own data keys; the documents themselves never need re-encrypting.
-	{ table: 'appeal_document_contents', column: 'wrapped_key', purpose: 'document', context: 'document_id' }
+	{
+		table: 'appeal_document_contents',
+		column: 'wrapped_key',
+		purpose: 'document',
+		context: 'document_id'
+	}
 ] as const;
 
 export interface RotationResult {

@@ -43,14 +43,21 @@ export function parseKeyEntries(text: string, source = 'APP_SECRET_KEYS'): RingK
 		.join(',')
 		.split(/[\s,]+/)
 		.filter((e) => e !== '');
-	if (entries.length === 0) throw new KeyringError(`${source}: no keys (expected kid:base64 entries, newest first)`);
+	if (entries.length === 0)
+		throw new KeyringError(`${source}: no keys (expected kid:base64 entries, newest first)`);
 	const seen = new Set<string>();
 	return entries.map((entry) => {
 		const at = entry.indexOf(':');
 		const kid = entry.slice(0, at);
 		const key = Buffer.from(entry.slice(at + 1), 'base64');
-		if (at < 1 || !KID.test(kid)) throw new KeyringError(`${source}: "${kid || entry.slice(0, 8)}…" is not kid:base64 (kid: letters, digits, _ or -)`);
-		if (key.length !== 32) throw new KeyringError(`${source}: key "${kid}" must be 32 bytes (base64 of 32 random bytes; npm run keys:new)`);
+		if (at < 1 || !KID.test(kid))
+			throw new KeyringError(
+				`${source}: "${kid || entry.slice(0, 8)}…" is not kid:base64 (kid: letters, digits, _ or -)`
+			);
+		if (key.length !== 32)
+			throw new KeyringError(
+				`${source}: key "${kid}" must be 32 bytes (base64 of 32 random bytes; npm run keys:new)`
+			);
 		if (seen.has(kid)) throw new KeyringError(`${source}: key id "${kid}" appears twice`);
 		seen.add(kid);
 		return { kid, key };
@@ -75,15 +82,21 @@ export function loadKeyring(
 		const value = setting.trim();
 		const isEntries = /^[A-Za-z0-9_-]{1,32}:/.test(value);
 		const text = isEntries ? value : readKeyFile(value);
-		return keyringFrom(parseKeyEntries(text, isEntries ? 'APP_SECRET_KEYS' : `APP_SECRET_KEYS (${value})`));
+		return keyringFrom(
+			parseKeyEntries(text, isEntries ? 'APP_SECRET_KEYS' : `APP_SECRET_KEYS (${value})`)
+		);
 	}
 	if (options.production) {
-		throw new KeyringError('APP_SECRET_KEYS is required in production: generate a key ring with `npm run keys:new` and set it (or a file path) in the environment');
+		throw new KeyringError(
+			'APP_SECRET_KEYS is required in production: generate a key ring with `npm run keys:new` and set it (or a file path) in the environment'
+		);
 	}
 	if (!existsSync(options.devKeyFile)) {
 		mkdirSync(dirname(options.devKeyFile), { recursive: true, mode: 0o700 });
 		writeFileSync(options.devKeyFile, `${newKeyEntry(new Date(0))}\n`, { mode: 0o600, flag: 'wx' });
-		options.say?.(`APP_SECRET_KEYS unset: generated a development key ring at ${options.devKeyFile} (never use it in production)`);
+		options.say?.(
+			`APP_SECRET_KEYS unset: generated a development key ring at ${options.devKeyFile} (never use it in production)`
+		);
 	}
 	return keyringFrom(parseKeyEntries(readKeyFile(options.devKeyFile), options.devKeyFile));
 }
@@ -92,7 +105,9 @@ function readKeyFile(path: string): string {
 	try {
 		return readFileSync(path, 'utf8');
 	} catch (error) {
-		throw new KeyringError(`APP_SECRET_KEYS: cannot read the key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		throw new KeyringError(
+			`APP_SECRET_KEYS: cannot read the key file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`
+		);
 	}
 }
 
@@ -107,12 +122,15 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 		if (!key) {
 			const master = byKid.get(kid);
 			if (!master) throw new KeyringError(`no key "${kid}" on the ring`);
-			key = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `account-security-check:${purpose}`, 32));
+			key = Buffer.from(
+				hkdfSync('sha256', master, Buffer.alloc(0), `account-security-check:${purpose}`, 32)
+			);
 			subkeys.set(name, key);
 		}
 		return key;
 	};
-	const aad = (purpose: string, context: string) => Buffer.from(`${purpose.length}:${purpose}|${context}`);
+	const aad = (purpose: string, context: string) =>
+		Buffer.from(`${purpose.length}:${purpose}|${context}`);
 	return {
 		kids: keys.map((k) => k.kid),
 		hmac(purpose, ...parts) {
@@ -125,7 +143,11 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 			const iv = randomBytes(12);
 			const cipher = createCipheriv('aes-256-gcm', subkey(newest.kid, `seal:${purpose}`), iv);
 			cipher.setAAD(aad(purpose, context));
-			const body = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final(), cipher.getAuthTag()]);
+			const body = Buffer.concat([
+				cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
+				cipher.final(),
+				cipher.getAuthTag()
+			]);
 			return `v1.${newest.kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
 		},
 		open(purpose, context, sealed) {
@@ -134,7 +156,11 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 			const [, kid, ivText, bodyText] = match as unknown as [string, string, string, string];
 			const body = Buffer.from(bodyText, 'base64url');
 			if (body.length < 16) throw new KeyringError('sealed value too short');
-			const decipher = createDecipheriv('aes-256-gcm', subkey(kid, `seal:${purpose}`), Buffer.from(ivText, 'base64url'));
+			const decipher = createDecipheriv(
+				'aes-256-gcm',
+				subkey(kid, `seal:${purpose}`),
+				Buffer.from(ivText, 'base64url')
+			);
 			decipher.setAAD(aad(purpose, context));
 			decipher.setAuthTag(body.subarray(body.length - 16));
 			return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
@@ -149,8 +175,15 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 const DEV_KEY_FILE = './data/secret-keys';
 
 /** The ring a configuration names (the server, the scripts and the tests' servers alike). */
-export function keyringForConfig(config: { secretKeys: string | undefined; production: boolean }, say?: (message: string) => void): Keyring {
-	return loadKeyring(config.secretKeys, { production: config.production, devKeyFile: DEV_KEY_FILE, say });
+export function keyringForConfig(
+	config: { secretKeys: string | undefined; production: boolean },
+	say?: (message: string) => void
+): Keyring {
+	return loadKeyring(config.secretKeys, {
+		production: config.production,
+		devKeyFile: DEV_KEY_FILE,
+		say
+	});
 }
 
 /** A fixed ring for tests (never for a server): one key of the given byte. */

@@ -9,9 +9,25 @@ export const logOptions: pino.LoggerOptions = {
 	base: undefined,
 	timestamp: pino.stdTimeFunctions.isoTime,
 	redact: {
-		paths: ['password', 'currentPassword', 'newPassword', 'code', 'token', 'statusToken', 'authorization', '*.password', '*.code', '*.token', 'headers.authorization', 'headers.cookie'],
+		paths: [
+			'password',
+			'currentPassword',
+			'newPassword',
+			'code',
+			'token',
+			'statusToken',
+			'authorization',
+			'*.password',
+			'*.code',
+			'*.token',
+			'headers.authorization',
+			'headers.cookie'
+		],
 		censor: '[redacted]'
 	}
 };
 
-export const log = pino({ ...logOptions, level: process.env.NODE_ENV === 'test' ? 'silent' : 'info' });
+export const log = pino({
+	...logOptions,
+	level: process.env.NODE_ENV === 'test' ? 'silent' : 'info'
+});

@@ -23,5 +23,8 @@ export function hashToken(token: string): string {
 
 /** Constant time whatever the inputs' lengths (both are hashed to 32 bytes first). */
 export function sameSecret(a: string, b: string): boolean {
-	return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+	return timingSafeEqual(
+		createHash('sha256').update(a).digest(),
+		createHash('sha256').update(b).digest()
+	);
 }

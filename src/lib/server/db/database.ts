@@ -58,7 +58,9 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 		// A large database (1 M accounts ≈ 400 MB) reads better through more than a 2 MB page cache;
 		// 16 MB keeps memory within the RSS budget (mmap counted a quarter of the file as RSS).
 		sqlite.pragma('cache_size = -16384');
-		const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+		const db = new Kysely<Database>({
+			dialect: new SqliteDialect({ database: withStatementCache(sqlite) })
+		});
 		return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
 	}
 	if (target.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(target.schema)) {
@@ -72,7 +74,8 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 	});
 	// An idle client whose server went away (restart, failover) must not crash the process; the
 	// pool drops it and the next query reconnects.
-	const logError = (error: Error) => log.error({ event: 'db.connection_error', message: error.message });
+	const logError = (error: Error) =>
+		log.error({ event: 'db.connection_error', message: error.message });
 	pool.on('error', logError);
 	// A client in use when the server goes away emits its own 'error'; unheard, it would be fatal.
 	pool.on('connect', (client) => client.on('error', logError));

@@ -15,7 +15,9 @@ export interface MigrationContext {
 	keys: Keyring;
 }
 
-type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void> };
+type DialectMigration = {
+	up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void>;
+};
 
 /** In code, not read from a folder, so the bundled server carries its migrations with it. */
 const migrations: Record<string, DialectMigration> = {
@@ -29,7 +31,10 @@ const migrations: Record<string, DialectMigration> = {
 	'0008-document-store': documentStore
 };
 
-export async function migrateToLatest(handle: DatabaseHandle, context: MigrationContext): Promise<MigrationResultSet> {
+export async function migrateToLatest(
+	handle: DatabaseHandle,
+	context: MigrationContext
+): Promise<MigrationResultSet> {
 	const bound: Record<string, Migration> = {};
 	for (const [name, m] of Object.entries(migrations)) {
 		bound[name] = { up: (db) => m.up(db, handle.dialect, context) };

@@ -5,14 +5,20 @@ import type { Failure } from '../core/failures';
 
 /** API (docs/api.md): every error is `{"error": {"code", "message", "fields"?}}` with a stable code. */
 interface ApiErrorBody {
-	error: { code: string; message: string; fields?: Record<string, string> } & Record<string, unknown>;
+	error: { code: string; message: string; fields?: Record<string, string> } & Record<
+		string,
+		unknown
+	>;
 }
 
 export function apiError(
 	status: number,
 	code: string,
 	message: string,
-	extra: { fields?: Record<string, string>; headers?: Record<string, string> } & Record<string, unknown> = {}
+	extra: { fields?: Record<string, string>; headers?: Record<string, string> } & Record<
+		string,
+		unknown
+	> = {}
 ): Response {
 	const { headers, ...rest } = extra;
 	const body: ApiErrorBody = { error: { code, message, ...rest } };
@@ -28,7 +34,8 @@ export function issueField(issue: z.ZodError['issues'][number]): string {
 export function fieldErrors(error: z.ZodError): Record<string, string> {
 	const fields: Record<string, string> = {};
 	for (const issue of error.issues) {
-		fields[issueField(issue)] ??= issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
+		fields[issueField(issue)] ??=
+			issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
 	}
 	return fields;
 }
@@ -46,7 +53,8 @@ export async function readJsonObject(
 	}
 	try {
 		const value: unknown = await request.json();
-		if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+		if (typeof value !== 'object' || value === null || Array.isArray(value))
+			throw new Error('not an object');
 		return { ok: true, value };
 	} catch {
 		return { ok: false, response: apiError(400, 'invalid_json', m.error_invalid_json()) };
@@ -57,7 +65,10 @@ export async function readJsonObject(
 export function failureResponse(f: Failure): Response {
 	return apiError(f.status, f.code, f.message, {
 		...(f.field ? { fields: { [f.field]: f.message } } : {}),
-		...(f.retryAfterSeconds ? { retryAfter: f.retryAfterSeconds, headers: { 'retry-after': String(f.retryAfterSeconds) } } : {}),
+		...(f.retryAfterSeconds
+			? // The HTTP contract (docs/api.md) names it `retryAfter`; it is seconds, as the header.
+				{ retryAfter: f.retryAfterSeconds, headers: { 'retry-after': String(f.retryAfterSeconds) } }
+			: {}),
 		...f.extra
 	});
 }
@@ -73,7 +84,9 @@ export async function parseJsonBody<T>(
 	if (!input.success) {
 		return {
 			ok: false,
-			response: apiError(400, 'invalid_request', m.error_invalid_request(), { fields: fieldErrors(input.error) })
+			response: apiError(400, 'invalid_request', m.error_invalid_request(), {
+				fields: fieldErrors(input.error)
+			})
 		};
 	}
 	return { ok: true, data: input.data };

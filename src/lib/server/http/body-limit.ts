@@ -35,7 +35,9 @@ function actionName(url: URL): string {
 function takesDocuments(event: RequestEvent): boolean {
 	if (event.request.method !== 'POST') return false;
 	return DOCUMENT_UPLOADS.some(
-		(upload) => upload.routeId === event.route.id && (upload.action === undefined || upload.action === actionName(event.url))
+		(upload) =>
+			upload.routeId === event.route.id &&
+			(upload.action === undefined || upload.action === actionName(event.url))
 	);
 }
 
@@ -51,13 +53,17 @@ export const handleBodyLimit: Handle = async ({ event, resolve }) => {
 	if (!body || takesDocuments(event)) return resolve(event);
 	const api = isApiPath(event.url.pathname);
 	const limit = api ? API_BODY_LIMIT : PAGE_BODY_LIMIT;
-	if (Number(event.request.headers.get('content-length')) > limit) return tooLarge(event.request, api, limit);
+	if (Number(event.request.headers.get('content-length')) > limit)
+		return tooLarge(event.request, api, limit);
 
 	let cut = false;
 	const bounded = boundedStream(body, limit, () => {
 		cut = true;
 		// An HttpError, so SvelteKit answers a form action with its own 413, not a 500 via handleError.
-		return httpError(413, { message: tooLargeMessage(event.request, limit), code: 'request_too_large' });
+		return httpError(413, {
+			message: tooLargeMessage(event.request, limit),
+			code: 'request_too_large'
+		});
 	});
 	event.request = new Request(event.request, { body: bounded, duplex: 'half' } as RequestInit);
 	const response = await resolve(event);
@@ -72,11 +78,19 @@ export const handleBodyLimit: Handle = async ({ event, resolve }) => {
 function closingConnection(response: Response): Response {
 	const headers = new Headers(response.headers);
 	headers.set('connection', 'close');
-	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+	return new Response(response.body, {
+		status: response.status,
+		statusText: response.statusText,
+		headers
+	});
 }
 
 /** `source`, erroring with `onCut()` instead of passing on the chunk that takes it over `limit`. */
-function boundedStream(source: ReadableStream<Uint8Array>, limit: number, onCut: () => unknown): ReadableStream<Uint8Array> {
+function boundedStream(
+	source: ReadableStream<Uint8Array>,
+	limit: number,
+	onCut: () => unknown
+): ReadableStream<Uint8Array> {
 	const reader = source.getReader();
 	let total = 0;
 	return new ReadableStream<Uint8Array>(
@@ -101,7 +115,10 @@ function boundedStream(source: ReadableStream<Uint8Array>, limit: number, onCut:
 }
 
 function tooLargeMessage(request: Request, limit: number): string {
-	return m.error_request_too_large({ max: limit / 1024 }, { locale: extractLocaleFromRequest(request) });
+	return m.error_request_too_large(
+		{ max: limit / 1024 },
+		{ locale: extractLocaleFromRequest(request) }
+	);
 }
 
 /** docs/api.md's error for /api, plain text for pages; the connection closes (the rest of the body is unread). */
@@ -110,7 +127,10 @@ function tooLarge(request: Request, api: boolean, limit: number): Response {
 	const headers = { connection: 'close' };
 	return api
 		? apiError(413, 'request_too_large', message, { headers })
-		: new Response(message, { status: 413, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' } });
+		: new Response(message, {
+				status: 413,
+				headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }
+			});
 }
 
 /** `error()` is SvelteKit's only public way to make an HttpError, and it throws it. */

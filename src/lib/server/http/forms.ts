@@ -23,7 +23,10 @@ export function failForm<E extends Record<string, unknown>>(
 }
 
 /** Reads the named text fields of a form post; files and repeated fields are refused by the schema. */
-export async function readForm(request: Request, names: string[]): Promise<Record<string, string | undefined>> {
+export async function readForm(
+	request: Request,
+	names: string[]
+): Promise<Record<string, string | undefined>> {
 	const form = await request.formData();
 	const values: Record<string, string | undefined> = {};
 	for (const name of names) {
@@ -46,6 +49,10 @@ export function parseForm<T>(
 	const field = issue ? issueField(issue) : '';
 	return {
 		ok: false,
-		error: { code: 'invalid_request', message: m.error_invalid_request(), ...(field ? { field } : {}) }
+		error: {
+			code: 'invalid_request',
+			message: m.error_invalid_request(),
+			...(field ? { field } : {})
+		}
 	};
 }

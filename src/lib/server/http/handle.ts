@@ -166,6 +166,8 @@ const handleAgentSession: Handle = async ({ event, resolve }) => {
  * only the URL and the headers to choose the language, so that is all it gets.
  */
 const handleLocale: Handle = ({ event, resolve }) =>
-	paraglideMiddleware(new Request(event.request.url, { headers: event.request.headers }), ({ locale }) =>
-		resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) })
+	paraglideMiddleware(
+		new Request(event.request.url, { headers: event.request.headers }),
+		({ locale }) =>
+			resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) })
 	);

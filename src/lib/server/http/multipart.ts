@@ -1,6 +1,14 @@
 import { m } from '$lib/paraglide/messages';
 import type { z } from 'zod';
-import { uploadedFiles, uploadsBusy, parseMultipartBody, type FormEntry, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_UPLOAD, type UploadedFile } from '../appeals';
+import {
+	uploadedFiles,
+	uploadsBusy,
+	parseMultipartBody,
+	type FormEntry,
+	MAX_DOCUMENT_BYTES,
+	MAX_DOCUMENTS_PER_UPLOAD,
+	type UploadedFile
+} from '../appeals';
 import type { Ctx } from '../core/context';
 import { failure, type Failure } from '../core/failures';
 import { issueField } from './api-error';
@@ -32,14 +40,20 @@ const MAX_FORM_ENTRIES = 64;
  * The body's bytes in one buffer of their own (handed to the parsing thread without a copy), or
  * null as soon as it passes `max` while streaming.
  */
-async function readBounded(request: Request, max: number, expected: number | null): Promise<Uint8Array<ArrayBuffer> | null> {
+async function readBounded(
+	request: Request,
+	max: number,
+	expected: number | null
+): Promise<Uint8Array<ArrayBuffer> | null> {
 	if (!request.body) return new Uint8Array(0);
 	const reader = request.body.getReader();
 	let out = new Uint8Array(expected ?? Math.min(max, 256 * 1024));
 	let total = 0;
 	for (;;) {
 		let idle: ReturnType<typeof setTimeout> | undefined;
-		const stalled = new Promise<'stalled'>((resolve) => (idle = setTimeout(() => resolve('stalled'), UPLOAD_IDLE_MS)));
+		const stalled = new Promise<'stalled'>(
+			(resolve) => (idle = setTimeout(() => resolve('stalled'), UPLOAD_IDLE_MS))
+		);
 		const next = await Promise.race([reader.read(), stalled]).finally(() => clearTimeout(idle));
 		if (next === 'stalled') {
 			await reader.cancel().catch(() => {});
@@ -52,7 +66,9 @@ async function readBounded(request: Request, max: number, expected: number | nul
 			return null;
 		}
 		if (total + value.byteLength > out.length) {
-			const grown = new Uint8Array(Math.min(max, Math.max(out.length * 2, total + value.byteLength)));
+			const grown = new Uint8Array(
+				Math.min(max, Math.max(out.length * 2, total + value.byteLength))
+			);
 			grown.set(out.subarray(0, total));
 			out = grown;
 		}
@@ -74,16 +90,25 @@ export async function readMultipart<T>(
 	fileField: string,
 	/** `network`: the client's network key (platform/address-key.ts), for its share of the read budget. */
 	options: { requireMultipart?: boolean; maxBytes?: number; network?: string } = {}
-): Promise<{ ok: true; data: T; files: UploadedFile[]; values: Record<string, string> } | (Failure & { values: Record<string, string> })> {
+): Promise<
+	| { ok: true; data: T; files: UploadedFile[]; values: Record<string, string> }
+	| (Failure & { values: Record<string, string> })
+> {
 	const type = request.headers.get('content-type') ?? '';
 	if (options.requireMultipart && !/^multipart\/form-data\s*;/i.test(type)) {
-		return { ...failure(415, 'unsupported_media_type', m.error_unsupported_media_type()), values: {} };
+		return {
+			...failure(415, 'unsupported_media_type', m.error_unsupported_media_type()),
+			values: {}
+		};
 	}
 	const max = options.maxBytes ?? MAX_MULTIPART_BYTES;
 	const declared = Number(request.headers.get('content-length') ?? Number.NaN);
 	if (declared > max) {
 		await request.body?.cancel().catch(() => {});
-		return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
+		return {
+			...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }),
+			values: {}
+		};
 	}
 	const expected = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
 	const reserved = expected ?? max;
@@ -97,11 +122,16 @@ export async function readMultipart<T>(
 	try {
 		const body = await readBounded(request, reserved, expected);
 		if (!body) {
-			return { ...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }), values: {} };
+			return {
+				...failure(413, 'request_too_large', m.appeal_documents_hint(), { field: fileField }),
+				values: {}
+			};
 		}
 		const parsed = await parseMultipartBody(ctx, body, type, { maxEntries: MAX_FORM_ENTRIES });
 		if (!parsed.ok) {
-			return parsed.reason === 'busy' ? { ...uploadsBusy(fileField), values: {} } : { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
+			return parsed.reason === 'busy'
+				? { ...uploadsBusy(fileField), values: {} }
+				: { ...failure(400, 'invalid_request', m.error_invalid_request()), values: {} };
 		}
 		entries = parsed.entries;
 	} catch {
@@ -118,7 +148,10 @@ export async function readMultipart<T>(
 	for (const [key, all] of byName) {
 		const only = all[0];
 		if (all.length !== 1 || !only || 'file' in only) {
-			return { ...failure(400, 'invalid_request', m.error_invalid_request(), { field: key }), values };
+			return {
+				...failure(400, 'invalid_request', m.error_invalid_request(), { field: key }),
+				values
+			};
 		}
 		if (only.value !== '') values[key] = only.value;
 	}
@@ -126,7 +159,8 @@ export async function readMultipart<T>(
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
 		const field = issue ? issueField(issue) : '';
-		const message = issue?.code === 'unrecognized_keys' ? m.error_unknown_field() : m.error_invalid_request();
+		const message =
+			issue?.code === 'unrecognized_keys' ? m.error_unknown_field() : m.error_invalid_request();
 		return { ...failure(400, 'invalid_request', message, field ? { field } : {}), values };
 	}
 	const files = uploadedFiles(entries, fileField);

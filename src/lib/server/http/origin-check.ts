@@ -16,7 +16,13 @@ export const handleOriginCheck: Handle = ({ event, resolve }) => {
 	const { request, url } = event;
 	if (READS.has(request.method) || !isApiPath(url.pathname)) return resolve(event);
 	const origin = request.headers.get('origin');
-	const foreign = (origin !== null && origin !== url.origin) || request.headers.get('sec-fetch-site') === 'cross-site';
+	const foreign =
+		(origin !== null && origin !== url.origin) ||
+		request.headers.get('sec-fetch-site') === 'cross-site';
 	if (!foreign) return resolve(event);
-	return apiError(403, 'forbidden_origin', m.error_forbidden_origin({}, { locale: extractLocaleFromRequest(request) }));
+	return apiError(
+		403,
+		'forbidden_origin',
+		m.error_forbidden_origin({}, { locale: extractLocaleFromRequest(request) })
+	);
 };

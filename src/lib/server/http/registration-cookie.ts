@@ -17,7 +17,13 @@ export function registrationStarter(cookies: Cookies, secure: boolean): string {
 	const existing = cookies.get(COOKIE);
 	if (existing && TOKEN.test(existing)) return existing;
 	const token = newToken();
-	cookies.set(COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_S });
+	cookies.set(COOKIE, token, {
+		path: '/',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		maxAge: MAX_AGE_S
+	});
 	return token;
 }
 

@@ -26,7 +26,8 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	set('x-frame-options', 'DENY');
 	set('cross-origin-opener-policy', 'same-origin');
 	set('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-	if (event.url.protocol === 'https:') set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	if (event.url.protocol === 'https:')
+		set('strict-transport-security', 'max-age=63072000; includeSubDomains');
 	// Every dynamic response: they set device and session cookies and may carry personal data.
 	set('cache-control', 'no-store');
 	return response;
@@ -37,5 +38,8 @@ function unavailable(api: boolean, request: Request): Response {
 	const headers = { 'retry-after': '5', 'cache-control': 'no-store' };
 	return api
 		? Response.json({ error: { code: 'unavailable', message } }, { status: 503, headers })
-		: new Response(message, { status: 503, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' } });
+		: new Response(message, {
+				status: 503,
+				headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }
+			});
 }

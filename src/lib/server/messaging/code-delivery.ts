@@ -44,17 +44,24 @@ export async function sendCode(
 	const idKey = ctx.keys.hmac('identifier', input.to.value);
 	const network = addressKey(ctx.keys, input.ip);
 	for (const check of [
-		() => limit(ctx, `send:id-net:${input.purpose}:${idKey}:${network}`, SEND_CAPS.perIdentifierFromNetwork),
+		() =>
+			limit(
+				ctx,
+				`send:id-net:${input.purpose}:${idKey}:${network}`,
+				SEND_CAPS.perIdentifierFromNetwork
+			),
 		() => limit(ctx, `send:id:${input.purpose}:${idKey}`, SEND_CAPS.perIdentifier),
 		() => limitAddress(ctx, 'send', input.ip, SEND_CAPS.perAddress)
 	]) {
 		const allowed = await check();
 		if (!allowed.ok) return failures.rateLimited(allowed.retryAfterSeconds);
 	}
-	const issued = await issueCode(
-		ctx,
-		{ purpose: input.purpose, identifier: input.to.value, accountId: input.accountId, payload: input.payload }
-	);
+	const issued = await issueCode(ctx, {
+		purpose: input.purpose,
+		identifier: input.to.value,
+		accountId: input.accountId,
+		payload: input.payload
+	});
 	if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.resendAfter, ctx.clock.now()));
 	const message = codeMessage(input.to, input.purpose, issued.code, input.locale);
 	// The same insert either way; an undelivered one is taken back in the same transaction.

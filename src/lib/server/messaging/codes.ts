@@ -31,7 +31,13 @@ export type ConsumeResult =
 	| { ok: true; row: CodeRow }
 	| { ok: false; reason: 'code_invalid' | 'code_expired' | 'too_many_attempts' };
 
-function hashCode(keys: Keyring, purpose: CodePurpose, identifier: string, id: string, code: string): string {
+function hashCode(
+	keys: Keyring,
+	purpose: CodePurpose,
+	identifier: string,
+	id: string,
+	code: string
+): string {
 	// Keyed and bound to purpose, identifier and row: a leaked table cannot be brute-forced offline.
 	return keys.hmac('verification-code', purpose, identifier, id, code);
 }
@@ -50,7 +56,11 @@ export async function issueCode(
 		.executeTakeFirst();
 	if (existing && existing.consumed_at === null && now < existing.created_at + RESEND_COOLDOWN_MS) {
 		// R6: 60-second cooldown before a new code for the same purpose and identifier.
-		return { ok: false, reason: 'cooldown', resendAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS) };
+		return {
+			ok: false,
+			reason: 'cooldown',
+			resendAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS)
+		};
 	}
 	const id = randomUUID();
 	const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -111,7 +121,10 @@ export async function consumeCode(
 	input: { purpose: CodePurpose; identifier: string; code: string },
 	options: { counted?: boolean } = {}
 ): Promise<ConsumeResult> {
-	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, { consume: true, counted: options.counted ?? false });
+	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, {
+		consume: true,
+		counted: options.counted ?? false
+	});
 }
 
 /**
@@ -122,7 +135,10 @@ export async function verifyCode(
 	ctx: Ctx,
 	input: { purpose: CodePurpose; identifier: string; code: string }
 ): Promise<ConsumeResult> {
-	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, { consume: false, counted: false });
+	return attempt(ctx, await findCode(ctx.db, input.purpose, input.identifier), input.code, {
+		consume: false,
+		counted: false
+	});
 }
 
 /**
@@ -147,18 +163,29 @@ export async function consumeAccountCode(
  * R17/R18/R21: when an account's bound contact changes, every code still pending for the old
  * contact or for the account dies, so a reset code sent to the old address resets nothing.
  */
-export async function revokePendingCodes(ctx: Ctx, input: { accountId: string; identifiers: string[] }): Promise<void> {
+export async function revokePendingCodes(
+	ctx: Ctx,
+	input: { accountId: string; identifiers: string[] }
+): Promise<void> {
 	await ctx.db
 		.deleteFrom('verification_codes')
 		.where('consumed_at', 'is', null)
 		.where((eb) =>
-			eb.or([eb('account_id', '=', input.accountId), ...(input.identifiers.length ? [eb('identifier', 'in', input.identifiers)] : [])])
+			eb.or([
+				eb('account_id', '=', input.accountId),
+				...(input.identifiers.length ? [eb('identifier', 'in', input.identifiers)] : [])
+			])
 		)
 		.execute();
 }
 
 function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<CodeRow | undefined> {
-	return db.selectFrom('verification_codes').selectAll().where('purpose', '=', purpose).where('identifier', '=', identifier).executeTakeFirst();
+	return db
+		.selectFrom('verification_codes')
+		.selectAll()
+		.where('purpose', '=', purpose)
+		.where('identifier', '=', identifier)
+		.executeTakeFirst();
 }
 
 async function attempt(
@@ -179,14 +206,22 @@ async function attempt(
 		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };
 	}
 
-	if (!sameSecret(row.code_hash, hashCode(ctx.keys, row.purpose, row.identifier, row.id, normalizeCode(code)))) {
+	if (
+		!sameSecret(
+			row.code_hash,
+			hashCode(ctx.keys, row.purpose, row.identifier, row.id, normalizeCode(code))
+		)
+	) {
 		const wrong = await ctx.db
 			.updateTable('verification_codes')
 			.set((eb) => ({ attempts: eb('attempts', '+', 1) }))
 			.where('id', '=', row.id)
 			.where('attempts', '<', MAX_WRONG_ATTEMPTS)
 			.executeTakeFirst();
-		return { ok: false, reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid' };
+		return {
+			ok: false,
+			reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid'
+		};
 	}
 	if (!consume) return { ok: true, row };
 	const used = await ctx.db

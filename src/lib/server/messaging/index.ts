@@ -6,7 +6,15 @@
  */
 
 export { sendCode } from './code-delivery';
-export { CODE_LIFETIME_MS, MAX_WRONG_ATTEMPTS, consumeAccountCode, consumeCode, looksLikeCode, revokePendingCodes, verifyCode } from './codes';
+export {
+	CODE_LIFETIME_MS,
+	MAX_WRONG_ATTEMPTS,
+	consumeAccountCode,
+	consumeCode,
+	looksLikeCode,
+	revokePendingCodes,
+	verifyCode
+} from './codes';
 export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
 export type { OutgoingMessage } from './outbox';
 export { asLocale, contactChangedMessage, messageTo, passwordResetMessage } from './templates';

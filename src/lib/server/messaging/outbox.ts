@@ -17,7 +17,11 @@ export function sealContent(keys: Keyring, id: string, content: MessageContent):
 }
 
 /** The content of a row still holding its payload; null once it was erased. */
-export function openContent(keys: Keyring, id: string, payload: string | null): MessageContent | null {
+export function openContent(
+	keys: Keyring,
+	id: string,
+	payload: string | null
+): MessageContent | null {
 	if (payload === null) return null;
 	return JSON.parse(keys.open('outbox', id, payload).toString('utf8')) as MessageContent;
 }
@@ -115,7 +119,17 @@ export interface OutboxRowView {
 export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRowView[]> {
 	const rows = await ctx.db
 		.selectFrom('outbox')
-		.select(['id', 'channel', 'recipient', 'purpose', 'payload', 'status', 'attempts', 'last_error', 'created_at'])
+		.select([
+			'id',
+			'channel',
+			'recipient',
+			'purpose',
+			'payload',
+			'status',
+			'attempts',
+			'last_error',
+			'created_at'
+		])
 		.orderBy('created_at', 'desc')
 		.orderBy('id', 'desc')
 		.limit(limit)
@@ -123,16 +137,16 @@ export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRow
 	return rows.map((r) => {
 		const content = openContent(ctx.keys, r.id, r.payload);
 		return {
-		id: r.id,
-		channel: r.channel,
-		recipient: r.recipient,
-		purpose: r.purpose,
-		subject: content?.subject ?? null,
-		body: content?.body ?? '',
-		status: r.status,
-		attempts: r.attempts,
-		lastError: r.last_error,
-		createdAt: new Date(r.created_at).toISOString()
+			id: r.id,
+			channel: r.channel,
+			recipient: r.recipient,
+			purpose: r.purpose,
+			subject: content?.subject ?? null,
+			body: content?.body ?? '',
+			status: r.status,
+			attempts: r.attempts,
+			lastError: r.last_error,
+			createdAt: new Date(r.created_at).toISOString()
 		};
 	});
 }

@@ -4,7 +4,10 @@ import type { CodePurpose } from '../db/schema';
 import { maskIdentifier, type Identifier } from '../core/identifiers';
 import type { OutgoingMessage } from './outbox';
 
-const actions: Record<CodePurpose, (inputs: Record<string, never>, options: { locale: Locale }) => string> = {
+const actions: Record<
+	CodePurpose,
+	(inputs: Record<string, never>, options: { locale: Locale }) => string
+> = {
 	register: m.code_purpose_register,
 	check: m.code_purpose_check,
 	contact_change: m.code_purpose_contact_change,
@@ -27,12 +30,31 @@ export function messageTo(
 	text: { subject: string; body: string; smsBody?: string }
 ): OutgoingMessage {
 	return to.kind === 'email'
-		? { channel: 'email', recipient: to.value, purpose, locale, subject: text.subject, body: text.body }
-		: { channel: 'sms', recipient: to.value, purpose, locale, subject: null, body: text.smsBody ?? text.body };
+		? {
+				channel: 'email',
+				recipient: to.value,
+				purpose,
+				locale,
+				subject: text.subject,
+				body: text.body
+			}
+		: {
+				channel: 'sms',
+				recipient: to.value,
+				purpose,
+				locale,
+				subject: null,
+				body: text.smsBody ?? text.body
+			};
 }
 
 /** R6/R7: the code message. */
-export function codeMessage(to: Identifier, purpose: CodePurpose, code: string, locale: Locale): OutgoingMessage {
+export function codeMessage(
+	to: Identifier,
+	purpose: CodePurpose,
+	code: string,
+	locale: Locale
+): OutgoingMessage {
 	const action = actions[purpose]({}, { locale });
 	return messageTo(to, purpose, locale, {
 		subject: m.msg_code_subject({ code }, { locale }),
@@ -42,10 +64,18 @@ export function codeMessage(to: Identifier, purpose: CodePurpose, code: string, 
 }
 
 /** R17: to the old contact, with the way back (an appeal) if the change was not theirs. */
-export function contactChangedMessage(old: Identifier, next: Identifier, changeId: string, locale: Locale): OutgoingMessage {
+export function contactChangedMessage(
+	old: Identifier,
+	next: Identifier,
+	changeId: string,
+	locale: Locale
+): OutgoingMessage {
 	return messageTo(old, 'contact_changed', locale, {
 		subject: m.msg_contact_changed_subject({}, { locale }),
-		body: m.msg_contact_changed({ masked: maskIdentifier(next), link: `/appeal?change=${changeId}` }, { locale })
+		body: m.msg_contact_changed(
+			{ masked: maskIdentifier(next), link: `/appeal?change=${changeId}` },
+			{ locale }
+		)
 	});
 }
 

@@ -97,7 +97,9 @@ function createEmailTransport(url: string, from: string): Transport {
 function describeSmtpError(error: unknown): string {
 	if (typeof error !== 'object' || error === null) return 'failed';
 	const e = error as { code?: unknown; responseCode?: unknown; command?: unknown };
-	const parts = [e.code, e.command, e.responseCode].filter((p) => typeof p === 'string' || typeof p === 'number');
+	const parts = [e.code, e.command, e.responseCode].filter(
+		(p) => typeof p === 'string' || typeof p === 'number'
+	);
 	return parts.length > 0 ? parts.join(' ') : 'failed';
 }
 
@@ -117,7 +119,11 @@ function createSmsTransport(url: string, token: string, options: TransportOption
 						// A retry after a lost answer must not text the person twice.
 						'idempotency-key': message.id
 					},
-					body: JSON.stringify({ to: message.recipient, text: message.body, reference: message.id }),
+					body: JSON.stringify({
+						to: message.recipient,
+						text: message.body,
+						reference: message.id
+					}),
 					signal: AbortSignal.timeout(timeoutMs)
 				});
 			} catch (error) {

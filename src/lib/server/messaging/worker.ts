@@ -86,7 +86,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Only channels that can send are fetched, so a queue of undeliverable SMS never starves email.
 		const due = await db
 			.selectFrom('outbox')
-			.select(['id', 'channel', 'recipient', 'purpose', 'locale', 'payload', 'attempts', 'locked_until'])
+			.select([
+				'id',
+				'channel',
+				'recipient',
+				'purpose',
+				'locale',
+				'payload',
+				'attempts',
+				'locked_until'
+			])
 			.where('status', '=', 'pending')
 			.where('channel', 'in', ready)
 			.where('next_attempt_at', '<=', now)
@@ -119,7 +128,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Another worker changed the row since we read it: it owns this attempt.
 		if (claim.numUpdatedRows !== 1n) return null;
 
-		const who = { id: row.id, channel: row.channel, purpose: row.purpose, to: maskRecipient(row.channel, row.recipient) };
+		const who = {
+			id: row.id,
+			channel: row.channel,
+			purpose: row.purpose,
+			to: maskRecipient(row.channel, row.recipient)
+		};
 		let content: ReturnType<typeof openContent>;
 		try {
 			content = openContent(deps.keys, row.id, row.payload);
@@ -145,7 +159,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Not conditional on our lock: once the transport accepted it, no one may send it again.
 		await db
 			.updateTable('outbox')
-			.set({ status: 'sent', sent_at: sentAt, locked_until: null, last_error: null, ...(transport.keepsText ? {} : erased) })
+			.set({
+				status: 'sent',
+				sent_at: sentAt,
+				locked_until: null,
+				last_error: null,
+				...(transport.keepsText ? {} : erased)
+			})
 			.where('id', '=', row.id)
 			.where('status', '=', 'pending')
 			.execute();
@@ -181,15 +201,30 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 			log('outbox.dead', { ...who, attempts, error: lastError });
 			return 'dead';
 		}
-		log('outbox.retry', { ...who, attempts, error: lastError, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
+		log('outbox.retry', {
+			...who,
+			attempts,
+			error: lastError,
+			nextAttemptAt: new Date(nextAttemptAt).toISOString()
+		});
 		return 'retried';
 	}
 
 	/** A message that cannot be opened is dead at once, without a send attempt (R7 keeps no text). */
-	async function giveUp(row: DueRow, who: Record<string, unknown>, reason: string): Promise<keyof OutboxRunResult> {
+	async function giveUp(
+		row: DueRow,
+		who: Record<string, unknown>,
+		reason: string
+	): Promise<keyof OutboxRunResult> {
 		await db
 			.updateTable('outbox')
-			.set({ status: 'dead', attempts: row.attempts + 1, last_error: reason, locked_until: null, payload: null })
+			.set({
+				status: 'dead',
+				attempts: row.attempts + 1,
+				last_error: reason,
+				locked_until: null,
+				payload: null
+			})
 			.where('id', '=', row.id)
 			.where('status', '=', 'pending')
 			.execute();
@@ -219,7 +254,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 	function tick(): void {
 		if (inFlight) return;
 		inFlight = runOnce()
-			.catch((error: unknown) => log('outbox.run_failed', { error: error instanceof Error ? error.name : 'unknown' }))
+			.catch((error: unknown) =>
+				log('outbox.run_failed', { error: error instanceof Error ? error.name : 'unknown' })
+			)
 			.finally(() => {
 				inFlight = undefined;
 			});

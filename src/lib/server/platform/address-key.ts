@@ -14,8 +14,10 @@ function ipv6Groups(address: string): number[] | null {
 	let text = address.split('%')[0]!.toLowerCase();
 	if (isIP(text) !== 6) return null;
 	// An embedded IPv4 tail (`::ffff:1.2.3.4`) is the same two groups written in hex.
-	text = text.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) =>
-		`${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`
+	text = text.replace(
+		/(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+		(_, a: string, b: string, c: string, d: string) =>
+			`${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`
 	);
 	const halves = text.split('::');
 	if (halves.length > 2) return null;
@@ -25,7 +27,9 @@ function ipv6Groups(address: string): number[] | null {
 	const fill = halves.length === 2 ? 8 - left.length - right.length : 0;
 	if (fill < 0) return null;
 	const groups = [...left, ...Array<number>(fill).fill(0), ...right];
-	return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+	return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
+		? groups
+		: null;
 }
 
 const hex = (groups: number[]) => groups.map((g) => g.toString(16)).join(':');
@@ -45,7 +49,7 @@ export function canonicalAddress(raw: string): string | null {
 	}
 	// The longest run (the first of equal ones) of two or more zero groups becomes `::`.
 	let best = { start: -1, length: 0 };
-	for (let i = 0; i < 8; ) {
+	for (let i = 0; i < 8;) {
 		if (groups[i] !== 0) {
 			i += 1;
 			continue;

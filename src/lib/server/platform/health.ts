@@ -4,7 +4,11 @@ import { migrationNames } from '../db/migrate';
 
 export type Readiness =
 	| { ready: true }
-	| { ready: false; reason: 'database_unreachable' | 'database_timeout' | 'migrations_pending'; pending?: string[] };
+	| {
+			ready: false;
+			reason: 'database_unreachable' | 'database_timeout' | 'migrations_pending';
+			pending?: string[];
+	  };
 
 /** A load balancer retries soon anyway: an answer within ~2 s beats an accurate one later. */
 const READINESS_TIMEOUT_MS = 2_000;
@@ -38,11 +42,16 @@ export async function checkReadiness(
 		const rows = await Promise.race([answer, deadline]);
 		const applied = new Set(rows.rows.map((r) => r.name));
 		const pending = migrationNames.filter((name) => !applied.has(name));
-		return pending.length === 0 ? { ready: true } : { ready: false, reason: 'migrations_pending', pending };
+		return pending.length === 0
+			? { ready: true }
+			: { ready: false, reason: 'migrations_pending', pending };
 	} catch (error) {
 		// A missing migration table is a database that was never migrated, not an outage.
 		if (error instanceof Timeout) return { ready: false, reason: 'database_timeout' };
-		if (/kysely_migration/.test(String(error)) && /no such table|does not exist/.test(String(error))) {
+		if (
+			/kysely_migration/.test(String(error)) &&
+			/no such table|does not exist/.test(String(error))
+		) {
 			return { ready: false, reason: 'migrations_pending', pending: [...migrationNames] };
 		}
 		return { ready: false, reason: 'database_unreachable' };

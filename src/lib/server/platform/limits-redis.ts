@@ -33,7 +33,12 @@ return 0
 
 declare module 'ioredis' {
 	interface RedisCommander<Context> {
-		ascRateLimitHit(key: string, now: string, reset: string, windowMs: string): Result<[number, string], Context>;
+		ascRateLimitHit(
+			key: string,
+			now: string,
+			reset: string,
+			windowMs: string
+		): Result<[number, string], Context>;
 		ascRateLimitRefund(key: string, reset: string): Result<number, Context>;
 	}
 }
@@ -46,7 +51,10 @@ export interface RedisStoreOptions {
 }
 
 /** Connects (failing fast when Redis cannot be reached) and returns the store. */
-export async function openRedisRateLimitStore(url: string, options: RedisStoreOptions = {}): Promise<RateLimitStore> {
+export async function openRedisRateLimitStore(
+	url: string,
+	options: RedisStoreOptions = {}
+): Promise<RateLimitStore> {
 	const client = new Redis(url, {
 		lazyConnect: false,
 		maxRetriesPerRequest: 2,
@@ -63,15 +71,19 @@ export async function openRedisRateLimitStore(url: string, options: RedisStoreOp
 	} catch (error) {
 		client.disconnect();
 		// Never echo the URL: it may carry a password.
-		throw new Error(`REDIS_URL: cannot reach Redis (${error instanceof Error ? error.message : String(error)})`, {
-			cause: error
-		});
+		throw new Error(
+			`REDIS_URL: cannot reach Redis (${error instanceof Error ? error.message : String(error)})`,
+			{
+				cause: error
+			}
+		);
 	}
 	client.off('error', onError);
 	let lastError = '';
 	client.on('error', (error: Error) => {
 		// ioredis reconnects by itself; say so once per distinct failure, not on every retry.
-		if (error.message !== lastError) log.error({ event: 'rate_limit.redis_error', message: error.message });
+		if (error.message !== lastError)
+			log.error({ event: 'rate_limit.redis_error', message: error.message });
 		lastError = error.message;
 	});
 	client.on('ready', () => (lastError = ''));
@@ -80,11 +92,19 @@ export async function openRedisRateLimitStore(url: string, options: RedisStoreOp
 	return redisRateLimitStore(client, options);
 }
 
-function redisRateLimitStore(client: Redis, { prefix = REDIS_KEY_PREFIX }: RedisStoreOptions): RateLimitStore {
+function redisRateLimitStore(
+	client: Redis,
+	{ prefix = REDIS_KEY_PREFIX }: RedisStoreOptions
+): RateLimitStore {
 	const k = (key: string) => prefix + key;
 	return {
 		async hit(_db, key, windowMs, nowMs): Promise<Window> {
-			const [count, reset] = await client.ascRateLimitHit(k(key), String(nowMs), String(nowMs + windowMs), String(windowMs));
+			const [count, reset] = await client.ascRateLimitHit(
+				k(key),
+				String(nowMs),
+				String(nowMs + windowMs),
+				String(windowMs)
+			);
 			return { count: Number(count), resetAt: Number(reset) };
 		},
 		async peek(_db, key, nowMs) {
@@ -99,7 +119,11 @@ function redisRateLimitStore(client: Redis, { prefix = REDIS_KEY_PREFIX }: Redis
 				await client.del(k(key));
 				return;
 			}
-			const results = await client.multi().hset(k(key), 'count', 1, 'reset', String(untilMs)).pexpire(k(key), ttl).exec();
+			const results = await client
+				.multi()
+				.hset(k(key), 'count', 1, 'reset', String(untilMs))
+				.pexpire(k(key), ttl)
+				.exec();
 			const failed = results?.find(([error]) => error);
 			if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
 		},

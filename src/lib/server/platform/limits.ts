@@ -41,7 +41,12 @@ export function sqlRateLimitStore(): RateLimitStore {
 				.values({ key, points: 1, reset_at: now + windowMs })
 				.onConflict((oc) =>
 					oc.column('key').doUpdateSet((eb) => ({
-						points: eb.case().when('rate_limits.reset_at', '<=', now).then(1).else(eb('rate_limits.points', '+', 1)).end(),
+						points: eb
+							.case()
+							.when('rate_limits.reset_at', '<=', now)
+							.then(1)
+							.else(eb('rate_limits.points', '+', 1))
+							.end(),
 						reset_at: eb
 							.case()
 							.when('rate_limits.reset_at', '<=', now)
@@ -55,7 +60,11 @@ export function sqlRateLimitStore(): RateLimitStore {
 			return { count: row.points, resetAt: row.reset_at };
 		},
 		async peek(db, key, now) {
-			const row = await db.selectFrom('rate_limits').select(['points', 'reset_at']).where('key', '=', key).executeTakeFirst();
+			const row = await db
+				.selectFrom('rate_limits')
+				.select(['points', 'reset_at'])
+				.where('key', '=', key)
+				.executeTakeFirst();
 			if (!row || row.reset_at <= now) return null;
 			return { count: row.points, resetAt: row.reset_at };
 		},
@@ -121,7 +130,11 @@ const refused = (ctx: Limits, resetAt: number): LimitResult => ({
 });
 
 /** One hit; refused once more than `max` hits fall in the window. */
-export async function limit(ctx: Limits, key: string, rule: { max: number; windowMs: number }): Promise<LimitResult> {
+export async function limit(
+	ctx: Limits,
+	key: string,
+	rule: { max: number; windowMs: number }
+): Promise<LimitResult> {
 	const window = await hit(ctx, key, rule.windowMs);
 	return window.count <= rule.max ? { ok: true } : refused(ctx, window.resetAt);
 }
@@ -150,5 +163,8 @@ export async function limitAddress(
 	if (!narrow.ok) return narrow;
 	const wide = wideAddressKey(ctx.keys, ip);
 	if (wide === null) return narrow;
-	return limit(ctx, `${name}:ip48:${wide}`, { max: rule.max * WIDE_NETWORK_FACTOR, windowMs: rule.windowMs });
+	return limit(ctx, `${name}:ip48:${wide}`, {
+		max: rule.max * WIDE_NETWORK_FACTOR,
+		windowMs: rule.windowMs
+	});
 }

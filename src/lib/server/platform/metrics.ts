@@ -39,12 +39,14 @@ const CHECK_OUTCOMES = ['registered', 'unregistered', 'hidden', 'rate_limited'] 
 
 // Only a known-safe shape leaves as a label; anything else is folded into "other" (R4).
 const SAFE_LABEL = /^[a-z][a-z0-9_-]{0,40}$/;
-const safe = (value: string | null | undefined) => (value && SAFE_LABEL.test(value) ? value : 'other');
+const safe = (value: string | null | undefined) =>
+	value && SAFE_LABEL.test(value) ? value : 'other';
 
 /** The width of a `check_event_hours` roll-up (retention/tables.ts; platform/ may not import it). */
 const HOUR_MS = 3_600_000;
 
-const SHARED = 'Read from the shared database: the same on every instance, aggregate with max, not sum.';
+const SHARED =
+	'Read from the shared database: the same on every instance, aggregate with max, not sum.';
 
 /** A fresh registry with every metric of this app; built once per context (`createAppContext`). */
 export function createMetrics(): Metrics {
@@ -64,18 +66,64 @@ export function createMetrics(): Metrics {
 	const metrics: Metrics = {
 		registry,
 		checks,
-		checksRecorded: gauge('asc_checks_recorded', 'Security checks recorded since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.', ['outcome']),
-		codesIssued: gauge('asc_verification_codes_issued', 'Verification codes stored now, by purpose (R6): a resend replaces the previous code, and retention removes codes a day after they expired or were used, so this counts recent codes, not every code ever issued.', ['purpose']),
-		codesConfirmed: gauge('asc_verification_codes_confirmed', 'Stored codes that were used (within the last day), by purpose.', ['purpose']),
-		codesExpiredUnused: gauge('asc_verification_codes_expired_unused', 'Stored codes that expired without being used (within the last day), by purpose.', ['purpose']),
-		codesPending: gauge('asc_verification_codes_pending', 'Codes still usable now, by purpose.', ['purpose']),
-		outboxMessages: gauge('asc_outbox_messages', 'Outbox messages stored now, by status: pending is the delivery backlog (R7); sent and dead ones are removed OUTBOX_RETENTION_DAYS after.', ['status']),
-		outboxDeliveryFailures: gauge('asc_outbox_delivery_failures', 'Failed delivery attempts recorded on the stored outbox messages, by message status.', ['status']),
-		outboxMessagesWithError: gauge('asc_outbox_messages_with_error', 'Stored outbox messages whose last attempt failed, by status.', ['status']),
-		appealsOpen: gauge('asc_appeals_open', 'Appeals waiting on support or the appellant, by status (R20).', ['status']),
-		appealsOverdue: gauge('asc_appeals_overdue', 'Open appeals past their 48-hour due time (R20).', []),
-		rateLimitActiveKeys: gauge('asc_rate_limit_active_keys', 'Rate-limit windows and blocks in force, by key prefix (*-block prefixes are blocks).', ['prefix']),
-		checkRateLimitExhaustedKeys: gauge('asc_check_rate_limit_exhausted_keys', 'Check rate-limit keys over their limit right now, by scope (R15).', ['scope'])
+		checksRecorded: gauge(
+			'asc_checks_recorded',
+			'Security checks recorded since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.',
+			['outcome']
+		),
+		codesIssued: gauge(
+			'asc_verification_codes_issued',
+			'Verification codes stored now, by purpose (R6): a resend replaces the previous code, and retention removes codes a day after they expired or were used, so this counts recent codes, not every code ever issued.',
+			['purpose']
+		),
+		codesConfirmed: gauge(
+			'asc_verification_codes_confirmed',
+			'Stored codes that were used (within the last day), by purpose.',
+			['purpose']
+		),
+		codesExpiredUnused: gauge(
+			'asc_verification_codes_expired_unused',
+			'Stored codes that expired without being used (within the last day), by purpose.',
+			['purpose']
+		),
+		codesPending: gauge('asc_verification_codes_pending', 'Codes still usable now, by purpose.', [
+			'purpose'
+		]),
+		outboxMessages: gauge(
+			'asc_outbox_messages',
+			'Outbox messages stored now, by status: pending is the delivery backlog (R7); sent and dead ones are removed OUTBOX_RETENTION_DAYS after.',
+			['status']
+		),
+		outboxDeliveryFailures: gauge(
+			'asc_outbox_delivery_failures',
+			'Failed delivery attempts recorded on the stored outbox messages, by message status.',
+			['status']
+		),
+		outboxMessagesWithError: gauge(
+			'asc_outbox_messages_with_error',
+			'Stored outbox messages whose last attempt failed, by status.',
+			['status']
+		),
+		appealsOpen: gauge(
+			'asc_appeals_open',
+			'Appeals waiting on support or the appellant, by status (R20).',
+			['status']
+		),
+		appealsOverdue: gauge(
+			'asc_appeals_overdue',
+			'Open appeals past their 48-hour due time (R20).',
+			[]
+		),
+		rateLimitActiveKeys: gauge(
+			'asc_rate_limit_active_keys',
+			'Rate-limit windows and blocks in force, by key prefix (*-block prefixes are blocks).',
+			['prefix']
+		),
+		checkRateLimitExhaustedKeys: gauge(
+			'asc_check_rate_limit_exhausted_keys',
+			'Check rate-limit keys over their limit right now, by scope (R15).',
+			['scope']
+		)
 	};
 
 	// Per process, read when scraped; no timers or observers, so a context leaves nothing running.
@@ -112,11 +160,16 @@ const n = (v: unknown) => {
 };
 
 /** Sums rows per label value after folding unsafe ones, so "other" appears once; replaces every value. */
-function setByLabel<L extends string>(gauge: Gauge<L>, name: L, rows: { label: string | null; count: unknown }[]): void {
+function setByLabel<L extends string>(
+	gauge: Gauge<L>,
+	name: L,
+	rows: { label: string | null; count: unknown }[]
+): void {
 	const totals = new Map<string, number>();
 	for (const r of rows) totals.set(safe(r.label), (totals.get(safe(r.label)) ?? 0) + n(r.count));
 	gauge.reset();
-	for (const [value, count] of totals) gauge.set({ [name]: value } as Partial<Record<L, string>>, count);
+	for (const [value, count] of totals)
+		gauge.set({ [name]: value } as Partial<Record<L, string>>, count);
 }
 
 /**
@@ -126,7 +179,10 @@ function setByLabel<L extends string>(gauge: Gauge<L>, name: L, rows: { label: s
  * instant is read first and passed as a value: PostgreSQL plans a range it cannot see as a scan.
  */
 async function checkTotals(db: Db): Promise<{ label: string; count: unknown }[]> {
-	const last = await db.selectFrom('check_event_hours').select((eb) => eb.fn.max<number | null>('hour_start').as('h')).executeTakeFirst();
+	const last = await db
+		.selectFrom('check_event_hours')
+		.select((eb) => eb.fn.max<number | null>('hour_start').as('h'))
+		.executeTakeFirst();
 	const boundary = last?.h === null || last?.h === undefined ? 0 : Number(last.h) + HOUR_MS;
 	const { rows } = await sql<{ label: string; count: unknown }>`
 		select outcome as label, sum(n) as count from (
@@ -152,8 +208,12 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
 				'purpose as label',
 				count.as('issued'),
 				sql<number>`sum(case when consumed_at is not null then 1 else 0 end)`.as('confirmed'),
-				sql<number>`sum(case when consumed_at is null and expires_at <= ${now} then 1 else 0 end)`.as('expired'),
-				sql<number>`sum(case when consumed_at is null and expires_at > ${now} then 1 else 0 end)`.as('pending')
+				sql<number>`sum(case when consumed_at is null and expires_at <= ${now} then 1 else 0 end)`.as(
+					'expired'
+				),
+				sql<number>`sum(case when consumed_at is null and expires_at > ${now} then 1 else 0 end)`.as(
+					'pending'
+				)
 			])
 			.groupBy('purpose')
 			.execute(),
@@ -181,8 +241,15 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
 			.executeTakeFirst(),
 		// Keys look like `check:ip:<hmac>`: only the part before the first colon is reported.
 		(dialect === 'postgres'
-			? db.selectFrom('rate_limits').select([sql<string>`split_part(key, ':', 1)`.as('label'), count.as('count')])
-			: db.selectFrom('rate_limits').select([sql<string>`substr(key, 1, instr(key || ':', ':') - 1)`.as('label'), count.as('count')])
+			? db
+					.selectFrom('rate_limits')
+					.select([sql<string>`split_part(key, ':', 1)`.as('label'), count.as('count')])
+			: db
+					.selectFrom('rate_limits')
+					.select([
+						sql<string>`substr(key, 1, instr(key || ':', ':') - 1)`.as('label'),
+						count.as('count')
+					])
 		)
 			.where('reset_at', '>', now)
 			.groupBy(sql`1`)
@@ -190,8 +257,12 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
 		db
 			.selectFrom('rate_limits')
 			.select([
-				sql<number>`sum(case when key like 'check:ip:%' and points > ${ctx.config.checkRateLimit.perIp} then 1 else 0 end)`.as('ip'),
-				sql<number>`sum(case when key like 'check:id:%' and points > ${ctx.config.checkRateLimit.perIdentifier} then 1 else 0 end)`.as('identifier')
+				sql<number>`sum(case when key like 'check:ip:%' and points > ${ctx.config.checkRateLimit.perIp} then 1 else 0 end)`.as(
+					'ip'
+				),
+				sql<number>`sum(case when key like 'check:id:%' and points > ${ctx.config.checkRateLimit.perIdentifier} then 1 else 0 end)`.as(
+					'identifier'
+				)
 			])
 			.where('reset_at', '>', now)
 			.where('key', 'like', 'check:%')
@@ -199,15 +270,24 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
 	]);
 
 	// Set synchronously once every answer is in: a concurrent scrape never sees a half-set family.
-	const perPurpose = (field: 'issued' | 'confirmed' | 'expired' | 'pending') => codes.map((r) => ({ label: r.label, count: r[field] }));
+	const perPurpose = (field: 'issued' | 'confirmed' | 'expired' | 'pending') =>
+		codes.map((r) => ({ label: r.label, count: r[field] }));
 	setByLabel(metrics.checksRecorded, 'outcome', checks);
 	setByLabel(metrics.codesIssued, 'purpose', perPurpose('issued'));
 	setByLabel(metrics.codesConfirmed, 'purpose', perPurpose('confirmed'));
 	setByLabel(metrics.codesExpiredUnused, 'purpose', perPurpose('expired'));
 	setByLabel(metrics.codesPending, 'purpose', perPurpose('pending'));
 	setByLabel(metrics.outboxMessages, 'status', outbox);
-	setByLabel(metrics.outboxDeliveryFailures, 'status', outbox.map((r) => ({ label: r.label, count: r.failures })));
-	setByLabel(metrics.outboxMessagesWithError, 'status', outbox.map((r) => ({ label: r.label, count: r.erroring })));
+	setByLabel(
+		metrics.outboxDeliveryFailures,
+		'status',
+		outbox.map((r) => ({ label: r.label, count: r.failures }))
+	);
+	setByLabel(
+		metrics.outboxMessagesWithError,
+		'status',
+		outbox.map((r) => ({ label: r.label, count: r.erroring }))
+	);
 	setByLabel(metrics.appealsOpen, 'status', appeals);
 	metrics.appealsOverdue.set(n(overdue?.count));
 	setByLabel(metrics.rateLimitActiveKeys, 'prefix', limits);

@@ -28,7 +28,11 @@ export interface WorkerPoolOptions {
 	threads: number;
 	/** Tasks that may wait beyond the running ones. */
 	queue: number;
-	resourceLimits: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number; stackSizeMb: number };
+	resourceLimits: {
+		maxOldGenerationSizeMb: number;
+		maxYoungGenerationSizeMb: number;
+		stackSizeMb: number;
+	};
 }
 
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
@@ -41,7 +45,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 			// Looked up by name, as the threads do: this also keeps the bundler from dropping exports
 			// that nothing on this side calls.
 			for (const handler of options.handlers) {
-				if (typeof worker[handler] !== 'function') throw new Error(`worker has no ${handler} handler`);
+				if (typeof worker[handler] !== 'function')
+					throw new Error(`worker has no ${handler} handler`);
 			}
 			const { workerUrl } = worker;
 			return new Piscina({
@@ -60,13 +65,16 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
 	return {
 		async run(tasks, timeoutMs) {
-			if (inFlight + tasks.length > options.threads + options.queue) return { ok: false, reason: 'busy' };
+			if (inFlight + tasks.length > options.threads + options.queue)
+				return { ok: false, reason: 'busy' };
 			inFlight += tasks.length;
 			try {
 				const workers = await start();
 				const signal = AbortSignal.timeout(timeoutMs);
 				const settled = await Promise.allSettled(
-					tasks.map(({ handler, task, transferList }) => workers.run(task, { name: handler, signal, ...(transferList ? { transferList } : {}) }))
+					tasks.map(({ handler, task, transferList }) =>
+						workers.run(task, { name: handler, signal, ...(transferList ? { transferList } : {}) })
+					)
 				);
 				const outcomes: Outcome[] = [];
 				for (const result of settled) {
@@ -75,11 +83,13 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 						continue;
 					}
 					const error = result.reason as NodeJS.ErrnoException | undefined;
-					if (error?.name === 'AbortError' && signal.aborted) outcomes.push({ ok: false, problem: 'timeout' });
+					if (error?.name === 'AbortError' && signal.aborted)
+						outcomes.push({ ok: false, problem: 'timeout' });
 					// Aborted without the time limit: the pool is closing (shutdown), nothing more runs here.
 					else if (error?.name === 'AbortError') return { ok: false, reason: 'busy' };
 					// The heap limit: whatever the input made the thread build, it is not something we keep.
-					else if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') outcomes.push({ ok: false, problem: 'too_complex' });
+					else if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY')
+						outcomes.push({ ok: false, problem: 'too_complex' });
 					else throw error;
 				}
 				return { ok: true, outcomes };

@@ -23,7 +23,12 @@ export async function purgeExpiredDocuments(ctx: Ctx): Promise<number> {
 		.execute();
 	let deleted = 0;
 	for (const doc of due) {
-		const marked = await db.updateTable('appeal_documents').set({ deleted_at: now }).where('id', '=', doc.id).where('deleted_at', 'is', null).executeTakeFirst();
+		const marked = await db
+			.updateTable('appeal_documents')
+			.set({ deleted_at: now })
+			.where('id', '=', doc.id)
+			.where('deleted_at', 'is', null)
+			.executeTakeFirst();
 		if (marked.numUpdatedRows === 0n) continue;
 		await deleteDocumentContent(ctx, doc.id);
 		await audit(ctx, {

@@ -46,7 +46,13 @@ type RetentionTable =
 
 export type RetentionResult =
 	| { skipped: true }
-	| { skipped: false; removed: Record<RetentionTable, number>; rolledUp: number; failed: string[]; ms: number };
+	| {
+			skipped: false;
+			removed: Record<RetentionTable, number>;
+			rolledUp: number;
+			failed: string[];
+			ms: number;
+	  };
 
 const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 // A literal, not a parameter: SQLite would divide by a bound number as a real.
@@ -70,8 +76,14 @@ async function removeWhere<T extends keyof Database>(
 	const [from, column] = [table as string, key as string];
 	let total = 0;
 	for (;;) {
-		const keys = (await loose.selectFrom(from).select(column).where(where).limit(SLICE).execute()).map((r) => r[column]!);
-		if (keys.length > 0) total += Number((await loose.deleteFrom(from).where(column, 'in', keys).where(where).executeTakeFirst()).numDeletedRows);
+		const keys = (
+			await loose.selectFrom(from).select(column).where(where).limit(SLICE).execute()
+		).map((r) => r[column]!);
+		if (keys.length > 0)
+			total += Number(
+				(await loose.deleteFrom(from).where(column, 'in', keys).where(where).executeTakeFirst())
+					.numDeletedRows
+			);
 		if (keys.length < SLICE) return total;
 	}
 }
@@ -85,7 +97,10 @@ async function removeWhere<T extends keyof Database>(
 export async function rollUpCheckEvents(ctx: Ctx): Promise<number> {
 	const { db } = ctx;
 	const until = floorHour(ctx.clock.now().getTime() - ROLL_UP_GRACE_MS);
-	const last = await db.selectFrom('check_event_hours').select((eb) => eb.fn.max<number | null>('hour_start').as('h')).executeTakeFirst();
+	const last = await db
+		.selectFrom('check_event_hours')
+		.select((eb) => eb.fn.max<number | null>('hour_start').as('h'))
+		.executeTakeFirst();
 	const from = last?.h === null || last?.h === undefined ? 0 : Number(last.h) + HOUR_MS;
 	if (from >= until) return 0;
 	const hourStart = sql<number>`(at / ${HOUR}) * ${HOUR}`;
@@ -113,20 +128,33 @@ function steps(ctx: Ctx): Record<string, Step> {
 	const { checkEventsDays, outboxDays } = ctx.config.retention;
 	return {
 		// A window that is over counts nothing (limits.ts treats it as absent).
-		rate_limits: async (db, now) => ({ rate_limits: await removeWhere(db, 'rate_limits', 'key', (eb) => eb('reset_at', '<=', now)) }),
+		rate_limits: async (db, now) => ({
+			rate_limits: await removeWhere(db, 'rate_limits', 'key', (eb) => eb('reset_at', '<=', now))
+		}),
 		// Raw events only go once their hours are rolled up (this step, same run).
 		check_events: async (db, now) => {
 			const rolledUp = await rollUpCheckEvents({ ...ctx, db });
 			const cutoff = floorHour(now - checkEventsDays * DAY_MS);
-			return { check_event_hours: rolledUp, check_events: await removeWhere(db, 'check_events', 'id', (eb) => eb('at', '<', cutoff)) };
+			return {
+				check_event_hours: rolledUp,
+				check_events: await removeWhere(db, 'check_events', 'id', (eb) => eb('at', '<', cutoff))
+			};
 		},
 		// Past the absolute lifetime or the idle timeout: what validateSessionToken refuses.
 		sessions: async (db, now) => ({
-			sessions: await removeWhere(db, 'sessions', 'id', (eb) => eb.or([eb('expires_at', '<=', now), eb('last_active_at', '<=', now - SESSION_IDLE_TIMEOUT_MS)]))
+			sessions: await removeWhere(db, 'sessions', 'id', (eb) =>
+				eb.or([
+					eb('expires_at', '<=', now),
+					eb('last_active_at', '<=', now - SESSION_IDLE_TIMEOUT_MS)
+				])
+			)
 		}),
 		agent_sessions: async (db, now) => ({
 			agent_sessions: await removeWhere(db, 'agent_sessions', 'id', (eb) =>
-				eb.or([eb('expires_at', '<=', now), eb('last_active_at', '<=', now - AGENT_SESSION_IDLE_TIMEOUT_MS)])
+				eb.or([
+					eb('expires_at', '<=', now),
+					eb('last_active_at', '<=', now - AGENT_SESSION_IDLE_TIMEOUT_MS)
+				])
 			)
 		}),
 		// R13: expired or used more than a day ago. A code is used before it expires, so every such
@@ -135,7 +163,10 @@ function steps(ctx: Ctx): Record<string, Step> {
 			const cutoff = now - CODE_KEEP_MS;
 			return {
 				verification_codes: await removeWhere(db, 'verification_codes', 'id', (eb) =>
-					eb.and([eb('expires_at', '<', cutoff + CODE_LIFETIME_MS), eb.or([eb('expires_at', '<', cutoff), eb('consumed_at', '<', cutoff)])])
+					eb.and([
+						eb('expires_at', '<', cutoff + CODE_LIFETIME_MS),
+						eb.or([eb('expires_at', '<', cutoff), eb('consumed_at', '<', cutoff)])
+					])
 				)
 			};
 		},
@@ -145,7 +176,10 @@ function steps(ctx: Ctx): Record<string, Step> {
 			const cutoff = now - outboxDays * DAY_MS;
 			return {
 				outbox: await removeWhere(db, 'outbox', 'id', (eb) =>
-					eb.or([eb.and([eb('status', '=', 'sent'), eb('sent_at', '<', cutoff)]), eb.and([eb('status', '=', 'dead'), eb('next_attempt_at', '<', cutoff)])])
+					eb.or([
+						eb.and([eb('status', '=', 'sent'), eb('sent_at', '<', cutoff)]),
+						eb.and([eb('status', '=', 'dead'), eb('next_attempt_at', '<', cutoff)])
+					])
 				)
 			};
 		},
@@ -154,12 +188,21 @@ function steps(ctx: Ctx): Record<string, Step> {
 			devices: await removeWhere(db, 'devices', 'id', (eb) =>
 				eb.and([
 					eb('last_seen_at', '<', now - DEVICE_KEEP_MS),
-					eb.not(eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.reg_device_id', '=', 'devices.id')))
+					eb.not(
+						eb.exists(
+							eb
+								.selectFrom('accounts')
+								.select('accounts.id')
+								.whereRef('accounts.reg_device_id', '=', 'devices.id')
+						)
+					)
 				])
 			)
 		}),
 		contact_changes: async (db, now) => ({
-			contact_changes: await removeWhere(db, 'contact_changes', 'id', (eb) => eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS))
+			contact_changes: await removeWhere(db, 'contact_changes', 'id', (eb) =>
+				eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS)
+			)
 		}),
 		appeals: (db, now) => removeDecidedAppeals(db, now)
 	};
@@ -175,16 +218,37 @@ async function removeDecidedAppeals(db: Db, now: number): Promise<Counts> {
 		eb.and([
 			eb('status', 'in', ['approved', 'rejected']),
 			eb('decided_at', '<', now - APPEAL_KEEP_MS),
-			eb.not(eb.exists(eb.selectFrom('appeal_documents').select('appeal_documents.id').whereRef('appeal_documents.appeal_id', '=', 'appeals.id').where('appeal_documents.deleted_at', 'is', null)))
+			eb.not(
+				eb.exists(
+					eb
+						.selectFrom('appeal_documents')
+						.select('appeal_documents.id')
+						.whereRef('appeal_documents.appeal_id', '=', 'appeals.id')
+						.where('appeal_documents.deleted_at', 'is', null)
+				)
+			)
 		]);
 	const removed = { appeal_messages: 0, appeal_documents: 0, appeals: 0 };
 	for (;;) {
-		const ids = (await db.selectFrom('appeals').select('id').where(due).limit(SLICE).execute()).map((r) => r.id);
+		const ids = (await db.selectFrom('appeals').select('id').where(due).limit(SLICE).execute()).map(
+			(r) => r.id
+		);
 		if (ids.length === 0) return removed;
 		await db.transaction().execute(async (trx) => {
-			const messages = await trx.deleteFrom('appeal_messages').where('appeal_id', 'in', ids).executeTakeFirst();
-			const documents = await trx.deleteFrom('appeal_documents').where('appeal_id', 'in', ids).where('deleted_at', 'is not', null).executeTakeFirst();
-			const appeals = await trx.deleteFrom('appeals').where('id', 'in', ids).where(due).executeTakeFirst();
+			const messages = await trx
+				.deleteFrom('appeal_messages')
+				.where('appeal_id', 'in', ids)
+				.executeTakeFirst();
+			const documents = await trx
+				.deleteFrom('appeal_documents')
+				.where('appeal_id', 'in', ids)
+				.where('deleted_at', 'is not', null)
+				.executeTakeFirst();
+			const appeals = await trx
+				.deleteFrom('appeals')
+				.where('id', 'in', ids)
+				.where(due)
+				.executeTakeFirst();
 			removed.appeal_messages += Number(messages.numDeletedRows);
 			removed.appeal_documents += Number(documents.numDeletedRows);
 			removed.appeals += Number(appeals.numDeletedRows);
@@ -197,8 +261,18 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 	const started = performance.now();
 	const now = ctx.clock.now().getTime();
 	const counts: Required<Counts> = {
-		rate_limits: 0, check_events: 0, check_event_hours: 0, sessions: 0, agent_sessions: 0, verification_codes: 0,
-		outbox: 0, devices: 0, contact_changes: 0, appeal_messages: 0, appeal_documents: 0, appeals: 0
+		rate_limits: 0,
+		check_events: 0,
+		check_event_hours: 0,
+		sessions: 0,
+		agent_sessions: 0,
+		verification_codes: 0,
+		outbox: 0,
+		devices: 0,
+		contact_changes: 0,
+		appeal_messages: 0,
+		appeal_documents: 0,
+		appeals: 0
 	};
 	const failed: string[] = [];
 	// One failing step (a lock timeout, a constraint) must not keep the others from running.
@@ -226,7 +300,9 @@ export async function runRetention(ctx: Ctx): Promise<RetentionResult> {
 	if (dialect !== 'postgres') return runSteps(ctx, db);
 	return db.connection().execute(async (conn) => {
 		const lock = sql`${sql.lit(ADVISORY_LOCK_CLASS)}, hashtext(current_schema())`;
-		const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${lock}) as locked`.execute(conn);
+		const { rows } = await sql<{
+			locked: boolean;
+		}>`select pg_try_advisory_lock(${lock}) as locked`.execute(conn);
 		if (!rows[0]?.locked) {
 			log.info({ event: 'retention.skipped', reason: 'another instance is running it' });
 			return { skipped: true };
@@ -243,13 +319,18 @@ export async function runRetention(ctx: Ctx): Promise<RetentionResult> {
  * The hourly job of this process: a first run soon after start, then every hour; timers are
  * unref'd and stop at adapter-node's shutdown. `stop()` waits for a run in progress.
  */
-export function startRetention(ctx: Ctx, options: { intervalMs?: number; firstRunMs?: number } = {}): { stop(): Promise<void> } {
+export function startRetention(
+	ctx: Ctx,
+	options: { intervalMs?: number; firstRunMs?: number } = {}
+): { stop(): Promise<void> } {
 	let running: Promise<unknown> | null = null;
 	let stopped = false;
 	const run = () => {
 		if (running || stopped) return;
 		running = runRetention(ctx)
-			.catch((error: unknown) => log.error({ event: 'retention.failed', message: (error as Error)?.message }))
+			.catch((error: unknown) =>
+				log.error({ event: 'retention.failed', message: (error as Error)?.message })
+			)
 			.finally(() => {
 				running = null;
 			});

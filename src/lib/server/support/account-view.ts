@@ -8,20 +8,25 @@ import { quotaView, readQuota } from '../contact-change';
 import { failure, failures, type Failure } from '../core/failures';
 import { type Identifier, parseIdentifier } from '../core/identifiers';
 
-
 const SECURITY_EVENTS_LIMIT = 50;
 const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 
 /**
  * R4, R22: an agent finds an account by email or phone. The identifier travels in a POST body
  * only; the caller redirects to the account's id, never to the identifier.
  */
-export async function lookupAccount(ctx: Ctx, raw: string): Promise<{ ok: true; accountId: string } | Failure> {
+export async function lookupAccount(
+	ctx: Ctx,
+	raw: string
+): Promise<{ ok: true; accountId: string } | Failure> {
 	const parsed = parseIdentifier(raw);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const account = await findAccountByIdentifier(ctx, parsed.identifier);
-	return account ? { ok: true, accountId: account.id } : failure(404, 'account_not_found', m.support_error_account_not_found(), { field: 'identifier' });
+	return account
+		? { ok: true, accountId: account.id }
+		: failure(404, 'account_not_found', m.support_error_account_not_found(), {
+				field: 'identifier'
+			});
 }
 
 /**
@@ -29,7 +34,12 @@ export async function lookupAccount(ctx: Ctx, raw: string): Promise<{ ok: true; 
  * flags with their evidence (R9, R10, R11), contact changes and the R16 quota, appeals, security
  * events and the checks run against it (R15). Each view is audited.
  */
-export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string, meta: { ip: string }) {
+export async function accountForAgent(
+	ctx: Ctx,
+	agent: Agent,
+	accountId: string,
+	meta: { ip: string }
+) {
 	if (!ACCOUNT_ID.test(accountId)) return null;
 	const { db } = ctx;
 	const account = await db
@@ -57,7 +67,12 @@ export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string,
 					.limit(50)
 					.execute()
 			: Promise.resolve([]),
-		db.selectFrom('contact_changes').selectAll().where('account_id', '=', account.id).orderBy('changed_at', 'desc').execute(),
+		db
+			.selectFrom('contact_changes')
+			.selectAll()
+			.where('account_id', '=', account.id)
+			.orderBy('changed_at', 'desc')
+			.execute(),
 		readQuota(ctx, account.id),
 		db
 			.selectFrom('appeals')
@@ -68,7 +83,15 @@ export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string,
 		db
 			.selectFrom('audit_events')
 			.leftJoin('agents', 'agents.id', 'audit_events.actor_id')
-			.select(['audit_events.id', 'audit_events.at', 'audit_events.actor_kind', 'audit_events.action', 'audit_events.ip', 'audit_events.details', 'agents.username'])
+			.select([
+				'audit_events.id',
+				'audit_events.at',
+				'audit_events.actor_kind',
+				'audit_events.action',
+				'audit_events.ip',
+				'audit_events.details',
+				'agents.username'
+			])
 			.where('audit_events.subject_kind', '=', 'account')
 			.where('audit_events.subject_id', '=', account.id)
 			.orderBy('audit_events.id', 'desc')
@@ -77,7 +100,14 @@ export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string,
 		checkHistory(ctx, identifiers)
 	]);
 
-	await audit(ctx, { actorKind: agent.role, actorId: agent.id, action: 'support.account_viewed', subjectKind: 'account', subjectId: account.id, ip: meta.ip });
+	await audit(ctx, {
+		actorKind: agent.role,
+		actorId: agent.id,
+		action: 'support.account_viewed',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip
+	});
 
 	const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 	return {
@@ -89,20 +119,44 @@ export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string,
 		locale: account.locale,
 		createdAt: iso(account.created_at)!,
 		firstOrderAt: iso(account.first_order_at),
-		review: account.review_decided_at === null ? null : { decidedAt: iso(account.review_decided_at)!, by: account.review_decided_by_username ?? account.review_decided_by },
+		review:
+			account.review_decided_at === null
+				? null
+				: {
+						decidedAt: iso(account.review_decided_at)!,
+						by: account.review_decided_by_username ?? account.review_decided_by
+					},
 		flags: {
 			// R9: unknown IP countries are never flagged.
-			ipCountryMismatch: account.reg_ip_country !== null && account.reg_ip_country !== account.country,
+			ipCountryMismatch:
+				account.reg_ip_country !== null && account.reg_ip_country !== account.country,
 			regIpCountry: account.reg_ip_country,
 			// R10
 			multipleAccountsOnDevice: account.multiple_accounts_on_device === 1,
-			deviceAccounts: deviceAccounts.map((a) => ({ id: a.id, email: a.email, phone: a.phone, status: a.status, createdAt: iso(a.created_at)! })),
+			deviceAccounts: deviceAccounts.map((a) => ({
+				id: a.id,
+				email: a.email,
+				phone: a.phone,
+				status: a.status,
+				createdAt: iso(a.created_at)!
+			})),
 			// R11
 			lowActivity: isLowActivity(account, now)
 		},
-		contactChanges: changes.map((c) => ({ kind: c.kind, oldIdentifier: c.old_identifier, newIdentifier: c.new_identifier, changedAt: iso(c.changed_at)! })),
+		contactChanges: changes.map((c) => ({
+			kind: c.kind,
+			oldIdentifier: c.old_identifier,
+			newIdentifier: c.new_identifier,
+			changedAt: iso(c.changed_at)!
+		})),
 		quota: quotaView(quota),
-		appeals: appeals.map((a) => ({ id: a.id, reference: a.reference, status: a.status, createdAt: iso(a.created_at)!, dueAt: iso(a.due_at)! })),
+		appeals: appeals.map((a) => ({
+			id: a.id,
+			reference: a.reference,
+			status: a.status,
+			createdAt: iso(a.created_at)!,
+			dueAt: iso(a.due_at)!
+		})),
 		events: events.map((e) => ({
 			id: Number(e.id),
 			at: iso(e.at)!,
@@ -114,4 +168,3 @@ export async function accountForAgent(ctx: Ctx, agent: Agent, accountId: string,
 		checks
 	};
 }
-

@@ -10,7 +10,10 @@ import type { Agent } from './agents';
  */
 export const AGENT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const AGENT_SESSION_ABSOLUTE_LIFETIME_MS = 8 * 3_600_000;
-const POLICY: SessionPolicy = { idleMs: AGENT_SESSION_IDLE_TIMEOUT_MS, absoluteMs: AGENT_SESSION_ABSOLUTE_LIFETIME_MS };
+const POLICY: SessionPolicy = {
+	idleMs: AGENT_SESSION_IDLE_TIMEOUT_MS,
+	absoluteMs: AGENT_SESSION_ABSOLUTE_LIFETIME_MS
+};
 const COOKIE_PATH = '/support';
 
 export interface AgentSession {
@@ -19,11 +22,17 @@ export interface AgentSession {
 	expiresAt: Date;
 }
 
-export type AgentSessionValidation = { session: AgentSession; agent: Agent } | { session: null; agent: null };
+export type AgentSessionValidation =
+	{ session: AgentSession; agent: Agent } | { session: null; agent: null };
 
 export const generateAgentSessionToken = newToken;
 
-export async function createAgentSession(ctx: Ctx, token: string, agentId: string, ip: string | null): Promise<AgentSession> {
+export async function createAgentSession(
+	ctx: Ctx,
+	token: string,
+	agentId: string,
+	ip: string | null
+): Promise<AgentSession> {
 	const now = ctx.clock.now().getTime();
 	const row = {
 		id: hashToken(token),
@@ -39,7 +48,10 @@ export async function createAgentSession(ctx: Ctx, token: string, agentId: strin
 	return { id: row.id, agentId, expiresAt: expiresAt(POLICY, row) };
 }
 
-export async function validateAgentSessionToken(ctx: Ctx, token: string): Promise<AgentSessionValidation> {
+export async function validateAgentSessionToken(
+	ctx: Ctx,
+	token: string
+): Promise<AgentSessionValidation> {
 	const now = ctx.clock.now().getTime();
 	const row = await ctx.db
 		.selectFrom('agent_sessions')
@@ -62,7 +74,12 @@ export async function validateAgentSessionToken(ctx: Ctx, token: string): Promis
 		await invalidateAgentSession(ctx, row.session_id);
 		return { session: null, agent: null };
 	}
-	if (state.touch) await ctx.db.updateTable('agent_sessions').set({ last_active_at: now }).where('id', '=', row.session_id).execute();
+	if (state.touch)
+		await ctx.db
+			.updateTable('agent_sessions')
+			.set({ last_active_at: now })
+			.where('id', '=', row.session_id)
+			.execute();
 	return {
 		session: { id: row.session_id, agentId: row.id, expiresAt: state.expiresAt },
 		agent: { id: row.id, username: row.username, role: row.role }
@@ -80,9 +97,19 @@ export function agentSessionCookieName(secure: boolean): string {
 
 export function setAgentSessionCookie(cookies: Cookies, token: string, secure: boolean): void {
 	// A session cookie (no expiry): closing the browser ends it; the server enforces the limits.
-	cookies.set(agentSessionCookieName(secure), token, { httpOnly: true, sameSite: 'strict', secure, path: COOKIE_PATH });
+	cookies.set(agentSessionCookieName(secure), token, {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: COOKIE_PATH
+	});
 }
 
 export function deleteAgentSessionCookie(cookies: Cookies, secure: boolean): void {
-	cookies.delete(agentSessionCookieName(secure), { httpOnly: true, sameSite: 'strict', secure, path: COOKIE_PATH });
+	cookies.delete(agentSessionCookieName(secure), {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: COOKIE_PATH
+	});
 }

@@ -27,7 +27,8 @@ export async function listAuditEvents(ctx: Ctx, filter: AuditFilter = {}) {
 			'audit_events.details'
 		]);
 	// A prefix filter: "appeal." lists every appeal action.
-	if (filter.action) query = query.where('audit_events.action', 'like', `${filter.action.replace(/[%_\\]/g, '')}%`);
+	if (filter.action)
+		query = query.where('audit_events.action', 'like', `${filter.action.replace(/[%_\\]/g, '')}%`);
 	if (filter.actorId) query = query.where('audit_events.actor_id', '=', filter.actorId);
 	if (filter.subjectId) query = query.where('audit_events.subject_id', '=', filter.subjectId);
 	if (filter.before) query = query.where('audit_events.id', '<', filter.before);

@@ -5,7 +5,16 @@
  */
 
 export { accountForAgent, lookupAccount } from './account-view';
-export { AGENT_SESSION_IDLE_TIMEOUT_MS, agentSessionCookieName, createAgentSession, deleteAgentSessionCookie, generateAgentSessionToken, invalidateAgentSession, setAgentSessionCookie, validateAgentSessionToken } from './agent-sessions';
+export {
+	AGENT_SESSION_IDLE_TIMEOUT_MS,
+	agentSessionCookieName,
+	createAgentSession,
+	deleteAgentSessionCookie,
+	generateAgentSessionToken,
+	invalidateAgentSession,
+	setAgentSessionCookie,
+	validateAgentSessionToken
+} from './agent-sessions';
 export type { AgentSessionValidation } from './agent-sessions';
 export { signInAgent } from './agents';
 export type { Agent, Role } from './agents';

@@ -6,7 +6,6 @@ import type { AccountStatus } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
 import { invalidateAccountSessions } from '../accounts';
 
-
 export type ReviewDecision = 'clear' | 'confirm';
 
 const OUTCOME: Record<ReviewDecision, { status: AccountStatus; action: string }> = {
@@ -27,9 +26,14 @@ export async function decideReview(
 	meta: { ip: string }
 ): Promise<{ ok: true; status: AccountStatus } | Failure> {
 	const { db } = ctx;
-	const account = await db.selectFrom('accounts').select(['id', 'status']).where('id', '=', accountId).executeTakeFirst();
+	const account = await db
+		.selectFrom('accounts')
+		.select(['id', 'status'])
+		.where('id', '=', accountId)
+		.executeTakeFirst();
 	if (!account) return failure(404, 'account_not_found', m.support_error_account_unknown());
-	if (account.status !== 'under_review') return failure(409, 'review_not_pending', m.support_error_review_not_pending());
+	if (account.status !== 'under_review')
+		return failure(409, 'review_not_pending', m.support_error_review_not_pending());
 	const { status, action } = OUTCOME[input.decision];
 	const now = ctx.clock.now().getTime();
 	return db.transaction().execute(async (trx) => {
@@ -39,18 +43,22 @@ export async function decideReview(
 			.where('id', '=', accountId)
 			.where('status', '=', 'under_review')
 			.executeTakeFirst();
-		if (moved.numUpdatedRows === 0n) return failure(409, 'review_not_pending', m.support_error_review_not_pending());
+		if (moved.numUpdatedRows === 0n)
+			return failure(409, 'review_not_pending', m.support_error_review_not_pending());
 		// A disabled account must not keep a live session (validateSessionToken refuses it too).
 		if (status === 'disabled') await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
-		await audit({ ...ctx, db: trx }, {
-			actorKind: agent.role,
-			actorId: agent.id,
-			action,
-			subjectKind: 'account',
-			subjectId: accountId,
-			ip: meta.ip,
-			details: { reason: input.reason, from: 'under_review', to: status }
-		});
+		await audit(
+			{ ...ctx, db: trx },
+			{
+				actorKind: agent.role,
+				actorId: agent.id,
+				action,
+				subjectKind: 'account',
+				subjectId: accountId,
+				ip: meta.ip,
+				details: { reason: input.reason, from: 'under_review', to: status }
+			}
+		);
 		return { ok: true as const, status };
 	});
 }

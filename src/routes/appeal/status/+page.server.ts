@@ -2,7 +2,12 @@ import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
 import { addressKey } from '$lib/server/platform/address-key';
-import { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from '$lib/server/appeals';
+import {
+	answerAppeal,
+	appealAnswerAllowed,
+	appealStatus,
+	normalizeReference
+} from '$lib/server/appeals';
 import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
@@ -24,11 +29,19 @@ export const actions: Actions = {
 	open: async (event) => {
 		const values = await readForm(event.request, ['reference', 'statusToken']);
 		const echo = { reference: values.reference ?? '' };
-		const input = parseForm(appealAccessInput, { reference: values.reference ?? '', statusToken: values.statusToken ?? '' });
+		const input = parseForm(appealAccessInput, {
+			reference: values.reference ?? '',
+			statusToken: values.statusToken ?? ''
+		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
 		if (!view) return failForm(failure(404, 'appeal_not_found', m.error_appeal_not_found()), echo);
-		setAppealAccess(event.cookies, normalizeReference(input.data.reference), input.data.statusToken, secure(event));
+		setAppealAccess(
+			event.cookies,
+			normalizeReference(input.data.reference),
+			input.data.statusToken,
+			secure(event)
+		);
 		return { opened: true };
 	},
 	/** R19: more documents in answer to a needs-info request. */
@@ -40,9 +53,21 @@ export const actions: Actions = {
 			await event.request.body?.cancel().catch(() => {});
 			return failForm(refused, {});
 		}
-		const body = await readMultipart(event.locals.app, event.request, appealReplyInput, 'documents', { network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
+		const body = await readMultipart(
+			event.locals.app,
+			event.request,
+			appealReplyInput,
+			'documents',
+			{ network: addressKey(event.locals.app.keys, event.locals.clientAddress) }
+		);
 		if (!body.ok) return failForm(body, {});
-		const result = await answerAppeal(event.locals.app, access, body.data, body.files, requestMeta(event));
+		const result = await answerAppeal(
+			event.locals.app,
+			access,
+			body.data,
+			body.files,
+			requestMeta(event)
+		);
 		if (!result.ok) return failForm(result, {});
 		return { answered: true };
 	},

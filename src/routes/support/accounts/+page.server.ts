@@ -16,7 +16,17 @@ export const actions: Actions = {
 		requireAgent(event);
 		const values = await readForm(event.request, ['identifier']);
 		const parsed = parseForm(accountLookup, values);
-		if (!parsed.ok) return failForm({ ok: false, status: 400, code: 'invalid_identifier', message: parsed.error.message, field: 'identifier' }, { identifier: values.identifier ?? '' });
+		if (!parsed.ok)
+			return failForm(
+				{
+					ok: false,
+					status: 400,
+					code: 'invalid_identifier',
+					message: parsed.error.message,
+					field: 'identifier'
+				},
+				{ identifier: values.identifier ?? '' }
+			);
 		const result = await lookupAccount(event.locals.app, parsed.data.identifier);
 		if (!result.ok) return failForm(result, { identifier: parsed.data.identifier });
 		redirect(303, `/support/accounts/${result.accountId}`);

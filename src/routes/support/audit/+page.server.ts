@@ -14,6 +14,10 @@ export const load: PageServerLoad = async (event) => {
 	requireAgent(event, { page: true, role: 'admin' });
 	const parsed = auditFilter.safeParse(Object.fromEntries(event.url.searchParams));
 	const filter = parsed.success ? parsed.data : {};
-	const events = await listAuditEvents(event.locals.app, { action: filter.action, subjectId: filter.subject || undefined, before: filter.before });
+	const events = await listAuditEvents(event.locals.app, {
+		action: filter.action,
+		subjectId: filter.subject || undefined,
+		before: filter.before
+	});
 	return { events, filter: { action: filter.action ?? '', subject: filter.subject ?? '' } };
 };

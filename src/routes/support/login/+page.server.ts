@@ -1,10 +1,19 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import { signInAgent, createAgentSession, generateAgentSessionToken, setAgentSessionCookie } from '$lib/server/support';
+import {
+	signInAgent,
+	createAgentSession,
+	generateAgentSessionToken,
+	setAgentSessionCookie
+} from '$lib/server/support';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
-const agentSignInInput = z.strictObject({ username: z.string().max(40), password: z.string().max(1024), otp: z.string().max(16) });
+const agentSignInInput = z.strictObject({
+	username: z.string().max(40),
+	password: z.string().max(1024),
+	otp: z.string().max(16)
+});
 
 export const load: PageServerLoad = ({ locals }) => {
 	if (locals.agent) redirect(303, '/support');
@@ -14,7 +23,11 @@ export const actions: Actions = {
 	default: async (event) => {
 		const values = await readForm(event.request, ['username', 'password', 'otp']);
 		const echo = { username: values.username ?? '' };
-		const input = parseForm(agentSignInInput, { username: values.username ?? '', password: values.password ?? '', otp: values.otp ?? '' });
+		const input = parseForm(agentSignInInput, {
+			username: values.username ?? '',
+			password: values.password ?? '',
+			otp: values.otp ?? ''
+		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const { app } = event.locals;
 		const result = await signInAgent(app, input.data, { ip: event.locals.clientAddress });

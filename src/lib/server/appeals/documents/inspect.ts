@@ -77,7 +77,8 @@ export interface DocumentEngines {
 	mupdf: typeof import('mupdf');
 }
 
-type Rebuilt = { ok: true; pages: Omit<RebuiltPage, 'sha256'>[] } | { ok: false; problem: DocumentProblem };
+type Rebuilt =
+	{ ok: true; pages: Omit<RebuiltPage, 'sha256'>[] } | { ok: false; problem: DocumentProblem };
 
 /** The kind of a document by its content: JPEG, PNG or PDF, else null. */
 export async function detectDocumentType(bytes: Uint8Array): Promise<OriginalType | null> {
@@ -103,15 +104,25 @@ function declaredTypeLies(declaredType: string, detected: OriginalType): boolean
 }
 
 /** R19: one upload, checked by content and rebuilt from its pixels; or why it is refused. */
-export async function inspectDocument(file: UploadedFile, engines: DocumentEngines): Promise<InspectResult> {
+export async function inspectDocument(
+	file: UploadedFile,
+	engines: DocumentEngines
+): Promise<InspectResult> {
 	if (file.bytes.length === 0) return { ok: false, problem: 'empty' };
 	if (file.bytes.length > MAX_DOCUMENT_BYTES) return { ok: false, problem: 'too_large' };
 	const detected = await detectDocumentType(file.bytes);
 	if (!detected) return { ok: false, problem: 'unknown_type' };
-	if (declaredTypeLies(file.declaredType, detected)) return { ok: false, problem: 'type_mismatch', detected };
-	const rebuilt = detected === 'application/pdf' ? renderPdf(engines.mupdf, file.bytes) : await rebuildImage(engines.sharp, file.bytes, detected);
+	if (declaredTypeLies(file.declaredType, detected))
+		return { ok: false, problem: 'type_mismatch', detected };
+	const rebuilt =
+		detected === 'application/pdf'
+			? renderPdf(engines.mupdf, file.bytes)
+			: await rebuildImage(engines.sharp, file.bytes, detected);
 	if (!rebuilt.ok) return { ok: false, problem: rebuilt.problem, detected };
-	const pages = rebuilt.pages.map((page) => ({ ...page, sha256: createHash('sha256').update(page.bytes).digest('hex') }));
+	const pages = rebuilt.pages.map((page) => ({
+		...page,
+		sha256: createHash('sha256').update(page.bytes).digest('hex')
+	}));
 	return { ok: true, original: detected, pages };
 }
 
@@ -120,15 +131,26 @@ export async function inspectDocument(file: UploadedFile, engines: DocumentEngin
  * written without any metadata (EXIF/GPS, XMP, IPTC, ICC, comments, text chunks: sharp keeps none
  * unless asked). A broken file fails the decoder's own checks (`failOn: 'warning'`).
  */
-async function rebuildImage(sharp: DocumentEngines['sharp'], bytes: Uint8Array, type: 'image/jpeg' | 'image/png'): Promise<Rebuilt> {
+async function rebuildImage(
+	sharp: DocumentEngines['sharp'],
+	bytes: Uint8Array,
+	type: 'image/jpeg' | 'image/png'
+): Promise<Rebuilt> {
 	try {
-		const image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, autoOrient: true, sequentialRead: true, failOn: 'warning' }).resize({
+		const image = sharp(bytes, {
+			limitInputPixels: MAX_IMAGE_PIXELS,
+			autoOrient: true,
+			sequentialRead: true,
+			failOn: 'warning'
+		}).resize({
 			width: MAX_IMAGE_SIDE,
 			height: MAX_IMAGE_SIDE,
 			fit: 'inside',
 			withoutEnlargement: true
 		});
-		const encoded = await (type === 'image/jpeg' ? image.jpeg({ quality: 90 }) : image.png()).toBuffer();
+		const encoded = await (
+			type === 'image/jpeg' ? image.jpeg({ quality: 90 }) : image.png()
+		).toBuffer();
 		return { ok: true, pages: [{ contentType: type, bytes: new Uint8Array(encoded) }] };
 	} catch (error) {
 		return { ok: false, problem: /pixel limit/i.test(String(error)) ? 'too_complex' : 'malformed' };
@@ -156,7 +178,8 @@ function renderPdf(mupdf: DocumentEngines['mupdf'], bytes: Uint8Array): Rebuilt 
 		if (count === 0) return { ok: false, problem: 'malformed' };
 		if (count > MAX_PDF_PAGES) return { ok: false, problem: 'too_many_pages' };
 		const pages: Omit<RebuiltPage, 'sha256'>[] = [];
-		for (let index = 0; index < count; index += 1) pages.push({ contentType: 'image/png', bytes: renderPage(mupdf, document, index) });
+		for (let index = 0; index < count; index += 1)
+			pages.push({ contentType: 'image/png', bytes: renderPage(mupdf, document, index) });
 		return { ok: true, pages };
 	} catch (error) {
 		return { ok: false, problem: outOfMemory(error) ? 'too_complex' : 'malformed' };
@@ -167,7 +190,11 @@ function renderPdf(mupdf: DocumentEngines['mupdf'], bytes: Uint8Array): Rebuilt 
 	}
 }
 
-function renderPage(mupdf: DocumentEngines['mupdf'], document: InstanceType<typeof mupdf.Document>, index: number): Uint8Array {
+function renderPage(
+	mupdf: DocumentEngines['mupdf'],
+	document: InstanceType<typeof mupdf.Document>,
+	index: number
+): Uint8Array {
 	const page = document.loadPage(index);
 	try {
 		const [x0, y0, x1, y1] = page.getBounds();
@@ -175,7 +202,12 @@ function renderPage(mupdf: DocumentEngines['mupdf'], document: InstanceType<type
 		if (!Number.isFinite(longest) || longest <= 0) throw new BrokenPage();
 		const scale = Math.min(RENDER_DPI / 72, MAX_PAGE_SIDE / longest);
 		// Annotations and form fields are drawn too (`showExtras`): they are part of what the page shows.
-		const pixmap = page.toPixmap(mupdf.Matrix.scale(scale, scale), mupdf.ColorSpace.DeviceRGB, false, true);
+		const pixmap = page.toPixmap(
+			mupdf.Matrix.scale(scale, scale),
+			mupdf.ColorSpace.DeviceRGB,
+			false,
+			true
+		);
 		try {
 			return pixmap.asPNG();
 		} finally {

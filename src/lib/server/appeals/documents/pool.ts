@@ -57,7 +57,12 @@ export async function inspectDocuments(
 		options.timeoutMs ?? DOCUMENT_INSPECTION_TIMEOUT_MS
 	);
 	if (!run.ok) return run;
-	return { ok: true, results: run.outcomes.map((o) => (o.ok ? (o.value as InspectResult) : { ok: false, problem: o.problem })) };
+	return {
+		ok: true,
+		results: run.outcomes.map((o) =>
+			o.ok ? (o.value as InspectResult) : { ok: false, problem: o.problem }
+		)
+	};
 }
 
 /**
@@ -70,9 +75,13 @@ export async function parseMultipartBody(
 	contentType: string,
 	options: { maxEntries: number; timeoutMs?: number }
 ): Promise<{ ok: true; entries: FormEntry[] } | { ok: false; reason: 'busy' | 'invalid' }> {
-	const transferList = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? [body.buffer] : undefined;
+	const transferList =
+		body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? [body.buffer] : undefined;
 	const task = { body, contentType, maxEntries: options.maxEntries };
-	const run = await ctx.workers.run([{ handler: 'parseForm', task, ...(transferList ? { transferList } : {}) }], options.timeoutMs ?? DOCUMENT_INSPECTION_TIMEOUT_MS);
+	const run = await ctx.workers.run(
+		[{ handler: 'parseForm', task, ...(transferList ? { transferList } : {}) }],
+		options.timeoutMs ?? DOCUMENT_INSPECTION_TIMEOUT_MS
+	);
 	if (!run.ok) return run;
 	const [outcome] = run.outcomes;
 	const parsed = outcome?.ok ? (outcome.value as ParsedForm) : { ok: false as const };

@@ -1,8 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from '../../db/database';
-import type { Keyring } from '../../core/keys';
 import type { Ctx } from '../../core/context';
 
 /**
@@ -34,7 +32,10 @@ function decrypt(dataKey: Buffer, documentId: string, sealed: Buffer): Buffer {
 	const decipher = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(0, 12));
 	decipher.setAAD(Buffer.from(`appeal-document:${documentId}`));
 	decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-	return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+	return Buffer.concat([
+		decipher.update(sealed.subarray(12, sealed.length - 16)),
+		decipher.final()
+	]);
 }
 
 /** Writes the document row and its encrypted content in the caller's transaction: both or neither. */
@@ -66,7 +67,12 @@ export async function storeDocument(
 		.execute();
 	await ctx.db
 		.insertInto('appeal_document_contents')
-		.values({ document_id: id, wrapped_key: ctx.keys.seal('document', id, dataKey), content: encrypt(dataKey, id, page.bytes), created_at: input.now })
+		.values({
+			document_id: id,
+			wrapped_key: ctx.keys.seal('document', id, dataKey),
+			content: encrypt(dataKey, id, page.bytes),
+			created_at: input.now
+		})
 		.execute();
 	return id;
 }
@@ -74,10 +80,20 @@ export async function storeDocument(
 /** The plaintext of a stored document, or null when it is gone or no key on the ring opens it. */
 export async function readDocument(ctx: Ctx, documentId: string): Promise<Uint8Array | null> {
 	const { db, keys } = ctx;
-	const row = await db.selectFrom('appeal_document_contents').select(['wrapped_key', 'content']).where('document_id', '=', documentId).executeTakeFirst();
+	const row = await db
+		.selectFrom('appeal_document_contents')
+		.select(['wrapped_key', 'content'])
+		.where('document_id', '=', documentId)
+		.executeTakeFirst();
 	if (!row) return null;
 	try {
-		return new Uint8Array(decrypt(keys.open('document', documentId, row.wrapped_key), documentId, Buffer.from(row.content)));
+		return new Uint8Array(
+			decrypt(
+				keys.open('document', documentId, row.wrapped_key),
+				documentId,
+				Buffer.from(row.content)
+			)
+		);
 	} catch {
 		return null;
 	}
@@ -98,7 +114,11 @@ export async function importLegacyDocumentFiles(ctx: Ctx, dir: string): Promise<
 	const { db, keys } = ctx;
 	const legacy = await db
 		.selectFrom('appeal_documents')
-		.leftJoin('appeal_document_contents', 'appeal_document_contents.document_id', 'appeal_documents.id')
+		.leftJoin(
+			'appeal_document_contents',
+			'appeal_document_contents.document_id',
+			'appeal_documents.id'
+		)
 		.select(['appeal_documents.id', 'appeal_documents.storage_key', 'appeal_documents.created_at'])
 		.where('appeal_documents.deleted_at', 'is', null)
 		.where('appeal_document_contents.document_id', 'is', null)
@@ -117,7 +137,12 @@ export async function importLegacyDocumentFiles(ctx: Ctx, dir: string): Promise<
 		const dataKey = randomBytes(32);
 		const inserted = await db
 			.insertInto('appeal_document_contents')
-			.values({ document_id: doc.id, wrapped_key: keys.seal('document', doc.id, dataKey), content: encrypt(dataKey, doc.id, bytes), created_at: doc.created_at })
+			.values({
+				document_id: doc.id,
+				wrapped_key: keys.seal('document', doc.id, dataKey),
+				content: encrypt(dataKey, doc.id, bytes),
+				created_at: doc.created_at
+			})
 			.onConflict((oc) => oc.column('document_id').doNothing())
 			.executeTakeFirst();
 		await unlink(path).catch(() => {});

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isWorkerThread } from 'piscina';
 import { once } from '../../core/once';
-import { inspectDocument, type DocumentEngines, type InspectResult, type UploadedFile } from './inspect';
+import {
+	inspectDocument,
+	type DocumentEngines,
+	type InspectResult,
+	type UploadedFile
+} from './inspect';
 
 /**
  * R19: the thread side of the document pool (document-pool.ts): the steps of an upload that cost
@@ -26,22 +31,24 @@ export const workerUrl = import.meta.url;
  */
 const PDF_HEAP_LIMIT_BYTES = 256 * 1024 * 1024;
 
-export type FormEntry = { name: string; value: string } | { name: string; file: { name: string; type: string; bytes: Uint8Array } };
+export type FormEntry =
+	| { name: string; value: string }
+	| { name: string; file: { name: string; type: string; bytes: Uint8Array } };
 
 export type ParsedForm = { ok: true; entries: FormEntry[] } | { ok: false };
 
 /** The decoders of this thread, loaded once, with their limits. */
 export const documentEngines: () => Promise<DocumentEngines> = once(async () => {
-		const { default: sharp } = await import('sharp');
-		// One libvips thread per image and no operation cache: the pool decides the parallelism,
-		// and nothing of one person's document stays in memory for the next.
-		sharp.concurrency(1);
-		sharp.cache(false);
-		await limitPdfHeap(PDF_HEAP_LIMIT_BYTES);
-		const mupdf = await import('mupdf');
-		// Its warnings about hostile files would otherwise go to the server's stderr.
-		mupdf.setLog(null);
-		return { sharp, mupdf };
+	const { default: sharp } = await import('sharp');
+	// One libvips thread per image and no operation cache: the pool decides the parallelism,
+	// and nothing of one person's document stays in memory for the next.
+	sharp.concurrency(1);
+	sharp.cache(false);
+	await limitPdfHeap(PDF_HEAP_LIMIT_BYTES);
+	const mupdf = await import('mupdf');
+	// Its warnings about hostile files would otherwise go to the server's stderr.
+	mupdf.setLog(null);
+	return { sharp, mupdf };
 });
 
 /**
@@ -53,14 +60,22 @@ export const documentEngines: () => Promise<DocumentEngines> = once(async () => 
 async function limitPdfHeap(limit: number): Promise<void> {
 	const entry = createRequire(import.meta.url).resolve('mupdf');
 	// Compiled here, instantiated synchronously below: a failure then rejects mupdf's import.
-	const compiled = await WebAssembly.compile(await readFile(join(dirname(entry), 'mupdf-wasm.wasm')));
+	const compiled = await WebAssembly.compile(
+		await readFile(join(dirname(entry), 'mupdf-wasm.wasm'))
+	);
 	type Imports = Record<string, Record<string, unknown>>;
 	(globalThis as { $libmupdf_wasm_Module?: unknown }).$libmupdf_wasm_Module = {
-		instantiateWasm(imports: Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+		instantiateWasm(
+			imports: Imports,
+			done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void
+		) {
 			const growths = Object.values(imports).flatMap((functions) =>
-				Object.entries(functions).filter(([, f]) => typeof f === 'function' && f.toString().includes('2147483648')).map(([name]) => ({ functions, name }))
+				Object.entries(functions)
+					.filter(([, f]) => typeof f === 'function' && f.toString().includes('2147483648'))
+					.map(([name]) => ({ functions, name }))
 			);
-			if (growths.length !== 1) throw new Error('mupdf: cannot find the WASM heap growth to limit (was mupdf upgraded?)');
+			if (growths.length !== 1)
+				throw new Error('mupdf: cannot find the WASM heap growth to limit (was mupdf upgraded?)');
 			const { functions, name } = growths[0]!;
 			const grow = functions[name] as (bytes: number) => boolean;
 			functions[name] = (bytes: number) => (bytes >>> 0 > limit ? false : grow(bytes));
@@ -84,10 +99,16 @@ export async function inspect(file: UploadedFile): Promise<InspectResult> {
  * rather than on the event loop: 15 MB took it 50–400 ms, depending on the boundary and bytes a
  * client chooses, before any code was checked.
  */
-export async function parseForm(task: { body: Uint8Array<ArrayBuffer>; contentType: string; maxEntries: number }): Promise<ParsedForm> {
+export async function parseForm(task: {
+	body: Uint8Array<ArrayBuffer>;
+	contentType: string;
+	maxEntries: number;
+}): Promise<ParsedForm> {
 	let form: FormData;
 	try {
-		form = await new Response(task.body, { headers: { 'content-type': task.contentType } }).formData();
+		form = await new Response(task.body, {
+			headers: { 'content-type': task.contentType }
+		}).formData();
 	} catch {
 		return { ok: false };
 	}
@@ -95,7 +116,18 @@ export async function parseForm(task: { body: Uint8Array<ArrayBuffer>; contentTy
 	for (const [name, value] of form) {
 		// Each entry is copied back to the event loop: thousands of tiny fields are no appeal.
 		if (entries.length === task.maxEntries) return { ok: false };
-		entries.push(typeof value === 'string' ? { name, value } : { name, file: { name: value.name, type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) } });
+		entries.push(
+			typeof value === 'string'
+				? { name, value }
+				: {
+						name,
+						file: {
+							name: value.name,
+							type: value.type,
+							bytes: new Uint8Array(await value.arrayBuffer())
+						}
+					}
+		);
 	}
 	return { ok: true, entries };
 }

@@ -36,9 +36,23 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 		.addCheckConstraint('accounts_has_contact', sql`email is not null or phone is not null`)
 		.execute();
 	// R3: one account per identifier, enforced by the database so racing registrations get one row.
-	await db.schema.createIndex('accounts_email_key').unique().on('accounts').column('email').execute();
-	await db.schema.createIndex('accounts_phone_key').unique().on('accounts').column('phone').execute();
-	await db.schema.createIndex('accounts_device_idx').on('accounts').column('reg_device_id').execute();
+	await db.schema
+		.createIndex('accounts_email_key')
+		.unique()
+		.on('accounts')
+		.column('email')
+		.execute();
+	await db.schema
+		.createIndex('accounts_phone_key')
+		.unique()
+		.on('accounts')
+		.column('phone')
+		.execute();
+	await db.schema
+		.createIndex('accounts_device_idx')
+		.on('accounts')
+		.column('reg_device_id')
+		.execute();
 
 	await db.schema
 		.createTable('verification_codes')
@@ -64,7 +78,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('contact_changes')
 		.addColumn('id', 'text', (c) => c.primaryKey())
-		.addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.notNull().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('owner', 'appeal')`))
 		.addColumn('old_identifier', 'text', (c) => c.notNull())
 		.addColumn('new_identifier', 'text', (c) => c.notNull())
@@ -79,7 +95,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('sessions')
 		.addColumn('id', 'text', (c) => c.primaryKey())
-		.addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.notNull().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('created_at', ms, (c) => c.notNull())
 		.addColumn('last_active_at', ms, (c) => c.notNull())
 		.addColumn('expires_at', ms, (c) => c.notNull())
@@ -134,7 +152,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 		.addColumn('decided_by', 'text', (c) => c.references('agents.id'))
 		.addColumn('decision_reason', 'text')
 		.execute();
-	await db.schema.createIndex('appeals_due_idx').on('appeals').columns(['status', 'due_at']).execute();
+	await db.schema
+		.createIndex('appeals_due_idx')
+		.on('appeals')
+		.columns(['status', 'due_at'])
+		.execute();
 	await db.schema.createIndex('appeals_account_idx').on('appeals').column('account_id').execute();
 
 	await db.schema
@@ -194,7 +216,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 		.addColumn('locale', 'text', (c) => c.notNull())
 		.addColumn('subject', 'text')
 		.addColumn('body', 'text', (c) => c.notNull())
-		.addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'sent', 'dead')`))
+		.addColumn('status', 'text', (c) =>
+			c.notNull().check(sql`status in ('pending', 'sent', 'dead')`)
+		)
 		.addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
 		.addColumn('next_attempt_at', ms, (c) => c.notNull())
 		.addColumn('locked_until', ms)
@@ -202,8 +226,16 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 		.addColumn('created_at', ms, (c) => c.notNull())
 		.addColumn('sent_at', ms)
 		.execute();
-	await db.schema.createIndex('outbox_due_idx').on('outbox').columns(['status', 'next_attempt_at']).execute();
-	await db.schema.createIndex('outbox_recipient_idx').on('outbox').columns(['recipient', 'created_at']).execute();
+	await db.schema
+		.createIndex('outbox_due_idx')
+		.on('outbox')
+		.columns(['status', 'next_attempt_at'])
+		.execute();
+	await db.schema
+		.createIndex('outbox_recipient_idx')
+		.on('outbox')
+		.columns(['recipient', 'created_at'])
+		.execute();
 
 	await db.schema
 		.createTable('rate_limits')
@@ -220,5 +252,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 		.addColumn('identifier_key', 'text', (c) => c.notNull())
 		.addColumn('outcome', 'text', (c) => c.notNull())
 		.execute();
-	await db.schema.createIndex('check_events_ip_idx').on('check_events').columns(['ip_key', 'at']).execute();
+	await db.schema
+		.createIndex('check_events_ip_idx')
+		.on('check_events')
+		.columns(['ip_key', 'at'])
+		.execute();
 }

@@ -18,7 +18,19 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
 		.alterTable('appeal_documents')
 		.addColumn('source', 'text', (c) => c.notNull().defaultTo('submission'))
 		.execute();
-	await db.schema.createIndex('appeal_documents_appeal_idx').on('appeal_documents').column('appeal_id').execute();
-	await db.schema.createIndex('appeal_messages_appeal_idx').on('appeal_messages').column('appeal_id').execute();
-	await db.schema.createIndex('audit_events_subject_idx').on('audit_events').columns(['subject_kind', 'subject_id']).execute();
+	await db.schema
+		.createIndex('appeal_documents_appeal_idx')
+		.on('appeal_documents')
+		.column('appeal_id')
+		.execute();
+	await db.schema
+		.createIndex('appeal_messages_appeal_idx')
+		.on('appeal_messages')
+		.column('appeal_id')
+		.execute();
+	await db.schema
+		.createIndex('audit_events_subject_idx')
+		.on('audit_events')
+		.columns(['subject_kind', 'subject_id'])
+		.execute();
 }

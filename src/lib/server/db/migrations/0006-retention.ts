@@ -17,15 +17,47 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
 		.execute();
 
 	await db.schema.createIndex('check_events_at_idx').on('check_events').column('at').execute();
-	await db.schema.createIndex('rate_limits_reset_idx').on('rate_limits').column('reset_at').execute();
+	await db.schema
+		.createIndex('rate_limits_reset_idx')
+		.on('rate_limits')
+		.column('reset_at')
+		.execute();
 	await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires_at').execute();
-	await db.schema.createIndex('sessions_last_active_idx').on('sessions').column('last_active_at').execute();
-	await db.schema.createIndex('agent_sessions_expires_idx').on('agent_sessions').column('expires_at').execute();
-	await db.schema.createIndex('agent_sessions_last_active_idx').on('agent_sessions').column('last_active_at').execute();
-	await db.schema.createIndex('verification_codes_expires_idx').on('verification_codes').column('expires_at').execute();
+	await db.schema
+		.createIndex('sessions_last_active_idx')
+		.on('sessions')
+		.column('last_active_at')
+		.execute();
+	await db.schema
+		.createIndex('agent_sessions_expires_idx')
+		.on('agent_sessions')
+		.column('expires_at')
+		.execute();
+	await db.schema
+		.createIndex('agent_sessions_last_active_idx')
+		.on('agent_sessions')
+		.column('last_active_at')
+		.execute();
+	await db.schema
+		.createIndex('verification_codes_expires_idx')
+		.on('verification_codes')
+		.column('expires_at')
+		.execute();
 	// Dead messages are found by (status, next_attempt_at): the existing outbox_due_idx.
-	await db.schema.createIndex('outbox_sent_idx').on('outbox').columns(['status', 'sent_at']).execute();
-	await db.schema.createIndex('devices_last_seen_idx').on('devices').column('last_seen_at').execute();
-	await db.schema.createIndex('contact_changes_changed_idx').on('contact_changes').column('changed_at').execute();
+	await db.schema
+		.createIndex('outbox_sent_idx')
+		.on('outbox')
+		.columns(['status', 'sent_at'])
+		.execute();
+	await db.schema
+		.createIndex('devices_last_seen_idx')
+		.on('devices')
+		.column('last_seen_at')
+		.execute();
+	await db.schema
+		.createIndex('contact_changes_changed_idx')
+		.on('contact_changes')
+		.column('changed_at')
+		.execute();
 	await db.schema.createIndex('appeals_decided_idx').on('appeals').column('decided_at').execute();
 }

@@ -5,7 +5,13 @@ import { requireTestHooks } from '$lib/server/http/test-hooks';
 import type { RequestHandler } from './$types';
 
 const clockInput = z.union([
-	z.strictObject({ advanceMs: z.number().int().min(0).max(10 * 365 * 86_400_000) }),
+	z.strictObject({
+		advanceMs: z
+			.number()
+			.int()
+			.min(0)
+			.max(10 * 365 * 86_400_000)
+	}),
 	z.strictObject({ now: z.iso.datetime({ offset: true }) })
 ]);
 
@@ -19,6 +25,9 @@ export const POST: RequestHandler = async ({ request, locals }) => {
 			fields: fieldErrors(input.error)
 		});
 	}
-	const now = 'advanceMs' in input.data ? clock.advance(input.data.advanceMs) : clock.set(new Date(input.data.now));
+	const now =
+		'advanceMs' in input.data
+			? clock.advance(input.data.advanceMs)
+			: clock.set(new Date(input.data.now));
 	return json({ now: now.toISOString() });
 };

@@ -7,5 +7,7 @@ import type { RequestHandler } from './$types';
 /** API (docs/api.md): the signed-in owner's own view. */
 export const GET: RequestHandler = async ({ locals }) => {
 	if (!locals.account) return failureResponse(failures.unauthenticated());
-	return json(await accountSummary(locals.app, locals.account), { headers: { 'cache-control': 'no-store' } });
+	return json(await accountSummary(locals.app, locals.account), {
+		headers: { 'cache-control': 'no-store' }
+	});
 };

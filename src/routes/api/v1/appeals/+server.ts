@@ -11,12 +11,19 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const refused = await appealSubmissionAllowed(event.locals.app, requestMeta(event));
 	if (refused) return failureResponse(refused);
-	const body = await readMultipart(event.locals.app, event.request, appealInput, 'documents', { requireMultipart: true, network: addressKey(event.locals.app.keys, event.locals.clientAddress) });
+	const body = await readMultipart(event.locals.app, event.request, appealInput, 'documents', {
+		requireMultipart: true,
+		network: addressKey(event.locals.app.keys, event.locals.clientAddress)
+	});
 	if (!body.ok) return failureResponse(body);
 	const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	return json(
-		{ reference: result.reference, statusToken: result.statusToken, dueAt: result.dueAt.toISOString() },
+		{
+			reference: result.reference,
+			statusToken: result.statusToken,
+			dueAt: result.dueAt.toISOString()
+		},
 		{ status: 201, headers: { 'cache-control': 'no-store' } }
 	);
 };

@@ -11,7 +11,10 @@ export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationInput);
 	if (!body.ok) return body.response;
 	const starter = registrationStarter(event.cookies, event.url.protocol === 'https:');
-	const result = await startRegistration(event.locals.app, body.data, { ...requestMeta(event), starter });
+	const result = await startRegistration(event.locals.app, body.data, {
+		...requestMeta(event),
+		starter
+	});
 	if (!result.ok) return failureResponse(result);
 	return json(
 		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },

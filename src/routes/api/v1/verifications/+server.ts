@@ -11,5 +11,8 @@ export const POST: RequestHandler = async (event) => {
 	if (!body.ok) return body.response;
 	const result = await requestVerificationCode(event.locals.app, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
-	return json({ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() }, { status: 202 });
+	return json(
+		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{ status: 202 }
+	);
 };

@@ -11,8 +11,11 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const agent = requireAgent(event, { page: true });
 	const { app } = event.locals;
-	const account = await accountForAgent(app, agent, event.params.id, { ip: event.locals.clientAddress });
-	if (!account) error(404, { message: m.support_error_account_unknown(), code: 'account_not_found' });
+	const account = await accountForAgent(app, agent, event.params.id, {
+		ip: event.locals.clientAddress
+	});
+	if (!account)
+		error(404, { message: m.support_error_account_unknown(), code: 'account_not_found' });
 	return { account, burstMin: CHECK_BURST_MIN };
 };
 
@@ -21,8 +24,18 @@ async function decide(event: RequestEvent<{ id: string }>, decision: ReviewDecis
 	const agent = requireAgent(event);
 	const { reason } = await readForm(event.request, ['reason']);
 	const parsed = reviewReason.safeParse(reason ?? '');
-	if (!parsed.success) return fail(400, { error: { code: 'invalid_reason', message: m.support_error_review_reason(), field: 'reason' }, reason: reason ?? '' });
-	const result = await decideReview(event.locals.app, agent, event.params.id, { decision, reason: parsed.data }, { ip: event.locals.clientAddress });
+	if (!parsed.success)
+		return fail(400, {
+			error: { code: 'invalid_reason', message: m.support_error_review_reason(), field: 'reason' },
+			reason: reason ?? ''
+		});
+	const result = await decideReview(
+		event.locals.app,
+		agent,
+		event.params.id,
+		{ decision, reason: parsed.data },
+		{ ip: event.locals.clientAddress }
+	);
 	if (!result.ok) return failForm(result, { reason: parsed.data });
 	return { reviewed: result.status };
 }

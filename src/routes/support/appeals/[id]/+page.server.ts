@@ -1,7 +1,13 @@
 import { error, fail, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { decisionReason } from '$lib/schemas/appeal';
-import { assignAppeal, claimAppeal, decideAppeal, type Decision, appealForAgent } from '$lib/server/appeals';
+import {
+	assignAppeal,
+	claimAppeal,
+	decideAppeal,
+	type Decision,
+	appealForAgent
+} from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -11,7 +17,11 @@ export const load: PageServerLoad = async (event) => {
 	const { app } = event.locals;
 	const appeal = await appealForAgent(app, agent, event.params.id);
 	if (!appeal) error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
-	return { appeal, now: app.clock.now().toISOString(), secondApproval: app.config.appeals.requireSecondApproval };
+	return {
+		appeal,
+		now: app.clock.now().toISOString(),
+		secondApproval: app.config.appeals.requireSecondApproval
+	};
 };
 
 async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind']) {
@@ -21,10 +31,16 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 	if (kind !== 'approve') {
 		const { reason } = await readForm(event.request, ['reason']);
 		const parsed = decisionReason.safeParse(reason ?? '');
-		if (!parsed.success) return fail(400, { error: { code: 'invalid_reason', message: m.support_error_reason(), field: 'reason' }, reason: reason ?? '' });
+		if (!parsed.success)
+			return fail(400, {
+				error: { code: 'invalid_reason', message: m.support_error_reason(), field: 'reason' },
+				reason: reason ?? ''
+			});
 		decision = { kind, reason: parsed.data };
 	}
-	const result = await decideAppeal(event.locals.app, agent, event.params.id, decision, { ip: event.locals.clientAddress });
+	const result = await decideAppeal(event.locals.app, agent, event.params.id, decision, {
+		ip: event.locals.clientAddress
+	});
 	if (!result.ok) return failForm(result, {});
 	return { outcome: result.outcome };
 }
@@ -32,18 +48,32 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 export const actions: Actions = {
 	claim: async (event) => {
 		const agent = requireAgent(event);
-		const result = await claimAppeal(event.locals.app, agent, event.params.id, { takeOver: false }, { ip: event.locals.clientAddress });
+		const result = await claimAppeal(
+			event.locals.app,
+			agent,
+			event.params.id,
+			{ takeOver: false },
+			{ ip: event.locals.clientAddress }
+		);
 		return result.ok ? { claimed: true } : failForm(result, {});
 	},
 	takeOver: async (event) => {
 		const agent = requireAgent(event);
-		const result = await claimAppeal(event.locals.app, agent, event.params.id, { takeOver: true }, { ip: event.locals.clientAddress });
+		const result = await claimAppeal(
+			event.locals.app,
+			agent,
+			event.params.id,
+			{ takeOver: true },
+			{ ip: event.locals.clientAddress }
+		);
 		return result.ok ? { claimed: true } : failForm(result, {});
 	},
 	assign: async (event) => {
 		const admin = requireAgent(event, { role: 'admin' });
 		const { agentId } = await readForm(event.request, ['agentId']);
-		const result = await assignAppeal(event.locals.app, admin, event.params.id, agentId ?? '', { ip: event.locals.clientAddress });
+		const result = await assignAppeal(event.locals.app, admin, event.params.id, agentId ?? '', {
+			ip: event.locals.clientAddress
+		});
 		return result.ok ? { assigned: true } : failForm(result, {});
 	},
 	approve: (event) => decide(event, 'approve'),

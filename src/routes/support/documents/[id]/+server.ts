@@ -12,10 +12,15 @@ import type { RequestHandler } from './$types';
  */
 export const GET: RequestHandler = async (event) => {
 	const agent = requireAgent(event);
-	if (!/^[0-9a-f-]{36}$/.test(event.params.id)) error(404, { message: m.error_appeal_not_found(), code: 'not_found' });
-	const doc = await openDocument(event.locals.app, agent, event.params.id, { ip: event.locals.clientAddress });
+	if (!/^[0-9a-f-]{36}$/.test(event.params.id))
+		error(404, { message: m.error_appeal_not_found(), code: 'not_found' });
+	const doc = await openDocument(event.locals.app, agent, event.params.id, {
+		ip: event.locals.clientAddress
+	});
 	if (!doc) error(404, { message: m.error_appeal_not_found(), code: 'not_found' });
-	const inline = event.url.searchParams.get('view') === '1' && (doc.contentType === 'image/png' || doc.contentType === 'image/jpeg');
+	const inline =
+		event.url.searchParams.get('view') === '1' &&
+		(doc.contentType === 'image/png' || doc.contentType === 'image/jpeg');
 	return new Response(Buffer.from(doc.bytes), {
 		headers: {
 			'content-type': doc.contentType,

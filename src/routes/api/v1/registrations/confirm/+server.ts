@@ -11,7 +11,10 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, registrationConfirmInput);
 	if (!body.ok) return body.response;
-	const result = await confirmRegistration(event.locals.app, body.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
+	const result = await confirmRegistration(event.locals.app, body.data, {
+		...requestMeta(event),
+		starter: registrationToken(event.cookies)
+	});
 	if (!result.ok) return failureResponse(result);
 	forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
 	await startSession(event, result.account);

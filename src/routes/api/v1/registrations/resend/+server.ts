@@ -10,7 +10,10 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, resendInput);
 	if (!body.ok) return body.response;
-	const result = await resendRegistrationCode(event.locals.app, body.data, { ...requestMeta(event), starter: registrationToken(event.cookies) });
+	const result = await resendRegistrationCode(event.locals.app, body.data, {
+		...requestMeta(event),
+		starter: registrationToken(event.cookies)
+	});
 	if (!result.ok) return failureResponse(result);
 	return json(
 		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },

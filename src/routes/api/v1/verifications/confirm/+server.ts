@@ -16,6 +16,13 @@ export const POST: RequestHandler = async (event) => {
 	const { code, identifier, country } = body.data;
 	const outcome = await runCheck(app, { identifier, country }, checkViewer(event), { code });
 	if (!outcome.ok) return failureResponse(outcome);
-	if (outcome.proven) setCheckGrant(app, event.cookies, outcome.proven.value, event.locals.deviceId, event.url.protocol === 'https:');
+	if (outcome.proven)
+		setCheckGrant(
+			app,
+			event.cookies,
+			outcome.proven.value,
+			event.locals.deviceId,
+			event.url.protocol === 'https:'
+		);
 	return json(outcome.report, { headers: { 'cache-control': 'no-store' } });
 };

@@ -12,7 +12,10 @@ export const POST: RequestHandler = async (event) => {
 	if (!account) return failureResponse(failures.unauthenticated());
 	const body = await parseJsonBody(event.request, contactChangeConfirmInput);
 	if (!body.ok) return body.response;
-	const result = await confirmContactChange(event.locals.app, account, body.data, { ...requestMeta(event), sessionId: session?.id ?? null });
+	const result = await confirmContactChange(event.locals.app, account, body.data, {
+		...requestMeta(event),
+		sessionId: session?.id ?? null
+	});
 	if (!result.ok) return failureResponse(result);
 	return json({ contactChange: result.quota });
 };
