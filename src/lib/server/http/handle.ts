@@ -158,8 +158,8 @@ const handleAgentSession: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-/** The request's language for pages and API messages: cookie, then Accept-Language, then en. */
 /**
+ * The request's language for pages and API messages: cookie, then Accept-Language, then en.
  * Paraglide copies the request it is given (`new Request(request.clone())`), and the copy starts
  * reading the body before the route has decided whether to read it at all (R19: an upload over
  * the budget, or an answer to someone else's appeal, is refused before a byte is read). It needs
