@@ -79,7 +79,7 @@ export async function openAppContext(
 	try {
 		await migrateToLatest(database, { keys });
 		// docs/rules.md §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
-		const limits = config.redisUrl ? await openRedisRateLimitStore(config.redisUrl) : undefined;
+		const limits = config.redisUrl ? await openRedisRateLimitStore(config.redisUrl) : parts.limits;
 		const ctx = createAppContext(config, {
 			...parts,
 			database,
