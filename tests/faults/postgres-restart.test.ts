@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +15,24 @@ import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 /**
- * Fault: PostgreSQL restarted during a load of checks. A PRIVATE cluster on port 55432 in
+ * Fault: PostgreSQL restarted during a load of checks. A PRIVATE cluster on a free port in
  * a temp dir (never the shared server on 5432), restarted with `pg_ctl restart -m fast` while
  * checks run. Requests must fail fast (no hang), the app must recover without a restart, and no
  * row may be damaged.
  */
 
-const PORT = 55432;
+/** A port nothing listens on now (a fixed one can still be held by another run's cluster). */
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as { port: number };
+			server.close(() => resolve(port));
+		});
+	});
+}
+const PORT = await freePort();
 const bin = ['15', '16', '17', '14', '13']
 	.map((v) => `/usr/lib/postgresql/${v}/bin`)
 	.find((d) => existsSync(join(d, 'initdb')));
@@ -58,16 +70,26 @@ describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
 			chownSync(dir, uid, gid);
 		}
 		pg('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-		pg('pg_ctl', [
-			'-D',
-			join(dir, 'data'),
-			'-l',
-			join(dir, 'log'),
-			'-o',
-			`-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-			'-w',
-			'start'
-		]);
+		try {
+			pg('pg_ctl', [
+				'-D',
+				join(dir, 'data'),
+				'-l',
+				join(dir, 'log'),
+				'-o',
+				`-p ${PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+				'-w',
+				'start'
+			]);
+		} catch (error) {
+			// pg_ctl only says "examine the log": say what the log says before the folder goes.
+			const log = existsSync(join(dir, 'log'))
+				? readFileSync(join(dir, 'log'), 'utf8')
+				: '(no log)';
+			throw new Error(`the private PostgreSQL did not start on port ${PORT}:\n${log}`, {
+				cause: error
+			});
+		}
 		const url = `postgres://postgres@127.0.0.1:${PORT}/postgres`;
 		const handle = openDatabase({ kind: 'postgres', url, poolSize: 10 });
 		await migrateToLatest(handle, { keys: testKeyring() });
