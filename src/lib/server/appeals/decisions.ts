@@ -6,7 +6,7 @@ import type { Agent } from '../support';
 import { appealNoticeMessage } from './messages';
 import { audit } from '../core/audit';
 import type { Db } from '../db/database';
-import type { Database } from '../db/schema';
+import type { AppealStatus, Database } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
@@ -70,20 +70,7 @@ export async function claimAppeal(
 			m.support_error_claimed({ agent: holder?.username ?? '?' })
 		);
 	}
-	const now = ctx.clock.now().getTime();
-	const claimed = await db
-		.updateTable('appeals')
-		.set({
-			assigned_agent_id: agent.id,
-			claimed_at: now,
-			updated_at: now,
-			status: row.status === 'submitted' ? 'in_review' : row.status
-		})
-		.where('id', '=', appealId)
-		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
-		.where('status', '=', row.status)
-		.executeTakeFirst();
-	if (claimed.numUpdatedRows === 0n)
+	if (!(await assignIfUnchanged(ctx, row, agent.id)))
 		return lostRace(db, appealId, () =>
 			failure(409, 'appeal_claimed', m.support_error_claimed({ agent: '?' }))
 		);
@@ -123,20 +110,7 @@ export async function assignAppeal(
 		.executeTakeFirst();
 	if (!target)
 		return failure(400, 'invalid_request', m.error_invalid_request(), { field: 'agentId' });
-	const now = ctx.clock.now().getTime();
-	const assigned = await db
-		.updateTable('appeals')
-		.set({
-			assigned_agent_id: target.id,
-			claimed_at: now,
-			updated_at: now,
-			status: row.status === 'submitted' ? 'in_review' : row.status
-		})
-		.where('id', '=', appealId)
-		.where('status', '=', row.status)
-		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
-		.executeTakeFirst();
-	if (assigned.numUpdatedRows === 0n) return lostRace(db, appealId, wrongStatus);
+	if (!(await assignIfUnchanged(ctx, row, target.id))) return lostRace(db, appealId, wrongStatus);
 	await audit(ctx, {
 		actorKind: 'admin',
 		actorId: admin.id,
@@ -147,6 +121,31 @@ export async function assignAppeal(
 		details: { toAgentId: target.id }
 	});
 	return { ok: true };
+}
+
+/**
+ * R21/R22: gives the appeal to `agentId` (a submitted one goes into review), only if nobody
+ * changed its holder or status since `row` was read; false when somebody did.
+ */
+async function assignIfUnchanged(
+	ctx: Ctx,
+	row: { id: string; status: AppealStatus; assigned_agent_id: string | null },
+	agentId: string
+): Promise<boolean> {
+	const now = ctx.clock.now().getTime();
+	const assigned = await ctx.db
+		.updateTable('appeals')
+		.set({
+			assigned_agent_id: agentId,
+			claimed_at: now,
+			updated_at: now,
+			status: row.status === 'submitted' ? 'in_review' : row.status
+		})
+		.where('id', '=', row.id)
+		.where('status', '=', row.status)
+		.where(unchanged('assigned_agent_id', row.assigned_agent_id))
+		.executeTakeFirst();
+	return assigned.numUpdatedRows > 0n;
 }
 
 /**
