@@ -124,6 +124,8 @@ export default defineConfig(
 		ignores: [
 			'build/',
 			'.svelte-kit/',
+			'bench/pristine/build/',
+			'bench/pristine/.svelte-kit/',
 			'src/lib/paraglide/',
 			'node_modules/',
 			'test-results/',

@@ -1,33 +1,23 @@
-// `npm run bench [-- --duration 10 --connections 32 --skip-build]`: the check against the
-// framework's own ceiling, all in one run on this machine, on 127.0.0.1 only. Builds (under the
-// e2e lock), seeds 10,000 and 1,000,000 accounts, starts `node build` servers itself, measures
-// with autocannon, prints a table and writes docs/BENCHMARKS.md. Every server it starts, it stops.
+// `npm run bench [-- --duration 10 --connections 32 --skip-build --data DIR --profile]`: the app
+// against a pristine SvelteKit app (bench/pristine), side by side in one run on this machine, on
+// 127.0.0.1 only. Builds both (the app under the e2e lock), seeds 10,000 and 1,000,000 accounts
+// (SQLite, and PostgreSQL when BENCH_POSTGRES_URL or TEST_DATABASE_URL names a server), starts
+// `node build` servers itself, loads them with wrk (autocannon when wrk is not installed), prints
+// every row and writes docs/BENCHMARKS.md, keeping the analysis a person wrote below its marker.
+// `--profile [--load check|noop|page]` instead runs that load against a `node --cpu-prof` server and prints the top
+// frames. Every server it starts, it stops.
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import pg from 'pg';
 import { newKeyEntry } from '../src/lib/server/core/keys';
-
-/** Where the time goes (CPU profile of the built server under check load, 1 M accounts). */
-const ANALYSIS = `## Where the time goes, and what is next
-
-Profiled with \`node --cpu-prof build\` under the check load:
-
-- Every check makes about a dozen SQL round trips on SQLite's single connection: two rate-limit
-  upserts, the account, code, contact-change, appeal, audit and device reads, one \`check_events\`
-  insert. Kysely compiles each query (statements are now cached, which took ~10 % off); SQLite
-  itself is about 15 % of CPU. Next: one upsert for both rate-limit windows, \`check_events\`
-  written in batches, the reads folded into two statements.
-- Costs every route pays, the bare ones too: Paraglide's middleware clones each request (~6 %),
-  a new device cookie for cookie-less clients (~4 %), the CSP nonce and header hooks.
-- The SSR check page also renders the full country list (≈ 250 options) twice per answer.
-- Initial JS: Svelte runtime 18 KB, all messages of both languages 14 KB (Paraglide's single
-  message module), SvelteKit client 13 KB. Per-locale message chunks would meet 35 KB.
-- Peak RSS: SQLite's page cache (16 MB) and the 1 M-row working set; mmap was dropped for this.`;
+import { parseIdentifier } from '../src/lib/server/core/identifiers';
+import { summarizeProfile } from './bench/profile';
 
 function option(name: string, fallback: string): string {
 	const i = process.argv.indexOf(`--${name}`);
@@ -38,9 +28,19 @@ const WARMUP = 3;
 const CONNECTIONS = Number(option('connections', '32'));
 const SIGN_INS = 8;
 const SKIP_BUILD = process.argv.includes('--skip-build');
+const PROFILE = process.argv.includes('--profile');
+/** What `--profile` loads: `check` (the check API), `noop` (hooks only) or `page` (`GET /`). */
+const PROFILE_LOAD = option('load', 'check');
 const PASSWORD = 'seed-password-1';
+const DOC = 'docs/BENCHMARKS.md';
+const ANALYSIS_MARK =
+	'<!-- Below: the analysis, written by a person from a profile. npm run bench keeps it. -->';
+const POSTGRES = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_DATABASE_URL ?? '';
+const WRK = spawnSync('wrk', ['--version']).error === undefined;
 
-const work = mkdtempSync(join(tmpdir(), 'asc-bench-'));
+/** Seeded databases are kept here between runs (same seed, same data). */
+const work = resolve(option('data', join(tmpdir(), 'asc-bench')));
+mkdirSync(work, { recursive: true });
 const servers = new Set<ChildProcess>();
 
 function stopAll(): void {
@@ -54,14 +54,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 	});
 }
 
+const log = (message: string) => console.log(`[bench] ${message}`);
+
 function run(
 	command: string,
 	args: string[],
-	env: Record<string, string> = {}
+	options: { cwd?: string; env?: Record<string, string> } = {}
 ): { ms: number; out: string } {
 	const started = performance.now();
 	const result = spawnSync(command, args, {
-		env: { ...process.env, ...env },
+		cwd: options.cwd ?? '.',
+		env: { ...process.env, ...options.env },
 		encoding: 'utf8',
 		maxBuffer: 64 * 1024 * 1024
 	});
@@ -87,36 +90,48 @@ interface Server {
 	stop(): Promise<void>;
 }
 
-const benchKeys = newKeyEntry(new Date());
+/** The benchmark's own throw-away key ring, kept with the seeded databases it sealed. */
+const keysFile = join(work, 'keys.txt');
+if (!existsSync(keysFile)) writeFileSync(keysFile, newKeyEntry(new Date()), { mode: 0o600 });
+const benchKeys = readFileSync(keysFile, 'utf8').trim();
 
-async function startServer(name: string, databasePath: string): Promise<Server> {
+/** `node build` of the app (databaseUrl set) or of the pristine fixture, on a free port. */
+async function startServer(
+	name: string,
+	options: { databaseUrl?: string; nodeArgs?: string[] } = {}
+): Promise<Server> {
 	const port = await freePort();
 	const origin = `http://127.0.0.1:${port}`;
-	const log = openSync(join(work, `${name}.log`), 'a');
-	const child = spawn(process.execPath, ['build'], {
+	const logFile = join(work, `${name}.log`);
+	const app = options.databaseUrl !== undefined;
+	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'build'], {
+		cwd: app ? '.' : 'bench/pristine',
 		env: {
 			PATH: process.env.PATH ?? '',
 			NODE_ENV: 'production',
-			// A throw-away key ring for the benchmark's own servers.
-			APP_SECRET_KEYS: benchKeys,
 			HOST: '127.0.0.1',
 			PORT: String(port),
 			ORIGIN: origin,
-			DATABASE_URL: `file:${databasePath}`,
-			BENCH_ROUTES: '1',
-			// The check's own limits would answer 429 within a second of load.
-			CHECK_RATE_LIMIT_PER_IP: '1000000000',
-			CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000000'
+			...(app && {
+				// A throw-away key ring for the benchmark's own servers.
+				APP_SECRET_KEYS: benchKeys,
+				DATABASE_URL: options.databaseUrl as string,
+				BENCH_ROUTES: '1',
+				// The check's own limits would answer 429 within a second of load; they are still
+				// counted on every check.
+				CHECK_RATE_LIMIT_PER_IP: '1000000000',
+				CHECK_RATE_LIMIT_PER_IDENTIFIER: '1000000000'
+			})
 		},
-		stdio: ['ignore', log, log]
+		stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')]
 	});
 	servers.add(child);
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	const ready = app ? `${origin}/healthz` : `${origin}/`;
 	for (let i = 0; ; i += 1) {
-		if (child.exitCode !== null)
-			throw new Error(`${name} server exited; see ${join(work, `${name}.log`)}`);
+		if (child.exitCode !== null) throw new Error(`${name} server exited; see ${logFile}`);
 		try {
-			if ((await fetch(`${origin}/healthz`)).ok) break;
+			if ((await fetch(ready)).ok) break;
 		} catch {
 			// not listening yet
 		}
@@ -127,8 +142,9 @@ async function startServer(name: string, databasePath: string): Promise<Server> 
 		origin,
 		pid: child.pid as number,
 		async stop() {
-			child.kill('SIGTERM');
-			const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+			// SIGINT: adapter-node closes the server and the process exits (and writes --cpu-prof).
+			child.kill('SIGINT');
+			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
 			await exited;
 			clearTimeout(timer);
 			servers.delete(child);
@@ -146,32 +162,84 @@ interface Measurement {
 	rps: number;
 	p50: number;
 	p99: number;
-	ok: number;
+	requests: number;
+	/** Non-2xx answers (wrk: status ≥ 400) plus socket errors and timeouts. */
 	failed: number;
 }
 
-type Load = {
+interface Load {
 	method: 'POST' | 'GET';
 	path: string;
-	headers: Record<string, string>;
-	body: () => string;
-};
+	contentType?: string;
+	/** Form posts carry their origin, as a browser does (SvelteKit's CSRF check). */
+	origin?: boolean;
+	/** One request body per line, taken in turn. */
+	bodies?: string[];
+}
 
-async function measure(
-	origin: string,
-	load: Load,
-	options: { duration?: number; connections?: number } = {}
-): Promise<Measurement> {
+function bodiesFile(bodies: string[]): string {
+	const file = join(work, `bodies-${bodies.length}-${Math.random().toString(36).slice(2)}.txt`);
+	writeFileSync(file, bodies.join('\n') + '\n');
+	return file;
+}
+
+async function measureWrk(origin: string, load: Load, seconds: number, connections: number) {
+	const args = [
+		'-t',
+		'2',
+		'-c',
+		String(connections),
+		'-d',
+		`${seconds}s`,
+		'--timeout',
+		'10s',
+		'-s',
+		'bench/wrk/load.lua',
+		`${origin}${load.path}`,
+		'--',
+		load.method,
+		load.contentType ?? '',
+		load.bodies ? bodiesFile(load.bodies) : '',
+		load.origin ? origin : ''
+	];
+	const out = await new Promise<string>((resolve, reject) => {
+		const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+		let text = '';
+		child.stdout.on('data', (chunk) => (text += chunk));
+		child.once('error', reject);
+		child.once('exit', (code) =>
+			code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}`))
+		);
+	});
+	const line = /BENCH (\{.*\})/.exec(out)?.[1];
+	if (!line) throw new Error(`wrk printed no summary:\n${out}`);
+	const r = JSON.parse(line) as Record<string, number>;
+	const n = (key: string) => r[key] ?? 0;
+	return {
+		rps: n('requests') / (n('duration_us') / 1e6),
+		p50: n('p50_us') / 1000,
+		p99: n('p99_us') / 1000,
+		requests: n('requests'),
+		failed: n('status') + n('connect') + n('read') + n('write') + n('timeout')
+	};
+}
+
+async function measureAutocannon(origin: string, load: Load, seconds: number, connections: number) {
+	let i = 0;
+	const headers: Record<string, string> = { accept: 'text/html,application/json' };
+	if (load.contentType) headers['content-type'] = load.contentType;
+	if (load.origin) headers.origin = origin;
 	const result = await autocannon({
 		url: origin,
-		connections: options.connections ?? CONNECTIONS,
-		duration: options.duration ?? DURATION,
+		connections,
+		duration: seconds,
 		requests: [
 			{
 				method: load.method,
 				path: load.path,
-				headers: load.headers,
-				setupRequest: (request) => ({ ...request, body: load.body() })
+				headers,
+				setupRequest: (request) =>
+					load.bodies ? { ...request, body: load.bodies[i++ % load.bodies.length] } : request
 			}
 		]
 	});
@@ -179,9 +247,21 @@ async function measure(
 		rps: result.requests.average,
 		p50: result.latency.p50,
 		p99: result.latency.p99,
-		ok: result['2xx'],
+		requests: result.requests.total,
 		failed: result.non2xx + result.errors + result.timeouts
 	};
+}
+
+function measure(
+	origin: string,
+	load: Load,
+	options: { seconds?: number; connections?: number } = {}
+): Promise<Measurement> {
+	const seconds = options.seconds ?? DURATION;
+	const connections = options.connections ?? CONNECTIONS;
+	return WRK
+		? measureWrk(origin, load, seconds, connections)
+		: measureAutocannon(origin, load, seconds, connections);
 }
 
 /** Warm the JIT and caches first, then measure. */
@@ -190,11 +270,14 @@ async function warmAndMeasure(
 	load: Load,
 	options: { connections?: number } = {}
 ): Promise<Measurement> {
-	await measure(origin, load, { duration: WARMUP, ...options });
+	await measure(origin, load, { seconds: WARMUP, ...options });
 	return measure(origin, load, options);
 }
 
-/** Registered identifiers from the seeded database, plus 20 % that are not registered. */
+/**
+ * Registered identifiers from a seeded database (80 %) and unregistered ones (20 %), each one the
+ * check accepts: a refused identifier would answer 400 and count as a failure.
+ */
 function identifiers(databasePath: string, n: number): { check: string[]; signIn: string[] } {
 	const db = new BetterSqlite3(databasePath, { readonly: true });
 	const rows = db
@@ -206,53 +289,65 @@ function identifiers(databasePath: string, n: number): { check: string[]; signIn
 	const check = rows.map((r, i) =>
 		i % 5 === 4 ? `nobody.${i}@example.com` : ((r.email ?? r.phone) as string)
 	);
+	const refused = check.filter((identifier) => !parseIdentifier(identifier).ok);
+	if (refused.length > 0)
+		throw new Error(`the seed produced identifiers the check refuses: ${refused.slice(0, 5)}`);
 	const signIn = rows
 		.filter((r) => r.status !== 'disabled')
 		.map((r) => (r.email ?? r.phone) as string);
 	return { check, signIn };
 }
 
-function cycle<T>(items: T[]): () => T {
-	let i = 0;
-	return () => items[(i++ * 7919) % items.length] as T;
+/** Spreads the list so consecutive requests are far apart in it. */
+function shuffled<T>(items: T[]): T[] {
+	return items.map((_, i) => items[(i * 7919) % items.length] as T);
 }
 
-const json = { 'content-type': 'application/json' };
+const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 const loads = {
-	noop: (): Load => ({ method: 'POST', path: '/api/bench/noop', headers: json, body: () => '{}' }),
-	check: (ids: string[]): Load => {
-		const next = cycle(ids);
-		return {
-			method: 'POST',
-			path: '/api/v1/check',
-			headers: json,
-			body: () => JSON.stringify({ identifier: next() })
-		};
-	},
-	signIn: (ids: string[]): Load => {
-		const next = cycle(ids);
-		return {
-			method: 'POST',
-			path: '/api/v1/sessions',
-			headers: json,
-			body: () => JSON.stringify({ identifier: next(), password: PASSWORD })
-		};
-	},
-	// JavaScript off: a plain form post, answered with the whole page (R14).
-	checkForm: (origin: string, ids: string[]): Load => {
-		const next = cycle(ids);
-		return {
-			method: 'POST',
-			path: '/?/check',
-			headers: { 'content-type': 'application/x-www-form-urlencoded', origin, accept: 'text/html' },
-			body: () => new URLSearchParams({ identifier: next(), country: 'CN' }).toString()
-		};
-	},
-	bareForm: (origin: string): Load => ({
+	pristineJson: (ids: string[]): Load => ({
 		method: 'POST',
-		path: '/bench/bare?/echo',
-		headers: { 'content-type': 'application/x-www-form-urlencoded', origin, accept: 'text/html' },
-		body: () => 'text=hello'
+		path: '/api/echo',
+		contentType: JSON_TYPE,
+		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier }))
+	}),
+	pristinePage: (): Load => ({ method: 'GET', path: '/' }),
+	pristineForm: (ids: string[]): Load => ({
+		method: 'POST',
+		path: '/',
+		contentType: FORM_TYPE,
+		origin: true,
+		bodies: shuffled(ids).map((text) => new URLSearchParams({ text }).toString())
+	}),
+	noop: (): Load => ({
+		method: 'POST',
+		path: '/api/bench/noop',
+		contentType: JSON_TYPE,
+		bodies: ['{}']
+	}),
+	check: (ids: string[]): Load => ({
+		method: 'POST',
+		path: '/api/v1/check',
+		contentType: JSON_TYPE,
+		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier }))
+	}),
+	page: (): Load => ({ method: 'GET', path: '/' }),
+	// JavaScript off: a plain form post, answered with the whole page (R14).
+	checkForm: (ids: string[]): Load => ({
+		method: 'POST',
+		path: '/?/check',
+		contentType: FORM_TYPE,
+		origin: true,
+		bodies: shuffled(ids).map((identifier) =>
+			new URLSearchParams({ identifier, country: 'CN' }).toString()
+		)
+	}),
+	signIn: (ids: string[]): Load => ({
+		method: 'POST',
+		path: '/api/v1/sessions',
+		contentType: JSON_TYPE,
+		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier, password: PASSWORD }))
 	})
 };
 
@@ -278,141 +373,232 @@ async function initialJs(origin: string): Promise<{ files: number; gzipBytes: nu
 	return { files: urls.size, gzipBytes };
 }
 
-const log = (message: string) => console.log(`[bench] ${message}`);
-const ms = (v: number) => `${v.toFixed(1)} ms`;
-const rps = (v: number) => `${Math.round(v).toLocaleString('en-US')}`;
-const pct = (v: number) => `${Math.round(v * 100)} %`;
-const mb = (v: number) => `${(v / 1048576).toFixed(0)} MB`;
+/** A seeded SQLite file, reused when a run with the same seed made it already. */
+function seedSqlite(accounts: number): { path: string; seconds: number | null } {
+	const path = join(work, `accounts-${accounts}.db`);
+	if (existsSync(path)) return { path, seconds: null };
+	log(`seeding ${accounts.toLocaleString('en-US')} accounts (SQLite)…`);
+	const out = run(
+		'npx',
+		[
+			'tsx',
+			'scripts/seed.ts',
+			'--accounts',
+			String(accounts),
+			'--database-url',
+			`file:${path}.tmp`
+		],
+		{ env: { APP_SECRET_KEYS: benchKeys } }
+	).out;
+	run('mv', [`${path}.tmp`, path]);
+	return { path, seconds: Number(/in ([\d.]+) s/.exec(out)?.[1] ?? NaN) };
+}
 
-async function main() {
+/** A fresh PostgreSQL database on the server POSTGRES names, seeded like the SQLite one. */
+async function seedPostgres(accounts: number): Promise<string> {
+	const admin = new URL(POSTGRES);
+	const name = 'asc_bench';
+	const client = new pg.Client({ connectionString: admin.toString() });
+	await client.connect();
+	await client.query(`drop database if exists ${name} with (force)`);
+	await client.query(`create database ${name}`);
+	await client.end();
+	const url = new URL(admin.toString());
+	url.pathname = `/${name}`;
+	log(`seeding ${accounts.toLocaleString('en-US')} accounts (PostgreSQL)…`);
+	run(
+		'npx',
+		['tsx', 'scripts/seed.ts', '--accounts', String(accounts), '--database-url', url.toString()],
+		{ env: { APP_SECRET_KEYS: benchKeys } }
+	);
+	return url.toString();
+}
+
+function build(): void {
+	if (SKIP_BUILD) return;
+	log('building the app (under /tmp/asc-e2e.lock) and the pristine app…');
+	run('flock', ['/tmp/asc-e2e.lock', 'npx', 'vite', 'build']);
+	run('npx', ['vite', 'build'], { cwd: 'bench/pristine' });
+}
+
+async function profile(): Promise<void> {
+	build();
+	const large = seedSqlite(1_000_000);
+	const ids = identifiers(large.path, 20_000);
+	const dir = join(work, `profile-${Date.now()}`);
+	const server = await startServer('profile', {
+		databaseUrl: `file:${large.path}`,
+		nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+	});
+	const load =
+		PROFILE_LOAD === 'noop'
+			? loads.noop()
+			: PROFILE_LOAD === 'page'
+				? loads.page()
+				: loads.check(ids.check);
+	const m = await warmAndMeasure(server.origin, load);
+	await server.stop();
+	const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+	if (!file) throw new Error(`no profile in ${dir}`);
+	log(
+		`${PROFILE_LOAD} load under --cpu-prof: ${Math.round(m.rps)} req/s; profile ${join(dir, file)}`
+	);
+	console.log(summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), 30));
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const count = (v: number) => Math.round(v).toLocaleString('en-US');
+const ratio = (v: number) => `${v.toFixed(2)}×`;
+const mib = (v: number) => `${(v / 1048576).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
 	const machine = {
 		cpus: availableParallelism(),
 		model: cpus()[0]?.model ?? 'unknown',
 		memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
 		node: process.version,
 		date: new Date().toISOString(),
-		loadBefore: loadavg()[0]?.toFixed(2) ?? '?'
+		loadBefore: loadavg().map((v) => v.toFixed(2))
 	};
 	log(`machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memory}, Node ${machine.node}`);
+	log(`load generator: ${WRK ? 'wrk (2 threads)' : 'autocannon (in this process)'}`);
+	build();
+	const small = seedSqlite(10_000);
+	const large = seedSqlite(1_000_000);
+	const smallIds = identifiers(small.path, 5_000);
+	const largeIds = identifiers(large.path, 20_000);
 
-	if (!SKIP_BUILD) {
-		log('building (under /tmp/asc-e2e.lock)…');
-		run('flock', ['/tmp/asc-e2e.lock', 'npx', 'vite', 'build']);
+	log('pristine SvelteKit: JSON POST, SSR page, form post…');
+	const pristine = await startServer('pristine');
+	const pristineJson = await warmAndMeasure(pristine.origin, loads.pristineJson(largeIds.check));
+	const pristineRss = peakRss(pristine.pid);
+	const pristinePage = await warmAndMeasure(pristine.origin, loads.pristinePage());
+	const pristineForm = await warmAndMeasure(pristine.origin, loads.pristineForm(largeIds.check));
+	await pristine.stop();
+
+	// A fresh process, so its peak RSS is the check load's (the pristine one's is its JSON load's).
+	log('app, 1,000,000 accounts on SQLite: check API, no-op route, SSR page, form post…');
+	let app = await startServer('app-1m', { databaseUrl: `file:${large.path}` });
+	const check1m = await warmAndMeasure(app.origin, loads.check(largeIds.check));
+	const appRss = peakRss(app.pid);
+	const noop = await warmAndMeasure(app.origin, loads.noop());
+	const page = await warmAndMeasure(app.origin, loads.page());
+	const checkForm = await warmAndMeasure(app.origin, loads.checkForm(largeIds.check));
+	const signInLoad = loads.signIn(largeIds.signIn);
+	await measure(app.origin, signInLoad, { seconds: WARMUP, connections: SIGN_INS });
+	const [checkUnderSignIn, signIns] = await Promise.all([
+		measure(app.origin, loads.check(largeIds.check)),
+		measure(app.origin, signInLoad, { connections: SIGN_INS })
+	]);
+	const js = await initialJs(app.origin);
+	await app.stop();
+
+	log('app, 10,000 accounts on SQLite: check API…');
+	app = await startServer('app-10k', { databaseUrl: `file:${small.path}` });
+	const check10k = await warmAndMeasure(app.origin, loads.check(smallIds.check));
+	await app.stop();
+
+	let postgres: { one: Measurement; two: Measurement } | null = null;
+	if (POSTGRES) {
+		const url = await seedPostgres(1_000_000);
+		log('app, 1,000,000 accounts on PostgreSQL: one instance, then two…');
+		const first = await startServer('pg-1', { databaseUrl: url });
+		const one = await warmAndMeasure(first.origin, loads.check(largeIds.check));
+		const second = await startServer('pg-2', { databaseUrl: url });
+		// Two instances, the connections split between them: one load, round robin by connection.
+		const half = { connections: CONNECTIONS / 2 };
+		await Promise.all([
+			measure(first.origin, loads.check(largeIds.check), { ...half, seconds: WARMUP }),
+			measure(second.origin, loads.check(largeIds.check), { ...half, seconds: WARMUP })
+		]);
+		const [a, b] = await Promise.all([
+			measure(first.origin, loads.check(largeIds.check), half),
+			measure(second.origin, loads.check(largeIds.check), half)
+		]);
+		await Promise.all([first.stop(), second.stop()]);
+		postgres = {
+			one,
+			two: {
+				rps: a.rps + b.rps,
+				p50: Math.max(a.p50, b.p50),
+				p99: Math.max(a.p99, b.p99),
+				requests: a.requests + b.requests,
+				failed: a.failed + b.failed
+			}
+		};
 	}
 
-	const small = join(work, 'accounts-10k.db');
-	const large = join(work, 'accounts-1m.db');
-	log('seeding 10,000 accounts…');
-	run('npx', ['tsx', 'scripts/seed.ts', '--accounts', '10000', '--database-url', `file:${small}`]);
-	log('seeding 1,000,000 accounts…');
-	const seeded = run('npx', [
-		'tsx',
-		'scripts/seed.ts',
-		'--accounts',
-		'1000000',
-		'--database-url',
-		`file:${large}`
-	]);
-	const seedInner = Number(/in ([\d.]+) s/.exec(seeded.out)?.[1] ?? NaN);
-	log(seeded.out.trim().split('\n')[0] ?? '');
-
-	// 10,000 accounts: the API against the bare endpoint.
-	const smallIds = identifiers(small, 5_000);
-	let server = await startServer('10k', small);
-	log('10k: noop, check API…');
-	const noop10k = await warmAndMeasure(server.origin, loads.noop());
-	const check10k = await warmAndMeasure(server.origin, loads.check(smallIds.check));
-	await server.stop();
-
-	// 1,000,000 accounts on a fresh process, so its peak RSS starts from the bare load alone.
-	const largeIds = identifiers(large, 20_000);
-	server = await startServer('1m', large);
-	log('1M: noop, check API, SSR, sign-in load…');
-	const noop1m = await warmAndMeasure(server.origin, loads.noop());
-	const rssBare = peakRss(server.pid);
-	const check1m = await warmAndMeasure(server.origin, loads.check(largeIds.check));
-	const rssCheck = peakRss(server.pid);
-	const bareSsr = await warmAndMeasure(server.origin, loads.bareForm(server.origin));
-	const checkSsr = await warmAndMeasure(
-		server.origin,
-		loads.checkForm(server.origin, largeIds.check)
-	);
-	const signInLoad = loads.signIn(largeIds.signIn);
-	await measure(server.origin, signInLoad, { duration: WARMUP, connections: SIGN_INS });
-	const [checkUnderSignIn, signIns] = await Promise.all([
-		measure(server.origin, loads.check(largeIds.check)),
-		measure(server.origin, signInLoad, { connections: SIGN_INS })
-	]);
-	const js = await initialJs(server.origin);
-	await server.stop();
-
-	const rows: [string, Measurement][] = [
-		['bare noop endpoint, 10k accounts', noop10k],
-		['POST /api/v1/check, 10k accounts', check10k],
-		['bare noop endpoint, 1M accounts', noop1m],
-		['POST /api/v1/check, 1M accounts', check1m],
-		['bare SSR page form post, 1M', bareSsr],
-		['check page form post (JS off), 1M', checkSsr],
-		[`check API during ${SIGN_INS} parallel sign-ins, 1M`, checkUnderSignIn],
-		[`sign-ins (argon2id), ${SIGN_INS} connections`, signIns]
+	const rows: [string, Measurement, Measurement | null][] = [
+		['pristine SvelteKit JSON POST', pristineJson, pristineJson],
+		['our no-op route (all hooks, nothing else)', noop, pristineJson],
+		['`POST /api/v1/check`, 1 M accounts', check1m, pristineJson],
+		['`POST /api/v1/check`, 10 k accounts', check10k, pristineJson],
+		['pristine SvelteKit SSR page', pristinePage, pristinePage],
+		['`GET /` (check page SSR)', page, pristinePage],
+		['pristine SvelteKit form post', pristineForm, pristinePage],
+		['check form post (JS off), 1 M', checkForm, pristinePage],
+		[`check API during ${SIGN_INS} parallel sign-ins, 1 M`, checkUnderSignIn, null],
+		[`sign-ins (argon2id), ${SIGN_INS} connections`, signIns, null],
+		...(postgres
+			? ([
+					['check API on PostgreSQL, 1 M, one instance', postgres.one, null],
+					['check API on PostgreSQL, 1 M, two instances', postgres.two, null]
+				] as [string, Measurement, null][])
+			: [])
 	];
 	const measurements = [
-		'| load | req/s | p50 | p99 | 2xx | failed |',
-		'| --- | ---: | ---: | ---: | ---: | ---: |',
+		'| load | req/s | p50 | p99 | requests | failed | ratio |',
+		'| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 		...rows.map(
-			([name, m]) =>
-				`| ${name} | ${rps(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.ok} | ${m.failed} |`
-		)
+			([name, m, base]) =>
+				`| ${name} | ${count(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${count(m.requests)} | ${m.failed} | ${base ? ratio(m.rps / base.rps) : '–'} |`
+		),
+		`| peak RSS under load | pristine ${mib(pristineRss)} | app ${mib(appRss)} | | | | ${ratio(appRss / pristineRss)} |`
 	];
 
+	const failed = rows.reduce((sum, [, m]) => sum + m.failed, 0);
 	const targets: [string, string, string, boolean][] = [
 		[
-			'check API req/s vs bare, 10k',
-			'≥ 75 %',
-			pct(check10k.rps / noop10k.rps),
-			check10k.rps / noop10k.rps >= 0.75
+			'check API req/s vs pristine JSON, 1 M',
+			'≥ 0.75×',
+			ratio(check1m.rps / pristineJson.rps),
+			check1m.rps >= 0.75 * pristineJson.rps
 		],
 		[
-			'check API p99 vs bare, 10k',
-			'≤ 1.5×',
-			`${(check10k.p99 / noop10k.p99).toFixed(2)}×`,
-			check10k.p99 <= 1.5 * noop10k.p99
-		],
-		[
-			'check API req/s vs bare, 1M',
-			'≥ 75 %',
-			pct(check1m.rps / noop1m.rps),
-			check1m.rps / noop1m.rps >= 0.75
-		],
-		[
-			'check API p99 vs bare, 1M',
-			'≤ 1.5×',
-			`${(check1m.p99 / noop1m.p99).toFixed(2)}×`,
-			check1m.p99 <= 1.5 * noop1m.p99
-		],
-		[
-			'cost per check at 1M vs 10k (req/s 10k ÷ 1M)',
-			'≤ 1.1×',
-			`${(check10k.rps / check1m.rps).toFixed(2)}×`,
-			check10k.rps / check1m.rps <= 1.1
-		],
-		[
-			'SSR check page vs bare SSR page',
-			'≥ 70 %',
-			pct(checkSsr.rps / bareSsr.rps),
-			checkSsr.rps / bareSsr.rps >= 0.7
-		],
-		[
-			'check p99 under sign-ins vs idle',
+			'check API p99 vs pristine JSON p99, 1 M',
 			'≤ 2×',
-			`${(checkUnderSignIn.p99 / check1m.p99).toFixed(2)}×`,
-			checkUnderSignIn.p99 <= 2 * check1m.p99
+			ratio(check1m.p99 / pristineJson.p99),
+			check1m.p99 <= 2 * pristineJson.p99
 		],
 		[
-			'peak RSS, check load vs bare load',
+			'check cost at 1 M vs 10 k (req/s 10 k ÷ 1 M)',
+			'≤ 1.1×',
+			ratio(check10k.rps / check1m.rps),
+			check10k.rps <= 1.1 * check1m.rps
+		],
+		[
+			'`GET /` vs pristine SSR page',
+			'≥ 0.70×',
+			ratio(page.rps / pristinePage.rps),
+			page.rps >= 0.7 * pristinePage.rps
+		],
+		[
+			'check form post (JS off) vs pristine SSR page',
+			'≥ 0.6×',
+			ratio(checkForm.rps / pristinePage.rps),
+			checkForm.rps >= 0.6 * pristinePage.rps
+		],
+		[
+			'no-op route (hooks only) vs pristine JSON',
+			'≥ 0.85×',
+			ratio(noop.rps / pristineJson.rps),
+			noop.rps >= 0.85 * pristineJson.rps
+		],
+		[
+			'peak RSS, check load vs pristine under its load',
 			'≤ 1.2×',
-			`${mb(rssCheck)} / ${mb(rssBare)} = ${(rssCheck / rssBare).toFixed(2)}×`,
-			rssCheck <= 1.2 * rssBare
+			`${mib(appRss)} / ${mib(pristineRss)} = ${ratio(appRss / pristineRss)}`,
+			appRss <= 1.2 * pristineRss
 		],
 		[
 			'initial JS for / (gzip)',
@@ -420,12 +606,17 @@ async function main() {
 			`${(js.gzipBytes / 1024).toFixed(1)} KB in ${js.files} files`,
 			js.gzipBytes <= 35 * 1024
 		],
-		[
-			'seeding 1M accounts with histories',
-			'≤ 20 s',
-			`${seedInner.toFixed(1)} s (${(seeded.ms / 1000).toFixed(1)} s with tsx start-up)`,
-			seedInner <= 20
-		]
+		...(postgres
+			? ([
+					[
+						'PostgreSQL: two instances vs one',
+						'≥ 1.6×',
+						ratio(postgres.two.rps / postgres.one.rps),
+						postgres.two.rps >= 1.6 * postgres.one.rps
+					]
+				] as [string, string, string, boolean][])
+			: []),
+		['non-2xx answers and socket errors, every load', '0', String(failed), failed === 0]
 	];
 	const verdicts = [
 		'| target | wanted | measured | |',
@@ -435,35 +626,43 @@ async function main() {
 				`| ${name} | ${wanted} | ${got} | ${pass ? 'met' : '**missed**'} |`
 		)
 	];
-
 	console.log(['', ...measurements, '', ...verdicts, ''].join('\n'));
 
+	const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
+	const analysis = previous.includes(ANALYSIS_MARK)
+		? previous.slice(previous.indexOf(ANALYSIS_MARK) + ANALYSIS_MARK.length).trim()
+		: '## Where the time goes\n\n(Not written yet: run `npm run bench -- --profile` and write it.)';
+	const seeded = large.seconds === null ? 'reused from an earlier run' : `${large.seconds} s`;
 	const doc = `# Benchmarks
 
-Produced by \`npm run bench\` (scripts/bench.ts) in one run; every ratio compares two loads measured
-minutes apart on the same machine, the same build and the same database file.
+Produced by \`npm run bench\` (scripts/bench.ts) in one run: the app and a pristine SvelteKit app
+(\`bench/pristine\`, the framework's defaults, built from the same \`node_modules\`) measured side by
+side, minutes apart, on the same machine. Every ratio compares two rows of this one run.
 
 ## Machine
 
 - ${machine.cpus} CPUs (${machine.model}), ${machine.memory} RAM, Node ${machine.node}, ${machine.date}
-- load generator (autocannon, in the bench process) and server share the machine; 127.0.0.1 only
-- 1-minute load average ${machine.loadBefore} before the run, ${loadavg()[0]?.toFixed(2)} after (anything else running skews every number)
+- load generator: ${WRK ? 'wrk 4.1 (2 threads)' : 'autocannon (in the bench process)'}, on the same machine as the servers; 127.0.0.1 only
+- load average (1, 5, 15 min) before the run: ${machine.loadBefore.join(', ')}; after: ${loadavg()
+		.map((v) => v.toFixed(2))
+		.join(', ')} (anything else running skews every number)
 
 ## Method
 
-- \`node build\` (adapter-node, NODE_ENV=production) on SQLite, seeded by \`npm run seed\` with
-  10,000 and 1,000,000 accounts (contact-change histories, codes, appeals).
+- \`node build\` (adapter-node, NODE_ENV=production), the app on SQLite seeded by \`npm run seed\`
+  with 10,000 and 1,000,000 accounts (seeding 1 M: ${seeded})${POSTGRES ? ', and on PostgreSQL with 1,000,000' : ''}.
 - ${CONNECTIONS} connections, ${DURATION} s per measurement after a ${WARMUP} s warm-up.
-- "bare" is \`POST /api/bench/noop\` (returns \`{ok:true}\`) and \`/bench/bare\` (a page with a one-field form
-  action), both behind \`BENCH_ROUTES=1\` and running through the same hooks as every route: the
-  framework's ceiling for this app.
-- The check API varies the identifier on every request (80 % registered, 20 % not); its rate limits
-  are raised so no request is refused. Every check still writes its two rate-limit windows and one
-  \`check_events\` row.
-- The sign-in load is ${SIGN_INS} connections signing in with the right password (argon2id verify) while
-  the check API runs at ${CONNECTIONS} connections; "idle" is the 1M check measurement above.
-- Peak RSS is the server's VmHWM after the bare load, then after the check load (same process).
-- Initial JS is every script and modulepreload in the HTML of \`/\`, gzipped at level 9.
+- The pristine app: \`POST /api/echo\` parses the JSON body and answers; \`/\` is a page with a
+  one-field form action. Our no-op route is \`POST /api/bench/noop\` (\`BENCH_ROUTES=1\`): every hook
+  of every request, then \`{ok:true}\`.
+- The check API and the form post vary the identifier on every request (80 % registered, 20 % not;
+  each one a number or address the check accepts); the rate limits are raised so none is refused,
+  and every check still counts toward both limits and writes its \`check_events\` row (R15).
+- Peak RSS is each server's VmHWM: the pristine app's after its JSON load, the app's after its check
+  load (a fresh process for each).
+- Two PostgreSQL instances: two \`node build\` processes on the same database, the connections split
+  between them (one wrk per instance, run together), req/s summed.
+- Initial JS is every script and modulepreload of \`/\`, gzipped at level 9.
 
 ## Measurements
 
@@ -473,19 +672,19 @@ ${measurements.join('\n')}
 
 ${verdicts.join('\n')}
 
-${ANALYSIS}
+${ANALYSIS_MARK}
+
+${analysis}
 `;
-	mkdirSync('docs', { recursive: true });
-	writeFileSync('docs/BENCHMARKS.md', doc);
-	log('wrote docs/BENCHMARKS.md');
+	writeFileSync(DOC, doc);
+	log(`wrote ${DOC}`);
 }
 
 try {
-	await main();
-	rmSync(work, { recursive: true, force: true });
+	await (PROFILE ? profile() : main());
 } catch (error) {
 	console.error(error);
-	console.error(`[bench] server logs and databases kept in ${work}`);
+	console.error(`[bench] server logs and databases are in ${work}`);
 	process.exitCode = 1;
 } finally {
 	stopAll();

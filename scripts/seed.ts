@@ -2,13 +2,13 @@
 // buyer accounts, contact-change histories, pending and expired codes, devices and a few appeals.
 // Data is deterministic for a given --seed, so benchmark runs see the same database.
 import BetterSqlite3 from 'better-sqlite3';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { createHash } from 'node:crypto';
 import { parseConfig, parseDatabaseUrl } from '../src/lib/server/core/config';
 import { openDatabase, type DatabaseHandle } from '../src/lib/server/db/database';
 import { migrateToLatest } from '../src/lib/server/db/migrate';
 import { keyringForConfig } from '../src/lib/server/core/keys';
 import { hashPassword } from '../src/lib/server/accounts/passwords';
+import { phone } from './seed/phones';
 
 const MAX_ACCOUNTS = 5_000_000;
 const BATCH = 50_000;
@@ -123,56 +123,6 @@ function email(i: number): string {
 	const separator = pick(['.', '_', '', '.']);
 	const tag = int(20) === 0 ? `+shop${int(10)}` : '';
 	return `${first}${separator}${pick(LAST)}${i}${tag}@${pick(DOMAINS)}`;
-}
-
-// Bijections of [0, m): `i * P mod m` with a prime P not dividing m, so phones are unique by construction.
-const scramble = (i: number, m: number) => (i * 7919 + 104_729) % m;
-const CN_PREFIXES = [
-	'130',
-	'131',
-	'132',
-	'133',
-	'135',
-	'136',
-	'137',
-	'138',
-	'139',
-	'150',
-	'151',
-	'152',
-	'155',
-	'156',
-	'157',
-	'158',
-	'159',
-	'180',
-	'181',
-	'182',
-	'183',
-	'185',
-	'186',
-	'187',
-	'188',
-	'189'
-];
-const US_AREAS = ['212', '310', '415', '646', '617', '312', '206', '512', '305', '702'];
-const UK_PREFIXES = ['71', '73', '74', '75', '77', '78', '79'];
-
-/** E.164, valid in libphonenumber's full metadata (checked on a sample before writing). */
-function phone(i: number): string {
-	const bucket = i % 10;
-	if (bucket < 6)
-		return `+86${CN_PREFIXES[i % CN_PREFIXES.length]}${String(scramble(i, 1e8)).padStart(8, '0')}`;
-	if (bucket < 8) return `+1${US_AREAS[i % US_AREAS.length]}${2_000_000 + scramble(i, 8e6)}`;
-	if (bucket === 8) return `+79${String(scramble(i, 1e9)).padStart(9, '0')}`;
-	return `+44${UK_PREFIXES[i % UK_PREFIXES.length]}${String(scramble(i, 1e8)).padStart(8, '0')}`;
-}
-
-for (let i = 0; i < 5000; i += 1) {
-	const value = phone(i * 997);
-	const parsed = parsePhoneNumberFromString(value);
-	if (!parsed?.isValid() || parsed.number !== value)
-		throw new Error(`seed generates an invalid phone: ${value}`);
 }
 
 type Row = Record<string, string | number | null>;

@@ -1,6 +1,7 @@
 import type { Cookies } from '@sveltejs/kit';
 import { hashToken, newToken } from '../core/tokens';
 import type { Ctx } from '../core/context';
+import { precompiled } from '../db/precompiled';
 
 /**
  * R10: every browser gets a random long-lived device cookie; the database only sees its hash.
@@ -35,12 +36,14 @@ export async function recordDevice(ctx: Ctx, deviceId: string): Promise<void> {
 }
 
 /** R10: how many accounts were registered from this device. */
-export async function countAccountsOnDevice(ctx: Ctx, deviceId: string): Promise<number> {
-	const { db } = ctx;
-	const row = await db
+const accountsOnDevice = precompiled((db, p: { deviceId: string }) =>
+	db
 		.selectFrom('accounts')
 		.select((eb) => eb.fn.countAll<number | string>().as('n'))
-		.where('reg_device_id', '=', deviceId)
-		.executeTakeFirstOrThrow();
-	return Number(row.n);
+		.where('reg_device_id', '=', p.deviceId)
+);
+
+export async function countAccountsOnDevice(ctx: Ctx, deviceId: string): Promise<number> {
+	const row = await accountsOnDevice.first(ctx.db, { deviceId });
+	return Number(row?.n ?? 0);
 }

@@ -4,6 +4,7 @@ import { findAccountByIdentifier, isLowActivity, countAccountsOnDevice } from '.
 import type { Ctx } from '../core/context';
 import { contactChangeQuota } from '../contact-change';
 import type { Account } from '../db/schema';
+import { precompiled } from '../db/precompiled';
 import { discloses, type ReportField } from './disclosure';
 import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
@@ -25,40 +26,53 @@ export interface Viewer {
 
 const OPEN_APPEAL = ['submitted', 'in_review', 'needs_info'] as const;
 
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+/** The check's reads, compiled once (db/precompiled.ts): the same statements for every check. */
+const reads = {
+	code: precompiled((db, p: { identifier: string }) =>
+		db
+			.selectFrom('verification_codes')
+			.select(['purpose', 'expires_at', 'attempts'])
+			.where('identifier', '=', p.identifier)
+			.where('consumed_at', 'is', null)
+			.orderBy('created_at', 'desc')
+			.limit(1)
+	),
+	changes: precompiled((db, p: { accountId: string }) =>
+		db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', p.accountId)
+	),
+	appeal: precompiled((db, p: { accountId: string }) =>
+		db
+			.selectFrom('appeals')
+			.select(['due_at'])
+			.where('account_id', '=', p.accountId)
+			.where('status', 'in', OPEN_APPEAL)
+			.limit(1)
+	),
+	activity: precompiled((db, p: { accountId: string }) =>
+		db
+			.selectFrom('audit_events')
+			.select(['action', 'at', 'details'])
+			.where('subject_kind', '=', 'account')
+			.where('subject_id', '=', p.accountId)
+			.orderBy('at', 'desc')
+			.limit(5)
+	)
+};
+
 /** Everything the report can say, read with the same queries whether or not an account exists. */
 async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
 	const { db } = ctx;
 	const now = ctx.clock.now();
 	const account = await findAccountByIdentifier(ctx, identifier);
 	// For an unknown identifier the same queries run against an id that matches nothing (R15).
-	const accountId = account?.id ?? '00000000-0000-0000-0000-000000000000';
+	const accountId = account?.id ?? NO_ACCOUNT;
 	const [code, changes, appeal, activity, deviceAccounts] = await Promise.all([
-		db
-			.selectFrom('verification_codes')
-			.select(['purpose', 'expires_at', 'attempts'])
-			.where('identifier', '=', identifier.value)
-			.where('consumed_at', 'is', null)
-			.orderBy('created_at', 'desc')
-			.executeTakeFirst(),
-		db
-			.selectFrom('contact_changes')
-			.select('changed_at')
-			.where('account_id', '=', accountId)
-			.execute(),
-		db
-			.selectFrom('appeals')
-			.select(['due_at'])
-			.where('account_id', '=', accountId)
-			.where('status', 'in', OPEN_APPEAL)
-			.executeTakeFirst(),
-		db
-			.selectFrom('audit_events')
-			.select(['action', 'at', 'details'])
-			.where('subject_kind', '=', 'account')
-			.where('subject_id', '=', accountId)
-			.orderBy('at', 'desc')
-			.limit(5)
-			.execute(),
+		reads.code.first(db, { identifier: identifier.value }),
+		reads.changes.execute(db, { accountId }),
+		reads.appeal.first(db, { accountId }),
+		reads.activity.execute(db, { accountId }),
 		countAccountsOnDevice(ctx, deviceId)
 	]);
 	return { now, account, code, changes, appeal, activity, deviceAccounts };
@@ -267,6 +281,16 @@ async function checkRateLimited(
 	});
 }
 
+const insertCheckEvent = precompiled(
+	(db, p: { at: number; ipKey: string; identifierKey: string; outcome: string }) =>
+		db.insertInto('check_events').values({
+			at: p.at,
+			ip_key: p.ipKey,
+			identifier_key: p.identifierKey,
+			outcome: p.outcome
+		})
+);
+
 /**
  * R15: every check counted, by keyed hashes only: in the shared database (bursts per address for
  * agents, the history in metrics) and in this process's counter (which instances sum).
@@ -277,14 +301,11 @@ async function recordCheck(
 	identifierKey: string,
 	outcome: string
 ): Promise<void> {
-	await ctx.db
-		.insertInto('check_events')
-		.values({
-			at: ctx.clock.now().getTime(),
-			ip_key: ipKey,
-			identifier_key: identifierKey,
-			outcome
-		})
-		.execute();
+	await insertCheckEvent.execute(ctx.db, {
+		at: ctx.clock.now().getTime(),
+		ipKey,
+		identifierKey,
+		outcome
+	});
 	countCheck(ctx.metrics, outcome);
 }

@@ -53,8 +53,15 @@ export const handleBodyLimit: Handle = async ({ event, resolve }) => {
 	if (!body || takesDocuments(event)) return resolve(event);
 	const api = isApiPath(event.url.pathname);
 	const limit = api ? API_BODY_LIMIT : PAGE_BODY_LIMIT;
-	if (Number(event.request.headers.get('content-length')) > limit)
-		return tooLarge(event.request, api, limit);
+	const declared = event.request.headers.get('content-length');
+	if (declared !== null && /^\d{1,15}$/.test(declared)) {
+		if (Number(declared) > limit) return tooLarge(event.request, api, limit);
+		// Declared within the limit: Node's HTTP parser delivers exactly that many bytes (and refuses
+		// a request that also declares Transfer-Encoding), and adapter-node fails a body that runs
+		// past it, so the body is already bounded and needs no counting stream (issue 15: that
+		// stream was a Request and a ReadableStream on every small POST).
+		return resolve(event);
+	}
 
 	let cut = false;
 	const bounded = boundedStream(body, limit, () => {

@@ -1,6 +1,10 @@
 import type { Handle, HandleServerError } from '@sveltejs/kit';
-import { sequence } from '@sveltejs/kit/hooks';
-import { paraglideMiddleware } from '$lib/paraglide/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+	extractLocaleFromRequest,
+	getServerAsyncLocalStorage,
+	overwriteServerAsyncLocalStorage
+} from '$lib/paraglide/runtime';
 import {
 	deleteSessionTokenCookie,
 	deviceIdFromCookies,
@@ -16,6 +20,7 @@ import {
 	validateAgentSessionToken
 } from '../support';
 import { handleBodyLimit } from './body-limit';
+import { chain } from './chain';
 import { handleOriginCheck } from './origin-check';
 import { handleSecurityHeaders } from './security-headers';
 
@@ -29,7 +34,7 @@ export type ContextSource = () => Promise<Ctx> | Ctx;
  * hooks.server.ts serves it with the process context; endpoint tests run it with theirs.
  */
 export function createHandle(context: ContextSource): Handle {
-	return sequence(
+	return chain(
 		requestLog(context),
 		handleSecurityHeaders,
 		handleOriginCheck,
@@ -109,8 +114,22 @@ function handleContext(context: ContextSource): Handle {
 			() => event.getClientAddress(),
 			app.config.trustProxy
 		);
-		event.locals.ipCountry = app.geoip.country(event.locals.clientAddress);
-		event.locals.deviceId = deviceIdFromCookies(event.cookies, event.url.protocol === 'https:');
+		// The network's country (R9) and R10's device cookie, each made on first use: a request
+		// that never asks (a static page, the metrics scrape, a no-op) pays for no lookup, no
+		// token, hash or Set-Cookie.
+		let ipCountry: string | null | undefined;
+		Object.defineProperty(event.locals, 'ipCountry', {
+			enumerable: true,
+			get: () =>
+				ipCountry === undefined
+					? (ipCountry = app.geoip.country(event.locals.clientAddress))
+					: ipCountry
+		});
+		let deviceId: string | undefined;
+		Object.defineProperty(event.locals, 'deviceId', {
+			enumerable: true,
+			get: () => (deviceId ??= deviceIdFromCookies(event.cookies, event.url.protocol === 'https:'))
+		});
 		return resolve(event);
 	};
 }
@@ -159,15 +178,22 @@ const handleAgentSession: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * The request's language for pages and API messages: cookie, then Accept-Language, then en.
- * Paraglide copies the request it is given (`new Request(request.clone())`), and the copy starts
- * reading the body before the route has decided whether to read it at all (R19: an upload over
- * the budget, or an answer to someone else's appeal, is refused before a byte is read). It needs
- * only the URL and the headers to choose the language, so that is all it gets.
+ * Where Paraglide's message functions find the request's language (its runtime reads this store).
+ * Paraglide's own middleware would also copy the request (`new Request(request.clone())`), whose
+ * copy starts reading the body before the route has decided whether to read it at all (R19: an
+ * upload over the budget, or an answer to someone else's appeal, is refused before a byte is
+ * read), and costs every request a Request and a URL. With the cookie, Accept-Language and base
+ * strategies there is nothing to redirect or de-localize, so the language is all it needs.
  */
-const handleLocale: Handle = ({ event, resolve }) =>
-	paraglideMiddleware(
-		new Request(event.request.url, { headers: event.request.headers }),
-		({ locale }) =>
-			resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) })
+type LocaleStore = Parameters<typeof overwriteServerAsyncLocalStorage>[0];
+const localeStorage: NonNullable<LocaleStore> =
+	getServerAsyncLocalStorage() ?? (new AsyncLocalStorage() as NonNullable<LocaleStore>);
+overwriteServerAsyncLocalStorage(localeStorage);
+
+/** The request's language for pages and API messages: cookie, then Accept-Language, then en. */
+const handleLocale: Handle = ({ event, resolve }) => {
+	const locale = extractLocaleFromRequest(event.request);
+	return localeStorage.run({ locale, origin: event.url.origin, messageCalls: new Set() }, () =>
+		resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', locale) })
 	);
+};

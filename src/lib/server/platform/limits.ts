@@ -1,5 +1,6 @@
 import type { Ctx } from '../core/context';
 import type { Db } from '../db/database';
+import { precompiled } from '../db/precompiled';
 import { addressKey, wideAddressKey } from './address-key';
 
 /**
@@ -32,31 +33,36 @@ export interface RateLimitStore {
 	close(): Promise<void>;
 }
 
+/** One hit: a new window, or one more point in the current one; the window after it. */
+const hitWindow = precompiled((db, p: { key: string; now: number; resetAt: number }) =>
+	db
+		.insertInto('rate_limits')
+		.values({ key: p.key, points: 1, reset_at: p.resetAt })
+		.onConflict((oc) =>
+			oc.column('key').doUpdateSet((eb) => ({
+				points: eb
+					.case()
+					.when('rate_limits.reset_at', '<=', p.now)
+					.then(1)
+					.else(eb('rate_limits.points', '+', 1))
+					.end(),
+				reset_at: eb
+					.case()
+					.when('rate_limits.reset_at', '<=', p.now)
+					.then(p.resetAt)
+					.else(eb.ref('rate_limits.reset_at'))
+					.end()
+			}))
+		)
+		.returning(['points', 'reset_at'])
+);
+
 /** The counters in the `rate_limits` table: one upsert per hit, atomic on SQLite and PostgreSQL. */
 export function sqlRateLimitStore(): RateLimitStore {
 	return {
 		async hit(db, key, windowMs, now) {
-			const row = await db
-				.insertInto('rate_limits')
-				.values({ key, points: 1, reset_at: now + windowMs })
-				.onConflict((oc) =>
-					oc.column('key').doUpdateSet((eb) => ({
-						points: eb
-							.case()
-							.when('rate_limits.reset_at', '<=', now)
-							.then(1)
-							.else(eb('rate_limits.points', '+', 1))
-							.end(),
-						reset_at: eb
-							.case()
-							.when('rate_limits.reset_at', '<=', now)
-							.then(now + windowMs)
-							.else(eb.ref('rate_limits.reset_at'))
-							.end()
-					}))
-				)
-				.returning(['points', 'reset_at'])
-				.executeTakeFirstOrThrow();
+			const row = await hitWindow.first(db, { key, now, resetAt: now + windowMs });
+			if (!row) throw new Error('rate limit upsert returned no row');
 			return { count: row.points, resetAt: row.reset_at };
 		},
 		async peek(db, key, now) {
