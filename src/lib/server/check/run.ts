@@ -5,6 +5,7 @@ import type { Ctx } from '../core/context';
 import { contactChangeQuota } from '../contact-change';
 import type { Account } from '../db/schema';
 import { precompiled } from '../db/precompiled';
+import { writeCheckEvent } from './events';
 import { discloses, type ReportField } from './disclosure';
 import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
@@ -281,16 +282,6 @@ async function checkRateLimited(
 	});
 }
 
-const insertCheckEvent = precompiled(
-	(db, p: { at: number; ipKey: string; identifierKey: string; outcome: string }) =>
-		db.insertInto('check_events').values({
-			at: p.at,
-			ip_key: p.ipKey,
-			identifier_key: p.identifierKey,
-			outcome: p.outcome
-		})
-);
-
 /**
  * R15: every check counted, by keyed hashes only: in the shared database (bursts per address for
  * agents, the history in metrics) and in this process's counter (which instances sum).
@@ -301,10 +292,10 @@ async function recordCheck(
 	identifierKey: string,
 	outcome: string
 ): Promise<void> {
-	await insertCheckEvent.execute(ctx.db, {
+	await writeCheckEvent(ctx.db, {
 		at: ctx.clock.now().getTime(),
-		ipKey,
-		identifierKey,
+		ip_key: ipKey,
+		identifier_key: identifierKey,
 		outcome
 	});
 	countCheck(ctx.metrics, outcome);
