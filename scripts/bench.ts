@@ -9,7 +9,15 @@
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	readdirSync,
+	rmSync,
+	writeFileSync
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -286,6 +294,7 @@ function identifiers(databasePath: string, n: number): { check: string[]; signIn
 		)
 		.all(n) as { email: string | null; phone: string | null; status: string }[];
 	db.close();
+	if (rows.length < n / 2) throw new Error(`${databasePath} holds too few accounts to sample`);
 	const check = rows.map((r, i) =>
 		i % 5 === 4 ? `nobody.${i}@example.com` : ((r.email ?? r.phone) as string)
 	);
@@ -373,24 +382,18 @@ async function initialJs(origin: string): Promise<{ files: number; gzipBytes: nu
 	return { files: urls.size, gzipBytes };
 }
 
-/** A seeded SQLite file, reused when a run with the same seed made it already. */
+/** A seeded SQLite file, reused when an earlier run finished seeding it (its `.done` marker). */
 function seedSqlite(accounts: number): { path: string; seconds: number | null } {
 	const path = join(work, `accounts-${accounts}.db`);
-	if (existsSync(path)) return { path, seconds: null };
+	if (existsSync(`${path}.done`)) return { path, seconds: null };
+	for (const leftover of [path, `${path}-wal`, `${path}-shm`]) rmSync(leftover, { force: true });
 	log(`seeding ${accounts.toLocaleString('en-US')} accounts (SQLite)…`);
 	const out = run(
 		'npx',
-		[
-			'tsx',
-			'scripts/seed.ts',
-			'--accounts',
-			String(accounts),
-			'--database-url',
-			`file:${path}.tmp`
-		],
+		['tsx', 'scripts/seed.ts', '--accounts', String(accounts), '--database-url', `file:${path}`],
 		{ env: { APP_SECRET_KEYS: benchKeys } }
 	).out;
-	run('mv', [`${path}.tmp`, path]);
+	writeFileSync(`${path}.done`, out);
 	return { path, seconds: Number(/in ([\d.]+) s/.exec(out)?.[1] ?? NaN) };
 }
 
