@@ -13,3 +13,10 @@ export async function findAccountByIdentifier(
 		.where(id.kind === 'email' ? 'email' : 'phone', '=', id.value)
 		.executeTakeFirst();
 }
+
+/** The contact an account is bound to: its email, else its phone (one is always set, R1–R3). */
+export function boundContact(account: Account): Identifier {
+	return account.email
+		? { kind: 'email', value: account.email }
+		: { kind: 'phone', value: account.phone! };
+}
