@@ -40,8 +40,12 @@ describe.each(testDatabases)('the owner’s sessions and devices on $name', ({ o
 	afterAll(() => database.dispose());
 
 	const member = async () =>
-		(await insertAccount(database.db, { email: uniqueEmail('sessions'), password_hash: passwordHash }))
-			.email!;
+		(
+			await insertAccount(database.db, {
+				email: uniqueEmail('sessions'),
+				password_hash: passwordHash
+			})
+		).email!;
 	/** A browser signed in as `email`: its own cookie jar, address and user agent. */
 	async function browser(email: string, userAgent = FIREFOX_WINDOWS, clientAddress = '1.0.1.1') {
 		const jar: CookieJar = new Map();
@@ -122,7 +126,10 @@ describe.each(testDatabases)('the owner’s sessions and devices on $name', ({ o
 			.where('action', '=', 'session.revoked')
 			.orderBy('id', 'desc')
 			.executeTakeFirstOrThrow();
-		expect(JSON.parse(audit.details!)).toMatchObject({ current: false, sessionDevice: 'Safari · iOS' });
+		expect(JSON.parse(audit.details!)).toMatchObject({
+			current: false,
+			sessionDevice: 'Safari · iOS'
+		});
 	});
 
 	it('signing out everywhere else keeps only the current session', async () => {
