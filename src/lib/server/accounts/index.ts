@@ -7,10 +7,9 @@
  */
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
-export type { SessionMeta, SessionView } from './account-sessions';
 
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
-export { boundContact, findAccountByIdentifier } from './find';
+export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';
 export { noteSignInDevice } from './new-device-alert';
 export { changePassword } from './password-change';

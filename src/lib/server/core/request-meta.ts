@@ -43,7 +43,7 @@ const first = (list: [RegExp, string][], userAgent: string) =>
 	list.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null;
 
 /** Browser and OS names read from a user agent (never the whole string); null when unknown. */
-export function deviceParts(userAgent: string | null): {
+function deviceParts(userAgent: string | null): {
 	browser: string | null;
 	os: string | null;
 } {
