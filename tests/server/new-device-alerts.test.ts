@@ -141,6 +141,7 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		const stored = await database.db.selectFrom('secure_account_tokens').select('id').execute();
 		expect(stored.map((r) => r.id)).not.toContain(token);
 
+		app.clock.advance(1_000); // so the reset code is the newest message, after the alert
 		const res = await callEndpoint(secure, app, { json: { token }, jar: new Map() });
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({
