@@ -197,14 +197,16 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 
 	it('the secure page’s form action does the same with JavaScript off', async () => {
 		const email = await member();
-		const { first, token } = await alertFor(email);
+		const { first, stranger, token } = await alertFor(email);
+		// Clicked in a browser of the account that is signed in: that session goes too, with its cookie.
 		const result = await callEndpoint(securePage.secure!, app, {
 			body: new URLSearchParams({ token }),
 			headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			jar: new Map()
+			jar: first
 		});
 		expect(result).toMatchObject({ step: 'code', identifier: email, codeSent: true });
-		expect((await me(first)).status).toBe(401);
+		expect(first.has('session')).toBe(false);
+		expect((await me(stranger)).status).toBe(401);
 		const bad = await callEndpoint(securePage.secure!, app, {
 			body: new URLSearchParams({ token: 'not-a-token' }),
 			headers: { 'content-type': 'application/x-www-form-urlencoded' }

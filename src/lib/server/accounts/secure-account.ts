@@ -51,7 +51,9 @@ export async function secureAccount(
 	ctx: Ctx,
 	input: { token: string },
 	meta: RequestMeta
-): Promise<{ ok: true; contact: Identifier; masked: string; codeSent: boolean } | Failure> {
+): Promise<
+	{ ok: true; accountId: string; contact: Identifier; masked: string; codeSent: boolean } | Failure
+> {
 	const id = hashToken(input.token);
 	const now = ctx.clock.now().getTime();
 	const secured = await ctx.db.transaction().execute(async (trx) => {
@@ -86,12 +88,13 @@ export async function secureAccount(
 			ip: meta.ip,
 			details: { ipCountry: meta.ipCountry }
 		});
-		return { ok: true as const, contact: boundContact(account) };
+		return { ok: true as const, accountId: account.id, contact: boundContact(account) };
 	});
 	if (!secured.ok) return secured;
 	const reset = await requestPasswordReset(ctx, { identifier: secured.contact.value }, meta);
 	return {
 		ok: true,
+		accountId: secured.accountId,
 		contact: secured.contact,
 		masked: maskIdentifier(secured.contact),
 		codeSent: reset.ok

@@ -20,7 +20,8 @@ export const actions: Actions = {
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
 		const result = await secureAccount(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, {});
-		await endSession(event);
+		// This browser's session, if it was the account's, is gone with the others: drop its cookie.
+		if (event.locals.account?.id === result.accountId) await endSession(event);
 		// The next step is the password reset's (R18): its form posts to /forgot-password.
 		return {
 			step: 'code' as const,

@@ -12,6 +12,7 @@ export const POST: RequestHandler = async (event) => {
 	if (!body.ok) return body.response;
 	const result = await secureAccount(event.locals.app, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
-	await endSession(event);
+	// This browser's session, if it was the account's, is gone with the others: drop its cookie.
+	if (event.locals.account?.id === result.accountId) await endSession(event);
 	return json({ contact: result.masked, resetCodeSent: result.codeSent });
 };
