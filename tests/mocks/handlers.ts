@@ -68,5 +68,63 @@ export const handlers = [
 			);
 		}
 		return HttpResponse.json(reports.quotaUsedUp);
+	}),
+	// Issue 16: the owner's sessions (this one and a phone) and password change. A current password
+	// of `wrong` is refused, a new password of `breached password` is found in a breach.
+	http.get('*/api/v1/account/sessions', () =>
+		HttpResponse.json({
+			sessions: [
+				{
+					id: '3f1c0a9e5b7d4c2a8e6f0b1d2c3a4e5f',
+					current: true,
+					createdAt: '2026-11-26T11:00:00.000Z',
+					lastSeenAt: '2026-11-26T12:00:00.000Z',
+					country: 'CN',
+					device: 'Chrome on Windows'
+				},
+				{
+					id: '9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d',
+					current: false,
+					createdAt: '2026-11-20T08:00:00.000Z',
+					lastSeenAt: '2026-11-25T21:30:00.000Z',
+					country: 'DE',
+					device: 'Safari on iOS'
+				}
+			]
+		})
+	),
+	http.delete('*/api/v1/account/sessions/:id', ({ params }) =>
+		params.id === '9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d' ||
+		params.id === '3f1c0a9e5b7d4c2a8e6f0b1d2c3a4e5f'
+			? new HttpResponse(null, { status: 204 })
+			: HttpResponse.json(
+					{
+						error: {
+							code: 'not_found',
+							message: 'No such session of your account. It may have been signed out already.'
+						}
+					},
+					{ status: 404 }
+				)
+	),
+	http.delete('*/api/v1/account/sessions', () => new HttpResponse(null, { status: 204 })),
+	http.post('*/api/v1/account/password', async ({ request }) => {
+		const { currentPassword, newPassword } = (await request.json()) as Record<string, string>;
+		if (currentPassword === 'wrong') {
+			const message = 'Your current password is not right.';
+			return HttpResponse.json(
+				{ error: { code: 'invalid_credentials', message, fields: { currentPassword: message } } },
+				{ status: 401 }
+			);
+		}
+		if (newPassword === 'breached password') {
+			const message =
+				'This password has appeared in a data breach, so attackers may try it. Choose another one.';
+			return HttpResponse.json(
+				{ error: { code: 'password_breached', message, fields: { newPassword: message } } },
+				{ status: 400 }
+			);
+		}
+		return new HttpResponse(null, { status: 204 });
 	})
 ];

@@ -38,6 +38,8 @@ const TABLES = {
 	verification_codes: 'id',
 	outbox: 'id',
 	devices: 'id',
+	account_devices: 'device_id',
+	secure_account_tokens: 'id',
 	contact_changes: 'id',
 	appeals: 'id',
 	appeal_messages: 'id',
@@ -89,6 +91,10 @@ function survivors(before: Snapshot): Record<Table, Row[]> {
 		devices: before.devices.filter(
 			(d) => n(d.last_seen_at) >= T - 400 * DAY || referenced.has(d.id)
 		),
+		// Issue 16: a device unseen 400 days is forgotten (its next sign-in alerts again).
+		account_devices: before.account_devices.filter((d) => n(d.last_seen_at) >= T - 400 * DAY),
+		// "This wasn't me" links: a day past their expiry, used or not.
+		secure_account_tokens: before.secure_account_tokens.filter((t) => n(t.expires_at) >= T - DAY),
 		contact_changes: before.contact_changes.filter((c) => n(c.changed_at) >= T - 730 * DAY),
 		appeals: before.appeals.filter((a) => !appealsGone.has(a.id)),
 		appeal_messages: before.appeal_messages.filter((m) => !appealsGone.has(m.appeal_id)),
@@ -340,6 +346,29 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 		await insertOutbox('dead', DAY);
 		await insertOutbox('pending', 30 * DAY);
 
+		for (const [i, ago] of [401 * DAY, 399 * DAY, HOUR].entries()) {
+			await db()
+				.insertInto('account_devices')
+				.values({
+					account_id: owner.id,
+					device_id: `known-device-${i}`,
+					first_seen_at: T - 500 * DAY,
+					last_seen_at: T - ago
+				})
+				.execute();
+		}
+		for (const [i, ago] of [2 * DAY, DAY + HOUR, 20 * HOUR].entries()) {
+			await db()
+				.insertInto('secure_account_tokens')
+				.values({
+					id: `link-${i}-${randomUUID()}`,
+					account_id: owner.id,
+					created_at: T - ago - 7 * DAY,
+					expires_at: T - ago,
+					used_at: i === 1 ? T - ago - DAY : null
+				})
+				.execute();
+		}
 		for (const ago of [731 * DAY, 700 * DAY, 10 * DAY]) {
 			await db()
 				.insertInto('contact_changes')
@@ -398,6 +427,8 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 			'verification_codes',
 			'outbox',
 			'devices',
+			'account_devices',
+			'secure_account_tokens',
 			'contact_changes',
 			'appeals',
 			'appeal_messages',

@@ -17,3 +17,9 @@ export const passwordResetConfirmInput = z.strictObject({
 	newPassword: password,
 	country
 });
+export const passwordChangeInput = z.strictObject({
+	currentPassword: password,
+	newPassword: password
+});
+export const secureAccountInput = z.strictObject({ token: z.string().min(1).max(64) });
+export const sessionIdInput = z.strictObject({ id: z.string().min(1).max(64) });

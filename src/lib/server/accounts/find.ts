@@ -16,3 +16,10 @@ export async function findAccountByIdentifier(
 ): Promise<Account | undefined> {
 	return (id.kind === 'email' ? byEmail : byPhone).first(ctx.db, { value: id.value });
 }
+
+/** The contact an account is bound to: its email, else its phone (one is always set, R1–R3). */
+export function boundContact(account: Account): Identifier {
+	return account.email
+		? { kind: 'email', value: account.email }
+		: { kind: 'phone', value: account.phone! };
+}

@@ -1,12 +1,18 @@
 /**
  * accounts/ — a buyer's account and getting into it: registration (R3, R5, R8, R9, R10),
  * passwords (R5), sign-in with its growing delays (R15), sessions, password reset (R18), the
- * device signal (R10) and low activity (R11). Other folders import it only through this file.
+ * device signal (R10) and low activity (R11); the owner's sessions and devices, new-device alerts
+ * and "this wasn't me", password change and breached-password screening (issue 16).
+ * Other folders import it only through this file.
  */
+
+export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
 
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';
+export { noteSignInDevice } from './new-device-alert';
+export { changePassword } from './password-change';
 export { confirmPasswordReset, requestPasswordReset } from './password-reset';
 export { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
 export {
@@ -28,4 +34,5 @@ export {
 	validateSessionToken
 } from './sessions';
 export type { Session } from './sessions';
+export { SECURE_LINK_LIFETIME_MS, secureAccount } from './secure-account';
 export { beginAttempt, signIn } from './sign-in';

@@ -11,7 +11,8 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import { failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
-import { checkPassword, hashPassword, passwordFailure } from './passwords';
+import { hashPassword } from './passwords';
+import { newPasswordFailure } from './new-password';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
@@ -69,11 +70,13 @@ export async function confirmPasswordReset(
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
-	const problem = checkPassword(input.newPassword, {
-		minLength: ctx.config.passwordMinLength,
-		identifiers: [identifier.value]
-	});
-	if (problem) return passwordFailure(problem, ctx.config.passwordMinLength, 'newPassword');
+	const refused = await newPasswordFailure(
+		ctx,
+		input.newPassword,
+		[identifier.value],
+		'newPassword'
+	);
+	if (refused) return refused;
 	const passwordHash = await hashPassword(input.newPassword);
 
 	return db.transaction().execute(async (trx) => {
@@ -95,7 +98,7 @@ export async function confirmPasswordReset(
 			return failures.code('code_invalid');
 		await trx
 			.updateTable('accounts')
-			.set({ password_hash: passwordHash })
+			.set({ password_hash: passwordHash, password_changed_at: ctx.clock.now().getTime() })
 			.where('id', '=', account.id)
 			.execute();
 		await invalidateAccountSessions({ ...ctx, db: trx }, account.id);

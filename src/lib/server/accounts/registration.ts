@@ -15,7 +15,8 @@ import {
 	parseIdentifier,
 	type Identifier
 } from '../core/identifiers';
-import { checkPassword, hashPassword, passwordFailure } from './passwords';
+import { hashPassword } from './passwords';
+import { newPasswordFailure } from './new-password';
 import { limitAddress } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
 
@@ -71,11 +72,13 @@ export async function startRegistration(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
-	const problem = checkPassword(input.password, {
-		minLength: ctx.config.passwordMinLength,
-		identifiers: [identifier.value, input.identifier.trim()]
-	});
-	if (problem) return passwordFailure(problem, ctx.config.passwordMinLength);
+	const refused = await newPasswordFailure(
+		ctx,
+		input.password,
+		[identifier.value, input.identifier.trim()],
+		'password'
+	);
+	if (refused) return refused;
 	// R3: a clear answer with a pointer to forgot-password (the form links it).
 	if (await findAccountByIdentifier(ctx, identifier)) return failures.identifierTaken();
 	const starterHash = ctx.keys.hmac('registration-starter', meta.starter);
@@ -292,7 +295,8 @@ async function createAccount(
 		reg_device_id: meta.deviceId,
 		multiple_accounts_on_device: earlier > 0 ? 1 : 0,
 		review_decided_at: null,
-		review_decided_by: null
+		review_decided_by: null,
+		password_changed_at: ctx.clock.now().getTime()
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

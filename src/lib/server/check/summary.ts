@@ -9,8 +9,13 @@ const SECURITY_ACTIONS = [
 	'account.registered',
 	'account.contact_changed',
 	'account.password_reset',
+	'account.password_changed',
+	'account.new_device_alerted',
+	'account.secured',
 	'session.signed_in',
-	'session.sign_in_failed'
+	'session.sign_in_failed',
+	'session.revoked',
+	'session.revoked_others'
 ];
 
 export async function accountSummary(ctx: Ctx, account: Account): Promise<AccountSummary> {

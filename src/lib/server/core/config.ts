@@ -37,6 +37,9 @@ const envSchema = z.object({
 	CHECK_DISCLOSURE: z.enum(['standard', 'open', 'strict']).default('standard'),
 	// R5: 8 by default (ASVS 5.0 §6.2.1); the marketplace's documented floor is 6, never below.
 	PASSWORD_MIN_LENGTH: z.coerce.number().int().min(6).max(128).default(8),
+	// R5: the Pwned Passwords range API (https://api.pwnedpasswords.com in production); off unset.
+	PWNED_PASSWORDS_URL: optionalUrl,
+	PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(1500),
 	// R15: check limits per client address and per identifier, in one window.
 	CHECK_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
 	CHECK_RATE_LIMIT_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
@@ -78,6 +81,7 @@ export type Config = {
 	checkRateLimit: { perIp: number; perIdentifier: number; windowMs: number };
 	redisUrl: string | undefined;
 	passwordMinLength: number;
+	pwnedPasswords: { url: string; timeoutMs: number } | undefined;
 	geoipDbPath: string | undefined;
 	internalApiToken: string | undefined;
 	testHooks: boolean;
@@ -134,6 +138,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		},
 		redisUrl: e.REDIS_URL,
 		passwordMinLength: e.PASSWORD_MIN_LENGTH,
+		pwnedPasswords: e.PWNED_PASSWORDS_URL
+			? { url: e.PWNED_PASSWORDS_URL.replace(/\/+$/, ''), timeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS }
+			: undefined,
 		geoipDbPath: e.GEOIP_DB_PATH,
 		internalApiToken: e.INTERNAL_API_TOKEN,
 		testHooks: e.APP_TEST_HOOKS,

@@ -1,4 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
 import { getLocale, type Locale } from '$lib/paraglide/runtime';
 
 /** What flows record about the request that drives them (R9 IP country, R10 device, language). */
@@ -20,28 +21,55 @@ export function requestMeta(event: Pick<RequestEvent, 'locals' | 'request'>): Re
 	};
 }
 
-/** A coarse "Browser on OS" for the owner's security activity; never the whole user agent. */
+const BROWSERS: [RegExp, string][] = [
+	[/MicroMessenger\//, 'WeChat'],
+	[/Edg(A|iOS)?\//, 'Edge'],
+	[/OPR\//, 'Opera'],
+	[/SamsungBrowser\//, 'Samsung Internet'],
+	[/Firefox\/|FxiOS\//, 'Firefox'],
+	[/Chrom(e|ium)\/|CriOS\//, 'Chrome'],
+	[/Safari\//, 'Safari']
+];
+const SYSTEMS: [RegExp, string][] = [
+	[/HarmonyOS/, 'HarmonyOS'],
+	[/Android/, 'Android'],
+	[/iPhone|iPad/, 'iOS'],
+	[/Windows/, 'Windows'],
+	[/Mac OS X/, 'macOS'],
+	[/CrOS/, 'ChromeOS'],
+	[/Linux/, 'Linux']
+];
+const first = (list: [RegExp, string][], userAgent: string) =>
+	list.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null;
+
+/** Browser and OS names read from a user agent (never the whole string); null when unknown. */
+function deviceParts(userAgent: string | null): {
+	browser: string | null;
+	os: string | null;
+} {
+	if (!userAgent) return { browser: null, os: null };
+	return { browser: first(BROWSERS, userAgent), os: first(SYSTEMS, userAgent) };
+}
+
+/** A coarse "Browser · OS" for the audit log (one language); never the whole user agent. */
 export function deviceLabel(userAgent: string | null): string | null {
-	if (!userAgent) return null;
-	const browser = /Edg\//.test(userAgent)
-		? 'Edge'
-		: /Firefox\//.test(userAgent)
-			? 'Firefox'
-			: /Chrom(e|ium)\//.test(userAgent)
-				? 'Chrome'
-				: /Safari\//.test(userAgent)
-					? 'Safari'
-					: null;
-	const os = /Android/.test(userAgent)
-		? 'Android'
-		: /iPhone|iPad/.test(userAgent)
-			? 'iOS'
-			: /Windows/.test(userAgent)
-				? 'Windows'
-				: /Mac OS X/.test(userAgent)
-					? 'macOS'
-					: /Linux/.test(userAgent)
-						? 'Linux'
-						: null;
+	const { browser, os } = deviceParts(userAgent);
 	return browser && os ? `${browser} · ${os}` : (browser ?? os);
+}
+
+/** The device in words for the owner ("Chrome on Windows", "Windows 上的 Chrome"). */
+export function describeDevice(userAgent: string | null, locale: Locale): string {
+	const { browser, os } = deviceParts(userAgent);
+	if (browser && os) return m.device_browser_on_os({ browser, os }, { locale });
+	return browser ?? os ?? m.device_unknown({}, { locale });
+}
+
+/** A country code in words in `locale` ("Germany", "德国"); unknown when null. */
+export function describeCountry(country: string | null, locale: Locale): string {
+	if (!country) return m.country_unknown({}, { locale });
+	try {
+		return new Intl.DisplayNames([locale], { type: 'region' }).of(country) ?? country;
+	} catch {
+		return country;
+	}
 }

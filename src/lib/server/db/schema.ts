@@ -32,6 +32,26 @@ interface AccountsTable {
 	multiple_accounts_on_device: Flag;
 	review_decided_at: Millis | null;
 	review_decided_by: string | null;
+	/** When the password was last set (registration, reset, change); null for accounts before 0009. */
+	password_changed_at: Millis | null;
+}
+
+/** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
+interface AccountDevicesTable {
+	account_id: string;
+	/** devices.id: SHA-256 of the device cookie's token. */
+	device_id: string;
+	first_seen_at: Millis;
+	last_seen_at: Millis;
+}
+
+/** "This wasn't me" links of new-device alerts: single use, expiring; only the SHA-256 stored. */
+interface SecureAccountTokensTable {
+	id: string;
+	account_id: string;
+	created_at: Millis;
+	expires_at: Millis;
+	used_at: Millis | null;
 }
 
 interface DevicesTable {
@@ -219,6 +239,8 @@ interface CheckEventHoursTable {
 export interface Database {
 	accounts: AccountsTable;
 	devices: DevicesTable;
+	account_devices: AccountDevicesTable;
+	secure_account_tokens: SecureAccountTokensTable;
 	verification_codes: VerificationCodesTable;
 	contact_changes: ContactChangesTable;
 	sessions: SessionsTable;

@@ -6,10 +6,14 @@ import {
 	deleteSessionTokenCookie,
 	generateSessionToken,
 	invalidateSession,
+	noteSignInDevice,
 	setSessionTokenCookie
 } from '../accounts';
 
-/** Signs the account in on this browser. Any session planted before is dropped (no fixation). */
+/**
+ * Signs the account in on this browser. Any session planted before is dropped (no fixation).
+ * Every way in ends here (password, registration, a second factor), so the device is noted here.
+ */
 export async function startSession(event: RequestEvent, account: Account): Promise<void> {
 	const { app } = event.locals;
 	if (event.locals.session) await invalidateSession(app, event.locals.session.id);
@@ -21,6 +25,8 @@ export async function startSession(event: RequestEvent, account: Account): Promi
 		userAgent: meta.userAgent
 	});
 	setSessionTokenCookie(event.cookies, token, session.expiresAt, event.url.protocol === 'https:');
+	// Issue 16: a device this account has not used before alerts its bound contact.
+	await noteSignInDevice(app, account, { ...meta, origin: app.config.origin ?? event.url.origin });
 	event.locals.session = session;
 	event.locals.account = account;
 }

@@ -17,6 +17,13 @@ export {
 } from './codes';
 export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
 export type { OutgoingMessage } from './outbox';
-export { asLocale, contactChangedMessage, messageTo, passwordResetMessage } from './templates';
+export {
+	asLocale,
+	contactChangedMessage,
+	messageTo,
+	newDeviceMessage,
+	passwordChangedMessage,
+	passwordResetMessage
+} from './templates';
 export { createTransports, devOutboxAllowed } from './transports';
 export { createOutboxWorker } from './worker';

@@ -86,3 +86,34 @@ export function passwordResetMessage(to: Identifier, locale: Locale): OutgoingMe
 		body: m.msg_password_reset({}, { locale })
 	});
 }
+
+/** The owner changed the password while signed in; every other session was signed out. */
+export function passwordChangedMessage(to: Identifier, locale: Locale): OutgoingMessage {
+	return messageTo(to, 'password_changed', locale, {
+		subject: m.msg_password_changed_subject({}, { locale }),
+		body: m.msg_password_changed({}, { locale })
+	});
+}
+
+/** A sign-in from a device the account had not used: when, where, what, and the way out. */
+export function newDeviceMessage(
+	to: Identifier,
+	locale: Locale,
+	sign: { at: Date; country: string; device: string; link: string }
+): OutgoingMessage {
+	const time = new Intl.DateTimeFormat(locale, {
+		year: 'numeric',
+		month: 'long',
+		day: 'numeric',
+		hour: '2-digit',
+		minute: '2-digit',
+		timeZone: 'UTC',
+		timeZoneName: 'short'
+	}).format(sign.at);
+	const text = { time, country: sign.country, device: sign.device, link: sign.link };
+	return messageTo(to, 'new_device_sign_in', locale, {
+		subject: m.msg_new_device_subject({}, { locale }),
+		body: m.msg_new_device(text, { locale }),
+		smsBody: m.msg_sms_new_device(text, { locale })
+	});
+}

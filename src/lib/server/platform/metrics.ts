@@ -32,6 +32,8 @@ export interface Metrics {
 	appealsOverdue: Gauge;
 	rateLimitActiveKeys: Gauge<'prefix'>;
 	checkRateLimitExhaustedKeys: Gauge<'scope'>;
+	/** Per process: R5 breached-password look-ups, by outcome (`unavailable`: failed open). */
+	breachedPasswordChecks: Counter<'outcome'>;
 }
 
 /** The outcomes `check_events` records (run.ts); their counters start at 0 so every series exists. */
@@ -62,6 +64,14 @@ export function createMetrics(): Metrics {
 		registers
 	});
 	for (const outcome of CHECK_OUTCOMES) checks.inc({ outcome }, 0);
+	const breachedPasswordChecks = new Counter<'outcome'>({
+		name: 'asc_breached_password_checks_total',
+		help: 'R5: new passwords looked up in the breached-password range API by this instance, by outcome (breached, clean, unavailable: the service failed and the password was accepted). Per instance.',
+		labelNames: ['outcome'],
+		registers
+	});
+	for (const outcome of ['breached', 'clean', 'unavailable'])
+		breachedPasswordChecks.inc({ outcome }, 0);
 
 	const metrics: Metrics = {
 		registry,
@@ -123,7 +133,8 @@ export function createMetrics(): Metrics {
 			'asc_check_rate_limit_exhausted_keys',
 			'Check rate-limit keys over their limit right now, by scope (R15).',
 			['scope']
-		)
+		),
+		breachedPasswordChecks
 	};
 
 	// Per process, read when scraped; no timers or observers, so a context leaves nothing running.

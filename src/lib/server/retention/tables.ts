@@ -20,6 +20,13 @@ const DAY_MS = 86_400_000;
 const CODE_KEEP_MS = DAY_MS;
 /** R10: a device no account came from, unseen this long (its cookie lives two years). */
 const DEVICE_KEEP_MS = 400 * DAY_MS;
+/**
+ * A device an account signed in from, unseen this long, is forgotten: a sign-in from it alerts
+ * again (new-device-alert.ts). The device cookie lives two years; a sign-in refreshes the row.
+ */
+const ACCOUNT_DEVICE_KEEP_MS = 400 * DAY_MS;
+/** "This wasn't me" links: a day past their expiry (used or not), for the audit of a late click. */
+const SECURE_LINK_KEEP_MS = DAY_MS;
 /** R16 needs 180 days; agents read the history of a takeover long after (account view). */
 const CONTACT_CHANGE_KEEP_MS = 730 * DAY_MS;
 /** R19–R21: a decided appeal, its messages and document rows, counted from the decision. */
@@ -39,6 +46,8 @@ type RetentionTable =
 	| 'verification_codes'
 	| 'outbox'
 	| 'devices'
+	| 'account_devices'
+	| 'secure_account_tokens'
 	| 'contact_changes'
 	| 'appeal_messages'
 	| 'appeal_documents'
@@ -199,6 +208,17 @@ function steps(ctx: Ctx): Record<string, Step> {
 				])
 			)
 		}),
+		account_devices: async (db, now) => ({
+			account_devices: await removeWhere(db, 'account_devices', 'device_id', (eb) =>
+				eb('last_seen_at', '<', now - ACCOUNT_DEVICE_KEEP_MS)
+			)
+		}),
+		// Used links expire on the same schedule as unused ones: used_at is never later than that.
+		secure_account_tokens: async (db, now) => ({
+			secure_account_tokens: await removeWhere(db, 'secure_account_tokens', 'id', (eb) =>
+				eb('expires_at', '<', now - SECURE_LINK_KEEP_MS)
+			)
+		}),
 		contact_changes: async (db, now) => ({
 			contact_changes: await removeWhere(db, 'contact_changes', 'id', (eb) =>
 				eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS)
@@ -269,6 +289,8 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 		verification_codes: 0,
 		outbox: 0,
 		devices: 0,
+		account_devices: 0,
+		secure_account_tokens: 0,
 		contact_changes: 0,
 		appeal_messages: 0,
 		appeal_documents: 0,

@@ -1,0 +1,79 @@
+import { asLocale, enqueueMessage, newDeviceMessage } from '../messaging';
+import type { Ctx } from '../core/context';
+import { audit } from '../core/audit';
+import {
+	describeCountry,
+	describeDevice,
+	deviceLabel,
+	type RequestMeta
+} from '../core/request-meta';
+import type { Account } from '../db/schema';
+import { boundContact } from './find';
+import { issueSecureAccountLink } from './secure-account';
+
+/**
+ * Issue 16 item 4: every session start (password sign-in, registration, and whatever second step
+ * ends in `startSession`) records the device cookie against the account. A device the account
+ * has not used before alerts the bound contact, once: the insert that adds the pair decides, so
+ * two sign-ins racing from one new device send one alert. The account's first device (its
+ * registration, or its first sign-in after migration 0009) is recorded without an alert.
+ */
+export async function noteSignInDevice(
+	ctx: Ctx,
+	account: Account,
+	meta: RequestMeta & { origin: string }
+): Promise<{ alerted: boolean }> {
+	const now = ctx.clock.now().getTime();
+	return ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
+		const added = await trx
+			.insertInto('account_devices')
+			.values({
+				account_id: account.id,
+				device_id: meta.deviceId,
+				first_seen_at: now,
+				last_seen_at: now
+			})
+			.onConflict((oc) => oc.columns(['account_id', 'device_id']).doNothing())
+			.executeTakeFirst();
+		if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) {
+			await trx
+				.updateTable('account_devices')
+				.set({ last_seen_at: now })
+				.where('account_id', '=', account.id)
+				.where('device_id', '=', meta.deviceId)
+				.execute();
+			return { alerted: false };
+		}
+		const others = await trx
+			.selectFrom('account_devices')
+			.select('device_id')
+			.where('account_id', '=', account.id)
+			.where('device_id', '!=', meta.deviceId)
+			.limit(1)
+			.executeTakeFirst();
+		if (!others) return { alerted: false };
+
+		const locale = asLocale(account.locale);
+		const link = await issueSecureAccountLink(tx, account.id, meta.origin);
+		await enqueueMessage(
+			tx,
+			newDeviceMessage(boundContact(account), locale, {
+				at: new Date(now),
+				country: describeCountry(meta.ipCountry, locale),
+				device: describeDevice(meta.userAgent, locale),
+				link
+			})
+		);
+		await audit(tx, {
+			actorKind: 'system',
+			actorId: null,
+			action: 'account.new_device_alerted',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+		});
+		return { alerted: true };
+	});
+}

@@ -1,0 +1,102 @@
+import { m } from '$lib/paraglide/messages';
+import type { Ctx } from '../core/context';
+import { audit } from '../core/audit';
+import { failure, type Failure } from '../core/failures';
+import { maskIdentifier, type Identifier } from '../core/identifiers';
+import { hashToken, newToken } from '../core/tokens';
+import type { RequestMeta } from '../core/request-meta';
+import { boundContact } from './find';
+import { requestPasswordReset } from './password-reset';
+import { invalidateAccountSessions } from './sessions';
+
+/**
+ * "This wasn't me" (issue 16 item 4): the link in a new-device alert. Whoever holds it — no
+ * session needed — signs out every session of the account and starts a password reset (R18) to
+ * the bound contact, which the alert went to. Single use, 7 days; only the token's SHA-256 is
+ * stored. It cannot sign anyone in: the reset code still goes to the bound contact.
+ */
+export const SECURE_LINK_LIFETIME_MS = 7 * 86_400_000;
+
+/** A new link for the account, as an absolute URL on `origin`. */
+export async function issueSecureAccountLink(
+	ctx: Ctx,
+	accountId: string,
+	origin: string
+): Promise<string> {
+	const token = newToken();
+	const now = ctx.clock.now().getTime();
+	await ctx.db
+		.insertInto('secure_account_tokens')
+		.values({
+			id: hashToken(token),
+			account_id: accountId,
+			created_at: now,
+			expires_at: now + SECURE_LINK_LIFETIME_MS,
+			used_at: null
+		})
+		.execute();
+	const url = new URL('/account/secure', origin);
+	url.searchParams.set('token', token);
+	return url.href;
+}
+
+const linkInvalid = () => failure(400, 'link_invalid', m.error_secure_link_invalid());
+const linkExpired = () => failure(410, 'link_expired', m.error_secure_link_expired());
+
+/**
+ * Uses the link: the conditional update is the claim, so two clicks at once secure the account
+ * once. Then the reset code is requested as the forgot-password form would (its limits apply).
+ */
+export async function secureAccount(
+	ctx: Ctx,
+	input: { token: string },
+	meta: RequestMeta
+): Promise<
+	{ ok: true; accountId: string; contact: Identifier; masked: string; codeSent: boolean } | Failure
+> {
+	const id = hashToken(input.token);
+	const now = ctx.clock.now().getTime();
+	const secured = await ctx.db.transaction().execute(async (trx) => {
+		const row = await trx
+			.selectFrom('secure_account_tokens')
+			.innerJoin('accounts', 'accounts.id', 'secure_account_tokens.account_id')
+			.selectAll('accounts')
+			.select(['secure_account_tokens.expires_at as link_expires_at'])
+			.where('secure_account_tokens.id', '=', id)
+			.where('secure_account_tokens.used_at', 'is', null)
+			.executeTakeFirst();
+		if (!row) return linkInvalid();
+		const { link_expires_at, ...account } = row;
+		if (now >= Number(link_expires_at)) return linkExpired();
+		const claimed = await trx
+			.updateTable('secure_account_tokens')
+			.set({ used_at: now })
+			.where('id', '=', id)
+			.where('used_at', 'is', null)
+			.executeTakeFirst();
+		if (Number(claimed.numUpdatedRows) !== 1) return linkInvalid();
+		const tx = { ...ctx, db: trx };
+		await invalidateAccountSessions(tx, account.id);
+		// Every device becomes new again: a later sign-in from the intruder's alerts once more.
+		await trx.deleteFrom('account_devices').where('account_id', '=', account.id).execute();
+		await audit(tx, {
+			actorKind: 'anonymous',
+			actorId: null,
+			action: 'account.secured',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: { ipCountry: meta.ipCountry }
+		});
+		return { ok: true as const, accountId: account.id, contact: boundContact(account) };
+	});
+	if (!secured.ok) return secured;
+	const reset = await requestPasswordReset(ctx, { identifier: secured.contact.value }, meta);
+	return {
+		ok: true,
+		accountId: secured.accountId,
+		contact: secured.contact,
+		masked: maskIdentifier(secured.contact),
+		codeSent: reset.ok
+	};
+}

@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURE_LINK_LIFETIME_MS } from '../../src/lib/server/accounts';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
+import { GET as account } from '../../src/routes/api/v1/account/+server';
+import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
+import { POST as register } from '../../src/routes/api/v1/registrations/+server';
+import { POST as confirmRegistration } from '../../src/routes/api/v1/registrations/confirm/+server';
+import { POST as secure } from '../../src/routes/api/v1/secure-account/+server';
+import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
+import { actions as securePage } from '../../src/routes/account/secure/+page.server';
+import { testDatabases, type TestDatabase } from '../support/databases';
+import { testAppContext } from '../support/app-context';
+import { latestCode, latestMessage, messageText } from '../support/codes';
+import { callEndpoint, type CookieJar } from '../support/endpoints';
+import { insertAccount, uniqueEmail } from '../support/factories';
+
+const PASSWORD = 'a long and quiet river';
+const ORIGIN = 'https://shop.example';
+const EDGE_WINDOWS =
+	'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
+
+describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) => {
+	let database: TestDatabase;
+	let app: ReturnType<typeof testAppContext>;
+	let passwordHash: string;
+	beforeAll(async () => {
+		database = await open();
+		app = testAppContext(database, { env: { ORIGIN } });
+		passwordHash = await hashPassword(PASSWORD);
+	});
+	afterAll(() => database.dispose());
+
+	const member = async (locale = 'en') =>
+		(
+			await insertAccount(database.db, {
+				email: uniqueEmail('alerts'),
+				password_hash: passwordHash,
+				locale
+			})
+		).email!;
+	const signInFrom = async (jar: CookieJar, email: string, clientAddress = '1.0.1.1') => {
+		const res = await callEndpoint(signIn, app, {
+			json: { identifier: email, password: PASSWORD },
+			jar,
+			clientAddress,
+			headers: { 'user-agent': EDGE_WINDOWS }
+		});
+		expect(res.status).toBe(201);
+	};
+	const alerts = (email: string) =>
+		database.db
+			.selectFrom('outbox')
+			.select(['id', 'purpose'])
+			.where('recipient', '=', email)
+			.where('purpose', '=', 'new_device_sign_in')
+			.orderBy('created_at')
+			.execute();
+	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
+	const tokenIn = (text: string) => {
+		const link = /https:\/\/\S+/.exec(text)?.[0];
+		expect(link).toBeDefined();
+		const url = new URL(link!);
+		expect(`${url.origin}${url.pathname}`).toBe(`${ORIGIN}/account/secure`);
+		return url.searchParams.get('token')!;
+	};
+	/** A second device signs in; the alert it caused, and the link's token. */
+	async function alertFor(email: string) {
+		const first: CookieJar = new Map();
+		await signInFrom(first, email);
+		const stranger: CookieJar = new Map();
+		await signInFrom(stranger, email, '1.0.1.9');
+		const [alert] = await alerts(email);
+		expect(alert).toBeDefined();
+		const text = await messageText(database.db, alert!.id);
+		return { first, stranger, text, token: tokenIn(text) };
+	}
+
+	it('a sign-in from a new device alerts the bound contact once: time, country, device and a link; known devices never', async () => {
+		const email = await member();
+		const laptop: CookieJar = new Map();
+		await signInFrom(laptop, email);
+		await signInFrom(laptop, email);
+		expect(await alerts(email)).toEqual([]);
+
+		const phone: CookieJar = new Map();
+		await signInFrom(phone, email, '1.0.1.9');
+		const sent = await alerts(email);
+		expect(sent).toHaveLength(1);
+		const text = await messageText(database.db, sent[0]!.id);
+		expect(text).toContain('November 26, 2026');
+		expect(text).toContain('12:00 PM UTC');
+		expect(text).toContain('Country: China');
+		expect(text).toContain('Device: Edge on Windows');
+		tokenIn(text);
+
+		await signInFrom(phone, email);
+		await signInFrom(laptop, email);
+		expect(await alerts(email)).toHaveLength(1);
+		const events = await database.db
+			.selectFrom('audit_events')
+			.select('action')
+			.where('action', '=', 'account.new_device_alerted')
+			.execute();
+		expect(events.length).toBeGreaterThanOrEqual(1);
+	});
+
+	it('the alert is in the account’s language', async () => {
+		const email = await member('zh-CN');
+		const { text } = await alertFor(email);
+		expect(text).toContain('国家或地区：中国');
+		expect(text).toContain('设备：Windows 上的 Edge');
+		expect(text).toContain('2026年11月26日');
+	});
+
+	it('no alert for the device that registered the account', async () => {
+		const email = uniqueEmail('registers');
+		const jar: CookieJar = new Map();
+		const started = await callEndpoint(register, app, {
+			json: { identifier: email, password: PASSWORD, country: 'CN' },
+			jar,
+			clientAddress: '1.0.1.1'
+		});
+		expect(started.status).toBe(202);
+		const code = await latestCode(database.db, email);
+		const done = await callEndpoint(confirmRegistration, app, {
+			json: { identifier: email, code, country: 'CN' },
+			jar,
+			clientAddress: '1.0.1.1'
+		});
+		expect(done.status).toBe(201);
+		await signInFrom(jar, email);
+		expect(await alerts(email)).toEqual([]);
+		await signInFrom(new Map(), email);
+		expect(await alerts(email)).toHaveLength(1);
+	});
+
+	it('"this wasn\'t me" works without a session, signs every session out and sends a reset code; only once', async () => {
+		const email = await member();
+		const { first, stranger, token } = await alertFor(email);
+		// Only the token's SHA-256 is stored.
+		const stored = await database.db.selectFrom('secure_account_tokens').select('id').execute();
+		expect(stored.map((r) => r.id)).not.toContain(token);
+
+		app.clock.advance(1_000); // so the reset code is the newest message, after the alert
+		const res = await callEndpoint(secure, app, { json: { token }, jar: new Map() });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({
+			contact: expect.stringContaining('***'),
+			resetCodeSent: true
+		});
+		expect((await me(first)).status).toBe(401);
+		expect((await me(stranger)).status).toBe(401);
+		// Then the reset (R18) with the code sent to the bound contact.
+		expect((await latestMessage(database.db, email)).purpose).toBe('password_reset');
+		const code = await latestCode(database.db, email);
+		const reset = await callEndpoint(confirmReset, app, {
+			json: { identifier: email, code, newPassword: 'an entirely new long sentence' }
+		});
+		expect(reset.status).toBe(204);
+
+		const again = await callEndpoint(secure, app, { json: { token } });
+		expect([again.status, (await again.json()).error.code]).toEqual([400, 'link_invalid']);
+		const audit = await database.db
+			.selectFrom('audit_events')
+			.select('action')
+			.where('action', '=', 'account.secured')
+			.execute();
+		expect(audit.length).toBeGreaterThanOrEqual(1);
+	});
+
+	it('the link expires after 7 days', async () => {
+		const email = await member();
+		const { token } = await alertFor(email);
+		app.clock.advance(SECURE_LINK_LIFETIME_MS);
+		const res = await callEndpoint(secure, app, { json: { token } });
+		expect([res.status, (await res.json()).error.code]).toEqual([410, 'link_expired']);
+		// Nothing was used up or signed out by it.
+		const owner = await database.db
+			.selectFrom('accounts')
+			.select('id')
+			.where('email', '=', email)
+			.executeTakeFirstOrThrow();
+		const links = await database.db
+			.selectFrom('secure_account_tokens')
+			.select('used_at')
+			.where('account_id', '=', owner.id)
+			.execute();
+		expect(links).toEqual([{ used_at: null }]);
+		const secured = await database.db
+			.selectFrom('audit_events')
+			.select('id')
+			.where('action', '=', 'account.secured')
+			.where('subject_id', '=', owner.id)
+			.execute();
+		expect(secured).toEqual([]);
+	});
+
+	it('the secure page’s form action does the same with JavaScript off', async () => {
+		const email = await member();
+		const { first, stranger, token } = await alertFor(email);
+		// Clicked in a browser of the account that is signed in: that session goes too, with its cookie.
+		const result = await callEndpoint(securePage.secure!, app, {
+			body: new URLSearchParams({ token }),
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			jar: first
+		});
+		expect(result).toMatchObject({ step: 'code', identifier: email, codeSent: true });
+		expect(first.has('session')).toBe(false);
+		expect((await me(stranger)).status).toBe(401);
+		const bad = await callEndpoint(securePage.secure!, app, {
+			body: new URLSearchParams({ token: 'not-a-token' }),
+			headers: { 'content-type': 'application/x-www-form-urlencoded' }
+		});
+		expect(bad).toMatchObject({ status: 400, data: { error: { code: 'link_invalid' } } });
+	});
+});
