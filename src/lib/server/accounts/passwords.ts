@@ -1,5 +1,5 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { m } from '$lib/paraglide/messages';
 import { failure, type Failure } from '../core/failures';
 import { once } from '../core/once';
@@ -10,9 +10,14 @@ const PASSWORD_MAX_LENGTH = 128;
 export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'equals_identifier';
 
 // R5: 49,233 most common passwords (zxcvbn-ts "passwords-common", MIT), compared case-insensitively.
-const commonPasswords = once(
-	() => new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()))
-);
+// Loaded on the first password check, not at start: its dictionaries hold ~7 MB that a process
+// answering checks never needs (peak RSS, docs/BENCHMARKS.md).
+const commonPasswords = once(() => {
+	const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+		dictionary: Record<string, unknown>;
+	};
+	return new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+});
 
 /** R5: NFC-normalised, so the same password typed on any keyboard hashes the same. */
 function normalizePassword(password: string): string {

@@ -4,7 +4,7 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Db } from '../db/database';
 import type { AppealStatus } from '../db/schema';
-import { type UploadedFile } from './documents/inspect';
+import type { UploadedFile } from './documents/inspect';
 import { failure, failures, type Failure } from '../core/failures';
 import { hashToken, sameSecret } from '../core/tokens';
 import { APPEALS_PER_IP } from './submit';

@@ -8,7 +8,7 @@ import {
 import { findAccountByIdentifier } from '../accounts';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import { type UploadedFile } from './documents/inspect';
+import type { UploadedFile } from './documents/inspect';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { hashToken, newSecret } from '../core/tokens';
