@@ -213,4 +213,25 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		});
 		expect(bad).toMatchObject({ status: 400, data: { error: { code: 'link_invalid' } } });
 	});
+
+	it('production without ORIGIN: the alert never links to the Host a sign-in sent (reset poisoning)', async () => {
+		const production = testAppContext(database, { env: { NODE_ENV: 'production' } });
+		const email = await member();
+		const forged = (jar: CookieJar, clientAddress: string) =>
+			callEndpoint(signIn, production, {
+				request: new Request('http://attacker.example/api/v1/sessions', {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', 'user-agent': EDGE_WINDOWS },
+					body: JSON.stringify({ identifier: email, password: PASSWORD })
+				}),
+				jar,
+				clientAddress
+			});
+		expect((await forged(new Map(), '1.0.1.1')).status).toBe(201);
+		expect((await forged(new Map(), '1.0.1.9')).status).toBe(201);
+		const [alert] = await alerts(email);
+		const text = await messageText(database.db, alert!.id);
+		expect(text).not.toContain('attacker.example');
+		expect(text).toMatch(/ \/account\/secure\?token=[a-z0-9]+/);
+	});
 });

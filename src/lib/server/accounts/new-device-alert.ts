@@ -21,7 +21,7 @@ import { issueSecureAccountLink } from './secure-account';
 export async function noteSignInDevice(
 	ctx: Ctx,
 	account: Account,
-	meta: RequestMeta & { origin: string }
+	meta: RequestMeta & { origin: string | null }
 ): Promise<{ alerted: boolean }> {
 	const now = ctx.clock.now().getTime();
 	return ctx.db.transaction().execute(async (trx) => {

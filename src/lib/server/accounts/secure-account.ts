@@ -17,11 +17,14 @@ import { invalidateAccountSessions } from './sessions';
  */
 export const SECURE_LINK_LIFETIME_MS = 7 * 86_400_000;
 
-/** A new link for the account, as an absolute URL on `origin`. */
+/**
+ * A new link for the account: an absolute URL on `origin`, or only its path when no origin can be
+ * trusted (production without ORIGIN), which the owner can still type after the site's address.
+ */
 export async function issueSecureAccountLink(
 	ctx: Ctx,
 	accountId: string,
-	origin: string
+	origin: string | null
 ): Promise<string> {
 	const token = newToken();
 	const now = ctx.clock.now().getTime();
@@ -35,9 +38,9 @@ export async function issueSecureAccountLink(
 			used_at: null
 		})
 		.execute();
-	const url = new URL('/account/secure', origin);
+	const url = new URL('/account/secure', origin ?? 'http://origin.invalid');
 	url.searchParams.set('token', token);
-	return url.href;
+	return origin ? url.href : `${url.pathname}${url.search}`;
 }
 
 const linkInvalid = () => failure(400, 'link_invalid', m.error_secure_link_invalid());
