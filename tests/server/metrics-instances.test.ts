@@ -35,6 +35,7 @@ function helps(text: string): Map<string, string> {
 
 const PROCESS_FAMILIES = [
 	'asc_checks_total',
+	'asc_breached_password_checks_total',
 	'process_resident_memory_bytes',
 	'process_uptime_seconds'
 ];

@@ -66,7 +66,7 @@ export function createMetrics(): Metrics {
 	for (const outcome of CHECK_OUTCOMES) checks.inc({ outcome }, 0);
 	const breachedPasswordChecks = new Counter<'outcome'>({
 		name: 'asc_breached_password_checks_total',
-		help: 'R5: new passwords looked up in the breached-password range API by this instance, by outcome (breached, clean, unavailable: the service failed and the password was accepted). Per instance.',
+		help: 'R5: new passwords looked up in the breached-password range API by this instance, by outcome (breached, clean, unavailable: the service failed and the password was accepted). Per instance: sum over instances for the total.',
 		labelNames: ['outcome'],
 		registers
 	});
