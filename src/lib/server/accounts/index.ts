@@ -28,4 +28,4 @@ export {
 	validateSessionToken
 } from './sessions';
 export type { Session } from './sessions';
-export { beginAttempt, signIn } from './sign-in';
+export { beginAttempt, delayAfter, signIn } from './sign-in';

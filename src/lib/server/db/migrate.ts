@@ -9,6 +9,7 @@ import * as keysOutside from './migrations/0005-keys-outside';
 import * as retention from './migrations/0006-retention';
 import * as sealedAtRest from './migrations/0007-sealed-at-rest';
 import * as documentStore from './migrations/0008-document-store';
+import * as twoStep from './migrations/0010-two-step';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -28,7 +29,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0005-keys-outside': keysOutside,
 	'0006-retention': retention,
 	'0007-sealed-at-rest': sealedAtRest,
-	'0008-document-store': documentStore
+	'0008-document-store': documentStore,
+	'0010-two-step': twoStep
 };
 
 export async function migrateToLatest(
