@@ -45,7 +45,10 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 			created_at: app.clock.now().getTime()
 		});
 		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar });
+		const res = await callEndpoint(signIn, app, {
+			json: { identifier: email, password: PASSWORD },
+			jar
+		});
 		expect(res.status).toBe(201);
 		return { email, id: row.id, jar };
 	}
@@ -123,10 +126,16 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		const person = await signedIn();
 		const authenticator = softAuthenticator();
 		const options = (await (
-			await callEndpoint(registerOptions, app, { json: { currentPassword: PASSWORD }, jar: person.jar })
+			await callEndpoint(registerOptions, app, {
+				json: { currentPassword: PASSWORD },
+				jar: person.jar
+			})
 		).json()) as Options;
 		const foreign = authenticator.register(options, 'https://evil.example');
-		const refused = await callEndpoint(register, app, { json: { response: foreign }, jar: person.jar });
+		const refused = await callEndpoint(register, app, {
+			json: { response: foreign },
+			jar: person.jar
+		});
 		expect([refused.status, (await refused.json()).error.code]).toEqual([400, 'passkey_invalid']);
 		// The challenge was taken by that attempt: the right origin now finds it gone.
 		const late = authenticator.register(options, ORIGIN);
@@ -158,9 +167,9 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		expect(res.status).toBe(202);
 		expect((await res.json()).secondFactor.methods).toEqual(['passkey']);
 		const { options, response } = await assertion(jar, authenticator);
-		expect((options as unknown as { allowCredentials: { id: string }[] }).allowCredentials).toEqual([
-			expect.objectContaining({ id: authenticator.credentialId })
-		]);
+		expect((options as unknown as { allowCredentials: { id: string }[] }).allowCredentials).toEqual(
+			[expect.objectContaining({ id: authenticator.credentialId })]
+		);
 		const done = await callEndpoint(passkeySignIn, app, { json: { response }, jar });
 		expect(done.status).toBe(201);
 		expect((await me(jar)).status).toBe(200);
@@ -169,7 +178,7 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		expect([replay.status, (await replay.json()).error.code]).toEqual([400, 'passkey_invalid']);
 	});
 
-	it("as a second factor a passkey of another account is refused", async () => {
+	it('as a second factor a passkey of another account is refused', async () => {
 		const owner = await signedIn();
 		const other = await signedIn();
 		const ownerKey = softAuthenticator();
@@ -198,7 +207,9 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		).toBe(400);
 		const jar: CookieJar = new Map();
 		const good = await assertion(jar, authenticator, { counter: 5 });
-		expect((await callEndpoint(passkeySignIn, app, { json: { response: good.response }, jar })).status).toBe(201);
+		expect(
+			(await callEndpoint(passkeySignIn, app, { json: { response: good.response }, jar })).status
+		).toBe(201);
 		expect((await me(jar)).status).toBe(200);
 		// A cloned authenticator replays an older counter.
 		const cloned = await assertion(new Map(), authenticator, { counter: 3 });

@@ -230,8 +230,12 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const person = await memberWithTotp();
 		const ip = nextAddress();
 		expect(
-			(await callEndpoint(resetRequest, app, { json: { identifier: person.email }, clientAddress: ip }))
-				.status
+			(
+				await callEndpoint(resetRequest, app, {
+					json: { identifier: person.email },
+					clientAddress: ip
+				})
+			).status
 		).toBe(202);
 		const code = await latestCode(database.db, person.email);
 		const newPassword = 'a different and longer river';

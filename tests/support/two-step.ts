@@ -23,8 +23,7 @@ function cbor(value: Cbor): Buffer {
 		b.writeUInt32BE(n, 1);
 		return b;
 	};
-	if (typeof value === 'number')
-		return value >= 0 ? head(0, value) : head(1, -1 - value);
+	if (typeof value === 'number') return value >= 0 ? head(0, value) : head(1, -1 - value);
 	if (typeof value === 'string') {
 		const bytes = Buffer.from(value, 'utf8');
 		return Buffer.concat([head(3, bytes.length), bytes]);

@@ -18,7 +18,12 @@ export function pendingSignInToken(cookies: Cookies): string | null {
 }
 
 export function forgetPendingSignIn(event: Pick<RequestEvent, 'cookies' | 'url'>): void {
-	event.cookies.delete(COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: secure(event) });
+	event.cookies.delete(COOKIE, {
+		path: '/',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure: secure(event)
+	});
 }
 
 /**

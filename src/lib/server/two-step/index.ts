@@ -7,10 +7,10 @@
  * approved appeal (R21). Other folders import it only through this file.
  */
 
-export { confirmTotpSetup, disableTotp, startTotpSetup } from './totp';
+export { confirmTotpSetup, disableTotp, echoTotpSetup, hasTotp, startTotpSetup } from './totp';
 export { countRecoveryCodes } from './recovery-codes';
 export { createPendingSignIn, PENDING_SIGN_IN_MS } from './pending';
-export { secondFactorMethods, twoStepSummary } from './methods';
+export { pendingSignInMethods, secondFactorMethods, twoStepSummary } from './methods';
 export type { SecondFactorMethod } from './methods';
 export { verifySecondFactor } from './second-factor';
 export { listPasskeys, removePasskey, renamePasskey } from './passkeys';

@@ -1,4 +1,5 @@
 import type { Ctx } from '../core/context';
+import { readPendingSignIn } from './pending';
 import { hasTotp } from './totp';
 
 export type SecondFactorMethod = 'totp' | 'recovery_code' | 'passkey';
@@ -36,4 +37,13 @@ export async function twoStepSummary(
 		passkeyCount(ctx, accountId)
 	]);
 	return { twoStep: totp || passkeys > 0, passkeys };
+}
+
+/** The methods that can finish this browser's pending sign-in, or null when it has none live. */
+export async function pendingSignInMethods(
+	ctx: Ctx,
+	token: string | null
+): Promise<SecondFactorMethod[] | null> {
+	const pending = await readPendingSignIn(ctx, token);
+	return pending ? secondFactorMethods(ctx, pending.accountId) : null;
 }

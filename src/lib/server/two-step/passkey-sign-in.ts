@@ -2,7 +2,7 @@ import {
 	generateAuthenticationOptions,
 	verifyAuthenticationResponse,
 	type AuthenticationResponseJSON,
-	type AuthenticatorTransportFuture,
+	type AuthenticatorTransport,
 	type PublicKeyCredentialRequestOptionsJSON
 } from '@simplewebauthn/server';
 import type { Ctx } from '../core/context';
@@ -44,7 +44,7 @@ export async function passkeySignInOptions(
 		allowCredentials: allowed.map((p) => ({
 			id: p.id,
 			transports: p.transports
-				? (JSON.parse(p.transports) as AuthenticatorTransportFuture[])
+				? (JSON.parse(p.transports) as AuthenticatorTransport[])
 				: undefined
 		})),
 		userVerification: pending ? 'preferred' : 'required'
@@ -96,7 +96,7 @@ export async function verifyPasskeySignIn(
 				publicKey: new Uint8Array(stored.public_key),
 				counter: Number(stored.counter),
 				transports: stored.transports
-					? (JSON.parse(stored.transports) as AuthenticatorTransportFuture[])
+					? (JSON.parse(stored.transports) as AuthenticatorTransport[])
 					: undefined
 			},
 			requireUserVerification: !pending
@@ -111,9 +111,7 @@ export async function verifyPasskeySignIn(
 		.updateTable('passkeys')
 		.set({ counter: newCounter, last_used_at: ctx.clock.now().getTime() })
 		.where('id', '=', stored.id)
-		.where((eb) =>
-			newCounter === 0 ? eb('counter', '=', 0) : eb('counter', '<', newCounter)
-		)
+		.where((eb) => (newCounter === 0 ? eb('counter', '=', 0) : eb('counter', '<', newCounter)))
 		.executeTakeFirst();
 	if (used.numUpdatedRows === 0n) return passkeyInvalid();
 	if (pending) return completeSignIn(ctx, pending, 'passkey', meta);

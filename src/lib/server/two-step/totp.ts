@@ -5,6 +5,7 @@ import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
+import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
 import { confirmCurrentPassword } from './current-password';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
@@ -68,6 +69,22 @@ export async function startTotpSetup(
 		secret: encodeBase32UpperCaseNoPadding(key),
 		otpauthUri: totpKeyUri(accountLabel(account), key)
 	};
+}
+
+/**
+ * The set-up page's own echo of the secret it showed (after a wrong code, JavaScript off): the
+ * key URI again only when it is the account's unconfirmed secret, so nobody learns one this way.
+ */
+export async function echoTotpSetup(
+	ctx: Ctx,
+	account: Account,
+	secret: string
+): Promise<{ secret: string; otpauthUri: string } | null> {
+	const row = await readTotp(ctx, account.id);
+	if (!row || row.confirmed_at !== null) return null;
+	const key = ctx.keys.open(PURPOSE, account.id, row.secret);
+	if (!sameSecret(encodeBase32UpperCaseNoPadding(key), secret)) return null;
+	return { secret, otpauthUri: totpKeyUri(accountLabel(account), key) };
 }
 
 /** Step 2: a code from the app turns two-step on and answers the ten recovery codes, once. */

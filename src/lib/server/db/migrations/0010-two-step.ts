@@ -10,7 +10,9 @@ import type { Dialect } from '../database';
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('account_totp')
-		.addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.primaryKey().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('secret', 'text', (c) => c.notNull())
 		.addColumn('created_at', 'bigint', (c) => c.notNull())
 		.addColumn('confirmed_at', 'bigint')
@@ -19,7 +21,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('recovery_codes')
 		.addColumn('code_hash', 'text', (c) => c.primaryKey())
-		.addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.notNull().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('created_at', 'bigint', (c) => c.notNull())
 		.execute();
 	await db.schema
@@ -30,7 +34,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('passkeys')
 		.addColumn('id', 'text', (c) => c.primaryKey())
-		.addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.notNull().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('public_key', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
 		.addColumn('counter', 'bigint', (c) => c.notNull())
 		.addColumn('transports', 'text')
@@ -55,7 +61,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 	await db.schema
 		.createTable('pending_sign_ins')
 		.addColumn('id', 'text', (c) => c.primaryKey())
-		.addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+		.addColumn('account_id', 'text', (c) =>
+			c.notNull().references('accounts.id').onDelete('cascade')
+		)
 		.addColumn('created_at', 'bigint', (c) => c.notNull())
 		.addColumn('expires_at', 'bigint', (c) => c.notNull())
 		.execute();
