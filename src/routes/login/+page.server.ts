@@ -22,7 +22,7 @@ export const load: PageServerLoad = async ({ locals, cookies }) => {
 };
 
 export const actions: Actions = {
-	default: async (event) => {
+	signIn: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'password', 'country']);
 		const echo = { identifier: values.identifier ?? '', country: values.country ?? '' };
 		const input = parseForm(signInInput, {
