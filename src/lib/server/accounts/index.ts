@@ -4,6 +4,7 @@
  * device signal (R10) and low activity (R11). Other folders import it only through this file.
  */
 
+export { confirmCurrentPassword } from './current-password';
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';
@@ -28,4 +29,4 @@ export {
 	validateSessionToken
 } from './sessions';
 export type { Session } from './sessions';
-export { beginAttempt, delayAfter, signIn } from './sign-in';
+export { beginAttempt, signIn, signInRules } from './sign-in';

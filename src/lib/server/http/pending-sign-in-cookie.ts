@@ -1,4 +1,6 @@
-import type { Cookies, RequestEvent } from '@sveltejs/kit';
+import { json, type Cookies, type RequestEvent } from '@sveltejs/kit';
+import type { Failure } from '../core/failures';
+import { failureResponse } from './api-error';
 import type { Account } from '../db/schema';
 import { createPendingSignIn, secondFactorMethods, type SecondFactorMethod } from '../two-step';
 import { startSession } from './session-cookie';
@@ -55,4 +57,14 @@ export async function afterPassword(
 export async function finishSignIn(event: RequestEvent, account: Account): Promise<void> {
 	forgetPendingSignIn(event);
 	await startSession(event, account);
+}
+
+/** The API answer of a second step: the failure, or 201 and the session as `POST /api/v1/sessions`. */
+export async function secondStepAnswer(
+	event: RequestEvent,
+	result: { ok: true; account: Account } | Failure
+): Promise<Response> {
+	if (!result.ok) return failureResponse(result);
+	await finishSignIn(event, result.account);
+	return json({ account: { status: result.account.status } }, { status: 201 });
 }

@@ -9,12 +9,11 @@
 
 export { confirmTotpSetup, disableTotp, echoTotpSetup, hasTotp, startTotpSetup } from './totp';
 export { countRecoveryCodes } from './recovery-codes';
-export { createPendingSignIn, PENDING_SIGN_IN_MS } from './pending';
+export { createPendingSignIn } from './pending';
 export { pendingSignInMethods, secondFactorMethods, twoStepSummary } from './methods';
 export type { SecondFactorMethod } from './methods';
 export { verifySecondFactor } from './second-factor';
 export { listPasskeys, removePasskey, renamePasskey } from './passkeys';
-export type { PasskeyView } from './passkeys';
 export { passkeyRegistrationOptions, registerPasskey } from './passkey-registration';
 export { passkeySignInOptions, verifyPasskeySignIn } from './passkey-sign-in';
 export { turnOffTwoStep } from './turn-off';

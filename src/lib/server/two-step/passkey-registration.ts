@@ -15,7 +15,7 @@ import {
 	storeChallenge,
 	type BrowserCredential
 } from './challenges';
-import { confirmCurrentPassword } from './current-password';
+import { confirmCurrentPassword } from '../accounts';
 import { passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
 
 const RP_NAME = 'Account Security Check';
@@ -38,7 +38,7 @@ export async function passkeyRegistrationOptions(
 ): Promise<{ ok: true; options: PublicKeyCredentialCreationOptionsJSON } | Failure> {
 	const rp = relyingParty(ctx);
 	if ('ok' in rp) return rp;
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword);
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
 	const existing = await ctx.db
 		.selectFrom('passkeys')

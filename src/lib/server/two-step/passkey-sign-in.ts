@@ -43,9 +43,7 @@ export async function passkeySignInOptions(
 		rpID: rp.rpID,
 		allowCredentials: allowed.map((p) => ({
 			id: p.id,
-			transports: p.transports
-				? (JSON.parse(p.transports) as AuthenticatorTransport[])
-				: undefined
+			transports: p.transports ? (JSON.parse(p.transports) as AuthenticatorTransport[]) : undefined
 		})),
 		userVerification: pending ? 'preferred' : 'required'
 	});

@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
-import { confirmCurrentPassword } from './current-password';
+import { confirmCurrentPassword } from '../accounts';
 
 export interface PasskeyView {
 	id: string;
@@ -60,7 +60,7 @@ export async function removePasskey(
 	input: { id: string; currentPassword: string },
 	meta: { ip: string }
 ): Promise<{ ok: true } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword);
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
 	const removed = await ctx.db
 		.deleteFrom('passkeys')

@@ -2,7 +2,7 @@ import type { Ctx } from '../core/context';
 import { hashToken, newToken } from '../core/tokens';
 
 /** A sign-in whose password was right waits this long for its second factor. */
-export const PENDING_SIGN_IN_MS = 5 * 60_000;
+const PENDING_SIGN_IN_MS = 5 * 60_000;
 
 /** Starts a pending sign-in: the browser gets the token, the database only its hash. */
 export async function createPendingSignIn(

@@ -13,7 +13,7 @@ function normalize(code: string): string {
 		.replace(/[\s-]+/g, '');
 }
 
-export function looksLikeRecoveryCode(code: string): boolean {
+function looksLikeRecoveryCode(code: string): boolean {
 	return CODE.test(normalize(code));
 }
 

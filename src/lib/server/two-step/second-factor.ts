@@ -3,20 +3,17 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { beginAttempt, delayAfter } from '../accounts';
+import { beginAttempt, signInRules } from '../accounts';
 import { addressKey } from '../platform/address-key';
 import { whileBlocked } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { finishPendingSignIn, readPendingSignIn } from './pending';
 import { acceptSecondFactorCode } from './totp';
 
-// The same growing delays as the password step (accounts/sign-in.ts): per account from the 5th
-// failure, per address from the 20th. A 6-digit code has 10^6 values; this keeps guessing slow.
-const FAILURE_WINDOW_MS = 3_600_000;
-const ACCOUNT_FREE_FAILURES = 4;
-const ADDRESS_FREE_FAILURES = 19;
+// The same growing delays as the password step (accounts/sign-in.ts `signInRules`): per account
+// from the 5th failure, per network from the 20th. A 6-digit code has 10^6 values.
 
-export const pendingExpired = () =>
+const pendingExpired = () =>
 	failure(401, 'second_factor_expired', m.two_step_error_pending_expired());
 
 /** The account of a pending sign-in that may still finish (not disabled meanwhile). */
@@ -73,22 +70,13 @@ export async function verifySecondFactor(
 		const blocked = await whileBlocked(ctx, key);
 		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
 	}
-	const attempt = await beginAttempt(ctx, [
-		{
-			failures: keys.accountFailures,
-			block: keys.accountBlock,
-			windowMs: FAILURE_WINDOW_MS,
-			delayAfter: (n) => delayAfter(n, ACCOUNT_FREE_FAILURES),
-			clearOnSuccess: true
-		},
-		{
-			failures: keys.ipFailures,
-			block: keys.ipBlock,
-			windowMs: FAILURE_WINDOW_MS,
-			delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES),
-			clearOnSuccess: false
-		}
-	]);
+	const attempt = await beginAttempt(
+		ctx,
+		signInRules(
+			{ failures: keys.accountFailures, block: keys.accountBlock },
+			{ failures: keys.ipFailures, block: keys.ipBlock }
+		)
+	);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 	const method = await acceptSecondFactorCode(ctx, pending.accountId, input.code);
 	if (!method) {

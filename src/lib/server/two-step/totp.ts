@@ -7,7 +7,7 @@ import { failure, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
 import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
-import { confirmCurrentPassword } from './current-password';
+import { confirmCurrentPassword } from '../accounts';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
 
 // Sealed per account: a copy of the database holds no TOTP secret (docs/DATA.md).
@@ -36,7 +36,7 @@ export async function startTotpSetup(
 	account: Account,
 	input: { currentPassword: string }
 ): Promise<{ ok: true; secret: string; otpauthUri: string } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword);
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
 	const existing = await readTotp(ctx, account.id);
 	if (existing?.confirmed_at != null)
@@ -128,7 +128,7 @@ export async function confirmTotpSetup(
  * A TOTP code of the account's confirmed secret, accepted at most once: the conditional update of
  * the last accepted step makes a replayed (or raced) code fail.
  */
-export async function acceptTotpCode(ctx: Ctx, accountId: string, code: string): Promise<boolean> {
+async function acceptTotpCode(ctx: Ctx, accountId: string, code: string): Promise<boolean> {
 	const row = await readTotp(ctx, accountId);
 	if (!row || row.confirmed_at === null) return false;
 	const step = matchTotp(ctx.keys.open(PURPOSE, accountId, row.secret), ctx.clock, code);
@@ -161,7 +161,7 @@ export async function disableTotp(
 	input: { currentPassword: string; code: string },
 	meta: { ip: string }
 ): Promise<{ ok: true } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword);
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at === null)

@@ -1,7 +1,6 @@
-import { json } from '@sveltejs/kit';
 import { secondFactorCodeInput } from '$lib/schemas/two-step';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { finishSignIn, pendingSignInToken } from '$lib/server/http/pending-sign-in-cookie';
+import { parseJsonBody } from '$lib/server/http/api-error';
+import { pendingSignInToken, secondStepAnswer } from '$lib/server/http/pending-sign-in-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { verifySecondFactor } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
@@ -15,7 +14,5 @@ export const POST: RequestHandler = async (event) => {
 		{ token: pendingSignInToken(event.cookies), code: body.data.code },
 		requestMeta(event)
 	);
-	if (!result.ok) return failureResponse(result);
-	await finishSignIn(event, result.account);
-	return json({ account: { status: result.account.status } }, { status: 201 });
+	return secondStepAnswer(event, result);
 };

@@ -1,17 +1,16 @@
 import { json } from '@sveltejs/kit';
 import { totpDisableInput, totpStartInput } from '$lib/schemas/two-step';
-import { failures } from '$lib/server/core/failures';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { failureResponse } from '$lib/server/http/api-error';
+import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { disableTotp, startTotpSetup } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 
 /** Set-up step 1: the password again → a new secret (shown once; confirmed by a code). */
 export const POST: RequestHandler = async (event) => {
-	const { account } = event.locals;
-	if (!account) return failureResponse(failures.unauthenticated());
-	const body = await parseJsonBody(event.request, totpStartInput);
+	const body = await ownerBody(event, totpStartInput);
 	if (!body.ok) return body.response;
+	const { account } = body;
 	const result = await startTotpSetup(event.locals.app, account, body.data);
 	if (!result.ok) return failureResponse(result);
 	return json(
@@ -22,10 +21,9 @@ export const POST: RequestHandler = async (event) => {
 
 /** Off: the password and a code (TOTP or recovery) → 204; recovery codes go too. */
 export const DELETE: RequestHandler = async (event) => {
-	const { account } = event.locals;
-	if (!account) return failureResponse(failures.unauthenticated());
-	const body = await parseJsonBody(event.request, totpDisableInput);
+	const body = await ownerBody(event, totpDisableInput);
 	if (!body.ok) return body.response;
+	const { account } = body;
 	const result = await disableTotp(event.locals.app, account, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	return new Response(null, { status: 204 });

@@ -1,16 +1,15 @@
 import { json } from '@sveltejs/kit';
 import { passkeyRemoveInput, passkeyRenameInput } from '$lib/schemas/two-step';
-import { failures } from '$lib/server/core/failures';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { failureResponse } from '$lib/server/http/api-error';
+import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { removePasskey, renamePasskey } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 
 export const PATCH: RequestHandler = async (event) => {
-	const { account } = event.locals;
-	if (!account) return failureResponse(failures.unauthenticated());
-	const body = await parseJsonBody(event.request, passkeyRenameInput);
+	const body = await ownerBody(event, passkeyRenameInput);
 	if (!body.ok) return body.response;
+	const { account } = body;
 	const result = await renamePasskey(event.locals.app, account, {
 		id: event.params.id,
 		name: body.data.name
@@ -21,10 +20,9 @@ export const PATCH: RequestHandler = async (event) => {
 
 /** Removing a passkey takes the password again. */
 export const DELETE: RequestHandler = async (event) => {
-	const { account } = event.locals;
-	if (!account) return failureResponse(failures.unauthenticated());
-	const body = await parseJsonBody(event.request, passkeyRemoveInput);
+	const body = await ownerBody(event, passkeyRemoveInput);
 	if (!body.ok) return body.response;
+	const { account } = body;
 	const result = await removePasskey(
 		event.locals.app,
 		account,

@@ -1,17 +1,16 @@
 import { json } from '@sveltejs/kit';
 import { secondFactorCodeInput } from '$lib/schemas/two-step';
-import { failures } from '$lib/server/core/failures';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { failureResponse } from '$lib/server/http/api-error';
+import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { confirmTotpSetup } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 
 /** Set-up step 2: a code from the app → two-step on, and ten recovery codes shown this once. */
 export const POST: RequestHandler = async (event) => {
-	const { account } = event.locals;
-	if (!account) return failureResponse(failures.unauthenticated());
-	const body = await parseJsonBody(event.request, secondFactorCodeInput);
+	const body = await ownerBody(event, secondFactorCodeInput);
 	if (!body.ok) return body.response;
+	const { account } = body;
 	const result = await confirmTotpSetup(event.locals.app, account, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	return json(
