@@ -69,6 +69,8 @@ describe.each(testDatabases)('R21: an approved appeal turns two-step off on $nam
 			.selectAll()
 			.where('reference', '=', reference)
 			.executeTakeFirstOrThrow();
+		// The notices are then the newest messages to each contact (ordered by time).
+		app.clock.advance(60_000);
 		const agent = await makeAgent(app);
 		await claimAppeal(app, agent, appeal.id, { takeOver: false }, meta);
 		expect(await decideAppeal(app, agent, appeal.id, { kind: 'approve' }, meta)).toEqual({
