@@ -189,7 +189,7 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		await callEndpoint(signIn, app, { json: { identifier: owner.email, password: PASSWORD }, jar });
 		const { response } = await assertion(jar, otherKey);
 		const refused = await callEndpoint(passkeySignIn, app, { json: { response }, jar });
-		expect(refused.status).toBe(400);
+		expect([refused.status, (await refused.json()).error.code]).toEqual([400, 'passkey_invalid']);
 		expect(jar.has('session')).toBe(false);
 	});
 
@@ -198,13 +198,18 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		const authenticator = softAuthenticator();
 		await addPasskey(person.jar, authenticator);
 		const unverified = await assertion(new Map(), authenticator, { userVerified: false });
-		expect(
-			(await callEndpoint(passkeySignIn, app, { json: { response: unverified.response } })).status
-		).toBe(400);
+		const noUv = await callEndpoint(passkeySignIn, app, {
+			json: { response: unverified.response }
+		});
+		expect([noUv.status, (await noUv.json()).error.code]).toEqual([400, 'passkey_invalid']);
 		const foreign = await assertion(new Map(), authenticator, { origin: 'https://evil.example' });
-		expect(
-			(await callEndpoint(passkeySignIn, app, { json: { response: foreign.response } })).status
-		).toBe(400);
+		const wrongOrigin = await callEndpoint(passkeySignIn, app, {
+			json: { response: foreign.response }
+		});
+		expect([wrongOrigin.status, (await wrongOrigin.json()).error.code]).toEqual([
+			400,
+			'passkey_invalid'
+		]);
 		const jar: CookieJar = new Map();
 		const good = await assertion(jar, authenticator, { counter: 5 });
 		expect(
@@ -213,8 +218,7 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		expect((await me(jar)).status).toBe(200);
 		// A cloned authenticator replays an older counter.
 		const cloned = await assertion(new Map(), authenticator, { counter: 3 });
-		expect(
-			(await callEndpoint(passkeySignIn, app, { json: { response: cloned.response } })).status
-		).toBe(400);
+		const old = await callEndpoint(passkeySignIn, app, { json: { response: cloned.response } });
+		expect([old.status, (await old.json()).error.code]).toEqual([400, 'passkey_invalid']);
 	});
 });
