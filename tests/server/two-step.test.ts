@@ -12,6 +12,8 @@ import { POST as resetRequest } from '../../src/routes/api/v1/password-resets/+s
 import { POST as resetConfirm } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { twoStepSummary } from '../../src/lib/server/two-step';
 import { runRetention } from '../../src/lib/server/retention/tables';
+import { rotateSealed } from '../../src/lib/server/core/key-rotation';
+import { keyringFrom } from '../../src/lib/server/core/keys';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
@@ -93,6 +95,36 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		expect(codes).toHaveLength(10);
 		for (const code of person.recoveryCodes)
 			expect(codes.map((c) => c.code_hash).join(' ')).not.toContain(code.replace('-', ''));
+	});
+
+	it('key rotation re-seals TOTP secrets: after it the new key alone opens them and codes still work', async () => {
+		const person = await memberWithTotp();
+		const rotated = {
+			...app,
+			keys: keyringFrom([
+				{ kid: 'next', key: Buffer.alloc(32, 9) },
+				{ kid: 'test', key: Buffer.alloc(32, 7) }
+			])
+		};
+		const result = await rotateSealed(rotated);
+		expect(result.resealed['account_totp.secret']).toBeGreaterThanOrEqual(1);
+		const { secret } = await database.db
+			.selectFrom('account_totp')
+			.select('secret')
+			.where('account_id', '=', person.id)
+			.executeTakeFirstOrThrow();
+		expect(secret).toMatch(/^v1\.next\./);
+		const newOnly = keyringFrom([{ kid: 'next', key: Buffer.alloc(32, 9) }]);
+		const key = newOnly.open('account-totp', person.id, secret);
+		expect(key.length).toBe(20);
+		// Put the test ring's seal back for the other tests of this file.
+		await rotateSealed({
+			...app,
+			keys: keyringFrom([
+				{ kid: 'test', key: Buffer.alloc(32, 7) },
+				{ kid: 'next', key: Buffer.alloc(32, 9) }
+			])
+		});
 	});
 
 	it('set-up refuses a wrong password (403) and a wrong code (400), and stores nothing on them', async () => {
