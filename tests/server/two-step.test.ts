@@ -81,6 +81,9 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		expect(person.recoveryCodes).toHaveLength(10);
 		expect(new Set(person.recoveryCodes).size).toBe(10);
 		expect(await twoStepSummary(app, person.id)).toEqual({ twoStep: true, passkeys: 0 });
+		// The owner sees it in the security activity.
+		const view = (await (await me(person.jar)).json()) as { activity: { action: string }[] };
+		expect(view.activity.map((a) => a.action)).toContain('account.two_step_on');
 		const stored = await database.db
 			.selectFrom('account_totp')
 			.selectAll()
@@ -232,6 +235,13 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		}
 		expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
 		expect(statuses.slice(5)).toEqual([429, 429, 429]);
+		const failed = await database.db
+			.selectFrom('audit_events')
+			.select('action')
+			.where('subject_id', '=', person.id)
+			.where('action', '=', 'session.second_factor_failed')
+			.execute();
+		expect(failed).toHaveLength(5);
 		// Even the right code waits out the delay, so guessing cannot race it.
 		const right = await sendCode(appCode(person.secret, app.clock), jar, nextAddress());
 		expect(right.status).toBe(429);

@@ -5,6 +5,8 @@ import {
 	type RegistrationResponseJSON
 } from '@simplewebauthn/server';
 import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import type { Failure } from '../core/failures';
@@ -69,7 +71,7 @@ export async function registerPasskey(
 	ctx: Ctx,
 	account: Account,
 	input: { response: BrowserCredential; name?: string | undefined },
-	meta: { ip: string }
+	meta: RequestMeta
 ): Promise<{ ok: true; passkey: PasskeyView } | Failure> {
 	const rp = relyingParty(ctx);
 	if ('ok' in rp) return rp;
@@ -113,7 +115,8 @@ export async function registerPasskey(
 		action: 'account.passkey_added',
 		subjectKind: 'account',
 		subjectId: account.id,
-		ip: meta.ip
+		ip: meta.ip,
+		details: seenFrom(meta)
 	});
 	return {
 		ok: true,

@@ -9,7 +9,8 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import type { Failure } from '../core/failures';
-import { deviceLabel, type RequestMeta } from '../core/request-meta';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
 import {
 	consumeChallenge,
 	signedChallenge,
@@ -122,7 +123,7 @@ export async function verifyPasskeySignIn(
 		subjectKind: 'account',
 		subjectId: account.id,
 		ip: meta.ip,
-		details: { method: 'passkey', ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+		details: { method: 'passkey', ...seenFrom(meta) }
 	});
 	return { ok: true, account };
 }

@@ -1,5 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
@@ -58,7 +60,7 @@ export async function removePasskey(
 	ctx: Ctx,
 	account: Account,
 	input: { id: string; currentPassword: string },
-	meta: { ip: string }
+	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
 	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
@@ -74,7 +76,8 @@ export async function removePasskey(
 		action: 'account.passkey_removed',
 		subjectKind: 'account',
 		subjectId: account.id,
-		ip: meta.ip
+		ip: meta.ip,
+		details: seenFrom(meta)
 	});
 	return { ok: true };
 }

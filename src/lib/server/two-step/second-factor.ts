@@ -6,7 +6,8 @@ import { failure, failures, type Failure } from '../core/failures';
 import { beginAttempt, signInRules } from '../accounts';
 import { addressKey } from '../platform/address-key';
 import { whileBlocked } from '../platform/limits';
-import { deviceLabel, type RequestMeta } from '../core/request-meta';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
 import { finishPendingSignIn, readPendingSignIn } from './pending';
 import { acceptSecondFactorCode } from './totp';
 
@@ -42,7 +43,7 @@ export async function completeSignIn(
 		subjectKind: 'account',
 		subjectId: account.id,
 		ip: meta.ip,
-		details: { method, ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+		details: { method, ...seenFrom(meta) }
 	});
 	return { ok: true, account };
 }
@@ -87,7 +88,7 @@ export async function verifySecondFactor(
 			subjectKind: 'account',
 			subjectId: pending.accountId,
 			ip: meta.ip,
-			details: { failuresInWindow: attempt.failures[0]! }
+			details: { failuresInWindow: attempt.failures[0]!, ...seenFrom(meta) }
 		});
 		return failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' });
 	}

@@ -1,6 +1,8 @@
 import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
@@ -92,7 +94,7 @@ export async function confirmTotpSetup(
 	ctx: Ctx,
 	account: Account,
 	input: { code: string },
-	meta: { ip: string }
+	meta: RequestMeta
 ): Promise<{ ok: true; recoveryCodes: string[] } | Failure> {
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at !== null)
@@ -118,7 +120,7 @@ export async function confirmTotpSetup(
 			subjectKind: 'account',
 			subjectId: account.id,
 			ip: meta.ip,
-			details: { method: 'totp' }
+			details: { method: 'totp', ...seenFrom(meta) }
 		});
 		return { ok: true as const, recoveryCodes };
 	});
@@ -159,7 +161,7 @@ export async function disableTotp(
 	ctx: Ctx,
 	account: Account,
 	input: { currentPassword: string; code: string },
-	meta: { ip: string }
+	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
 	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
@@ -179,7 +181,7 @@ export async function disableTotp(
 				subjectKind: 'account',
 				subjectId: account.id,
 				ip: meta.ip,
-				details: { method: 'totp' }
+				details: { method: 'totp', ...seenFrom(meta) }
 			}
 		);
 	});
