@@ -34,7 +34,8 @@ const DOMAINS = [
 	'appeals',
 	'support',
 	'messaging',
-	'retention'
+	'retention',
+	'two-step'
 ];
 const INFRASTRUCTURE = ['core', 'db', 'platform'];
 
