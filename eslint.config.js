@@ -35,7 +35,8 @@ const DOMAINS = [
 	'support',
 	'messaging',
 	'retention',
-	'two-step'
+	'two-step',
+	'checkup'
 ];
 const INFRASTRUCTURE = ['core', 'db', 'platform'];
 
