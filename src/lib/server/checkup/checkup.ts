@@ -8,9 +8,9 @@ import { twoStepSummary } from '../two-step';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** §7c: a password set more than this long ago is old. */
-export const PASSWORD_OLD_AFTER_MS = 365 * DAY_MS;
+const PASSWORD_OLD_AFTER_MS = 365 * DAY_MS;
 /** §7c: security events this recent are shown as needing a look. */
-export const EVENTS_WINDOW_MS = 30 * DAY_MS;
+const EVENTS_WINDOW_MS = 30 * DAY_MS;
 /**
  * §7c: what the owner did not necessarily do themselves: a sign-in from a new device, a right
  * password whose second step failed, a wrong current password on a change, two-step turned off.
