@@ -34,7 +34,9 @@ const DOMAINS = [
 	'appeals',
 	'support',
 	'messaging',
-	'retention'
+	'retention',
+	'two-step',
+	'checkup'
 ];
 const INFRASTRUCTURE = ['core', 'db', 'platform'];
 

@@ -13,6 +13,12 @@ const port = Number(process.env.E2E_PORT ?? 4173);
 export const strictPort = port + 1;
 export const e2eDatabase = 'test-results/e2e.db';
 export const e2eStrictDatabase = 'test-results/e2e-strict.db';
+/**
+ * WebAuthn refuses an IP address as the relying party id, so passkeys are tested on a server
+ * whose ORIGIN is http://localhost (a secure context to Chromium, as 127.0.0.1 is).
+ */
+export const passkeyPort = port + 2;
+export const e2ePasskeyDatabase = 'test-results/e2e-passkey.db';
 
 /** The built app (adapter-node) on its own fresh SQLite file, with the test hooks on. */
 function server(listen: number, database: string, env: Record<string, string>) {
@@ -67,6 +73,7 @@ export default defineConfig({
 		server(strictPort, e2eStrictDatabase, {
 			CHECK_DISCLOSURE: 'strict',
 			CHECK_RATE_LIMIT_PER_IDENTIFIER: '3'
-		})
+		}),
+		server(passkeyPort, e2ePasskeyDatabase, { ORIGIN: `http://localhost:${passkeyPort}` })
 	]
 });

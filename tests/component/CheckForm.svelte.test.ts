@@ -105,6 +105,35 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		expect(document.querySelector('[data-action="wait"]')).toHaveTextContent(/Wait until .*2027/);
 	});
 
+	it('two-step off (verified): security in words and the turn-on step', async () => {
+		await check(renderForm(), 'twoStepOff@example.com');
+		expect(await screen.findByRole('heading', { name: 'Security' })).toBeInTheDocument();
+		const security = document.querySelector('dl.security')!;
+		expect(security).toHaveAttribute('data-two-step', 'off');
+		expect(security).toHaveTextContent(/Two-step verification\s*Off/);
+		expect(security).toHaveTextContent(/Signed-in sessions\s*2/);
+		expect(screen.getByRole('link', { name: 'Turn on two-step verification' })).toHaveAttribute(
+			'href',
+			'/account/security/two-step'
+		);
+	});
+
+	it('two-step on (verified): on, the passkeys counted, no turn-on step', async () => {
+		await check(renderForm(), 'twoStepOn@example.com');
+		const security = await screen.findByRole('heading', { name: 'Security' });
+		expect(security).toBeInTheDocument();
+		expect(document.querySelector('dl.security')).toHaveTextContent(/Passkeys\s*1/);
+		expect(
+			screen.queryByRole('link', { name: 'Turn on two-step verification' })
+		).not.toBeInTheDocument();
+	});
+
+	it('public tier: no security section', async () => {
+		await check(renderForm(), 'registered@example.com');
+		await screen.findByText(/sign in/i, { selector: 'a' });
+		expect(screen.queryByRole('heading', { name: 'Security' })).not.toBeInTheDocument();
+	});
+
 	it('appeal open: the warning', async () => {
 		await check(renderForm(), 'appealOpen@example.com');
 		expect(await screen.findByText(/An appeal for this account is open/)).toBeInTheDocument();

@@ -1,5 +1,6 @@
 import { http, HttpResponse } from 'msw';
 import { reports, type ReportState } from './reports';
+import { twoStepHandlers } from './two-step';
 
 /**
  * The one set of `/api/v1` handlers for UI work without a backend (component tests and
@@ -126,5 +127,6 @@ export const handlers = [
 			);
 		}
 		return new HttpResponse(null, { status: 204 });
-	})
+	}),
+	...twoStepHandlers
 ];

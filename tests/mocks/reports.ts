@@ -113,6 +113,19 @@ export const reports = {
 			)
 		]
 	}),
+	/** Issue 16: the verified tier's security, two-step off: the turn-on step is offered. */
+	twoStepOff: registered({
+		tier: 'verified',
+		security: { twoStep: false, passkeys: 0, activeSessions: 2 },
+		nextSteps: [
+			...registeredSteps,
+			{ action: 'turn_on_two_step', href: '/account/security/two-step' }
+		]
+	}),
+	twoStepOn: registered({
+		tier: 'verified',
+		security: { twoStep: true, passkeys: 1, activeSessions: 1 }
+	}),
 	multipleAccounts: registered({
 		warnings: [
 			warning('multiple_accounts_on_device', 'Several accounts were registered from this device.')

@@ -16,7 +16,7 @@ import { requestPasswordReset } from '../../src/lib/server/accounts/password-res
 import { startRegistration } from '../../src/lib/server/accounts/registration';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { keyringFrom, testKeyring, type Keyring } from '../../src/lib/server/core/keys';
-import { totpCode, totpStep } from '../../src/lib/server/support/totp';
+import { totpCode, totpStep } from '../../src/lib/server/core/totp';
 import { testAppContext } from '../support/app-context';
 import { fileAppeal } from '../support/appeals';
 import { AGENT_PASSWORD } from '../support/agents';

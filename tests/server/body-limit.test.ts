@@ -143,7 +143,7 @@ describe('body limit on every route but the document uploads', () => {
 		const { stream } = nestedJsonStream(1024 * 1024);
 		const { seen, resolve } = countingRoute();
 		const chunked = hookEvent(
-			'/login?/default',
+			'/login?/signIn',
 			{ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: stream },
 			'/login'
 		);

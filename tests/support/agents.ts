@@ -4,7 +4,7 @@ import type { Agent } from '../../src/lib/server/support/agents';
 import { GET as document } from '../../src/routes/support/documents/[id]/+server';
 import { callEndpoint } from './endpoints';
 import { createAgent, type Role } from '../../src/lib/server/support/agents';
-import { totpCode, totpStep } from '../../src/lib/server/support/totp';
+import { totpCode, totpStep } from '../../src/lib/server/core/totp';
 
 export const AGENT_PASSWORD = 'a quiet support desk at dawn';
 let agents = 0;

@@ -18,7 +18,13 @@ export interface Warning {
 
 export type NextStep =
 	| {
-			action: 'register' | 'sign_in' | 'forgot_password' | 'change_contact' | 'appeal';
+			action:
+				| 'register'
+				| 'sign_in'
+				| 'forgot_password'
+				| 'change_contact'
+				| 'appeal'
+				| 'turn_on_two_step';
 			href: string;
 	  }
 	| { action: 'wait'; until: string };
@@ -45,6 +51,8 @@ export interface CheckReport {
 	contactChange?: ContactChange;
 	contacts?: { kind: 'email' | 'phone'; masked: string }[];
 	recentActivity?: { action: string; at: string; country: string | null }[];
+	/** Issue 16, verified tier: two-step on (TOTP or a passkey), passkeys, live sessions. */
+	security?: { twoStep: boolean; passkeys: number; activeSessions: number };
 	warnings: Warning[];
 	nextSteps: NextStep[];
 	tier: 'public' | 'verified';

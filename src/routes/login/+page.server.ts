@@ -1,19 +1,28 @@
 import { redirect } from '@sveltejs/kit';
 import { signInInput } from '$lib/schemas/registration';
+import { secondFactorCodeInput } from '$lib/schemas/two-step';
 import { countryCodes } from '$lib/server/core/countries';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { startSession } from '$lib/server/http/session-cookie';
+import {
+	afterPassword,
+	finishSignIn,
+	forgetPendingSignIn,
+	pendingSignInToken
+} from '$lib/server/http/pending-sign-in-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { signIn } from '$lib/server/accounts';
+import { pendingSignInMethods, verifySecondFactor } from '$lib/server/two-step';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => {
+export const load: PageServerLoad = async ({ locals, cookies }) => {
 	if (locals.account) redirect(303, '/account');
-	return { countries: countryCodes, ipCountry: locals.ipCountry };
+	// A right password waiting for its second factor: the page shows the second step.
+	const methods = await pendingSignInMethods(locals.app, pendingSignInToken(cookies));
+	return { countries: countryCodes, ipCountry: locals.ipCountry, secondFactor: methods };
 };
 
 export const actions: Actions = {
-	default: async (event) => {
+	signIn: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'password', 'country']);
 		const echo = { identifier: values.identifier ?? '', country: values.country ?? '' };
 		const input = parseForm(signInInput, {
@@ -24,7 +33,27 @@ export const actions: Actions = {
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const result = await signIn(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);
-		await startSession(event, result.account);
+		const next = await afterPassword(event, result.account);
+		if (next.session) redirect(303, '/account');
+		// The load that follows reads the pending cookie and shows the second step.
+		return { secondStep: true };
+	},
+	secondFactor: async (event) => {
+		const values = await readForm(event.request, ['code']);
+		const input = parseForm(secondFactorCodeInput, { code: values.code ?? '' });
+		if (!input.ok)
+			return failForm({ ok: false, status: 400, ...input.error }, { secondStep: true });
+		const result = await verifySecondFactor(
+			event.locals.app,
+			{ token: pendingSignInToken(event.cookies), code: input.data.code },
+			requestMeta(event)
+		);
+		if (!result.ok) return failForm(result, { secondStep: true });
+		await finishSignIn(event, result.account);
 		redirect(303, '/account');
+	},
+	cancel: async (event) => {
+		forgetPendingSignIn(event);
+		redirect(303, '/login');
 	}
 };

@@ -7,7 +7,7 @@
  */
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
-
+export { confirmCurrentPassword } from './current-password';
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';
@@ -35,4 +35,4 @@ export {
 } from './sessions';
 export type { Session } from './sessions';
 export { SECURE_LINK_LIFETIME_MS, secureAccount } from './secure-account';
-export { beginAttempt, signIn } from './sign-in';
+export { beginAttempt, signIn, signInRules } from './sign-in';

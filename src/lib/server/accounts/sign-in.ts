@@ -98,6 +98,30 @@ export async function beginAttempt(ctx: Ctx, rules: FailureRule[]): Promise<Atte
 }
 
 /**
+ * The sign-in delays for one subject (an identifier; for two-step, the account) and one network:
+ * the subject's counter from its 5th failure (a success forgets it), the network's from its 20th.
+ */
+export function signInRules(
+	subject: { failures: string; block: string },
+	network: { failures: string; block: string }
+): FailureRule[] {
+	return [
+		{
+			...subject,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES),
+			clearOnSuccess: true
+		},
+		{
+			...network,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES),
+			clearOnSuccess: false
+		}
+	];
+}
+
+/**
  * Sign-in for buyers. The answer for a wrong password, an unknown identifier and a disabled
  * account is the same `invalid_credentials`, and takes the same argon2 time.
  */
@@ -124,22 +148,13 @@ export async function signIn(
 	if (!parsed.ok) return failures.invalidCredentials();
 
 	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
-	const attempt = await beginAttempt(ctx, [
-		{
-			failures: keys.idFailures,
-			block: keys.idBlock,
-			windowMs: FAILURE_WINDOW_MS,
-			delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES),
-			clearOnSuccess: true
-		},
-		{
-			failures: keys.ipFailures,
-			block: keys.ipBlock,
-			windowMs: FAILURE_WINDOW_MS,
-			delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES),
-			clearOnSuccess: false
-		}
-	]);
+	const attempt = await beginAttempt(
+		ctx,
+		signInRules(
+			{ failures: keys.idFailures, block: keys.idBlock },
+			{ failures: keys.ipFailures, block: keys.ipBlock }
+		)
+	);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 
 	const account = await findAccountByIdentifier(ctx, parsed.identifier);

@@ -11,6 +11,7 @@ import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
 import { invalidateAccountSessions } from '../accounts';
+import { turnOffTwoStep } from '../two-step';
 
 type Meta = { ip: string };
 
@@ -331,14 +332,19 @@ async function rebind(
 				})
 				.execute();
 			await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
+			// The person lost everything, the second factors too: two-step goes, and both notices
+			// say so (a thief who won the appeal is then visible to the old contact).
+			const twoStepOff = await turnOffTwoStep({ ...ctx, db: trx }, accountId);
 			await enqueueMessage(
 				{ ...ctx, db: trx },
-				appealNoticeMessage(next, 'approved_new', row.reference, locale)
+				appealNoticeMessage(next, 'approved_new', row.reference, locale, { twoStepOff })
 			);
 			if (old.ok)
 				await enqueueMessage(
 					{ ...ctx, db: trx },
-					appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale)
+					appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale, {
+						twoStepOff
+					})
 				);
 			await audit(
 				{ ...ctx, db: trx },
@@ -349,7 +355,7 @@ async function rebind(
 					subjectKind: 'appeal',
 					subjectId: row.id,
 					ip: meta.ip,
-					details: { accountId, secondApprovalOf: row.first_approval_by }
+					details: { accountId, secondApprovalOf: row.first_approval_by, twoStepOff }
 				}
 			);
 			await audit(

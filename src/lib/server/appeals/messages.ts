@@ -18,10 +18,12 @@ export function appealNoticeMessage(
 	to: Identifier,
 	notice: AppealNotice,
 	reference: string,
-	locale: Locale
+	locale: Locale,
+	options: { twoStepOff?: boolean } = {}
 ): OutgoingMessage {
+	const body = texts[notice]({ reference }, { locale });
 	return messageTo(to, `appeal_${notice}`, locale, {
 		subject: m.msg_appeal_subject({ reference }, { locale }),
-		body: texts[notice]({ reference }, { locale })
+		body: options.twoStepOff ? `${body} ${m.msg_appeal_two_step_off({}, { locale })}` : body
 	});
 }

@@ -16,6 +16,7 @@ const fieldTiers = {
 	contactChange: 'verified',
 	contacts: 'verified',
 	recentActivity: 'verified',
+	security: 'verified',
 	'warnings.low_activity': 'verified',
 	'warnings.multiple_accounts_on_device': 'verified',
 	'warnings.appeal_open': 'verified'

@@ -1,6 +1,11 @@
 import { m } from '$lib/paraglide/messages';
 import type { CheckReport, NextStep, Warning } from '$lib/types/check-report';
-import { findAccountByIdentifier, isLowActivity, countAccountsOnDevice } from '../accounts';
+import {
+	findAccountByIdentifier,
+	isLowActivity,
+	countAccountsOnDevice,
+	SESSION_IDLE_TIMEOUT_MS
+} from '../accounts';
 import type { Ctx } from '../core/context';
 import { contactChangeQuota } from '../contact-change';
 import type { Account } from '../db/schema';
@@ -59,6 +64,28 @@ const reads = {
 			.where('subject_id', '=', p.accountId)
 			.orderBy('at', 'desc')
 			.limit(5)
+	),
+	// Issue 16: the verified tier's `security` (two-step on, passkeys, live sessions).
+	totp: precompiled((db, p: { accountId: string }) =>
+		db
+			.selectFrom('account_totp')
+			.select('account_id')
+			.where('account_id', '=', p.accountId)
+			.where('confirmed_at', 'is not', null)
+	),
+	passkeys: precompiled((db, p: { accountId: string }) =>
+		db
+			.selectFrom('passkeys')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('account_id', '=', p.accountId)
+	),
+	sessions: precompiled((db, p: { accountId: string; now: number; idleSince: number }) =>
+		db
+			.selectFrom('sessions')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('account_id', '=', p.accountId)
+			.where('expires_at', '>', p.now)
+			.where('last_active_at', '>', p.idleSince)
 	)
 };
 
@@ -69,14 +96,24 @@ async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
 	const account = await findAccountByIdentifier(ctx, identifier);
 	// For an unknown identifier the same queries run against an id that matches nothing (R15).
 	const accountId = account?.id ?? NO_ACCOUNT;
-	const [code, changes, appeal, activity, deviceAccounts] = await Promise.all([
-		reads.code.first(db, { identifier: identifier.value }),
-		reads.changes.execute(db, { accountId }),
-		reads.appeal.first(db, { accountId }),
-		reads.activity.execute(db, { accountId }),
-		countAccountsOnDevice(ctx, deviceId)
-	]);
-	return { now, account, code, changes, appeal, activity, deviceAccounts };
+	const at = now.getTime();
+	const [code, changes, appeal, activity, deviceAccounts, totp, passkeys, sessions] =
+		await Promise.all([
+			reads.code.first(db, { identifier: identifier.value }),
+			reads.changes.execute(db, { accountId }),
+			reads.appeal.first(db, { accountId }),
+			reads.activity.execute(db, { accountId }),
+			countAccountsOnDevice(ctx, deviceId),
+			reads.totp.first(db, { accountId }),
+			reads.passkeys.first(db, { accountId }),
+			reads.sessions.first(db, { accountId, now: at, idleSince: at - SESSION_IDLE_TIMEOUT_MS })
+		]);
+	const security = {
+		twoStep: totp !== undefined || Number(passkeys?.n ?? 0) > 0,
+		passkeys: Number(passkeys?.n ?? 0),
+		activeSessions: Number(sessions?.n ?? 0)
+	};
+	return { now, account, code, changes, appeal, activity, deviceAccounts, security };
 }
 
 /** R13: the full report, then R15a strips what the viewer may not see. */
@@ -149,6 +186,10 @@ async function buildReport(
 			);
 		}
 		nextSteps.push({ action: 'appeal', href: '/appeal' });
+		// Issue 16: only where the verified tier is shown (the `security` field's tier).
+		if (show('security') && account.status !== 'disabled' && !g.security.twoStep) {
+			nextSteps.push({ action: 'turn_on_two_step', href: '/account/security/two-step' });
+		}
 	}
 
 	const report: CheckReport = {
@@ -216,6 +257,7 @@ async function buildReport(
 			country: (JSON.parse(a.details ?? '{}') as { ipCountry?: string | null }).ipCountry ?? null
 		}));
 	}
+	if (account && show('security')) report.security = g.security;
 	return report;
 }
 

@@ -15,7 +15,13 @@ const SECURITY_ACTIONS = [
 	'session.signed_in',
 	'session.sign_in_failed',
 	'session.revoked',
-	'session.revoked_others'
+	'session.revoked_others',
+	// Two-step (issue 16): a right password whose second factor then failed is worth seeing.
+	'session.second_factor_failed',
+	'account.two_step_on',
+	'account.two_step_off',
+	'account.passkey_added',
+	'account.passkey_removed'
 ];
 
 export async function accountSummary(ctx: Ctx, account: Account): Promise<AccountSummary> {

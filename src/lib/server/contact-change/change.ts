@@ -16,13 +16,11 @@ import { quotaRefusal, quotaView, readQuota } from './quota';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
-import { verifyPassword, invalidateAccountSessions } from '../accounts';
+import { confirmCurrentPassword, invalidateAccountSessions } from '../accounts';
 import { isUniqueViolation } from '../db/errors';
-import { blockUntil, hit, limit, whileBlocked } from '../platform/limits';
+import { limit } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
-// Wrong current passwords on this form: 5 per hour, then a 15-minute pause.
-const PASSWORD_FAILURES = { max: 5, windowMs: 3_600_000, pauseMs: 15 * 60_000 };
 // Codes to new contacts per account: a person tries one or two addresses, not dozens (R6 caps
 // per recipient and per network apply on top, in `sendCode`).
 const STARTS_PER_ACCOUNT = { max: 10, windowMs: 3_600_000 };
@@ -39,17 +37,13 @@ export async function startContactChange(
 	meta: RequestMeta
 ): Promise<{ ok: true; masked: string; expiresAt: Date; resendAfter: Date } | Failure> {
 	const { db } = ctx;
-	const pauseKey = `contact-change-pause:${account.id}`;
-	const paused = await whileBlocked(ctx, pauseKey);
-	if (!paused.ok) return failures.rateLimited(paused.retryAfterSeconds);
-	if (!(await verifyPassword(account.password_hash, input.currentPassword))) {
-		const window = await hit(ctx, `contact-change-fail:${account.id}`, PASSWORD_FAILURES.windowMs);
-		if (window.count >= PASSWORD_FAILURES.max)
-			await blockUntil(ctx, pauseKey, ctx.clock.now().getTime() + PASSWORD_FAILURES.pauseMs);
-		return failure(403, 'invalid_credentials', m.error_current_password(), {
-			field: 'currentPassword'
-		});
-	}
+	const refused = await confirmCurrentPassword(
+		ctx,
+		account,
+		input.currentPassword,
+		'contact-change'
+	);
+	if (refused) return refused;
 	const parsed = parseIdentifier(input.newIdentifier, input.country ?? account.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem, 'newIdentifier');
 	const next = parsed.identifier;

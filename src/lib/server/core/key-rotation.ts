@@ -8,6 +8,7 @@ import type { Ctx } from './context';
 const SEALED_COLUMNS = [
 	{ table: 'outbox', column: 'payload', purpose: 'outbox', context: 'id' },
 	{ table: 'agents', column: 'totp_key', purpose: 'totp', context: 'id' },
+	{ table: 'account_totp', column: 'secret', purpose: 'account-totp', context: 'account_id' },
 	// The documents' own data keys; the documents themselves never need re-encrypting.
 	{
 		table: 'appeal_document_contents',

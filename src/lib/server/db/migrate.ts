@@ -10,6 +10,7 @@ import * as retention from './migrations/0006-retention';
 import * as sealedAtRest from './migrations/0007-sealed-at-rest';
 import * as documentStore from './migrations/0008-document-store';
 import * as sessionsDevices from './migrations/0009-sessions-devices';
+import * as twoStep from './migrations/0010-two-step';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -30,7 +31,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0006-retention': retention,
 	'0007-sealed-at-rest': sealedAtRest,
 	'0008-document-store': documentStore,
-	'0009-sessions-devices': sessionsDevices
+	'0009-sessions-devices': sessionsDevices,
+	'0010-two-step': twoStep
 };
 
 export async function migrateToLatest(

@@ -236,6 +236,57 @@ interface CheckEventHoursTable {
 	count: number;
 }
 
+/** Two-step (issue 16): one TOTP secret per account; `confirmed_at` null while being set up. */
+interface AccountTotpTable {
+	account_id: string;
+	/** Sealed with the key ring ('account-totp', bound to account_id): never in clear at rest. */
+	secret: string;
+	created_at: Millis;
+	confirmed_at: Millis | null;
+	/** The last TOTP time step accepted: a code is never accepted twice. */
+	last_step: number | null;
+}
+
+interface RecoveryCodesTable {
+	/** Keyed HMAC of the normalized code (the key ring is outside the database). */
+	code_hash: string;
+	account_id: string;
+	created_at: Millis;
+}
+
+interface PasskeysTable {
+	/** The WebAuthn credential id, base64url. */
+	id: string;
+	account_id: string;
+	/** COSE public key: nothing secret. */
+	public_key: Uint8Array;
+	counter: number;
+	/** JSON array of the authenticator's transports, as the browser reported them. */
+	transports: string | null;
+	name: string;
+	created_at: Millis;
+	last_used_at: Millis | null;
+}
+
+interface WebauthnChallengesTable {
+	/** SHA-256 of the challenge the server issued; single use. */
+	id: string;
+	kind: 'registration' | 'authentication';
+	/** Registration: the signed-in account; authentication as a second factor: the pending one. */
+	account_id: string | null;
+	/** Authentication as a second factor: the pending sign-in it belongs to. */
+	pending_id: string | null;
+	expires_at: Millis;
+}
+
+interface PendingSignInsTable {
+	/** SHA-256 of the pending cookie's token. */
+	id: string;
+	account_id: string;
+	created_at: Millis;
+	expires_at: Millis;
+}
+
 export interface Database {
 	accounts: AccountsTable;
 	devices: DevicesTable;
@@ -255,6 +306,11 @@ export interface Database {
 	rate_limits: RateLimitsTable;
 	check_events: CheckEventsTable;
 	check_event_hours: CheckEventHoursTable;
+	account_totp: AccountTotpTable;
+	recovery_codes: RecoveryCodesTable;
+	passkeys: PasskeysTable;
+	webauthn_challenges: WebauthnChallengesTable;
+	pending_sign_ins: PendingSignInsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

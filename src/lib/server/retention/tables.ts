@@ -31,6 +31,8 @@ const SECURE_LINK_KEEP_MS = DAY_MS;
 const CONTACT_CHANGE_KEEP_MS = 730 * DAY_MS;
 /** R19–R21: a decided appeal, its messages and document rows, counted from the decision. */
 const APPEAL_KEEP_MS = 730 * DAY_MS;
+/** Two-step: a TOTP set-up never confirmed (its secret was shown once and is useless now). */
+const TOTP_SETUP_KEEP_MS = DAY_MS;
 /** An hour is rolled up only once it is this far behind: instances' clocks differ a little. */
 const ROLL_UP_GRACE_MS = 5 * 60_000;
 /** PostgreSQL advisory lock of the run: (this class, hashtext of the schema). "ascr" in ASCII. */
@@ -51,7 +53,11 @@ type RetentionTable =
 	| 'contact_changes'
 	| 'appeal_messages'
 	| 'appeal_documents'
-	| 'appeals';
+	| 'appeals'
+	| 'pending_sign_ins'
+	| 'webauthn_challenges'
+	| 'account_totp'
+	| 'recovery_codes';
 
 export type RetentionResult =
 	| { skipped: true }
@@ -224,7 +230,32 @@ function steps(ctx: Ctx): Record<string, Step> {
 				eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS)
 			)
 		}),
-		appeals: (db, now) => removeDecidedAppeals(db, now)
+		appeals: (db, now) => removeDecidedAppeals(db, now),
+		// Two-step (issue 16): pending sign-ins and WebAuthn challenges live minutes; an abandoned
+		// TOTP set-up a day; recovery codes only while their account's TOTP is on. Passkeys stay
+		// until their owner (or an approved appeal) removes them, or the account goes.
+		two_step: async (db, now) => ({
+			pending_sign_ins: await removeWhere(db, 'pending_sign_ins', 'id', (eb) =>
+				eb('expires_at', '<=', now)
+			),
+			webauthn_challenges: await removeWhere(db, 'webauthn_challenges', 'id', (eb) =>
+				eb('expires_at', '<=', now)
+			),
+			account_totp: await removeWhere(db, 'account_totp', 'account_id', (eb) =>
+				eb.and([eb('confirmed_at', 'is', null), eb('created_at', '<', now - TOTP_SETUP_KEEP_MS)])
+			),
+			recovery_codes: await removeWhere(db, 'recovery_codes', 'code_hash', (eb) =>
+				eb.not(
+					eb.exists(
+						eb
+							.selectFrom('account_totp')
+							.select('account_totp.account_id')
+							.whereRef('account_totp.account_id', '=', 'recovery_codes.account_id')
+							.where('account_totp.confirmed_at', 'is not', null)
+					)
+				)
+			)
+		})
 	};
 }
 
@@ -294,7 +325,11 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 		contact_changes: 0,
 		appeal_messages: 0,
 		appeal_documents: 0,
-		appeals: 0
+		appeals: 0,
+		pending_sign_ins: 0,
+		webauthn_challenges: 0,
+		account_totp: 0,
+		recovery_codes: 0
 	};
 	const failed: string[] = [];
 	// One failing step (a lock timeout, a constraint) must not keep the others from running.

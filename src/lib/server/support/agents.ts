@@ -13,7 +13,7 @@ import {
 	beginAttempt
 } from '../accounts';
 import { whileBlocked } from '../platform/limits';
-import { matchTotp, newTotpKey, totpKeyUri } from './totp';
+import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
 import type { Selectable } from 'kysely';
 
 /**

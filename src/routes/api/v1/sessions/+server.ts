@@ -1,16 +1,21 @@
 import { json } from '@sveltejs/kit';
 import { signInInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { startSession } from '$lib/server/http/session-cookie';
+import { afterPassword } from '$lib/server/http/pending-sign-in-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { signIn } from '$lib/server/accounts';
 import type { RequestHandler } from './$types';
 
+/**
+ * 201 and the session; with two-step on, 202 and a pending cookie instead. A wrong password is
+ * refused before two-step is looked at, so its answer never tells whether two-step is on.
+ */
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, signInInput);
 	if (!body.ok) return body.response;
 	const result = await signIn(event.locals.app, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
-	await startSession(event, result.account);
+	const next = await afterPassword(event, result.account);
+	if (!next.session) return json({ secondFactor: { methods: next.methods } }, { status: 202 });
 	return json({ account: { status: result.account.status } }, { status: 201 });
 };

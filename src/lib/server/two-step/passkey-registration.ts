@@ -1,0 +1,125 @@
+import {
+	generateRegistrationOptions,
+	verifyRegistrationResponse,
+	type PublicKeyCredentialCreationOptionsJSON,
+	type RegistrationResponseJSON
+} from '@simplewebauthn/server';
+import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
+import { audit } from '../core/audit';
+import type { Account } from '../db/schema';
+import type { Failure } from '../core/failures';
+import { maskIdentifier } from '../core/identifiers';
+import {
+	consumeChallenge,
+	signedChallenge,
+	storeChallenge,
+	type BrowserCredential
+} from './challenges';
+import { confirmCurrentPassword } from '../accounts';
+import { passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
+
+const RP_NAME = 'Account Security Check';
+
+/** A stable, opaque WebAuthn user handle: the authenticator never learns the account id. */
+const userHandle = (ctx: Ctx, accountId: string) =>
+	Buffer.from(ctx.keys.hmac('webauthn-user', accountId).slice(0, 32), 'hex');
+
+function contactLabel(account: Account): string {
+	if (account.email) return maskIdentifier({ kind: 'email', value: account.email });
+	if (account.phone) return maskIdentifier({ kind: 'phone', value: account.phone });
+	return RP_NAME;
+}
+
+/** Step 1 (password again, as for TOTP): creation options; the challenge is kept server-side. */
+export async function passkeyRegistrationOptions(
+	ctx: Ctx,
+	account: Account,
+	input: { currentPassword: string }
+): Promise<{ ok: true; options: PublicKeyCredentialCreationOptionsJSON } | Failure> {
+	const rp = relyingParty(ctx);
+	if ('ok' in rp) return rp;
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	if (refused) return refused;
+	const existing = await ctx.db
+		.selectFrom('passkeys')
+		.select(['id', 'transports'])
+		.where('account_id', '=', account.id)
+		.execute();
+	const label = contactLabel(account);
+	const options = await generateRegistrationOptions({
+		rpName: RP_NAME,
+		rpID: rp.rpID,
+		userName: label,
+		userDisplayName: label,
+		userID: userHandle(ctx, account.id),
+		attestationType: 'none',
+		excludeCredentials: existing.map((p) => ({
+			id: p.id,
+			transports: p.transports ? (JSON.parse(p.transports) as string[]) : undefined
+		})),
+		// Discoverable, so the same passkey can also be the first factor on /login.
+		authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' }
+	});
+	await storeChallenge(ctx, options.challenge, { kind: 'registration', accountId: account.id });
+	return { ok: true, options };
+}
+
+/** Step 2: the attestation, verified here against the challenge this server issued, once. */
+export async function registerPasskey(
+	ctx: Ctx,
+	account: Account,
+	input: { response: BrowserCredential; name?: string | undefined },
+	meta: RequestMeta
+): Promise<{ ok: true; passkey: PasskeyView } | Failure> {
+	const rp = relyingParty(ctx);
+	if ('ok' in rp) return rp;
+	const challenge = signedChallenge(input.response.response.clientDataJSON);
+	if (!(await consumeChallenge(ctx, challenge, { kind: 'registration', accountId: account.id })))
+		return passkeyInvalid();
+	let verified;
+	try {
+		verified = await verifyRegistrationResponse({
+			response: input.response as unknown as RegistrationResponseJSON,
+			expectedChallenge: challenge!,
+			expectedOrigin: rp.origin,
+			expectedRPID: rp.rpID,
+			requireUserVerification: false
+		});
+	} catch {
+		return passkeyInvalid();
+	}
+	if (!verified.verified) return passkeyInvalid();
+	const { credential } = verified.registrationInfo;
+	const now = ctx.clock.now().getTime();
+	const name = input.name?.trim() || 'Passkey';
+	const inserted = await ctx.db
+		.insertInto('passkeys')
+		.values({
+			id: credential.id,
+			account_id: account.id,
+			public_key: credential.publicKey,
+			counter: credential.counter,
+			transports: credential.transports ? JSON.stringify(credential.transports) : null,
+			name,
+			created_at: now,
+			last_used_at: null
+		})
+		.onConflict((oc) => oc.column('id').doNothing())
+		.executeTakeFirst();
+	if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return passkeyInvalid();
+	await audit(ctx, {
+		actorKind: 'account',
+		actorId: account.id,
+		action: 'account.passkey_added',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip,
+		details: seenFrom(meta)
+	});
+	return {
+		ok: true,
+		passkey: { id: credential.id, name, createdAt: new Date(now).toISOString(), lastUsedAt: null }
+	};
+}

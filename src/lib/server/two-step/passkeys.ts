@@ -1,0 +1,83 @@
+import { m } from '$lib/paraglide/messages';
+import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
+import { audit } from '../core/audit';
+import type { Account } from '../db/schema';
+import { failure, type Failure } from '../core/failures';
+import { confirmCurrentPassword } from '../accounts';
+
+export interface PasskeyView {
+	id: string;
+	name: string;
+	createdAt: string;
+	lastUsedAt: string | null;
+}
+
+/** The relying party is this site as ORIGIN names it; without ORIGIN there are no passkeys. */
+export function relyingParty(ctx: Ctx): { rpID: string; origin: string } | Failure {
+	if (!ctx.config.origin)
+		return failure(503, 'passkeys_unavailable', m.two_step_error_passkeys_unavailable());
+	const url = new URL(ctx.config.origin);
+	return { rpID: url.hostname, origin: url.origin };
+}
+
+export const passkeyInvalid = () =>
+	failure(400, 'passkey_invalid', m.two_step_error_passkey_invalid());
+const notFound = () => failure(404, 'passkey_not_found', m.two_step_error_passkey_not_found());
+
+export async function listPasskeys(ctx: Ctx, accountId: string): Promise<PasskeyView[]> {
+	const rows = await ctx.db
+		.selectFrom('passkeys')
+		.select(['id', 'name', 'created_at', 'last_used_at'])
+		.where('account_id', '=', accountId)
+		.orderBy('created_at')
+		.execute();
+	return rows.map((r) => ({
+		id: r.id,
+		name: r.name,
+		createdAt: new Date(Number(r.created_at)).toISOString(),
+		lastUsedAt: r.last_used_at === null ? null : new Date(Number(r.last_used_at)).toISOString()
+	}));
+}
+
+export async function renamePasskey(
+	ctx: Ctx,
+	account: Account,
+	input: { id: string; name: string }
+): Promise<{ ok: true } | Failure> {
+	const renamed = await ctx.db
+		.updateTable('passkeys')
+		.set({ name: input.name.trim() })
+		.where('id', '=', input.id)
+		.where('account_id', '=', account.id)
+		.executeTakeFirst();
+	return renamed.numUpdatedRows > 0n ? { ok: true } : notFound();
+}
+
+/** Removing a passkey takes the password: a stolen session alone cannot strip the account's factors. */
+export async function removePasskey(
+	ctx: Ctx,
+	account: Account,
+	input: { id: string; currentPassword: string },
+	meta: RequestMeta
+): Promise<{ ok: true } | Failure> {
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	if (refused) return refused;
+	const removed = await ctx.db
+		.deleteFrom('passkeys')
+		.where('id', '=', input.id)
+		.where('account_id', '=', account.id)
+		.executeTakeFirst();
+	if (removed.numDeletedRows === 0n) return notFound();
+	await audit(ctx, {
+		actorKind: 'account',
+		actorId: account.id,
+		action: 'account.passkey_removed',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip,
+		details: seenFrom(meta)
+	});
+	return { ok: true };
+}

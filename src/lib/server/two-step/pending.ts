@@ -1,0 +1,49 @@
+import type { Ctx } from '../core/context';
+import { hashToken, newToken } from '../core/tokens';
+
+/** A sign-in whose password was right waits this long for its second factor. */
+const PENDING_SIGN_IN_MS = 5 * 60_000;
+
+/** Starts a pending sign-in: the browser gets the token, the database only its hash. */
+export async function createPendingSignIn(
+	ctx: Ctx,
+	accountId: string
+): Promise<{ token: string; expiresAt: Date }> {
+	const token = newToken();
+	const now = ctx.clock.now().getTime();
+	await ctx.db
+		.insertInto('pending_sign_ins')
+		.values({
+			id: hashToken(token),
+			account_id: accountId,
+			created_at: now,
+			expires_at: now + PENDING_SIGN_IN_MS
+		})
+		.execute();
+	return { token, expiresAt: new Date(now + PENDING_SIGN_IN_MS) };
+}
+
+/** The live pending sign-in of this token, or null (unknown, expired or already finished). */
+export async function readPendingSignIn(
+	ctx: Ctx,
+	token: string | null
+): Promise<{ id: string; accountId: string } | null> {
+	if (!token) return null;
+	const row = await ctx.db
+		.selectFrom('pending_sign_ins')
+		.select(['id', 'account_id'])
+		.where('id', '=', hashToken(token))
+		.where('expires_at', '>', ctx.clock.now().getTime())
+		.executeTakeFirst();
+	return row ? { id: row.id, accountId: row.account_id } : null;
+}
+
+/** Finishing is a delete: one pending sign-in yields at most one session. */
+export async function finishPendingSignIn(ctx: Ctx, id: string): Promise<boolean> {
+	const done = await ctx.db
+		.deleteFrom('pending_sign_ins')
+		.where('id', '=', id)
+		.where('expires_at', '>', ctx.clock.now().getTime())
+		.executeTakeFirst();
+	return done.numDeletedRows > 0n;
+}

@@ -1,0 +1,97 @@
+import { m } from '$lib/paraglide/messages';
+import type { Ctx } from '../core/context';
+import { audit } from '../core/audit';
+import type { Account } from '../db/schema';
+import { failure, failures, type Failure } from '../core/failures';
+import { beginAttempt, signInRules } from '../accounts';
+import { addressKey } from '../platform/address-key';
+import { whileBlocked } from '../platform/limits';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
+import { finishPendingSignIn, readPendingSignIn } from './pending';
+import { acceptSecondFactorCode } from './totp';
+
+// The same growing delays as the password step (accounts/sign-in.ts `signInRules`): per account
+// from the 5th failure, per network from the 20th. A 6-digit code has 10^6 values.
+
+const pendingExpired = () =>
+	failure(401, 'second_factor_expired', m.two_step_error_pending_expired());
+
+/** The account of a pending sign-in that may still finish (not disabled meanwhile). */
+export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Account | undefined> {
+	const account = await ctx.db
+		.selectFrom('accounts')
+		.selectAll()
+		.where('id', '=', accountId)
+		.executeTakeFirst();
+	return account && account.status !== 'disabled' ? account : undefined;
+}
+
+/** Ends a pending sign-in that passed its second factor: the caller then starts the session. */
+export async function completeSignIn(
+	ctx: Ctx,
+	pending: { id: string; accountId: string },
+	method: string,
+	meta: RequestMeta
+): Promise<{ ok: true; account: Account } | Failure> {
+	const account = await pendingAccount(ctx, pending.accountId);
+	if (!account || !(await finishPendingSignIn(ctx, pending.id))) return pendingExpired();
+	await audit(ctx, {
+		actorKind: 'account',
+		actorId: account.id,
+		action: 'session.second_factor_passed',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip,
+		details: { method, ...seenFrom(meta) }
+	});
+	return { ok: true, account };
+}
+
+/**
+ * Step 2 of a sign-in with two-step on: a TOTP code (never one accepted before) or an unused
+ * recovery code. Attempts are counted before the check, per account and per address, as the
+ * password step counts them (`beginAttempt`), so parallel guesses meet the same delays.
+ */
+export async function verifySecondFactor(
+	ctx: Ctx,
+	input: { token: string | null; code: string },
+	meta: RequestMeta
+): Promise<{ ok: true; account: Account } | Failure> {
+	const pending = await readPendingSignIn(ctx, input.token);
+	if (!pending) return pendingExpired();
+	const ipKey = addressKey(ctx.keys, meta.ip);
+	const keys = {
+		accountFailures: `2fa-fail:acct:${pending.accountId}`,
+		accountBlock: `2fa-block:acct:${pending.accountId}`,
+		ipFailures: `2fa-fail:ip:${ipKey}`,
+		ipBlock: `2fa-block:ip:${ipKey}`
+	};
+	for (const key of [keys.accountBlock, keys.ipBlock]) {
+		const blocked = await whileBlocked(ctx, key);
+		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
+	}
+	const attempt = await beginAttempt(
+		ctx,
+		signInRules(
+			{ failures: keys.accountFailures, block: keys.accountBlock },
+			{ failures: keys.ipFailures, block: keys.ipBlock }
+		)
+	);
+	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
+	const method = await acceptSecondFactorCode(ctx, pending.accountId, input.code);
+	if (!method) {
+		await audit(ctx, {
+			actorKind: 'anonymous',
+			actorId: null,
+			action: 'session.second_factor_failed',
+			subjectKind: 'account',
+			subjectId: pending.accountId,
+			ip: meta.ip,
+			details: { failuresInWindow: attempt.failures[0]!, ...seenFrom(meta) }
+		});
+		return failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' });
+	}
+	await attempt.succeeded();
+	return completeSignIn(ctx, pending, method, meta);
+}

@@ -1,0 +1,194 @@
+import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
+import { m } from '$lib/paraglide/messages';
+import type { Ctx } from '../core/context';
+import type { RequestMeta } from '../core/request-meta';
+import { seenFrom } from './activity';
+import { audit } from '../core/audit';
+import type { Account } from '../db/schema';
+import { failure, type Failure } from '../core/failures';
+import { maskIdentifier } from '../core/identifiers';
+import { sameSecret } from '../core/tokens';
+import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
+import { confirmCurrentPassword } from '../accounts';
+import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
+
+// Sealed per account: a copy of the database holds no TOTP secret (docs/DATA.md).
+const PURPOSE = 'account-totp';
+
+const codeInvalid = () => failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' });
+
+/** The account label in authenticator apps: the bound contact, masked (R4), never whole. */
+function accountLabel(account: Account): string {
+	if (account.email) return maskIdentifier({ kind: 'email', value: account.email });
+	if (account.phone) return maskIdentifier({ kind: 'phone', value: account.phone });
+	return account.id.slice(0, 8);
+}
+
+async function readTotp(ctx: Ctx, accountId: string) {
+	return ctx.db
+		.selectFrom('account_totp')
+		.selectAll()
+		.where('account_id', '=', accountId)
+		.executeTakeFirst();
+}
+
+/** Step 1: a new secret, kept unconfirmed until a code from the app proves it was saved. */
+export async function startTotpSetup(
+	ctx: Ctx,
+	account: Account,
+	input: { currentPassword: string }
+): Promise<{ ok: true; secret: string; otpauthUri: string } | Failure> {
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	if (refused) return refused;
+	const existing = await readTotp(ctx, account.id);
+	if (existing?.confirmed_at != null)
+		return failure(409, 'totp_already_on', m.two_step_error_already_on());
+	const key = newTotpKey();
+	const row = {
+		account_id: account.id,
+		secret: ctx.keys.seal(PURPOSE, account.id, key),
+		created_at: ctx.clock.now().getTime(),
+		confirmed_at: null,
+		last_step: null
+	};
+	// Only an unconfirmed row is replaced: a confirmed secret that landed meanwhile stays.
+	if (existing) {
+		await ctx.db
+			.updateTable('account_totp')
+			.set(row)
+			.where('account_id', '=', account.id)
+			.where('confirmed_at', 'is', null)
+			.execute();
+	} else {
+		await ctx.db
+			.insertInto('account_totp')
+			.values(row)
+			.onConflict((oc) => oc.column('account_id').doNothing())
+			.execute();
+	}
+	return {
+		ok: true,
+		secret: encodeBase32UpperCaseNoPadding(key),
+		otpauthUri: totpKeyUri(accountLabel(account), key)
+	};
+}
+
+/**
+ * The set-up page's own echo of the secret it showed (after a wrong code, JavaScript off): the
+ * key URI again only when it is the account's unconfirmed secret, so nobody learns one this way.
+ */
+export async function echoTotpSetup(
+	ctx: Ctx,
+	account: Account,
+	secret: string
+): Promise<{ secret: string; otpauthUri: string } | null> {
+	const row = await readTotp(ctx, account.id);
+	if (!row || row.confirmed_at !== null) return null;
+	const key = ctx.keys.open(PURPOSE, account.id, row.secret);
+	if (!sameSecret(encodeBase32UpperCaseNoPadding(key), secret)) return null;
+	return { secret, otpauthUri: totpKeyUri(accountLabel(account), key) };
+}
+
+/** Step 2: a code from the app turns two-step on and answers the ten recovery codes, once. */
+export async function confirmTotpSetup(
+	ctx: Ctx,
+	account: Account,
+	input: { code: string },
+	meta: RequestMeta
+): Promise<{ ok: true; recoveryCodes: string[] } | Failure> {
+	const row = await readTotp(ctx, account.id);
+	if (!row || row.confirmed_at !== null)
+		return failure(409, 'totp_setup_missing', m.two_step_error_setup_missing());
+	const step = matchTotp(ctx.keys.open(PURPOSE, account.id, row.secret), ctx.clock, input.code);
+	if (step === null) return codeInvalid();
+	return ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
+		const confirmed = await trx
+			.updateTable('account_totp')
+			.set({ confirmed_at: ctx.clock.now().getTime(), last_step: step })
+			.where('account_id', '=', account.id)
+			.where('secret', '=', row.secret)
+			.where('confirmed_at', 'is', null)
+			.executeTakeFirst();
+		if (confirmed.numUpdatedRows === 0n)
+			return failure(409, 'totp_setup_missing', m.two_step_error_setup_missing());
+		const recoveryCodes = await issueRecoveryCodes(tx, account.id);
+		await audit(tx, {
+			actorKind: 'account',
+			actorId: account.id,
+			action: 'account.two_step_on',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: { method: 'totp', ...seenFrom(meta) }
+		});
+		return { ok: true as const, recoveryCodes };
+	});
+}
+
+/**
+ * A TOTP code of the account's confirmed secret, accepted at most once: the conditional update of
+ * the last accepted step makes a replayed (or raced) code fail.
+ */
+async function acceptTotpCode(ctx: Ctx, accountId: string, code: string): Promise<boolean> {
+	const row = await readTotp(ctx, accountId);
+	if (!row || row.confirmed_at === null) return false;
+	const step = matchTotp(ctx.keys.open(PURPOSE, accountId, row.secret), ctx.clock, code);
+	if (step === null) return false;
+	const used = await ctx.db
+		.updateTable('account_totp')
+		.set({ last_step: step })
+		.where('account_id', '=', accountId)
+		.where('confirmed_at', 'is not', null)
+		.where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+		.executeTakeFirst();
+	return used.numUpdatedRows > 0n;
+}
+
+/** A TOTP code or, for someone who lost the app, a recovery code. */
+export async function acceptSecondFactorCode(
+	ctx: Ctx,
+	accountId: string,
+	code: string
+): Promise<'totp' | 'recovery_code' | null> {
+	if (await acceptTotpCode(ctx, accountId, code)) return 'totp';
+	if (await useRecoveryCode(ctx, accountId, code)) return 'recovery_code';
+	return null;
+}
+
+/** Turning TOTP off takes the password and a code: a stolen session alone cannot. */
+export async function disableTotp(
+	ctx: Ctx,
+	account: Account,
+	input: { currentPassword: string; code: string },
+	meta: RequestMeta
+): Promise<{ ok: true } | Failure> {
+	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	if (refused) return refused;
+	const row = await readTotp(ctx, account.id);
+	if (!row || row.confirmed_at === null)
+		return failure(409, 'totp_not_on', m.two_step_error_not_on());
+	if (!(await acceptSecondFactorCode(ctx, account.id, input.code))) return codeInvalid();
+	await ctx.db.transaction().execute(async (trx) => {
+		await trx.deleteFrom('account_totp').where('account_id', '=', account.id).execute();
+		await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute();
+		await audit(
+			{ ...ctx, db: trx },
+			{
+				actorKind: 'account',
+				actorId: account.id,
+				action: 'account.two_step_off',
+				subjectKind: 'account',
+				subjectId: account.id,
+				ip: meta.ip,
+				details: { method: 'totp', ...seenFrom(meta) }
+			}
+		);
+	});
+	return { ok: true };
+}
+
+export async function hasTotp(ctx: Ctx, accountId: string): Promise<boolean> {
+	const row = await readTotp(ctx, accountId);
+	return row !== undefined && row.confirmed_at !== null;
+}

@@ -1,0 +1,111 @@
+import { redirect } from '@sveltejs/kit';
+import {
+	passkeyRemoveInput,
+	passkeyRenameInput,
+	secondFactorCodeInput,
+	totpDisableInput,
+	totpStartInput
+} from '$lib/schemas/two-step';
+import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { requestMeta } from '$lib/server/core/request-meta';
+import { qrDataUrl } from '$lib/server/platform/qr-svg';
+import {
+	confirmTotpSetup,
+	countRecoveryCodes,
+	disableTotp,
+	echoTotpSetup,
+	hasTotp,
+	listPasskeys,
+	removePasskey,
+	renamePasskey,
+	startTotpSetup
+} from '$lib/server/two-step';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+export const load: PageServerLoad = async ({ locals, setHeaders }) => {
+	if (!locals.account) redirect(303, '/login');
+	setHeaders({ 'cache-control': 'no-store' });
+	const { app, account } = locals;
+	return {
+		totpOn: await hasTotp(app, account.id),
+		recoveryCodesLeft: await countRecoveryCodes(app, account.id),
+		passkeys: await listPasskeys(app, account.id),
+		passkeysAvailable: Boolean(app.config.origin)
+	};
+};
+
+function signedIn(event: RequestEvent) {
+	const { account } = event.locals;
+	if (!account) redirect(303, '/login');
+	return account;
+}
+
+/** The scan step: QR code and key, shown after the password and again after a wrong code. */
+async function scanStep(setup: { secret: string; otpauthUri: string }) {
+	return { step: 'scan' as const, secret: setup.secret, qr: await qrDataUrl(setup.otpauthUri) };
+}
+
+export const actions: Actions = {
+	start: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['currentPassword']);
+		const input = parseForm(totpStartInput, { currentPassword: values.currentPassword ?? '' });
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		const result = await startTotpSetup(event.locals.app, account, input.data);
+		if (!result.ok) return failForm(result, {});
+		return scanStep(result);
+	},
+	confirm: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['code', 'secret']);
+		const again = await echoTotpSetup(event.locals.app, account, values.secret ?? '');
+		const echo = again ? await scanStep(again) : {};
+		const input = parseForm(secondFactorCodeInput, { code: values.code ?? '' });
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		const result = await confirmTotpSetup(
+			event.locals.app,
+			account,
+			input.data,
+			requestMeta(event)
+		);
+		if (!result.ok) return failForm(result, echo);
+		return { step: 'codes' as const, recoveryCodes: result.recoveryCodes };
+	},
+	disable: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['currentPassword', 'code']);
+		const input = parseForm(totpDisableInput, {
+			currentPassword: values.currentPassword ?? '',
+			code: values.code ?? ''
+		});
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'on' });
+		const result = await disableTotp(event.locals.app, account, input.data, requestMeta(event));
+		if (!result.ok) return failForm(result, { step: 'on' });
+		return { step: 'off' as const };
+	},
+	renamePasskey: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['id', 'name']);
+		const input = parseForm(passkeyRenameInput, { name: values.name ?? '' });
+		const passkey = values.id ?? '';
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
+		const result = await renamePasskey(event.locals.app, account, { id: passkey, ...input.data });
+		if (!result.ok) return failForm(result, { passkey });
+		return { passkeyDone: 'renamed' as const, passkey };
+	},
+	removePasskey: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['id', 'currentPassword']);
+		const input = parseForm(passkeyRemoveInput, { currentPassword: values.currentPassword ?? '' });
+		const passkey = values.id ?? '';
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
+		const result = await removePasskey(
+			event.locals.app,
+			account,
+			{ id: passkey, ...input.data },
+			requestMeta(event)
+		);
+		if (!result.ok) return failForm(result, { passkey });
+		return { passkeyDone: 'removed' as const, passkey };
+	}
+};

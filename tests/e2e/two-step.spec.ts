@@ -1,0 +1,188 @@
+import type { APIRequestContext, Page } from '@playwright/test';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
+import { e2ePasskeyDatabase, passkeyPort } from '../../playwright.config';
+import { uniqueEmail } from '../support/factories';
+import { appCode } from '../support/two-step';
+import { expect, ready, test } from './fixtures';
+
+const PASSWORD = 'a long and quiet river';
+
+/** The server's clock (the test hooks may have moved it), so codes are computed for its time. */
+async function serverClock(request: APIRequestContext, base = '') {
+	const res = await request.post(`${base}/api/test/clock`, { data: { advanceMs: 0 } });
+	const { now } = (await res.json()) as { now: string };
+	const offset = new Date(now).getTime() - Date.now();
+	return { now: () => new Date(Date.now() + offset) };
+}
+
+/** The next TOTP step on the server: a code already accepted is never accepted again. */
+async function nextStep(request: APIRequestContext) {
+	await request.post('/api/test/clock', { data: { advanceMs: 30_000 } });
+}
+
+async function signInWithPassword(page: Page, email: string, labels = EN) {
+	await page.goto('/login');
+	await page.getByLabel(labels.identifier).fill(email);
+	await page.getByLabel(labels.password, { exact: true }).fill(PASSWORD);
+	await page.getByRole('button', { name: labels.signIn, exact: true }).click();
+}
+
+const EN = {
+	identifier: 'Email or phone number',
+	password: 'Password',
+	signIn: 'Sign in',
+	setUp: 'Set up an authenticator app',
+	code: 'Six-digit code from the app',
+	turnOn: 'Turn on',
+	secondStep: 'Second step',
+	secondCode: 'Code',
+	continue: 'Continue',
+	on: 'Two-step verification is on.'
+};
+const ZH = {
+	identifier: '邮箱或手机号码',
+	password: '密码',
+	signIn: '登录',
+	setUp: '设置身份验证器应用',
+	code: '应用中的六位验证码',
+	turnOn: '开启',
+	secondStep: '第二步验证',
+	secondCode: '验证码',
+	continue: '继续',
+	on: '两步验证已开启。'
+};
+
+for (const javaScriptEnabled of [true, false]) {
+	for (const [locale, labels] of [
+		['en', EN],
+		['zh-CN', ZH]
+	] as const) {
+		test.describe(`TOTP two-step, JavaScript ${javaScriptEnabled ? 'on' : 'off'}, ${locale}`, () => {
+			test.use({
+				javaScriptEnabled,
+				locale,
+				extraHTTPHeaders: { 'accept-language': locale === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }
+			});
+
+			test('set up with a QR code and key, then sign in with a code and with a recovery code', async ({
+				page,
+				db,
+				axe,
+				request
+			}) => {
+				const account = db.insertAccount({
+					email: uniqueEmail('totp'),
+					password_hash: await hashPassword(PASSWORD)
+				});
+				await signInWithPassword(page, account.email!, labels);
+				await expect(page).toHaveURL(/\/account$/);
+				await page.goto('/account/security/two-step');
+				await ready(page, javaScriptEnabled);
+				await axe(page);
+				await page.locator('#start-password').fill(PASSWORD);
+				await page.getByRole('button', { name: labels.setUp }).click();
+				const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+				await expect(page.locator('img.qr')).toHaveAttribute(
+					'src',
+					/^data:image\/svg\+xml;base64,/
+				);
+				await axe(page);
+				const clock = await serverClock(request);
+				await page.getByLabel(labels.code).fill(appCode(secret, clock));
+				await page.getByRole('button', { name: labels.turnOn }).click();
+				const codes = page.getByTestId('recovery-codes').locator('code');
+				await expect(codes).toHaveCount(10);
+				const recovery = (await codes.first().textContent())!.trim();
+				await expect(page.locator('[data-two-step="on"]')).toHaveText(labels.on);
+				await axe(page);
+
+				// Sign out, then the password alone leads to the second step, not the account.
+				await page.context().clearCookies();
+				await signInWithPassword(page, account.email!, labels);
+				await expect(page.getByRole('heading', { level: 1 })).toHaveText(labels.secondStep);
+				await page.goto('/account');
+				await expect(page).toHaveURL(/\/login$/);
+				await axe(page);
+				await nextStep(request);
+				await page.getByLabel(labels.secondCode, { exact: true }).fill('000000');
+				await page.getByRole('button', { name: labels.continue }).click();
+				await expect(page.locator('#login-error')).toHaveAttribute('data-code', 'code_invalid');
+				await page
+					.getByLabel(labels.secondCode, { exact: true })
+					.fill(appCode(secret, await serverClock(request)));
+				await page.getByRole('button', { name: labels.continue }).click();
+				await expect(page).toHaveURL(/\/account$/);
+
+				await page.context().clearCookies();
+				await signInWithPassword(page, account.email!, labels);
+				await page.getByLabel(labels.secondCode, { exact: true }).fill(recovery);
+				await page.getByRole('button', { name: labels.continue }).click();
+				await expect(page).toHaveURL(/\/account$/);
+			});
+		});
+	}
+}
+
+test.describe('passkeys through Chromium’s virtual authenticator', () => {
+	test.use({ baseURL: `http://localhost:${passkeyPort}` });
+
+	test('register a passkey, then sign in with it as the second factor and as the first', async ({
+		page,
+		db,
+		axe
+	}) => {
+		const cdp = await page.context().newCDPSession(page);
+		await cdp.send('WebAuthn.enable');
+		const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+			options: {
+				protocol: 'ctap2',
+				transport: 'internal',
+				hasResidentKey: true,
+				hasUserVerification: true,
+				isUserVerified: true,
+				automaticPresenceSimulation: true
+			}
+		});
+		const account = db.insertAccount(
+			{ email: uniqueEmail('passkey'), password_hash: await hashPassword(PASSWORD) },
+			e2ePasskeyDatabase
+		);
+		await signInWithPassword(page, account.email!);
+		await expect(page).toHaveURL(/\/account$/);
+		await page.goto('/account/security/two-step');
+		await page.locator('#passkey-password').fill(PASSWORD);
+		await page.getByLabel('Name for the new passkey').fill('Laptop');
+		await page.getByRole('button', { name: 'Add a passkey' }).click();
+		await expect(page.getByRole('status').filter({ hasText: 'Passkey added.' })).toBeVisible();
+		await expect(page.locator('[data-passkey="Laptop"]')).toBeVisible();
+		await expect(page.locator('[data-two-step="on"]')).toBeVisible();
+		await axe(page);
+
+		// Second factor: the password (sent from this browser: /login would offer the passkey in
+		// its autofill at once, and the virtual authenticator answers such a request by itself),
+		// then the passkey on the second step.
+		await page.context().clearCookies();
+		const password = await page.request.post('/api/v1/sessions', {
+			data: { identifier: account.email, password: PASSWORD }
+		});
+		expect(password.status()).toBe(202);
+		await page.goto('/login');
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText('Second step');
+		await axe(page);
+		await page.getByRole('button', { name: 'Use a passkey' }).click();
+		await expect(page).toHaveURL(/\/account$/);
+
+		// First factor, conditional UI: /login asks the browser for this site's passkeys in the
+		// identifier field's autofill; the virtual authenticator answers with the discoverable one
+		// (it verified the person), and the page signs in without a password.
+		await page.context().clearCookies();
+		await page.goto('/login');
+		await expect(page).toHaveURL(/\/account$/);
+
+		// The authenticator holds one discoverable credential, used for both sign-ins.
+		const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+		expect(credentials).toHaveLength(1);
+		expect(credentials[0]!.isResidentCredential).toBe(true);
+		expect(credentials[0]!.signCount).toBeGreaterThanOrEqual(2);
+	});
+});
