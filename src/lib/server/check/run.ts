@@ -65,27 +65,29 @@ const reads = {
 			.orderBy('at', 'desc')
 			.limit(5)
 	),
-	// Issue 16: the verified tier's `security` (two-step on, passkeys, live sessions).
-	totp: precompiled((db, p: { accountId: string }) =>
-		db
-			.selectFrom('account_totp')
-			.select('account_id')
-			.where('account_id', '=', p.accountId)
-			.where('confirmed_at', 'is not', null)
-	),
-	passkeys: precompiled((db, p: { accountId: string }) =>
-		db
-			.selectFrom('passkeys')
-			.select((eb) => eb.fn.countAll<number>().as('n'))
-			.where('account_id', '=', p.accountId)
-	),
-	sessions: precompiled((db, p: { accountId: string; now: number; idleSince: number }) =>
-		db
-			.selectFrom('sessions')
-			.select((eb) => eb.fn.countAll<number>().as('n'))
-			.where('account_id', '=', p.accountId)
-			.where('expires_at', '>', p.now)
-			.where('last_active_at', '>', p.idleSince)
+	// Issue 16: the verified tier's `security` (two-step on, passkeys, live sessions), in one
+	// statement: three scalar subqueries, one round trip.
+	security: precompiled((db, p: { accountId: string; now: number; idleSince: number }) =>
+		db.selectNoFrom((eb) => [
+			eb
+				.selectFrom('account_totp')
+				.select((sub) => sub.fn.countAll<number>().as('n'))
+				.where('account_id', '=', p.accountId)
+				.where('confirmed_at', 'is not', null)
+				.as('totp'),
+			eb
+				.selectFrom('passkeys')
+				.select((sub) => sub.fn.countAll<number>().as('n'))
+				.where('account_id', '=', p.accountId)
+				.as('passkeys'),
+			eb
+				.selectFrom('sessions')
+				.select((sub) => sub.fn.countAll<number>().as('n'))
+				.where('account_id', '=', p.accountId)
+				.where('expires_at', '>', p.now)
+				.where('last_active_at', '>', p.idleSince)
+				.as('sessions')
+		])
 	)
 };
 
@@ -97,21 +99,19 @@ async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
 	// For an unknown identifier the same queries run against an id that matches nothing (R15).
 	const accountId = account?.id ?? NO_ACCOUNT;
 	const at = now.getTime();
-	const [code, changes, appeal, activity, deviceAccounts, totp, passkeys, sessions] =
-		await Promise.all([
-			reads.code.first(db, { identifier: identifier.value }),
-			reads.changes.execute(db, { accountId }),
-			reads.appeal.first(db, { accountId }),
-			reads.activity.execute(db, { accountId }),
-			countAccountsOnDevice(ctx, deviceId),
-			reads.totp.first(db, { accountId }),
-			reads.passkeys.first(db, { accountId }),
-			reads.sessions.first(db, { accountId, now: at, idleSince: at - SESSION_IDLE_TIMEOUT_MS })
-		]);
+	const [code, changes, appeal, activity, deviceAccounts, counts] = await Promise.all([
+		reads.code.first(db, { identifier: identifier.value }),
+		reads.changes.execute(db, { accountId }),
+		reads.appeal.first(db, { accountId }),
+		reads.activity.execute(db, { accountId }),
+		countAccountsOnDevice(ctx, deviceId),
+		reads.security.first(db, { accountId, now: at, idleSince: at - SESSION_IDLE_TIMEOUT_MS })
+	]);
+	const passkeys = Number(counts?.passkeys ?? 0);
 	const security = {
-		twoStep: totp !== undefined || Number(passkeys?.n ?? 0) > 0,
-		passkeys: Number(passkeys?.n ?? 0),
-		activeSessions: Number(sessions?.n ?? 0)
+		twoStep: Number(counts?.totp ?? 0) > 0 || passkeys > 0,
+		passkeys,
+		activeSessions: Number(counts?.sessions ?? 0)
 	};
 	return { now, account, code, changes, appeal, activity, deviceAccounts, security };
 }

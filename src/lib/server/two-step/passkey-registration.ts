@@ -1,9 +1,8 @@
-import {
-	generateRegistrationOptions,
-	verifyRegistrationResponse,
-	type PublicKeyCredentialCreationOptionsJSON,
-	type RegistrationResponseJSON
+import type {
+	PublicKeyCredentialCreationOptionsJSON,
+	RegistrationResponseJSON
 } from '@simplewebauthn/server';
+import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
 import { seenFrom } from './activity';
@@ -48,7 +47,9 @@ export async function passkeyRegistrationOptions(
 		.where('account_id', '=', account.id)
 		.execute();
 	const label = contactLabel(account);
-	const options = await generateRegistrationOptions({
+	const options = await (
+		await webauthn()
+	).generateRegistrationOptions({
 		rpName: RP_NAME,
 		rpID: rp.rpID,
 		userName: label,
@@ -80,7 +81,9 @@ export async function registerPasskey(
 		return passkeyInvalid();
 	let verified;
 	try {
-		verified = await verifyRegistrationResponse({
+		verified = await (
+			await webauthn()
+		).verifyRegistrationResponse({
 			response: input.response as unknown as RegistrationResponseJSON,
 			expectedChallenge: challenge!,
 			expectedOrigin: rp.origin,

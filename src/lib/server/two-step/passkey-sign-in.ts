@@ -1,10 +1,9 @@
-import {
-	generateAuthenticationOptions,
-	verifyAuthenticationResponse,
-	type AuthenticationResponseJSON,
-	type AuthenticatorTransport,
-	type PublicKeyCredentialRequestOptionsJSON
+import type {
+	AuthenticationResponseJSON,
+	AuthenticatorTransport,
+	PublicKeyCredentialRequestOptionsJSON
 } from '@simplewebauthn/server';
+import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
@@ -40,7 +39,9 @@ export async function passkeySignInOptions(
 				.where('account_id', '=', pending.accountId)
 				.execute()
 		: [];
-	const options = await generateAuthenticationOptions({
+	const options = await (
+		await webauthn()
+	).generateAuthenticationOptions({
 		rpID: rp.rpID,
 		allowCredentials: allowed.map((p) => ({
 			id: p.id,
@@ -85,7 +86,9 @@ export async function verifyPasskeySignIn(
 	if (!stored || (pending && stored.account_id !== pending.accountId)) return passkeyInvalid();
 	let verified;
 	try {
-		verified = await verifyAuthenticationResponse({
+		verified = await (
+			await webauthn()
+		).verifyAuthenticationResponse({
 			response: input.response as unknown as AuthenticationResponseJSON,
 			expectedChallenge: challenge!,
 			expectedOrigin: rp.origin,
