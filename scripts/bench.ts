@@ -312,52 +312,43 @@ function shuffled<T>(items: T[]): T[] {
 	return items.map((_, i) => items[(i * 7919) % items.length] as T);
 }
 
-const JSON_TYPE = 'application/json';
-const FORM_TYPE = 'application/x-www-form-urlencoded';
+/** A JSON POST with one body per line of `bodies`, taken in turn. */
+const jsonPost = (path: string, bodies: string[]): Load => ({
+	method: 'POST',
+	path,
+	contentType: 'application/json',
+	bodies
+});
+/** A form post as a browser without JavaScript sends it (with its origin, for SvelteKit's CSRF check). */
+const formPost = (path: string, fields: Record<string, string>[]): Load => ({
+	method: 'POST',
+	path,
+	contentType: 'application/x-www-form-urlencoded',
+	origin: true,
+	bodies: fields.map((f) => new URLSearchParams(f).toString())
+});
+const identifierBodies = (ids: string[], extra: Record<string, string> = {}) =>
+	shuffled(ids).map((identifier) => JSON.stringify({ identifier, ...extra }));
+
 const loads = {
-	pristineJson: (ids: string[]): Load => ({
-		method: 'POST',
-		path: '/api/echo',
-		contentType: JSON_TYPE,
-		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier }))
-	}),
+	pristineJson: (ids: string[]) => jsonPost('/api/echo', identifierBodies(ids)),
 	pristinePage: (): Load => ({ method: 'GET', path: '/' }),
-	pristineForm: (ids: string[]): Load => ({
-		method: 'POST',
-		path: '/',
-		contentType: FORM_TYPE,
-		origin: true,
-		bodies: shuffled(ids).map((text) => new URLSearchParams({ text }).toString())
-	}),
-	noop: (): Load => ({
-		method: 'POST',
-		path: '/api/bench/noop',
-		contentType: JSON_TYPE,
-		bodies: ['{}']
-	}),
-	check: (ids: string[]): Load => ({
-		method: 'POST',
-		path: '/api/v1/check',
-		contentType: JSON_TYPE,
-		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier }))
-	}),
+	pristineForm: (ids: string[]) =>
+		formPost(
+			'/',
+			shuffled(ids).map((text) => ({ text }))
+		),
+	noop: () => jsonPost('/api/bench/noop', ['{}']),
+	check: (ids: string[]) => jsonPost('/api/v1/check', identifierBodies(ids)),
 	page: (): Load => ({ method: 'GET', path: '/' }),
 	// JavaScript off: a plain form post, answered with the whole page (R14).
-	checkForm: (ids: string[]): Load => ({
-		method: 'POST',
-		path: '/?/check',
-		contentType: FORM_TYPE,
-		origin: true,
-		bodies: shuffled(ids).map((identifier) =>
-			new URLSearchParams({ identifier, country: 'CN' }).toString()
-		)
-	}),
-	signIn: (ids: string[]): Load => ({
-		method: 'POST',
-		path: '/api/v1/sessions',
-		contentType: JSON_TYPE,
-		bodies: shuffled(ids).map((identifier) => JSON.stringify({ identifier, password: PASSWORD }))
-	})
+	checkForm: (ids: string[]) =>
+		formPost(
+			'/?/check',
+			shuffled(ids).map((identifier) => ({ identifier, country: 'CN' }))
+		),
+	signIn: (ids: string[]) =>
+		jsonPost('/api/v1/sessions', identifierBodies(ids, { password: PASSWORD }))
 };
 
 /**
