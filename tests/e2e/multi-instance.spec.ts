@@ -348,8 +348,8 @@ test.describe('two instances on one PostgreSQL database (docs/rules.md §9)', ()
 		adminUrl = process.env.TEST_DATABASE_URL;
 		if (!adminUrl || !/^postgres(ql)?:\/\//i.test(adminUrl)) {
 			throw new Error(
-				'tests/e2e/multi-instance.spec.ts needs PostgreSQL: set TEST_DATABASE_URL=postgres://… ' +
-					'(e.g. postgres://postgres@127.0.0.1:5432/test; .ci/run sets it on CI). It is never skipped.'
+				'tests/e2e/multi-instance.spec.ts needs PostgreSQL in TEST_DATABASE_URL: `npm test` starts ' +
+					'one of its own unless it names one (scripts/test-services.ts). It is never skipped.'
 			);
 		}
 		databaseName = `asc_multi_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;

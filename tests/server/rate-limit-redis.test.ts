@@ -22,9 +22,10 @@ import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { callEndpoint } from '../support/endpoints';
 import { uniqueEmail } from '../support/factories';
+import { testRedisUrl } from '../support/redis';
 
-/** Deployment (docs/rules.md §9): the Redis store, against the local Redis (CI starts it in .ci/run). */
-const REDIS_URL = 'redis://127.0.0.1:6379';
+/** Deployment (docs/rules.md §9): the Redis store, against the test command's Redis (TEST_REDIS_URL). */
+const REDIS_URL = testRedisUrl();
 const MINUTE = 60_000;
 
 let database: TestDatabase;
@@ -54,9 +55,7 @@ beforeAll(async () => {
 	} catch (error) {
 		throw new Error(
 			`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}). These tests need it: ` +
-				(process.env.CI === 'true'
-					? '.ci/run starts it when redis-server is installed.'
-					: 'start it with `redis-server --daemonize yes --port 6379 --save ""`.'),
+				'`npm test` starts one of its own unless TEST_REDIS_URL names one (scripts/test-services.ts).',
 			{ cause: error }
 		);
 	}

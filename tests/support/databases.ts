@@ -10,7 +10,8 @@ import { testKeyring } from '../../src/lib/server/core/keys';
 
 /**
  * The databases every repository test runs against: in-memory SQLite always, PostgreSQL when
- * TEST_DATABASE_URL points at one. On CI (CI=true) PostgreSQL is required, never silently skipped.
+ * TEST_DATABASE_URL points at one — `npm test` always sets it (scripts/test-services.ts starts a
+ * throw-away server when it is unset). On CI (CI=true) PostgreSQL is required, never skipped.
  */
 export interface TestDatabaseKind {
 	name: 'sqlite' | 'postgres';
