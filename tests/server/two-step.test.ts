@@ -183,6 +183,25 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		expect((await me(jar)).status).toBe(200);
 	});
 
+	it('the security activity records a sign-in when the session starts: not after the password alone, once after the code', async () => {
+		const person = await memberWithTotp();
+		const signedIn = () =>
+			database.db
+				.selectFrom('audit_events')
+				.select('details')
+				.where('action', '=', 'session.signed_in')
+				.where('subject_id', '=', person.id)
+				.execute();
+		const before = (await signedIn()).length;
+		const jar: CookieJar = new Map();
+		expect((await signInAs(person.email, PASSWORD, jar)).status).toBe(202);
+		expect(await signedIn()).toHaveLength(before);
+		expect((await sendCode(appCode(person.secret, app.clock), jar)).status).toBe(201);
+		const rows = await signedIn();
+		expect(rows).toHaveLength(before + 1);
+		expect(JSON.parse(String(rows.at(-1)!.details))).toMatchObject({ method: 'totp' });
+	});
+
 	it('a TOTP code works once: the same code again (a replay) is refused', async () => {
 		const person = await memberWithTotp();
 		const code = appCode(person.secret, app.clock);

@@ -35,4 +35,4 @@ export {
 } from './sessions';
 export type { Session } from './sessions';
 export { SECURE_LINK_LIFETIME_MS, secureAccount } from './secure-account';
-export { beginAttempt, signIn, signInRules } from './sign-in';
+export { auditSignedIn, beginAttempt, signIn, signInRules } from './sign-in';

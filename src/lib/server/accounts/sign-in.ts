@@ -177,6 +177,21 @@ export async function signIn(
 		return failures.invalidCredentials();
 	}
 	await attempt.succeeded();
+	// Not signed in yet: with two-step on a second factor follows; `auditSignedIn` marks the
+	// moment the session really starts.
+	return { ok: true, account };
+}
+
+/**
+ * The owner's security activity records a sign-in when the session starts: after the password
+ * with two-step off, after the second factor with it on, or after a passkey alone.
+ */
+export async function auditSignedIn(
+	ctx: Ctx,
+	account: Account,
+	method: 'password' | 'totp' | 'recovery_code' | 'passkey',
+	meta: RequestMeta
+): Promise<void> {
 	await audit(ctx, {
 		actorKind: 'account',
 		actorId: account.id,
@@ -184,7 +199,6 @@ export async function signIn(
 		subjectKind: 'account',
 		subjectId: account.id,
 		ip: meta.ip,
-		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+		details: { method, ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
 	});
-	return { ok: true, account };
 }

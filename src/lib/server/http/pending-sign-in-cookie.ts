@@ -2,6 +2,8 @@ import { json, type Cookies, type RequestEvent } from '@sveltejs/kit';
 import type { Failure } from '../core/failures';
 import { failureResponse } from './api-error';
 import type { Account } from '../db/schema';
+import { auditSignedIn } from '../accounts';
+import { requestMeta } from '../core/request-meta';
 import { createPendingSignIn, secondFactorMethods, type SecondFactorMethod } from '../two-step';
 import { startSession } from './session-cookie';
 
@@ -39,6 +41,7 @@ export async function afterPassword(
 	const { app } = event.locals;
 	const methods = await secondFactorMethods(app, account.id);
 	if (methods.length === 0) {
+		await auditSignedIn(app, account, 'password', requestMeta(event));
 		await startSession(event, account);
 		return { session: true };
 	}

@@ -5,11 +5,10 @@ import type {
 } from '@simplewebauthn/server';
 import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
-import { audit } from '../core/audit';
+import { auditSignedIn } from '../accounts';
 import type { Account } from '../db/schema';
 import type { Failure } from '../core/failures';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
 import {
 	consumeChallenge,
 	signedChallenge,
@@ -119,14 +118,6 @@ export async function verifyPasskeySignIn(
 	if (pending) return completeSignIn(ctx, pending, 'passkey', meta);
 	const account = await pendingAccount(ctx, stored.account_id);
 	if (!account) return passkeyInvalid();
-	await audit(ctx, {
-		actorKind: 'account',
-		actorId: account.id,
-		action: 'session.signed_in',
-		subjectKind: 'account',
-		subjectId: account.id,
-		ip: meta.ip,
-		details: { method: 'passkey', ...seenFrom(meta) }
-	});
+	await auditSignedIn(ctx, account, 'passkey', meta);
 	return { ok: true, account };
 }

@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { beginAttempt, signInRules } from '../accounts';
+import { auditSignedIn, beginAttempt, signInRules } from '../accounts';
 import { addressKey } from '../platform/address-key';
 import { whileBlocked } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
@@ -31,7 +31,7 @@ export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Accou
 export async function completeSignIn(
 	ctx: Ctx,
 	pending: { id: string; accountId: string },
-	method: string,
+	method: 'totp' | 'recovery_code' | 'passkey',
 	meta: RequestMeta
 ): Promise<{ ok: true; account: Account } | Failure> {
 	const account = await pendingAccount(ctx, pending.accountId);
@@ -45,6 +45,7 @@ export async function completeSignIn(
 		ip: meta.ip,
 		details: { method, ...seenFrom(meta) }
 	});
+	await auditSignedIn(ctx, account, method, meta);
 	return { ok: true, account };
 }
 
