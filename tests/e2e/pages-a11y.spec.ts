@@ -44,6 +44,32 @@ async function sweep(page: Page): Promise<void> {
 		.toBeLessThanOrEqual(width.viewport);
 }
 
+/** An appeal as the submission leaves it (R19), straight into the server's database. */
+function insertAppeal(
+	insert: (table: string, row: Record<string, unknown>) => void,
+	statusToken: string,
+	accountId: string | null
+): { id: string; reference: string } {
+	const id = randomUUID();
+	const reference = `AP-${id.slice(0, 4)}-${id.slice(4, 8)}`.toUpperCase();
+	const now = Date.now();
+	insert('appeals', {
+		id,
+		reference,
+		status_token_hash: hashToken(statusToken),
+		account_id: accountId,
+		old_identifier: uniqueEmail('sweep-lost'),
+		new_identifier: uniqueEmail('sweep-found'),
+		description: 'My phone was stolen and the SIM was cancelled.',
+		status: 'submitted',
+		locale: 'en',
+		created_at: now,
+		due_at: now + 48 * 3_600_000,
+		updated_at: now
+	});
+	return { id, reference };
+}
+
 const PASSWORD = 'a long and quiet river';
 const passwordHash = hashPassword(PASSWORD);
 
@@ -91,23 +117,8 @@ test('/appeal/status with an open appeal: axe-clean in light and dark, no sidewa
 	page,
 	db
 }) => {
-	const reference = `AP-${randomUUID().slice(0, 4)}-${randomUUID().slice(0, 4)}`.toUpperCase();
 	const statusToken = randomUUID();
-	const now = Date.now();
-	db.insert('appeals', {
-		id: randomUUID(),
-		reference,
-		status_token_hash: hashToken(statusToken),
-		account_id: null,
-		old_identifier: uniqueEmail('sweep-lost'),
-		new_identifier: uniqueEmail('sweep-found'),
-		description: 'My phone was stolen and the SIM was cancelled.',
-		status: 'submitted',
-		locale: 'en',
-		created_at: now,
-		due_at: now + 48 * 3_600_000,
-		updated_at: now
-	});
+	const { reference } = insertAppeal(db.insert, statusToken, null);
 	await page.goto('/appeal/status');
 	await page.locator('#reference').fill(reference);
 	await page.locator('#statusToken').fill(statusToken);
@@ -230,21 +241,7 @@ test.describe('console pages of a signed-in admin', () => {
 			reg_ip_country: 'US',
 			created_at: now - 3_600_000
 		}).id;
-		const appealId = randomUUID();
-		db.insert('appeals', {
-			id: appealId,
-			reference: `AP-${randomUUID().slice(0, 4)}-${randomUUID().slice(0, 4)}`.toUpperCase(),
-			status_token_hash: hashToken(randomUUID()),
-			account_id: accountId,
-			old_identifier: uniqueEmail('sweep-lost'),
-			new_identifier: uniqueEmail('sweep-found'),
-			description: 'My phone was stolen and the SIM was cancelled.',
-			status: 'submitted',
-			locale: 'en',
-			created_at: now,
-			due_at: now + 48 * 3_600_000,
-			updated_at: now
-		});
+		const appealId = insertAppeal(db.insert, randomUUID(), accountId).id;
 		for (const path of [
 			'/support',
 			'/support/accounts',
