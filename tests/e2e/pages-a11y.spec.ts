@@ -31,7 +31,7 @@ async function sweep(page: Page): Promise<void> {
 			.toEqual([]);
 	}
 	// The page declares dark support (color-scheme), so its own background must follow.
-	const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+	const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
 	const [r, g, b] = background.match(/\d+/g)!.map(Number);
 	expect.soft(r! + g! + b!, `dark background on ${page.url()} (${background})`).toBeLessThan(150);
 	await page.setViewportSize({ width: 390, height: 844 });
@@ -233,6 +233,7 @@ test.describe('console pages of a signed-in admin', () => {
 		baseURL,
 		db
 	}) => {
+		test.setTimeout(90_000);
 		const now = Date.now();
 		const accountId = db.insertAccount({
 			email: uniqueEmail('sweep-review'),
