@@ -43,7 +43,10 @@ const newPage = async () => {
 		baseURL: base,
 		viewport: desktop,
 		locale,
-		extraHTTPHeaders: { 'accept-language': locale, 'x-forwarded-for': `1.0.1.${1 + (Date.now() % 250)}` }
+		extraHTTPHeaders: {
+			'accept-language': locale,
+			'x-forwarded-for': `1.0.1.${1 + (Date.now() % 250)}`
+		}
 	});
 	return context.newPage();
 };
