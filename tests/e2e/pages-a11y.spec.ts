@@ -31,7 +31,9 @@ async function sweep(page: Page): Promise<void> {
 			.toEqual([]);
 	}
 	// The page declares dark support (color-scheme), so its own background must follow.
-	const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+	const background = await page.evaluate(
+		() => getComputedStyle(document.documentElement).backgroundColor
+	);
 	const [r, g, b] = background.match(/\d+/g)!.map(Number);
 	expect.soft(r! + g! + b!, `dark background on ${page.url()} (${background})`).toBeLessThan(150);
 	await page.setViewportSize({ width: 390, height: 844 });
