@@ -150,9 +150,16 @@ await newCode.fill(await latestCode(appellant, found));
 await appellant
 	.locator('[name="description"]')
 	.fill('My phone was stolen in Shenzhen; the SIM was cancelled.');
-const scan = await sharp({
-	create: { width: 800, height: 500, channels: 3, background: '#dfe6ee' }
-})
+// A stand-in identity page: grey card, photo box, text lines (sharp renders the SVG).
+const scan = await sharp(
+	Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="800" height="500">
+		<rect width="800" height="500" rx="24" fill="#e8edf3"/><rect x="40" y="40" width="200" height="250" fill="#b8c4d2"/>
+		<text x="280" y="90" font-family="sans-serif" font-size="40" font-weight="700" fill="#223">PASSPORT</text>
+		<text x="280" y="150" font-family="sans-serif" font-size="28" fill="#334">CHEN, MEI</text>
+		<text x="280" y="200" font-family="sans-serif" font-size="24" fill="#445">P&lt;CHN 1990-04-12</text>
+		<rect x="40" y="380" width="720" height="24" fill="#c5cfdb"/><rect x="40" y="420" width="720" height="24" fill="#c5cfdb"/>
+	</svg>`)
+)
 	.png()
 	.toBuffer();
 await appellant
@@ -161,9 +168,10 @@ await appellant
 await appellant
 	.locator('main form:has([name="description"]) button[type="submit"]:not([formaction])')
 	.click();
-await appellant.locator('[data-reference]').waitFor();
+// Documents are rebuilt in a worker before the receipt shows: allow a busy machine time.
+await appellant.locator('main a[href="/appeal/status"]').waitFor({ timeout: 90_000 });
 await shoot(appellant, 'appeal-receipt');
-await appellant.locator('a[href="/appeal/status"]').first().click();
+await appellant.locator('main a[href="/appeal/status"]').click();
 await appellant.locator('[data-status]').waitFor();
 await shoot(appellant, 'appeal-status');
 
