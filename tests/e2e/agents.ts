@@ -9,11 +9,12 @@ export const AGENT_PASSWORD = 'a quiet support desk at dawn';
 /** R22: agents exist only through the CLI; tests make one the way an operator would. */
 export function createAgentWithCli(
 	username: string,
-	databaseUrl = `file:${e2eDatabase}`
+	databaseUrl = `file:${e2eDatabase}`,
+	role: 'agent' | 'admin' = 'agent'
 ): { totpSecret: string } {
 	const out = execFileSync(
 		'npx',
-		['tsx', 'scripts/agent.ts', 'create', username, '--role', 'agent', '--json'],
+		['tsx', 'scripts/agent.ts', 'create', username, '--role', role, '--json'],
 		{
 			// The servers' key ring: the TOTP secret is sealed with it.
 			env: {
