@@ -10,6 +10,7 @@ export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport
 		warnings: [],
 		nextSteps: [{ action: 'register', href: '/register' }],
 		tier: 'public',
+		checkedAt: '2026-11-26T12:00:00.000Z',
 		...overrides
 	};
 }
