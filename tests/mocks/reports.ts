@@ -136,7 +136,8 @@ export const reports = {
 		identifier: { kind: 'email', masked: 's***t@e***.com' },
 		warnings: [],
 		nextSteps: [],
-		tier: 'public'
+		tier: 'public',
+		checkedAt: '2026-11-26T12:00:00.000Z'
 	} satisfies CheckReport
 } satisfies Record<string, CheckReport>;
 
