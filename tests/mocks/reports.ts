@@ -49,7 +49,8 @@ export const reports = {
 	}),
 	disabled: registered({ status: 'disabled', nextSteps: [{ action: 'appeal', href: '/appeal' }] }),
 	pendingCode: reportFactory({
-		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' }
+		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' },
+		nextSteps: [{ action: 'continue_registration', href: '/register' }]
 	}),
 	expiredCode: reportFactory({
 		verification: {
@@ -104,6 +105,17 @@ export const reports = {
 			{ action: 'wait', until: '2027-03-01T00:00:00.000Z' },
 			registeredSteps[2]!
 		]
+	}),
+	quotaOneLeft: registered({
+		tier: 'verified',
+		contactChange: {
+			used: 1,
+			limit: 2,
+			remaining: 1,
+			windowDays: 180,
+			minIntervalDays: 7,
+			nextAllowedAt: null
+		}
 	}),
 	appealOpen: registered({
 		tier: 'verified',
