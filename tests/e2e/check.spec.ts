@@ -265,7 +265,7 @@ test.describe('issue 17: the check reads and guides like a security product', ()
 			await page.getByLabel('Email or phone number').fill(email);
 			await page.getByRole('button', { name: 'Check' }).click();
 			const result = page.getByRole('region', { name: 'Check result' });
-			await expect(result.locator('.badge')).toContainText('Registered · active');
+			await expect(result.locator('[data-verdict]')).toHaveText('Registered · active');
 			await expect(result.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
 			await expect(result.locator('[data-code="contact_change_quota"]')).toHaveAttribute(
 				'data-level',
