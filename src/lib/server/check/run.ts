@@ -23,7 +23,7 @@ import { limit, limitAddress } from '../platform/limits';
 import { MAX_WRONG_ATTEMPTS } from '../messaging';
 
 /** Which of the check's two limits refused a check (R15): the asking network's, or the identifier's. */
-export type CheckLimit = 'network' | 'identifier';
+type CheckLimit = 'network' | 'identifier';
 
 /** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
 export interface Viewer {
