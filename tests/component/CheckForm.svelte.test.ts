@@ -121,9 +121,10 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('quota used up (verified): used 2 of 2, and wait until the date', async () => {
 		await check(renderForm(), 'quotaUsedUp@example.com');
 		expect(await screen.findByText(/2 of 2 changes used/)).toBeInTheDocument();
-		// What is left: none, so red (a <meter> whose value is below `low`), and the badge says so.
-		expect(screen.getByRole('meter')).toHaveProperty('value', 0);
-		expect(screen.getByRole('meter')).toHaveProperty('low', 0.5);
+		// None left: a full bar above `high` with the optimum at 0 is red, and the badge says so.
+		expect(screen.getByRole('meter')).toHaveProperty('value', 2);
+		expect(screen.getByRole('meter')).toHaveProperty('high', 1.5);
+		expect(screen.getByRole('meter')).toHaveProperty('optimum', 0);
 		expect(document.querySelector('[data-code="contact_change_quota"]')).toHaveAttribute(
 			'data-level',
 			'danger'

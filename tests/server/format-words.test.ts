@@ -18,6 +18,16 @@ describe('words, not data', () => {
 		}
 	});
 
+	it('the relative part in the language, with full-width parentheses in Chinese', () => {
+		const from = Date.parse(iso) - 3 * 86_400_000;
+		expect(formatInstant(iso, { locale: 'en', local: false, relativeTo: from })).toMatch(
+			/ \(in 3 days\)$/
+		);
+		expect(formatInstant(iso, { locale: 'zh-CN', local: false, relativeTo: from })).toMatch(
+			/（3天后）$/
+		);
+	});
+
 	it('a country by its name in both languages', () => {
 		expect(regionName('US', 'en')).toBe('United States');
 		expect(regionName('US', 'zh-CN')).toBe('美国');

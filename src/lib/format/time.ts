@@ -38,7 +38,8 @@ export function formatInstant(iso: string, options: FormatOptions): string {
 		timeZoneName: 'short',
 		...(options.local ? {} : { timeZone: 'UTC' })
 	}).format(date);
-	return options.relativeTo === undefined
-		? text
-		: `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
+	if (options.relativeTo === undefined) return text;
+	const relative = formatRelative(date.getTime(), options.relativeTo, options.locale);
+	// Chinese takes full-width parentheses.
+	return options.locale.startsWith('zh') ? `${text}（${relative}）` : `${text} (${relative})`;
 }
