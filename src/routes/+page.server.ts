@@ -6,6 +6,7 @@ import type { Failure } from '$lib/server/core/failures';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import { parseForm, readForm } from '$lib/server/http/forms';
 import { requestMeta } from '$lib/server/core/request-meta';
+import type { ApiError } from '$lib/types/check-report';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({
@@ -17,7 +18,9 @@ export const load: PageServerLoad = ({ locals }) => ({
 const asError = (f: Failure) => ({
 	code: f.code,
 	message: f.message,
-	retryAfterSeconds: f.retryAfterSeconds
+	retryAfterSeconds: f.retryAfterSeconds,
+	// R15: which of the check's limits refused it (the JSON API's `error.limit`).
+	limit: f.extra?.limit as ApiError['limit']
 });
 
 // R14: the check with JavaScript off; the identifier travels in POST bodies, never the URL.

@@ -33,32 +33,40 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('unregistered: "not registered", the register step and the common failure causes', async () => {
 		const result = await check(renderForm(), 'nobody@example.com');
 		expect(result).toHaveAttribute('aria-live', 'polite');
-		expect(await screen.findByText(/is not registered/)).toBeInTheDocument();
+		expect(await screen.findByText('Not registered')).toHaveClass('badge');
+		expect(screen.getByText('No account uses this email or phone yet.')).toBeInTheDocument();
 		expect(screen.getByRole('link', { name: 'Register this address' })).toHaveAttribute(
 			'href',
 			'/register'
 		);
 		expect(screen.getByText(/code that timed out/)).toBeInTheDocument();
+		// R15a: a code to an unregistered address would go to a stranger and show nothing more.
+		expect(screen.queryByRole('button', { name: 'Send me a code' })).not.toBeInTheDocument();
 	});
 
 	it('registered: sign-in, forgot-password and appeal steps, and a way to verify', async () => {
 		await check(renderForm(), 'registered@example.com');
-		expect(await screen.findByText(/is registered \(active\)/)).toBeInTheDocument();
+		expect(await screen.findByText('Registered · active')).toHaveClass('badge', 'badge-ok');
 		expect(screen.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/login');
 		expect(screen.getByRole('link', { name: 'Forgot your password?' })).toHaveAttribute(
 			'href',
 			'/forgot-password'
 		);
 		expect(screen.getByRole('link', { name: /Appeal/ })).toHaveAttribute('href', '/appeal');
-		expect(
-			screen.getByRole('heading', { name: "Verify it's you to see details" })
-		).toBeInTheDocument();
+		// The verify panel is part of the report.
+		expect(screen.getByRole('article').querySelector('h3#verify-title')).toHaveTextContent(
+			"Verify it's you to see details"
+		);
 	});
 
 	it('under review: status and the warning', async () => {
 		await check(renderForm(), '+8613800138000');
-		expect(await screen.findByText(/under risk review/)).toBeInTheDocument();
+		expect(await screen.findByText('Registered · under review')).toHaveClass('badge-attention');
 		expect(document.querySelector('[data-code="under_review"]')).toHaveTextContent(/risk review/);
+		expect(document.querySelector('[data-code="under_review"]')).toHaveClass(
+			'callout',
+			'callout-attention'
+		);
 	});
 
 	it('disabled: only the appeal is offered', async () => {
@@ -67,12 +75,24 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		expect(screen.queryByRole('link', { name: 'Sign in' })).not.toBeInTheDocument();
 	});
 
-	it('pending code: tells the person a code is waiting and until when', async () => {
+	it('pending code: what it is for, until when, a live countdown, and "enter your code"', async () => {
 		await check(renderForm(), 'pendingCode@example.com');
 		expect(await screen.findByText(/A code is waiting/)).toBeInTheDocument();
-		expect(document.querySelector('[data-code="code_pending"]')).toHaveTextContent(
-			/valid until .*12:05:00/
+		const pending = document.querySelector('[data-code="code_pending"]')!;
+		expect(pending).toHaveTextContent(/A code to finish creating your account/);
+		expect(pending).toHaveTextContent(/valid until .*12:05:00/);
+		// Counted from the server's answer (12:00:00), not this machine's clock.
+		expect(pending.querySelector('[data-code-countdown]')).toHaveTextContent('5:00 left');
+		expect(pending.querySelector('[aria-live="polite"]')).toHaveTextContent('5:00 left');
+		expect(
+			screen.getByText('No account yet: a registration is waiting for its code.')
+		).toBeVisible();
+		const next = screen.getByRole('button', { name: 'Enter your code or get a new one' });
+		expect(next.closest('form')).toHaveAttribute('action', '/register?/resend');
+		expect(next.closest('form')?.querySelector('input[name="identifier"]')).toHaveValue(
+			'pendingCode@example.com'
 		);
+		expect(screen.queryByRole('link', { name: 'Register this address' })).not.toBeInTheDocument();
 	});
 
 	it('expired code: says it expired unused and to request a new one', async () => {
@@ -82,7 +102,7 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 
 	it('IP country mismatch: the warning names the network country', async () => {
 		await check(renderForm(), 'ipMismatch@example.com');
-		expect(await screen.findByText(/network appears to be in US/)).toBeInTheDocument();
+		expect(await screen.findByText(/network appears to be in United States/)).toBeInTheDocument();
 	});
 
 	it('low activity (verified): the warning, the quota meter and the change-contact step', async () => {
@@ -101,8 +121,26 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('quota used up (verified): used 2 of 2, and wait until the date', async () => {
 		await check(renderForm(), 'quotaUsedUp@example.com');
 		expect(await screen.findByText(/2 of 2 changes used/)).toBeInTheDocument();
-		expect(screen.getByRole('meter')).toHaveAttribute('value', '2');
+		// None left: a full bar above `high` with the optimum at 0 is red, and the badge says so.
+		expect(screen.getByRole('meter')).toHaveProperty('value', 2);
+		expect(screen.getByRole('meter')).toHaveProperty('high', 1.5);
+		expect(screen.getByRole('meter')).toHaveProperty('optimum', 0);
+		expect(document.querySelector('[data-code="contact_change_quota"]')).toHaveAttribute(
+			'data-level',
+			'danger'
+		);
+		expect(screen.getByText('0 of 2 left')).toHaveClass('badge-danger');
 		expect(document.querySelector('[data-action="wait"]')).toHaveTextContent(/Wait until .*2027/);
+	});
+
+	it('one change left (verified): the quota is amber', async () => {
+		await check(renderForm(), 'quotaOneLeft@example.com');
+		expect(await screen.findByText('1 of 2 left')).toHaveClass('badge-attention');
+		expect(screen.getByRole('meter')).toHaveProperty('value', 1);
+		expect(document.querySelector('[data-code="contact_change_quota"]')).toHaveAttribute(
+			'data-level',
+			'attention'
+		);
 	});
 
 	it('two-step off (verified): security in words and the turn-on step', async () => {
@@ -149,9 +187,12 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('strict mode: nothing is said before proof', async () => {
 		await check(renderForm(), 'hidden@example.com');
 		expect(
-			await screen.findByText(/Details are shown only after you prove this is yours/)
+			await screen.findByText('Prove that this email or phone is yours to see its details.')
 		).toBeInTheDocument();
-		expect(screen.queryByText(/is registered|is not registered/)).not.toBeInTheDocument();
+		expect(screen.getByText('Details hidden')).toHaveClass('badge-neutral');
+		expect(screen.queryByText(/Registered|Not registered/)).not.toBeInTheDocument();
+		// Registration is hidden here: hiding the verify panel for some addresses would reveal it.
+		expect(screen.getByRole('button', { name: 'Send me a code' })).toBeInTheDocument();
 	});
 });
 
@@ -171,21 +212,58 @@ describe('CheckForm: verifying and errors', () => {
 		expect(screen.getByText(/2 of 2 changes used/)).toBeInTheDocument();
 	});
 
-	it('R15: a 429 shows the message and counts down before the button unlocks', async () => {
+	it('R15: the identifier limit blocks that identifier only, with a countdown and the clock time', async () => {
 		vi.useFakeTimers({ shouldAdvanceTime: true });
 		const user = renderForm({}, { fake: true });
 		await check(user, 'limited@example.com');
-		expect(await screen.findByText(/Try again in 30 seconds/)).toBeInTheDocument();
+		expect(await screen.findByText(/checked too often. Try again in 2 min/)).toBeInTheDocument();
+		expect(screen.getByText('You can check a different email or phone number now.')).toBeVisible();
 		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
-		await vi.advanceTimersByTimeAsync(10_000);
-		expect(screen.getByRole('status')).toHaveTextContent('You can try again in 20 seconds.');
+		expect(document.querySelector('[data-retry-countdown]')).toHaveTextContent(
+			/You can try again in 1:30, at \d\d:\d\d:\d\d/
+		);
 		await vi.advanceTimersByTimeAsync(1_000);
-		// The live region speaks every 10 s; the visible text every second.
-		expect(screen.getByRole('status')).toHaveTextContent('You can try again in 20 seconds.');
-		expect(screen.getByText('You can try again in 19 seconds.')).toBeInTheDocument();
-		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
-		await vi.advanceTimersByTimeAsync(19_000);
+		expect(document.querySelector('[data-retry-countdown]')).toHaveTextContent(/in 1:29/);
+		// The live region speaks once a minute, not every second.
+		expect(screen.getByRole('status')).toHaveTextContent(/in 2:00/);
+		const field = screen.getByLabelText('Email or phone number');
+		await user.clear(field);
+		await user.type(field, 'someone-else@example.com');
 		expect(screen.getByRole('button', { name: 'Check' })).toBeEnabled();
+		await user.clear(field);
+		await user.type(field, 'LIMITED@example.com');
+		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
+		await vi.advanceTimersByTimeAsync(89_000);
+		expect(screen.getByRole('button', { name: 'Check' })).toBeEnabled();
+		expect(screen.getByRole('status')).toHaveTextContent('You can try again now.');
+	});
+
+	it('R15: the network limit blocks every identifier', async () => {
+		const user = renderForm();
+		await check(user, 'netLimited@example.com');
+		expect(await screen.findByText(/from your network/)).toBeInTheDocument();
+		const field = screen.getByLabelText('Email or phone number');
+		await user.clear(field);
+		await user.type(field, 'someone-else@example.com');
+		expect(screen.getByRole('button', { name: 'Check' })).toBeDisabled();
+		expect(
+			screen.queryByText('You can check a different email or phone number now.')
+		).not.toBeInTheDocument();
+	});
+
+	it('the phone country is asked only for a national number', async () => {
+		const user = renderForm();
+		const country = () => screen.queryByLabelText(/Country of the phone number/);
+		expect(country()).not.toBeInTheDocument();
+		const field = screen.getByLabelText('Email or phone number');
+		await user.type(field, 'name@example.com');
+		expect(country()).not.toBeInTheDocument();
+		await user.clear(field);
+		await user.type(field, '+86 138 0013 8000');
+		expect(country()).not.toBeInTheDocument();
+		await user.clear(field);
+		await user.type(field, '138 0013 8000');
+		expect(country()).toBeInTheDocument();
 	});
 
 	it("R1: a malformed email shows the server's message tied to the field", async () => {
@@ -205,9 +283,11 @@ describe('CheckForm: verifying and errors', () => {
 			})
 		);
 		const user = renderForm({ ipCountry: 'CN' });
+		await user.type(screen.getByLabelText('Email or phone number'), '138');
 		expect(screen.getByLabelText(/Country of the phone number/)).toHaveValue('CN');
+		await user.clear(screen.getByLabelText('Email or phone number'));
 		await check(user, '138 0013 8000');
-		await screen.findByText(/under risk review/);
+		await screen.findByText('Registered · under review');
 		expect(seen?.body).toEqual({ identifier: '138 0013 8000', country: 'CN' });
 		expect(seen?.url).not.toContain('138');
 	});
@@ -221,7 +301,7 @@ describe('CheckForm: verifying and errors', () => {
 
 	it('R14: renders the answer the form action gave when JavaScript was off', () => {
 		renderForm({ initial: { identifier: 'registered@example.com', report: reports.registered } });
-		expect(screen.getByText(/is registered/)).toBeInTheDocument();
+		expect(screen.getByText('Registered · active')).toBeInTheDocument();
 		expect(screen.getByLabelText('Email or phone number')).toHaveValue('registered@example.com');
 	});
 });

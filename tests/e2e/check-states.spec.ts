@@ -51,13 +51,14 @@ const states: Record<
 		})
 	},
 	disabled: {
-		marker: '[data-status="disabled"]',
+		marker: '[data-status="disabled"] [data-verdict="disabled"].badge-danger',
 		seed: async (db) => ({
 			identifier: db.insertAccount({ email: uniqueEmail('state-dis'), status: 'disabled' }).email!
 		})
 	},
 	'code-pending': {
-		marker: '[data-code="code_pending"]',
+		// Issue 17: what the code is for, and a live countdown.
+		marker: '[data-code="code_pending"][data-purpose="register"] [data-code-countdown]',
 		seed: async (db, request) => {
 			const identifier = uniqueEmail('state-pending');
 			const now = await serverNow(request);
@@ -113,7 +114,8 @@ const states: Record<
 		}
 	},
 	'quota-used-up': {
-		marker: '[data-action="wait"]',
+		// Issue 17: no change left is red, not a full green bar.
+		marker: '[data-code="contact_change_quota"][data-level="danger"]',
 		seed: async (db, request) => {
 			const now = await serverNow(request);
 			const email = uniqueEmail('state-quota');

@@ -5,16 +5,17 @@ import { twoStepHandlers } from './two-step';
 /**
  * The one set of `/api/v1` handlers for UI work without a backend (component tests and
  * `npm run dev:mock`). The typed identifier picks the state: `<state>@example.com`, e.g.
- * `underReview@example.com`, `quotaUsedUp@example.com`, `limited@example.com` (429).
+ * `underReview@example.com`, `quotaUsedUp@example.com`, `limited@example.com` (429 on the
+ * identifier's limit), `netLimited@example.com` (429 on the network's).
  */
 const malformed =
 	'This email address is not valid. Check for a missing "@", a missing domain such as ".com", spaces or commas.';
 
-function stateOf(identifier: string): ReportState | 'limited' | 'invalid' {
+function stateOf(identifier: string): ReportState | 'limited' | 'netLimited' | 'invalid' {
 	if (!identifier.includes('@') && !identifier.startsWith('+')) return 'invalid';
 	if (identifier.startsWith('+86')) return 'underReview';
 	const local = identifier.split('@')[0] ?? '';
-	if (local === 'limited') return 'limited';
+	if (local === 'limited' || local === 'netLimited') return local;
 	return local in reports ? (local as ReportState) : 'unregistered';
 }
 
@@ -34,17 +35,20 @@ export const handlers = [
 				{ status: 400 }
 			);
 		}
-		if (state === 'limited') {
+		if (state === 'limited' || state === 'netLimited') {
 			return HttpResponse.json(
 				{
 					error: {
 						code: 'rate_limited',
 						message:
-							'Too many checks from your network or for this identifier. Try again in 30 seconds.',
-						retryAfter: 30
+							state === 'limited'
+								? 'This email or phone number was checked too often. Try again in 2 min.'
+								: 'Too many checks from your network. Try again in 2 min.',
+						retryAfter: 90,
+						limit: state === 'limited' ? 'identifier' : 'network'
 					}
 				},
-				{ status: 429, headers: { 'retry-after': '30' } }
+				{ status: 429, headers: { 'retry-after': '90' } }
 			);
 		}
 		return HttpResponse.json(reports[state]);

@@ -10,6 +10,7 @@ export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport
 		warnings: [],
 		nextSteps: [{ action: 'register', href: '/register' }],
 		tier: 'public',
+		checkedAt: '2026-11-26T12:00:00.000Z',
 		...overrides
 	};
 }
@@ -48,7 +49,8 @@ export const reports = {
 	}),
 	disabled: registered({ status: 'disabled', nextSteps: [{ action: 'appeal', href: '/appeal' }] }),
 	pendingCode: reportFactory({
-		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' }
+		verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' },
+		nextSteps: [{ action: 'continue_registration', href: '/register' }]
 	}),
 	expiredCode: reportFactory({
 		verification: {
@@ -104,6 +106,17 @@ export const reports = {
 			registeredSteps[2]!
 		]
 	}),
+	quotaOneLeft: registered({
+		tier: 'verified',
+		contactChange: {
+			used: 1,
+			limit: 2,
+			remaining: 1,
+			windowDays: 180,
+			minIntervalDays: 7,
+			nextAllowedAt: null
+		}
+	}),
 	appealOpen: registered({
 		tier: 'verified',
 		warnings: [
@@ -135,7 +148,8 @@ export const reports = {
 		identifier: { kind: 'email', masked: 's***t@e***.com' },
 		warnings: [],
 		nextSteps: [],
-		tier: 'public'
+		tier: 'public',
+		checkedAt: '2026-11-26T12:00:00.000Z'
 	} satisfies CheckReport
 } satisfies Record<string, CheckReport>;
 

@@ -57,7 +57,8 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 			verification: { pending: false },
 			warnings: [],
 			nextSteps: [{ action: 'register', href: '/register' }],
-			tier: 'public'
+			tier: 'public',
+			checkedAt: app.clock.now().toISOString()
 		});
 	});
 
@@ -217,7 +218,8 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 			identifier: expect.any(Object),
 			warnings: [],
 			nextSteps: [],
-			tier: 'public'
+			tier: 'public',
+			checkedAt: expect.any(String)
 		});
 		expect([...a.headers.keys()]).toEqual([...b.headers.keys()]);
 	});
@@ -234,7 +236,8 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		expect(refused.headers.get('retry-after')).toBe('600');
 		expect(refused.body.error).toMatchObject({
 			code: 'rate_limited',
-			message: expect.stringContaining('600 seconds')
+			message: expect.stringContaining('10 min'),
+			limit: 'identifier'
 		});
 		const counted = await database.db
 			.selectFrom('check_events')

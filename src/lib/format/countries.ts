@@ -49,3 +49,13 @@ export function countryOptionsHtml(
 	const mark = `<option value="${escapeHtml(selected)}">`;
 	return cached.html.replace(mark, `<option value="${escapeHtml(selected)}" selected>`);
 }
+
+const regionNames = new Map<string, Intl.DisplayNames>();
+
+/** A country's name in the locale ("美国" for `US` in zh-CN), the code itself if Intl has none. */
+export function regionName(code: string, locale: string): string {
+	let names = regionNames.get(locale);
+	if (!names)
+		regionNames.set(locale, (names = new Intl.DisplayNames([locale], { type: 'region' })));
+	return names.of(code) ?? code;
+}

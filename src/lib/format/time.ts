@@ -1,6 +1,6 @@
 /**
  * Dates for people: in their language, in their time zone once the browser renders (the server
- * cannot know it and says UTC), with "in 3 days"-style relative text.
+ * cannot know it and says UTC), the zone always named, with "in 3 days"-style relative text.
  */
 export interface FormatOptions {
 	locale: string;
@@ -34,9 +34,12 @@ export function formatInstant(iso: string, options: FormatOptions): string {
 		...(options.timeOnly
 			? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
 			: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
-		...(options.local ? {} : { timeZone: 'UTC', timeZoneName: 'short' })
+		// The zone is always named: "18:32 GMT+8" cannot be misread as another zone's time.
+		timeZoneName: 'short',
+		...(options.local ? {} : { timeZone: 'UTC' })
 	}).format(date);
-	return options.relativeTo === undefined
-		? text
-		: `${text} (${formatRelative(date.getTime(), options.relativeTo, options.locale)})`;
+	if (options.relativeTo === undefined) return text;
+	const relative = formatRelative(date.getTime(), options.relativeTo, options.locale);
+	// Chinese takes full-width parentheses.
+	return options.locale.startsWith('zh') ? `${text}（${relative}）` : `${text} (${relative})`;
 }

@@ -20,6 +20,7 @@ export type NextStep =
 	| {
 			action:
 				| 'register'
+				| 'continue_registration'
 				| 'sign_in'
 				| 'forgot_password'
 				| 'change_contact'
@@ -56,6 +57,8 @@ export interface CheckReport {
 	warnings: Warning[];
 	nextSteps: NextStep[];
 	tier: 'public' | 'verified';
+	/** The server's clock when it answered: countdowns count from it, not the device's clock. */
+	checkedAt: string;
 }
 
 export interface ApiError {
@@ -63,4 +66,6 @@ export interface ApiError {
 	message: string;
 	fields?: Record<string, string>;
 	retryAfterSeconds?: number;
+	/** `rate_limited` from the check (R15): which limit refused it. */
+	limit?: 'network' | 'identifier';
 }

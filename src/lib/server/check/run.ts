@@ -1,4 +1,6 @@
+import { regionName } from '$lib/format/countries';
 import { m } from '$lib/paraglide/messages';
+import { getLocale } from '$lib/paraglide/runtime';
 import type { CheckReport, NextStep, Warning } from '$lib/types/check-report';
 import {
 	findAccountByIdentifier,
@@ -20,12 +22,17 @@ import { confirmCheckCode } from './verification';
 import { limit, limitAddress } from '../platform/limits';
 import { MAX_WRONG_ATTEMPTS } from '../messaging';
 
+/** Which of the check's two limits refused a check (R15): the asking network's, or the identifier's. */
+type CheckLimit = 'network' | 'identifier';
+
 /** Who is asking: R9 compares their network's country, R10 their device, R15a their proof. */
 export interface Viewer {
 	requestCountry: string | null;
 	deviceId: string;
 	/** The client address (canonical); limits and check events count its network. */
 	address: string;
+	/** The signed-in account, if any: its owner is not offered "Sign in". */
+	signedInAccountId?: string | null;
 	/** Signed-in owner, agent, or a `check` code confirmed in this browser. */
 	proven: (identifier: Identifier, account: Account | undefined) => boolean;
 }
@@ -136,8 +143,8 @@ async function buildReport(
 			code: 'ip_country_mismatch',
 			requestCountry: country,
 			message: account
-				? m.warning_ip_country_mismatch({ country })
-				: m.warning_ip_country_mismatch_unregistered({ country })
+				? m.warning_ip_country_mismatch({ country: regionName(country, getLocale()) })
+				: m.warning_ip_country_mismatch_unregistered({ country: regionName(country, getLocale()) })
 		});
 	}
 	if (account?.status === 'under_review' && show('warnings.under_review')) {
@@ -170,10 +177,22 @@ async function buildReport(
 		now
 	);
 	const nextSteps: NextStep[] = [];
+	// A registration waits for its code: continue it (enter the code, or resend) instead of a
+	// second "register". The pending code is a public field already (R15a).
+	const registering =
+		g.code?.purpose === 'register' &&
+		g.code.expires_at > now.getTime() &&
+		g.code.attempts < MAX_WRONG_ATTEMPTS &&
+		show('verification');
 	if (!account) {
-		nextSteps.push({ action: 'register', href: '/register' });
+		nextSteps.push(
+			registering
+				? { action: 'continue_registration', href: '/register' }
+				: { action: 'register', href: '/register' }
+		);
 	} else {
-		if (account.status !== 'disabled')
+		// The signed-in owner is not offered "Sign in" (only they see that they are the owner).
+		if (account.status !== 'disabled' && viewer.signedInAccountId !== account.id)
 			nextSteps.push(
 				{ action: 'sign_in', href: '/login' },
 				{ action: 'forgot_password', href: '/forgot-password' }
@@ -185,7 +204,9 @@ async function buildReport(
 					: { action: 'change_contact', href: '/account/contact' }
 			);
 		}
-		nextSteps.push({ action: 'appeal', href: '/appeal' });
+		// An open appeal is a verified field: only a viewer who may see it loses the "Appeal" step.
+		if (!(g.appeal && show('warnings.appeal_open')))
+			nextSteps.push({ action: 'appeal', href: '/appeal' });
 		// Issue 16: only where the verified tier is shown (the `security` field's tier).
 		if (show('security') && account.status !== 'disabled' && !g.security.twoStep) {
 			nextSteps.push({ action: 'turn_on_two_step', href: '/account/security/two-step' });
@@ -196,7 +217,8 @@ async function buildReport(
 		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
 		warnings,
 		nextSteps: show('nextSteps') ? nextSteps : [],
-		tier: proven || ctx.config.checkDisclosure === 'open' ? 'verified' : 'public'
+		tier: proven || ctx.config.checkDisclosure === 'open' ? 'verified' : 'public',
+		checkedAt: now.toISOString()
 	};
 	if (show('registered')) report.registered = account !== undefined;
 	if (show('status')) report.status = account?.status ?? null;
@@ -284,7 +306,7 @@ export async function runCheck(
 		max: rules.perIp,
 		windowMs: rules.windowMs
 	});
-	if (!byIp.ok) return checkRateLimited(ctx, ipKey, '', byIp.retryAfterSeconds);
+	if (!byIp.ok) return checkRateLimited(ctx, ipKey, '', 'network', byIp.retryAfterSeconds);
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const idKey = ctx.keys.hmac('identifier', parsed.identifier.value);
@@ -292,7 +314,7 @@ export async function runCheck(
 		max: rules.perIdentifier,
 		windowMs: rules.windowMs
 	});
-	if (!byId.ok) return checkRateLimited(ctx, ipKey, idKey, byId.retryAfterSeconds);
+	if (!byId.ok) return checkRateLimited(ctx, ipKey, idKey, 'identifier', byId.retryAfterSeconds);
 	const confirmed = proof ? await confirmCheckCode(ctx, parsed.identifier, proof.code) : null;
 	const proven = confirmed?.ok === true;
 	const report = await buildReport(
@@ -311,17 +333,29 @@ export async function runCheck(
 	return { ok: true, report, proven: proven ? parsed.identifier : null };
 }
 
-/** R15: a refused check is counted too, so bursts and rejections show in metrics and to agents. */
+/**
+ * R15: a refused check is counted too, so bursts and rejections show in metrics and to agents.
+ * `limit` says which limit refused it, so the page blocks only what is blocked: the identifier
+ * limit counts checks of that identifier whether or not it is registered, so naming it tells
+ * nothing about an account.
+ */
 async function checkRateLimited(
 	ctx: Ctx,
 	ipKey: string,
 	identifierKey: string,
+	limit: CheckLimit,
 	seconds: number
 ): Promise<Failure> {
 	await recordCheck(ctx, ipKey, identifierKey, 'rate_limited');
-	return failure(429, 'rate_limited', m.error_check_rate_limited({ seconds }), {
-		retryAfterSeconds: seconds
-	});
+	const minutes = Math.ceil(seconds / 60);
+	return failure(
+		429,
+		'rate_limited',
+		limit === 'network'
+			? m.error_check_rate_limited({ minutes })
+			: m.ck_rate_limited_identifier({ minutes }),
+		{ retryAfterSeconds: seconds, extra: { limit } }
+	);
 }
 
 /**

@@ -8,6 +8,7 @@ export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Vi
 		requestCountry: locals.ipCountry,
 		deviceId: locals.deviceId,
 		address: locals.clientAddress,
+		signedInAccountId: locals.account?.id ?? null,
 		proven: (identifier, account) =>
 			(account !== undefined && locals.account?.id === account.id) ||
 			checkGrantCovers(locals.app, cookies, identifier.value, locals.deviceId)
