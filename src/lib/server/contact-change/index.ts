@@ -4,5 +4,5 @@
  * Imported only through this file.
  */
 
-export { confirmContactChange, startContactChange } from './change';
+export { confirmContactChange, resendContactChangeCode, startContactChange } from './change';
 export { contactChangeQuota, quotaView, readQuota } from './quota';
