@@ -73,7 +73,8 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const { issue, consume, clock } = setup();
 		const { code } = await issued(issue);
 		const left = [];
-		for (let i = 0; i < 5; i++) left.push((await consume(wrong(code))) as { attemptsLeft?: number });
+		for (let i = 0; i < 5; i++)
+			left.push((await consume(wrong(code))) as { attemptsLeft?: number });
 		expect(left.map((r) => r.attemptsLeft)).toEqual([4, 3, 2, 1, 0]);
 		// A killed code tells nothing more, right or wrong.
 		expect(await consume(wrong(code))).toEqual({ ok: false, reason: 'too_many_attempts' });
