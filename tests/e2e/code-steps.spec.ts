@@ -119,6 +119,7 @@ for (const javaScriptEnabled of [true, false]) {
 			const code = await expectRecoverableStep(page, request, email, javaScriptEnabled);
 			await axe(page);
 			await expectLastTryWarning(page, code);
+			await expect(page.getByText(/We sent a 6-digit code to/)).toBeVisible();
 			await axe(page);
 			await page.getByRole('link', { name: 'Use a different email or phone' }).click();
 			await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
@@ -172,6 +173,8 @@ for (const javaScriptEnabled of [true, false]) {
 			const code = await expectRecoverableStep(page, request, next, javaScriptEnabled);
 			await expect(page.getByText(/We sent a code to/)).toBeVisible();
 			await expectLastTryWarning(page, code);
+			// After wrong tries the step still says where the code went.
+			await expect(page.getByText(/We sent a code to/)).toBeVisible();
 			await page.getByRole('link', { name: 'Use a different email or phone' }).click();
 			await expect(page.getByLabel('Current password')).toBeEnabled();
 		});

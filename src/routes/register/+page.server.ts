@@ -5,6 +5,7 @@ import {
 	resendInput
 } from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/core/countries';
+import { maskIdentifier, parseIdentifier } from '$lib/server/core/identifiers';
 import { failures } from '$lib/server/core/failures';
 import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
@@ -41,6 +42,12 @@ function codeStep(sent: CodeSent, country: string | undefined, now: Date) {
 		masked: sent.masked,
 		timing: sentTiming(sent, now)
 	};
+}
+
+/** What the person typed, masked as the code step shows it after a failed confirm or resend. */
+function maskedTyped(values: Record<string, string | undefined>): string | undefined {
+	const parsed = parseIdentifier(values.identifier ?? '', values.country);
+	return parsed.ok ? maskIdentifier(parsed.identifier) : undefined;
 }
 
 export const actions: Actions = {
@@ -92,6 +99,7 @@ export const actions: Actions = {
 				step: 'code' as const,
 				identifier: input.data.identifier,
 				country: input.data.country,
+				masked: maskedTyped(values),
 				timing: echoedTiming(values, event.locals.app.clock.now())
 			});
 		}
@@ -109,6 +117,7 @@ export const actions: Actions = {
 			step: 'code' as const,
 			identifier: values.identifier ?? '',
 			country: values.country,
+			masked: maskedTyped(values),
 			timing: echoedTiming(values, event.locals.app.clock.now())
 		};
 		const input = parseForm(registrationConfirmInput, {

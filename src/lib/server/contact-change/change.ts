@@ -65,16 +65,25 @@ export async function resendContactChangeCode(
 	account: Account,
 	meta: RequestMeta
 ): Promise<ChangeCodeSent | Failure> {
+	const next = await pendingChangeContact(ctx, account.id);
+	if (!next) return failure(409, 'code_not_pending', m.cs_error_code_not_pending());
+	return sendChangeCode(ctx, account, next, meta);
+}
+
+/** The new contact a started change is waiting on (its code not yet used), for the owner only. */
+export async function pendingChangeContact(
+	ctx: Ctx,
+	accountId: string
+): Promise<Identifier | null> {
 	const pending = await ctx.db
 		.selectFrom('verification_codes')
 		.select('identifier')
 		.where('purpose', '=', 'contact_change')
-		.where('account_id', '=', account.id)
+		.where('account_id', '=', accountId)
 		.where('consumed_at', 'is', null)
 		.executeTakeFirst();
 	const next = pending ? parseIdentifier(pending.identifier) : undefined;
-	if (!next?.ok) return failure(409, 'code_not_pending', m.cs_error_code_not_pending());
-	return sendChangeCode(ctx, account, next.identifier, meta);
+	return next?.ok ? next.identifier : null;
 }
 
 async function sendChangeCode(
