@@ -124,6 +124,8 @@ test.describe('registration errors', () => {
 		);
 		await page.getByRole('button', { name: 'Send a new code' }).click();
 		await expect.poll(() => latestCodeFor(request, email)).not.toBe(code);
+		// The step shows the new code's wait once its answer is in; a code typed before is stale.
+		await expect(page.locator('#code-error')).toHaveCount(0);
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(request, email));
 		await page.getByRole('button', { name: 'Create account' }).click();
 		await expect(page).toHaveURL(/\/account/);

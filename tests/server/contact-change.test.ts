@@ -4,6 +4,7 @@ import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as start } from '../../src/routes/api/v1/account/contact-changes/+server';
 import { POST as confirm } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';
+import { POST as resend } from '../../src/routes/api/v1/account/contact-changes/resend/+server';
 import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
@@ -176,6 +177,43 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 			.where('id', '=', me.id)
 			.executeTakeFirstOrThrow();
 		expect(row.email).toBe(me.email);
+	});
+
+	it('R6/R16: a resend goes to the pending new contact only after 60 s, and replaces its code', async () => {
+		const me = await owner();
+		const again = () => callEndpoint(resend, app, { json: {}, jar: me.jar });
+		const none = await again();
+		expect([none.status, (await none.json()).error.code]).toEqual([409, 'code_not_pending']);
+		const next = uniqueEmail('resent');
+		expect((await begin(me.jar, next)).status).toBe(202);
+		const first = await latestCode(database.db, next);
+		const early = await again();
+		expect([early.status, (await early.json()).error.code]).toEqual([429, 'rate_limited']);
+		app.clock.advance(60_000);
+		expect((await again()).status).toBe(202);
+		const second = await latestCode(database.db, next);
+		expect(second).not.toBe(first);
+		const unknown = await callEndpoint(resend, app, { json: { to: 'x@y.z' }, jar: me.jar });
+		expect(unknown.status).toBe(400);
+		expect((await callEndpoint(confirm, app, { json: { code: second }, jar: me.jar })).status).toBe(
+			200
+		);
+		expect((await callEndpoint(resend, app, { json: {}, jar: new Map() })).status).toBe(401);
+	});
+
+	it('R6: a wrong code answers attemptsLeft for the live code', async () => {
+		const me = await owner();
+		const next = uniqueEmail('tries');
+		expect((await begin(me.jar, next)).status).toBe(202);
+		const code = await latestCode(database.db, next);
+		const wrong = String((Number(code) + 1) % 1e6).padStart(6, '0');
+		const left: unknown[] = [];
+		for (let i = 0; i < 4; i++)
+			left.push(
+				(await (await callEndpoint(confirm, app, { json: { code: wrong }, jar: me.jar })).json())
+					.error.attemptsLeft
+			);
+		expect(left).toEqual([4, 3, 2, 1]);
 	});
 
 	it('R17/R18: a password-reset code sent to the old contact dies with the change', async () => {

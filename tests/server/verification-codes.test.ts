@@ -65,8 +65,26 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const { issue, consume } = setup();
 		const { code } = await issued(issue);
 		for (let i = 0; i < 5; i++)
-			expect(await consume(wrong(code))).toEqual({ ok: false, reason: 'code_invalid' });
+			expect(await consume(wrong(code))).toMatchObject({ ok: false, reason: 'code_invalid' });
 		expect(await consume(code)).toEqual({ ok: false, reason: 'too_many_attempts' });
+	});
+
+	it('R6: each wrong try says how many tries this code has left; a new code has 5 again', async () => {
+		const { issue, consume, clock } = setup();
+		const { code } = await issued(issue);
+		const left = [];
+		for (let i = 0; i < 5; i++)
+			left.push((await consume(wrong(code))) as { attemptsLeft?: number });
+		expect(left.map((r) => r.attemptsLeft)).toEqual([4, 3, 2, 1, 0]);
+		// A killed code tells nothing more, right or wrong.
+		expect(await consume(wrong(code))).toEqual({ ok: false, reason: 'too_many_attempts' });
+		clock.advance(60_000);
+		const next = await issued(issue);
+		expect(await consume(wrong(next.code))).toEqual({
+			ok: false,
+			reason: 'code_invalid',
+			attemptsLeft: 4
+		});
 	});
 
 	it('R6: a resend before 60 s is refused with the time to wait; at 60 s it replaces the old code', async () => {
@@ -83,7 +101,7 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		const second = await issued(issue);
 		expect(second.expiresAt.toISOString()).toBe('2026-11-26T12:06:00.000Z');
 		if (first.code !== second.code)
-			expect(await consume(first.code)).toEqual({ ok: false, reason: 'code_invalid' });
+			expect(await consume(first.code)).toMatchObject({ ok: false, reason: 'code_invalid' });
 		expect((await consume(second.code)).ok).toBe(true);
 	});
 

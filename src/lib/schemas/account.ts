@@ -23,3 +23,5 @@ export const passwordChangeInput = z.strictObject({
 });
 export const secureAccountInput = z.strictObject({ token: z.string().min(1).max(64) });
 export const sessionIdInput = z.strictObject({ id: z.string().min(1).max(64) });
+/** R6: a resend of the pending contact-change code takes nothing; unknown members are refused. */
+export const contactChangeResendInput = z.strictObject({});

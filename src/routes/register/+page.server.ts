@@ -5,7 +5,9 @@ import {
 	resendInput
 } from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/core/countries';
+import { maskIdentifier, parseIdentifier } from '$lib/server/core/identifiers';
 import { failures } from '$lib/server/core/failures';
+import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import {
 	forgetRegistrationToken,
@@ -38,10 +40,14 @@ function codeStep(sent: CodeSent, country: string | undefined, now: Date) {
 		identifier: sent.identifier.value,
 		country,
 		masked: sent.masked,
-		expiresAt: sent.expiresAt.toISOString(),
-		resendAfter: sent.resendAfter.toISOString(),
-		serverNow: now.toISOString()
+		timing: sentTiming(sent, now)
 	};
+}
+
+/** What the person typed, masked as the code step shows it after a failed confirm or resend. */
+function maskedTyped(values: Record<string, string | undefined>): string | undefined {
+	const parsed = parseIdentifier(values.identifier ?? '', values.country);
+	return parsed.ok ? maskIdentifier(parsed.identifier) : undefined;
 }
 
 export const actions: Actions = {
@@ -76,8 +82,11 @@ export const actions: Actions = {
 	},
 
 	resend: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const input = parseForm(resendInput, values);
+		const values = await readForm(event.request, ['identifier', 'country', ...TIMING_FIELDS]);
+		const input = parseForm(resendInput, {
+			identifier: values.identifier,
+			country: values.country
+		});
 		if (!input.ok)
 			return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
 		const sent = await resendRegistrationCode(event.locals.app, input.data, {
@@ -85,23 +94,37 @@ export const actions: Actions = {
 			starter: registrationToken(event.cookies)
 		});
 		if (!sent.ok) {
+			// R6: an early resend answers with the wait, on the code step it came from.
 			return failForm(sent, {
 				step: 'code' as const,
 				identifier: input.data.identifier,
-				country: input.data.country
+				country: input.data.country,
+				masked: maskedTyped(values),
+				timing: echoedTiming(values, event.locals.app.clock.now())
 			});
 		}
 		return codeStep(sent, input.data.country, event.locals.app.clock.now());
 	},
 
 	confirm: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country', 'code']);
+		const values = await readForm(event.request, [
+			'identifier',
+			'country',
+			'code',
+			...TIMING_FIELDS
+		]);
 		const echo = {
 			step: 'code' as const,
 			identifier: values.identifier ?? '',
-			country: values.country
+			country: values.country,
+			masked: maskedTyped(values),
+			timing: echoedTiming(values, event.locals.app.clock.now())
 		};
-		const input = parseForm(registrationConfirmInput, { ...values, code: values.code ?? '' });
+		const input = parseForm(registrationConfirmInput, {
+			identifier: values.identifier,
+			country: values.country,
+			code: values.code ?? ''
+		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const result = await confirmRegistration(event.locals.app, input.data, {
 			...requestMeta(event),

@@ -29,7 +29,7 @@ export async function requestPasswordReset(
 	ctx: Ctx,
 	input: { identifier: string; country?: string | undefined },
 	meta: RequestMeta
-): Promise<{ ok: true } | Failure> {
+): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
 	const { db } = ctx;
 	const byIp = await limitAddress(ctx, 'reset', meta.ip, RESETS_PER_IP);
 	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
@@ -51,7 +51,8 @@ export async function requestPasswordReset(
 			}
 		)
 	);
-	return sent.ok ? { ok: true } : sent;
+	// The times are the stored code's, the same for an unknown identifier (R18).
+	return sent;
 }
 
 /**
@@ -84,7 +85,7 @@ export async function confirmPasswordReset(
 			{ ...ctx, db: trx },
 			{ purpose: 'password_reset', identifier: identifier.value, code: input.code }
 		);
-		if (!consumed.ok) return failures.code(consumed.reason);
+		if (!consumed.ok) return failures.code(consumed.reason, consumed.attemptsLeft);
 		const account = consumed.row.account_id
 			? await trx
 					.selectFrom('accounts')

@@ -228,7 +228,7 @@ export async function confirmRegistration(
 				// A parallel confirmation may have just created the account with this very code.
 				if (await findAccountByIdentifier({ ...ctx, db: trx }, identifier))
 					return failures.identifierTaken();
-				return failures.code(consumed.reason);
+				return failures.code(consumed.reason, consumed.attemptsLeft);
 			}
 			// The row read above may have changed since; the consumed one decides whose this is.
 			const pending = pendingFor(

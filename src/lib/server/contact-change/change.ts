@@ -35,8 +35,7 @@ export async function startContactChange(
 	account: Account,
 	input: { currentPassword: string; newIdentifier: string; country?: string | undefined },
 	meta: RequestMeta
-): Promise<{ ok: true; masked: string; expiresAt: Date; resendAfter: Date } | Failure> {
-	const { db } = ctx;
+): Promise<ChangeCodeSent | Failure> {
 	const refused = await confirmCurrentPassword(
 		ctx,
 		account,
@@ -52,12 +51,53 @@ export async function startContactChange(
 			field: 'newIdentifier'
 		});
 	}
+	return sendChangeCode(ctx, account, next, meta);
+}
+
+type ChangeCodeSent = { ok: true; masked: string; expiresAt: Date; resendAfter: Date };
+
+/**
+ * R6: a fresh code to the new contact of the change already started (its password proved then),
+ * under the same quota, per-account start cap and send caps as a start. The target cannot change.
+ */
+export async function resendContactChangeCode(
+	ctx: Ctx,
+	account: Account,
+	meta: RequestMeta
+): Promise<ChangeCodeSent | Failure> {
+	const next = await pendingChangeContact(ctx, account.id);
+	if (!next) return failure(409, 'code_not_pending', m.cs_error_code_not_pending());
+	return sendChangeCode(ctx, account, next, meta);
+}
+
+/** The new contact a started change is waiting on (its code not yet used), for the owner only. */
+export async function pendingChangeContact(
+	ctx: Ctx,
+	accountId: string
+): Promise<Identifier | null> {
+	const pending = await ctx.db
+		.selectFrom('verification_codes')
+		.select('identifier')
+		.where('purpose', '=', 'contact_change')
+		.where('account_id', '=', accountId)
+		.where('consumed_at', 'is', null)
+		.executeTakeFirst();
+	const next = pending ? parseIdentifier(pending.identifier) : undefined;
+	return next?.ok ? next.identifier : null;
+}
+
+async function sendChangeCode(
+	ctx: Ctx,
+	account: Account,
+	next: Identifier,
+	meta: RequestMeta
+): Promise<ChangeCodeSent | Failure> {
 	const refusal = quotaRefusal(await readQuota(ctx, account.id));
 	if (refusal) return refusal;
 	const starts = await limit(ctx, `contact-change-start:${account.id}`, STARTS_PER_ACCOUNT);
 	if (!starts.ok) return failures.rateLimited(starts.retryAfterSeconds);
 
-	return db.transaction().execute(async (trx) => {
+	return ctx.db.transaction().execute(async (trx) => {
 		const sent = await sendCode(
 			{ ...ctx, db: trx },
 			{
@@ -103,7 +143,7 @@ export async function confirmContactChange(
 				{ ...ctx, db: trx },
 				{ purpose: 'contact_change', accountId: account.id, code: input.code }
 			);
-			if (!consumed.ok) return failures.code(consumed.reason);
+			if (!consumed.ok) return failures.code(consumed.reason, consumed.attemptsLeft);
 			const match = consumed.row;
 			const next = parseIdentifier(match.identifier);
 			if (!next.ok) return failures.code('code_invalid');

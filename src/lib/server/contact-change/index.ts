@@ -4,5 +4,10 @@
  * Imported only through this file.
  */
 
-export { confirmContactChange, startContactChange } from './change';
+export {
+	confirmContactChange,
+	pendingChangeContact,
+	resendContactChangeCode,
+	startContactChange
+} from './change';
 export { contactChangeQuota, quotaView, readQuota } from './quota';

@@ -33,12 +33,16 @@ export const failures = {
 		failure(400, 'invalid_country', m.error_invalid_country(), { field: 'country' }),
 	identifierTaken: () =>
 		failure(409, 'identifier_taken', m.error_identifier_taken(), { field: 'identifier' }),
-	code: (reason: 'code_invalid' | 'code_expired' | 'too_many_attempts') =>
+	/** `attemptsLeft` (R6, per code) goes out as a member of the error, so the step can warn. */
+	code: (reason: 'code_invalid' | 'code_expired' | 'too_many_attempts', attemptsLeft?: number) =>
 		reason === 'code_expired'
 			? failure(410, 'code_expired', m.error_code_expired(), { field: 'code' })
 			: reason === 'too_many_attempts'
 				? failure(429, 'too_many_attempts', m.error_too_many_attempts(), { field: 'code' })
-				: failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' }),
+				: failure(400, 'code_invalid', m.error_code_invalid(), {
+						field: 'code',
+						...(attemptsLeft === undefined ? {} : { extra: { attemptsLeft } })
+					}),
 	codeFormat: () => failure(400, 'code_invalid', m.error_code_format(), { field: 'code' }),
 	rateLimited: (retryAfterSeconds: number) =>
 		failure(429, 'rate_limited', m.error_rate_limited({ seconds: retryAfterSeconds }), {

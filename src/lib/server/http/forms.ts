@@ -9,6 +9,10 @@ export interface FormError {
 	message: string;
 	field?: string;
 	retryAfterSeconds?: number;
+	/** R6: tries the code has left after a wrong one. */
+	attemptsLeft?: number;
+	/** R16: when the next change is allowed. */
+	nextAllowedAt?: string;
 }
 
 /** A service failure as a form action answer; `echo` refills the form (never passwords). */
@@ -19,6 +23,8 @@ export function failForm<E extends Record<string, unknown>>(
 	const error: FormError = { code: f.code, message: f.message };
 	if (f.field) error.field = f.field;
 	if (f.retryAfterSeconds) error.retryAfterSeconds = f.retryAfterSeconds;
+	if (typeof f.extra?.attemptsLeft === 'number') error.attemptsLeft = f.extra.attemptsLeft;
+	if (typeof f.extra?.nextAllowedAt === 'string') error.nextAllowedAt = f.extra.nextAllowedAt;
 	return fail(f.status, { ...echo, error });
 }
 

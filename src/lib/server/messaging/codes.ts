@@ -29,7 +29,12 @@ export type IssueResult =
 
 export type ConsumeResult =
 	| { ok: true; row: CodeRow }
-	| { ok: false; reason: 'code_invalid' | 'code_expired' | 'too_many_attempts' };
+	| {
+			ok: false;
+			reason: 'code_invalid' | 'code_expired' | 'too_many_attempts';
+			/** After a wrong try: how many this code has left (R6's 5 per code, nothing more). */
+			attemptsLeft?: number;
+	  };
 
 function hashCode(
 	keys: Keyring,
@@ -217,10 +222,15 @@ async function attempt(
 			.set((eb) => ({ attempts: eb('attempts', '+', 1) }))
 			.where('id', '=', row.id)
 			.where('attempts', '<', MAX_WRONG_ATTEMPTS)
+			.returning('attempts')
 			.executeTakeFirst();
+		if (!wrong) return { ok: false, reason: 'too_many_attempts' };
+		// The count of this code only, read from the same conditional update: it tells nothing the
+		// person has not typed, and the identifier-wide caps above still bound every guess.
 		return {
 			ok: false,
-			reason: wrong.numUpdatedRows === 0n ? 'too_many_attempts' : 'code_invalid'
+			reason: 'code_invalid',
+			attemptsLeft: MAX_WRONG_ATTEMPTS - Number(wrong.attempts)
 		};
 	}
 	if (!consume) return { ok: true, row };
