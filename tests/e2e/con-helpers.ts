@@ -12,7 +12,12 @@ export async function signInNewAgent(
 	page: Page,
 	request: APIRequestContext,
 	role: 'agent' | 'admin',
-	labels = { username: 'Username', password: 'Password', otp: 'Authenticator code', submit: 'Sign in' }
+	labels = {
+		username: 'Username',
+		password: 'Password',
+		otp: 'Authenticator code',
+		submit: 'Sign in'
+	}
 ): Promise<{ id: string; username: string }> {
 	// TOTP codes come from real time: put the server's test clock back on it.
 	await request.post('/api/test/clock', { data: { now: new Date().toISOString() } });

@@ -110,7 +110,9 @@ test.describe('support console', () => {
 				await ready(page, javaScriptEnabled);
 
 				// R21: asking for information waits for the person; Approve says so, also to screen readers.
-				await page.getByLabel('Reason (the person will read it)').fill('Please send a clearer photo.');
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('Please send a clearer photo.');
 				await page.getByRole('button', { name: 'Ask for more information' }).click();
 				await expect(page.getByRole('status')).toContainText('asked for more information');
 				const approve = page.getByRole('button', { name: 'Approve and rebind' });
@@ -122,12 +124,16 @@ test.describe('support console', () => {
 
 				const reject = page.getByRole('button', { name: 'Reject' });
 				await expect(reject).toHaveClass(/\bbtn-danger\b/);
-				await page.getByLabel('Reason (the person will read it)').fill('The documents do not match.');
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('The documents do not match.');
 				await reject.click();
 				await expect(page.locator('[data-code="confirm_required"]')).toBeVisible();
 				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
 
-				await page.getByLabel('Reason (the person will read it)').fill('The documents do not match.');
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('The documents do not match.');
 				await page.getByLabel('I confirm: rejecting is final').check();
 				await page.getByRole('button', { name: 'Reject' }).click();
 				await expect(page.getByRole('status')).toContainText('Rejected');

@@ -19,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AGENT_KEYS = new Set(['fromAgentId', 'toAgentId', 'secondApprovalOf']);
 
 /** The first 8 hex digits: enough to tell rows apart on a screen, unlike a whole UUID. */
-export const shortId = (id: string): string => id.slice(0, 8);
+const shortId = (id: string): string => id.slice(0, 8);
 
 function parseDetails(raw: string | null): Record<string, unknown> {
 	if (!raw) return {};
