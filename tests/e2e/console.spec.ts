@@ -46,6 +46,8 @@ test.describe('support console', () => {
 		expect(text).not.toMatch(UUID);
 		expect(text).not.toMatch(/[{}"]/);
 		await axe(page);
+		if (process.env.DOCS_SCREENSHOTS === '1')
+			await page.screenshot({ path: 'docs/screenshots/support-audit.png', fullPage: true });
 	});
 
 	test.describe('in Chinese', () => {
@@ -130,6 +132,8 @@ test.describe('support console', () => {
 				await reject.click();
 				await expect(page.locator('[data-code="confirm_required"]')).toBeVisible();
 				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
+				if (javaScriptEnabled && process.env.DOCS_SCREENSHOTS === '1')
+					await page.screenshot({ path: 'docs/screenshots/support-reject.png', fullPage: true });
 
 				await page
 					.getByLabel('Reason (the person will read it)')
@@ -162,6 +166,8 @@ test.describe('support console', () => {
 			await signInNewAgent(page, request, 'admin');
 			await expect(page.locator(`tr[data-reference="${appeal.reference}"]`)).toBeVisible();
 			expect(await overflowsSideways(page)).toBe(false);
+			if (process.env.DOCS_SCREENSHOTS === '1')
+				await page.screenshot({ path: 'docs/screenshots/support-queue-phone.png', fullPage: true });
 			await page.goto(`/support/appeals/${appeal.id}`);
 			expect(await overflowsSideways(page)).toBe(false);
 			await page.goto('/support/audit');
