@@ -1,27 +1,17 @@
 // `npm run agent -- create|disable|list|purge-documents`: R22 support accounts, made only here
-// (no default accounts, no sign-up page). The password comes from AGENT_PASSWORD or a prompt.
+// (no default accounts, no sign-up page). The password comes from AGENT_PASSWORD or a hidden prompt.
 import { encodeBase32NoPadding } from '@oslojs/encoding';
-import { createInterface } from 'node:readline/promises';
 import { parseConfig } from '../src/lib/server/core/config';
 import { openAppContext } from '../src/lib/server/app';
 import { createAgent, disableAgent, listAgents, type Role } from '../src/lib/server/support/agents';
 import { purgeExpiredDocuments } from '../src/lib/server/retention/documents';
+import { agentPassword } from './agent-prompt';
 
 const usage = `usage:
-  npm run agent -- create <username> [--role agent|admin] [--json]   (password: AGENT_PASSWORD or prompt)
+  npm run agent -- create <username> [--role agent|admin] [--json]   (password: AGENT_PASSWORD or a hidden prompt; at least 12 characters)
   npm run agent -- disable <username>
   npm run agent -- list
   npm run agent -- purge-documents                                    (R19 retention; run daily)`;
-
-async function askPassword(): Promise<string> {
-	if (process.env.AGENT_PASSWORD) return process.env.AGENT_PASSWORD;
-	const rl = createInterface({ input: process.stdin, output: process.stderr });
-	try {
-		return await rl.question('Password (at least 12 characters): ');
-	} finally {
-		rl.close();
-	}
-}
 
 const [command, ...args] = process.argv.slice(2);
 const config = parseConfig(process.env);
@@ -34,7 +24,7 @@ try {
 		if (role !== 'agent' && role !== 'admin') throw new Error('--role must be agent or admin');
 		const result = await createAgent(ctx, {
 			username: args[0],
-			password: await askPassword(),
+			password: await agentPassword(process.env),
 			role
 		});
 		if (!result.ok) {

@@ -68,7 +68,7 @@ test('R9/R10/R22: an agent looks up an under-review account, sees the evidence a
 		'under_review'
 	);
 	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toContainText(
-		'registration network in US, chosen country CN'
+		'registration network in United States, chosen country China'
 	);
 	await expect(page.locator('[data-flag="ip_country_mismatch"]')).toHaveAttribute(
 		'data-flagged',

@@ -1,4 +1,5 @@
 import { m } from '$lib/paraglide/messages';
+import { getLocale } from '$lib/paraglide/runtime';
 import type { AppealStatus } from '$lib/types/account';
 
 export const statusLabel: Record<AppealStatus, () => string> = {
@@ -24,3 +25,36 @@ export const urgencyLabel = {
 	on_time: m.support_on_time,
 	decided: m.support_decided
 } as const;
+
+/** R20: the deadline's colour: late is danger, close is attention. */
+export const urgencyBadge = {
+	overdue: 'badge-danger',
+	due_soon: 'badge-attention',
+	on_time: 'badge-info',
+	decided: 'badge-neutral'
+} as const;
+
+export const roleLabel = { agent: m.con_role_agent, admin: m.con_role_admin } as const;
+
+export const accountStatusLabel = {
+	active: m.con_account_active,
+	under_review: m.con_account_under_review,
+	disabled: m.con_account_disabled
+} as const;
+
+/** The badge class for an account status: the design system's ok / attention / danger. */
+export const accountStatusBadge = {
+	active: 'badge-ok',
+	under_review: 'badge-attention',
+	disabled: 'badge-danger'
+} as const;
+
+/** "CN" → "China" / "中国", in the page's language. */
+export function countryName(code: string | null): string {
+	if (!code) return m.support_evidence_ip_unknown();
+	try {
+		return new Intl.DisplayNames([getLocale()], { type: 'region' }).of(code) ?? code;
+	} catch {
+		return code;
+	}
+}

@@ -3,6 +3,7 @@ import { isLowActivity, findAccountByIdentifier } from '../accounts';
 import type { Ctx } from '../core/context';
 import type { Agent } from './agents';
 import { audit } from '../core/audit';
+import { readableDetails } from './audit-log';
 import { checkHistory } from '../check';
 import { quotaView, readQuota } from '../contact-change';
 import { failure, failures, type Failure } from '../core/failures';
@@ -109,6 +110,10 @@ export async function accountForAgent(
 		ip: meta.ip
 	});
 
+	const eventDetails = await readableDetails(
+		ctx,
+		events.map((e) => e.details)
+	);
 	const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 	return {
 		id: account.id,
@@ -157,13 +162,14 @@ export async function accountForAgent(
 			createdAt: iso(a.created_at)!,
 			dueAt: iso(a.due_at)!
 		})),
-		events: events.map((e) => ({
+		events: events.map((e, i) => ({
 			id: Number(e.id),
 			at: iso(e.at)!,
-			actor: e.username ?? e.actor_kind,
+			actorKind: e.actor_kind,
+			actor: e.username,
 			action: e.action,
 			ip: e.ip,
-			details: e.details
+			details: eventDetails[i]!
 		})),
 		checks
 	};

@@ -29,11 +29,21 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 	const agent = requireAgent(event);
 	let decision: Decision = { kind: 'approve' };
 	if (kind !== 'approve') {
-		const { reason } = await readForm(event.request, ['reason']);
+		const { reason, confirm } = await readForm(event.request, ['reason', 'confirm']);
 		const parsed = decisionReason.safeParse(reason ?? '');
 		if (!parsed.success)
 			return fail(400, {
 				error: { code: 'invalid_reason', message: m.support_error_reason(), field: 'reason' },
+				reason: reason ?? ''
+			});
+		// A rejection is final: the form's "I confirm" box is its second step, with or without JS.
+		if (kind === 'reject' && confirm !== 'yes')
+			return fail(400, {
+				error: {
+					code: 'confirm_required',
+					message: m.con_reject_confirm_needed(),
+					field: 'confirm'
+				},
 				reason: reason ?? ''
 			});
 		decision = { kind, reason: parsed.data };

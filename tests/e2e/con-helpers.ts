@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import type { APIRequestContext, Page } from '@playwright/test';
+import { e2eDatabase } from '../../playwright.config';
+import { E2E_SECRET_KEYS } from '../support/keys';
+import { AGENT_PASSWORD, totpNow } from './agents';
+
+type Insert = (table: string, row: Record<string, unknown>) => void;
+
+/** R22: an agent or admin made with the CLI, as an operator would, then signed in on `page`. */
+export async function signInNewAgent(
+	page: Page,
+	request: APIRequestContext,
+	role: 'agent' | 'admin',
+	labels = {
+		username: 'Username',
+		password: 'Password',
+		otp: 'Authenticator code',
+		submit: 'Sign in'
+	}
+): Promise<{ id: string; username: string }> {
+	// TOTP codes come from real time: put the server's test clock back on it.
+	await request.post('/api/test/clock', { data: { now: new Date().toISOString() } });
+	const username = `e2e-con-${role}-${randomUUID().slice(0, 8)}`;
+	const out = execFileSync(
+		'npx',
+		['tsx', 'scripts/agent.ts', 'create', username, '--role', role, '--json'],
+		{
+			env: {
+				...process.env,
+				DATABASE_URL: `file:${e2eDatabase}`,
+				AGENT_PASSWORD,
+				NODE_ENV: 'production',
+				APP_SECRET_KEYS: E2E_SECRET_KEYS
+			},
+			encoding: 'utf8'
+		}
+	);
+	const agent = JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; totpSecret: string };
+	await page.goto('/support/login');
+	await page.getByLabel(labels.username).fill(username);
+	await page.getByLabel(labels.password).fill(AGENT_PASSWORD);
+	await page.getByLabel(labels.otp).fill(totpNow(agent.totpSecret));
+	await page.getByRole('button', { name: labels.submit }).click();
+	await page.waitForURL(/\/support$/);
+	return { id: agent.id, username };
+}
+
+/** R20: a submitted appeal against `accountId`, due 48 h after now (the server's clock is real time). */
+export function insertAppeal(
+	insert: Insert,
+	input: { accountId: string | null; oldIdentifier: string; newIdentifier: string }
+): { id: string; reference: string } {
+	const now = Date.now();
+	const id = randomUUID();
+	const tail = randomUUID().replace(/-/g, '').toUpperCase();
+	const reference = `AP-${tail.slice(0, 4)}-${tail.slice(4, 8)}`;
+	insert('appeals', {
+		id,
+		reference,
+		status_token_hash: randomUUID(),
+		account_id: input.accountId,
+		old_identifier: input.oldIdentifier,
+		new_identifier: input.newIdentifier,
+		description: 'My phone was stolen; the SIM is gone.',
+		status: 'submitted',
+		locale: 'en',
+		created_at: now,
+		due_at: now + 48 * 3_600_000,
+		updated_at: now
+	});
+	insert('audit_events', {
+		at: now,
+		actor_kind: 'anonymous',
+		action: 'appeal.submitted',
+		subject_kind: 'appeal',
+		subject_id: id,
+		ip: '203.0.113.9',
+		details: JSON.stringify({ reference, documents: 1, accountFound: input.accountId !== null })
+	});
+	return { id, reference };
+}
+
+/** True when the page scrolls sideways (the 390 px rule). */
+export const overflowsSideways = (page: Page): Promise<boolean> =>
+	page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);

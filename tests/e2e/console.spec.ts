@@ -1,0 +1,179 @@
+import { uniqueEmail } from '../support/factories';
+import { insertAppeal, overflowsSideways, signInNewAgent } from './con-helpers';
+import { expect, ready, test } from './fixtures';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+test.describe('support console', () => {
+	test('R22 words: roles, account status and country are labels; the audit log has no UUIDs or JSON', async ({
+		page,
+		request,
+		db,
+		axe
+	}) => {
+		test.setTimeout(60_000);
+		const lost = uniqueEmail('lost');
+		const account = db.insertAccount({ email: lost, country: 'CN' });
+		const appeal = insertAppeal(db.insert, {
+			accountId: account.id,
+			oldIdentifier: lost,
+			newIdentifier: uniqueEmail('found')
+		});
+		const admin = await signInNewAgent(page, request, 'admin');
+		await expect(page.getByRole('navigation', { name: 'Support console' })).toContainText(
+			`Signed in as ${admin.username} (administrator)`
+		);
+
+		const row = page.locator(`tr[data-reference="${appeal.reference}"]`);
+		await expect(row).toContainText('Submitted — waiting for support');
+		await row.getByRole('link', { name: appeal.reference }).click();
+		const accountFact = page.locator('[data-account-summary]');
+		await expect(accountFact).toContainText('Active');
+		await expect(accountFact).toContainText('China');
+		await expect(accountFact).not.toContainText('active, CN');
+		await axe(page);
+
+		await page.goto(`/support/audit?subject=${appeal.id}`);
+		const table = page.locator('.table-wrap table');
+		for (const column of ['When', 'Who', 'What', 'Where', 'Details'])
+			await expect(table.getByRole('columnheader', { name: column })).toBeVisible();
+		const submitted = table.locator('tbody tr').filter({ hasText: 'Appeal submitted' });
+		await expect(submitted).toHaveCount(1);
+		await expect(submitted).toContainText(`Appeal ${appeal.reference}`);
+		await expect(submitted).toContainText('Someone not signed in');
+		await expect(submitted.locator('dt', { hasText: 'Documents' })).toBeVisible();
+		const text = (await table.innerText()) ?? '';
+		expect(text).not.toMatch(UUID);
+		expect(text).not.toMatch(/[{}"]/);
+		await axe(page);
+		if (process.env.DOCS_SCREENSHOTS === '1')
+			await page.screenshot({ path: 'docs/screenshots/support-audit.png', fullPage: true });
+	});
+
+	test.describe('in Chinese', () => {
+		test.use({ locale: 'zh-CN', extraHTTPHeaders: { 'accept-language': 'zh-CN,zh;q=0.9' } });
+
+		test('R22 words in zh-CN: role, status and country are Chinese labels', async ({
+			page,
+			request,
+			db
+		}) => {
+			test.setTimeout(60_000);
+			const lost = uniqueEmail('lost');
+			const account = db.insertAccount({ email: lost, country: 'CN' });
+			const appeal = insertAppeal(db.insert, {
+				accountId: account.id,
+				oldIdentifier: lost,
+				newIdentifier: uniqueEmail('found')
+			});
+			const admin = await signInNewAgent(page, request, 'admin', {
+				username: '用户名',
+				password: '密码',
+				otp: '验证器代码',
+				submit: '登录'
+			});
+			const nav = page.getByRole('navigation', { name: '客服控制台' });
+			await expect(nav).toContainText(`当前登录：${admin.username}（管理员）`);
+			await expect(nav).not.toContainText('admin）');
+			await page.goto(`/support/appeals/${appeal.id}`);
+			const accountFact = page.locator('[data-account-summary]');
+			await expect(accountFact).toContainText('正常');
+			await expect(accountFact).toContainText('中国');
+			await expect(accountFact).not.toContainText('CN');
+			await page.goto(`/support/audit?subject=${appeal.id}`);
+			await expect(page.locator('tbody tr').filter({ hasText: '提交了申诉' })).toHaveCount(1);
+		});
+	});
+
+	for (const javaScriptEnabled of [true, false]) {
+		test.describe(`JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+			test.use({ javaScriptEnabled });
+
+			test('R21: Reject is a danger button that needs a confirmation; a disabled Approve says why; the deadline is plain', async ({
+				page,
+				request,
+				db,
+				axe
+			}) => {
+				test.setTimeout(60_000);
+				const lost = uniqueEmail('lost');
+				const account = db.insertAccount({ email: lost });
+				const appeal = insertAppeal(db.insert, {
+					accountId: account.id,
+					oldIdentifier: lost,
+					newIdentifier: uniqueEmail('found')
+				});
+				await signInNewAgent(page, request, 'agent');
+				await page.goto(`/support/appeals/${appeal.id}`);
+				await expect(page.locator('[data-deadline]')).toContainText(
+					'Decide within 48 hours of submission: by'
+				);
+				await page.getByRole('button', { name: 'Claim' }).click();
+				await ready(page, javaScriptEnabled);
+
+				// R21: asking for information waits for the person; Approve says so, also to screen readers.
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('Please send a clearer photo.');
+				await page.getByRole('button', { name: 'Ask for more information' }).click();
+				await expect(page.getByRole('status')).toContainText('asked for more information');
+				const approve = page.getByRole('button', { name: 'Approve and rebind' });
+				await expect(approve).toBeDisabled();
+				await expect(approve).toHaveAccessibleDescription(
+					'Waiting for the person’s answer: approve once they have sent it.'
+				);
+				await expect(page.getByText('Waiting for the person’s answer')).toBeVisible();
+
+				const reject = page.getByRole('button', { name: 'Reject' });
+				await expect(reject).toHaveClass(/\bbtn-danger\b/);
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('The documents do not match.');
+				await reject.click();
+				await expect(page.locator('[data-code="confirm_required"]')).toBeVisible();
+				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'needs_info');
+				if (javaScriptEnabled && process.env.DOCS_SCREENSHOTS === '1')
+					await page.screenshot({ path: 'docs/screenshots/support-reject.png', fullPage: true });
+
+				await page
+					.getByLabel('Reason (the person will read it)')
+					.fill('The documents do not match.');
+				await page.getByLabel('I confirm: rejecting is final').check();
+				await page.getByRole('button', { name: 'Reject' }).click();
+				await expect(page.getByRole('status')).toContainText('Rejected');
+				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'rejected');
+				await axe(page);
+			});
+		});
+	}
+
+	test.describe('on a 390 px phone', () => {
+		test.use({ viewport: { width: 390, height: 844 } });
+
+		test('the queue, an appeal and the audit log never scroll the page sideways', async ({
+			page,
+			request,
+			db
+		}) => {
+			test.setTimeout(60_000);
+			const lost = `a.very.long.mailbox.name.${Date.now()}@example-long-domain.com`;
+			const account = db.insertAccount({ email: lost });
+			const appeal = insertAppeal(db.insert, {
+				accountId: account.id,
+				oldIdentifier: lost,
+				newIdentifier: uniqueEmail('found')
+			});
+			await signInNewAgent(page, request, 'admin');
+			await expect(page.locator(`tr[data-reference="${appeal.reference}"]`)).toBeVisible();
+			expect(await overflowsSideways(page)).toBe(false);
+			if (process.env.DOCS_SCREENSHOTS === '1')
+				await page.screenshot({ path: 'docs/screenshots/support-queue-phone.png', fullPage: true });
+			await page.goto(`/support/appeals/${appeal.id}`);
+			expect(await overflowsSideways(page)).toBe(false);
+			await page.goto('/support/audit');
+			expect(await overflowsSideways(page)).toBe(false);
+			await page.goto(`/support/accounts/${account.id}`);
+			expect(await overflowsSideways(page)).toBe(false);
+		});
+	});
+});
