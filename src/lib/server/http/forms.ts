@@ -2,22 +2,27 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
 import type { Failure } from '../core/failures';
-import { issueField } from './api-error';
+import { failureFields, fieldErrors, issueField } from './api-error';
 
 export interface FormError {
 	code: string;
 	message: string;
+	/** The first field the error is about (kept for the forms that read it). */
 	field?: string;
+	/** Issue 17: every field the error is about, field → message, so a form marks each one. */
+	fields?: Record<string, string>;
 	retryAfterSeconds?: number;
 }
 
 /** A service failure as a form action answer; `echo` refills the form (never passwords). */
 export function failForm<E extends Record<string, unknown>>(
-	f: Failure,
+	f: Failure & { fields?: Record<string, string> },
 	echo: E
 ): ActionFailure<E & { error: FormError }> {
 	const error: FormError = { code: f.code, message: f.message };
 	if (f.field) error.field = f.field;
+	const fields = failureFields(f);
+	if (fields) error.fields = fields;
 	if (f.retryAfterSeconds) error.retryAfterSeconds = f.retryAfterSeconds;
 	return fail(f.status, { ...echo, error });
 }
@@ -52,7 +57,7 @@ export function parseForm<T>(
 		error: {
 			code: 'invalid_request',
 			message: m.error_invalid_request(),
-			...(field ? { field } : {})
+			...(field ? { field, fields: fieldErrors(result.error) } : {})
 		}
 	};
 }

@@ -16,11 +16,14 @@ import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-
 import type { Actions, PageServerLoad } from './$types';
 
 /** R19: the status page opens only with the reference and the secret from the submission. */
-export const load: PageServerLoad = async ({ locals, cookies, setHeaders }) => {
+export const load: PageServerLoad = async ({ locals, cookies, setHeaders, url }) => {
 	setHeaders({ 'cache-control': 'no-store' });
 	const access = readAppealAccess(cookies);
 	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
-	return { view };
+	// The link in an appeal's messages names the reference (never the secret): fill it in; a
+	// link to another appeal than the one this device remembers asks for that one's secret.
+	const reference = normalizeReference(url.searchParams.get('reference')?.slice(0, 32) ?? '');
+	return { view: view && (!reference || view.reference === reference) ? view : null, reference };
 };
 
 const secure = (event: RequestEvent) => event.url.protocol === 'https:';
