@@ -4,7 +4,7 @@ import type { Ctx } from '../core/context';
 
 const DAY_MS = 86_400_000;
 
-export type TimelineEvent =
+type TimelineEvent =
 	| 'submitted'
 	| 'in_review'
 	| 'needs_info'
