@@ -75,6 +75,23 @@ for (const javaScriptEnabled of [true, false]) {
 			await expect(page.getByLabel('New email or phone to bind')).toBeFocused();
 		});
 
+		test(`R19: the status page names an empty reference and secret, and focuses the first (${js})`, async ({
+			page,
+			axe
+		}) => {
+			await page.goto('/appeal/status');
+			await page.getByRole('button', { name: 'Show status' }).click();
+			await expect(
+				page.getByRole('alert').filter({ hasText: 'need your attention' })
+			).toHaveAttribute('data-code', 'invalid_request');
+			for (const label of ['Reference', 'Status secret']) {
+				await expect(page.getByLabel(label)).toHaveAttribute('aria-invalid', 'true');
+				await expect(page.getByLabel(label)).toHaveAccessibleDescription('Fill in this field.');
+			}
+			await expect(page.getByLabel('Reference')).toBeFocused();
+			await axe(page);
+		});
+
 		test(`R19: the receipt copies the secret, the new contact gets the status link, which opens the status page with its timeline (${js})`, async ({
 			page,
 			context,
