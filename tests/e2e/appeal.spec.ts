@@ -123,8 +123,32 @@ for (const javaScriptEnabled of [true, false]) {
 			await expect(agent.getByRole('status').filter({ hasText: 'Approved' })).toBeVisible();
 			await agentContext.close();
 
+			// Issue 17: the status page tells the whole story in order, and leads to sign-in.
+			await page.goto('/appeal/status');
+			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'approved');
+			await expect(page.getByRole('list', { name: 'Timeline' }).getByRole('listitem')).toHaveText([
+				/Appeal submitted/,
+				/Support started the review/,
+				/Support asked for more information/,
+				/You sent more documents/,
+				/Approved/,
+				/Identity documents will be deleted/
+			]);
+			await expect(
+				page.getByRole('link', { name: 'Forgot the password? Reset it' })
+			).toHaveAttribute('href', '/forgot-password');
+			await axe(page);
+			const approved = await request.get(`/api/test/outbox?to=${encodeURIComponent(newEmail)}`);
+			const { messages } = (await approved.json()) as {
+				messages: { purpose: string; text: string }[];
+			};
+			expect(messages.find((msg) => msg.purpose === 'appeal_approved_new')?.text).toContain(
+				`${new URL(page.url()).origin}/login`
+			);
+
 			// The person signs in with the new contact.
-			await page.goto('/login');
+			await page.getByRole('link', { name: 'Sign in with your new contact' }).click();
+			await expect(page).toHaveURL(/\/login$/);
 			await page.getByLabel('Email or phone number').fill(newEmail);
 			await page.getByLabel('Password').fill(PASSWORD);
 			await page.getByRole('button', { name: 'Sign in' }).click();

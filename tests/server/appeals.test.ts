@@ -108,7 +108,8 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 			status: 'submitted',
 			createdAt: app.clock.now().toISOString(),
 			dueAt: expect.any(String),
-			messages: []
+			messages: [],
+			timeline: [{ event: 'submitted', at: app.clock.now().toISOString() }]
 		});
 		expect((await getStatus(reference)).status).toBe(404);
 		expect((await getStatus(reference, 'x'.repeat(43))).status).toBe(404);

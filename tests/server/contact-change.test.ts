@@ -77,7 +77,7 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		expect(row.email).toBe(next);
 		const notice = await latestMessage(database.db, me.email);
 		expect(notice.purpose).toBe('contact_changed');
-		expect(notice.text).toMatch(/If this wasn't you, open \/appeal\?change=/);
+		expect(notice.text).toMatch(/If this wasn't you, appeal at once: \/appeal\?change=/);
 		const mine = await callEndpoint(account, app, { method: 'GET', jar: me.jar });
 		expect(mine.status).toBe(200);
 		expect((await mine.json()).contactChange).toMatchObject({ used: 1, remaining: 1, limit: 2 });

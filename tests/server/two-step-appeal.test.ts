@@ -121,7 +121,7 @@ describe.each(testDatabases)('R21: an approved appeal turns two-step off on $nam
 			'approved_old',
 			'A-1',
 			'zh-CN',
-			{ twoStepOff: true }
+			{ origin: undefined, twoStepOff: true }
 		);
 		expect(JSON.stringify(zh)).toContain('两步验证已关闭');
 	});

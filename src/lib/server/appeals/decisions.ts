@@ -224,7 +224,8 @@ export async function decideAppeal(
 					newId.identifier,
 					status === 'rejected' ? 'rejected' : 'needs_info',
 					row.reference,
-					locale
+					locale,
+					{ origin: ctx.config.origin }
 				)
 			);
 			await audit(
@@ -337,12 +338,16 @@ async function rebind(
 			const twoStepOff = await turnOffTwoStep({ ...ctx, db: trx }, accountId);
 			await enqueueMessage(
 				{ ...ctx, db: trx },
-				appealNoticeMessage(next, 'approved_new', row.reference, locale, { twoStepOff })
+				appealNoticeMessage(next, 'approved_new', row.reference, locale, {
+					origin: ctx.config.origin,
+					twoStepOff
+				})
 			);
 			if (old.ok)
 				await enqueueMessage(
 					{ ...ctx, db: trx },
 					appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale, {
+						origin: ctx.config.origin,
 						twoStepOff
 					})
 				);

@@ -10,6 +10,7 @@ import { hashToken, sameSecret } from '../core/tokens';
 import { APPEALS_PER_IP } from './submit';
 import { inspectUploads, insertDocuments } from './uploads';
 import { limitAddress } from '../platform/limits';
+import { appealTimeline, type TimelineEntry } from './timeline';
 import type { RequestMeta } from '../core/request-meta';
 
 /** R19: an appeal seen and answered by the person, with its reference and status secret. */
@@ -21,6 +22,7 @@ export interface AppealStatusView {
 	dueAt: string;
 	messages: { from: 'support' | 'you'; body: string; createdAt: string }[];
 	documents: number;
+	timeline: TimelineEntry[];
 }
 
 /** People retype references in lower case, with spaces, or with O for 0. */
@@ -66,8 +68,13 @@ export async function appealStatus(
 			.orderBy('created_at', 'asc')
 			.orderBy('id', 'asc')
 			.execute(),
-		db.selectFrom('appeal_documents').select('id').where('appeal_id', '=', row.id).execute()
+		db
+			.selectFrom('appeal_documents')
+			.select(['id', 'deleted_at'])
+			.where('appeal_id', '=', row.id)
+			.execute()
 	]);
+	const kept = documents.filter((d) => d.deleted_at === null).length;
 	return {
 		reference: row.reference,
 		status: row.status,
@@ -78,7 +85,8 @@ export async function appealStatus(
 			body: msg.body,
 			createdAt: new Date(msg.created_at).toISOString()
 		})),
-		documents: documents.length
+		documents: documents.length,
+		timeline: await appealTimeline(ctx, row, kept)
 	};
 }
 

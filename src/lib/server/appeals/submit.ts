@@ -153,7 +153,9 @@ export async function submitAppeal(
 		await insertDocuments({ ...ctx, db: trx }, id, now, uploads.documents, 'submission');
 		await enqueueMessage(
 			{ ...ctx, db: trx },
-			appealNoticeMessage(next.identifier, 'received', reference, meta.locale)
+			appealNoticeMessage(next.identifier, 'received', reference, meta.locale, {
+				origin: ctx.config.origin
+			})
 		);
 		await audit(
 			{ ...ctx, db: trx },

@@ -197,7 +197,7 @@ export async function confirmContactChange(
 			);
 			await enqueueMessage(
 				{ ...ctx, db: trx },
-				contactChangedMessage(old, contact, changeId, asLocale(current.locale))
+				contactChangedMessage(old, contact, changeId, asLocale(current.locale), ctx.config.origin)
 			);
 			await audit(
 				{ ...ctx, db: trx },

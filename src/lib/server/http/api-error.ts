@@ -30,14 +30,32 @@ export function issueField(issue: z.ZodError['issues'][number]): string {
 	return issue.code === 'unrecognized_keys' ? issue.keys.join(',') : String(issue.path[0] ?? '');
 }
 
-/** The first message zod gives for each field, keyed by `issueField`. */
+/** What is wrong with one field, in the request's language (zod's own messages are English only). */
+function issueMessage(issue: z.ZodError['issues'][number]): string {
+	if (issue.code === 'unrecognized_keys') return m.error_unknown_field();
+	if (issue.code === 'invalid_type' && issue.input === undefined) return m.ap_field_required();
+	if (issue.code === 'too_big') return m.ap_field_too_long();
+	return m.ap_field_malformed();
+}
+
+/** Every field a zod error is about, each with its first message, keyed by `issueField`. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
 	const fields: Record<string, string> = {};
-	for (const issue of error.issues) {
-		fields[issueField(issue)] ??=
-			issue.code === 'unrecognized_keys' ? m.error_unknown_field() : issue.message;
-	}
+	for (const issue of error.issues) fields[issueField(issue)] ??= issueMessage(issue);
 	return fields;
+}
+
+/**
+ * The fields a failure names, field → message: all of them when a schema refused several
+ * (`fields`, or `extra.fields` from a multipart body), else the one `field`; none when the
+ * failure is not about a field.
+ */
+export function failureFields(
+	f: Failure & { fields?: Record<string, string> }
+): Record<string, string> | undefined {
+	const several = f.fields ?? f.extra?.fields;
+	if (several && typeof several === 'object') return several as Record<string, string>;
+	return f.field ? { [f.field]: f.message } : undefined;
 }
 
 /** Reads a JSON body, refusing anything that is not a JSON object sent as application/json. */
@@ -63,8 +81,9 @@ export async function readJsonObject(
 
 /** A service failure as an API error, with `Retry-After` when the failure says when to retry. */
 export function failureResponse(f: Failure): Response {
+	const fields = failureFields(f);
 	return apiError(f.status, f.code, f.message, {
-		...(f.field ? { fields: { [f.field]: f.message } } : {}),
+		...(fields ? { fields } : {}),
 		...(f.retryAfterSeconds
 			? // The HTTP contract (docs/api.md) names it `retryAfter`; it is seconds, as the header.
 				{ retryAfter: f.retryAfterSeconds, headers: { 'retry-after': String(f.retryAfterSeconds) } }

@@ -2,12 +2,15 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
 import type { Failure } from '../core/failures';
-import { issueField } from './api-error';
+import { failureFields, fieldErrors, issueField } from './api-error';
 
 export interface FormError {
 	code: string;
 	message: string;
+	/** The first field the error is about (kept for the forms that read it). */
 	field?: string;
+	/** Issue 17: every field the error is about, field → message, so a form marks each one. */
+	fields?: Record<string, string>;
 	retryAfterSeconds?: number;
 	/** R6: tries the code has left after a wrong one. */
 	attemptsLeft?: number;
@@ -17,11 +20,13 @@ export interface FormError {
 
 /** A service failure as a form action answer; `echo` refills the form (never passwords). */
 export function failForm<E extends Record<string, unknown>>(
-	f: Failure,
+	f: Failure & { fields?: Record<string, string> },
 	echo: E
 ): ActionFailure<E & { error: FormError }> {
 	const error: FormError = { code: f.code, message: f.message };
 	if (f.field) error.field = f.field;
+	const fields = failureFields(f);
+	if (fields) error.fields = fields;
 	if (f.retryAfterSeconds) error.retryAfterSeconds = f.retryAfterSeconds;
 	if (typeof f.extra?.attemptsLeft === 'number') error.attemptsLeft = f.extra.attemptsLeft;
 	if (typeof f.extra?.nextAllowedAt === 'string') error.nextAllowedAt = f.extra.nextAllowedAt;
@@ -58,7 +63,7 @@ export function parseForm<T>(
 		error: {
 			code: 'invalid_request',
 			message: m.error_invalid_request(),
-			...(field ? { field } : {})
+			...(field ? { field, fields: fieldErrors(result.error) } : {})
 		}
 	};
 }

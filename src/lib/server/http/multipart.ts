@@ -11,7 +11,7 @@ import {
 } from '../appeals';
 import type { Ctx } from '../core/context';
 import { failure, type Failure } from '../core/failures';
-import { issueField } from './api-error';
+import { fieldErrors, issueField } from './api-error';
 
 /**
  * The whole body, read before any parsing: three documents at the limit plus the text fields
@@ -161,7 +161,11 @@ export async function readMultipart<T>(
 		const field = issue ? issueField(issue) : '';
 		const message =
 			issue?.code === 'unrecognized_keys' ? m.error_unknown_field() : m.error_invalid_request();
-		return { ...failure(400, 'invalid_request', message, field ? { field } : {}), values };
+		const fields = fieldErrors(parsed.error);
+		return {
+			...failure(400, 'invalid_request', message, field ? { field, extra: { fields } } : {}),
+			values
+		};
 	}
 	const files = uploadedFiles(entries, fileField);
 	if (!Array.isArray(files)) return { ...files, values };

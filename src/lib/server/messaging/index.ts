@@ -19,6 +19,7 @@ export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
 export type { OutgoingMessage } from './outbox';
 export {
 	asLocale,
+	messageLink,
 	contactChangedMessage,
 	messageTo,
 	newDeviceMessage,

@@ -26,6 +26,10 @@ export function openContent(
 	return JSON.parse(keys.open('outbox', id, payload).toString('utf8')) as MessageContent;
 }
 
+/** The six-digit code a message carries (R6), if any. */
+const codeIn = (content: MessageContent | null) =>
+	content ? /\b(\d{6})\b/.exec(content.body)?.[1] : undefined;
+
 export interface OutboxMessageView {
 	to: string;
 	channel: 'email' | 'sms';
@@ -48,7 +52,7 @@ export async function listOutboxFor(ctx: Ctx, recipient: string): Promise<Outbox
 		.execute();
 	return rows.map((r) => {
 		const content = openContent(ctx.keys, r.id, r.payload);
-		const code = content ? /\b(\d{6})\b/.exec(content.body)?.[1] : undefined;
+		const code = codeIn(content);
 		return {
 			to: r.recipient,
 			channel: r.channel,
@@ -109,6 +113,8 @@ export interface OutboxRowView {
 	subject: string | null;
 	/** Empty once delivered or given up (the text is erased). */
 	body: string;
+	/** The verification code the message carries, shown first (a developer is looking for it). */
+	code?: string;
 	status: 'pending' | 'sent' | 'dead';
 	attempts: number;
 	lastError: string | null;
@@ -136,6 +142,7 @@ export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRow
 		.execute();
 	return rows.map((r) => {
 		const content = openContent(ctx.keys, r.id, r.payload);
+		const code = codeIn(content);
 		return {
 			id: r.id,
 			channel: r.channel,
@@ -143,6 +150,7 @@ export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRow
 			purpose: r.purpose,
 			subject: content?.subject ?? null,
 			body: content?.body ?? '',
+			...(code ? { code } : {}),
 			status: r.status,
 			attempts: r.attempts,
 			lastError: r.last_error,

@@ -15,6 +15,15 @@ const actions: Record<
 	appeal: m.code_purpose_appeal
 };
 
+/**
+ * A link for a message: absolute on the configured ORIGIN, so mail and SMS apps make it clickable.
+ * Never built from a request's Host (a forged Host would put the sender's site in the message);
+ * without ORIGIN only the path, which the person can still type after the site's address.
+ */
+export function messageLink(origin: string | undefined, path: string): string {
+	return origin ? new URL(path, origin).href : path;
+}
+
 export function asLocale(value: string | null | undefined): Locale {
 	return value && isLocale(value) ? value : baseLocale;
 }
@@ -68,12 +77,13 @@ export function contactChangedMessage(
 	old: Identifier,
 	next: Identifier,
 	changeId: string,
-	locale: Locale
+	locale: Locale,
+	origin: string | undefined
 ): OutgoingMessage {
 	return messageTo(old, 'contact_changed', locale, {
 		subject: m.msg_contact_changed_subject({}, { locale }),
 		body: m.msg_contact_changed(
-			{ masked: maskIdentifier(next), link: `/appeal?change=${changeId}` },
+			{ masked: maskIdentifier(next), link: messageLink(origin, `/appeal?change=${changeId}`) },
 			{ locale }
 		)
 	});

@@ -16,11 +16,14 @@ import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-
 import type { Actions, PageServerLoad } from './$types';
 
 /** R19: the status page opens only with the reference and the secret from the submission. */
-export const load: PageServerLoad = async ({ locals, cookies, setHeaders }) => {
+export const load: PageServerLoad = async ({ locals, cookies, setHeaders, url }) => {
 	setHeaders({ 'cache-control': 'no-store' });
 	const access = readAppealAccess(cookies);
 	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
-	return { view };
+	// The link in an appeal's messages names the reference (never the secret): fill it in; a
+	// link to another appeal than the one this device remembers asks for that one's secret.
+	const reference = normalizeReference(url.searchParams.get('reference')?.slice(0, 32) ?? '');
+	return { view: view && (!reference || view.reference === reference) ? view : null, reference };
 };
 
 const secure = (event: RequestEvent) => event.url.protocol === 'https:';
@@ -29,10 +32,8 @@ export const actions: Actions = {
 	open: async (event) => {
 		const values = await readForm(event.request, ['reference', 'statusToken']);
 		const echo = { reference: values.reference ?? '' };
-		const input = parseForm(appealAccessInput, {
-			reference: values.reference ?? '',
-			statusToken: values.statusToken ?? ''
-		});
+		// Issue 17: an empty reference or secret is named as such, not looked up.
+		const input = parseForm(appealAccessInput, values);
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
 		if (!view) return failForm(failure(404, 'appeal_not_found', m.error_appeal_not_found()), echo);
