@@ -39,10 +39,22 @@ async function sweep(page: Page): Promise<void> {
 	await page.setViewportSize({ width: 390, height: 844 });
 	const width = await page.evaluate(() => ({
 		scroll: document.documentElement.scrollWidth,
-		viewport: window.innerWidth
+		viewport: window.innerWidth,
+		// The innermost elements past the right edge, to name what overflows.
+		past: [...document.body.querySelectorAll('*')]
+			.filter(
+				(el) =>
+					el.getBoundingClientRect().right > window.innerWidth + 0.5 &&
+					![...el.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5)
+			)
+			.slice(0, 3)
+			.map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`)
 	}));
 	expect
-		.soft(width.scroll, `no horizontal overflow at 390 px on ${page.url()}`)
+		.soft(
+			width.scroll,
+			`no horizontal overflow at 390 px on ${page.url()}: ${width.past.join(', ')}`
+		)
 		.toBeLessThanOrEqual(width.viewport);
 }
 

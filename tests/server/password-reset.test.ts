@@ -149,6 +149,39 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		expect(await answers(unknown)).toEqual(k);
 	});
 
+	it('R18/R15a: a reset asked for both contacts of one account answers, on the first, as for two strangers (no link between an email and a phone)', async () => {
+		// The account's email and phone, against two identifiers nobody registered.
+		const email = uniqueEmail('reset-both');
+		const phone = `+86139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+		await insertAccount(database.db, { email, phone, password_hash: passwordHash });
+		const ghosts = [
+			uniqueEmail('reset-ghost-a'),
+			`+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
+		];
+		const answers = async ([first, second]: string[]) => {
+			const at = app.clock.now().getTime();
+			for (const identifier of [first, second])
+				expect((await callEndpoint(requestReset, app, { json: { identifier } })).status).toBe(202);
+			const seen: string[] = [];
+			for (const code of ['000001', '000002']) {
+				const res = await callEndpoint(confirmReset, app, {
+					json: { identifier: first, code, newPassword: NEW_PASSWORD }
+				});
+				seen.push(`${res.status} ${await res.text()}`);
+			}
+			app.clock.advance(5 * 60_000);
+			const late = await callEndpoint(confirmReset, app, {
+				json: { identifier: first, code: '000003', newPassword: NEW_PASSWORD }
+			});
+			seen.push(`${late.status} ${await late.text()}`);
+			app.clock.set(new Date(at + 3_600_000));
+			return seen;
+		};
+		const strangers = await answers(ghosts);
+		expect(strangers.map((a) => a.slice(0, 3))).toEqual(['400', '400', '410']);
+		expect(await answers([email, phone])).toEqual(strangers);
+	});
+
 	it('R6/R18: reset codes are capped per identifier per hour, the same for unknown identifiers', async () => {
 		for (const identifier of [await member(), uniqueEmail('reset-ghost')]) {
 			const statuses: number[] = [];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { testKeyring } from '../../src/lib/server/core/keys';
 import { consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
+import { sendCode } from '../../src/lib/server/messaging/code-delivery';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueEmail } from '../support/factories';
@@ -28,6 +29,26 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		return result;
 	}
 	const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+
+	it('R6: resends pressed inside the 60-second cooldown spend no send cap (12 early presses, then a code after the wait)', async () => {
+		const { clock, deps, identifier } = setup();
+		const send = () =>
+			sendCode(deps, {
+				purpose: 'register',
+				to: { kind: 'email', value: identifier },
+				locale: 'en',
+				ip: '198.51.100.7'
+			});
+		expect((await send()).ok).toBe(true);
+		// More presses than the 6-an-hour cap per identifier and network.
+		for (let press = 0; press < 12; press += 1) {
+			const early = await send();
+			expect(early.ok ? 'sent' : early.code).toBe('rate_limited');
+			clock.advance(4_000);
+		}
+		clock.advance(13_000);
+		expect((await send()).ok).toBe(true);
+	});
 
 	it('R6: 6 digits, stored only as a keyed hash', async () => {
 		const { issue, identifier } = setup();

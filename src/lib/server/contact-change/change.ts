@@ -6,6 +6,7 @@ import {
 	enqueueMessage,
 	consumeAccountCode,
 	looksLikeCode,
+	resendCooldown,
 	revokePendingCodes
 } from '../messaging';
 import { m } from '$lib/paraglide/messages';
@@ -14,7 +15,7 @@ import { audit } from '../core/audit';
 import type { ContactChange } from '$lib/types/check-report';
 import { quotaRefusal, quotaView, readQuota } from './quota';
 import type { Account } from '../db/schema';
-import { failure, failures, type Failure } from '../core/failures';
+import { failure, failures, secondsUntil, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
 import { confirmCurrentPassword, invalidateAccountSessions } from '../accounts';
 import { isUniqueViolation } from '../db/errors';
@@ -81,6 +82,7 @@ export async function pendingChangeContact(
 		.where('purpose', '=', 'contact_change')
 		.where('account_id', '=', accountId)
 		.where('consumed_at', 'is', null)
+		.orderBy('created_at', 'desc')
 		.executeTakeFirst();
 	const next = pending ? parseIdentifier(pending.identifier) : undefined;
 	return next?.ok ? next.identifier : null;
@@ -94,6 +96,9 @@ async function sendChangeCode(
 ): Promise<ChangeCodeSent | Failure> {
 	const refusal = quotaRefusal(await readQuota(ctx, account.id));
 	if (refusal) return refusal;
+	// R6: a resend inside the cooldown is refused before it spends a start.
+	const early = await resendCooldown(ctx, 'contact_change', next.value);
+	if (early) return failures.resendTooSoon(secondsUntil(early, ctx.clock.now()));
 	const starts = await limit(ctx, `contact-change-start:${account.id}`, STARTS_PER_ACCOUNT);
 	if (!starts.ok) return failures.rateLimited(starts.retryAfterSeconds);
 

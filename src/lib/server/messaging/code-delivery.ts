@@ -6,7 +6,7 @@ import type { Identifier } from '../core/identifiers';
 import { codeMessage } from './templates';
 import { enqueueMessage } from './outbox';
 import { limit, limitAddress } from '../platform/limits';
-import { issueCode } from './codes';
+import { issueCode, resendCooldown } from './codes';
 import type { Ctx } from '../core/context';
 
 /**
@@ -41,6 +41,9 @@ export async function sendCode(
 		deliver?: boolean;
 	}
 ): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
+	// R6: a resend inside the cooldown is refused before any cap is spent on it.
+	const early = await resendCooldown(ctx, input.purpose, input.to.value);
+	if (early) return failures.resendTooSoon(secondsUntil(early, ctx.clock.now()));
 	const idKey = ctx.keys.hmac('identifier', input.to.value);
 	const network = addressKey(ctx.keys, input.ip);
 	for (const check of [

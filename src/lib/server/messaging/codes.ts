@@ -47,26 +47,37 @@ function hashCode(
 	return keys.hmac('verification-code', purpose, identifier, id, code);
 }
 
+/**
+ * R6: when a new code for this purpose and identifier may be sent, if the 60-second cooldown
+ * since the last one still runs. Callers ask before spending any send cap, so a resend pressed
+ * too early costs nothing; `issueCode` asks again where it writes.
+ */
+export async function resendCooldown(
+	ctx: Ctx,
+	purpose: CodePurpose,
+	identifier: string
+): Promise<Date | null> {
+	const existing = await ctx.db
+		.selectFrom('verification_codes')
+		.select(['created_at', 'consumed_at'])
+		.where('purpose', '=', purpose)
+		.where('identifier', '=', identifier)
+		.executeTakeFirst();
+	const until = existing ? existing.created_at + RESEND_COOLDOWN_MS : 0;
+	return existing && existing.consumed_at === null && ctx.clock.now().getTime() < until
+		? new Date(until)
+		: null;
+}
+
 /** R6: 6 digits from a CSPRNG, stored only as a keyed hash; a new one replaces the old after 60 s. */
 export async function issueCode(
 	ctx: Ctx,
 	input: { purpose: CodePurpose; identifier: string; accountId?: string | null; payload?: unknown }
 ): Promise<IssueResult> {
 	const now = ctx.clock.now().getTime();
-	const existing = await ctx.db
-		.selectFrom('verification_codes')
-		.select(['created_at', 'consumed_at'])
-		.where('purpose', '=', input.purpose)
-		.where('identifier', '=', input.identifier)
-		.executeTakeFirst();
-	if (existing && existing.consumed_at === null && now < existing.created_at + RESEND_COOLDOWN_MS) {
-		// R6: 60-second cooldown before a new code for the same purpose and identifier.
-		return {
-			ok: false,
-			reason: 'cooldown',
-			resendAfter: new Date(existing.created_at + RESEND_COOLDOWN_MS)
-		};
-	}
+	const resendAfter = await resendCooldown(ctx, input.purpose, input.identifier);
+	// R6: 60-second cooldown before a new code for the same purpose and identifier.
+	if (resendAfter) return { ok: false, reason: 'cooldown', resendAfter };
 	const id = randomUUID();
 	const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
 	const row = {
@@ -83,9 +94,15 @@ export async function issueCode(
 	};
 	// R6: one live code per (account, purpose): a code out to another address of the same
 	// account for the same purpose (a second contact change, a reset to the other contact) dies.
+	// R15a/R18: it dies by losing its secret, not its row — the row keeps counting wrong tries,
+	// locking and expiring exactly like a stranger's, so answers on that address never show that
+	// it and this one belong to one account.
 	if (row.account_id !== null) {
 		await ctx.db
-			.deleteFrom('verification_codes')
+			.updateTable('verification_codes')
+			.set({
+				code_hash: hashCode(ctx.keys, input.purpose, input.identifier, randomUUID(), randomUUID())
+			})
 			.where('account_id', '=', row.account_id)
 			.where('purpose', '=', input.purpose)
 			.where('identifier', '!=', input.identifier)
@@ -148,7 +165,7 @@ export async function verifyCode(
 
 /**
  * R6 for codes bound to an account (R16's contact change): only the account's newest code for
- * the purpose is ever compared; older ones are dead (and `issueCode` deletes them).
+ * the purpose is ever compared; older ones are dead (`issueCode` takes their secret).
  */
 export async function consumeAccountCode(
 	ctx: Ctx,

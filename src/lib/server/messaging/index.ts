@@ -12,6 +12,7 @@ export {
 	consumeAccountCode,
 	consumeCode,
 	looksLikeCode,
+	resendCooldown,
 	revokePendingCodes,
 	verifyCode
 } from './codes';
