@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { testKeyring } from '../../src/lib/server/core/keys';
-import { consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
+import { consumeAccountCode, consumeCode, issueCode } from '../../src/lib/server/messaging/codes';
 import { sendCode } from '../../src/lib/server/messaging/code-delivery';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { uniqueEmail } from '../support/factories';
+import { insertAccount, uniqueEmail } from '../support/factories';
 
 describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -48,6 +48,26 @@ describe.each(testDatabases)('verification codes on $name', ({ open }) => {
 		}
 		clock.advance(13_000);
 		expect((await send()).ok).toBe(true);
+	});
+
+	it('R6: one live code per account and purpose: the newest wins even when two are issued in the same millisecond', async () => {
+		const { deps } = setup();
+		const accountId = (await insertAccount(database.db, { email: uniqueEmail('both') })).id;
+		const first = await issueCode(deps, {
+			purpose: 'contact_change',
+			identifier: uniqueEmail('target-a'),
+			accountId
+		});
+		const second = await issueCode(deps, {
+			purpose: 'contact_change',
+			identifier: uniqueEmail('target-b'),
+			accountId
+		});
+		if (!first.ok || !second.ok) throw new Error('expected two codes');
+		const consume = (code: string) =>
+			consumeAccountCode(deps, { purpose: 'contact_change', accountId, code });
+		expect((await consume(first.code)).ok).toBe(false);
+		expect((await consume(second.code)).ok).toBe(true);
 	});
 
 	it('R6: 6 digits, stored only as a keyed hash', async () => {

@@ -94,14 +94,16 @@ export async function issueCode(
 	};
 	// R6: one live code per (account, purpose): a code out to another address of the same
 	// account for the same purpose (a second contact change, a reset to the other contact) dies.
-	// R15a/R18: it dies by losing its secret, not its row — the row keeps counting wrong tries,
-	// locking and expiring exactly like a stranger's, so answers on that address never show that
-	// it and this one belong to one account.
+	// R15a/R18: it dies by losing its secret and its account, not its row — the row keeps counting
+	// wrong tries, locking and expiring exactly like a stranger's, so answers on that address never
+	// show that it and this one belong to one account; and the account's own look-ups
+	// (`consumeAccountCode`, a pending change) see only the new one, even one issued the same ms.
 	if (row.account_id !== null) {
 		await ctx.db
 			.updateTable('verification_codes')
 			.set({
-				code_hash: hashCode(ctx.keys, input.purpose, input.identifier, randomUUID(), randomUUID())
+				code_hash: hashCode(ctx.keys, input.purpose, input.identifier, randomUUID(), randomUUID()),
+				account_id: null
 			})
 			.where('account_id', '=', row.account_id)
 			.where('purpose', '=', input.purpose)
@@ -165,7 +167,7 @@ export async function verifyCode(
 
 /**
  * R6 for codes bound to an account (R16's contact change): only the account's newest code for
- * the purpose is ever compared; older ones are dead (`issueCode` takes their secret).
+ * the purpose is ever compared; older ones are dead (`issueCode` takes their secret and account).
  */
 export async function consumeAccountCode(
 	ctx: Ctx,
