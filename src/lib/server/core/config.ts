@@ -62,6 +62,8 @@ const envSchema = z.object({
 	APPEAL_DOCUMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 	// R21: a second agent must confirm a rebind before it takes effect.
 	APPEAL_REQUIRE_SECOND_APPROVAL: flag,
+	// Recovery hold: an approved appeal rebinds only this many hours later; 0 rebinds at once.
+	APPEAL_RECOVERY_HOLD_HOURS: z.coerce.number().int().min(0).max(720).default(72),
 	// Retention (retention.ts, docs/DATA.md). Raw check events, then per-hour counts only; at least
 	// 7 days, because agents see the checks of the last 7 days against an account (R15).
 	CHECK_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
@@ -88,7 +90,13 @@ export type Config = {
 	secretKeys: string | undefined;
 	metricsToken: string | undefined;
 	benchRoutes: boolean;
-	appeals: { storageDir: string; retentionDays: number; requireSecondApproval: boolean };
+	appeals: {
+		storageDir: string;
+		retentionDays: number;
+		requireSecondApproval: boolean;
+		/** Milliseconds between an approval and its rebind (APPEAL_RECOVERY_HOLD_HOURS). */
+		recoveryHoldMs: number;
+	};
 	retention: { checkEventsDays: number; outboxDays: number };
 };
 
@@ -150,7 +158,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		appeals: {
 			storageDir: e.APPEAL_STORAGE_DIR,
 			retentionDays: e.APPEAL_DOCUMENT_RETENTION_DAYS,
-			requireSecondApproval: e.APPEAL_REQUIRE_SECOND_APPROVAL
+			requireSecondApproval: e.APPEAL_REQUIRE_SECOND_APPROVAL,
+			recoveryHoldMs: e.APPEAL_RECOVERY_HOLD_HOURS * 3_600_000
 		},
 		retention: {
 			checkEventsDays: e.CHECK_EVENTS_RETENTION_DAYS,
