@@ -1,7 +1,14 @@
 import type { AccountStatus, ContactChange } from './check-report';
 
 /** R19–R21: where an appeal stands. */
-export type AppealStatus = 'submitted' | 'in_review' | 'needs_info' | 'approved' | 'rejected';
+export type AppealStatus =
+	| 'submitted'
+	| 'in_review'
+	| 'needs_info'
+	| 'approved'
+	| 'rejected'
+	/** Stopped by the account's current holder (a cancel link or the signed-in owner), §8a. */
+	| 'cancelled';
 
 /** The owner's own view of the account (R13's verified tier grows from this in the check). */
 export interface AccountSummary {

@@ -7,7 +7,8 @@ export const statusLabel: Record<AppealStatus, () => string> = {
 	in_review: m.status_in_review,
 	needs_info: m.status_needs_info,
 	approved: m.status_approved,
-	rejected: m.status_rejected
+	rejected: m.status_rejected,
+	cancelled: m.status_cancelled
 };
 
 export const filterLabel = (f: string): string =>

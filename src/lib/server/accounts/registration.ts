@@ -296,7 +296,8 @@ async function createAccount(
 		multiple_accounts_on_device: earlier > 0 ? 1 : 0,
 		review_decided_at: null,
 		review_decided_by: null,
-		password_changed_at: ctx.clock.now().getTime()
+		password_changed_at: ctx.clock.now().getTime(),
+		frozen_at: null
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

@@ -11,6 +11,7 @@ import * as sealedAtRest from './migrations/0007-sealed-at-rest';
 import * as documentStore from './migrations/0008-document-store';
 import * as sessionsDevices from './migrations/0009-sessions-devices';
 import * as twoStep from './migrations/0010-two-step';
+import * as recovery from './migrations/0011-recovery';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -32,7 +33,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0007-sealed-at-rest': sealedAtRest,
 	'0008-document-store': documentStore,
 	'0009-sessions-devices': sessionsDevices,
-	'0010-two-step': twoStep
+	'0010-two-step': twoStep,
+	'0011-recovery': recovery
 };
 
 export async function migrateToLatest(

@@ -34,6 +34,8 @@ interface AccountsTable {
 	review_decided_by: string | null;
 	/** When the password was last set (registration, reset, change); null for accounts before 0009. */
 	password_changed_at: Millis | null;
+	/** The owner froze the account (§7b): no sign-in, no contact or two-step change until lifted. */
+	frozen_at: Millis | null;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
@@ -122,6 +124,27 @@ interface AppealsTable {
 	/** R21 with APPEAL_REQUIRE_SECOND_APPROVAL: the first of two approvals. */
 	first_approval_by: string | null;
 	first_approval_at: Millis | null;
+	/** §8a: the filing request's network country (evidence for agents); null when unknown. */
+	ip_country: string | null;
+	/** §8a: approved with a hold: when the rebind is due; null when none is waiting. */
+	rebind_due_at: Millis | null;
+	/** §8a: when the approved rebind was applied (once). */
+	rebound_at: Millis | null;
+	/** §8a: when the account's holder stopped the appeal, and how. */
+	cancelled_at: Millis | null;
+	cancelled_by: 'link' | 'owner' | null;
+	/** §8a: the last reminder to the old contacts during the hold. */
+	reminded_at: Millis | null;
+}
+
+/** §8a cancel links sent to the contacts bound when an appeal was filed: only the SHA-256 stored. */
+interface RecoveryCancelTokensTable {
+	id: string;
+	appeal_id: string;
+	account_id: string;
+	created_at: Millis;
+	expires_at: Millis;
+	used_at: Millis | null;
 }
 
 interface AppealDocumentsTable {
@@ -311,6 +334,7 @@ export interface Database {
 	passkeys: PasskeysTable;
 	webauthn_challenges: WebauthnChallengesTable;
 	pending_sign_ins: PendingSignInsTable;
+	recovery_cancel_tokens: RecoveryCancelTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;

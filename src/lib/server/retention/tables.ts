@@ -50,6 +50,7 @@ type RetentionTable =
 	| 'devices'
 	| 'account_devices'
 	| 'secure_account_tokens'
+	| 'recovery_cancel_tokens'
 	| 'contact_changes'
 	| 'appeal_messages'
 	| 'appeal_documents'
@@ -225,6 +226,12 @@ function steps(ctx: Ctx): Record<string, Step> {
 				eb('expires_at', '<', now - SECURE_LINK_KEEP_MS)
 			)
 		}),
+		// §8a cancel links: as the secure-account links, a day after the last moment one could work.
+		recovery_cancel_tokens: async (db, now) => ({
+			recovery_cancel_tokens: await removeWhere(db, 'recovery_cancel_tokens', 'id', (eb) =>
+				eb('expires_at', '<', now - SECURE_LINK_KEEP_MS)
+			)
+		}),
 		contact_changes: async (db, now) => ({
 			contact_changes: await removeWhere(db, 'contact_changes', 'id', (eb) =>
 				eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS)
@@ -267,7 +274,7 @@ function steps(ctx: Ctx): Record<string, Step> {
 async function removeDecidedAppeals(db: Db, now: number): Promise<Counts> {
 	const due = (eb: ExpressionBuilder<Database, 'appeals'>) =>
 		eb.and([
-			eb('status', 'in', ['approved', 'rejected']),
+			eb('status', 'in', ['approved', 'rejected', 'cancelled']),
 			eb('decided_at', '<', now - APPEAL_KEEP_MS),
 			eb.not(
 				eb.exists(
@@ -322,6 +329,7 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 		devices: 0,
 		account_devices: 0,
 		secure_account_tokens: 0,
+		recovery_cancel_tokens: 0,
 		contact_changes: 0,
 		appeal_messages: 0,
 		appeal_documents: 0,
