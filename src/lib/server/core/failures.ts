@@ -54,7 +54,9 @@ export const failures = {
 			field: 'code'
 		}),
 	invalidCredentials: () => failure(401, 'invalid_credentials', m.error_invalid_credentials()),
-	unauthenticated: () => failure(401, 'unauthenticated', m.error_unauthenticated())
+	unauthenticated: () => failure(401, 'unauthenticated', m.error_unauthenticated()),
+	/** §7b: the owner froze the account; only a password reset to a bound contact (or an agent) lifts it. */
+	accountFrozen: () => failure(403, 'account_frozen', m.error_account_frozen())
 };
 
 export function secondsUntil(instant: Date, now: Date): number {
