@@ -10,13 +10,13 @@ const PASSWORD_FAILURES = { max: 5, windowMs: 3_600_000, pauseMs: 15 * 60_000 };
 
 /**
  * The password again before a change a stolen session alone must not make (R16's contact change,
- * a second factor added or removed). Each `form` counts its own failures; null when it is right.
+ * a second factor added or removed, the owner's freeze, the owner's cancel of a recovery). Each `form` counts its own failures; null when it is right.
  */
 export async function confirmCurrentPassword(
 	ctx: Ctx,
 	account: Account,
 	password: string,
-	form: 'contact-change' | 'two-step'
+	form: 'contact-change' | 'two-step' | 'freeze' | 'recovery-cancel'
 ): Promise<Failure | null> {
 	const pauseKey = `${form}-pause:${account.id}`;
 	const paused = await whileBlocked(ctx, pauseKey);
