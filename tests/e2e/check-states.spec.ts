@@ -57,7 +57,7 @@ const states: Record<
 		})
 	},
 	'code-pending': {
-		// Issue 17: what the code is for, and a live countdown.
+		// R6: what the code is for, and a live countdown.
 		marker: '[data-code="code_pending"][data-purpose="register"] [data-code-countdown]',
 		seed: async (db, request) => {
 			const identifier = uniqueEmail('state-pending');
@@ -114,7 +114,7 @@ const states: Record<
 		}
 	},
 	'quota-used-up': {
-		// Issue 17: no change left is red, not a full green bar.
+		// R16: no change left is red, not a full green bar.
 		marker: '[data-code="contact_change_quota"][data-level="danger"]',
 		seed: async (db, request) => {
 			const now = await serverNow(request);

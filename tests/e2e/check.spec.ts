@@ -141,7 +141,7 @@ test.describe("R15a verify it's you", () => {
 	}
 });
 
-test.describe('issue 17: the check reads and guides like a security product', () => {
+test.describe('the check reads and guides like a security product', () => {
 	for (const javaScriptEnabled of [true, false]) {
 		const js = `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`;
 

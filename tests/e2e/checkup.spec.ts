@@ -4,7 +4,7 @@ import { uniqueEmail } from '../support/factories';
 import { appCode } from '../support/two-step';
 import { expect, ready, test } from './fixtures';
 
-/** Issue 16 item 1: the security checkup, driven by real state changes (docs/rules.md §7c). */
+/** §7c: the security checkup, driven by real state changes (docs/rules.md §7c). */
 const PASSWORD = 'a long and quiet river';
 const DAY = 86_400_000;
 

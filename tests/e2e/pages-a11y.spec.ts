@@ -9,7 +9,7 @@ import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
 import { expect, ready, test } from './fixtures';
 
 /**
- * The page-wide sweep (issue 17): every page is axe-clean in the light AND the dark colour
+ * The page-wide sweep: every page is axe-clean in the light AND the dark colour
  * scheme, the dark scheme really is dark, and at 390 px nothing scrolls sideways. One visit per
  * page: both schemes and the phone width are checked on the same load.
  */

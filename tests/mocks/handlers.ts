@@ -74,7 +74,7 @@ export const handlers = [
 		}
 		return HttpResponse.json(reports.quotaUsedUp);
 	}),
-	// Issue 16: the owner's sessions (this one and a phone) and password change. A current password
+	// Rules §7a: the owner's sessions (this one and a phone) and password change. A current password
 	// of `wrong` is refused, a new password of `breached password` is found in a breach.
 	http.get('*/api/v1/account/sessions', () =>
 		HttpResponse.json({

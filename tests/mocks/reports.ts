@@ -126,7 +126,7 @@ export const reports = {
 			)
 		]
 	}),
-	/** Issue 16: the verified tier's security, two-step off: the turn-on step is offered. */
+	/** R15a/§7c: the verified tier's security, two-step off: the turn-on step is offered. */
 	twoStepOff: registered({
 		tier: 'verified',
 		security: { twoStep: false, passkeys: 0, activeSessions: 2 },

@@ -2,7 +2,7 @@ import type { Handle, RequestEvent, ResolveOptions } from '@sveltejs/kit';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../../src/lib/server/http/chain';
 
-/** Issue 15: the hooks' own composition keeps what `sequence` promises, without its per-step cost. */
+/** The hooks' own composition keeps what `sequence` promises, without its per-step cost. */
 describe('chain (the hooks in order)', () => {
 	const event = { url: new URL('http://127.0.0.1/') } as RequestEvent;
 

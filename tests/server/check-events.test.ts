@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeCheckEvent } from '../../src/lib/server/check/events';
 import { testDatabases, type TestDatabase } from '../support/databases';
 
-/** R15 / issue 15: the checks of one event-loop turn share one insert, and each waits for it. */
+/** R15: the checks of one event-loop turn share one insert, and each waits for it. */
 describe.each(testDatabases)('check events on $name', ({ open }) => {
 	let database: TestDatabase;
 	beforeAll(async () => {

@@ -8,7 +8,7 @@ import { insertAccount, uniqueEmail } from '../support/factories';
 
 const DAY = 86_400_000;
 
-/** Issue 17: the check says which limit refused it, and offers only steps true for the viewer. */
+/** R15/R15a: the check says which limit refused it, and offers only steps true for the viewer. */
 describe.each(testDatabases)('check limits and guidance on $name', ({ open }) => {
 	let database: TestDatabase;
 	let app: ReturnType<typeof testAppContext>;

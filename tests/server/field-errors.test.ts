@@ -7,7 +7,7 @@ import { closeTestDocumentPool, testAppContext } from '../support/app-context';
 import { appealForm, nextAddress, tempStorageDir } from '../support/appeals';
 import { callEndpoint } from '../support/endpoints';
 
-/** Issue 17: a refused form names every field it refused, each with its own translated message. */
+/** A refused form names every field it refused, each with its own translated message. */
 
 describe('parseForm', () => {
 	const schema = z.strictObject({ reference: z.string(), statusToken: z.string().max(8) });

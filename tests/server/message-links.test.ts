@@ -16,7 +16,7 @@ const email = (value: string): Identifier => ({ kind: 'email', value });
 const phone = (value: string): Identifier => ({ kind: 'phone', value });
 const REFERENCE = 'AP-7K2M-9QXR';
 
-describe('message links (issue 17): absolute from ORIGIN', () => {
+describe('message links: absolute from ORIGIN', () => {
 	it('R17: the contact-changed notice links to the appeal with the full origin, clickable', () => {
 		const message = contactChangedMessage(
 			email('old@example.com'),

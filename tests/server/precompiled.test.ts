@@ -3,7 +3,7 @@ import { precompiled } from '../../src/lib/server/db/precompiled';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { insertAccount } from '../support/factories';
 
-/** Issue 15: the check's statements are built and compiled once, then run with each call's values. */
+/** R15: the check's statements are built and compiled once, then run with each call's values. */
 describe.each(testDatabases)('precompiled queries on $name', ({ open }) => {
 	let database: TestDatabase;
 	beforeAll(async () => {

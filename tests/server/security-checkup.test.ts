@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 let address = 0;
 const nextAddress = () => `1.0.3.${(address++ % 250) + 1}`;
 
-describe.each(testDatabases)('security checkup (issue 16 item 1) on $name', ({ open }) => {
+describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 	let database: TestDatabase;
 	let app: ReturnType<typeof testAppContext>;
 	let passwordHash: string;

@@ -1,5 +1,5 @@
 /**
- * Issue 17: a form error names its fields (`fields`, from src/lib/server/http/forms.ts), and the
+ * A form error names its fields (`fields`, from src/lib/server/http/forms.ts), and the
  * form marks each one: `aria-invalid`, its message tied by `aria-describedby`, focus on the first.
  */
 export interface FieldNamedError {

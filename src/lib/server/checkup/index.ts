@@ -1,5 +1,5 @@
 /**
- * checkup/ — the signed-in owner's security checkup (issue 16 item 1, docs/rules.md §7c): bound
+ * checkup/ — the signed-in owner's security checkup (docs/rules.md §7c): bound
  * contact, two-step, sessions, recent security events and password age, each done or to do, read
  * from accounts/ and two-step/. Other folders import it only through this file.
  */

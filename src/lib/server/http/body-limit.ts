@@ -58,7 +58,7 @@ export const handleBodyLimit: Handle = async ({ event, resolve }) => {
 		if (Number(declared) > limit) return tooLarge(event.request, api, limit);
 		// Declared within the limit: Node's HTTP parser delivers exactly that many bytes (and refuses
 		// a request that also declares Transfer-Encoding), and adapter-node fails a body that runs
-		// past it, so the body is already bounded and needs no counting stream (issue 15: that
+		// past it, so the body is already bounded and needs no counting stream (measured in docs/BENCHMARKS.md: that
 		// stream was a Request and a ReadableStream on every small POST).
 		return resolve(event);
 	}

@@ -9,7 +9,7 @@ export interface FormError {
 	message: string;
 	/** The first field the error is about (kept for the forms that read it). */
 	field?: string;
-	/** Issue 17: every field the error is about, field → message, so a form marks each one. */
+	/** Every field the error is about, field → message, so a form marks each one. */
 	fields?: Record<string, string>;
 	retryAfterSeconds?: number;
 	/** R6: tries the code has left after a wrong one. */

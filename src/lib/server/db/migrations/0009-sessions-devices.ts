@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
 
 /**
- * Issue 16 (sessions and devices, new-device alerts, password change): the devices each account
+ * Rules §7a (sessions and devices, new-device alerts, password change): the devices each account
  * has signed in from (a sign-in from one not listed alerts the bound contact), the single-use
  * "this wasn't me" tokens those alerts carry (only their SHA-256), and when the password was
  * last changed (the checkup's password age).

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
 
 /**
- * Buyers' two-step verification (issue 16): a TOTP secret per account (sealed with the key ring),
+ * Buyers' two-step verification (rules §7a–§7c): a TOTP secret per account (sealed with the key ring),
  * single-use recovery codes (keyed hashes), passkeys (public keys only), the WebAuthn challenges
  * the server issued (hashed, single use, expiring) and the sign-ins waiting for their second factor
  * (only the hash of the pending cookie). Numbered 0010 on its own: it needs nothing from 0009.
