@@ -16,7 +16,7 @@ import {
 	storeChallenge,
 	type BrowserCredential
 } from './challenges';
-import { confirmCurrentPassword } from '../accounts';
+import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
 import { passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
 
 const RP_NAME = 'Account Security Check';
@@ -76,6 +76,8 @@ export async function registerPasskey(
 ): Promise<{ ok: true; passkey: PasskeyView } | Failure> {
 	const rp = relyingParty(ctx);
 	if ('ok' in rp) return rp;
+	const frozen = await refuseIfFrozen(ctx, account);
+	if (frozen) return frozen;
 	const challenge = signedChallenge(input.response.response.clientDataJSON);
 	if (!(await consumeChallenge(ctx, challenge, { kind: 'registration', accountId: account.id })))
 		return passkeyInvalid();

@@ -5,7 +5,7 @@ import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
-import { confirmCurrentPassword } from '../accounts';
+import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
 
 export interface PasskeyView {
 	id: string;
@@ -46,6 +46,8 @@ export async function renamePasskey(
 	account: Account,
 	input: { id: string; name: string }
 ): Promise<{ ok: true } | Failure> {
+	const frozen = await refuseIfFrozen(ctx, account);
+	if (frozen) return frozen;
 	const renamed = await ctx.db
 		.updateTable('passkeys')
 		.set({ name: input.name.trim() })
