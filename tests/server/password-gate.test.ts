@@ -63,36 +63,37 @@ describe.each(testDatabases)('the current-password gate (R16, §7b) on $name', (
 			.where('id', '=', id)
 			.executeTakeFirstOrThrow()) as Account;
 
+	type Init = { json: unknown; jar: CookieJar; clientAddress: string };
 	/** Each endpoint that asks for the current password, with the body that carries it. */
 	const forms = [
 		{
 			name: 'two-step set-up (POST /api/v1/account/two-factor/totp)',
-			handler: totpStart,
+			send: (init: Init) => callEndpoint(totpStart, app, init),
 			body: (currentPassword: string) => ({ currentPassword }),
 			okStatus: 200
 		},
 		{
 			name: 'passkey options (POST /api/v1/account/two-factor/passkeys/options)',
-			handler: passkeyRegisterOptions,
+			send: (init: Init) => callEndpoint(passkeyRegisterOptions, app, init),
 			body: (currentPassword: string) => ({ currentPassword }),
 			okStatus: 200
 		},
 		{
 			name: 'contact-change start (POST /api/v1/account/contact-changes)',
-			handler: contactChangeStart,
+			send: (init: Init) => callEndpoint(contactChangeStart, app, init),
 			body: (currentPassword: string) => ({
 				currentPassword,
 				newIdentifier: uniqueEmail('gate-new')
 			}),
 			okStatus: 202
 		}
-	] as const;
+	];
 
 	for (const form of forms) {
 		it(`R16: 40 wrong passwords sent at once to the ${form.name} → at most 5 evaluated, the rest 429 with Retry-After; then a 15-minute pause even for the right one`, async () => {
 			const person = await signedIn();
 			const call = (password: string) =>
-				callEndpoint(form.handler, app, {
+				form.send({
 					json: form.body(password),
 					jar: person.jar,
 					clientAddress: nextAddress()

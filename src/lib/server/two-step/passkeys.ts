@@ -22,6 +22,25 @@ export function relyingParty(ctx: Ctx): { rpID: string; origin: string } | Failu
 	return { rpID: url.hostname, origin: url.origin };
 }
 
+/**
+ * The account's WebAuthn user handle (base64url): the one its passkeys were registered with, or
+ * for its first passkey a stable, opaque one derived from the key ring (the authenticator never
+ * learns the account id). Kept per passkey (`user_handle`), so a key rotation changes nothing.
+ */
+export async function accountUserHandle(ctx: Ctx, accountId: string): Promise<string> {
+	const existing = await ctx.db
+		.selectFrom('passkeys')
+		.select('user_handle')
+		.where('account_id', '=', accountId)
+		.where('user_handle', 'is not', null)
+		.orderBy('created_at')
+		.executeTakeFirst();
+	return (
+		existing?.user_handle ??
+		Buffer.from(ctx.keys.hmac('webauthn-user', accountId).slice(0, 32), 'hex').toString('base64url')
+	);
+}
+
 export const passkeyInvalid = () =>
 	failure(400, 'passkey_invalid', m.two_step_error_passkey_invalid());
 const notFound = () => failure(404, 'passkey_not_found', m.two_step_error_passkey_not_found());
