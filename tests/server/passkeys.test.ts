@@ -197,14 +197,19 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		const person = await signedIn();
 		const authenticator = softAuthenticator();
 		await addPasskey(person.jar, authenticator);
-		const unverified = await assertion(new Map(), authenticator, { userVerified: false });
+		// Each attempt from its own browser: the challenge is the one that browser holds.
+		const noUvJar: CookieJar = new Map();
+		const unverified = await assertion(noUvJar, authenticator, { userVerified: false });
 		const noUv = await callEndpoint(passkeySignIn, app, {
-			json: { response: unverified.response }
+			json: { response: unverified.response },
+			jar: noUvJar
 		});
 		expect([noUv.status, (await noUv.json()).error.code]).toEqual([400, 'passkey_invalid']);
-		const foreign = await assertion(new Map(), authenticator, { origin: 'https://evil.example' });
+		const foreignJar: CookieJar = new Map();
+		const foreign = await assertion(foreignJar, authenticator, { origin: 'https://evil.example' });
 		const wrongOrigin = await callEndpoint(passkeySignIn, app, {
-			json: { response: foreign.response }
+			json: { response: foreign.response },
+			jar: foreignJar
 		});
 		expect([wrongOrigin.status, (await wrongOrigin.json()).error.code]).toEqual([
 			400,
@@ -212,13 +217,190 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		]);
 		const jar: CookieJar = new Map();
 		const good = await assertion(jar, authenticator, { counter: 5 });
+		expect(jar.has('passkey_challenge')).toBe(true);
 		expect(
 			(await callEndpoint(passkeySignIn, app, { json: { response: good.response }, jar })).status
 		).toBe(201);
 		expect((await me(jar)).status).toBe(200);
+		expect(jar.has('passkey_challenge')).toBe(false);
 		// A cloned authenticator replays an older counter.
-		const cloned = await assertion(new Map(), authenticator, { counter: 3 });
-		const old = await callEndpoint(passkeySignIn, app, { json: { response: cloned.response } });
+		const clonedJar: CookieJar = new Map();
+		const cloned = await assertion(clonedJar, authenticator, { counter: 3 });
+		const old = await callEndpoint(passkeySignIn, app, {
+			json: { response: cloned.response },
+			jar: clonedJar
+		});
 		expect([old.status, (await old.json()).error.code]).toEqual([400, 'passkey_invalid']);
+	});
+
+	const anonymousOptions = (ip: string, jar: CookieJar = new Map()) =>
+		callEndpoint(passkeyOptions, app, { json: {}, jar, clientAddress: ip });
+	const challengeRows = async () =>
+		Number(
+			(
+				await database.db
+					.selectFrom('webauthn_challenges')
+					.select((eb) => eb.fn.countAll<number>().as('n'))
+					.executeTakeFirstOrThrow()
+			).n
+		);
+
+	it('anonymous passkey options are limited per network (429 with Retry-After) and store no row; another network is unaffected', async () => {
+		const rows = await challengeRows();
+		const statuses: number[] = [];
+		let retryAfter = 0;
+		for (let i = 0; i < 100; i += 1) {
+			const res = await anonymousOptions('198.51.100.7');
+			statuses.push(res.status);
+			if (res.status === 429) {
+				expect((await res.json()).error.code).toBe('rate_limited');
+				retryAfter = Number(res.headers.get('retry-after'));
+			}
+		}
+		expect(statuses.slice(0, 60)).toEqual(Array(60).fill(200));
+		expect(statuses.slice(60)).toEqual(Array(40).fill(429));
+		expect(retryAfter).toBeGreaterThan(0);
+		expect(await challengeRows()).toBe(rows);
+		expect((await anonymousOptions('198.51.100.8')).status).toBe(200);
+		// The window passes, the network may ask again.
+		app.clock.advance(10 * 60_000);
+		expect((await anonymousOptions('198.51.100.7')).status).toBe(200);
+		expect(await challengeRows()).toBe(rows);
+	});
+
+	it('an IPv6 /64 counts as one network for passkey options; the next /64 is another', async () => {
+		const statuses: number[] = [];
+		for (let i = 0; i < 61; i += 1)
+			statuses.push((await anonymousOptions(`2001:db8:77:1::${(i + 1).toString(16)}`)).status);
+		expect(statuses.slice(0, 60)).toEqual(Array(60).fill(200));
+		expect(statuses[60]).toBe(429);
+		expect((await anonymousOptions('2001:db8:77:1:ffff::1')).status).toBe(429);
+		expect((await anonymousOptions('2001:db8:77:2::1')).status).toBe(200);
+	});
+
+	it('a pending sign-in keeps one passkey challenge, however often it asks for options', async () => {
+		const person = await signedIn();
+		await addPasskey(person.jar, softAuthenticator());
+		const jar: CookieJar = new Map();
+		await callEndpoint(signIn, app, {
+			json: { identifier: person.email, password: PASSWORD },
+			jar
+		});
+		for (let i = 0; i < 5; i += 1)
+			expect((await callEndpoint(passkeyOptions, app, { json: {}, jar })).status).toBe(200);
+		const rows = await database.db
+			.selectFrom('webauthn_challenges')
+			.select('id')
+			.where('account_id', '=', person.id)
+			.execute();
+		expect(rows).toHaveLength(1);
+	});
+
+	it('a first-factor assertion is single use: replayed with the same sealed challenge it is refused, even by a passkey whose counter stays 0', async () => {
+		const person = await signedIn();
+		const authenticator = softAuthenticator();
+		await addPasskey(person.jar, authenticator);
+		const jar: CookieJar = new Map();
+		const { response } = await assertion(jar, authenticator, { counter: 0 });
+		const sealed = jar.get('passkey_challenge')!;
+		expect(sealed).toBeTruthy();
+		const first = await callEndpoint(passkeySignIn, app, { json: { response }, jar });
+		expect(first.status).toBe(201);
+		// The cookie was cleared; an attacker who kept it sends it again with the same assertion.
+		expect(jar.has('passkey_challenge')).toBe(false);
+		const replay = await callEndpoint(passkeySignIn, app, {
+			json: { response },
+			jar: new Map([['passkey_challenge', sealed]])
+		});
+		expect([replay.status, (await replay.json()).error.code]).toEqual([400, 'passkey_invalid']);
+		// Without the browser's cookie, or with another browser's, an assertion is refused too.
+		const otherJar: CookieJar = new Map();
+		const other = await assertion(otherJar, authenticator, { counter: 0 });
+		const noCookie = await callEndpoint(passkeySignIn, app, {
+			json: { response: other.response },
+			jar: new Map()
+		});
+		expect(noCookie.status).toBe(400);
+		const elsewhere: CookieJar = new Map();
+		await anonymousOptions('203.0.113.9', elsewhere);
+		const wrongCookie = await callEndpoint(passkeySignIn, app, {
+			json: { response: other.response },
+			jar: elsewhere
+		});
+		expect(wrongCookie.status).toBe(400);
+		// An expired one (the ceremony has 5 minutes) is refused.
+		const lateJar: CookieJar = new Map();
+		const late = await assertion(lateJar, authenticator, { counter: 0 });
+		app.clock.advance(5 * 60_000);
+		const expired = await callEndpoint(passkeySignIn, app, {
+			json: { response: late.response },
+			jar: lateJar
+		});
+		expect(expired.status).toBe(400);
+		// Replays raced at once: one session at most.
+		const raceJar: CookieJar = new Map();
+		const raced = await assertion(raceJar, authenticator, { counter: 0 });
+		const cookie = raceJar.get('passkey_challenge')!;
+		const answers = await Promise.all(
+			Array.from({ length: 5 }, () =>
+				callEndpoint(passkeySignIn, app, {
+					json: { response: raced.response },
+					jar: new Map([['passkey_challenge', cookie]])
+				})
+			)
+		);
+		expect(answers.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400]);
+	});
+
+	it('WebAuthn §7.2 step 6: an assertion whose userHandle is not the passkey’s account’s is refused; the registered one signs in', async () => {
+		const person = await signedIn();
+		const authenticator = softAuthenticator();
+		const options = (await (
+			await callEndpoint(registerOptions, app, {
+				json: { currentPassword: PASSWORD },
+				jar: person.jar
+			})
+		).json()) as Options & { user: { id: string } };
+		const registered = await callEndpoint(register, app, {
+			json: { response: authenticator.register(options, ORIGIN) },
+			jar: person.jar
+		});
+		expect(registered.status).toBe(201);
+		const other = await signedIn();
+		const otherOptions = (await (
+			await callEndpoint(registerOptions, app, {
+				json: { currentPassword: PASSWORD },
+				jar: other.jar
+			})
+		).json()) as { user: { id: string } };
+		expect(otherOptions.user.id).not.toBe(options.user.id);
+
+		const withHandle = (response: object, userHandle: string) => {
+			const r = response as { response: Record<string, string> };
+			return { ...r, response: { ...r.response, userHandle } };
+		};
+		const wrongJar: CookieJar = new Map();
+		const wrong = await assertion(wrongJar, authenticator);
+		const refused = await callEndpoint(passkeySignIn, app, {
+			json: { response: withHandle(wrong.response, otherOptions.user.id) },
+			jar: wrongJar
+		});
+		expect([refused.status, (await refused.json()).error.code]).toEqual([400, 'passkey_invalid']);
+		expect(wrongJar.has('session')).toBe(false);
+		const rightJar: CookieJar = new Map();
+		const right = await assertion(rightJar, authenticator);
+		const signedInAgain = await callEndpoint(passkeySignIn, app, {
+			json: { response: withHandle(right.response, options.user.id) },
+			jar: rightJar
+		});
+		expect(signedInAgain.status).toBe(201);
+		// A second passkey of the same account gets the same handle.
+		const again = (await (
+			await callEndpoint(registerOptions, app, {
+				json: { currentPassword: PASSWORD },
+				jar: person.jar
+			})
+		).json()) as { user: { id: string } };
+		expect(again.user.id).toBe(options.user.id);
 	});
 });

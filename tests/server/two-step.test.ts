@@ -346,6 +346,67 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		expect((await signInAs(person.email, PASSWORD, new Map())).status).toBe(201);
 	});
 
+	const turnOff = (jar: CookieJar, code: string, ip = nextAddress()) =>
+		callEndpoint(totpOff, app, {
+			method: 'DELETE',
+			json: { currentPassword: PASSWORD, code },
+			jar,
+			clientAddress: ip
+		});
+
+	it('turning TOTP off: wrong codes with the right password meet the second step’s delays (429 with Retry-After after the same number)', async () => {
+		// The second step's own sequence, for comparison.
+		const other = await memberWithTotp();
+		const pending: CookieJar = new Map();
+		await signInAs(other.email, PASSWORD, pending);
+		const atSignIn: number[] = [];
+		for (let i = 0; i < 8; i++)
+			atSignIn.push((await sendCode(String(200000 + i), pending, nextAddress())).status);
+
+		const person = await memberWithTotp();
+		const statuses: number[] = [];
+		for (let i = 0; i < 8; i++) {
+			const res = await turnOff(person.jar, String(200000 + i));
+			statuses.push(res.status);
+			if (res.status === 429) {
+				expect((await res.json()).error.code).toBe('rate_limited');
+				expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+			}
+		}
+		expect(statuses).toEqual(atSignIn);
+		expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429, 429]);
+		// The right code waits out the delay too; then it turns TOTP off.
+		expect((await turnOff(person.jar, appCode(person.secret, app.clock))).status).toBe(429);
+		app.clock.advance(16_000);
+		expect((await turnOff(person.jar, appCode(person.secret, app.clock))).status).toBe(204);
+		expect(await twoStepSummary(app, person.id)).toEqual({ twoStep: false, passkeys: 0 });
+	});
+
+	it('turning TOTP off: wrong codes sent at once meet the same delays, and add up with the second step’s guesses', async () => {
+		const person = await memberWithTotp();
+		// Three wrong guesses at the sign-in's second step first.
+		const pending: CookieJar = new Map();
+		await signInAs(person.email, PASSWORD, pending);
+		for (let i = 0; i < 3; i++)
+			expect((await sendCode(String(300000 + i), pending, nextAddress())).status).toBe(400);
+		// Then ten at once at "turn off", each from its own address, the password right.
+		const answers = await Promise.all(
+			Array.from({ length: 10 }, (_, i) => turnOff(person.jar, String(310000 + i)))
+		);
+		const evaluated = answers.filter((r) => r.status === 400);
+		// The 4th failure is free, the 5th starts the delay: two more are checked, no more.
+		expect(evaluated.length).toBe(2);
+		for (const r of answers.filter((r) => r.status !== 400)) {
+			expect([r.status, (await r.json()).error.code]).toEqual([429, 'rate_limited']);
+			expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+		}
+		// And the sign-in's second step now waits as well: one counter for both paths.
+		expect((await sendCode(appCode(person.secret, app.clock), pending, nextAddress())).status).toBe(
+			429
+		);
+		expect(await twoStepSummary(app, person.id)).toEqual({ twoStep: true, passkeys: 0 });
+	});
+
 	it('retention: expired pending sign-ins and an abandoned set-up go; a confirmed TOTP and its codes stay', async () => {
 		const kept = await memberWithTotp();
 		const abandoned = await member();

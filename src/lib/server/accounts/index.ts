@@ -7,7 +7,8 @@
  */
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
-export { confirmCurrentPassword } from './current-password';
+export { confirmCurrentPassword, refuseIfFrozen } from './current-password';
+export type { PasswordForm } from './current-password';
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
 export { isLowActivity, recordFirstOrder } from './low-activity';

@@ -289,6 +289,8 @@ interface PasskeysTable {
 	name: string;
 	created_at: Millis;
 	last_used_at: Millis | null;
+	/** The WebAuthn user handle it was registered with, base64url (0014 filled in older ones). */
+	user_handle: string | null;
 }
 
 interface WebauthnChallengesTable {

@@ -16,14 +16,10 @@ import {
 	storeChallenge,
 	type BrowserCredential
 } from './challenges';
-import { confirmCurrentPassword } from '../accounts';
-import { passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
+import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
+import { accountUserHandle, passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
 
 const RP_NAME = 'Account Security Check';
-
-/** A stable, opaque WebAuthn user handle: the authenticator never learns the account id. */
-const userHandle = (ctx: Ctx, accountId: string) =>
-	Buffer.from(ctx.keys.hmac('webauthn-user', accountId).slice(0, 32), 'hex');
 
 function contactLabel(account: Account): string {
 	if (account.email) return maskIdentifier({ kind: 'email', value: account.email });
@@ -54,7 +50,7 @@ export async function passkeyRegistrationOptions(
 		rpID: rp.rpID,
 		userName: label,
 		userDisplayName: label,
-		userID: userHandle(ctx, account.id),
+		userID: Buffer.from(await accountUserHandle(ctx, account.id), 'base64url'),
 		attestationType: 'none',
 		excludeCredentials: existing.map((p) => ({
 			id: p.id,
@@ -76,6 +72,8 @@ export async function registerPasskey(
 ): Promise<{ ok: true; passkey: PasskeyView } | Failure> {
 	const rp = relyingParty(ctx);
 	if ('ok' in rp) return rp;
+	const frozen = await refuseIfFrozen(ctx, account);
+	if (frozen) return frozen;
 	const challenge = signedChallenge(input.response.response.clientDataJSON);
 	if (!(await consumeChallenge(ctx, challenge, { kind: 'registration', accountId: account.id })))
 		return passkeyInvalid();
@@ -95,6 +93,8 @@ export async function registerPasskey(
 	}
 	if (!verified.verified) return passkeyInvalid();
 	const { credential } = verified.registrationInfo;
+	// The handle the options carried (the account's, unchanged since: it is kept per passkey).
+	const userHandle = await accountUserHandle(ctx, account.id);
 	const now = ctx.clock.now().getTime();
 	const name = input.name?.trim() || 'Passkey';
 	const inserted = await ctx.db
@@ -107,7 +107,8 @@ export async function registerPasskey(
 			transports: credential.transports ? JSON.stringify(credential.transports) : null,
 			name,
 			created_at: now,
-			last_used_at: null
+			last_used_at: null,
+			user_handle: userHandle
 		})
 		.onConflict((oc) => oc.column('id').doNothing())
 		.executeTakeFirst();

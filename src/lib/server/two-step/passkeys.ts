@@ -5,7 +5,7 @@ import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
-import { confirmCurrentPassword } from '../accounts';
+import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
 
 export interface PasskeyView {
 	id: string;
@@ -20,6 +20,25 @@ export function relyingParty(ctx: Ctx): { rpID: string; origin: string } | Failu
 		return failure(503, 'passkeys_unavailable', m.two_step_error_passkeys_unavailable());
 	const url = new URL(ctx.config.origin);
 	return { rpID: url.hostname, origin: url.origin };
+}
+
+/**
+ * The account's WebAuthn user handle (base64url): the one its passkeys were registered with, or
+ * for its first passkey a stable, opaque one derived from the key ring (the authenticator never
+ * learns the account id). Kept per passkey (`user_handle`), so a key rotation changes nothing.
+ */
+export async function accountUserHandle(ctx: Ctx, accountId: string): Promise<string> {
+	const existing = await ctx.db
+		.selectFrom('passkeys')
+		.select('user_handle')
+		.where('account_id', '=', accountId)
+		.where('user_handle', 'is not', null)
+		.orderBy('created_at')
+		.executeTakeFirst();
+	return (
+		existing?.user_handle ??
+		Buffer.from(ctx.keys.hmac('webauthn-user', accountId).slice(0, 32), 'hex').toString('base64url')
+	);
 }
 
 export const passkeyInvalid = () =>
@@ -46,6 +65,8 @@ export async function renamePasskey(
 	account: Account,
 	input: { id: string; name: string }
 ): Promise<{ ok: true } | Failure> {
+	const frozen = await refuseIfFrozen(ctx, account);
+	if (frozen) return frozen;
 	const renamed = await ctx.db
 		.updateTable('passkeys')
 		.set({ name: input.name.trim() })

@@ -5,11 +5,13 @@ import type { RequestMeta } from '../core/request-meta';
 import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
-import { failure, type Failure } from '../core/failures';
+import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
 import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
-import { confirmCurrentPassword } from '../accounts';
+import { beginAttempt, confirmCurrentPassword, refuseIfFrozen, signInRules } from '../accounts';
+import { addressKey } from '../platform/address-key';
+import { whileBlocked } from '../platform/limits';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
 
 // Sealed per account: a copy of the database holds no TOTP secret (docs/DATA.md).
@@ -96,6 +98,8 @@ export async function confirmTotpSetup(
 	input: { code: string },
 	meta: RequestMeta
 ): Promise<{ ok: true; recoveryCodes: string[] } | Failure> {
+	const frozen = await refuseIfFrozen(ctx, account);
+	if (frozen) return frozen;
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at !== null)
 		return failure(409, 'totp_setup_missing', m.two_step_error_setup_missing());
@@ -156,7 +160,48 @@ export async function acceptSecondFactorCode(
 	return null;
 }
 
-/** Turning TOTP off takes the password and a code: a stolen session alone cannot. */
+/**
+ * The counters a code guess is charged to, wherever it is made: the sign-in's second step
+ * (`second-factor.ts` builds the same keys) and turning TOTP off. Per account, so guesses on both
+ * paths add up; per network, as the sign-in counts them.
+ */
+export function codeGuessRules(ctx: Ctx, accountId: string, ip: string) {
+	const ipKey = addressKey(ctx.keys, ip);
+	return signInRules(
+		{ failures: `2fa-fail:acct:${accountId}`, block: `2fa-block:acct:${accountId}` },
+		{ failures: `2fa-fail:ip:${ipKey}`, block: `2fa-block:ip:${ipKey}` }
+	);
+}
+
+/**
+ * A code checked with the second step's growing delays (`signInRules`: per account from the 5th
+ * failure, per network from the 20th), counted before the check (`beginAttempt`) so guesses sent
+ * at once meet the same delays as guesses sent one by one.
+ */
+async function throttledSecondFactorCode(
+	ctx: Ctx,
+	accountId: string,
+	code: string,
+	meta: RequestMeta
+): Promise<'totp' | 'recovery_code' | Failure> {
+	const rules = codeGuessRules(ctx, accountId, meta.ip);
+	for (const rule of rules) {
+		const blocked = await whileBlocked(ctx, rule.block);
+		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
+	}
+	const attempt = await beginAttempt(ctx, rules);
+	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
+	const method = await acceptSecondFactorCode(ctx, accountId, code);
+	if (!method) return codeInvalid();
+	await attempt.succeeded();
+	return method;
+}
+
+/**
+ * Turning TOTP off takes the password and a code: a stolen session alone cannot. The code is
+ * throttled as at the sign-in's second step, on the same per-account counter: the password
+ * alone buys no more guesses here than there.
+ */
 export async function disableTotp(
 	ctx: Ctx,
 	account: Account,
@@ -168,7 +213,8 @@ export async function disableTotp(
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at === null)
 		return failure(409, 'totp_not_on', m.two_step_error_not_on());
-	if (!(await acceptSecondFactorCode(ctx, account.id, input.code))) return codeInvalid();
+	const accepted = await throttledSecondFactorCode(ctx, account.id, input.code, meta);
+	if (typeof accepted !== 'string') return accepted;
 	await ctx.db.transaction().execute(async (trx) => {
 		await trx.deleteFrom('account_totp').where('account_id', '=', account.id).execute();
 		await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute();
