@@ -202,7 +202,7 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 			return { email, browser };
 		}
 
-		it('30 failed sign-ins from 30 networks, then the owner\'s known browser signs in at once with the right password', async () => {
+		it("30 failed sign-ins from 30 networks, then the owner's known browser signs in at once with the right password", async () => {
 			const { email, browser } = await ownerWithBrowser();
 			for (let i = 0; i < 30; i += 1) {
 				const res = await attempt(email, `stranger guess ${i}`);
@@ -218,7 +218,7 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 			expect([after.status, (await after.json()).error.code]).toEqual([429, 'rate_limited']);
 		});
 
-		it('the known browser\'s own budget is bounded: a stolen device cookie alone meets the same growing delays', async () => {
+		it("the known browser's own budget is bounded: a stolen device cookie alone meets the same growing delays", async () => {
 			const { email, browser } = await ownerWithBrowser();
 			const codes: string[] = [];
 			for (let i = 0; i < IDENTIFIER_LOCK + 1; i += 1) {
@@ -233,7 +233,7 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 			expect((await attempt(email, PASSWORD)).status).toBe(201);
 		});
 
-		it('the known browser\'s budget is per account: its cookie gives no budget on another account', async () => {
+		it("the known browser's budget is per account: its cookie gives no budget on another account", async () => {
 			const { browser } = await ownerWithBrowser();
 			const other = await buyer();
 			for (let i = 0; i < 30; i += 1) await attempt(other, `stranger guess ${i}`);

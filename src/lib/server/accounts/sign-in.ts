@@ -11,7 +11,8 @@ import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
 // Growing delays after repeated failures: per identifier from the 5th failure, per address from
 // the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
-// itself never tells registered from unregistered.
+// itself never tells registered from unregistered. A browser the account knows (§7a) has its own
+// counter per (account, device) instead, with the identifier's delays.
 const FAILURE_WINDOW_MS = 3_600_000;
 const IDENTIFIER_FREE_FAILURES = 4;
 const ADDRESS_FREE_FAILURES = 19;
@@ -127,11 +128,12 @@ export function signInRules(
  * it; it has the same growing delays as an identifier, counted per (account, device), so a stolen
  * device cookie alone is still bounded.
  */
-function knownDeviceRules(accountId: string, deviceId: string): FailureRule[] {
+function knownDeviceRules(ctx: Ctx, accountId: string, deviceId: string): FailureRule[] {
+	const key = ctx.keys.hmac('sign-in-device', accountId, deviceId);
 	return [
 		{
-			failures: `signin-fail:dev:${accountId}:${deviceId}`,
-			block: `signin-block:dev:${accountId}:${deviceId}`,
+			failures: `signin-fail:dev:${key}`,
+			block: `signin-block:dev:${key}`,
 			windowMs: FAILURE_WINDOW_MS,
 			delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES),
 			clearOnSuccess: true
@@ -180,7 +182,7 @@ export async function signIn(
 	const known = parsed.ok && (await isKnownDevice(ctx, account?.id ?? null, meta.deviceId));
 	const rules =
 		known && account
-			? knownDeviceRules(account.id, meta.deviceId)
+			? knownDeviceRules(ctx, account.id, meta.deviceId)
 			: signInRules(
 					{ failures: keys.idFailures, block: keys.idBlock },
 					{ failures: keys.ipFailures, block: keys.ipBlock }
