@@ -133,6 +133,44 @@ describe.each(testDatabases)('enumeration by sign-in and strict check on $name',
 		);
 	}, 120_000);
 
+	it('§7b: a wrong password for a frozen account answers as for an unknown identifier in status, headers, body and median time', async () => {
+		const app = testAppContext(database);
+		// Accounts of their own: the registered ones above have used up part of their free failures.
+		const hash = await hashPassword(PASSWORD);
+		const frozen: string[] = [];
+		for (let i = 0; i < REGISTERED; i += 1)
+			frozen.push(
+				(
+					await insertAccount(database.db, {
+						email: uniqueEmail('frozen'),
+						password_hash: hash,
+						frozen_at: app.clock.now().getTime()
+					})
+				).email!
+			);
+		const sample = async (identifier: string): Promise<Sample> => {
+			const started = performance.now();
+			const response = await callEndpoint(signIn, app, {
+				json: { identifier, password: 'not the right password at all' },
+				headers: SAME_BROWSER,
+				clientAddress: freshAddress()
+			});
+			const body = await response.text();
+			return {
+				ms: performance.now() - started,
+				status: response.status,
+				headers: headerLines(response),
+				body
+			};
+		};
+		const samples = await interleave(frozen, sample, () => uniqueEmail('enum'));
+		expect(JSON.parse(samples.registered[0]!.body).error.code).toBe('invalid_credentials');
+		expectIndistinguishable(samples);
+		expect([...samples.registered, ...samples.unregistered].every((s) => s.status === 401)).toBe(
+			true
+		);
+	}, 120_000);
+
 	it('R15a strict: the first answer of the check is the same for registered and unregistered identifiers (masked identifier aside)', async () => {
 		const app = testAppContext(database, { env: { CHECK_DISCLOSURE: 'strict' } });
 		const sample = async (identifier: string): Promise<Sample> => {

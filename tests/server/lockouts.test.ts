@@ -4,9 +4,11 @@ import type { Failure } from '../../src/lib/server/core/failures';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { delayAfter, signIn } from '../../src/lib/server/accounts/sign-in';
+import { POST as signInEndpoint } from '../../src/routes/api/v1/sessions/+server';
 import { AGENT_PASSWORD, makeAgent } from '../support/agents';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
+import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 /**
@@ -182,6 +184,62 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 			'rate_limited',
 			'rate_limited'
 		]);
+	});
+
+	describe('§7a a stranger cannot lock the owner out', () => {
+		const attempt = (email: string, password: string, jar: CookieJar = new Map()) =>
+			callEndpoint(signInEndpoint, app, {
+				json: { identifier: email, password },
+				jar,
+				clientAddress: freshAddress()
+			});
+		/** A buyer whose own browser has signed in before (its device cookie is known). */
+		async function ownerWithBrowser() {
+			const email = await buyer();
+			const browser: CookieJar = new Map();
+			expect((await attempt(email, PASSWORD, browser)).status).toBe(201);
+			expect(browser.has('device')).toBe(true);
+			return { email, browser };
+		}
+
+		it("30 failed sign-ins from 30 networks, then the owner's known browser signs in at once with the right password", async () => {
+			const { email, browser } = await ownerWithBrowser();
+			for (let i = 0; i < 30; i += 1) {
+				const res = await attempt(email, `stranger guess ${i}`);
+				expect([401, 429]).toContain(res.status);
+			}
+			// The identifier is throttled for everyone else…
+			const stranger = await attempt(email, PASSWORD);
+			expect([stranger.status, (await stranger.json()).error.code]).toEqual([429, 'rate_limited']);
+			// …but not for the browser that signed in to the account before.
+			expect((await attempt(email, PASSWORD, browser)).status).toBe(201);
+			// And a stranger from a new browser is still throttled after the owner's success.
+			const after = await attempt(email, PASSWORD);
+			expect([after.status, (await after.json()).error.code]).toEqual([429, 'rate_limited']);
+		});
+
+		it("the known browser's own budget is bounded: a stolen device cookie alone meets the same growing delays", async () => {
+			const { email, browser } = await ownerWithBrowser();
+			const codes: string[] = [];
+			for (let i = 0; i < IDENTIFIER_LOCK + 1; i += 1) {
+				const res = await attempt(email, `cookie thief guess ${i}`, browser);
+				codes.push((await res.json()).error.code);
+			}
+			expect(codes).toEqual([
+				...Array(IDENTIFIER_LOCK).fill('invalid_credentials'),
+				'rate_limited'
+			]);
+			// Its failures are its own: a browser with no history is not throttled by them.
+			expect((await attempt(email, PASSWORD)).status).toBe(201);
+		});
+
+		it("the known browser's budget is per account: its cookie gives no budget on another account", async () => {
+			const { browser } = await ownerWithBrowser();
+			const other = await buyer();
+			for (let i = 0; i < 30; i += 1) await attempt(other, `stranger guess ${i}`);
+			const res = await attempt(other, PASSWORD, browser);
+			expect([res.status, (await res.json()).error.code]).toEqual([429, 'rate_limited']);
+		});
 	});
 
 	it(`R22: ${AT_ONCE} concurrent TOTP guesses with the right password → at most ${IDENTIFIER_LOCK} evaluated, the rest 429`, async () => {

@@ -168,6 +168,33 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		expect(audit.length).toBeGreaterThanOrEqual(1);
 	});
 
+	it("§7a: after \"this wasn't me\" the intruder's return (before the reset is done) alerts, and so does the owner's next browser", async () => {
+		const email = await member();
+		const { first, stranger, token } = await alertFor(email);
+		expect(await alerts(email)).toHaveLength(1);
+		const res = await callEndpoint(secure, app, { json: { token }, jar: new Map() });
+		expect(res.status).toBe(200);
+
+		// The password still works until the owner finishes the reset: the intruder comes back.
+		await signInFrom(stranger, email, '1.0.1.9');
+		expect(await alerts(email)).toHaveLength(2);
+		// The owner's own browser is then a new one as well, and says so.
+		await signInFrom(first, email);
+		expect(await alerts(email)).toHaveLength(3);
+		// Once known again, neither alerts a second time.
+		await signInFrom(stranger, email, '1.0.1.9');
+		await signInFrom(first, email);
+		expect(await alerts(email)).toHaveLength(3);
+	});
+
+	it('§7a: after "this wasn\'t me" even a browser that never signed in before alerts on the first sign-in', async () => {
+		const email = await member();
+		const { token } = await alertFor(email);
+		expect((await callEndpoint(secure, app, { json: { token }, jar: new Map() })).status).toBe(200);
+		await signInFrom(new Map(), email, '1.0.1.7');
+		expect(await alerts(email)).toHaveLength(2);
+	});
+
 	it('the link expires after 7 days', async () => {
 		const email = await member();
 		const { token } = await alertFor(email);

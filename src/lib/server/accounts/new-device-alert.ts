@@ -11,12 +11,23 @@ import type { Account } from '../db/schema';
 import { boundContact } from './find';
 import { issueSecureAccountLink } from './secure-account';
 
+/** Whether "this wasn't me" secured the account (read in the caller's transaction). */
+async function securedBefore(ctx: Ctx, accountId: string): Promise<boolean> {
+	const row = await ctx.db
+		.selectFrom('accounts')
+		.select('secured_at')
+		.where('id', '=', accountId)
+		.executeTakeFirst();
+	return row?.secured_at != null;
+}
+
 /**
- * Issue 16 item 4: every session start (password sign-in, registration, and whatever second step
+ * Every session start (password sign-in, registration, and whatever second step
  * ends in `startSession`) records the device cookie against the account. A device the account
  * has not used before alerts the bound contact, once: the insert that adds the pair decides, so
  * two sign-ins racing from one new device send one alert. The account's first device (its
- * registration, or its first sign-in after migration 0009) is recorded without an alert.
+ * registration, or its first sign-in after migration 0009) is recorded without an alert; once
+ * "this wasn't me" has secured the account (§7a) no device is a first one again.
  */
 export async function noteSignInDevice(
 	ctx: Ctx,
@@ -52,7 +63,8 @@ export async function noteSignInDevice(
 			.where('device_id', '!=', meta.deviceId)
 			.limit(1)
 			.executeTakeFirst();
-		if (!others) return { alerted: false };
+		// §7a: after "this wasn't me" the account has no known device, yet no browser is its first.
+		if (!others && !(await securedBefore(tx, account.id))) return { alerted: false };
 
 		const locale = asLocale(account.locale);
 		const link = await issueSecureAccountLink(tx, account.id, meta.origin);

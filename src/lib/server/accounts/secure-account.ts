@@ -10,7 +10,7 @@ import { requestPasswordReset } from './password-reset';
 import { invalidateAccountSessions } from './sessions';
 
 /**
- * "This wasn't me" (issue 16 item 4): the link in a new-device alert. Whoever holds it — no
+ * "This wasn't me" (rules §7a): the link in a new-device alert. Whoever holds it — no
  * session needed — signs out every session of the account and starts a password reset (R18) to
  * the bound contact, which the alert went to. Single use, 7 days; only the token's SHA-256 is
  * stored. It cannot sign anyone in: the reset code still goes to the bound contact.
@@ -79,9 +79,17 @@ export async function secureAccount(
 			.executeTakeFirst();
 		if (Number(claimed.numUpdatedRows) !== 1) return linkInvalid();
 		const tx = { ...ctx, db: trx };
+		// Every session and every pending sign-in ends (a second factor cannot finish one).
 		await invalidateAccountSessions(tx, account.id);
-		// Every device becomes new again: a later sign-in from the intruder's alerts once more.
+		// §7a: every device becomes new again, and `secured_at` keeps "no device known" from
+		// meaning "the account's first device": the next sign-in from any browser alerts, the
+		// intruder's (whose password works until the reset is done) as much as the owner's.
 		await trx.deleteFrom('account_devices').where('account_id', '=', account.id).execute();
+		await trx
+			.updateTable('accounts')
+			.set({ secured_at: now })
+			.where('id', '=', account.id)
+			.execute();
 		await audit(tx, {
 			actorKind: 'anonymous',
 			actorId: null,

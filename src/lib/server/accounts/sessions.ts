@@ -113,7 +113,13 @@ export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<vo
 	await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
 }
 
-/** R17, R18, R21: sign out every session of an account (but the current one, when given). */
+/**
+ * R17, R18, R21, §7a: sign out every session of an account (but the current one, when given), and
+ * end every pending sign-in (a right password still waiting for its second factor) with them, so
+ * whatever ends sessions also stops a half-finished sign-in. Finishing a pending sign-in is a
+ * conditional delete of its row (`finishPendingSignIn`), so one that had already read its row
+ * before this ran still fails: the row is gone when it tries to claim it.
+ */
 export async function invalidateAccountSessions(
 	ctx: Ctx,
 	accountId: string,
@@ -123,6 +129,7 @@ export async function invalidateAccountSessions(
 	let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
 	if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
 	await query.execute();
+	await db.deleteFrom('pending_sign_ins').where('account_id', '=', accountId).execute();
 }
 
 /** `__Host-` needs Secure; over plain http (development, tests) the cookie has a plain name. */

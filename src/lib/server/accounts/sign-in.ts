@@ -11,7 +11,8 @@ import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
 // Growing delays after repeated failures: per identifier from the 5th failure, per address from
 // the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
-// itself never tells registered from unregistered.
+// itself never tells registered from unregistered. A browser the account knows (§7a) has its own
+// counter per (account, device) instead, with the identifier's delays.
 const FAILURE_WINDOW_MS = 3_600_000;
 const IDENTIFIER_FREE_FAILURES = 4;
 const ADDRESS_FREE_FAILURES = 19;
@@ -122,8 +123,43 @@ export function signInRules(
 }
 
 /**
+ * §7a: the failure budget of a browser that has signed in to this account before (its device
+ * cookie is listed in `account_devices`). Failures from other browsers and networks never throttle
+ * it; it has the same growing delays as an identifier, counted per (account, device), so a stolen
+ * device cookie alone is still bounded.
+ */
+function knownDeviceRules(ctx: Ctx, accountId: string, deviceId: string): FailureRule[] {
+	const key = ctx.keys.hmac('sign-in-device', accountId, deviceId);
+	return [
+		{
+			failures: `signin-fail:dev:${key}`,
+			block: `signin-block:dev:${key}`,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, IDENTIFIER_FREE_FAILURES),
+			clearOnSuccess: true
+		}
+	];
+}
+
+/** Whether this browser has signed in to the account before; the same query for no account. */
+async function isKnownDevice(
+	ctx: Ctx,
+	accountId: string | null,
+	deviceId: string
+): Promise<boolean> {
+	const row = await ctx.db
+		.selectFrom('account_devices')
+		.select('device_id')
+		.where('account_id', '=', accountId ?? '')
+		.where('device_id', '=', deviceId)
+		.executeTakeFirst();
+	return row !== undefined && accountId !== null;
+}
+
+/**
  * Sign-in for buyers. The answer for a wrong password, an unknown identifier and a disabled
- * account is the same `invalid_credentials`, and takes the same argon2 time.
+ * account is the same `invalid_credentials`, and takes the same argon2 time. A frozen account
+ * (§7b) answers `account_frozen` only to the right password.
  */
 export async function signIn(
 	ctx: Ctx,
@@ -140,24 +176,30 @@ export async function signIn(
 		ipBlock: `signin-block:ip:${ipKey}`
 	};
 
-	// Rate-limit check first, before any work an attacker could use.
-	for (const key of idKey ? [keys.idBlock, keys.ipBlock] : [keys.ipBlock]) {
+	// The account and whether this browser signed in to it before are read first (the same two
+	// queries for an unknown identifier): a known browser has its own failure budget (§7a).
+	const account = parsed.ok ? await findAccountByIdentifier(ctx, parsed.identifier) : undefined;
+	const known = parsed.ok && (await isKnownDevice(ctx, account?.id ?? null, meta.deviceId));
+	const rules =
+		known && account
+			? knownDeviceRules(ctx, account.id, meta.deviceId)
+			: signInRules(
+					{ failures: keys.idFailures, block: keys.idBlock },
+					{ failures: keys.ipFailures, block: keys.ipBlock }
+				);
+
+	// Rate-limit check before the argon2 work an attacker could use.
+	const blocks = parsed.ok ? rules.map((rule) => rule.block) : [keys.ipBlock];
+	for (const key of blocks) {
 		const blocked = await whileBlocked(ctx, key);
 		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
 	}
 	if (!parsed.ok) return failures.invalidCredentials();
 
 	// Counted before the argon2 work, for unknown identifiers alike (the same queries either way).
-	const attempt = await beginAttempt(
-		ctx,
-		signInRules(
-			{ failures: keys.idFailures, block: keys.idBlock },
-			{ failures: keys.ipFailures, block: keys.ipBlock }
-		)
-	);
+	const attempt = await beginAttempt(ctx, rules);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 
-	const account = await findAccountByIdentifier(ctx, parsed.identifier);
 	const valid = account
 		? await verifyPassword(account.password_hash, input.password)
 		: await verifyAgainstNothing(input.password);
@@ -177,6 +219,9 @@ export async function signIn(
 		return failures.invalidCredentials();
 	}
 	await attempt.succeeded();
+	// §7b: the owner froze the account. Only the right password learns it: a wrong one was
+	// answered above exactly as for any account.
+	if (account.frozen_at !== null) return failures.accountFrozen();
 	// Not signed in yet: with two-step on a second factor follows; `auditSignedIn` marks the
 	// moment the session really starts.
 	return { ok: true, account };

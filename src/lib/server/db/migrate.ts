@@ -12,6 +12,7 @@ import * as documentStore from './migrations/0008-document-store';
 import * as sessionsDevices from './migrations/0009-sessions-devices';
 import * as twoStep from './migrations/0010-two-step';
 import * as recovery from './migrations/0011-recovery';
+import * as signInRemedies from './migrations/0012-sign-in-remedies';
 import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
@@ -36,6 +37,7 @@ const migrations: Record<string, DialectMigration> = {
 	'0009-sessions-devices': sessionsDevices,
 	'0010-two-step': twoStep,
 	'0011-recovery': recovery,
+	'0012-sign-in-remedies': signInRemedies,
 	'0014-passkey-user-handle': passkeyUserHandle
 };
 

@@ -36,6 +36,8 @@ interface AccountsTable {
 	password_changed_at: Millis | null;
 	/** The owner froze the account (§7b): no sign-in, no contact or two-step change until lifted. */
 	frozen_at: Millis | null;
+	/** §7a: "this wasn't me" secured the account (0012); no sign-in after it is a first device. */
+	secured_at: Millis | null;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */

@@ -17,8 +17,8 @@ import { acceptSecondFactorCode } from './totp';
 const pendingExpired = () =>
 	failure(401, 'second_factor_expired', m.two_step_error_pending_expired());
 
-/** The account of a pending sign-in that may still finish (not disabled meanwhile). */
-export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Account | undefined> {
+/** The account, unless disabled meanwhile. */
+async function liveAccount(ctx: Ctx, accountId: string): Promise<Account | undefined> {
 	const account = await ctx.db
 		.selectFrom('accounts')
 		.selectAll()
@@ -27,15 +27,30 @@ export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Accou
 	return account && account.status !== 'disabled' ? account : undefined;
 }
 
-/** Ends a pending sign-in that passed its second factor: the caller then starts the session. */
+/**
+ * The account of a sign-in that may still finish: not disabled, and not frozen by its owner
+ * (§7b): no second step and no passkey sign-in (which asks here too) completes on a frozen one.
+ */
+export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Account | undefined> {
+	const account = await liveAccount(ctx, accountId);
+	return account && account.frozen_at === null ? account : undefined;
+}
+
+/**
+ * Ends a pending sign-in that passed its second factor: the caller then starts the session.
+ * The claim is the delete of the pending row, so a pending sign-in ended meanwhile (every way of
+ * ending sessions ends them too, `invalidateAccountSessions`) cannot finish even if it was read
+ * before: `second_factor_expired`. A frozen account (§7b) answers `account_frozen`.
+ */
 export async function completeSignIn(
 	ctx: Ctx,
 	pending: { id: string; accountId: string },
 	method: 'totp' | 'recovery_code' | 'passkey',
 	meta: RequestMeta
 ): Promise<{ ok: true; account: Account } | Failure> {
-	const account = await pendingAccount(ctx, pending.accountId);
+	const account = await liveAccount(ctx, pending.accountId);
 	if (!account || !(await finishPendingSignIn(ctx, pending.id))) return pendingExpired();
+	if (account.frozen_at !== null) return failures.accountFrozen();
 	await audit(ctx, {
 		actorKind: 'account',
 		actorId: account.id,
