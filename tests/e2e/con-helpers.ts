@@ -49,7 +49,13 @@ export async function signInNewAgent(
 /** R20: a submitted appeal against `accountId`, due 48 h after now (the server's clock is real time). */
 export function insertAppeal(
 	insert: Insert,
-	input: { accountId: string | null; oldIdentifier: string; newIdentifier: string }
+	input: {
+		accountId: string | null;
+		oldIdentifier: string;
+		newIdentifier: string;
+		/** §8: the filing network's country (evidence), null when unknown. */
+		ipCountry?: string | null;
+	}
 ): { id: string; reference: string } {
 	const now = Date.now();
 	const id = randomUUID();
@@ -67,7 +73,8 @@ export function insertAppeal(
 		locale: 'en',
 		created_at: now,
 		due_at: now + 48 * 3_600_000,
-		updated_at: now
+		updated_at: now,
+		ip_country: input.ipCountry ?? null
 	});
 	insert('audit_events', {
 		at: now,
