@@ -197,7 +197,8 @@ describe.each(testDatabases)('§8 appeal evidence on $name', ({ open }) => {
 			kind: 'second_factor',
 			at: iso(appeal.filedAt - 9 * DAY),
 			totpSince: iso(appeal.filedAt - 9 * DAY),
-			passkeys: 0
+			passkeys: 0,
+			passkeysSince: null
 		});
 
 		const other = await insertAccount(database.db);
@@ -219,7 +220,8 @@ describe.each(testDatabases)('§8 appeal evidence on $name', ({ open }) => {
 			kind: 'second_factor',
 			at: iso(second.filedAt - 20 * DAY),
 			totpSince: null,
-			passkeys: 1
+			passkeys: 1,
+			passkeysSince: iso(second.filedAt - 20 * DAY)
 		});
 	});
 

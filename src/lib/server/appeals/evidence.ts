@@ -34,7 +34,14 @@ export interface LostContactEvent {
 export type EvidenceFlag =
 	| { kind: 'lost_contact_active'; at: string; events: LostContactEvent[] }
 	| { kind: 'new_network_country'; at: string; country: string; knownCountries: string[] }
-	| { kind: 'second_factor'; at: string; totpSince: string | null; passkeys: number }
+	| {
+			kind: 'second_factor';
+			at: string;
+			totpSince: string | null;
+			passkeys: number;
+			/** When the first passkey still registered was added. */
+			passkeysSince: string | null;
+	  }
 	| { kind: 'frozen'; at: string }
 	| {
 			kind: 'earlier_appeal_cancelled';
@@ -235,7 +242,8 @@ export async function appealEvidence(ctx: Ctx, appealId: string): Promise<Appeal
 			kind: 'second_factor',
 			at: iso(Math.min(...since)),
 			totpSince: totp?.confirmed_at != null ? iso(totp.confirmed_at) : null,
-			passkeys: passkeys.length
+			passkeys: passkeys.length,
+			passkeysSince: passkeys[0] ? iso(passkeys[0].created_at) : null
 		});
 	}
 
