@@ -460,7 +460,7 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 		const agent = await makeAgent(app);
 		const { account, row, newIdentifier } = await newAppeal();
 		expect(await act(app, 'claim', agent, row.id)).toEqual({ claimed: true });
-		for (const fields of [{}, { confirm: 'no' }]) {
+		for (const fields of [{}, { confirm: 'no' }] as Record<string, string>[]) {
 			const refused = await act(app, 'approve', agent, row.id, fields);
 			expect(refused).toMatchObject({
 				status: 400,
