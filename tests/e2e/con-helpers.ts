@@ -55,6 +55,8 @@ export function insertAppeal(
 		newIdentifier: string;
 		/** §8: the filing network's country (evidence), null when unknown. */
 		ipCountry?: string | null;
+		/** Other columns as the recovery flow leaves them (status, rebind_due_at, cancelled_*). */
+		extra?: Record<string, unknown>;
 	}
 ): { id: string; reference: string } {
 	const now = Date.now();
@@ -74,7 +76,8 @@ export function insertAppeal(
 		created_at: now,
 		due_at: now + 48 * 3_600_000,
 		updated_at: now,
-		ip_country: input.ipCountry ?? null
+		ip_country: input.ipCountry ?? null,
+		...input.extra
 	});
 	insert('audit_events', {
 		at: now,

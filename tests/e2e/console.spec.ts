@@ -252,6 +252,65 @@ test.describe('support console', () => {
 		}
 	}
 
+	test('§8: the queue finds approvals in their hold and cancelled appeals, with who and when', async ({
+		page,
+		request,
+		db,
+		axe
+	}) => {
+		test.setTimeout(60_000);
+		const hour = 3_600_000;
+		const appealOf = (extra: Record<string, unknown>) => {
+			const lost = uniqueEmail('lost');
+			const account = db.insertAccount({ email: lost });
+			return insertAppeal(db.insert, {
+				accountId: account.id,
+				oldIdentifier: lost,
+				newIdentifier: uniqueEmail('found'),
+				extra
+			});
+		};
+		const held = appealOf({
+			status: 'approved',
+			decided_at: Date.now(),
+			rebind_due_at: Date.now() + 72 * hour
+		});
+		const byLink = appealOf({
+			status: 'cancelled',
+			cancelled_at: Date.now() - hour,
+			cancelled_by: 'link'
+		});
+		const byOwner = appealOf({
+			status: 'cancelled',
+			cancelled_at: Date.now() - 2 * hour,
+			cancelled_by: 'owner'
+		});
+		await signInNewAgent(page, request, 'agent');
+
+		await page.getByLabel('Show').selectOption({ label: 'Approved, in the recovery hold' });
+		await page.getByRole('button', { name: 'Apply' }).click();
+		await expect(page).toHaveURL(/status=held/);
+		const heldRow = page.locator(`tr[data-reference="${held.reference}"]`);
+		await expect(heldRow).toContainText('In the recovery hold; rebinds at');
+		await expect(page.locator(`tr[data-reference="${byLink.reference}"]`)).toHaveCount(0);
+
+		await page.goto('/support?status=cancelled');
+		await expect(page.locator(`tr[data-reference="${byLink.reference}"]`)).toContainText(
+			'Cancelled through the link sent to an old contact, at'
+		);
+		const ownerRow = page.locator(`tr[data-reference="${byOwner.reference}"]`);
+		await expect(ownerRow).toContainText('Cancelled by the account’s holder');
+		await expect(ownerRow).toContainText('Cancelled by the owner, signed in, at');
+		await expect(ownerRow).toContainText('Closed');
+		await axe(page);
+
+		await ownerRow.getByRole('link', { name: byOwner.reference }).click();
+		await expect(page.locator('[data-status]').first()).toContainText(
+			'Cancelled by the owner, signed in, at'
+		);
+		await expect(page.getByRole('button', { name: 'Approve and rebind' })).toHaveCount(0);
+	});
+
 	test.describe('on a 390 px phone', () => {
 		test.use({ viewport: { width: 390, height: 844 } });
 
