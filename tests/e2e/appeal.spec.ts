@@ -119,6 +119,7 @@ for (const javaScriptEnabled of [true, false]) {
 			// A fresh GET: without JavaScript, reload() would re-post the last form.
 			await agent.goto(new URL(agent.url()).pathname);
 			await expect(agent.getByRole('link', { name: /Download document/ })).toHaveCount(3);
+			await agent.getByLabel('I confirm the approval').check();
 			await agent.getByRole('button', { name: 'Approve and rebind' }).click();
 			await expect(agent.getByRole('status').filter({ hasText: 'Approved' })).toBeVisible();
 			await agentContext.close();

@@ -49,7 +49,15 @@ export async function signInNewAgent(
 /** R20: a submitted appeal against `accountId`, due 48 h after now (the server's clock is real time). */
 export function insertAppeal(
 	insert: Insert,
-	input: { accountId: string | null; oldIdentifier: string; newIdentifier: string }
+	input: {
+		accountId: string | null;
+		oldIdentifier: string;
+		newIdentifier: string;
+		/** §8: the filing network's country (evidence), null when unknown. */
+		ipCountry?: string | null;
+		/** Other columns as the recovery flow leaves them (status, rebind_due_at, cancelled_*). */
+		extra?: Record<string, unknown>;
+	}
 ): { id: string; reference: string } {
 	const now = Date.now();
 	const id = randomUUID();
@@ -67,7 +75,9 @@ export function insertAppeal(
 		locale: 'en',
 		created_at: now,
 		due_at: now + 48 * 3_600_000,
-		updated_at: now
+		updated_at: now,
+		ip_country: input.ipCountry ?? null,
+		...input.extra
 	});
 	insert('audit_events', {
 		at: now,

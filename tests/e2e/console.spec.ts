@@ -25,7 +25,7 @@ test.describe('support console', () => {
 		);
 
 		const row = page.locator(`tr[data-reference="${appeal.reference}"]`);
-		await expect(row).toContainText('Submitted — waiting for support');
+		await expect(row).toContainText('Submitted, not claimed yet');
 		await row.getByRole('link', { name: appeal.reference }).click();
 		const accountFact = page.locator('[data-account-summary]');
 		await expect(accountFact).toContainText('Active');
@@ -146,6 +146,170 @@ test.describe('support console', () => {
 			});
 		});
 	}
+
+	// §8: Approve has a confirmation step that says what follows; the warning signs come first.
+	const words = {
+		en: {
+			signIn: undefined,
+			claim: 'Claim',
+			approve: 'Approve and rebind',
+			confirm: 'I confirm the approval',
+			hold: 'recovery hold of 72 hours',
+			evidence: 'Warning signs',
+			newCountry: 'Filed from a network country this account never used',
+			country: 'United States',
+			none: 'No warning signs found.',
+			needed: 'Tick “I confirm” to approve',
+			approved: 'Approved'
+		},
+		'zh-CN': {
+			signIn: { username: '用户名', password: '密码', otp: '验证器代码', submit: '登录' },
+			claim: '认领',
+			approve: '批准并换绑',
+			confirm: '我确认批准',
+			hold: '72 小时的恢复等待期',
+			evidence: '风险信号',
+			newCountry: '提交申诉的网络所在国家/地区从未被该账户使用过',
+			country: '美国',
+			none: '未发现风险信号。',
+			needed: '请先勾选“我确认”再批准',
+			approved: '已批准'
+		}
+	} as const;
+	for (const locale of ['en', 'zh-CN'] as const) {
+		for (const javaScriptEnabled of [true, false]) {
+			test.describe(`§8 approve in ${locale}, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+				test.use({
+					javaScriptEnabled,
+					locale,
+					extraHTTPHeaders: { 'accept-language': locale === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }
+				});
+
+				test('§8: the agent reads the warning signs, then approves only through the confirm step', async ({
+					page,
+					request,
+					db,
+					axe
+				}) => {
+					test.setTimeout(60_000);
+					const w = words[locale];
+					const lost = uniqueEmail('lost');
+					const account = db.insertAccount({ email: lost, country: 'CN', reg_ip_country: 'CN' });
+					const appeal = insertAppeal(db.insert, {
+						accountId: account.id,
+						oldIdentifier: lost,
+						newIdentifier: uniqueEmail('found'),
+						ipCountry: 'US'
+					});
+					const calm = db.insertAccount({ email: uniqueEmail('calm'), reg_ip_country: 'CN' });
+					const quiet = insertAppeal(db.insert, {
+						accountId: calm.id,
+						oldIdentifier: calm.email!,
+						newIdentifier: uniqueEmail('found'),
+						ipCountry: 'CN'
+					});
+					await signInNewAgent(page, request, 'agent', w.signIn);
+
+					await page.goto(`/support/appeals/${quiet.id}`);
+					await expect(page.locator('[data-evidence]')).toContainText(w.none);
+
+					await page.goto(`/support/appeals/${appeal.id}`);
+					const evidence = page.getByRole('region', { name: w.evidence });
+					const flag = evidence.getByRole('listitem').filter({
+						has: page.getByRole('heading', { name: w.newCountry })
+					});
+					await expect(flag).toBeVisible();
+					await expect(flag).toContainText(w.country);
+					await expect(evidence).not.toContainText('new_network_country');
+					await expect(evidence).not.toContainText(w.none);
+
+					await page.getByRole('button', { name: w.claim }).click();
+					await ready(page, javaScriptEnabled);
+					const confirm = page.getByLabel(w.confirm);
+					await expect(confirm).toBeVisible();
+					await expect(page.locator('form.approve label')).toContainText(w.hold);
+
+					await page.getByRole('button', { name: w.approve }).click();
+					const needed = page.locator('[data-code="confirm_required"]');
+					await expect(needed).toHaveCount(1);
+					await expect(needed).toContainText(w.needed);
+					await expect(page.locator('[data-status]').first()).toHaveAttribute(
+						'data-status',
+						'in_review'
+					);
+					await axe(page);
+
+					await page.getByLabel(w.confirm).check();
+					await page.getByRole('button', { name: w.approve }).click();
+					await expect(page.getByRole('status')).toContainText(w.approved);
+					await expect(page.locator('[data-status]').first()).toHaveAttribute(
+						'data-status',
+						'approved'
+					);
+					await expect(page.locator('[data-code="confirm_required"]')).toHaveCount(0);
+				});
+			});
+		}
+	}
+
+	test('§8: the queue finds approvals in their hold and cancelled appeals, with who and when', async ({
+		page,
+		request,
+		db,
+		axe
+	}) => {
+		test.setTimeout(60_000);
+		const hour = 3_600_000;
+		const appealOf = (extra: Record<string, unknown>) => {
+			const lost = uniqueEmail('lost');
+			const account = db.insertAccount({ email: lost });
+			return insertAppeal(db.insert, {
+				accountId: account.id,
+				oldIdentifier: lost,
+				newIdentifier: uniqueEmail('found'),
+				extra
+			});
+		};
+		const held = appealOf({
+			status: 'approved',
+			decided_at: Date.now(),
+			rebind_due_at: Date.now() + 72 * hour
+		});
+		const byLink = appealOf({
+			status: 'cancelled',
+			cancelled_at: Date.now() - hour,
+			cancelled_by: 'link'
+		});
+		const byOwner = appealOf({
+			status: 'cancelled',
+			cancelled_at: Date.now() - 2 * hour,
+			cancelled_by: 'owner'
+		});
+		await signInNewAgent(page, request, 'agent');
+
+		await page.getByLabel('Show').selectOption({ label: 'Approved, in the recovery hold' });
+		await page.getByRole('button', { name: 'Apply' }).click();
+		await expect(page).toHaveURL(/status=held/);
+		const heldRow = page.locator(`tr[data-reference="${held.reference}"]`);
+		await expect(heldRow).toContainText('In the recovery hold; rebinds at');
+		await expect(page.locator(`tr[data-reference="${byLink.reference}"]`)).toHaveCount(0);
+
+		await page.goto('/support?status=cancelled');
+		await expect(page.locator(`tr[data-reference="${byLink.reference}"]`)).toContainText(
+			'Cancelled through the link sent to an old contact, at'
+		);
+		const ownerRow = page.locator(`tr[data-reference="${byOwner.reference}"]`);
+		await expect(ownerRow).toContainText('Cancelled by the account’s holder');
+		await expect(ownerRow).toContainText('Cancelled by the owner, signed in, at');
+		await expect(ownerRow).toContainText('Closed');
+		await axe(page);
+
+		await ownerRow.getByRole('link', { name: byOwner.reference }).click();
+		await expect(page.locator('[data-status]').first()).toContainText(
+			'Cancelled by the owner, signed in, at'
+		);
+		await expect(page.getByRole('button', { name: 'Approve and rebind' })).toHaveCount(0);
+	});
 
 	test.describe('on a 390 px phone', () => {
 		test.use({ viewport: { width: 390, height: 844 } });

@@ -24,6 +24,11 @@ import type { Agent } from '../../src/lib/server/support/agents';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
+import {
+	actions as appealActions,
+	load as appealPage
+} from '../../src/routes/support/appeals/[id]/+page.server';
+import { load as queuePage } from '../../src/routes/support/+page.server';
 
 const HOUR = 3_600_000;
 const meta = { ip: '203.0.113.9' };
@@ -56,6 +61,34 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			newIdentifier: string;
 		};
 	}
+	/** A form post to the appeal page's action `name`, as the signed-in `agent` (R22: checked in the action). */
+	function act(
+		ctx: typeof app,
+		name: 'approve' | 'reject' | 'claim',
+		agent: Agent,
+		appealId: string,
+		fields: Record<string, string> = {}
+	) {
+		const body = new FormData();
+		for (const [k, v] of Object.entries(fields)) body.append(k, v);
+		const action = appealActions[name]!;
+		return callEndpoint(
+			(event: Parameters<typeof action>[0]) => {
+				event.locals.agent = agent;
+				return action({ ...event, params: { id: appealId } });
+			},
+			ctx,
+			{ path: `/support/appeals/${appealId}?/${name}`, body, clientAddress: nextAddress() }
+		) as Promise<Record<string, unknown>>;
+	}
+	const emailOf = async (accountId: string) =>
+		(
+			await database.db
+				.selectFrom('accounts')
+				.select('email')
+				.where('id', '=', accountId)
+				.executeTakeFirstOrThrow()
+		).email;
 	const auditActions = async (subjectId: string) =>
 		(
 			await database.db
@@ -421,6 +454,200 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 					.executeTakeFirstOrThrow()
 			).email
 		).toBe(newIdentifier);
+	});
+
+	it('§8: Approve without confirm=yes answers 400 confirm_required and changes nothing; with it the appeal is approved', async () => {
+		const agent = await makeAgent(app);
+		const { account, row, newIdentifier } = await newAppeal();
+		expect(await act(app, 'claim', agent, row.id)).toEqual({ claimed: true });
+		for (const fields of [{}, { confirm: 'no' }] as Record<string, string>[]) {
+			const refused = await act(app, 'approve', agent, row.id, fields);
+			expect(refused).toMatchObject({
+				status: 400,
+				data: {
+					error: {
+						code: 'confirm_required',
+						field: 'confirm',
+						message: 'Tick “I confirm” to approve: read what the approval does first.'
+					}
+				}
+			});
+		}
+		const unchanged = await database.db
+			.selectFrom('appeals')
+			.select(['status', 'decided_at', 'first_approval_by'])
+			.where('id', '=', row.id)
+			.executeTakeFirstOrThrow();
+		expect(unchanged).toEqual({ status: 'in_review', decided_at: null, first_approval_by: null });
+		expect(await emailOf(account!.id)).toBe(account!.email);
+		expect(await auditActions(row.id)).toEqual(['appeal.submitted', 'appeal.claimed']);
+
+		expect(await act(app, 'approve', agent, row.id, { confirm: 'yes' })).toEqual({
+			outcome: 'approved'
+		});
+		expect(
+			(
+				await database.db
+					.selectFrom('appeals')
+					.select('status')
+					.where('id', '=', row.id)
+					.executeTakeFirstOrThrow()
+			).status
+		).toBe('approved');
+		expect(await auditActions(row.id)).toContain('appeal.approved');
+		// The recovery hold decides when the contact changes; the approval itself is what is shown here.
+		expect([account!.email, newIdentifier]).toContain(await emailOf(account!.id));
+	});
+
+	it('§8: the confirm_required answer is translated (zh-CN), and a rejection keeps its own confirmation', async () => {
+		const agent = await makeAgent(app);
+		const { row } = await newAppeal();
+		await act(app, 'claim', agent, row.id);
+		const body = new FormData();
+		const action = appealActions.approve!;
+		const refused = (await callEndpoint(
+			(event: Parameters<typeof action>[0]) => {
+				event.locals.agent = agent;
+				return action({ ...event, params: { id: row.id } });
+			},
+			app,
+			{
+				path: `/support/appeals/${row.id}?/approve`,
+				body,
+				clientAddress: nextAddress(),
+				headers: { 'accept-language': 'zh-CN,zh;q=0.9' }
+			}
+		)) as { status: number; data: { error: { code: string; message: string } } };
+		expect(refused.status).toBe(400);
+		expect(refused.data.error).toMatchObject({
+			code: 'confirm_required',
+			message: '请先勾选“我确认”再批准：请先阅读批准后会发生什么。'
+		});
+		expect(
+			await act(app, 'reject', agent, row.id, { reason: 'The documents do not match.' })
+		).toMatchObject({
+			status: 400,
+			data: { decision: 'reject', error: { code: 'confirm_required' } }
+		});
+	});
+
+	it('§8: with APPEAL_REQUIRE_SECOND_APPROVAL=1 the first and the second approval each need confirm=yes', async () => {
+		const strict = testAppContext(database, {
+			env: { APPEAL_STORAGE_DIR: dir, APPEAL_REQUIRE_SECOND_APPROVAL: '1' }
+		});
+		strict.clock.set(app.clock.now());
+		const [a, b] = [await makeAgent(strict), await makeAgent(strict)];
+		const { row } = await newAppeal();
+		await act(strict, 'claim', a, row.id);
+		expect(await act(strict, 'approve', a, row.id)).toMatchObject({
+			status: 400,
+			data: { error: { code: 'confirm_required' } }
+		});
+		const first = async () =>
+			await database.db
+				.selectFrom('appeals')
+				.select(['status', 'first_approval_by'])
+				.where('id', '=', row.id)
+				.executeTakeFirstOrThrow();
+		expect(await first()).toEqual({ status: 'in_review', first_approval_by: null });
+		expect(await act(strict, 'approve', a, row.id, { confirm: 'yes' })).toEqual({
+			outcome: 'awaiting_second_approval'
+		});
+		await claimAppeal(strict, b, row.id, { takeOver: true }, meta);
+		expect(await act(strict, 'approve', b, row.id)).toMatchObject({
+			status: 400,
+			data: { error: { code: 'confirm_required' } }
+		});
+		expect(await first()).toEqual({ status: 'in_review', first_approval_by: a.id });
+		expect(await act(strict, 'approve', b, row.id, { confirm: 'yes' })).toEqual({
+			outcome: 'approved'
+		});
+		expect((await first()).status).toBe('approved');
+	});
+
+	it('§8: the queue and the appeal page show an approval in its hold (rebinds at, rebound at) and who cancelled when', async () => {
+		const agent = await makeAgent(app);
+		const [held, rebound, byLink, byOwner, open] = [
+			await newAppeal(),
+			await newAppeal(),
+			await newAppeal(),
+			await newAppeal(),
+			await newAppeal()
+		];
+		const now = app.clock.now().getTime();
+		// The recovery flow writes these columns; set here directly (schema 0011).
+		await database.db
+			.updateTable('appeals')
+			.set({ status: 'approved', decided_at: now, rebind_due_at: now + 72 * HOUR })
+			.where('id', '=', held.row.id)
+			.execute();
+		await database.db
+			.updateTable('appeals')
+			.set({
+				status: 'approved',
+				decided_at: now - 80 * HOUR,
+				rebind_due_at: now - 8 * HOUR,
+				rebound_at: now - 8 * HOUR + 1000
+			})
+			.where('id', '=', rebound.row.id)
+			.execute();
+		for (const [appeal, by, ago] of [
+			[byLink, 'link', 2 * HOUR],
+			[byOwner, 'owner', 3 * HOUR]
+		] as const)
+			await database.db
+				.updateTable('appeals')
+				.set({ status: 'cancelled', cancelled_at: now - ago, cancelled_by: by })
+				.where('id', '=', appeal.row.id)
+				.execute();
+		const ours = [held, rebound, byLink, byOwner, open].map((x) => x.reference);
+		const pick = async (filter: Parameters<typeof listQueue>[2]) =>
+			(await listQueue(app, agent, filter)).filter((i) => ours.includes(i.reference));
+
+		expect((await pick('held')).map((i) => [i.reference, i.rebindDueAt, i.reboundAt])).toEqual([
+			[held.reference, new Date(now + 72 * HOUR).toISOString(), null]
+		]);
+		const cancelled = await pick('cancelled');
+		expect(
+			cancelled.map((i) => [i.reference, i.status, i.urgency, i.cancelledBy, i.cancelledAt]).sort()
+		).toEqual(
+			[
+				[byLink.reference, 'cancelled', 'closed', 'link', new Date(now - 2 * HOUR).toISOString()],
+				[byOwner.reference, 'cancelled', 'closed', 'owner', new Date(now - 3 * HOUR).toISOString()]
+			].sort()
+		);
+		const approved = await pick('approved');
+		expect(approved.find((i) => i.reference === rebound.reference)).toMatchObject({
+			reboundAt: new Date(now - 8 * HOUR + 1000).toISOString()
+		});
+		expect((await pick('open')).map((i) => i.reference)).toEqual([open.reference]);
+
+		// Through the pages' loads, as an agent's browser gets them.
+		const queue = (await callEndpoint(
+			(event: Parameters<typeof queuePage>[0]) => {
+				event.locals.agent = agent;
+				return queuePage(event);
+			},
+			app,
+			{ method: 'GET', path: '/support?status=cancelled' }
+		)) as unknown as { filter: string; filters: string[]; items: { reference: string }[] };
+		expect(queue.filter).toBe('cancelled');
+		expect(queue.filters).toEqual(expect.arrayContaining(['held', 'cancelled']));
+		expect(queue.items.map((i) => i.reference)).toEqual(
+			expect.arrayContaining([byLink.reference, byOwner.reference])
+		);
+		const page = (await callEndpoint(
+			(event: Parameters<typeof appealPage>[0]) => {
+				event.locals.agent = agent;
+				return appealPage({ ...event, params: { id: held.row.id } });
+			},
+			app,
+			{ method: 'GET', path: `/support/appeals/${held.row.id}` }
+		)) as unknown as { appeal: { rebindDueAt: string | null; cancelledBy: string | null } };
+		expect(page.appeal).toMatchObject({
+			rebindDueAt: new Date(now + 72 * HOUR).toISOString(),
+			cancelledBy: null
+		});
 	});
 
 	it('R21: an appeal for an unknown identifier cannot be approved; R3: nor onto a taken contact', async () => {

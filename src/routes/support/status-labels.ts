@@ -2,14 +2,23 @@ import { m } from '$lib/paraglide/messages';
 import { getLocale } from '$lib/paraglide/runtime';
 import type { AppealStatus } from '$lib/types/account';
 
+/** An appeal's status in staff words (the person's status page has its own wording). */
 export const statusLabel: Record<AppealStatus, () => string> = {
-	submitted: m.status_submitted,
-	in_review: m.status_in_review,
-	needs_info: m.status_needs_info,
-	approved: m.status_approved,
-	rejected: m.status_rejected,
-	cancelled: m.status_cancelled
+	submitted: m.con_status_submitted,
+	in_review: m.con_status_in_review,
+	needs_info: m.con_status_needs_info,
+	approved: m.con_status_approved,
+	rejected: m.con_status_rejected,
+	cancelled: m.con_status_cancelled
 };
+
+/** §8: who cancelled an appeal, as the sentence before the time it happened. */
+export const cancelledLabel = (by: 'link' | 'owner' | null): string =>
+	by === 'link'
+		? m.con_cancelled_by_link()
+		: by === 'owner'
+			? m.con_cancelled_by_owner()
+			: m.con_cancelled_at();
 
 export const filterLabel = (f: string): string =>
 	f === 'open'
@@ -18,13 +27,16 @@ export const filterLabel = (f: string): string =>
 			? m.support_filter_mine()
 			: f === 'all'
 				? m.support_filter_all()
-				: (statusLabel[f as AppealStatus]?.() ?? f);
+				: f === 'held'
+					? m.support_filter_held()
+					: (statusLabel[f as AppealStatus]?.() ?? f);
 
 export const urgencyLabel = {
 	overdue: m.support_overdue,
 	due_soon: m.support_due_soon,
 	on_time: m.support_on_time,
-	decided: m.support_decided
+	decided: m.support_decided,
+	closed: m.support_closed
 } as const;
 
 /** R20: the deadline's colour: late is danger, close is attention. */
@@ -32,7 +44,8 @@ export const urgencyBadge = {
 	overdue: 'badge-danger',
 	due_soon: 'badge-attention',
 	on_time: 'badge-info',
-	decided: 'badge-neutral'
+	decided: 'badge-neutral',
+	closed: 'badge-neutral'
 } as const;
 
 export const roleLabel = { agent: m.con_role_agent, admin: m.con_role_admin } as const;

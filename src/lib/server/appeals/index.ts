@@ -17,3 +17,5 @@ export type { FormEntry } from './documents/pool';
 export { deleteDocumentContent, importLegacyDocumentFiles } from './documents/store';
 export { QUEUE_FILTERS, appealForAgent, listQueue, openDocument } from './queue';
 export type { QueueFilter } from './queue';
+export { appealEvidence } from './evidence';
+export type { AppealEvidence, EvidenceFlag, LostContactEvent } from './evidence';

@@ -15,7 +15,9 @@ export const QUEUE_FILTERS = [
 	'in_review',
 	'needs_info',
 	'approved',
+	'held',
 	'rejected',
+	'cancelled',
 	'all'
 ] as const;
 export type QueueFilter = (typeof QUEUE_FILTERS)[number];
@@ -26,11 +28,36 @@ export interface QueueItem {
 	status: AppealStatus;
 	createdAt: string;
 	dueAt: string;
-	/** R20 marks, computed from the injected clock; decided appeals are never overdue. */
-	urgency: 'overdue' | 'due_soon' | 'on_time' | 'decided';
+	/** R20 marks, computed from the injected clock; decided or cancelled appeals are never overdue. */
+	urgency: Urgency;
 	oldIdentifierMasked: string;
 	assignedTo: string | null;
 	assignedToMe: boolean;
+	/** §8 recovery hold: an approval waiting for its rebind, and the rebind once applied. */
+	rebindDueAt: string | null;
+	reboundAt: string | null;
+	/** §8: who stopped the appeal ('link': a cancel link sent to an old contact; 'owner': signed in). */
+	cancelledAt: string | null;
+	cancelledBy: 'link' | 'owner' | null;
+}
+
+export type Urgency = 'overdue' | 'due_soon' | 'on_time' | 'decided' | 'closed';
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/** §8: the hold and cancel facts of an appeal row, as the queue and the appeal page show them. */
+function recoveryOf(r: {
+	rebind_due_at: number | null;
+	rebound_at: number | null;
+	cancelled_at: number | null;
+	cancelled_by: 'link' | 'owner' | null;
+}) {
+	return {
+		rebindDueAt: isoOrNull(r.rebind_due_at),
+		reboundAt: isoOrNull(r.rebound_at),
+		cancelledAt: isoOrNull(r.cancelled_at),
+		cancelledBy: r.cancelled_by
+	};
 }
 
 function masked(value: string): string {
@@ -38,7 +65,8 @@ function masked(value: string): string {
 	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
 }
 
-function urgencyOf(status: AppealStatus, dueAt: number, now: number): QueueItem['urgency'] {
+function urgencyOf(status: AppealStatus, dueAt: number, now: number): Urgency {
+	if (status === 'cancelled') return 'closed';
 	if (!OPEN_STATUSES.includes(status)) return 'decided';
 	if (now >= dueAt) return 'overdue';
 	if (dueAt - now <= DUE_SOON_MS) return 'due_soon';
@@ -63,6 +91,10 @@ export async function listQueue(
 			'appeals.due_at',
 			'appeals.old_identifier',
 			'appeals.assigned_agent_id',
+			'appeals.rebind_due_at',
+			'appeals.rebound_at',
+			'appeals.cancelled_at',
+			'appeals.cancelled_by',
 			'agents.username'
 		]);
 	if (filter === 'open') query = query.where('appeals.status', 'in', OPEN_STATUSES);
@@ -70,6 +102,12 @@ export async function listQueue(
 		query = query
 			.where('appeals.status', 'in', OPEN_STATUSES)
 			.where('appeals.assigned_agent_id', '=', agent.id);
+	else if (filter === 'held')
+		// §8: approved and waiting for the recovery hold to end (the holder can still cancel).
+		query = query
+			.where('appeals.status', '=', 'approved')
+			.where('appeals.rebind_due_at', 'is not', null)
+			.where('appeals.rebound_at', 'is', null);
 	else if (filter !== 'all') query = query.where('appeals.status', '=', filter);
 	const rows = await query
 		.orderBy('appeals.due_at', 'asc')
@@ -85,7 +123,8 @@ export async function listQueue(
 		urgency: urgencyOf(r.status, r.due_at, now),
 		oldIdentifierMasked: masked(r.old_identifier),
 		assignedTo: r.username ?? null,
-		assignedToMe: r.assigned_agent_id === agent.id
+		assignedToMe: r.assigned_agent_id === agent.id,
+		...recoveryOf(r)
 	}));
 }
 
@@ -165,6 +204,7 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 		firstApprovalBy: row.approver_username ?? null,
 		decisionReason: row.decision_reason,
 		decidedAt: row.decided_at ? new Date(row.decided_at).toISOString() : null,
+		...recoveryOf(row),
 		account: account ?? null,
 		documents: documents.map((d) => ({
 			id: d.id,

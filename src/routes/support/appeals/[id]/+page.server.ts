@@ -6,6 +6,7 @@ import {
 	claimAppeal,
 	decideAppeal,
 	type Decision,
+	appealEvidence,
 	appealForAgent
 } from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
@@ -15,12 +16,19 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const agent = requireAgent(event, { page: true });
 	const { app } = event.locals;
-	const appeal = await appealForAgent(app, agent, event.params.id);
-	if (!appeal) error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
+	const [appeal, evidence] = await Promise.all([
+		appealForAgent(app, agent, event.params.id),
+		appealEvidence(app, event.params.id)
+	]);
+	if (!appeal || !evidence)
+		error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
 	return {
 		appeal,
+		evidence,
 		now: app.clock.now().toISOString(),
-		secondApproval: app.config.appeals.requireSecondApproval
+		secondApproval: app.config.appeals.requireSecondApproval,
+		// §8: the approve confirmation says how long the recovery hold is (0: the rebind is at once).
+		holdHours: app.config.appeals.recoveryHoldMs / 3_600_000
 	};
 };
 
@@ -28,7 +36,20 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 	// R22: the role is checked in the action itself; the page's load does not guard actions.
 	const agent = requireAgent(event);
 	let decision: Decision = { kind: 'approve' };
-	if (kind !== 'approve') {
+	if (kind === 'approve') {
+		// §8: an approval (the first of two as well as the second) is confirmed like a rejection:
+		// the form's box says what follows (the hold, then the rebind), with or without JS.
+		const { confirm } = await readForm(event.request, ['confirm']);
+		if (confirm !== 'yes')
+			return fail(400, {
+				error: {
+					code: 'confirm_required',
+					message: m.con_approve_confirm_needed(),
+					field: 'confirm'
+				},
+				decision: 'approve' as const
+			});
+	} else {
 		const { reason, confirm } = await readForm(event.request, ['reason', 'confirm']);
 		const parsed = decisionReason.safeParse(reason ?? '');
 		if (!parsed.success)
@@ -44,6 +65,7 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 					message: m.con_reject_confirm_needed(),
 					field: 'confirm'
 				},
+				decision: 'reject' as const,
 				reason: reason ?? ''
 			});
 		decision = { kind, reason: parsed.data };
