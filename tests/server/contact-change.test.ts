@@ -237,7 +237,7 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		expect(await emailOf(b.id)).toBe(b.email);
 	});
 
-	it('R6/R16: a later start by the first account does not kill the other account\'s code to the same contact', async () => {
+	it("R6/R16: a later start by the first account does not kill the other account's code to the same contact", async () => {
 		const a = await owner();
 		const b = await owner();
 		const shared = uniqueEmail('shared');
