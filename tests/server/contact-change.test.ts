@@ -207,6 +207,8 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const shared = uniqueEmail('shared');
 		expect((await begin(a.jar, shared)).status).toBe(202);
 		const codeA = await latestCode(database.db, shared);
+		// A second later (so the outbox tells the two messages apart), inside A's 60 s cooldown.
+		app.clock.advance(1_000);
 		// No cooldown shared with A, no sign that someone else waits on this contact.
 		expect((await begin(b.jar, shared)).status).toBe(202);
 		const codeB = await latestCode(database.db, shared);
@@ -243,12 +245,13 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		const shared = uniqueEmail('shared');
 		expect((await begin(b.jar, shared)).status).toBe(202);
 		const codeB = await latestCode(database.db, shared);
+		app.clock.advance(1_000);
 		expect((await begin(a.jar, shared)).status).toBe(202);
+		const codeA = await latestCode(database.db, shared);
 		// B's code still confirms: the contact is still free, so the change goes through.
 		const confirmedB = await callEndpoint(confirm, app, { json: { code: codeB }, jar: b.jar });
 		expect(confirmedB.status).toBe(200);
 		// A's code is alive too, and is told only now that the contact was taken (R3).
-		const codeA = await latestCode(database.db, shared);
 		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: a.jar });
 		expect([confirmedA.status, (await confirmedA.json()).error.code]).toEqual([
 			409,
@@ -343,6 +346,47 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		});
 		app.clock.advance(60_000);
 		expect((await change(me.jar)).status).toBe(200);
+	});
+
+	it("R16: the change_too_soon message names the date in the request's language and in UTC, never as ISO", async () => {
+		const me = await owner();
+		const first = app.clock.now().getTime();
+		expect((await change(me.jar)).status).toBe(200);
+		const { email } = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
+		await callEndpoint(signIn, app, {
+			json: { identifier: email!, password: PASSWORD },
+			jar: me.jar
+		});
+		const next = new Date(first + 7 * DAY);
+		const refusal = async (language: string) => {
+			const res = await callEndpoint(start, app, {
+				json: { currentPassword: PASSWORD, newIdentifier: uniqueEmail() },
+				headers: { 'accept-language': language },
+				jar: me.jar
+			});
+			expect(res.status).toBe(409);
+			return (await res.json()).error as { code: string; message: string; nextAllowedAt: string };
+		};
+		const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+		const en = await refusal('en');
+		expect(en.code).toBe('change_too_soon');
+		// The machine-readable field keeps ISO; the sentence a person reads does not.
+		expect(en.nextAllowedAt).toBe(next.toISOString());
+		expect(en.message).not.toMatch(iso);
+		const year = String(next.getUTCFullYear());
+		const month = next.toLocaleString('en', { month: 'short', timeZone: 'UTC' });
+		expect(en.message).toContain(`${month} ${next.getUTCDate()}, ${year}`);
+		expect(en.message).toMatch(/\bUTC\b/);
+		const zh = await refusal('zh-CN');
+		expect(zh.code).toBe('change_too_soon');
+		expect(zh.message).not.toMatch(iso);
+		expect(zh.message).toContain(`${year}年${next.getUTCMonth() + 1}月${next.getUTCDate()}日`);
+		expect(zh.message).toContain('UTC');
+		expect(zh.message).toMatch(/[\u4e00-\u9fff]/);
 	});
 
 	it('R16: a third change inside 180 days of the first is refused until first + 180 d, allowed at that instant', async () => {
