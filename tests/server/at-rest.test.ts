@@ -88,7 +88,8 @@ describe.each(kinds)('nothing secret at rest in clear on $name', ({ open }) => {
 		});
 		const targets = {
 			register: uniqueEmail('rest-register'),
-			check: uniqueEmail('rest-check'),
+			// R15a: a check code goes only to an account's contact.
+			check: (await insertAccount(database.db, { email: uniqueEmail('rest-check') })).email!,
 			appeal: uniqueEmail('rest-appeal'),
 			password_reset: owner.email!,
 			contact_change: uniqueEmail('rest-change')

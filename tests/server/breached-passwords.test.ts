@@ -11,6 +11,7 @@ import { testAppContext } from '../support/app-context';
 import { latestCode } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
+import { lookUpBreachedPassword } from '../../src/lib/server/accounts/breached-passwords';
 import { startRangeServer, type RangeServer } from '../support/range-server';
 
 const PASSWORD = 'a long and quiet river';
@@ -39,6 +40,7 @@ describe.each(testDatabases)('R5 breached-password screening on $name', ({ open 
 	});
 	beforeEach(() => {
 		range.mode = 'ok';
+		range.redirectTo = '';
 		range.requests.length = 0;
 	});
 
@@ -167,6 +169,48 @@ describe.each(testDatabases)('R5 breached-password screening on $name', ({ open 
 				(v) => v.labels.outcome === 'unavailable'
 			)?.value
 		).toBe(1);
+	});
+
+	it('a redirect is not followed: a 302 to another server is treated as unavailable and that server gets no request', async () => {
+		const elsewhere = await startRangeServer({ [BREACHED]: 7 });
+		try {
+			range.mode = 'redirect';
+			range.redirectTo = elsewhere.url;
+			const before = await count('unavailable');
+			const { res } = await startRegistration(BREACHED);
+			expect(res.status).toBe(202);
+			expect(elsewhere.requests).toEqual([]);
+			expect(await count('unavailable')).toBe(before + 1);
+		} finally {
+			await elsewhere.close();
+		}
+	});
+
+	it('an answer over 1 MiB is cut and treated as unavailable, even when its last line is a breach', async () => {
+		range.mode = 'huge';
+		const patient = testAppContext(database, {
+			env: { PWNED_PASSWORDS_URL: range.url, PWNED_PASSWORDS_TIMEOUT_MS: '10000' }
+		});
+		const res = await callEndpoint(register, patient, {
+			json: { identifier: uniqueEmail('huge'), password: BREACHED, country: 'CN' }
+		});
+		expect(res.status).toBe(202);
+		expect(
+			(await patient.metrics.breachedPasswordChecks.get()).values.find(
+				(v) => v.labels.outcome === 'unavailable'
+			)?.value
+		).toBe(1);
+	});
+
+	it('an endless answer is cut at 1 MiB, long before the time limit, and treated as unavailable', async () => {
+		range.mode = 'endless';
+		const patient = testAppContext(database, {
+			env: { PWNED_PASSWORDS_URL: range.url, PWNED_PASSWORDS_TIMEOUT_MS: '6000' }
+		});
+		const started = performance.now();
+		expect(await lookUpBreachedPassword(patient, CLEAN)).toBe('unavailable');
+		// 1 MiB arrives in about 160 ms (64 KiB every 10 ms); the time limit would take 6 s.
+		expect(performance.now() - started).toBeLessThan(3_000);
 	});
 
 	it('is off without PWNED_PASSWORDS_URL: no request leaves', async () => {

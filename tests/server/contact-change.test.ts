@@ -201,6 +201,91 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		expect((await callEndpoint(resend, app, { json: {}, jar: new Map() })).status).toBe(401);
 	});
 
+	it('R6/R16: another account starting a change to the same new contact leaves the first code working', async () => {
+		const a = await owner();
+		const b = await owner();
+		const shared = uniqueEmail('shared');
+		expect((await begin(a.jar, shared)).status).toBe(202);
+		const codeA = await latestCode(database.db, shared);
+		// A second later (so the outbox tells the two messages apart), inside A's 60 s cooldown.
+		app.clock.advance(1_000);
+		// No cooldown shared with A, no sign that someone else waits on this contact.
+		expect((await begin(b.jar, shared)).status).toBe(202);
+		const codeB = await latestCode(database.db, shared);
+		// B's wrong guesses (a code's 5, twice: 10, the hourly cap per identifier) spend B's tries,
+		// not A's.
+		const guess = async (code: string) => {
+			const wrong = Array.from({ length: 12 }, (_, i) =>
+				String((Number(code) + 1 + i) % 1e6).padStart(6, '0')
+			).filter((c) => c !== codeA && c !== code);
+			for (const w of wrong.slice(0, 5))
+				await callEndpoint(confirm, app, { json: { code: w }, jar: b.jar });
+		};
+		await guess(codeB);
+		app.clock.advance(60_000);
+		expect((await callEndpoint(resend, app, { json: {}, jar: b.jar })).status).toBe(202);
+		await guess(await latestCode(database.db, shared));
+		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: a.jar });
+		expect(confirmedA.status).toBe(200);
+		const emailOf = async (id: string) =>
+			(
+				await database.db
+					.selectFrom('accounts')
+					.select('email')
+					.where('id', '=', id)
+					.executeTakeFirstOrThrow()
+			).email;
+		expect(await emailOf(a.id)).toBe(shared);
+		expect(await emailOf(b.id)).toBe(b.email);
+	});
+
+	it("R6/R16: a later start by the first account does not kill the other account's code to the same contact", async () => {
+		const a = await owner();
+		const b = await owner();
+		const shared = uniqueEmail('shared');
+		expect((await begin(b.jar, shared)).status).toBe(202);
+		const codeB = await latestCode(database.db, shared);
+		app.clock.advance(1_000);
+		expect((await begin(a.jar, shared)).status).toBe(202);
+		const codeA = await latestCode(database.db, shared);
+		// B's code still confirms: the contact is still free, so the change goes through.
+		const confirmedB = await callEndpoint(confirm, app, { json: { code: codeB }, jar: b.jar });
+		expect(confirmedB.status).toBe(200);
+		// A's code is alive too, and is told only now that the contact was taken (R3).
+		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: a.jar });
+		expect([confirmedA.status, (await confirmedA.json()).error.code]).toEqual([
+			409,
+			'identifier_taken'
+		]);
+	});
+
+	it('§7b: a frozen account can neither start nor confirm a contact change (403 account_frozen)', async () => {
+		const me = await owner();
+		const next = uniqueEmail('frozen');
+		expect((await begin(me.jar, next)).status).toBe(202);
+		const code = await latestCode(database.db, next);
+		await database.db
+			.updateTable('accounts')
+			.set({ frozen_at: app.clock.now().getTime() })
+			.where('id', '=', me.id)
+			.execute();
+		const started = await begin(me.jar, uniqueEmail('frozen'));
+		expect([started.status, (await started.json()).error.code]).toEqual([403, 'account_frozen']);
+		const resent = await callEndpoint(resend, app, { json: {}, jar: me.jar });
+		expect([resent.status, (await resent.json()).error.code]).toEqual([403, 'account_frozen']);
+		const confirmed = await callEndpoint(confirm, app, { json: { code }, jar: me.jar });
+		expect([confirmed.status, (await confirmed.json()).error.code]).toEqual([
+			403,
+			'account_frozen'
+		]);
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
+		expect(row.email).toBe(me.email);
+	});
+
 	it('R6: a wrong code answers attemptsLeft for the live code', async () => {
 		const me = await owner();
 		const next = uniqueEmail('tries');
@@ -261,6 +346,47 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		});
 		app.clock.advance(60_000);
 		expect((await change(me.jar)).status).toBe(200);
+	});
+
+	it("R16: the change_too_soon message names the date in the request's language and in UTC, never as ISO", async () => {
+		const me = await owner();
+		const first = app.clock.now().getTime();
+		expect((await change(me.jar)).status).toBe(200);
+		const { email } = await database.db
+			.selectFrom('accounts')
+			.select('email')
+			.where('id', '=', me.id)
+			.executeTakeFirstOrThrow();
+		await callEndpoint(signIn, app, {
+			json: { identifier: email!, password: PASSWORD },
+			jar: me.jar
+		});
+		const next = new Date(first + 7 * DAY);
+		const refusal = async (language: string) => {
+			const res = await callEndpoint(start, app, {
+				json: { currentPassword: PASSWORD, newIdentifier: uniqueEmail() },
+				headers: { 'accept-language': language },
+				jar: me.jar
+			});
+			expect(res.status).toBe(409);
+			return (await res.json()).error as { code: string; message: string; nextAllowedAt: string };
+		};
+		const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+		const en = await refusal('en');
+		expect(en.code).toBe('change_too_soon');
+		// The machine-readable field keeps ISO; the sentence a person reads does not.
+		expect(en.nextAllowedAt).toBe(next.toISOString());
+		expect(en.message).not.toMatch(iso);
+		const year = String(next.getUTCFullYear());
+		const month = next.toLocaleString('en', { month: 'short', timeZone: 'UTC' });
+		expect(en.message).toContain(`${month} ${next.getUTCDate()}, ${year}`);
+		expect(en.message).toMatch(/\bUTC\b/);
+		const zh = await refusal('zh-CN');
+		expect(zh.code).toBe('change_too_soon');
+		expect(zh.message).not.toMatch(iso);
+		expect(zh.message).toContain(`${year}年${next.getUTCMonth() + 1}月${next.getUTCDate()}日`);
+		expect(zh.message).toContain('UTC');
+		expect(zh.message).toMatch(/[\u4e00-\u9fff]/);
 	});
 
 	it('R16: a third change inside 180 days of the first is refused until first + 180 d, allowed at that instant', async () => {

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { POST } from '../../src/routes/api/v1/check/+server';
+import { POST as startChange } from '../../src/routes/api/v1/account/contact-changes/+server';
+import { POST as confirmChange } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';
+import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
+import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { FixedClock, type Clock } from '../../src/lib/server/core/clock';
 import { parseConfig } from '../../src/lib/server/core/config';
 import type { Ctx } from '../../src/lib/server/core/context';
@@ -12,6 +16,7 @@ import {
 	limit,
 	peek,
 	refund,
+	sqlRateLimitStore,
 	type RateLimitStore
 } from '../../src/lib/server/platform/limits';
 import {
@@ -20,8 +25,9 @@ import {
 } from '../../src/lib/server/platform/limits-redis';
 import { testAppContext } from '../support/app-context';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { callEndpoint } from '../support/endpoints';
-import { uniqueEmail } from '../support/factories';
+import { callEndpoint, type CookieJar } from '../support/endpoints';
+import { insertAccount, uniqueEmail } from '../support/factories';
+import { latestCode } from '../support/codes';
 import { testRedisUrl } from '../support/redis';
 
 /** Deployment (docs/rules.md §9): the Redis store, against the test command's Redis (TEST_REDIS_URL). */
@@ -205,5 +211,97 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 			'rediss://u:p@cache:6380/1'
 		);
 		expect(() => parseConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(/REDIS_URL/);
+	});
+});
+
+describe.each(testDatabases)('Redis counters and rolled-back transactions on $name', ({ open }) => {
+	let db: TestDatabase;
+	beforeAll(async () => {
+		db = await open();
+	});
+	afterAll(() => db.dispose());
+
+	/** What a store holds after work counted outside, in a rolled-back and in a committed transaction. */
+	async function scenario(store: RateLimitStore) {
+		const clock = new FixedClock('2026-11-26T12:00:00Z');
+		const ctx: Ctx = { ...testAppContext(db), clock, limits: store };
+		const [h, r, b, c] = ['h', 'r', 'b', 'c'].map((name) => `${name}:${randomUUID()}`) as [
+			string,
+			string,
+			string,
+			string
+		];
+		const t0 = clock.now().getTime();
+		const first = await hit(ctx, h, MINUTE);
+		await hit(ctx, r, MINUTE);
+		await blockUntil(ctx, c, t0 + 30_000);
+		await expect(
+			ctx.db.transaction().execute(async (trx) => {
+				const inside = { ...ctx, db: trx };
+				await hit(inside, h, MINUTE);
+				await hit(inside, h, MINUTE);
+				// Counted in the transaction, seen by it before the rollback.
+				expect(await peek(inside, h)).toEqual({ count: 3, resetAt: first.resetAt });
+				await refund(inside, r, first.resetAt);
+				await blockUntil(inside, b, t0 + 30_000);
+				await clear(inside, c);
+				throw new Error('rolled back');
+			})
+		).rejects.toThrow('rolled back');
+		const afterRollback = await Promise.all([h, r, b, c].map((key) => peek(ctx, key)));
+		await ctx.db.transaction().execute((trx) => hit({ ...ctx, db: trx }, h, MINUTE));
+		return { afterRollback, afterCommit: await peek(ctx, h), t0 };
+	}
+
+	it('a hit, refund, block or clear inside a rolled-back transaction is taken back in Redis, as in the database', async () => {
+		const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
+		const redis = await openRedisRateLimitStore(REDIS_URL, { prefix });
+		opened.push({ store: redis, prefix });
+		const inRedis = await scenario(redis);
+		const inSql = await scenario(sqlRateLimitStore());
+		const { t0 } = inRedis;
+		expect(inRedis.afterRollback).toEqual([
+			{ count: 1, resetAt: t0 + MINUTE },
+			{ count: 1, resetAt: t0 + MINUTE },
+			null,
+			{ count: 1, resetAt: t0 + 30_000 }
+		]);
+		expect(inRedis.afterCommit).toEqual({ count: 2, resetAt: t0 + MINUTE });
+		expect(inSql).toEqual(inRedis);
+	});
+
+	it("R6/R16 with Redis: a contact-change confirm rolled back for a taken contact does not spend the identifier's code tries", async () => {
+		const prefix = `${REDIS_KEY_PREFIX}test:${randomUUID()}:`;
+		const app = testAppContext(db);
+		app.limits = await openRedisRateLimitStore(REDIS_URL, { prefix });
+		opened.push({ store: app.limits, prefix });
+		const password = 'a long and quiet river';
+		const email = uniqueEmail('owner');
+		await insertAccount(db.db, {
+			email,
+			password_hash: await hashPassword(password),
+			created_at: app.clock.now().getTime()
+		});
+		const jar: CookieJar = new Map();
+		expect(
+			(await callEndpoint(signIn, app, { json: { identifier: email, password }, jar })).status
+		).toBe(201);
+		const taken = (await insertAccount(db.db)).email!;
+		expect(
+			(
+				await callEndpoint(startChange, app, {
+					json: { currentPassword: password, newIdentifier: taken },
+					jar
+				})
+			).status
+		).toBe(202);
+		const code = await latestCode(db.db, taken);
+		// Each confirm counts a try against the code's identifier (10 an hour), then rolls back.
+		const answers: string[] = [];
+		for (let i = 0; i < 12; i++)
+			answers.push(
+				(await (await callEndpoint(confirmChange, app, { json: { code }, jar })).json()).error.code
+			);
+		expect(answers).toEqual(Array(12).fill('identifier_taken'));
 	});
 });

@@ -4,6 +4,7 @@ import { POST as confirm } from '../../src/routes/api/v1/registrations/confirm/+
 import { POST as resend } from '../../src/routes/api/v1/registrations/resend/+server';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
+import { actions as registerPage } from '../../src/routes/register/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { latestCode } from '../support/codes';
@@ -300,6 +301,34 @@ describe.each(testDatabases)('registration on $name', ({ open }) => {
 			(await callEndpoint(confirm, app, { json: { identifier: email, code }, jar: starter })).status
 		).toBe(201);
 		expect(starter.has('registration')).toBe(false);
+	});
+
+	it('R6/R8: the register page never says a code was sent when a stranger’s "continue registration" sent none', async () => {
+		const email = uniqueEmail('pending');
+		expect(
+			(
+				await callEndpoint(register, app, {
+					json: { identifier: email, password: PASSWORD, country: 'CN' },
+					jar: new Map()
+				})
+			).status
+		).toBe(202);
+		const outbox = () =>
+			database.db.selectFrom('outbox').select('id').where('recipient', '=', email).execute();
+		const sentBefore = (await outbox()).length;
+		app.clock.advance(61_000);
+		// The check report's "Enter your code or get a new one" posts here from any browser.
+		const page = (await callEndpoint(registerPage.resend!, app, {
+			body: new URLSearchParams({ identifier: email, country: 'CN' }),
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			jar: new Map()
+		})) as { status: number; data: Record<string, unknown> & { error: { message: string } } };
+		expect((await outbox()).length).toBe(sentBefore);
+		expect(page.data.step).toBe('details');
+		expect(page.data).not.toHaveProperty('masked');
+		expect(page.data).toMatchObject({ identifier: email, country: 'CN' });
+		expect(page.data.error.message).not.toMatch(/sent a/i);
+		expect(page.data.error.message).toMatch(/this browser/);
 	});
 
 	it('R3/R6: once a pending registration has expired, another browser may start over', async () => {

@@ -23,6 +23,7 @@ import {
 	type CodeSent
 } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
+import { m } from '$lib/paraglide/messages';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {
@@ -93,6 +94,18 @@ export const actions: Actions = {
 			...requestMeta(event),
 			starter: registrationToken(event.cookies)
 		});
+		// R6/R8: nothing is pending from this browser (a stranger's "continue registration" from the
+		// check report, or a code long gone): no code was sent, so the page must not say one was.
+		// Back to the details step, the address kept, saying so.
+		if (!sent.ok && sent.code === 'code_invalid')
+			return failForm(
+				{ ...sent, message: m.register_no_code_here() },
+				{
+					step: 'details' as const,
+					identifier: values.identifier ?? '',
+					country: values.country ?? ''
+				}
+			);
 		if (!sent.ok) {
 			// R6: an early resend answers with the wait, on the code step it came from.
 			return failForm(sent, {

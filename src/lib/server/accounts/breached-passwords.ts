@@ -8,10 +8,19 @@ import type { Ctx } from '../core/context';
  * without PWNED_PASSWORDS_URL. Fails open: a service that is down, slow or answers nonsense never
  * keeps a person from setting a password; it is logged and counted
  * (`asc_breached_password_checks_total{outcome="unavailable"}`).
+ *
+ * The answer is taken only from the configured address: a redirect is not followed (it would send
+ * the prefix, and trust, to whoever the service or a proxy names) and counts as unavailable. Its
+ * body is read as a stream up to `MAX_RANGE_BYTES` (a real padded range is about 30 KB); a longer
+ * or endless one is cut there and counts as unavailable, so a broken or hostile service can hold
+ * neither memory nor the request.
  */
 export type BreachedOutcome = 'breached' | 'clean' | 'unavailable' | 'off';
 
 const SUFFIX_LINE = /^([0-9A-F]{35}):(\d+)$/;
+
+/** 1 MiB: some thirty times a padded range answer (800–1,000 lines of 40 bytes). */
+export const MAX_RANGE_BYTES = 1024 * 1024;
 
 export async function lookUpBreachedPassword(ctx: Ctx, password: string): Promise<BreachedOutcome> {
 	const service = ctx.config.pwnedPasswords;
@@ -23,10 +32,20 @@ export async function lookUpBreachedPassword(ctx: Ctx, password: string): Promis
 	try {
 		const response = await fetch(`${service.url}/range/${prefix}`, {
 			headers: { 'add-padding': 'true' },
-			signal: AbortSignal.timeout(service.timeoutMs)
+			signal: AbortSignal.timeout(service.timeoutMs),
+			redirect: 'manual'
 		});
-		if (!response.ok) throw new Error(`status ${response.status}`);
-		outcome = breachedIn(await response.text(), suffix) ? 'breached' : 'clean';
+		if (!response.ok) {
+			await response.body?.cancel().catch(() => {});
+			throw new Error(
+				response.status >= 300 && response.status < 400
+					? `redirect ${response.status} not followed`
+					: `status ${response.status || response.type}`
+			);
+		}
+		outcome = breachedIn(await readCapped(response, MAX_RANGE_BYTES), suffix)
+			? 'breached'
+			: 'clean';
 	} catch (error) {
 		ctx.log.warn({
 			event: 'breached_passwords.unavailable',
@@ -36,6 +55,30 @@ export async function lookUpBreachedPassword(ctx: Ctx, password: string): Promis
 	}
 	ctx.metrics.breachedPasswordChecks.inc({ outcome });
 	return outcome;
+}
+
+/** The body as text, or a throw once it passes `limit` bytes (read no further). */
+async function readCapped(response: Response, limit: number): Promise<string> {
+	const declared = Number(response.headers.get('content-length'));
+	if (Number.isFinite(declared) && declared > limit) {
+		await response.body?.cancel().catch(() => {});
+		throw new Error('range answer too large');
+	}
+	if (!response.body) return '';
+	const reader = response.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > limit) {
+			await reader.cancel().catch(() => {});
+			throw new Error('range answer too large');
+		}
+		chunks.push(value);
+	}
+	return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Throws on an answer that is not a range: a broken proxy's page must not read as "clean". */

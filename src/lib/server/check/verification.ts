@@ -1,13 +1,20 @@
 import type { Ctx } from '../core/context';
 import { sendCode, consumeCode, looksLikeCode } from '../messaging';
+import { findAccountByIdentifier } from '../accounts';
 import { failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
 
 /**
  * R15a proof of control (`check`) and R19's new-contact proof (`appeal`): a code to the
- * identifier, sent and answered the same way whether or not an account has it. The hourly caps
- * per identifier and per network are `sendCode`'s, the same for every purpose.
+ * identifier, answered the same way whether or not an account has it. The hourly caps per
+ * identifier and per network are `sendCode`'s, the same for every purpose.
+ *
+ * R15a: a `check` code proves control of an account's contact, so it goes only to a contact an
+ * account is bound to. For any other identifier the code row is stored and the caps spent as for
+ * a real send, but nothing is delivered (as R18's reset does): the answer, the cooldown and a
+ * later confirm (any code is a wrong one) are the same, and no one can make the service message
+ * strangers. An `appeal` code goes to the person's new contact, which no account has: it is sent.
  */
 export async function requestVerificationCode(
 	ctx: Ctx,
@@ -17,12 +24,14 @@ export async function requestVerificationCode(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
+	const deliver =
+		input.purpose === 'appeal' || (await findAccountByIdentifier(ctx, identifier)) !== undefined;
 	return ctx.db
 		.transaction()
 		.execute((trx) =>
 			sendCode(
 				{ ...ctx, db: trx },
-				{ purpose: input.purpose, to: identifier, locale: meta.locale, ip: meta.ip }
+				{ purpose: input.purpose, to: identifier, locale: meta.locale, ip: meta.ip, deliver }
 			)
 		);
 }

@@ -37,6 +37,8 @@ export async function startContactChange(
 	input: { currentPassword: string; newIdentifier: string; country?: string | undefined },
 	meta: RequestMeta
 ): Promise<ChangeCodeSent | Failure> {
+	// §7b: a frozen account's contacts stay as they are until a reset (or an agent) lifts it.
+	if (account.frozen_at !== null) return failures.accountFrozen();
 	const refused = await confirmCurrentPassword(
 		ctx,
 		account,
@@ -66,6 +68,7 @@ export async function resendContactChangeCode(
 	account: Account,
 	meta: RequestMeta
 ): Promise<ChangeCodeSent | Failure> {
+	if (account.frozen_at !== null) return failures.accountFrozen();
 	const next = await pendingChangeContact(ctx, account.id);
 	if (!next) return failure(409, 'code_not_pending', m.cs_error_code_not_pending());
 	return sendChangeCode(ctx, account, next, meta);
@@ -97,7 +100,7 @@ async function sendChangeCode(
 	const refusal = quotaRefusal(await readQuota(ctx, account.id));
 	if (refusal) return refusal;
 	// R6: a resend inside the cooldown is refused before it spends a start.
-	const early = await resendCooldown(ctx, 'contact_change', next.value);
+	const early = await resendCooldown(ctx, 'contact_change', next.value, account.id);
 	if (early) return failures.resendTooSoon(secondsUntil(early, ctx.clock.now()));
 	const starts = await limit(ctx, `contact-change-start:${account.id}`, STARTS_PER_ACCOUNT);
 	if (!starts.ok) return failures.rateLimited(starts.retryAfterSeconds);
@@ -140,6 +143,8 @@ export async function confirmContactChange(
 				.selectAll()
 				.where('id', '=', account.id)
 				.executeTakeFirstOrThrow();
+			// §7b, read under the lock: a freeze that lands while the code is out stops the change.
+			if (current.frozen_at !== null) return failures.accountFrozen();
 			const now = ctx.clock.now();
 			const refusal = quotaRefusal(await readQuota({ ...ctx, db: trx }, account.id));
 			if (refusal) return refusal;

@@ -1,4 +1,6 @@
 import { m } from '$lib/paraglide/messages';
+import { getLocale } from '$lib/paraglide/runtime';
+import { formatInstant } from '$lib/format/time';
 import type { ContactChange } from '$lib/types/check-report';
 import type { Ctx } from '../core/context';
 import { failure, type Failure } from '../core/failures';
@@ -79,16 +81,21 @@ export async function readQuota(ctx: Ctx, accountId: string): Promise<ContactCha
 	);
 }
 
-/** R16 refused: 409 with the date the next change is allowed. */
+/**
+ * R16 refused: 409 with the date the next change is allowed — ISO in `nextAllowedAt` for programs,
+ * and in the message in the request's language and in UTC, named as such (the server does not
+ * know the reader's zone; the pages show the same instant in it once the browser renders).
+ */
 export function quotaRefusal(q: ContactChangeQuota): Failure | null {
 	if (!q.blockedBy || !q.nextAllowedAt) return null;
 	const nextAllowedAt = q.nextAllowedAt.toISOString();
+	const date = formatInstant(nextAllowedAt, { locale: getLocale(), local: false });
 	return failure(
 		409,
 		q.blockedBy,
 		q.blockedBy === 'change_too_soon'
-			? m.error_change_too_soon({ date: nextAllowedAt })
-			: m.error_change_quota_exhausted({ date: nextAllowedAt }),
+			? m.error_change_too_soon({ date })
+			: m.error_change_quota_exhausted({ date }),
 		{ extra: { nextAllowedAt } }
 	);
 }

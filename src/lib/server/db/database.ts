@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import pg from 'pg';
 import { log } from '../core/log';
 import type { Database } from './schema';
+import { withTransactionHooks } from './transaction-hooks';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -59,7 +60,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 		// 16 MB keeps memory within the RSS budget (mmap counted a quarter of the file as RSS).
 		sqlite.pragma('cache_size = -16384');
 		const db = new Kysely<Database>({
-			dialect: new SqliteDialect({ database: withStatementCache(sqlite) })
+			dialect: withTransactionHooks(new SqliteDialect({ database: withStatementCache(sqlite) }))
 		});
 		return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
 	}
@@ -79,6 +80,6 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
 	pool.on('error', logError);
 	// A client in use when the server goes away emits its own 'error'; unheard, it would be fatal.
 	pool.on('connect', (client) => client.on('error', logError));
-	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	const db = new Kysely<Database>({ dialect: withTransactionHooks(new PostgresDialect({ pool })) });
 	return { db, dialect: 'postgres', schema: target.schema, close: () => db.destroy() };
 }

@@ -13,6 +13,7 @@ import * as sessionsDevices from './migrations/0009-sessions-devices';
 import * as twoStep from './migrations/0010-two-step';
 import * as recovery from './migrations/0011-recovery';
 import * as signInRemedies from './migrations/0012-sign-in-remedies';
+import * as codeScope from './migrations/0013-code-scope';
 import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
@@ -38,6 +39,7 @@ const migrations: Record<string, DialectMigration> = {
 	'0010-two-step': twoStep,
 	'0011-recovery': recovery,
 	'0012-sign-in-remedies': signInRemedies,
+	'0013-code-scope': codeScope,
 	'0014-passkey-user-handle': passkeyUserHandle
 };
 

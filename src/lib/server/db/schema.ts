@@ -68,8 +68,13 @@ interface DevicesTable {
 export interface VerificationCodesTable {
 	id: string;
 	purpose: CodePurpose;
-	/** Normalized email or E.164 phone the code was sent to. One live code per (purpose, identifier). */
+	/** Normalized email or E.164 phone the code was sent to. One row per (purpose, identifier, scope). */
 	identifier: string;
+	/**
+	 * R6/R16: the account a `contact_change` code belongs to, '' for every other purpose; so two
+	 * accounts changing to one new contact each keep their own code (`messaging/codes.ts`, `codeScope`).
+	 */
+	scope: Generated<string>;
 	/** R6: only a hash of the code is stored. */
 	code_hash: string;
 	attempts: Generated<number>;

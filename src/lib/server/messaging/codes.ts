@@ -48,20 +48,32 @@ function hashCode(
 }
 
 /**
- * R6: when a new code for this purpose and identifier may be sent, if the 60-second cooldown
- * since the last one still runs. Callers ask before spending any send cap, so a resend pressed
- * too early costs nothing; `issueCode` asks again where it writes.
+ * R6/R16: whose code a row is, beside its purpose and identifier. A contact-change code belongs
+ * to the account that asked for it: another account changing to the same new contact gets a row
+ * of its own, so it can neither replace nor kill this one, nor wait out its cooldown, nor spend
+ * its tries. Every other purpose has one row per (purpose, identifier): ''.
+ */
+export function codeScope(purpose: CodePurpose, accountId: string | null | undefined): string {
+	return purpose === 'contact_change' && accountId ? accountId : '';
+}
+
+/**
+ * R6: when a new code for this purpose and identifier (and account, for a contact change) may be
+ * sent, if the 60-second cooldown since the last one still runs. Callers ask before spending any
+ * send cap, so a resend pressed too early costs nothing; `issueCode` asks again where it writes.
  */
 export async function resendCooldown(
 	ctx: Ctx,
 	purpose: CodePurpose,
-	identifier: string
+	identifier: string,
+	accountId?: string | null
 ): Promise<Date | null> {
 	const existing = await ctx.db
 		.selectFrom('verification_codes')
 		.select(['created_at', 'consumed_at'])
 		.where('purpose', '=', purpose)
 		.where('identifier', '=', identifier)
+		.where('scope', '=', codeScope(purpose, accountId))
 		.executeTakeFirst();
 	const until = existing ? existing.created_at + RESEND_COOLDOWN_MS : 0;
 	return existing && existing.consumed_at === null && ctx.clock.now().getTime() < until
@@ -75,7 +87,7 @@ export async function issueCode(
 	input: { purpose: CodePurpose; identifier: string; accountId?: string | null; payload?: unknown }
 ): Promise<IssueResult> {
 	const now = ctx.clock.now().getTime();
-	const resendAfter = await resendCooldown(ctx, input.purpose, input.identifier);
+	const resendAfter = await resendCooldown(ctx, input.purpose, input.identifier, input.accountId);
 	// R6: 60-second cooldown before a new code for the same purpose and identifier.
 	if (resendAfter) return { ok: false, reason: 'cooldown', resendAfter };
 	const id = randomUUID();
@@ -90,6 +102,7 @@ export async function issueCode(
 		expires_at: now + CODE_LIFETIME_MS,
 		consumed_at: null,
 		account_id: input.accountId ?? null,
+		scope: codeScope(input.purpose, input.accountId),
 		payload: input.payload === undefined ? null : JSON.stringify(input.payload)
 	};
 	// R6: one live code per (account, purpose): a code out to another address of the same
@@ -110,12 +123,12 @@ export async function issueCode(
 			.where('identifier', '!=', input.identifier)
 			.execute();
 	}
-	// R6: the new code replaces the old one (one row per purpose + identifier).
+	// R6: the new code replaces the old one (one row per purpose + identifier + scope).
 	await ctx.db
 		.insertInto('verification_codes')
 		.values(row)
 		.onConflict((oc) =>
-			oc.columns(['purpose', 'identifier']).doUpdateSet({
+			oc.columns(['purpose', 'identifier', 'scope']).doUpdateSet({
 				id: row.id,
 				code_hash: row.code_hash,
 				attempts: 0,
@@ -209,6 +222,7 @@ function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<Cod
 		.selectAll()
 		.where('purpose', '=', purpose)
 		.where('identifier', '=', identifier)
+		.where('scope', '=', '')
 		.executeTakeFirst();
 }
 
@@ -223,8 +237,11 @@ async function attempt(
 	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
 	if (row.attempts >= MAX_WRONG_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
 	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
-	// Counted before the compare, so parallel guesses cannot slip under the cap.
-	const bucket = ctx.keys.hmac('identifier', row.identifier);
+	// Counted before the compare, so parallel guesses cannot slip under the cap. An account's
+	// contact-change code has caps of its own (R16): another account's guesses never spend them.
+	const bucket = row.scope
+		? ctx.keys.hmac('identifier', row.identifier, row.scope)
+		: ctx.keys.hmac('identifier', row.identifier);
 	for (const rule of counted ? [] : ATTEMPTS_PER_IDENTIFIER) {
 		const allowed = await limit(ctx, `code-attempt:${rule.name}:${row.purpose}:${bucket}`, rule);
 		if (!allowed.ok) return { ok: false, reason: 'too_many_attempts' };

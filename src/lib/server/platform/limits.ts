@@ -20,8 +20,10 @@ export interface Window {
 
 /**
  * Where the counters live. Every time is passed in (the app clock's); stores read no clock. `db`
- * is the caller's connection or transaction: the database store counts inside it (SQLite has one
- * connection, which a transaction holds), Redis ignores it.
+ * is the caller's connection or transaction, and a counter means the same in every store: what
+ * committed work counted. The database store counts inside it (SQLite has one connection, which a
+ * transaction holds), so a rollback takes its hits back; Redis counts at once and, when `db` is a
+ * transaction, takes its change back if that rolls back (`db/transaction-hooks.ts`).
  */
 export interface RateLimitStore {
 	hit(db: Db, key: string, windowMs: number, nowMs: number): Promise<Window>;
