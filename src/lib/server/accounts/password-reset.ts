@@ -236,6 +236,5 @@ async function finishReset(
 		ip: meta.ip,
 		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent), via }
 	});
-	if (account.frozen_at !== null)
-		await liftFreeze(tx, account.id, { kind: 'reset', via }, meta);
+	if (account.frozen_at !== null) await liftFreeze(tx, account.id, { kind: 'reset', via }, meta);
 }

@@ -1,12 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import { passwordResetConfirmInput } from '$lib/schemas/account';
 import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
-import {
-	apiError,
-	failureResponse,
-	fieldErrors,
-	readJsonObject
-} from '$lib/server/http/api-error';
+import { apiError, failureResponse, fieldErrors, readJsonObject } from '$lib/server/http/api-error';
 import { confirmPasswordReset } from '$lib/server/accounts';
 import { confirmPasswordResetByLink } from '$lib/server/accounts/password-reset';
 import { requestMeta } from '$lib/server/core/request-meta';
