@@ -317,7 +317,8 @@ describe.each(testDatabases)('rules §7b the owner freeze on $name', ({ open }) 
 			},
 			setHeaders: () => {},
 			cookies: { get: () => undefined }
-		} as unknown as RequestEvent<{ id: string }> & Parameters<typeof supportAccount.liftFreeze>[0];
+		} as unknown as RequestEvent<{ id: string }> &
+			Parameters<NonNullable<typeof supportAccount.liftFreeze>>[0];
 	}
 	async function lift(agent: Agent, id: string, form: Record<string, string>) {
 		try {

@@ -5,7 +5,7 @@ import { freezeOwnAccount } from '$lib/server/accounts/freeze';
 import { failure } from '$lib/server/core/failures';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { endSession } from '$lib/server/http/session-cookie';
+import { deleteSessionTokenCookie } from '$lib/server/accounts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Rules §7b: what freezing does, how it is lifted, and the form (the password, a confirm box). */
@@ -34,8 +34,9 @@ export const actions: Actions = {
 			requestMeta(event)
 		);
 		if (!result.ok) return failForm(result, {});
-		// Every session ended, this one too.
-		await endSession(event);
+		// Every session ended with the freeze, this one too: its cookie goes. The page is still drawn
+		// for this request (JavaScript off), with the answer, before the browser is signed out.
+		deleteSessionTokenCookie(event.cookies, event.url.protocol === 'https:');
 		return { frozen: true as const };
 	}
 };
