@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
 import { m } from '$lib/paraglide/messages';
-import { freezeByContactProof } from '$lib/server/accounts/freeze';
+import { freezeByContactProof } from '$lib/server/accounts';
 import {
 	checkGrantCovers,
 	runCheck,

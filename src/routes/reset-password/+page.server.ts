@@ -1,5 +1,5 @@
 import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
-import { confirmPasswordResetByLink } from '$lib/server/accounts/password-reset';
+import { confirmPasswordResetByLink } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';

@@ -3,8 +3,13 @@ import { audit, type AuditEntry } from '../core/audit';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
 import type { Account } from '../db/schema';
-import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
-import { accountFrozenMessage, freezeLiftedMessage } from '../messaging/freeze-templates';
+import {
+	accountFrozenMessage,
+	asLocale,
+	enqueueMessage,
+	freezeLiftedMessage,
+	revokePendingCodes
+} from '../messaging';
 import { invalidateAccountSessions } from './sessions';
 import { confirmCurrentPassword } from './current-password';
 import { findAccountByIdentifier } from './find';

@@ -4,24 +4,22 @@ import {
 	passwordResetMessage,
 	enqueueMessage,
 	consumeCode,
-	looksLikeCode
+	looksLikeCode,
+	passwordResetCodeMessage
 } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import { failures, type Failure } from '../core/failures';
-import { parseIdentifier } from '../core/identifiers';
+import { failure, failures, type Failure } from '../core/failures';
+import { parseIdentifier, type Identifier } from '../core/identifiers';
 import { hashPassword } from './passwords';
 import { newPasswordFailure } from './new-password';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
 import { liftFreeze } from './freeze';
-import { passwordResetCodeMessage } from '../messaging/freeze-templates';
-import { failure } from '../core/failures';
 import { sameSecret } from '../core/tokens';
 import type { Account } from '../db/schema';
-import type { Identifier } from '../core/identifiers';
 import { m } from '$lib/paraglide/messages';
 
 const RESETS_PER_IP = { max: 20, windowMs: 3_600_000 };

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { accountFreezeInput } from '$lib/schemas/freeze';
-import { freezeOwnAccount } from '$lib/server/accounts/freeze';
+import { freezeOwnAccount } from '$lib/server/accounts';
 import { failure } from '$lib/server/core/failures';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';

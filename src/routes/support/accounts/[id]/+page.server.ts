@@ -5,7 +5,7 @@ import { accountForAgent, decideReview, type ReviewDecision } from '$lib/server/
 import { CHECK_BURST_MIN } from '$lib/server/check';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, readForm } from '$lib/server/http/forms';
-import { agentLiftFreeze } from '$lib/server/accounts/freeze';
+import { agentLiftFreeze } from '$lib/server/accounts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** R22: the full account view for agents; each view is audited by accountForAgent. */

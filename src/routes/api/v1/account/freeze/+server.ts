@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { accountFreezeInput } from '$lib/schemas/freeze';
-import { freezeOwnAccount } from '$lib/server/accounts/freeze';
+import { freezeOwnAccount } from '$lib/server/accounts';
 import { failures } from '$lib/server/core/failures';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';

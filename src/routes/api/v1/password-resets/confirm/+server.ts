@@ -3,7 +3,7 @@ import { passwordResetConfirmInput } from '$lib/schemas/account';
 import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
 import { apiError, failureResponse, fieldErrors, readJsonObject } from '$lib/server/http/api-error';
 import { confirmPasswordReset } from '$lib/server/accounts';
-import { confirmPasswordResetByLink } from '$lib/server/accounts/password-reset';
+import { confirmPasswordResetByLink } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
 

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { verificationFreezeInput } from '$lib/schemas/freeze';
-import { freezeByContactProof } from '$lib/server/accounts/freeze';
+import { freezeByContactProof } from '$lib/server/accounts';
 import { checkGrantCovers } from '$lib/server/check';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
