@@ -91,3 +91,45 @@ for (const locale of ['en', 'zh-CN'] as const) {
 		});
 	}
 }
+
+for (const javaScriptEnabled of [true, false]) {
+	test.describe(`§7b the check page's freeze, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+		test.use({
+			javaScriptEnabled,
+			extraHTTPHeaders: { 'x-forwarded-for': javaScriptEnabled ? '1.0.1.61' : '1.0.1.62' }
+		});
+
+		test('"Freeze this account" after a check code proves the contact', async ({
+			page,
+			db,
+			axe
+		}) => {
+			const t = words('en');
+			const email = uniqueEmail('freeze-check');
+			db.insertAccount({ email, password_hash: await hashPassword(PASSWORD) });
+			await page.goto('/');
+			await page.getByLabel('Email or phone number').fill(email);
+			await page.getByRole('button', { name: 'Check' }).click();
+			const result = page.getByRole('region', { name: 'Check result' });
+			await expect(result).toContainText('Registered · active');
+			// Not offered before the proof.
+			await expect(page.getByRole('button', { name: t.freeze_submit })).toHaveCount(0);
+			await page.getByRole('button', { name: 'Send me a code' }).click();
+			await expect(page.getByText('a code is on its way')).toBeVisible();
+			const res = await page.request.get(`/api/test/outbox?to=${encodeURIComponent(email)}`);
+			const { messages } = (await res.json()) as { messages: { code?: string }[] };
+			await page.getByLabel('Code from the message').fill(messages[0]!.code!);
+			await page.getByRole('button', { name: 'Show details' }).click();
+			await expect(result).toContainText('Verified: you proved control');
+			await page.getByLabel(t.freeze_confirm_label!).check();
+			await page.getByRole('button', { name: t.freeze_submit }).click();
+			await expect(page.locator('[data-freeze] [data-result="frozen"]')).toHaveText(
+				t.freeze_panel_done!
+			);
+			await axe(page);
+			const notices = await page.request.get(`/api/test/outbox?to=${encodeURIComponent(email)}`);
+			const sent = (await notices.json()) as { messages: { purpose: string }[] };
+			expect(sent.messages.map((m) => m.purpose)).toContain('account_frozen');
+		});
+	});
+}
