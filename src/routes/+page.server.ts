@@ -1,6 +1,13 @@
 import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck, setCheckGrant, requestVerificationCode } from '$lib/server/check';
+import { m } from '$lib/paraglide/messages';
+import { freezeByContactProof } from '$lib/server/accounts';
+import {
+	checkGrantCovers,
+	runCheck,
+	setCheckGrant,
+	requestVerificationCode
+} from '$lib/server/check';
 import { countryCodes } from '$lib/server/core/countries';
 import type { Failure } from '$lib/server/core/failures';
 import { checkViewer } from '$lib/server/http/check-viewer';
@@ -92,5 +99,35 @@ export const actions: Actions = {
 				event.url.protocol === 'https:'
 			);
 		return { ...echo, report: outcome.report };
+	},
+
+	/**
+	 * Rules §7b: "Freeze this account", offered once a check code proved control of a bound
+	 * contact in this browser (R15a's grant); the verified report is shown again after it.
+	 */
+	freeze: async (event) => {
+		const { app, deviceId } = event.locals;
+		const values = await readForm(event.request, ['identifier', 'country', 'confirm']);
+		const echo = { identifier: values.identifier ?? '', country: values.country };
+		const input = parseForm(checkInput, echo);
+		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		const frozen =
+			values.confirm === 'yes'
+				? await freezeByContactProof(
+						app,
+						input.data,
+						(identifier) => checkGrantCovers(app, event.cookies, identifier.value, deviceId),
+						requestMeta(event)
+					)
+				: ({
+						ok: false,
+						status: 400,
+						code: 'confirm_required',
+						message: m.error_freeze_confirm()
+					} satisfies Failure);
+		const outcome = await runCheck(app, input.data, checkViewer(event));
+		const report = outcome.ok ? outcome.report : undefined;
+		if (!frozen.ok) return fail(frozen.status, { ...echo, report, freezeError: asError(frozen) });
+		return { ...echo, report, frozen: true as const };
 	}
 };

@@ -7,7 +7,9 @@ import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/co
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
-import { latestCode } from '../support/codes';
+import { latestCode, latestMessage } from '../support/codes';
+import { revokePendingCodes } from '../../src/lib/server/messaging';
+import { load as resetPageLoad } from '../../src/routes/reset-password/+page.server';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -317,5 +319,236 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		expect(Math.abs(mk - mu), `medians ${mk.toFixed(3)} vs ${mu.toFixed(3)} ms`).toBeLessThan(
 			Math.max(0.5, 0.25 * Math.min(mk, mu))
 		);
+	});
+});
+
+describe.each(testDatabases)('rules §7 (R18) the reset link on $name', ({ open }) => {
+	let database: TestDatabase;
+	let app: ReturnType<typeof testAppContext>;
+	let passwordHash: string;
+	let n = 0;
+	/** A fresh client network per call, so the per-network caps of other tests never interfere. */
+	const ip = () => `100.64.${Math.floor(++n / 250)}.${n % 250}`;
+	beforeAll(async () => {
+		database = await open();
+		app = testAppContext(database, { env: { ORIGIN: 'https://check.example' } });
+		passwordHash = await hashPassword(PASSWORD);
+	});
+	afterAll(() => database.dispose());
+
+	const member = async () =>
+		(
+			await insertAccount(database.db, {
+				email: uniqueEmail('reset-link'),
+				password_hash: passwordHash
+			})
+		).email!;
+	const ask = async (identifier: string, clientAddress = ip()) =>
+		(await callEndpoint(requestReset, app, { json: { identifier }, clientAddress })).status;
+	/** The link of the newest message to `email`, as the person opens it. */
+	async function linkFor(email: string): Promise<{ url: URL; token: string }> {
+		const { text } = await latestMessage(database.db, email);
+		const href = /(\S+\/reset-password\?token=\S+)/.exec(text)?.[1];
+		if (!href) throw new Error('no reset link in the message');
+		const url = new URL(href);
+		return { url, token: url.searchParams.get('token')! };
+	}
+	const byLink = async (token: string, newPassword = NEW_PASSWORD) => {
+		const res = await callEndpoint(confirmReset, app, {
+			json: { token, newPassword },
+			clientAddress: ip()
+		});
+		return { status: res.status, body: res.status === 204 ? null : await res.json() };
+	};
+	const signsIn = async (email: string, password: string) =>
+		(
+			await callEndpoint(signIn, app, {
+				json: { identifier: email, password },
+				clientAddress: ip()
+			})
+		).status;
+	const LINK_INVALID = {
+		status: 400,
+		body: {
+			error: expect.objectContaining({
+				code: 'link_invalid',
+				fields: { token: expect.any(String) }
+			})
+		}
+	};
+
+	it('§7: the reset message carries the code and a link on ORIGIN, not the request Host; the link alone resets (204)', async () => {
+		const email = await member();
+		const res = await callEndpoint(requestReset, app, {
+			json: { identifier: email },
+			headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+			clientAddress: ip()
+		});
+		expect(res.status).toBe(202);
+		const { text } = await latestMessage(database.db, email);
+		expect(text).toContain(await latestCode(database.db, email));
+		const { url, token } = await linkFor(email);
+		expect(url.origin).toBe('https://check.example');
+		expect(url.pathname).toBe('/reset-password');
+		expect(text).not.toContain('evil.example');
+		expect(await byLink(token)).toEqual({ status: 204, body: null });
+		expect(await signsIn(email, PASSWORD)).toBe(401);
+		expect(await signsIn(email, NEW_PASSWORD)).toBe(201);
+	});
+
+	it('§7: opening the link (GET /reset-password?token=…) changes nothing; the posted form uses it', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		for (let i = 0; i < 3; i++) {
+			const page = (await callEndpoint(resetPageLoad as never, app, {
+				method: 'GET',
+				path: `/reset-password?token=${encodeURIComponent(token)}`
+			})) as { token: string };
+			expect(page.token).toBe(token);
+		}
+		expect(await byLink(token)).toEqual({ status: 204, body: null });
+	});
+
+	it('§7: a link is single use, and the code dies with it (and the link with the code)', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		const code = await latestCode(database.db, email);
+		expect((await byLink(token)).status).toBe(204);
+		expect(await byLink(token, 'yet another calm long sentence')).toEqual(LINK_INVALID);
+		const late = await callEndpoint(confirmReset, app, {
+			json: { identifier: email, code, newPassword: 'yet another calm long sentence' },
+			clientAddress: ip()
+		});
+		expect((await late.json()).error.code).toBe('code_invalid');
+
+		app.clock.advance(61_000);
+		await ask(email);
+		const second = await linkFor(email);
+		const used = await callEndpoint(confirmReset, app, {
+			json: {
+				identifier: email,
+				code: await latestCode(database.db, email),
+				newPassword: NEW_PASSWORD
+			},
+			clientAddress: ip()
+		});
+		expect(used.status).toBe(204);
+		expect(await byLink(second.token)).toEqual(LINK_INVALID);
+	});
+
+	it('§7: a link expires with its code after 5 minutes', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		app.clock.advance(5 * 60_000);
+		expect(await byLink(token)).toEqual(LINK_INVALID);
+		expect(await signsIn(email, PASSWORD)).toBe(201);
+	});
+
+	it('§7: a newer code kills the older link; the newer link works', async () => {
+		const email = await member();
+		await ask(email);
+		const first = await linkFor(email);
+		app.clock.advance(61_000);
+		await ask(email);
+		const second = await linkFor(email);
+		expect(second.token).not.toBe(first.token);
+		expect(await byLink(first.token)).toEqual(LINK_INVALID);
+		expect((await byLink(second.token)).status).toBe(204);
+	});
+
+	it('§7/R17: a contact change (its code revocation) kills the link', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		const account = await database.db
+			.selectFrom('accounts')
+			.select('id')
+			.where('email', '=', email)
+			.executeTakeFirstOrThrow();
+		await revokePendingCodes(app, { accountId: account.id, identifiers: [email] });
+		expect(await byLink(token)).toEqual(LINK_INVALID);
+	});
+
+	it('§7: a garbage, forged or tampered token answers the one link_invalid answer', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		const [id, mac] = token.split('.') as [string, string];
+		const flipped = (mac[0] === 'a' ? 'b' : 'a') + mac.slice(1);
+		const answers = await Promise.all(
+			[
+				'garbage',
+				'',
+				`${id}.${flipped}`,
+				`00000000-0000-4000-8000-000000000000.${mac}`,
+				`${id}.${mac.slice(0, 63)}`,
+				token.toUpperCase()
+			].map((t) => byLink(t))
+		);
+		for (const answer of answers) expect(answer).toEqual(LINK_INVALID);
+		expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+		// None of them spent the link.
+		expect((await byLink(token)).status).toBe(204);
+	});
+
+	it('§7: a weak new password is refused before the link is used', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		expect((await byLink(token, 'password1')).body.error.code).toBe('password_too_common');
+		expect((await byLink(token)).status).toBe(204);
+	});
+
+	it("§7/R6: a stranger's guesses spend the per-identifier cap and lock codes; the owner still resets by link", async () => {
+		const email = await member();
+		const stranger = () => `198.51.100.${(++n % 200) + 1}`;
+		// Two codes the stranger asks for, five wrong guesses each: the hour's 10 are spent.
+		for (let round = 0; round < 2; round++) {
+			expect(await ask(email, stranger())).toBe(202);
+			for (let i = 0; i < 5; i++)
+				await callEndpoint(confirmReset, app, {
+					json: { identifier: email, code: `00000${i}`, newPassword: NEW_PASSWORD },
+					clientAddress: stranger()
+				});
+			app.clock.advance(61_000);
+		}
+		// The owner asks; the stranger's next guess is refused by the cap, and so is the owner's code.
+		expect(await ask(email)).toBe(202);
+		const code = await latestCode(database.db, email);
+		const { token } = await linkFor(email);
+		const guess = await callEndpoint(confirmReset, app, {
+			json: {
+				identifier: email,
+				code: code === '123456' ? '654321' : '123456',
+				newPassword: NEW_PASSWORD
+			},
+			clientAddress: stranger()
+		});
+		expect((await guess.json()).error.code).toBe('too_many_attempts');
+		const owner = await callEndpoint(confirmReset, app, {
+			json: { identifier: email, code, newPassword: NEW_PASSWORD },
+			clientAddress: ip()
+		});
+		expect((await owner.json()).error.code).toBe('too_many_attempts');
+		// The link is not a guess: the cap does not block it.
+		expect(await byLink(token)).toEqual({ status: 204, body: null });
+		expect(await signsIn(email, NEW_PASSWORD)).toBe(201);
+		app.clock.advance(3_600_000);
+	});
+
+	it('§7/R6: five wrong guesses lock the code but not its link', async () => {
+		const email = await member();
+		await ask(email);
+		const { token } = await linkFor(email);
+		for (let i = 0; i < 6; i++)
+			await callEndpoint(confirmReset, app, {
+				json: { identifier: email, code: `10000${i}`, newPassword: NEW_PASSWORD },
+				clientAddress: ip()
+			});
+		expect((await byLink(token)).status).toBe(204);
+		app.clock.advance(3_600_000);
 	});
 });

@@ -11,10 +11,22 @@ export { confirmCurrentPassword, refuseIfFrozen } from './current-password';
 export type { PasswordForm } from './current-password';
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
+export {
+	agentLiftFreeze,
+	freezeAccount,
+	freezeByContactProof,
+	freezeOwnAccount,
+	liftFreeze
+} from './freeze';
+export type { FreezeBy, FreezeResult, LiftBy } from './freeze';
 export { isLowActivity, recordFirstOrder } from './low-activity';
 export { noteSignInDevice } from './new-device-alert';
 export { changePassword } from './password-change';
-export { confirmPasswordReset, requestPasswordReset } from './password-reset';
+export {
+	confirmPasswordReset,
+	confirmPasswordResetByLink,
+	requestPasswordReset
+} from './password-reset';
 export { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
 export {
 	confirmRegistration,

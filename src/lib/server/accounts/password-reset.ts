@@ -4,21 +4,43 @@ import {
 	passwordResetMessage,
 	enqueueMessage,
 	consumeCode,
-	looksLikeCode
+	looksLikeCode,
+	passwordResetCodeMessage
 } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import { failures, type Failure } from '../core/failures';
-import { parseIdentifier } from '../core/identifiers';
+import { failure, failures, type Failure } from '../core/failures';
+import { parseIdentifier, type Identifier } from '../core/identifiers';
 import { hashPassword } from './passwords';
 import { newPasswordFailure } from './new-password';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
+import { liftFreeze } from './freeze';
+import { sameSecret } from '../core/tokens';
+import type { Account } from '../db/schema';
+import { m } from '$lib/paraglide/messages';
 
 const RESETS_PER_IP = { max: 20, windowMs: 3_600_000 };
 const CONFIRMS_PER_IP = { max: 60, windowMs: 3_600_000 };
+
+/**
+ * R18's reset link (rules §7): `<code row id>.<keyed MAC of the row's id and code hash>`. It is
+ * bound to the code row it was sent with, so it lives and dies with that code: 5 minutes, single
+ * use (either the code or the link), replaced by a newer code (a new row id and hash), revoked by
+ * a contact change (the row is deleted) or killed by a code to the account's other contact (the
+ * hash is replaced). 256 bits nobody can guess: its confirm spends no per-identifier guess cap,
+ * and a code locked by wrong guesses does not lock its link.
+ */
+function linkMac(ctx: Ctx, rowId: string, codeHash: string): string {
+	return ctx.keys.hmac('password-reset-link', rowId, codeHash);
+}
+const LINK = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{64})$/;
+
+/** Every link that does not work (garbage, used, expired, replaced, revoked) answers this alone. */
+export const linkInvalid = () =>
+	failure(400, 'link_invalid', m.error_link_invalid(), { field: 'token' });
 
 /**
  * R18 step 1. The same answer, the same work and the same stored state whether or not the
@@ -47,7 +69,16 @@ export async function requestPasswordReset(
 				locale: asLocale(account?.locale ?? meta.locale),
 				ip: meta.ip,
 				accountId: account?.id ?? null,
-				deliver: account !== undefined
+				deliver: account !== undefined,
+				// R18 + §7: the code and a one-time link bound to its row, built on ORIGIN only.
+				compose: (code, row) =>
+					passwordResetCodeMessage(
+						identifier,
+						code,
+						`${row.id}.${linkMac(ctx, row.id, row.codeHash)}`,
+						asLocale(account?.locale ?? meta.locale),
+						ctx.config.origin
+					)
 			}
 		)
 	);
@@ -97,28 +128,111 @@ export async function confirmPasswordReset(
 		// (R17), and this refuses it even so.
 		if (!account || (account.email !== identifier.value && account.phone !== identifier.value))
 			return failures.code('code_invalid');
-		await trx
-			.updateTable('accounts')
-			.set({ password_hash: passwordHash, password_changed_at: ctx.clock.now().getTime() })
-			.where('id', '=', account.id)
-			.execute();
-		await invalidateAccountSessions({ ...ctx, db: trx }, account.id);
-		await enqueueMessage(
-			{ ...ctx, db: trx },
-			passwordResetMessage(identifier, asLocale(account.locale))
-		);
-		await audit(
-			{ ...ctx, db: trx },
-			{
-				actorKind: 'account',
-				actorId: account.id,
-				action: 'account.password_reset',
-				subjectKind: 'account',
-				subjectId: account.id,
-				ip: meta.ip,
-				details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
-			}
-		);
+		await finishReset({ ...ctx, db: trx }, account, identifier, passwordHash, 'code', meta);
 		return { ok: true as const };
 	});
+}
+
+/**
+ * R18 step 2 by the link (rules §7): token + new password. Opening the link (a GET) changes
+ * nothing; only this does. The token is checked against its row before any costly work, and the
+ * row is taken by a conditional update, so the link, like the code, is used once.
+ */
+export async function confirmPasswordResetByLink(
+	ctx: Ctx,
+	input: { token: string; newPassword: string },
+	meta: RequestMeta
+): Promise<{ ok: true } | Failure> {
+	const { db } = ctx;
+	const byIp = await limitAddress(ctx, 'reset-confirm', meta.ip, CONFIRMS_PER_IP);
+	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
+	const row = await liveLinkRow(ctx, input.token);
+	if (!row) return linkInvalid();
+	const identifier: Identifier = row.identifier.includes('@')
+		? { kind: 'email', value: row.identifier }
+		: { kind: 'phone', value: row.identifier };
+	const refused = await newPasswordFailure(
+		ctx,
+		input.newPassword,
+		[identifier.value],
+		'newPassword'
+	);
+	if (refused) return refused;
+	const passwordHash = await hashPassword(input.newPassword);
+
+	return db.transaction().execute(async (trx) => {
+		const now = ctx.clock.now().getTime();
+		// Single use, and only while the row is the one the link was made for and still live.
+		const used = await trx
+			.updateTable('verification_codes')
+			.set({ consumed_at: now })
+			.where('id', '=', row.id)
+			.where('code_hash', '=', row.code_hash)
+			.where('consumed_at', 'is', null)
+			.where('expires_at', '>', now)
+			.executeTakeFirst();
+		if (used.numUpdatedRows === 0n || !row.account_id) return linkInvalid();
+		const account = await trx
+			.selectFrom('accounts')
+			.selectAll()
+			.where('id', '=', row.account_id)
+			.executeTakeFirst();
+		// As for the code: a link to a contact the account no longer has resets nothing (R17).
+		if (!account || (account.email !== identifier.value && account.phone !== identifier.value))
+			return linkInvalid();
+		await finishReset({ ...ctx, db: trx }, account, identifier, passwordHash, 'link', meta);
+		return { ok: true as const };
+	});
+}
+
+/** The reset code row a token names, if the token is its link and it is still live. */
+async function liveLinkRow(ctx: Ctx, token: string) {
+	const parts = LINK.exec(token);
+	if (!parts) return undefined;
+	const [, rowId, mac] = parts as unknown as [string, string, string];
+	const row = await ctx.db
+		.selectFrom('verification_codes')
+		.selectAll()
+		.where('id', '=', rowId)
+		.executeTakeFirst();
+	if (
+		!row ||
+		row.purpose !== 'password_reset' ||
+		row.consumed_at !== null ||
+		ctx.clock.now().getTime() >= row.expires_at ||
+		!sameSecret(linkMac(ctx, row.id, row.code_hash), mac)
+	)
+		return undefined;
+	return row;
+}
+
+/**
+ * What a finished reset does, by code or by link: the new password, every session revoked, the
+ * owner told, audited, and §7b's freeze lifted (the code or link reached a bound contact).
+ */
+async function finishReset(
+	tx: Ctx,
+	account: Account,
+	identifier: Identifier,
+	passwordHash: string,
+	via: 'code' | 'link',
+	meta: RequestMeta
+): Promise<void> {
+	await tx.db
+		.updateTable('accounts')
+		.set({ password_hash: passwordHash, password_changed_at: tx.clock.now().getTime() })
+		.where('id', '=', account.id)
+		.execute();
+	await invalidateAccountSessions(tx, account.id);
+	await enqueueMessage(tx, passwordResetMessage(identifier, asLocale(account.locale)));
+	await audit(tx, {
+		actorKind: 'account',
+		actorId: account.id,
+		action: 'account.password_reset',
+		subjectKind: 'account',
+		subjectId: account.id,
+		ip: meta.ip,
+		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent), via }
+	});
+	if (account.frozen_at !== null) await liftFreeze(tx, account.id, { kind: 'reset', via }, meta);
 }

@@ -4,7 +4,7 @@ import { addressKey } from '../platform/address-key';
 import { failures, secondsUntil, type Failure } from '../core/failures';
 import type { Identifier } from '../core/identifiers';
 import { codeMessage } from './templates';
-import { enqueueMessage } from './outbox';
+import { enqueueMessage, type OutgoingMessage } from './outbox';
 import { limit, limitAddress } from '../platform/limits';
 import { issueCode, resendCooldown } from './codes';
 import type { Ctx } from '../core/context';
@@ -39,6 +39,11 @@ export async function sendCode(
 		accountId?: string | null;
 		payload?: unknown;
 		deliver?: boolean;
+		/**
+		 * The message for this code instead of `codeMessage`, given the code and its stored row
+		 * (R18's reset link is bound to the row: its id and keyed hash).
+		 */
+		compose?: (code: string, row: { id: string; codeHash: string }) => OutgoingMessage;
 	}
 ): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
 	// R6: a resend inside the cooldown is refused before any cap is spent on it.
@@ -66,7 +71,18 @@ export async function sendCode(
 		payload: input.payload
 	});
 	if (!issued.ok) return failures.resendTooSoon(secondsUntil(issued.resendAfter, ctx.clock.now()));
-	const message = codeMessage(input.to, input.purpose, issued.code, input.locale);
+	const stored = input.compose
+		? await ctx.db
+				.selectFrom('verification_codes')
+				.select(['id', 'code_hash'])
+				.where('purpose', '=', input.purpose)
+				.where('identifier', '=', input.to.value)
+				.executeTakeFirstOrThrow()
+		: undefined;
+	const message =
+		input.compose && stored
+			? input.compose(issued.code, { id: stored.id, codeHash: stored.code_hash })
+			: codeMessage(input.to, input.purpose, issued.code, input.locale);
 	// The same insert either way; an undelivered one is taken back in the same transaction.
 	const id = await enqueueMessage(ctx, message);
 	if (input.deliver === false) await ctx.db.deleteFrom('outbox').where('id', '=', id).execute();

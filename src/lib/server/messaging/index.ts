@@ -16,6 +16,11 @@ export {
 	revokePendingCodes,
 	verifyCode
 } from './codes';
+export {
+	accountFrozenMessage,
+	freezeLiftedMessage,
+	passwordResetCodeMessage
+} from './freeze-templates';
 export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
 export type { OutgoingMessage } from './outbox';
 export {

@@ -124,6 +124,8 @@ export async function accountForAgent(
 		locale: account.locale,
 		createdAt: iso(account.created_at)!,
 		firstOrderAt: iso(account.first_order_at),
+		/** Rules §7b: when the owner froze it, or null. */
+		frozenAt: iso(account.frozen_at),
 		review:
 			account.review_decided_at === null
 				? null

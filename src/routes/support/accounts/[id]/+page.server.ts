@@ -5,6 +5,7 @@ import { accountForAgent, decideReview, type ReviewDecision } from '$lib/server/
 import { CHECK_BURST_MIN } from '$lib/server/check';
 import { requireAgent } from '$lib/server/http/agent-guard';
 import { failForm, readForm } from '$lib/server/http/forms';
+import { agentLiftFreeze } from '$lib/server/accounts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** R22: the full account view for agents; each view is audited by accountForAgent. */
@@ -43,5 +44,15 @@ async function decide(event: RequestEvent<{ id: string }>, decision: ReviewDecis
 export const actions: Actions = {
 	// R9: an agent clears (→ active) or confirms (→ disabled) a risk review.
 	clearReview: (event) => decide(event, 'clear'),
-	confirmReview: (event) => decide(event, 'confirm')
+	confirmReview: (event) => decide(event, 'confirm'),
+	/** Rules §7b: an agent lifts the owner's freeze, audited, only with `confirm=yes`. */
+	liftFreeze: async (event) => {
+		const agent = requireAgent(event);
+		const { confirm } = await readForm(event.request, ['confirm']);
+		const result = await agentLiftFreeze(event.locals.app, agent, event.params.id, confirm, {
+			ip: event.locals.clientAddress
+		});
+		if (!result.ok) return failForm(result, {});
+		return { lifted: true as const };
+	}
 };

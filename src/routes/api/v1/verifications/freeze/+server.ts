@@ -1,0 +1,25 @@
+import { json } from '@sveltejs/kit';
+import { verificationFreezeInput } from '$lib/schemas/freeze';
+import { freezeByContactProof } from '$lib/server/accounts';
+import { checkGrantCovers } from '$lib/server/check';
+import { requestMeta } from '$lib/server/core/request-meta';
+import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import type { RequestHandler } from './$types';
+
+/**
+ * §7b: whoever proved control of a bound contact with a check code in this browser (R15a's grant
+ * cookie from `POST /api/v1/verifications/confirm`) freezes its account → 200 {"status":"frozen"}.
+ */
+export const POST: RequestHandler = async (event) => {
+	const body = await parseJsonBody(event.request, verificationFreezeInput);
+	if (!body.ok) return body.response;
+	const { app, deviceId } = event.locals;
+	const result = await freezeByContactProof(
+		app,
+		body.data,
+		(identifier) => checkGrantCovers(app, event.cookies, identifier.value, deviceId),
+		requestMeta(event)
+	);
+	if (!result.ok) return failureResponse(result);
+	return json({ status: 'frozen' }, { headers: { 'cache-control': 'no-store' } });
+};
