@@ -15,6 +15,7 @@ import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
 const PASSWORD = 'a long and quiet river';
+const NEW_PASSWORD = 'an entirely new long sentence';
 const ORIGIN = 'https://shop.example';
 const EDGE_WINDOWS =
 	'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
@@ -38,14 +39,28 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 				locale
 			})
 		).email!;
-	const signInFrom = async (jar: CookieJar, email: string, clientAddress = '1.0.1.1') => {
+	const signInFrom = async (
+		jar: CookieJar,
+		email: string,
+		clientAddress = '1.0.1.1',
+		{ password = PASSWORD, status = 201 } = {}
+	) => {
 		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
+			json: { identifier: email, password },
 			jar,
 			clientAddress,
 			headers: { 'user-agent': EDGE_WINDOWS }
 		});
-		expect(res.status).toBe(201);
+		expect(res.status).toBe(status);
+		return res;
+	};
+	/** The owner finishes the reset the link started, with the code sent to the bound contact. */
+	const finishReset = async (email: string, newPassword = NEW_PASSWORD) => {
+		const code = await latestCode(database.db, email, 'password_reset');
+		const reset = await callEndpoint(confirmReset, app, {
+			json: { identifier: email, code, newPassword }
+		});
+		expect(reset.status).toBe(204);
 	};
 	const alerts = (email: string) =>
 		database.db
@@ -150,13 +165,14 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		});
 		expect((await me(first)).status).toBe(401);
 		expect((await me(stranger)).status).toBe(401);
-		// Then the reset (R18) with the code sent to the bound contact.
-		expect((await latestMessage(database.db, email)).purpose).toBe('password_reset');
-		const code = await latestCode(database.db, email);
-		const reset = await callEndpoint(confirmReset, app, {
-			json: { identifier: email, code, newPassword: 'an entirely new long sentence' }
-		});
-		expect(reset.status).toBe(204);
+		// R25: the link froze the account and told the bound contact so; the right password now
+		// answers account_frozen.
+		expect((await latestMessage(database.db, email, 'account_frozen')).text).not.toBe('');
+		const frozen = await signInFrom(new Map(), email, '1.0.1.9', { status: 403 });
+		expect((await frozen.json()).error.code).toBe('account_frozen');
+		// Then the reset (R18) with the code sent to the bound contact lifts the freeze.
+		await finishReset(email);
+		await signInFrom(first, email, '1.0.1.1', { password: NEW_PASSWORD });
 
 		const again = await callEndpoint(secure, app, { json: { token } });
 		expect([again.status, (await again.json()).error.code]).toEqual([400, 'link_invalid']);
@@ -168,30 +184,32 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		expect(audit.length).toBeGreaterThanOrEqual(1);
 	});
 
-	it("§7a: after \"this wasn't me\" the intruder's return (before the reset is done) alerts, and so does the owner's next browser", async () => {
+	it("§7a/R25: after \"this wasn't me\" the intruder's return is refused (frozen), and after the reset the owner's next browser alerts", async () => {
 		const email = await member();
 		const { first, stranger, token } = await alertFor(email);
 		expect(await alerts(email)).toHaveLength(1);
 		const res = await callEndpoint(secure, app, { json: { token }, jar: new Map() });
 		expect(res.status).toBe(200);
 
-		// The password still works until the owner finishes the reset: the intruder comes back.
-		await signInFrom(stranger, email, '1.0.1.9');
+		// The old password is right until the reset, but the account is frozen: no session.
+		const refused = await signInFrom(stranger, email, '1.0.1.9', { status: 403 });
+		expect((await refused.json()).error.code).toBe('account_frozen');
+		expect(await alerts(email)).toHaveLength(1);
+		// The reset lifts the freeze; the owner's own browser is then a new one as well, and says so.
+		await finishReset(email);
+		await signInFrom(first, email, '1.0.1.1', { password: NEW_PASSWORD });
 		expect(await alerts(email)).toHaveLength(2);
-		// The owner's own browser is then a new one as well, and says so.
-		await signInFrom(first, email);
-		expect(await alerts(email)).toHaveLength(3);
-		// Once known again, neither alerts a second time.
-		await signInFrom(stranger, email, '1.0.1.9');
-		await signInFrom(first, email);
-		expect(await alerts(email)).toHaveLength(3);
+		// Once known again, it does not alert a second time.
+		await signInFrom(first, email, '1.0.1.1', { password: NEW_PASSWORD });
+		expect(await alerts(email)).toHaveLength(2);
 	});
 
-	it('§7a: after "this wasn\'t me" even a browser that never signed in before alerts on the first sign-in', async () => {
+	it('§7a: after "this wasn\'t me" and the reset, even a browser that never signed in before alerts on the first sign-in', async () => {
 		const email = await member();
 		const { token } = await alertFor(email);
 		expect((await callEndpoint(secure, app, { json: { token }, jar: new Map() })).status).toBe(200);
-		await signInFrom(new Map(), email, '1.0.1.7');
+		await finishReset(email);
+		await signInFrom(new Map(), email, '1.0.1.7', { password: NEW_PASSWORD });
 		expect(await alerts(email)).toHaveLength(2);
 	});
 

@@ -12,15 +12,21 @@ export async function messageText(db: Db, id: string): Promise<string> {
 	return openContent(testKeyring(), row.id, row.payload)?.body ?? '';
 }
 
-/** The newest message to `recipient`: its id, purpose and text. */
+/**
+ * The newest message to `recipient` (of `purpose`, when given: one request may queue several in
+ * the same millisecond, e.g. a freeze notice and a reset code): its id, purpose and text.
+ */
 export async function latestMessage(
 	db: Db,
-	recipient: string
+	recipient: string,
+	purpose?: string
 ): Promise<{ id: string; purpose: string; text: string }> {
-	const row = await db
+	let query = db
 		.selectFrom('outbox')
 		.select(['id', 'purpose', 'payload'])
-		.where('recipient', '=', recipient)
+		.where('recipient', '=', recipient);
+	if (purpose) query = query.where('purpose', '=', purpose);
+	const row = await query
 		.orderBy('created_at', 'desc')
 		.orderBy('id', 'desc')
 		.executeTakeFirstOrThrow();
@@ -32,8 +38,8 @@ export async function latestMessage(
 }
 
 /** The newest code sent to `recipient`, read from the outbox as a person reads their messages. */
-export async function latestCode(db: Db, recipient: string): Promise<string> {
-	const { text } = await latestMessage(db, recipient);
+export async function latestCode(db: Db, recipient: string, purpose?: string): Promise<string> {
+	const { text } = await latestMessage(db, recipient, purpose);
 	const code = /\b(\d{6})\b/.exec(text)?.[1];
 	if (!code) throw new Error(`no code in the latest message to ${recipient}`);
 	return code;

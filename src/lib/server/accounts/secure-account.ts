@@ -8,6 +8,7 @@ import type { RequestMeta } from '../core/request-meta';
 import { boundContact } from './find';
 import { requestPasswordReset } from './password-reset';
 import { invalidateAccountSessions } from './sessions';
+import { freezeAccount } from './freeze';
 
 /**
  * "This wasn't me" (rules §7a): the link in a new-device alert. Whoever holds it — no
@@ -99,6 +100,10 @@ export async function secureAccount(
 			ip: meta.ip,
 			details: { ipCountry: meta.ipCountry }
 		});
+		// R25: the link freezes too (in this transaction): the intruder's password no longer signs
+		// in, every bound contact is told, and the reset below lifts it once the owner finishes it.
+		const frozen = await freezeAccount(tx, account.id, { kind: 'link' }, meta);
+		if (!frozen.ok) return frozen;
 		return { ok: true as const, accountId: account.id, contact: boundContact(account) };
 	});
 	if (!secured.ok) return secured;
