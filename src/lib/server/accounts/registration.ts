@@ -297,7 +297,8 @@ async function createAccount(
 		review_decided_at: null,
 		review_decided_by: null,
 		password_changed_at: ctx.clock.now().getTime(),
-		frozen_at: null
+		frozen_at: null,
+		rebind_due_at: null
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

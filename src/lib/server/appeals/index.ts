@@ -9,6 +9,16 @@ export { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } f
 export { appealSubmissionAllowed, submitAppeal } from './submit';
 export { uploadedFiles, uploadsBusy } from './uploads';
 export { assignAppeal, claimAppeal, decideAppeal } from './decisions';
+export {
+	RECOVERY_JOB_INTERVAL_MS,
+	applyDueRebind,
+	cancelRecoveryByLink,
+	cancelRecoveryByOwner,
+	pendingRecovery,
+	runRecoveryJobs,
+	startRecoveryJobs
+} from './recovery';
+export type { PendingRecovery } from './recovery';
 export type { Decision } from './decisions';
 export { MAX_DOCUMENTS_PER_UPLOAD, MAX_DOCUMENT_BYTES } from './documents/inspect';
 export type { UploadedFile } from './documents/inspect';

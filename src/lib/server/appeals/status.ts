@@ -20,6 +20,11 @@ export interface AppealStatusView {
 	status: AppealStatus;
 	createdAt: string;
 	dueAt: string;
+	/**
+	 * §8a, approved: when the new contact is bound (the end of the hold, or when it was); null
+	 * otherwise. A cancelled appeal says only that the account's current holder stopped it.
+	 */
+	effectiveAt: string | null;
 	messages: { from: 'support' | 'you'; body: string; createdAt: string }[];
 	documents: number;
 	timeline: TimelineEntry[];
@@ -80,6 +85,16 @@ export async function appealStatus(
 		status: row.status,
 		createdAt: new Date(row.created_at).toISOString(),
 		dueAt: new Date(row.due_at).toISOString(),
+		effectiveAt:
+			row.status !== 'approved'
+				? null
+				: row.rebound_at !== null
+					? new Date(Number(row.rebound_at)).toISOString()
+					: row.rebind_due_at !== null
+						? new Date(Number(row.rebind_due_at)).toISOString()
+						: row.decided_at !== null
+							? new Date(Number(row.decided_at)).toISOString()
+							: null,
 		messages: messages.map((msg) => ({
 			from: msg.author_kind === 'agent' ? ('support' as const) : ('you' as const),
 			body: msg.body,

@@ -12,6 +12,7 @@ import * as documentStore from './migrations/0008-document-store';
 import * as sessionsDevices from './migrations/0009-sessions-devices';
 import * as twoStep from './migrations/0010-two-step';
 import * as recovery from './migrations/0011-recovery';
+import * as recoveryDue from './migrations/0015-recovery-due';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -34,7 +35,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0008-document-store': documentStore,
 	'0009-sessions-devices': sessionsDevices,
 	'0010-two-step': twoStep,
-	'0011-recovery': recovery
+	'0011-recovery': recovery,
+	'0015-recovery-due': recoveryDue
 };
 
 export async function migrateToLatest(

@@ -36,6 +36,8 @@ interface AccountsTable {
 	password_changed_at: Millis | null;
 	/** The owner froze the account (§7b): no sign-in, no contact or two-step change until lifted. */
 	frozen_at: Millis | null;
+	/** §8a: when the held rebind of an approved appeal falls due; null when none waits (0015). */
+	rebind_due_at: Millis | null;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
