@@ -18,7 +18,6 @@ export {
 	runRecoveryJobs,
 	startRecoveryJobs
 } from './recovery';
-export type { PendingRecovery } from './recovery';
 export type { Decision } from './decisions';
 export { MAX_DOCUMENTS_PER_UPLOAD, MAX_DOCUMENT_BYTES } from './documents/inspect';
 export type { UploadedFile } from './documents/inspect';

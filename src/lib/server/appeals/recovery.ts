@@ -1,5 +1,6 @@
 import { m } from '$lib/paraglide/messages';
 import type { ExpressionBuilder } from 'kysely';
+import type { PendingRecovery } from '$lib/types/account';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account, Database } from '../db/schema';
@@ -472,17 +473,10 @@ export async function cancelRecoveryByOwner(
 	return cancelled > 0 ? { ok: true, cancelled } : nothingPending();
 }
 
-/** What the owner is shown: the appeal the account's holder should act on first (§8a). */
-export interface PendingRecovery {
-	reference: string;
-	status: 'submitted' | 'in_review' | 'needs_info' | 'approved';
-	/** The contact the appeal would move the account to, masked. */
-	newContact: string;
-	/** When the rebind happens (approved, in the hold); null before a decision. */
-	effectiveAt: string | null;
-}
-
-/** §8a: the pending recovery of the account, or null; a due rebind is applied first. */
+/**
+ * §8a: what the owner is shown, the appeal to act on first (a held approval, else the newest open
+ * one), or null; a due rebind is applied first.
+ */
 export async function pendingRecovery(
 	ctx: Ctx,
 	account: Pick<Account, 'id' | 'rebind_due_at'>

@@ -11,6 +11,7 @@ import { APPEALS_PER_IP } from './submit';
 import { inspectUploads, insertDocuments } from './uploads';
 import { limitAddress } from '../platform/limits';
 import { appealTimeline, type TimelineEntry } from './timeline';
+import { applyDueRebind } from './recovery';
 import type { RequestMeta } from '../core/request-meta';
 
 /** R19: an appeal seen and answered by the person, with its reference and status secret. */
@@ -63,8 +64,17 @@ export async function appealStatus(
 	token: string
 ): Promise<AppealStatusView | null> {
 	const { db } = ctx;
-	const row = await appealForToken(db, reference, token);
+	let row = await appealForToken(db, reference, token);
 	if (!row) return null;
+	// §8a: a held rebind that is due is applied on this read at the latest.
+	if (
+		row.status === 'approved' &&
+		row.rebound_at === null &&
+		row.rebind_due_at !== null &&
+		Number(row.rebind_due_at) <= ctx.clock.now().getTime() &&
+		(await applyDueRebind(ctx, row.id))
+	)
+		row = (await appealForToken(db, reference, token)) ?? row;
 	const [messages, documents] = await Promise.all([
 		db
 			.selectFrom('appeal_messages')
