@@ -9,6 +9,18 @@ const byEmail = precompiled((db, p: { value: string }) =>
 const byPhone = precompiled((db, p: { value: string }) =>
 	db.selectFrom('accounts').selectAll().where('phone', '=', p.value)
 );
+/** §8a: a held appeal whose new contact is `value` and whose rebind is due (a partial index). */
+const dueForNewContact = precompiled((db, p: { value: string; now: number }) =>
+	db
+		.selectFrom('appeals')
+		.select('id')
+		.where('new_identifier', '=', p.value)
+		.where('status', '=', 'approved')
+		.where('rebound_at', 'is', null)
+		.where('rebind_due_at', 'is not', null)
+		.where('rebind_due_at', '<=', p.now)
+		.limit(1)
+);
 
 /**
  * The account bound to `id`. Rules §8a: a held rebind that is due is applied here at the latest,
@@ -27,7 +39,9 @@ export async function findAccountByIdentifier(
 	const now = ctx.clock.now().getTime();
 	if (account && (account.rebind_due_at === null || Number(account.rebind_due_at) > now))
 		return account;
-	// Loaded only when it may be needed: appeals/ imports this module.
+	if (!account && !(await dueForNewContact.first(ctx.db, { value: id.value, now })))
+		return account;
+	// Loaded only when a rebind is due: appeals/ imports this module.
 	const { settleDueRebinds } = await import('../appeals/recovery');
 	return (await settleDueRebinds(ctx, id, account)) ? read() : account;
 }
