@@ -39,8 +39,7 @@ export async function findAccountByIdentifier(
 	const now = ctx.clock.now().getTime();
 	if (account && (account.rebind_due_at === null || Number(account.rebind_due_at) > now))
 		return account;
-	if (!account && !(await dueForNewContact.first(ctx.db, { value: id.value, now })))
-		return account;
+	if (!account && !(await dueForNewContact.first(ctx.db, { value: id.value, now }))) return account;
 	// Loaded only when a rebind is due: appeals/ imports this module.
 	const { settleDueRebinds } = await import('../appeals/recovery');
 	return (await settleDueRebinds(ctx, id, account)) ? read() : account;

@@ -5,7 +5,7 @@ import type { Ctx } from '../core/context';
 import type { Agent } from '../support';
 import { appealNoticeMessage } from './messages';
 import { remindHeldRecovery } from './recovery-notices';
-import { appealHeldMessage } from '../messaging/recovery-templates';
+import { appealHeldMessage } from '../messaging';
 import { audit } from '../core/audit';
 import type { Db } from '../db/database';
 import type { AppealStatus, Database } from '../db/schema';

@@ -4,11 +4,7 @@ import { describeCountry } from '../core/request-meta';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
 import { hashToken, newToken } from '../core/tokens';
 import { asLocale, enqueueMessage } from '../messaging';
-import {
-	recoveryCancelLink,
-	recoveryFiledMessage,
-	recoveryHeldMessage
-} from '../messaging/recovery-templates';
+import { recoveryCancelLink, recoveryFiledMessage, recoveryHeldMessage } from '../messaging';
 
 /**
  * Rules §8a: the notices to the contacts bound to an account an appeal was filed for, each with a

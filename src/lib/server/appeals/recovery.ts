@@ -9,9 +9,9 @@ import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identi
 import type { RequestMeta } from '../core/request-meta';
 import { hashToken } from '../core/tokens';
 import { log } from '../core/log';
-import { confirmCurrentPassword } from '../accounts/current-password';
+import { confirmCurrentPassword } from '../accounts';
 import { asLocale, enqueueMessage } from '../messaging';
-import { appealCancelledMessage } from '../messaging/recovery-templates';
+import { appealCancelledMessage } from '../messaging';
 import { limitAddress } from '../platform/limits';
 import { applyRebind, refreshAccountRebindDue } from './decisions';
 import { RECOVERY_REMINDER_EVERY_MS, remindHeldRecovery } from './recovery-notices';
