@@ -61,9 +61,9 @@ async function noticeTo(request: APIRequestContext, to: string): Promise<string>
 async function signIn(page: Page, identifier: string, javaScriptEnabled: boolean) {
 	await page.goto('/login');
 	await ready(page, javaScriptEnabled);
-	await page.locator('input[name="identifier"]').fill(identifier);
+	await page.locator('main input[name="identifier"]').fill(identifier);
 	await page.locator('input[name="password"]').fill(PASSWORD);
-	await page.locator('form button[type="submit"]').first().click();
+	await page.locator('main form button[type="submit"]').first().click();
 	await expect(page).toHaveURL(/\/account$/);
 }
 

@@ -6,7 +6,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 // Rules §8a: opening the link changes nothing (mail scanners open links): the button's POST does.
 export const load: PageServerLoad = ({ url, setHeaders }) => {
-	setHeaders({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+	setHeaders({ 'cache-control': 'no-store' });
 	return { token: url.searchParams.get('token') ?? '' };
 };
 
