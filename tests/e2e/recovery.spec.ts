@@ -125,3 +125,45 @@ for (const javaScriptEnabled of [true, false]) {
 		});
 	}
 }
+
+for (const javaScriptEnabled of [true, false]) {
+	const js = javaScriptEnabled ? 'on' : 'off';
+	test.describe(`recovery stopped from the checkup page, JavaScript ${js}`, () => {
+		test.use({ javaScriptEnabled, extraHTTPHeaders: { 'x-forwarded-for': '1.0.1.1' } });
+
+		test(`§8a: the signed-in owner stops a recovery from the security checkup with the current password; a wrong one is refused (JavaScript ${js})`, async ({
+			page,
+			request,
+			db,
+			axe,
+			baseURL
+		}) => {
+			const email = uniqueEmail('owner');
+			db.insertAccount({ email, password_hash: await hashPassword(PASSWORD) });
+			await fileAppeal(request, baseURL!, email);
+			await signIn(page, email, javaScriptEnabled);
+
+			await page.goto('/account/security');
+			const banner = page.locator('[data-recovery-banner]');
+			await expect(banner).toBeVisible();
+			await axe(page);
+			await banner.getByLabel('Your current password').fill('not the password at all');
+			await banner.getByRole('button', { name: 'Stop this recovery' }).click();
+			await expect(page.locator('#currentPassword-error')).toBeVisible();
+			await expect(page.locator('[data-recovery-banner]')).toBeVisible();
+
+			await page
+				.locator('[data-recovery-banner]')
+				.getByLabel('Your current password')
+				.fill(PASSWORD);
+			await page
+				.locator('[data-recovery-banner]')
+				.getByRole('button', { name: 'Stop this recovery' })
+				.click();
+			await expect(page.locator('[data-recovery-cancelled]')).toBeVisible();
+			await page.goto('/account');
+			await expect(page.locator('h1')).toBeVisible();
+			await expect(page.locator('[data-recovery-banner]')).toHaveCount(0);
+		});
+	});
+}
