@@ -323,7 +323,7 @@ async function rebind(
 				details: {
 					accountId,
 					secondApprovalOf: row.first_approval_by,
-					rebindDueAt: hold > 0 ? dueAt : null
+					rebindDueAt: hold > 0 ? new Date(dueAt).toISOString() : null
 				}
 			});
 			if (hold > 0) {

@@ -10,12 +10,9 @@ export { appealSubmissionAllowed, submitAppeal } from './submit';
 export { uploadedFiles, uploadsBusy } from './uploads';
 export { assignAppeal, claimAppeal, decideAppeal } from './decisions';
 export {
-	RECOVERY_JOB_INTERVAL_MS,
-	applyDueRebind,
 	cancelRecoveryByLink,
 	cancelRecoveryByOwner,
 	pendingRecovery,
-	runRecoveryJobs,
 	startRecoveryJobs
 } from './recovery';
 export type { Decision } from './decisions';

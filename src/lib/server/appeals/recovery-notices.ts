@@ -17,13 +17,13 @@ import { recoveryCancelLink, recoveryFiledMessage, recoveryHeldMessage } from '.
  * (a needs-info round) can still be stopped by the signed-in owner, and the hold's daily reminders
  * bring fresh links. Also refused as soon as the appeal is closed or its hold is over.
  */
-export const RECOVERY_LINK_MAX_MS = 14 * 86_400_000;
+const RECOVERY_LINK_MAX_MS = 14 * 86_400_000;
 
 /** The reminders during the hold come this often (§8a). */
 export const RECOVERY_REMINDER_EVERY_MS = 24 * 3_600_000;
 
 /** Every contact bound to the account now: its email and its phone. */
-export function boundContacts(account: Pick<Account, 'email' | 'phone'>): Identifier[] {
+function boundContacts(account: Pick<Account, 'email' | 'phone'>): Identifier[] {
 	const contacts: Identifier[] = [];
 	if (account.email) contacts.push({ kind: 'email', value: account.email });
 	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });

@@ -26,10 +26,10 @@ import { RECOVERY_REMINDER_EVERY_MS, remindHeldRecovery } from './recovery-notic
 const OPEN = ['submitted', 'in_review', 'needs_info'] as const;
 
 /** Cancel-link attempts per client network (IPv4 address, IPv6 /64 and /48), as secure links. */
-export const RECOVERY_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };
+const RECOVERY_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };
 
 /** What the job does at least this often in every instance. */
-export const RECOVERY_JOB_INTERVAL_MS = 60_000;
+const RECOVERY_JOB_INTERVAL_MS = 60_000;
 
 /** Still stoppable at `now`: open, or approved and waiting out a hold that has not ended. */
 function stoppable(now: number) {

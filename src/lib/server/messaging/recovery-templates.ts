@@ -12,7 +12,7 @@ import { messageLink, messageTo } from './templates';
  */
 
 /** A moment as the person reads it: in their language, in UTC, named as such. */
-export function messageTime(at: Date, locale: Locale): string {
+function messageTime(at: Date, locale: Locale): string {
 	return new Intl.DateTimeFormat(locale, {
 		year: 'numeric',
 		month: 'long',

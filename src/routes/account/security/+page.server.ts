@@ -1,9 +1,8 @@
 import { redirect } from '@sveltejs/kit';
-import { recoveryCancelOwnerInput } from '$lib/schemas/recovery';
-import { cancelRecoveryByOwner, pendingRecovery } from '$lib/server/appeals';
+import { pendingRecovery } from '$lib/server/appeals';
 import { securityCheckup } from '$lib/server/checkup';
 import { requestMeta } from '$lib/server/core/request-meta';
-import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { cancelRecoveryAction } from '../recovery-cancel-action';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Issue 16 item 1: the owner's checkup (docs/rules.md §7c), with a pending recovery (§8a). */
@@ -23,21 +22,5 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	// §8a: the owner stops a pending recovery with the current password.
-	cancelRecovery: async (event) => {
-		const { account } = event.locals;
-		if (!account) redirect(303, '/login');
-		const input = parseForm(
-			recoveryCancelOwnerInput,
-			await readForm(event.request, ['currentPassword'])
-		);
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
-		const result = await cancelRecoveryByOwner(
-			event.locals.app,
-			account,
-			input.data,
-			requestMeta(event)
-		);
-		if (!result.ok) return failForm(result, {});
-		return { recoveryCancelled: true as const };
-	}
+	cancelRecovery: cancelRecoveryAction
 };
