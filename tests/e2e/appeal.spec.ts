@@ -124,15 +124,41 @@ for (const javaScriptEnabled of [true, false]) {
 			await expect(agent.getByRole('status').filter({ hasText: 'Approved' })).toBeVisible();
 			await agentContext.close();
 
-			// Issue 17: the status page tells the whole story in order, and leads to sign-in.
+			// §8a: approved, the rebind waits out the 72-hour hold; the status page says when.
 			await page.goto('/appeal/status');
 			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'approved');
+			await expect(page.locator('[data-approved-held]')).toBeVisible();
+			await expect(page.locator('[data-effective-at]')).toBeVisible();
 			await expect(page.getByRole('list', { name: 'Timeline' }).getByRole('listitem')).toHaveText([
 				/Appeal submitted/,
 				/Support started the review/,
 				/Support asked for more information/,
 				/You sent more documents/,
 				/Approved/,
+				/The new contact will be bound to the account/,
+				/Identity documents will be deleted/
+			]);
+			await axe(page);
+			// The server's clock moves past the hold: the next read of the appeal applies the rebind.
+			expect(
+				(
+					await request.post('/api/test/clock', {
+						data: { now: new Date(Date.now() + 73 * 3_600_000).toISOString() }
+					})
+				).status()
+			).toBe(200);
+
+			// Issue 17: the status page tells the whole story in order, and leads to sign-in.
+			await page.goto('/appeal/status');
+			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'approved');
+			await expect(page.locator('[data-approved-next]')).toBeVisible();
+			await expect(page.getByRole('list', { name: 'Timeline' }).getByRole('listitem')).toHaveText([
+				/Appeal submitted/,
+				/Support started the review/,
+				/Support asked for more information/,
+				/You sent more documents/,
+				/Approved/,
+				/The new contact was bound to the account/,
 				/Identity documents will be deleted/
 			]);
 			await expect(
@@ -154,6 +180,11 @@ for (const javaScriptEnabled of [true, false]) {
 			await page.getByLabel('Password').fill(PASSWORD);
 			await page.getByRole('button', { name: 'Sign in' }).click();
 			await expect(page).toHaveURL(/\/account$/);
+		});
+
+		test.afterEach(async ({ request }) => {
+			// The other specs' TOTP codes come from real time: the clock goes back to it.
+			await request.post('/api/test/clock', { data: { now: new Date().toISOString() } });
 		});
 	});
 }

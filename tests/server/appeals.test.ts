@@ -108,6 +108,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 			status: 'submitted',
 			createdAt: app.clock.now().toISOString(),
 			dueAt: expect.any(String),
+			effectiveAt: null,
 			messages: [],
 			timeline: [{ event: 'submitted', at: app.clock.now().toISOString() }]
 		});

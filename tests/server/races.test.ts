@@ -37,7 +37,11 @@ describe.each(testDatabases)('R21 decision races on $name', ({ open }) => {
 	let app: ReturnType<typeof testAppContext>;
 	beforeAll(async () => {
 		database = await open();
-		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: tempStorageDir() } });
+		// These races are about the decision and the rebind it makes: no §8a hold here (its own
+		// races, cancel vs rebind and two instances, are in recovery-hold.test.ts).
+		app = testAppContext(database, {
+			env: { APPEAL_STORAGE_DIR: tempStorageDir(), APPEAL_RECOVERY_HOLD_HOURS: '0' }
+		});
 	});
 	afterAll(() => database.dispose());
 

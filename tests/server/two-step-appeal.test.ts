@@ -23,7 +23,10 @@ describe.each(testDatabases)('R21: an approved appeal turns two-step off on $nam
 	let app: ReturnType<typeof testAppContext>;
 	beforeAll(async () => {
 		database = await open();
-		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: tempStorageDir() } });
+		// What the rebind removes; that two-step stays through §8a's hold is in recovery-hold.test.ts.
+		app = testAppContext(database, {
+			env: { APPEAL_STORAGE_DIR: tempStorageDir(), APPEAL_RECOVERY_HOLD_HOURS: '0' }
+		});
 	});
 	afterAll(() => database.dispose());
 

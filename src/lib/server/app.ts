@@ -1,4 +1,4 @@
-import { createDocumentPool, importLegacyDocumentFiles } from './appeals';
+import { createDocumentPool, importLegacyDocumentFiles, startRecoveryJobs } from './appeals';
 import { AdjustableClock, systemClock, type Clock } from './core/clock';
 import { ConfigError, type Config } from './core/config';
 import type { AppContext } from './core/context';
@@ -131,6 +131,8 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	worker.start();
 	// Every table that grows is trimmed to its policy (docs/DATA.md), hourly, safe with many instances.
 	const retention = startRetention(ctx);
+	// Rules §8a: held rebinds that fell due, and the daily reminders during a hold; every minute.
+	const recovery = startRecoveryJobs(ctx);
 	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
 	const purge = setInterval(() => {
 		purgeExpiredDocuments(ctx).catch((error: unknown) =>
@@ -141,6 +143,6 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	// adapter-node's graceful shutdown: finish the message in flight, then close the context.
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), retention.stop()]).then(() => ctx.close());
+		void Promise.all([worker.stop(), retention.stop(), recovery.stop()]).then(() => ctx.close());
 	});
 }

@@ -10,6 +10,16 @@ export type AppealStatus =
 	/** Stopped by the account's current holder (a cancel link or the signed-in owner), §8a. */
 	| 'cancelled';
 
+/** Rules §8a: a recovery of the account that its holder may still stop (docs/api.md). */
+export interface PendingRecovery {
+	reference: string;
+	status: 'submitted' | 'in_review' | 'needs_info' | 'approved';
+	/** The contact the appeal would move the account to, masked. */
+	newContact: string;
+	/** When the rebind happens (approved, during the hold); null before a decision. */
+	effectiveAt: string | null;
+}
+
 /** The owner's own view of the account (R13's verified tier grows from this in the check). */
 export interface AccountSummary {
 	status: AccountStatus;

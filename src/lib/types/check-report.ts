@@ -1,5 +1,10 @@
 /** docs/api.md check report, as the browser and API clients see it. */
 export type AccountStatus = 'active' | 'under_review' | 'disabled';
+/**
+ * The status the check reports: the stored one, or `frozen` while the owner's freeze (rules §7b)
+ * holds. Not a stored status: `accounts.frozen_at` says it, whatever `accounts.status` is.
+ */
+export type ReportStatus = AccountStatus | 'frozen';
 export type CodePurpose = 'register' | 'check' | 'contact_change' | 'password_reset' | 'appeal';
 
 type WarningCode =
@@ -47,13 +52,19 @@ export interface CheckReport {
 	identifier: { kind: 'email' | 'phone'; masked: string };
 	/** Absent (not null) when the disclosure mode hides it before proof (R15a). */
 	registered?: boolean;
-	status?: AccountStatus | null;
+	status?: ReportStatus | null;
 	verification?: Verification;
 	contactChange?: ContactChange;
 	contacts?: { kind: 'email' | 'phone'; masked: string }[];
 	recentActivity?: { action: string; at: string; country: string | null }[];
 	/** Issue 16, verified tier: two-step on (TOTP or a passkey), passkeys, live sessions. */
 	security?: { twoStep: boolean; passkeys: number; activeSessions: number };
+	/**
+	 * Rules §8a, verified tier: a recovery (appeal) pending on the account, or null. `effectiveAt`
+	 * is when an approved one moves the account (the end of its hold); before a decision it is null
+	 * and `decisionDueAt` says when support answers. The owner can stop it until then.
+	 */
+	recovery?: { approved: boolean; effectiveAt: string | null; decisionDueAt: string } | null;
 	warnings: Warning[];
 	nextSteps: NextStep[];
 	tier: 'public' | 'verified';

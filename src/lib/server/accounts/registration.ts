@@ -298,7 +298,8 @@ async function createAccount(
 		review_decided_by: null,
 		password_changed_at: ctx.clock.now().getTime(),
 		frozen_at: null,
-		secured_at: null
+		secured_at: null,
+		rebind_due_at: null
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

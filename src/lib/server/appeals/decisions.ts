@@ -4,11 +4,13 @@ import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import type { Agent } from '../support';
 import { appealNoticeMessage } from './messages';
+import { remindHeldRecovery } from './recovery-notices';
+import { appealHeldMessage } from '../messaging';
 import { audit } from '../core/audit';
 import type { Db } from '../db/database';
 import type { AppealStatus, Database } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { parseIdentifier } from '../core/identifiers';
+import { parseIdentifier, type Identifier } from '../core/identifiers';
 import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
 import { invalidateAccountSessions } from '../accounts';
 import { turnOffTwoStep } from '../two-step';
@@ -21,6 +23,10 @@ export type Decision =
 const notFound = () => failure(404, 'appeal_not_found', m.error_appeal_not_found());
 const decided = () => failure(409, 'appeal_decided', m.support_error_decided());
 const wrongStatus = () => failure(409, 'appeal_wrong_status', m.support_error_wrong_status());
+
+/** Decided or stopped: nothing more happens to the appeal through the console. */
+const isClosed = (status: AppealStatus) =>
+	status === 'approved' || status === 'rejected' || status === 'cancelled';
 
 async function loadAppeal(db: Db, id: string) {
 	return db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirst();
@@ -40,7 +46,7 @@ function unchanged(column: 'assigned_agent_id' | 'first_approval_by', read: stri
 async function lostRace(db: Db, id: string, otherwise: () => Failure): Promise<Failure> {
 	const now = await loadAppeal(db, id);
 	if (!now) return notFound();
-	return now.status === 'approved' || now.status === 'rejected' ? decided() : otherwise();
+	return isClosed(now.status) ? decided() : otherwise();
 }
 
 /**
@@ -57,7 +63,7 @@ export async function claimAppeal(
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
-	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	if (isClosed(row.status)) return decided();
 	if (row.assigned_agent_id === agent.id) return { ok: true };
 	if (row.assigned_agent_id && !options.takeOver) {
 		const holder = await db
@@ -102,7 +108,7 @@ export async function assignAppeal(
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
-	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	if (isClosed(row.status)) return decided();
 	const target = await db
 		.selectFrom('agents')
 		.select('id')
@@ -150,7 +156,7 @@ async function assignIfUnchanged(
 }
 
 /**
- * R21: approve (rebind), reject with a reason, or ask for more information with a reason. Only
+ * R21: approve (rebind, after the hold of §8a), reject with a reason, or ask for more information with a reason. Only
  * the agent holding the claim decides; every state change is a conditional update, so two
  * decisions cannot both land.
  */
@@ -167,7 +173,7 @@ export async function decideAppeal(
 	const { db } = ctx;
 	const row = await loadAppeal(db, appealId);
 	if (!row) return notFound();
-	if (row.status === 'approved' || row.status === 'rejected') return decided();
+	if (isClosed(row.status)) return decided();
 	if (row.assigned_agent_id !== agent.id)
 		return failure(409, 'appeal_not_claimed', m.support_error_not_claimed());
 	const newId = parseIdentifier(row.new_identifier);
@@ -268,24 +274,35 @@ export async function decideAppeal(
 	return rebind(ctx, agent, row, newId.identifier, now, meta);
 }
 
-/** R21: the rebind, all in one transaction: contact, history, sessions, notices, audit. */
+/**
+ * R21 + §8a: the approval. With a hold (APPEAL_RECOVERY_HOLD_HOURS > 0) it only sets the moment
+ * the rebind falls due and tells both sides: the contacts still bound get a fresh cancel link, the
+ * person who filed gets the date. Nothing about the account changes until then (`recovery.ts`
+ * applies it once). With no hold the rebind happens here, in the same transaction.
+ */
 async function rebind(
 	ctx: Ctx,
 	agent: Agent,
 	row: NonNullable<Awaited<ReturnType<typeof loadAppeal>>>,
-	next: { kind: 'email' | 'phone'; value: string },
+	next: Identifier,
 	now: number,
 	meta: Meta
 ): Promise<{ ok: true; outcome: 'approved' } | Failure> {
-	const accountId = row.account_id!;
-	const old = parseIdentifier(row.old_identifier);
-	const locale = asLocale(row.locale);
 	const { db } = ctx;
+	const accountId = row.account_id!;
+	const hold = ctx.config.appeals.recoveryHoldMs;
+	const dueAt = now + hold;
 	try {
 		const result = await db.transaction().execute(async (trx) => {
 			const moved = await trx
 				.updateTable('appeals')
-				.set({ status: 'approved', decided_at: now, decided_by: agent.id, updated_at: now })
+				.set({
+					status: 'approved',
+					decided_at: now,
+					decided_by: agent.id,
+					updated_at: now,
+					...(hold > 0 ? { rebind_due_at: dueAt, reminded_at: now } : { rebound_at: now })
+				})
 				.where('id', '=', row.id)
 				.where('status', '=', 'in_review')
 				.where('decided_at', 'is', null)
@@ -295,86 +312,29 @@ async function rebind(
 				.where(unchanged('first_approval_by', row.first_approval_by))
 				.executeTakeFirst();
 			if (moved.numUpdatedRows === 0n) return null;
-			// The lost contact is unbound when the new one is of the other kind: the person no
-			// longer controls it, and it must not keep opening the account.
-			const oldKind = old.ok ? old.identifier.kind : null;
-			const before = await trx
-				.selectFrom('accounts')
-				.select(['email', 'phone'])
-				.where('id', '=', accountId)
-				.executeTakeFirst();
-			const contact =
-				next.kind === 'email'
-					? { email: next.value, ...(oldKind === 'phone' ? { phone: null } : {}) }
-					: { phone: next.value, ...(oldKind === 'email' ? { email: null } : {}) };
-			await trx.updateTable('accounts').set(contact).where('id', '=', accountId).execute();
-			// R17/R18/R21: every code still pending for the account, or for a contact it no longer
-			// has, dies with the rebind: a reset code sent to the lost contact resets nothing.
-			const after = { ...before, ...contact };
-			const lost = [
-				before?.email,
-				before?.phone,
-				old.ok ? old.identifier.value : row.old_identifier
-			].filter(
-				(value): value is string =>
-					typeof value === 'string' && value !== after.email && value !== after.phone
-			);
-			await revokePendingCodes({ ...ctx, db: trx }, { accountId, identifiers: [...new Set(lost)] });
-			// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
-			await trx
-				.insertInto('contact_changes')
-				.values({
-					id: randomUUID(),
-					account_id: accountId,
-					kind: 'appeal',
-					old_identifier: row.old_identifier,
-					new_identifier: next.value,
-					changed_at: now
-				})
-				.execute();
-			await invalidateAccountSessions({ ...ctx, db: trx }, accountId);
-			// The person lost everything, the second factors too: two-step goes, and both notices
-			// say so (a thief who won the appeal is then visible to the old contact).
-			const twoStepOff = await turnOffTwoStep({ ...ctx, db: trx }, accountId);
-			await enqueueMessage(
-				{ ...ctx, db: trx },
-				appealNoticeMessage(next, 'approved_new', row.reference, locale, {
-					origin: ctx.config.origin,
-					twoStepOff
-				})
-			);
-			if (old.ok)
-				await enqueueMessage(
-					{ ...ctx, db: trx },
-					appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale, {
-						origin: ctx.config.origin,
-						twoStepOff
-					})
-				);
-			await audit(
-				{ ...ctx, db: trx },
-				{
-					actorKind: agent.role,
-					actorId: agent.id,
-					action: 'appeal.approved',
-					subjectKind: 'appeal',
-					subjectId: row.id,
-					ip: meta.ip,
-					details: { accountId, secondApprovalOf: row.first_approval_by, twoStepOff }
+			const tx = { ...ctx, db: trx };
+			await audit(tx, {
+				actorKind: agent.role,
+				actorId: agent.id,
+				action: 'appeal.approved',
+				subjectKind: 'appeal',
+				subjectId: row.id,
+				ip: meta.ip,
+				details: {
+					accountId,
+					secondApprovalOf: row.first_approval_by,
+					rebindDueAt: hold > 0 ? new Date(dueAt).toISOString() : null
 				}
-			);
-			await audit(
-				{ ...ctx, db: trx },
-				{
-					actorKind: agent.role,
-					actorId: agent.id,
-					action: 'account.contact_rebound',
-					subjectKind: 'account',
-					subjectId: accountId,
-					ip: meta.ip,
-					details: { appealId: row.id, kind: next.kind }
-				}
-			);
+			});
+			if (hold > 0) {
+				await holdRebind(tx, { ...row, account_id: accountId, rebind_due_at: dueAt }, next);
+				return { ok: true as const, outcome: 'approved' as const };
+			}
+			await applyRebind(tx, row, next, now, {
+				actorKind: agent.role,
+				actorId: agent.id,
+				ip: meta.ip
+			});
 			return { ok: true as const, outcome: 'approved' as const };
 		});
 		return result ?? (await lostRace(db, row.id, wrongStatus));
@@ -383,4 +343,159 @@ async function rebind(
 		if (/unique|duplicate/i.test(String(error))) return failures.identifierTaken();
 		throw error;
 	}
+}
+
+/**
+ * §8a: an approval waiting out its hold. The account row carries the due time, so the reads that
+ * apply a due rebind cost nothing while none is due; links sent earlier stop at the hold's end at
+ * the latest; the bound contacts get a fresh link and the date, the person who filed the date.
+ */
+async function holdRebind(
+	tx: Ctx,
+	row: {
+		id: string;
+		account_id: string;
+		new_identifier: string;
+		reference: string;
+		locale: string;
+		rebind_due_at: number;
+	},
+	next: Identifier
+): Promise<void> {
+	const due = row.rebind_due_at;
+	await refreshAccountRebindDue(tx, row.account_id);
+	await tx.db
+		.updateTable('recovery_cancel_tokens')
+		.set({ expires_at: due })
+		.where('appeal_id', '=', row.id)
+		.where('expires_at', '>', due)
+		.execute();
+	const account = await tx.db
+		.selectFrom('accounts')
+		.select(['email', 'phone', 'locale'])
+		.where('id', '=', row.account_id)
+		.executeTakeFirstOrThrow();
+	await remindHeldRecovery(tx, row, account);
+	await enqueueMessage(
+		tx,
+		appealHeldMessage(next, asLocale(row.locale), {
+			reference: row.reference,
+			effectiveAt: new Date(due),
+			origin: tx.config.origin
+		})
+	);
+}
+
+/** §8a: the account's `rebind_due_at` is the earliest hold still waiting on it, or null. */
+export async function refreshAccountRebindDue(tx: Ctx, accountId: string): Promise<void> {
+	const next = await tx.db
+		.selectFrom('appeals')
+		.select((eb) => eb.fn.min<number | null>('rebind_due_at').as('due'))
+		.where('account_id', '=', accountId)
+		.where('status', '=', 'approved')
+		.where('rebound_at', 'is', null)
+		.where('rebind_due_at', 'is not', null)
+		.executeTakeFirst();
+	const due = next?.due === null || next?.due === undefined ? null : Number(next.due);
+	await tx.db
+		.updateTable('accounts')
+		.set({ rebind_due_at: due })
+		.where('id', '=', accountId)
+		.execute();
+}
+
+/**
+ * R21: the rebind itself, in the caller's transaction, after the caller claimed it (the approval
+ * without a hold, or §8a's due claim): contact, history, codes, sessions, two-step, notices, audit.
+ */
+export async function applyRebind(
+	tx: Ctx,
+	row: {
+		id: string;
+		account_id: string | null;
+		old_identifier: string;
+		reference: string;
+		locale: string;
+	},
+	next: Identifier,
+	now: number,
+	actor: { actorKind: 'agent' | 'admin' | 'system'; actorId: string | null; ip: string | null }
+): Promise<void> {
+	const trx = tx.db;
+	const accountId = row.account_id!;
+	const locale = asLocale(row.locale);
+	const old = parseIdentifier(row.old_identifier);
+	// The lost contact is unbound when the new one is of the other kind: the person no
+	// longer controls it, and it must not keep opening the account.
+	const oldKind = old.ok ? old.identifier.kind : null;
+	const before = await trx
+		.selectFrom('accounts')
+		.select(['email', 'phone'])
+		.where('id', '=', accountId)
+		.executeTakeFirst();
+	const contact =
+		next.kind === 'email'
+			? { email: next.value, ...(oldKind === 'phone' ? { phone: null } : {}) }
+			: { phone: next.value, ...(oldKind === 'email' ? { email: null } : {}) };
+	await trx.updateTable('accounts').set(contact).where('id', '=', accountId).execute();
+	await refreshAccountRebindDue(tx, accountId);
+	// R17/R18/R21: every code still pending for the account, or for a contact it no longer
+	// has, dies with the rebind: a reset code sent to the lost contact resets nothing.
+	const after = { ...before, ...contact };
+	const lost = [
+		before?.email,
+		before?.phone,
+		old.ok ? old.identifier.value : row.old_identifier
+	].filter(
+		(value): value is string =>
+			typeof value === 'string' && value !== after.email && value !== after.phone
+	);
+	await revokePendingCodes(tx, { accountId, identifiers: [...new Set(lost)] });
+	// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
+	await trx
+		.insertInto('contact_changes')
+		.values({
+			id: randomUUID(),
+			account_id: accountId,
+			kind: 'appeal',
+			old_identifier: row.old_identifier,
+			new_identifier: next.value,
+			changed_at: now
+		})
+		.execute();
+	// §8a: sessions and two-step stay through the hold; they end here, with the rebind itself.
+	await invalidateAccountSessions(tx, accountId);
+	// The person lost everything, the second factors too: two-step goes, and both notices
+	// say so (a thief who won the appeal is then visible to the old contact).
+	const twoStepOff = await turnOffTwoStep(tx, accountId);
+	await enqueueMessage(
+		tx,
+		appealNoticeMessage(next, 'approved_new', row.reference, locale, {
+			origin: tx.config.origin,
+			twoStepOff
+		})
+	);
+	if (old.ok)
+		await enqueueMessage(
+			tx,
+			appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale, {
+				origin: tx.config.origin,
+				twoStepOff
+			})
+		);
+	await audit(tx, {
+		...actor,
+		action: 'account.contact_rebound',
+		subjectKind: 'account',
+		subjectId: accountId,
+		details: { appealId: row.id, kind: next.kind, twoStepOff }
+	});
+	if (actor.actorKind === 'system')
+		await audit(tx, {
+			...actor,
+			action: 'appeal.rebound',
+			subjectKind: 'appeal',
+			subjectId: row.id,
+			details: { accountId, twoStepOff }
+		});
 }

@@ -11,6 +11,7 @@ import { APPEALS_PER_IP } from './submit';
 import { inspectUploads, insertDocuments } from './uploads';
 import { limitAddress } from '../platform/limits';
 import { appealTimeline, type TimelineEntry } from './timeline';
+import { applyDueRebind } from './recovery';
 import type { RequestMeta } from '../core/request-meta';
 
 /** R19: an appeal seen and answered by the person, with its reference and status secret. */
@@ -20,6 +21,11 @@ export interface AppealStatusView {
 	status: AppealStatus;
 	createdAt: string;
 	dueAt: string;
+	/**
+	 * §8a, approved: when the new contact is bound (the end of the hold, or when it was); null
+	 * otherwise. A cancelled appeal says only that the account's current holder stopped it.
+	 */
+	effectiveAt: string | null;
 	messages: { from: 'support' | 'you'; body: string; createdAt: string }[];
 	documents: number;
 	timeline: TimelineEntry[];
@@ -58,8 +64,17 @@ export async function appealStatus(
 	token: string
 ): Promise<AppealStatusView | null> {
 	const { db } = ctx;
-	const row = await appealForToken(db, reference, token);
+	let row = await appealForToken(db, reference, token);
 	if (!row) return null;
+	// §8a: a held rebind that is due is applied on this read at the latest.
+	if (
+		row.status === 'approved' &&
+		row.rebound_at === null &&
+		row.rebind_due_at !== null &&
+		Number(row.rebind_due_at) <= ctx.clock.now().getTime() &&
+		(await applyDueRebind(ctx, row.id))
+	)
+		row = (await appealForToken(db, reference, token)) ?? row;
 	const [messages, documents] = await Promise.all([
 		db
 			.selectFrom('appeal_messages')
@@ -80,6 +95,16 @@ export async function appealStatus(
 		status: row.status,
 		createdAt: new Date(row.created_at).toISOString(),
 		dueAt: new Date(row.due_at).toISOString(),
+		effectiveAt:
+			row.status !== 'approved'
+				? null
+				: row.rebound_at !== null
+					? new Date(Number(row.rebound_at)).toISOString()
+					: row.rebind_due_at !== null
+						? new Date(Number(row.rebind_due_at)).toISOString()
+						: row.decided_at !== null
+							? new Date(Number(row.decided_at)).toISOString()
+							: null,
 		messages: messages.map((msg) => ({
 			from: msg.author_kind === 'agent' ? ('support' as const) : ('you' as const),
 			body: msg.body,

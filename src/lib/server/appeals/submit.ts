@@ -13,6 +13,7 @@ import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { hashToken, newSecret } from '../core/tokens';
 import { appealNoticeMessage } from './messages';
+import { announceAppeal } from './recovery-notices';
 import { countUploads, inspectUploads, insertDocuments } from './uploads';
 import { enqueueMessage, consumeCode, looksLikeCode, verifyCode } from '../messaging';
 import { limitAddress } from '../platform/limits';
@@ -147,7 +148,9 @@ export async function submitAppeal(
 				decision_reason: null,
 				claimed_at: null,
 				first_approval_by: null,
-				first_approval_at: null
+				first_approval_at: null,
+				// §8a: evidence for agents, and what the bound contacts are told.
+				ip_country: meta.ipCountry
 			})
 			.execute();
 		await insertDocuments({ ...ctx, db: trx }, id, now, uploads.documents, 'submission');
@@ -157,6 +160,22 @@ export async function submitAppeal(
 				origin: ctx.config.origin
 			})
 		);
+		// §8a: everyone bound to the account hears of it at once, with a link that stops it. An
+		// appeal for an identifier without an account sends nothing (and answers the same).
+		const noticed = account
+			? await announceAppeal(
+					{ ...ctx, db: trx },
+					{
+						id,
+						account_id: account.id,
+						new_identifier: next.identifier.value,
+						created_at: now,
+						due_at: now + APPEAL_SLA_MS,
+						ip_country: meta.ipCountry
+					},
+					account
+				)
+			: 0;
 		await audit(
 			{ ...ctx, db: trx },
 			{
@@ -169,7 +188,9 @@ export async function submitAppeal(
 				details: {
 					reference,
 					documents: uploads.documents.length,
-					accountFound: account !== undefined
+					accountFound: account !== undefined,
+					ipCountry: meta.ipCountry,
+					holdersNotified: noticed
 				}
 			}
 		);

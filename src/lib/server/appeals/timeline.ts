@@ -11,6 +11,10 @@ type TimelineEvent =
 	| 'answered'
 	| 'approved'
 	| 'rejected'
+	/** §8a: the new contact was bound after the hold (upcoming while the hold runs). */
+	| 'rebound'
+	/** §8a: stopped by the account's current holder (who, link or owner, is not said). */
+	| 'cancelled'
 	| 'documents_deleted';
 
 export interface TimelineEntry {
@@ -31,14 +35,28 @@ const PUBLIC: Record<string, TimelineEvent> = {
 	'appeal.answered': 'answered',
 	'appeal.approved': 'approved',
 	'appeal.rejected': 'rejected',
+	'appeal.rebound': 'rebound',
+	'appeal.cancelled': 'cancelled',
 	'appeal.document_deleted': 'documents_deleted'
 };
 // Each happens once or, repeated, says nothing new.
-const ONCE = new Set<TimelineEvent>(['submitted', 'in_review', 'documents_deleted']);
+const ONCE = new Set<TimelineEvent>([
+	'submitted',
+	'in_review',
+	'rebound',
+	'cancelled',
+	'documents_deleted'
+]);
 
 export async function appealTimeline(
 	ctx: Ctx,
-	appeal: { id: string; decided_at: number | null },
+	appeal: {
+		id: string;
+		decided_at: number | null;
+		status?: string;
+		rebind_due_at?: number | null;
+		rebound_at?: number | null;
+	},
 	documentsLeft: number
 ): Promise<TimelineEntry[]> {
 	const rows = await ctx.db
@@ -55,6 +73,19 @@ export async function appealTimeline(
 		const event = PUBLIC[row.action]!;
 		if (ONCE.has(event) && entries.some((e) => e.event === event)) continue;
 		entries.push({ event, at: new Date(Number(row.at)).toISOString() });
+	}
+	// §8a: during the hold, when the rebind will happen (unless the account's holder stops it).
+	if (
+		appeal.status === 'approved' &&
+		appeal.rebound_at == null &&
+		appeal.rebind_due_at != null &&
+		!entries.some((e) => e.event === 'rebound')
+	) {
+		entries.push({
+			event: 'rebound',
+			at: new Date(Number(appeal.rebind_due_at)).toISOString(),
+			upcoming: true
+		});
 	}
 	if (appeal.decided_at !== null && documentsLeft > 0) {
 		const at = Number(appeal.decided_at) + ctx.config.appeals.retentionDays * DAY_MS;

@@ -17,6 +17,7 @@ const fieldTiers = {
 	contacts: 'verified',
 	recentActivity: 'verified',
 	security: 'verified',
+	recovery: 'verified',
 	'warnings.low_activity': 'verified',
 	'warnings.multiple_accounts_on_device': 'verified',
 	'warnings.appeal_open': 'verified'

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { regionName } from '$lib/format/countries';
 import { m } from '$lib/paraglide/messages';
 import { getLocale } from '$lib/paraglide/runtime';
@@ -55,12 +56,21 @@ const reads = {
 	changes: precompiled((db, p: { accountId: string }) =>
 		db.selectFrom('contact_changes').select('changed_at').where('account_id', '=', p.accountId)
 	),
-	appeal: precompiled((db, p: { accountId: string }) =>
+	// An open appeal, or (§8a) an approved one still waiting out its hold; the held one first.
+	appeal: precompiled((db, p: { accountId: string; now: number }) =>
 		db
 			.selectFrom('appeals')
-			.select(['due_at'])
+			.select(['due_at', 'status', 'rebind_due_at'])
 			.where('account_id', '=', p.accountId)
-			.where('status', 'in', OPEN_APPEAL)
+			.where('rebound_at', 'is', null)
+			.where((eb) =>
+				eb.or([
+					eb('status', 'in', OPEN_APPEAL),
+					eb.and([eb('status', '=', 'approved'), eb('rebind_due_at', '>', p.now)])
+				])
+			)
+			.orderBy(sql`case when status = 'approved' then 0 else 1 end`)
+			.orderBy('created_at', 'desc')
 			.limit(1)
 	),
 	activity: precompiled((db, p: { accountId: string }) =>
@@ -109,7 +119,7 @@ async function gather(ctx: Ctx, identifier: Identifier, deviceId: string) {
 	const [code, changes, appeal, activity, deviceAccounts, counts] = await Promise.all([
 		reads.code.first(db, { identifier: identifier.value }),
 		reads.changes.execute(db, { accountId }),
-		reads.appeal.first(db, { accountId }),
+		reads.appeal.first(db, { accountId, now: at }),
 		reads.activity.execute(db, { accountId }),
 		countAccountsOnDevice(ctx, deviceId),
 		reads.security.first(db, { accountId, now: at, idleSince: at - SESSION_IDLE_TIMEOUT_MS })
@@ -221,7 +231,9 @@ async function buildReport(
 		checkedAt: now.toISOString()
 	};
 	if (show('registered')) report.registered = account !== undefined;
-	if (show('status')) report.status = account?.status ?? null;
+	// §7b: the owner's freeze shows as its own status (the stored status is kept underneath).
+	if (show('status'))
+		report.status = account ? (account.frozen_at !== null ? 'frozen' : account.status) : null;
 	if (show('verification')) {
 		const code = g.code;
 		const live = code && code.attempts < MAX_WRONG_ATTEMPTS;
@@ -280,6 +292,17 @@ async function buildReport(
 		}));
 	}
 	if (account && show('security')) report.security = g.security;
+	// §8a: a recovery pending on the account, and until when it can be stopped.
+	if (account && show('recovery')) {
+		const held = g.appeal?.status === 'approved' && g.appeal.rebind_due_at !== null;
+		report.recovery = g.appeal
+			? {
+					approved: held,
+					effectiveAt: held ? new Date(Number(g.appeal.rebind_due_at)).toISOString() : null,
+					decisionDueAt: new Date(Number(g.appeal.due_at)).toISOString()
+				}
+			: null;
+	}
 	return report;
 }
 

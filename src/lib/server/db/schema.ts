@@ -38,6 +38,8 @@ interface AccountsTable {
 	frozen_at: Millis | null;
 	/** §7a: "this wasn't me" secured the account (0012); no sign-in after it is a first device. */
 	secured_at: Millis | null;
+	/** §8a: when the held rebind of an approved appeal falls due; null when none waits (0015). */
+	rebind_due_at: Millis | null;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */

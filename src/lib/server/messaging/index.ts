@@ -32,5 +32,6 @@ export {
 	passwordChangedMessage,
 	passwordResetMessage
 } from './templates';
+export * from './recovery-templates';
 export { createTransports, devOutboxAllowed } from './transports';
 export { createOutboxWorker } from './worker';
