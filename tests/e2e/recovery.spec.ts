@@ -6,7 +6,7 @@ import { expect, ready, test } from './fixtures';
 import { latestCodeFor } from './outbox';
 
 /**
- * Rules §8a (R23, R26, R27): an appeal filed for someone's account is announced at once to the
+ * Rules §8a (R23, R24): an appeal filed for someone's account is announced at once to the
  * contacts bound to it; the owner reads the notice, opens its link (which changes nothing),
  * stops the appeal with the button, and the banner on /account goes away. JavaScript on and off,
  * in English and in Chinese.

@@ -5,7 +5,7 @@ import { requestMeta } from '$lib/server/core/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 
 /**
- * Rules §8a (R26): the `?/cancelRecovery` form action of the pages that show the recovery banner
+ * Rules §8a (R24): the `?/cancelRecovery` form action of the pages that show the recovery banner
  * (`/account`, `/account/security`): the owner stops a pending recovery with the current password.
  */
 export async function cancelRecoveryAction(event: RequestEvent) {
