@@ -33,4 +33,6 @@ export {
 	passwordResetMessage
 } from './templates';
 export { createTransports, devOutboxAllowed } from './transports';
+export { twoStepChangedMessage, withAlertsPaused } from './two-step-templates';
+export type { TwoStepChange } from './two-step-templates';
 export { createOutboxWorker } from './worker';
