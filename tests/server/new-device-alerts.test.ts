@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURE_LINK_LIFETIME_MS } from '../../src/lib/server/accounts';
+import { NEW_DEVICE_ALERT_CAP } from '../../src/lib/server/accounts/new-device-alert';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
@@ -12,7 +13,7 @@ import { testDatabases, type TestDatabase } from '../support/databases';
 import { testAppContext } from '../support/app-context';
 import { latestCode, latestMessage, messageText } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
 
 const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'an entirely new long sentence';
@@ -279,4 +280,48 @@ describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) =>
 		expect(text).not.toContain('attacker.example');
 		expect(text).toMatch(/ \/account\/secure\?token=[a-z0-9]+/);
 	});
+	it('§7a alert cap: 30 sign-ins from fresh browsers send at most 3 alerts (and 3 links); after the hour the next new device alerts again', async () => {
+		const phone = uniqueCnMobile();
+		const row = await insertAccount(database.db, {
+			phone,
+			email: null,
+			password_hash: passwordHash
+		});
+		const browsers: CookieJar[] = [];
+		for (let i = 0; i < 30; i++) {
+			const jar: CookieJar = new Map();
+			browsers.push(jar);
+			await signInFrom(jar, phone, '203.0.113.50');
+		}
+		const links = () =>
+			database.db
+				.selectFrom('secure_account_tokens')
+				.select('id')
+				.where('account_id', '=', row.id)
+				.execute();
+		// The first browser is the account's first device (no alert); 29 new ones, 3 alerts.
+		const sent = await alerts(phone);
+		expect(sent).toHaveLength(NEW_DEVICE_ALERT_CAP.max);
+		expect(await links()).toHaveLength(NEW_DEVICE_ALERT_CAP.max);
+		// The last one says that more wait until the window ends.
+		expect(await messageText(database.db, sent[2]!.id)).toContain(
+			'Further new-device alerts paused until'
+		);
+		expect(await messageText(database.db, sent[0]!.id)).not.toContain('paused');
+		const held = await database.db
+			.selectFrom('audit_events')
+			.select('id')
+			.where('subject_id', '=', row.id)
+			.where('action', '=', 'account.new_device_alert_held')
+			.execute();
+		expect(held).toHaveLength(26);
+
+		app.clock.advance(NEW_DEVICE_ALERT_CAP.windowMs);
+		// A browser whose alert was held back is not a known device: it alerts now.
+		await signInFrom(browsers[29]!, phone, '203.0.113.50');
+		expect(await alerts(phone)).toHaveLength(4);
+		await signInFrom(new Map(), phone, '203.0.113.50');
+		expect(await alerts(phone)).toHaveLength(5);
+		expect(await links()).toHaveLength(5);
+	}, 60_000);
 });

@@ -47,5 +47,5 @@ export {
 	validateSessionToken
 } from './sessions';
 export type { Session } from './sessions';
-export { SECURE_LINK_LIFETIME_MS, secureAccount } from './secure-account';
+export { SECURE_LINK_LIFETIME_MS, issueSecureAccountLink, secureAccount } from './secure-account';
 export { auditSignedIn, beginAttempt, signIn, signInRules } from './sign-in';

@@ -1,4 +1,4 @@
-import { asLocale, enqueueMessage, newDeviceMessage } from '../messaging';
+import { asLocale, enqueueMessage, newDeviceMessage, withAlertsPaused } from '../messaging';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import {
@@ -10,6 +10,17 @@ import {
 import type { Account } from '../db/schema';
 import { boundContact } from './find';
 import { issueSecureAccountLink } from './secure-account';
+import { hit } from '../platform/limits';
+
+/**
+ * §7a alert cap: at most 3 new-device alerts per account in a window of an hour, which starts with
+ * its first alert. Every browser without a device cookie is a new device, so without a cap whoever
+ * has the password could send the owner's phone one SMS per sign-in (SMS pumping, the real alert
+ * buried). Past the cap the sign-in still happens and is audited (`account.new_device_alert_held`)
+ * but nothing is sent and no link is made; its device is not remembered, so its next sign-in
+ * after the window alerts. The third alert says that more wait until the window ends.
+ */
+export const NEW_DEVICE_ALERT_CAP = { max: 3, windowMs: 60 * 60_000 };
 
 /** Whether "this wasn't me" secured the account (read in the caller's transaction). */
 async function securedBefore(ctx: Ctx, accountId: string): Promise<boolean> {
@@ -66,16 +77,46 @@ export async function noteSignInDevice(
 		// §7a: after "this wasn't me" the account has no known device, yet no browser is its first.
 		if (!others && !(await securedBefore(tx, account.id))) return { alerted: false };
 
+		// §7a: counted in this transaction (a rollback takes the hit back).
+		const window = await hit(
+			tx,
+			`new-device-alert:acct:${account.id}`,
+			NEW_DEVICE_ALERT_CAP.windowMs
+		);
+		if (window.count > NEW_DEVICE_ALERT_CAP.max) {
+			await trx
+				.deleteFrom('account_devices')
+				.where('account_id', '=', account.id)
+				.where('device_id', '=', meta.deviceId)
+				.execute();
+			await audit(tx, {
+				actorKind: 'system',
+				actorId: null,
+				action: 'account.new_device_alert_held',
+				subjectKind: 'account',
+				subjectId: account.id,
+				ip: meta.ip,
+				details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+			});
+			return { alerted: false };
+		}
+
 		const locale = asLocale(account.locale);
 		const link = await issueSecureAccountLink(tx, account.id, meta.origin);
+		const alert = newDeviceMessage(boundContact(account), locale, {
+			at: new Date(now),
+			country: describeCountry(meta.ipCountry, locale),
+			device: describeDevice(meta.userAgent, locale),
+			link
+		});
 		await enqueueMessage(
 			tx,
-			newDeviceMessage(boundContact(account), locale, {
-				at: new Date(now),
-				country: describeCountry(meta.ipCountry, locale),
-				device: describeDevice(meta.userAgent, locale),
-				link
-			})
+			window.count === NEW_DEVICE_ALERT_CAP.max
+				? withAlertsPaused(alert, locale, {
+						count: NEW_DEVICE_ALERT_CAP.max,
+						until: new Date(window.resetAt)
+					})
+				: alert
 		);
 		await audit(tx, {
 			actorKind: 'system',

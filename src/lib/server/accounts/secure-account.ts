@@ -21,14 +21,17 @@ export const SECURE_LINK_LIFETIME_MS = 7 * 86_400_000;
 /**
  * A new link for the account: an absolute URL on `origin`, or only its path when no origin can be
  * trusted (production without ORIGIN), which the owner can still type after the site's address.
+ * `issuedAt` (default now) is the moment the owner is told: a two-step notice passes the time of
+ * the change it reports, so its own link takes that change back too (`undoTwoStepSince`).
  */
 export async function issueSecureAccountLink(
 	ctx: Ctx,
 	accountId: string,
-	origin: string | null
+	origin: string | null,
+	issuedAt?: number
 ): Promise<string> {
 	const token = newToken();
-	const now = ctx.clock.now().getTime();
+	const now = issuedAt ?? ctx.clock.now().getTime();
 	await ctx.db
 		.insertInto('secure_account_tokens')
 		.values({
@@ -44,6 +47,54 @@ export async function issueSecureAccountLink(
 	return origin ? url.href : `${url.pathname}${url.search}`;
 }
 
+/**
+ * §7a: "this wasn't me" takes back the second factors added since the message that carried the
+ * link was sent (the link's `created_at` is the moment the owner was told): passkeys created at or
+ * after it, and a TOTP confirmed at or after it (or still being set up) with its recovery codes.
+ * Whoever signed in in the meantime cannot keep a passkey of their own, nor lock the owner out
+ * with an authenticator app only they hold. Factors the owner had before stay (a reset keeps
+ * two-step, R18). Audited with what went.
+ */
+async function undoTwoStepSince(
+	ctx: Ctx,
+	accountId: string,
+	since: number,
+	meta: RequestMeta
+): Promise<{ passkeys: number; totp: boolean }> {
+	const passkeys = await ctx.db
+		.deleteFrom('passkeys')
+		.where('account_id', '=', accountId)
+		.where('created_at', '>=', since)
+		.executeTakeFirst();
+	const totp = await ctx.db
+		.deleteFrom('account_totp')
+		.where('account_id', '=', accountId)
+		.where((eb) => eb.or([eb('confirmed_at', 'is', null), eb('confirmed_at', '>=', since)]))
+		.returning('confirmed_at')
+		.execute();
+	const totpRemoved = totp.some((t) => t.confirmed_at !== null);
+	if (totpRemoved)
+		await ctx.db.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute();
+	const passkeysRemoved = Number(passkeys.numDeletedRows);
+	const removed = { passkeys: passkeysRemoved, totp: totpRemoved };
+	if (passkeysRemoved === 0 && !totpRemoved) return removed;
+	await audit(ctx, {
+		actorKind: 'anonymous',
+		actorId: null,
+		action: 'account.two_step_undone',
+		subjectKind: 'account',
+		subjectId: accountId,
+		ip: meta.ip,
+		details: {
+			passkeysRemoved,
+			totpRemoved,
+			since: new Date(since).toISOString(),
+			ipCountry: meta.ipCountry
+		}
+	});
+	return removed;
+}
+
 const linkInvalid = () => failure(400, 'link_invalid', m.error_secure_link_invalid());
 const linkExpired = () => failure(410, 'link_expired', m.error_secure_link_expired());
 
@@ -56,7 +107,15 @@ export async function secureAccount(
 	input: { token: string },
 	meta: RequestMeta
 ): Promise<
-	{ ok: true; accountId: string; contact: Identifier; masked: string; codeSent: boolean } | Failure
+	| {
+			ok: true;
+			accountId: string;
+			contact: Identifier;
+			masked: string;
+			codeSent: boolean;
+			twoStepRemoved: { passkeys: number; totp: boolean };
+	  }
+	| Failure
 > {
 	const id = hashToken(input.token);
 	const now = ctx.clock.now().getTime();
@@ -65,12 +124,15 @@ export async function secureAccount(
 			.selectFrom('secure_account_tokens')
 			.innerJoin('accounts', 'accounts.id', 'secure_account_tokens.account_id')
 			.selectAll('accounts')
-			.select(['secure_account_tokens.expires_at as link_expires_at'])
+			.select([
+				'secure_account_tokens.expires_at as link_expires_at',
+				'secure_account_tokens.created_at as link_created_at'
+			])
 			.where('secure_account_tokens.id', '=', id)
 			.where('secure_account_tokens.used_at', 'is', null)
 			.executeTakeFirst();
 		if (!row) return linkInvalid();
-		const { link_expires_at, ...account } = row;
+		const { link_expires_at, link_created_at, ...account } = row;
 		if (now >= Number(link_expires_at)) return linkExpired();
 		const claimed = await trx
 			.updateTable('secure_account_tokens')
@@ -100,11 +162,17 @@ export async function secureAccount(
 			ip: meta.ip,
 			details: { ipCountry: meta.ipCountry }
 		});
+		const twoStepRemoved = await undoTwoStepSince(tx, account.id, Number(link_created_at), meta);
 		// R25: the link freezes too (in this transaction): the intruder's password no longer signs
 		// in, every bound contact is told, and the reset below lifts it once the owner finishes it.
 		const frozen = await freezeAccount(tx, account.id, { kind: 'link' }, meta);
 		if (!frozen.ok) return frozen;
-		return { ok: true as const, accountId: account.id, contact: boundContact(account) };
+		return {
+			ok: true as const,
+			accountId: account.id,
+			contact: boundContact(account),
+			twoStepRemoved
+		};
 	});
 	if (!secured.ok) return secured;
 	const reset = await requestPasswordReset(ctx, { identifier: secured.contact.value }, meta);
@@ -113,6 +181,7 @@ export async function secureAccount(
 		accountId: secured.accountId,
 		contact: secured.contact,
 		masked: maskIdentifier(secured.contact),
-		codeSent: reset.ok
+		codeSent: reset.ok,
+		twoStepRemoved: secured.twoStepRemoved
 	};
 }

@@ -34,4 +34,6 @@ export {
 } from './templates';
 export * from './recovery-templates';
 export { createTransports, devOutboxAllowed } from './transports';
+export { twoStepChangedMessage, withAlertsPaused } from './two-step-templates';
+export type { TwoStepChange } from './two-step-templates';
 export { createOutboxWorker } from './worker';

@@ -18,6 +18,7 @@ import {
 } from './challenges';
 import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
 import { accountUserHandle, passkeyInvalid, relyingParty, type PasskeyView } from './passkeys';
+import { tellTwoStepChange } from './notices';
 
 const RP_NAME = 'Account Security Check';
 
@@ -97,31 +98,38 @@ export async function registerPasskey(
 	const userHandle = await accountUserHandle(ctx, account.id);
 	const now = ctx.clock.now().getTime();
 	const name = input.name?.trim() || 'Passkey';
-	const inserted = await ctx.db
-		.insertInto('passkeys')
-		.values({
-			id: credential.id,
-			account_id: account.id,
-			public_key: credential.publicKey,
-			counter: credential.counter,
-			transports: credential.transports ? JSON.stringify(credential.transports) : null,
-			name,
-			created_at: now,
-			last_used_at: null,
-			user_handle: userHandle
-		})
-		.onConflict((oc) => oc.column('id').doNothing())
-		.executeTakeFirst();
-	if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return passkeyInvalid();
-	await audit(ctx, {
-		actorKind: 'account',
-		actorId: account.id,
-		action: 'account.passkey_added',
-		subjectKind: 'account',
-		subjectId: account.id,
-		ip: meta.ip,
-		details: seenFrom(meta)
+	// §7a: the passkey, its audit entry and the owner's notice commit together.
+	const added = await ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
+		const inserted = await trx
+			.insertInto('passkeys')
+			.values({
+				id: credential.id,
+				account_id: account.id,
+				public_key: credential.publicKey,
+				counter: credential.counter,
+				transports: credential.transports ? JSON.stringify(credential.transports) : null,
+				name,
+				created_at: now,
+				last_used_at: null,
+				user_handle: userHandle
+			})
+			.onConflict((oc) => oc.column('id').doNothing())
+			.executeTakeFirst();
+		if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+		await audit(tx, {
+			actorKind: 'account',
+			actorId: account.id,
+			action: 'account.passkey_added',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: seenFrom(meta)
+		});
+		await tellTwoStepChange(tx, account, 'passkey_added', meta, now);
+		return true;
 	});
+	if (!added) return passkeyInvalid();
 	return {
 		ok: true,
 		passkey: { id: credential.id, name, createdAt: new Date(now).toISOString(), lastUsedAt: null }

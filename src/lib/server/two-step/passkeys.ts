@@ -6,6 +6,7 @@ import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
 import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
+import { tellTwoStepChange } from './notices';
 
 export interface PasskeyView {
 	id: string;
@@ -85,20 +86,27 @@ export async function removePasskey(
 ): Promise<{ ok: true } | Failure> {
 	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
 	if (refused) return refused;
-	const removed = await ctx.db
-		.deleteFrom('passkeys')
-		.where('id', '=', input.id)
-		.where('account_id', '=', account.id)
-		.executeTakeFirst();
-	if (removed.numDeletedRows === 0n) return notFound();
-	await audit(ctx, {
-		actorKind: 'account',
-		actorId: account.id,
-		action: 'account.passkey_removed',
-		subjectKind: 'account',
-		subjectId: account.id,
-		ip: meta.ip,
-		details: seenFrom(meta)
+	// §7a: the removal, its audit entry and the owner's notice commit together.
+	const removed = await ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
+		const deleted = await trx
+			.deleteFrom('passkeys')
+			.where('id', '=', input.id)
+			.where('account_id', '=', account.id)
+			.executeTakeFirst();
+		if (deleted.numDeletedRows === 0n) return false;
+		await audit(tx, {
+			actorKind: 'account',
+			actorId: account.id,
+			action: 'account.passkey_removed',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: seenFrom(meta)
+		});
+		await tellTwoStepChange(tx, account, 'passkey_removed', meta);
+		return true;
 	});
+	if (!removed) return notFound();
 	return { ok: true };
 }

@@ -13,6 +13,7 @@ import { beginAttempt, confirmCurrentPassword, refuseIfFrozen, signInRules } fro
 import { addressKey } from '../platform/address-key';
 import { whileBlocked } from '../platform/limits';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
+import { tellTwoStepChange } from './notices';
 
 // Sealed per account: a copy of the database holds no TOTP secret (docs/DATA.md).
 const PURPOSE = 'account-totp';
@@ -107,9 +108,10 @@ export async function confirmTotpSetup(
 	if (step === null) return codeInvalid();
 	return ctx.db.transaction().execute(async (trx) => {
 		const tx = { ...ctx, db: trx };
+		const confirmedAt = ctx.clock.now().getTime();
 		const confirmed = await trx
 			.updateTable('account_totp')
-			.set({ confirmed_at: ctx.clock.now().getTime(), last_step: step })
+			.set({ confirmed_at: confirmedAt, last_step: step })
 			.where('account_id', '=', account.id)
 			.where('secret', '=', row.secret)
 			.where('confirmed_at', 'is', null)
@@ -126,6 +128,7 @@ export async function confirmTotpSetup(
 			ip: meta.ip,
 			details: { method: 'totp', ...seenFrom(meta) }
 		});
+		await tellTwoStepChange(tx, account, 'totp_on', meta, confirmedAt);
 		return { ok: true as const, recoveryCodes };
 	});
 }
@@ -216,20 +219,19 @@ export async function disableTotp(
 	const accepted = await throttledSecondFactorCode(ctx, account.id, input.code, meta);
 	if (typeof accepted !== 'string') return accepted;
 	await ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
 		await trx.deleteFrom('account_totp').where('account_id', '=', account.id).execute();
 		await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute();
-		await audit(
-			{ ...ctx, db: trx },
-			{
-				actorKind: 'account',
-				actorId: account.id,
-				action: 'account.two_step_off',
-				subjectKind: 'account',
-				subjectId: account.id,
-				ip: meta.ip,
-				details: { method: 'totp', ...seenFrom(meta) }
-			}
-		);
+		await audit(tx, {
+			actorKind: 'account',
+			actorId: account.id,
+			action: 'account.two_step_off',
+			subjectKind: 'account',
+			subjectId: account.id,
+			ip: meta.ip,
+			details: { method: 'totp', ...seenFrom(meta) }
+		});
+		await tellTwoStepChange(tx, account, 'totp_off', meta);
 	});
 	return { ok: true };
 }

@@ -27,7 +27,9 @@ export const actions: Actions = {
 			step: 'code' as const,
 			identifier: result.contact.value,
 			masked: result.masked,
-			codeSent: result.codeSent
+			codeSent: result.codeSent,
+			// §7a: the page says so when factors added since the message were taken back.
+			twoStepRemoved: result.twoStepRemoved.passkeys > 0 || result.twoStepRemoved.totp
 		};
 	}
 };
