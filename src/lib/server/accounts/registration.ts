@@ -298,7 +298,9 @@ async function createAccount(
 		review_decided_by: null,
 		password_changed_at: ctx.clock.now().getTime(),
 		frozen_at: null,
-		secured_at: null
+		secured_at: null,
+		// §7a: a new account's credential epoch; its first session starts at it.
+		session_epoch: 0
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

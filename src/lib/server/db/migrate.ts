@@ -15,6 +15,7 @@ import * as recovery from './migrations/0011-recovery';
 import * as signInRemedies from './migrations/0012-sign-in-remedies';
 import * as codeScope from './migrations/0013-code-scope';
 import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
+import * as sessionEpoch from './migrations/0016-session-epoch';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -40,7 +41,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0011-recovery': recovery,
 	'0012-sign-in-remedies': signInRemedies,
 	'0013-code-scope': codeScope,
-	'0014-passkey-user-handle': passkeyUserHandle
+	'0014-passkey-user-handle': passkeyUserHandle,
+	'0016-session-epoch': sessionEpoch
 };
 
 export async function migrateToLatest(

@@ -38,6 +38,11 @@ interface AccountsTable {
 	frozen_at: Millis | null;
 	/** §7a: "this wasn't me" secured the account (0012); no sign-in after it is a first device. */
 	secured_at: Millis | null;
+	/**
+	 * §7a, the credential epoch (0016): every remedy that ends the account's sessions moves it on;
+	 * a session or pending sign-in is written only while the epoch its sign-in read is current.
+	 */
+	session_epoch: Generated<number>;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
@@ -317,6 +322,8 @@ interface PendingSignInsTable {
 	account_id: string;
 	created_at: Millis;
 	expires_at: Millis;
+	/** The account's `session_epoch` when the password was checked; the session starts with it. */
+	session_epoch: Generated<number>;
 }
 
 export interface Database {
