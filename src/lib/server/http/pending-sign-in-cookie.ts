@@ -70,7 +70,10 @@ export async function afterPassword(
  * The second factor (or a passkey alone) passed: the session starts at the proof's epoch and the
  * pending cookie has done its work. The proof's `ended` failure when a remedy came in between.
  */
-export async function finishSignIn(event: RequestEvent, proof: SignInProof): Promise<Failure | null> {
+export async function finishSignIn(
+	event: RequestEvent,
+	proof: SignInProof
+): Promise<Failure | null> {
 	forgetPendingSignIn(event);
 	return (await startSession(event, proof.account, proof.epoch)) ? null : proof.ended;
 }

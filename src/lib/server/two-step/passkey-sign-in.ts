@@ -6,7 +6,6 @@ import type {
 import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import { auditSignedIn } from '../accounts';
-import type { Account } from '../db/schema';
 import { failures, type Failure } from '../core/failures';
 import type { RequestMeta } from '../core/request-meta';
 import { sameSecret } from '../core/tokens';

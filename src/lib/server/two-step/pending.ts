@@ -1,6 +1,6 @@
 import type { Ctx } from '../core/context';
 import { hashToken, newToken } from '../core/tokens';
-import { writeAtEpoch } from '../accounts/sessions';
+import { writeAtEpoch } from '../accounts';
 
 /** A sign-in whose password was right waits this long for its second factor. */
 const PENDING_SIGN_IN_MS = 5 * 60_000;
