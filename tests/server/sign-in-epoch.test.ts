@@ -152,6 +152,16 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 		(await database.db.selectFrom('sessions').select('id').where('account_id', '=', id).execute())
 			.length;
 
+	const signedIn = async (id: string) =>
+		(
+			await database.db
+				.selectFrom('audit_events')
+				.select('id')
+				.where('action', '=', 'session.signed_in')
+				.where('subject_id', '=', id)
+				.execute()
+		).length;
+
 	async function owner(withTotp: boolean) {
 		const email = uniqueEmail('epoch');
 		const row = await insertAccount(database.db, {
@@ -286,6 +296,8 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 			expect(await errorOf(res)).toEqual(answer);
 			expect(intruder.has('session')).toBe(false);
 			expect((await me(intruder)).status).toBe(401);
+			// The owner's activity records no sign-in for it: only the owner's own.
+			expect(await signedIn(o.id)).toBe(1);
 		}
 	);
 

@@ -68,14 +68,17 @@ export async function afterPassword(
 
 /**
  * The second factor (or a passkey alone) passed: the session starts at the proof's epoch and the
- * pending cookie has done its work. The proof's `ended` failure when a remedy came in between.
+ * pending cookie has done its work; the owner's activity records the sign-in once it has. The
+ * proof's `ended` failure, and no record, when a remedy came in between.
  */
 export async function finishSignIn(
 	event: RequestEvent,
 	proof: SignInProof
 ): Promise<Failure | null> {
 	forgetPendingSignIn(event);
-	return (await startSession(event, proof.account, proof.epoch)) ? null : proof.ended;
+	if (!(await startSession(event, proof.account, proof.epoch))) return proof.ended;
+	await auditSignedIn(event.locals.app, proof.account, proof.method, requestMeta(event));
+	return null;
 }
 
 /** The API answer of a second step: the failure, or 201 and the session as `POST /api/v1/sessions`. */

@@ -5,7 +5,6 @@ import type {
 } from '@simplewebauthn/server';
 import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
-import { auditSignedIn } from '../accounts';
 import { failures, type Failure } from '../core/failures';
 import type { RequestMeta } from '../core/request-meta';
 import { sameSecret } from '../core/tokens';
@@ -175,6 +174,11 @@ export async function verifyPasskeySignIn(
 	if (pending) return completeSignIn(ctx, pending, 'passkey', meta);
 	const account = await pendingAccount(ctx, stored.account_id);
 	if (!account || firstFactorEpoch === null) return passkeyInvalid();
-	await auditSignedIn(ctx, account, 'passkey', meta);
-	return { ok: true, account, epoch: firstFactorEpoch, ended: passkeyInvalid() };
+	return {
+		ok: true,
+		account,
+		epoch: firstFactorEpoch,
+		ended: passkeyInvalid(),
+		method: 'passkey'
+	};
 }

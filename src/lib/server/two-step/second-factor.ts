@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { auditSignedIn, beginAttempt } from '../accounts';
+import { beginAttempt } from '../accounts';
 import { whileBlocked } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
 import { seenFrom } from './activity';
@@ -26,6 +26,8 @@ export interface SignInProof {
 	account: Account;
 	epoch: number;
 	ended: Failure;
+	/** Recorded in the owner's activity (`auditSignedIn`) once the session has really started. */
+	method: 'totp' | 'recovery_code' | 'passkey';
 }
 
 /** The account, unless disabled meanwhile. */
@@ -73,8 +75,7 @@ export async function completeSignIn(
 		ip: meta.ip,
 		details: { method, ...seenFrom(meta) }
 	});
-	await auditSignedIn(ctx, account, method, meta);
-	return { ok: true, account, epoch: pending.epoch, ended: pendingExpired() };
+	return { ok: true, account, epoch: pending.epoch, ended: pendingExpired(), method };
 }
 
 /**
