@@ -3,7 +3,8 @@ import { signInAgent } from '../../src/lib/server/support/agents';
 import type { Failure } from '../../src/lib/server/core/failures';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
-import { delayAfter, signIn } from '../../src/lib/server/accounts/sign-in';
+import { delayAfter, signIn, signInRules } from '../../src/lib/server/accounts/sign-in';
+import { codeGuessRules } from '../../src/lib/server/two-step/totp';
 import { POST as signInEndpoint } from '../../src/routes/api/v1/sessions/+server';
 import { AGENT_PASSWORD, makeAgent } from '../support/agents';
 import { testAppContext } from '../support/app-context';
@@ -26,6 +27,8 @@ const AT_ONCE = 100;
 // agents lock after 5 failures per username and 20 per address (agents.ts).
 const IDENTIFIER_LOCK = 5;
 const ADDRESS_LOCK = 20;
+// An IPv6 /48 has 4 × the /64's 19 free failures: its delay starts at the 77th.
+const WIDE_NETWORK_LOCK = 77;
 
 let addresses = 0;
 /** A fresh private IPv4 address per call (no IP country; per-address counters stay apart). */
@@ -167,6 +170,53 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 		]);
 	});
 
+	it('R15 sign-in: failures from 100 /64s inside one IPv6 /48 meet the /48 tier (4 × the /64’s free failures)', async () => {
+		const results = [];
+		for (let i = 1; i <= 100; i += 1)
+			results.push(
+				codeOf(
+					await signIn(
+						app,
+						{ identifier: uniqueEmail('ghost'), password: 'wrong' },
+						buyerMeta(`2001:db8:48:${i.toString(16)}::1`)
+					)
+				)
+			);
+		expect(results).toEqual([
+			...Array<string>(WIDE_NETWORK_LOCK).fill('invalid_credentials'),
+			...Array<string>(100 - WIDE_NETWORK_LOCK).fill('rate_limited')
+		]);
+	});
+
+	it('R15/R22: the second step and turning TOTP off count an IPv6 /48 at 4× the /64; IPv4 has no wider tier', () => {
+		for (const rules of [
+			codeGuessRules(app, 'some-account', '2001:db8:49:1::1'),
+			signInRules(app, { failures: 'f', block: 'b' }, { name: 'signin', ip: '2001:db8:49:1::1' })
+		]) {
+			const [subject, narrow, wide] = rules;
+			expect(rules).toHaveLength(3);
+			expect([
+				subject!.delayAfter(IDENTIFIER_LOCK - 1),
+				subject!.delayAfter(IDENTIFIER_LOCK)
+			]).toEqual([0, 15_000]);
+			expect([narrow!.delayAfter(ADDRESS_LOCK - 1), narrow!.delayAfter(ADDRESS_LOCK)]).toEqual([
+				0, 15_000
+			]);
+			expect([
+				wide!.delayAfter(WIDE_NETWORK_LOCK - 1),
+				wide!.delayAfter(WIDE_NETWORK_LOCK)
+			]).toEqual([0, 15_000]);
+			expect(wide!.failures).toMatch(/:ip48:/);
+			expect(wide!.clearOnSuccess).toBe(false);
+		}
+		// The same /48 from another /64 shares the wide counter, not the narrow one.
+		const [, a, aw] = codeGuessRules(app, 'x', '2001:db8:49:1::1');
+		const [, b, bw] = codeGuessRules(app, 'x', '2001:db8:49:2::1');
+		expect(a!.failures).not.toBe(b!.failures);
+		expect(aw!.failures).toBe(bw!.failures);
+		expect(codeGuessRules(app, 'x', '198.51.100.7')).toHaveLength(2);
+	});
+
 	it('R15 sign-in: ::ffff:1.2.3.4 and 1.2.3.4 are one address to the per-address lock', async () => {
 		const results = [];
 		for (let i = 0; i < ADDRESS_LOCK + 2; i += 1)
@@ -231,6 +281,31 @@ describe.each(testDatabases)('sign-in lockouts under concurrency on $name', ({ o
 			]);
 			// Its failures are its own: a browser with no history is not throttled by them.
 			expect((await attempt(email, PASSWORD)).status).toBe(201);
+		});
+
+		it("R26: failures that meet an IPv6 /48's delay leave the owner's known browser in that /48 its own budget", async () => {
+			const { email, browser } = await ownerWithBrowser();
+			const from = (i: number) => `2001:db8:4a:${i.toString(16)}::1`;
+			const codes: string[] = [];
+			for (let i = 1; i <= WIDE_NETWORK_LOCK + 1; i += 1) {
+				const res = await callEndpoint(signInEndpoint, app, {
+					json: { identifier: uniqueEmail('ghost'), password: 'wrong' },
+					clientAddress: from(i)
+				});
+				codes.push((await res.json()).error.code);
+			}
+			expect(codes.at(-1)).toBe('rate_limited');
+			const stranger = await callEndpoint(signInEndpoint, app, {
+				json: { identifier: email, password: PASSWORD },
+				clientAddress: from(500)
+			});
+			expect([stranger.status, (await stranger.json()).error.code]).toEqual([429, 'rate_limited']);
+			const owner = await callEndpoint(signInEndpoint, app, {
+				json: { identifier: email, password: PASSWORD },
+				jar: browser,
+				clientAddress: from(501)
+			});
+			expect(owner.status).toBe(201);
 		});
 
 		it("the known browser's budget is per account: its cookie gives no budget on another account", async () => {

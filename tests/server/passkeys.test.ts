@@ -71,7 +71,12 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 	async function assertion(
 		jar: CookieJar,
 		authenticator: SoftAuthenticator,
-		opts: { origin?: string; userVerified?: boolean; counter?: number } = {}
+		opts: {
+			origin?: string;
+			userVerified?: boolean;
+			counter?: number;
+			userHandle?: string | null;
+		} = {}
 	) {
 		const res = await callEndpoint(passkeyOptions, app, { json: {}, jar });
 		expect(res.status).toBe(200);
@@ -350,6 +355,31 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 			)
 		);
 		expect(answers.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400]);
+	});
+
+	it('WebAuthn §7.2 step 6: a passkey as the whole sign-in without a userHandle is refused; the same assertion with its handle signs in', async () => {
+		const person = await signedIn();
+		const authenticator = softAuthenticator();
+		await addPasskey(person.jar, authenticator);
+		const bareJar: CookieJar = new Map();
+		const bare = await assertion(bareJar, authenticator, { userHandle: null });
+		expect((bare.response as { response: object }).response).not.toHaveProperty('userHandle');
+		const refused = await callEndpoint(passkeySignIn, app, {
+			json: { response: bare.response },
+			jar: bareJar
+		});
+		expect([refused.status, (await refused.json()).error.code]).toEqual([400, 'passkey_invalid']);
+		expect(bareJar.has('session')).toBe(false);
+		// The software authenticator is discoverable: by default it sends the handle it registered.
+		const jar: CookieJar = new Map();
+		const good = await assertion(jar, authenticator);
+		expect((good.response as { response: object }).response).toHaveProperty('userHandle');
+		const signedInAgain = await callEndpoint(passkeySignIn, app, {
+			json: { response: good.response },
+			jar
+		});
+		expect(signedInAgain.status).toBe(201);
+		expect((await me(jar)).status).toBe(200);
 	});
 
 	it('WebAuthn §7.2 step 6: an assertion whose userHandle is not the passkey’s account’s is refused; the registered one signs in', async () => {

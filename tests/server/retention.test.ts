@@ -307,12 +307,12 @@ describe.each(testDatabases)('retention on $name', ({ name, open }) => {
 
 		const meta = { ip: '1.0.1.1', ipCountry: 'AU', userAgent: 'test' };
 		const session = (ago: number) =>
-			at(ago, () => createSession(app, `token-${randomUUID()}`, owner.id, meta));
+			at(ago, () => createSession(app, `token-${randomUUID()}`, owner.id, meta, 0));
 		await session(15 * DAY);
 		await session(2 * DAY);
 		await session(HOUR);
 		const kept = `token-${randomUUID()}`;
-		await at(13 * DAY, () => createSession(app, kept, owner.id, meta));
+		await at(13 * DAY, () => createSession(app, kept, owner.id, meta, 0));
 		for (let ago = 13 * DAY - 12 * HOUR; ago > 0; ago -= 12 * HOUR)
 			await at(ago, () => validateSessionToken(app, kept));
 

@@ -397,7 +397,13 @@ describe.each(testDatabases)('support account view on $name', ({ open }) => {
 		const deps = app;
 		const tokens = [generateSessionToken(), generateSessionToken()];
 		for (const token of tokens)
-			await createSession(deps, token, account.id, { ip: null, ipCountry: null, userAgent: null });
+			await createSession(
+				deps,
+				token,
+				account.id,
+				{ ip: null, ipCountry: null, userAgent: null },
+				0
+			);
 		expect(await confirm(agent, account.id, 'Same device as 40 fake accounts.')).toEqual({
 			body: { reviewed: 'disabled' }
 		});

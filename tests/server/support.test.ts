@@ -240,11 +240,13 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 	it('R19/R21: needs-info with a reason → the person answers with a document → approve rebinds, revokes, notifies', async () => {
 		const agent = await makeAgent(app);
 		const { account, row, reference, statusToken, newIdentifier } = await newAppeal();
-		const session = await createSession(app, generateSessionToken(), account!.id, {
-			ip: null,
-			ipCountry: null,
-			userAgent: null
-		});
+		const session = (await createSession(
+			app,
+			generateSessionToken(),
+			account!.id,
+			{ ip: null, ipCountry: null, userAgent: null },
+			0
+		))!;
 		// R21: two owner changes in the window already: an appeal change is not blocked by R16.
 		for (const days of [20, 10]) {
 			await database.db
@@ -687,7 +689,13 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			const doc = (await appealForAgent(app, agent, row.id))!.documents[0]!;
 			expect(await status(call(doc.id, null))).toBe(403);
 			const token = generateSessionToken();
-			await createSession(app, token, account!.id, { ip: null, ipCountry: null, userAgent: null });
+			await createSession(
+				app,
+				token,
+				account!.id,
+				{ ip: null, ipCountry: null, userAgent: null },
+				0
+			);
 			expect(await status(call(doc.id, null, new Map([['session', token]])))).toBe(403);
 			const ok = await call(doc.id, agent);
 			expect(ok.status).toBe(200);

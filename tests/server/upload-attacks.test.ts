@@ -904,11 +904,13 @@ describe.each(testDatabases)('upload attacks on $name', ({ open }) => {
 			expect(await statusOf(call(doc.id, null))).toBe(403);
 			expect(await statusOf(view(doc.id, null))).toBe(403);
 			const token = generateSessionToken();
-			await createSession(app, token, row.account_id!, {
-				ip: null,
-				ipCountry: null,
-				userAgent: null
-			});
+			await createSession(
+				app,
+				token,
+				row.account_id!,
+				{ ip: null, ipCountry: null, userAgent: null },
+				0
+			);
 			expect(await statusOf(call(doc.id, null, new Map([['session', token]])))).toBe(403);
 
 			for (const [res, disposition] of [

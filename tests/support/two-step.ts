@@ -41,13 +41,19 @@ const b64url = (data: Buffer) => data.toString('base64url');
 
 export interface SoftAuthenticator {
 	credentialId: string;
-	/** navigator.credentials.create() as @simplewebauthn/browser would send it. */
-	register(options: { challenge: string; rp: { id?: string } }, origin: string): object;
-	/** navigator.credentials.get(). */
+	/**
+	 * navigator.credentials.create() as @simplewebauthn/browser would send it. The credential is
+	 * discoverable: it keeps the options' `user.id` and returns it as `userHandle` when asserting.
+	 */
+	register(
+		options: { challenge: string; rp: { id?: string }; user?: { id: string } },
+		origin: string
+	): object;
+	/** navigator.credentials.get(); `userHandle: null` leaves it out, as a non-discoverable key does. */
 	assert(
 		options: { challenge: string; rpId?: string },
 		origin: string,
-		opts?: { userVerified?: boolean; counter?: number }
+		opts?: { userVerified?: boolean; counter?: number; userHandle?: string | null }
 	): object;
 }
 
@@ -56,6 +62,7 @@ export function softAuthenticator(): SoftAuthenticator {
 	const jwk = publicKey.export({ format: 'jwk' });
 	const credentialId = randomBytes(16);
 	let counter = 0;
+	let userHandle: string | undefined;
 	const coseKey = new Map<Cbor, Cbor>([
 		[1, 2], // kty: EC2
 		[3, -7], // alg: ES256
@@ -74,6 +81,7 @@ export function softAuthenticator(): SoftAuthenticator {
 		credentialId: b64url(credentialId),
 		register(options, origin) {
 			const rpId = options.rp.id!;
+			userHandle = options.user?.id;
 			const idLength = Buffer.alloc(2);
 			idLength.writeUInt16BE(credentialId.length);
 			const attested = Buffer.concat([Buffer.alloc(16), idLength, credentialId, cbor(coseKey)]);
@@ -105,6 +113,7 @@ export function softAuthenticator(): SoftAuthenticator {
 			const data = authData(options.rpId!, flags, counter);
 			const client = clientData('webauthn.get', options.challenge, origin);
 			const signature = sign('sha256', Buffer.concat([data, sha256(client)]), privateKey);
+			const handle = opts.userHandle === undefined ? userHandle : opts.userHandle;
 			return {
 				id: b64url(credentialId),
 				rawId: b64url(credentialId),
@@ -112,7 +121,8 @@ export function softAuthenticator(): SoftAuthenticator {
 				response: {
 					clientDataJSON: b64url(client),
 					authenticatorData: b64url(data),
-					signature: b64url(signature)
+					signature: b64url(signature),
+					...(handle ? { userHandle: handle } : {})
 				},
 				clientExtensionResults: {},
 				authenticatorAttachment: 'platform'

@@ -34,6 +34,7 @@ export const actions: Actions = {
 		const result = await signIn(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);
 		const next = await afterPassword(event, result.account);
+		if ('ok' in next) return failForm(next, echo);
 		if (next.session) redirect(303, '/account');
 		// The load that follows reads the pending cookie and shows the second step.
 		return { secondStep: true };
@@ -49,7 +50,8 @@ export const actions: Actions = {
 			requestMeta(event)
 		);
 		if (!result.ok) return failForm(result, { secondStep: true });
-		await finishSignIn(event, result.account);
+		const ended = await finishSignIn(event, result);
+		if (ended) return failForm(ended, { secondStep: true });
 		redirect(303, '/account');
 	},
 	cancel: async (event) => {

@@ -145,7 +145,9 @@ export const actions: Actions = {
 		});
 		if (!result.ok) return failForm(result, echo);
 		forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
-		await startSession(event, result.account);
+		// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
+		if (!(await startSession(event, result.account, result.account.session_epoch)))
+			redirect(303, '/login');
 		redirect(303, '/account?welcome=1');
 	}
 };

@@ -44,7 +44,8 @@ export {
 	invalidateSession,
 	sessionCookieName,
 	setSessionTokenCookie,
-	validateSessionToken
+	validateSessionToken,
+	writeAtEpoch
 } from './sessions';
 export type { Session } from './sessions';
 export { SECURE_LINK_LIFETIME_MS, issueSecureAccountLink, secureAccount } from './secure-account';

@@ -299,7 +299,9 @@ async function createAccount(
 		password_changed_at: ctx.clock.now().getTime(),
 		frozen_at: null,
 		secured_at: null,
-		rebind_due_at: null
+		rebind_due_at: null,
+		// §7a: a new account's credential epoch; its first session starts at it.
+		session_epoch: 0
 	};
 	await ctx.db.insertInto('accounts').values(account).execute();
 	return account;

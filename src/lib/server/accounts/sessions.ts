@@ -28,12 +28,46 @@ export type SessionValidationResult =
 export const generateSessionToken = newToken;
 const sessionIdFromToken = hashToken;
 
+/**
+ * §7a, the credential epoch: whoever starts a session or a pending sign-in claims the account at
+ * the epoch its sign-in read with the account (before the password or second-factor work), in the
+ * transaction that then writes the row. The claim is a no-op conditional update, so on PostgreSQL
+ * (READ COMMITTED) it takes the account's row lock: a remedy running at the same time
+ * (`invalidateAccountSessions`, which moves the epoch on first) either waits for this commit and
+ * then deletes what it wrote, or commits first and this update matches no row. A frozen account
+ * (§7b) is claimed by nobody. Returns whether the row was written.
+ */
+export async function writeAtEpoch(
+	ctx: Ctx,
+	accountId: string,
+	epoch: number,
+	write: (trx: Ctx) => Promise<void>
+): Promise<boolean> {
+	return ctx.db.transaction().execute(async (trx) => {
+		const claimed = await trx
+			.updateTable('accounts')
+			.set((eb) => ({ session_epoch: eb.ref('session_epoch') }))
+			.where('id', '=', accountId)
+			.where('session_epoch', '=', epoch)
+			.where('frozen_at', 'is', null)
+			.executeTakeFirst();
+		if (claimed.numUpdatedRows === 0n) return false;
+		await write({ ...ctx, db: trx });
+		return true;
+	});
+}
+
+/**
+ * Starts a session, unless a remedy ended the account's sessions since `epoch` was read (or froze
+ * the account): then null, and nothing is written (`writeAtEpoch`).
+ */
 export async function createSession(
 	ctx: Ctx,
 	token: string,
 	accountId: string,
-	meta: { ip: string | null; ipCountry: string | null; userAgent: string | null }
-): Promise<Session> {
+	meta: { ip: string | null; ipCountry: string | null; userAgent: string | null },
+	epoch: number
+): Promise<Session | null> {
 	const now = ctx.clock.now().getTime();
 	const session = {
 		id: sessionIdFromToken(token),
@@ -45,8 +79,10 @@ export async function createSession(
 		ip_country: meta.ipCountry,
 		user_agent: meta.userAgent?.slice(0, 300) ?? null
 	};
-	await ctx.db.insertInto('sessions').values(session).execute();
-	return toSession(session);
+	const written = await writeAtEpoch(ctx, accountId, epoch, async (trx) => {
+		await trx.db.insertInto('sessions').values(session).execute();
+	});
+	return written ? toSession(session) : null;
 }
 
 function toSession(row: {
@@ -116,9 +152,10 @@ export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<vo
 /**
  * R17, R18, R21, §7a: sign out every session of an account (but the current one, when given), and
  * end every pending sign-in (a right password still waiting for its second factor) with them, so
- * whatever ends sessions also stops a half-finished sign-in. Finishing a pending sign-in is a
- * conditional delete of its row (`finishPendingSignIn`), so one that had already read its row
- * before this ran still fails: the row is gone when it tries to claim it.
+ * whatever ends sessions also stops a half-finished sign-in. First the account's credential epoch
+ * moves on, in the caller's transaction: a sign-in that read the account before this ran (its
+ * password checked, its pending row already claimed) can no longer write its session or pending
+ * row (`writeAtEpoch`), and one that wrote it first is deleted here.
  */
 export async function invalidateAccountSessions(
 	ctx: Ctx,
@@ -126,6 +163,11 @@ export async function invalidateAccountSessions(
 	exceptSessionId?: string
 ): Promise<void> {
 	const { db } = ctx;
+	await db
+		.updateTable('accounts')
+		.set((eb) => ({ session_epoch: eb('session_epoch', '+', 1) }))
+		.where('id', '=', accountId)
+		.execute();
 	let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
 	if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
 	await query.execute();

@@ -1,5 +1,5 @@
 import { findAccountByIdentifier } from './find';
-import { addressKey } from '../platform/address-key';
+import { addressKey, wideAddressKey } from '../platform/address-key';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
@@ -9,13 +9,15 @@ import { verifyAgainstNothing, verifyPassword } from './passwords';
 import { clear, hit, refund, whileBlocked } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
-// Growing delays after repeated failures: per identifier from the 5th failure, per address from
-// the 20th; 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
+// Growing delays after repeated failures: per identifier from the 5th failure, per network (an
+// IPv4 address or IPv6 /64) from the 20th, per IPv6 /48 from the 77th (4 × the /64's free
+// failures, the wider tier every per-network limit has, `limitAddress`); 15 s doubling up to 15 min. Counted for unknown identifiers too, so the throttle
 // itself never tells registered from unregistered. A browser the account knows (§7a) has its own
 // counter per (account, device) instead, with the identifier's delays.
 const FAILURE_WINDOW_MS = 3_600_000;
 const IDENTIFIER_FREE_FAILURES = 4;
 const ADDRESS_FREE_FAILURES = 19;
+const WIDE_NETWORK_FREE_FAILURES = 4 * ADDRESS_FREE_FAILURES;
 const BASE_DELAY_MS = 15_000;
 const MAX_DELAY_MS = 15 * 60_000;
 
@@ -100,13 +102,19 @@ export async function beginAttempt(ctx: Ctx, rules: FailureRule[]): Promise<Atte
 
 /**
  * The sign-in delays for one subject (an identifier; for two-step, the account) and one network:
- * the subject's counter from its 5th failure (a success forgets it), the network's from its 20th.
+ * the subject's counter from its 5th failure (a success forgets it), the network's from its 20th,
+ * and for IPv6 the /48's from its 77th, so rotating /64s inside one site meets a delay too. The
+ * password step (`signin`), the second step and turning TOTP off (`2fa`) all count with these.
+ * The subject's rule comes first.
  */
 export function signInRules(
+	ctx: Pick<Ctx, 'keys'>,
 	subject: { failures: string; block: string },
-	network: { failures: string; block: string }
+	network: { name: 'signin' | '2fa'; ip: string }
 ): FailureRule[] {
-	return [
+	const narrow = addressKey(ctx.keys, network.ip);
+	const wide = wideAddressKey(ctx.keys, network.ip);
+	const rules: FailureRule[] = [
 		{
 			...subject,
 			windowMs: FAILURE_WINDOW_MS,
@@ -114,12 +122,22 @@ export function signInRules(
 			clearOnSuccess: true
 		},
 		{
-			...network,
+			failures: `${network.name}-fail:ip:${narrow}`,
+			block: `${network.name}-block:ip:${narrow}`,
 			windowMs: FAILURE_WINDOW_MS,
 			delayAfter: (n) => delayAfter(n, ADDRESS_FREE_FAILURES),
 			clearOnSuccess: false
 		}
 	];
+	if (wide !== null)
+		rules.push({
+			failures: `${network.name}-fail:ip48:${wide}`,
+			block: `${network.name}-block:ip48:${wide}`,
+			windowMs: FAILURE_WINDOW_MS,
+			delayAfter: (n) => delayAfter(n, WIDE_NETWORK_FREE_FAILURES),
+			clearOnSuccess: false
+		});
+	return rules;
 }
 
 /**
@@ -168,28 +186,21 @@ export async function signIn(
 ): Promise<{ ok: true; account: Account } | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	const idKey = parsed.ok ? ctx.keys.hmac('identifier', parsed.identifier.value) : null;
-	const ipKey = addressKey(ctx.keys, meta.ip);
-	const keys = {
-		idFailures: `signin-fail:id:${idKey}`,
-		idBlock: `signin-block:id:${idKey}`,
-		ipFailures: `signin-fail:ip:${ipKey}`,
-		ipBlock: `signin-block:ip:${ipKey}`
-	};
+	const networkRules = signInRules(
+		ctx,
+		{ failures: `signin-fail:id:${idKey}`, block: `signin-block:id:${idKey}` },
+		{ name: 'signin', ip: meta.ip }
+	);
 
 	// The account and whether this browser signed in to it before are read first (the same two
 	// queries for an unknown identifier): a known browser has its own failure budget (§7a).
 	const account = parsed.ok ? await findAccountByIdentifier(ctx, parsed.identifier) : undefined;
 	const known = parsed.ok && (await isKnownDevice(ctx, account?.id ?? null, meta.deviceId));
-	const rules =
-		known && account
-			? knownDeviceRules(ctx, account.id, meta.deviceId)
-			: signInRules(
-					{ failures: keys.idFailures, block: keys.idBlock },
-					{ failures: keys.ipFailures, block: keys.ipBlock }
-				);
+	const rules = known && account ? knownDeviceRules(ctx, account.id, meta.deviceId) : networkRules;
 
-	// Rate-limit check before the argon2 work an attacker could use.
-	const blocks = parsed.ok ? rules.map((rule) => rule.block) : [keys.ipBlock];
+	// Rate-limit check before the argon2 work an attacker could use (without an identifier, only
+	// the network's counters: every rule but the subject's).
+	const blocks = (parsed.ok ? rules : networkRules.slice(1)).map((rule) => rule.block);
 	for (const key of blocks) {
 		const blocked = await whileBlocked(ctx, key);
 		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);

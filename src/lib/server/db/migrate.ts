@@ -16,6 +16,7 @@ import * as signInRemedies from './migrations/0012-sign-in-remedies';
 import * as codeScope from './migrations/0013-code-scope';
 import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
 import * as recoveryDue from './migrations/0015-recovery-due';
+import * as sessionEpoch from './migrations/0016-session-epoch';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -42,7 +43,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0012-sign-in-remedies': signInRemedies,
 	'0013-code-scope': codeScope,
 	'0014-passkey-user-handle': passkeyUserHandle,
-	'0015-recovery-due': recoveryDue
+	'0015-recovery-due': recoveryDue,
+	'0016-session-epoch': sessionEpoch
 };
 
 export async function migrateToLatest(

@@ -40,6 +40,11 @@ interface AccountsTable {
 	secured_at: Millis | null;
 	/** §8a: when the held rebind of an approved appeal falls due; null when none waits (0015). */
 	rebind_due_at: Millis | null;
+	/**
+	 * §7a, the credential epoch (0016): every remedy that ends the account's sessions moves it on;
+	 * a session or pending sign-in is written only while the epoch its sign-in read is current.
+	 */
+	session_epoch: Generated<number>;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
@@ -319,6 +324,8 @@ interface PendingSignInsTable {
 	account_id: string;
 	created_at: Millis;
 	expires_at: Millis;
+	/** The account's `session_epoch` when the password was checked; the session starts with it. */
+	session_epoch: Generated<number>;
 }
 
 export interface Database {

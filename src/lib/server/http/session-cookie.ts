@@ -13,17 +13,31 @@ import {
 /**
  * Signs the account in on this browser. Any session planted before is dropped (no fixation).
  * Every way in ends here (password, registration, a second factor), so the device is noted here.
+ * `epoch` is the account's credential epoch the sign-in read before its password or second
+ * factor was checked (§7a): false, and no session, when a remedy ended the account's sessions
+ * since or the account was frozen (`createSession`).
  */
-export async function startSession(event: RequestEvent, account: Account): Promise<void> {
+export async function startSession(
+	event: RequestEvent,
+	account: Account,
+	epoch: number
+): Promise<boolean> {
 	const { app } = event.locals;
 	if (event.locals.session) await invalidateSession(app, event.locals.session.id);
 	const token = generateSessionToken();
 	const meta = requestMeta(event);
-	const session = await createSession(app, token, account.id, {
-		ip: meta.ip,
-		ipCountry: meta.ipCountry,
-		userAgent: meta.userAgent
-	});
+	const session = await createSession(
+		app,
+		token,
+		account.id,
+		{ ip: meta.ip, ipCountry: meta.ipCountry, userAgent: meta.userAgent },
+		epoch
+	);
+	if (!session) {
+		event.locals.session = null;
+		event.locals.account = null;
+		return false;
+	}
 	setSessionTokenCookie(event.cookies, token, session.expiresAt, event.url.protocol === 'https:');
 	// Issue 16: a device this account has not used before alerts its bound contact. The link's
 	// origin is ORIGIN, never the request's Host in production: a sign-in sent with a forged Host
@@ -32,6 +46,7 @@ export async function startSession(event: RequestEvent, account: Account): Promi
 	await noteSignInDevice(app, account, { ...meta, origin });
 	event.locals.session = session;
 	event.locals.account = account;
+	return true;
 }
 
 export async function endSession(event: RequestEvent): Promise<void> {

@@ -13,6 +13,7 @@ export { createPendingSignIn } from './pending';
 export { pendingSignInMethods, secondFactorMethods, twoStepSummary } from './methods';
 export type { SecondFactorMethod } from './methods';
 export { verifySecondFactor } from './second-factor';
+export type { SignInProof } from './second-factor';
 export { listPasskeys, removePasskey, renamePasskey } from './passkeys';
 export { passkeyRegistrationOptions, registerPasskey } from './passkey-registration';
 export { passkeySignInOptions, verifyPasskeySignIn } from './passkey-sign-in';

@@ -5,8 +5,6 @@ import type {
 } from '@simplewebauthn/server';
 import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
-import { auditSignedIn } from '../accounts';
-import type { Account } from '../db/schema';
 import { failures, type Failure } from '../core/failures';
 import type { RequestMeta } from '../core/request-meta';
 import { sameSecret } from '../core/tokens';
@@ -22,7 +20,7 @@ import {
 } from './challenges';
 import { passkeyInvalid, relyingParty } from './passkeys';
 import { readPendingSignIn } from './pending';
-import { completeSignIn, pendingAccount } from './second-factor';
+import { completeSignIn, pendingAccount, type SignInProof } from './second-factor';
 
 /**
  * Options per network (IPv4 address or IPv6 /64; the /48 four times as many): anyone may ask,
@@ -87,8 +85,8 @@ export async function passkeySignInOptions(
  * browser's cookie (`browserChallenge`), unexpired and spent once. As a first factor the
  * authenticator must have verified the person (PIN, biometrics): a passkey with user verification
  * is two factors in itself. The signature counter must move on (a cloned authenticator replays an
- * old one) unless the authenticator keeps none (always 0). A `userHandle`, when the authenticator
- * sends one, must be the one the passkey was registered with (WebAuthn §7.2 step 6).
+ * old one) unless the authenticator keeps none (always 0). A `userHandle` must be the one the
+ * passkey was registered with, and as the whole sign-in there must be one (WebAuthn §7.2 step 6).
  */
 export async function verifyPasskeySignIn(
 	ctx: Ctx,
@@ -98,7 +96,7 @@ export async function verifyPasskeySignIn(
 		browserChallenge: string | null;
 	},
 	meta: RequestMeta
-): Promise<{ ok: true; account: Account } | Failure> {
+): Promise<SignInProof | Failure> {
 	const rp = relyingParty(ctx);
 	if ('ok' in rp) return rp;
 	const pending = await readPendingSignIn(ctx, input.pendingToken);
@@ -122,8 +120,22 @@ export async function verifyPasskeySignIn(
 		.executeTakeFirst();
 	if (!stored || (pending && stored.account_id !== pending.accountId)) return passkeyInvalid();
 	const { userHandle } = input.response.response;
+	// §7.2 step 6: as the whole sign-in the assertion names its user, and that must be the one the
+	// passkey was registered with; as a second factor the pending sign-in names the account.
+	if (!pending && !userHandle) return passkeyInvalid();
 	if (userHandle && (stored.user_handle === null || !sameSecret(userHandle, stored.user_handle)))
 		return passkeyInvalid();
+	// §7a: as the whole sign-in, the session starts at the credential epoch read before the
+	// assertion is checked (a second factor uses its pending sign-in's).
+	const firstFactorEpoch = pending
+		? null
+		: ((
+				await ctx.db
+					.selectFrom('accounts')
+					.select('session_epoch')
+					.where('id', '=', stored.account_id)
+					.executeTakeFirst()
+			)?.session_epoch ?? null);
 	let verified;
 	try {
 		verified = await (
@@ -161,7 +173,12 @@ export async function verifyPasskeySignIn(
 	if (used.numUpdatedRows === 0n) return passkeyInvalid();
 	if (pending) return completeSignIn(ctx, pending, 'passkey', meta);
 	const account = await pendingAccount(ctx, stored.account_id);
-	if (!account) return passkeyInvalid();
-	await auditSignedIn(ctx, account, 'passkey', meta);
-	return { ok: true, account };
+	if (!account || firstFactorEpoch === null) return passkeyInvalid();
+	return {
+		ok: true,
+		account,
+		epoch: firstFactorEpoch,
+		ended: passkeyInvalid(),
+		method: 'passkey'
+	};
 }

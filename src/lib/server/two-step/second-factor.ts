@@ -3,19 +3,32 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
-import { auditSignedIn, beginAttempt, signInRules } from '../accounts';
-import { addressKey } from '../platform/address-key';
+import { beginAttempt } from '../accounts';
 import { whileBlocked } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
 import { seenFrom } from './activity';
-import { finishPendingSignIn, readPendingSignIn } from './pending';
-import { acceptSecondFactorCode } from './totp';
+import { finishPendingSignIn, readPendingSignIn, type PendingSignIn } from './pending';
+import { acceptSecondFactorCode, codeGuessRules } from './totp';
 
 // The same growing delays as the password step (accounts/sign-in.ts `signInRules`): per account
-// from the 5th failure, per network from the 20th. A 6-digit code has 10^6 values.
+// from the 5th failure, per network from the 20th (an IPv6 /48 from the 77th), on the counters
+// turning TOTP off shares (`codeGuessRules`). A 6-digit code has 10^6 values.
 
 const pendingExpired = () =>
 	failure(401, 'second_factor_expired', m.two_step_error_pending_expired());
+
+/**
+ * A finished proof of a sign-in: the session may start, but only at the account's credential
+ * epoch its first step read (§7a); if a remedy moved it on meanwhile, the answer is `ended`.
+ */
+export interface SignInProof {
+	ok: true;
+	account: Account;
+	epoch: number;
+	ended: Failure;
+	/** Recorded in the owner's activity (`auditSignedIn`) once the session has really started. */
+	method: 'totp' | 'recovery_code' | 'passkey';
+}
 
 /** The account, unless disabled meanwhile. */
 async function liveAccount(ctx: Ctx, accountId: string): Promise<Account | undefined> {
@@ -40,14 +53,16 @@ export async function pendingAccount(ctx: Ctx, accountId: string): Promise<Accou
  * Ends a pending sign-in that passed its second factor: the caller then starts the session.
  * The claim is the delete of the pending row, so a pending sign-in ended meanwhile (every way of
  * ending sessions ends them too, `invalidateAccountSessions`) cannot finish even if it was read
- * before: `second_factor_expired`. A frozen account (§7b) answers `account_frozen`.
+ * before: `second_factor_expired`. A frozen account (§7b) answers `account_frozen`. A remedy (or
+ * freeze) after the delete is caught when the session is written: it starts at the epoch the
+ * pending row stored, never a re-read one, and a moved epoch answers `second_factor_expired` too.
  */
 export async function completeSignIn(
 	ctx: Ctx,
-	pending: { id: string; accountId: string },
+	pending: PendingSignIn,
 	method: 'totp' | 'recovery_code' | 'passkey',
 	meta: RequestMeta
-): Promise<{ ok: true; account: Account } | Failure> {
+): Promise<SignInProof | Failure> {
 	const account = await liveAccount(ctx, pending.accountId);
 	if (!account || !(await finishPendingSignIn(ctx, pending.id))) return pendingExpired();
 	if (account.frozen_at !== null) return failures.accountFrozen();
@@ -60,8 +75,7 @@ export async function completeSignIn(
 		ip: meta.ip,
 		details: { method, ...seenFrom(meta) }
 	});
-	await auditSignedIn(ctx, account, method, meta);
-	return { ok: true, account };
+	return { ok: true, account, epoch: pending.epoch, ended: pendingExpired(), method };
 }
 
 /**
@@ -73,27 +87,15 @@ export async function verifySecondFactor(
 	ctx: Ctx,
 	input: { token: string | null; code: string },
 	meta: RequestMeta
-): Promise<{ ok: true; account: Account } | Failure> {
+): Promise<SignInProof | Failure> {
 	const pending = await readPendingSignIn(ctx, input.token);
 	if (!pending) return pendingExpired();
-	const ipKey = addressKey(ctx.keys, meta.ip);
-	const keys = {
-		accountFailures: `2fa-fail:acct:${pending.accountId}`,
-		accountBlock: `2fa-block:acct:${pending.accountId}`,
-		ipFailures: `2fa-fail:ip:${ipKey}`,
-		ipBlock: `2fa-block:ip:${ipKey}`
-	};
-	for (const key of [keys.accountBlock, keys.ipBlock]) {
-		const blocked = await whileBlocked(ctx, key);
+	const rules = codeGuessRules(ctx, pending.accountId, meta.ip);
+	for (const rule of rules) {
+		const blocked = await whileBlocked(ctx, rule.block);
 		if (!blocked.ok) return failures.rateLimited(blocked.retryAfterSeconds);
 	}
-	const attempt = await beginAttempt(
-		ctx,
-		signInRules(
-			{ failures: keys.accountFailures, block: keys.accountBlock },
-			{ failures: keys.ipFailures, block: keys.ipBlock }
-		)
-	);
+	const attempt = await beginAttempt(ctx, rules);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 	const method = await acceptSecondFactorCode(ctx, pending.accountId, input.code);
 	if (!method) {

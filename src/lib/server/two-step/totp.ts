@@ -10,7 +10,6 @@ import { maskIdentifier } from '../core/identifiers';
 import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
 import { beginAttempt, confirmCurrentPassword, refuseIfFrozen, signInRules } from '../accounts';
-import { addressKey } from '../platform/address-key';
 import { whileBlocked } from '../platform/limits';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
 import { tellTwoStepChange } from './notices';
@@ -169,10 +168,10 @@ export async function acceptSecondFactorCode(
  * paths add up; per network, as the sign-in counts them.
  */
 export function codeGuessRules(ctx: Ctx, accountId: string, ip: string) {
-	const ipKey = addressKey(ctx.keys, ip);
 	return signInRules(
+		ctx,
 		{ failures: `2fa-fail:acct:${accountId}`, block: `2fa-block:acct:${accountId}` },
-		{ failures: `2fa-fail:ip:${ipKey}`, block: `2fa-block:ip:${ipKey}` }
+		{ name: '2fa', ip }
 	);
 }
 

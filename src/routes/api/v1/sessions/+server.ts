@@ -16,6 +16,7 @@ export const POST: RequestHandler = async (event) => {
 	const result = await signIn(event.locals.app, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	const next = await afterPassword(event, result.account);
+	if ('ok' in next) return failureResponse(next);
 	if (!next.session) return json({ secondFactor: { methods: next.methods } }, { status: 202 });
 	return json({ account: { status: result.account.status } }, { status: 201 });
 };

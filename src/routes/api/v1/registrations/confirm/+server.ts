@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { registrationConfirmInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { failures } from '$lib/server/core/failures';
 import { forgetRegistrationToken, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
 import { confirmRegistration } from '$lib/server/accounts';
@@ -17,6 +18,8 @@ export const POST: RequestHandler = async (event) => {
 	});
 	if (!result.ok) return failureResponse(result);
 	forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
-	await startSession(event, result.account);
+	// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
+	if (!(await startSession(event, result.account, result.account.session_epoch)))
+		return failureResponse(failures.unauthenticated());
 	return json({ account: { status: result.account.status } }, { status: 201 });
 };
