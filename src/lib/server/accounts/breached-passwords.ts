@@ -20,7 +20,7 @@ export type BreachedOutcome = 'breached' | 'clean' | 'unavailable' | 'off';
 const SUFFIX_LINE = /^([0-9A-F]{35}):(\d+)$/;
 
 /** 1 MiB: some thirty times a padded range answer (800–1,000 lines of 40 bytes). */
-export const MAX_RANGE_BYTES = 1024 * 1024;
+const MAX_RANGE_BYTES = 1024 * 1024;
 
 export async function lookUpBreachedPassword(ctx: Ctx, password: string): Promise<BreachedOutcome> {
 	const service = ctx.config.pwnedPasswords;

@@ -8,17 +8,9 @@
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
 export { confirmCurrentPassword, refuseIfFrozen } from './current-password';
-export type { PasswordForm } from './current-password';
 export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
 export { findAccountByIdentifier } from './find';
-export {
-	agentLiftFreeze,
-	freezeAccount,
-	freezeByContactProof,
-	freezeOwnAccount,
-	liftFreeze
-} from './freeze';
-export type { FreezeBy, FreezeResult, LiftBy } from './freeze';
+export { agentLiftFreeze, freezeByContactProof, freezeOwnAccount } from './freeze';
 export { isLowActivity, recordFirstOrder } from './low-activity';
 export { noteSignInDevice } from './new-device-alert';
 export { changePassword } from './password-change';

@@ -39,8 +39,7 @@ function linkMac(ctx: Ctx, rowId: string, codeHash: string): string {
 const LINK = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{64})$/;
 
 /** Every link that does not work (garbage, used, expired, replaced, revoked) answers this alone. */
-export const linkInvalid = () =>
-	failure(400, 'link_invalid', m.error_link_invalid(), { field: 'token' });
+const linkInvalid = () => failure(400, 'link_invalid', m.error_link_invalid(), { field: 'token' });
 
 /**
  * R18 step 1. The same answer, the same work and the same stored state whether or not the

@@ -2,7 +2,7 @@ import type { Ctx } from '../core/context';
 import type { CodePurpose } from '../db/schema';
 
 /** §8: the lost contact's activity is looked for in the 14 days before the appeal was filed. */
-export const EVIDENCE_WINDOW_DAYS = 14;
+const EVIDENCE_WINDOW_DAYS = 14;
 const WINDOW_MS = EVIDENCE_WINDOW_DAYS * 86_400_000;
 const CODE_PURPOSES: readonly CodePurpose[] = [
 	'register',
@@ -20,7 +20,7 @@ const COUNTRY_ACTIONS = [
 ];
 
 /** One thing that happened to the lost contact or the account shortly before the appeal. */
-export interface LostContactEvent {
+interface LostContactEvent {
 	what: 'code_sent' | 'code_used' | 'password_reset' | 'contact_changed';
 	/** For codes: what the code was for. */
 	purpose: CodePurpose | null;

@@ -26,4 +26,3 @@ export { deleteDocumentContent, importLegacyDocumentFiles } from './documents/st
 export { QUEUE_FILTERS, appealForAgent, listQueue, openDocument } from './queue';
 export type { QueueFilter } from './queue';
 export { appealEvidence } from './evidence';
-export type { AppealEvidence, EvidenceFlag, LostContactEvent } from './evidence';

@@ -53,7 +53,7 @@ function hashCode(
  * of its own, so it can neither replace nor kill this one, nor wait out its cooldown, nor spend
  * its tries. Every other purpose has one row per (purpose, identifier): ''.
  */
-export function codeScope(purpose: CodePurpose, accountId: string | null | undefined): string {
+function codeScope(purpose: CodePurpose, accountId: string | null | undefined): string {
 	return purpose === 'contact_change' && accountId ? accountId : '';
 }
 

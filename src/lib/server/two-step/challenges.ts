@@ -9,7 +9,7 @@ export interface BrowserCredential {
 }
 
 /** A WebAuthn ceremony must finish within this long of its options. */
-export const CHALLENGE_MS = 5 * 60_000;
+const CHALLENGE_MS = 5 * 60_000;
 
 type Binding =
 	| { kind: 'registration'; accountId: string }

@@ -26,7 +26,7 @@ import { completeSignIn, pendingAccount, type SignInProof } from './second-facto
  * Options per network (IPv4 address or IPv6 /64; the /48 four times as many): anyone may ask,
  * /login asks on every visit (conditional UI), and nobody needs more.
  */
-export const PASSKEY_OPTIONS_PER_NETWORK = { max: 60, windowMs: 10 * 60_000 };
+const PASSKEY_OPTIONS_PER_NETWORK = { max: 60, windowMs: 10 * 60_000 };
 
 /**
  * Request options. With a pending sign-in (the password was right) the passkey is the second
