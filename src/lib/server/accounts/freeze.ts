@@ -52,6 +52,31 @@ function boundContacts(account: Account): Identifier[] {
 const notFound = () => failure(404, 'account_not_found', m.error_account_not_found());
 
 /**
+ * Sets (`frozenAt` a time) or clears (`null`) the freeze with a conditional update, which is the
+ * idempotence: of parallel freezes (or lifts) only the first changes anything.
+ */
+async function switchFreeze(
+	tx: Ctx,
+	accountId: string,
+	frozenAt: number | null
+): Promise<{ ok: true; changed: false } | { ok: true; changed: true; account: Account } | Failure> {
+	const switched = await tx.db
+		.updateTable('accounts')
+		.set({ frozen_at: frozenAt })
+		.where('id', '=', accountId)
+		.where('frozen_at', frozenAt === null ? 'is not' : 'is', null)
+		.executeTakeFirst();
+	const account = await tx.db
+		.selectFrom('accounts')
+		.selectAll()
+		.where('id', '=', accountId)
+		.executeTakeFirst();
+	if (!account) return notFound();
+	if (switched.numUpdatedRows === 0n) return { ok: true, changed: false };
+	return { ok: true, changed: true, account };
+}
+
+/**
  * §7b: freeze. In one transaction: `frozen_at` is set, every session ends, every pending code of
  * the account or its contacts dies, every two-step sign-in half done dies, every bound contact
  * (email and phone) is told, and it is audited. Freezing a frozen account changes nothing and
@@ -64,21 +89,9 @@ export function freezeAccount(
 	meta: FreezeMeta
 ): Promise<FreezeResult> {
 	return inTransaction(ctx, async (tx) => {
-		const now = tx.clock.now().getTime();
-		// The conditional update is the idempotence: only the first of parallel freezes wins.
-		const set = await tx.db
-			.updateTable('accounts')
-			.set({ frozen_at: now })
-			.where('id', '=', accountId)
-			.where('frozen_at', 'is', null)
-			.executeTakeFirst();
-		const account = await tx.db
-			.selectFrom('accounts')
-			.selectAll()
-			.where('id', '=', accountId)
-			.executeTakeFirst();
-		if (!account) return notFound();
-		if (set.numUpdatedRows === 0n) return { ok: true as const, changed: false };
+		const switched = await switchFreeze(tx, accountId, tx.clock.now().getTime());
+		if (!switched.ok || !switched.changed) return switched;
+		const { account } = switched;
 		const contacts = boundContacts(account);
 		await invalidateAccountSessions(tx, account.id);
 		await revokePendingCodes(tx, {
@@ -112,19 +125,9 @@ export function liftFreeze(
 	meta: FreezeMeta
 ): Promise<FreezeResult> {
 	return inTransaction(ctx, async (tx) => {
-		const cleared = await tx.db
-			.updateTable('accounts')
-			.set({ frozen_at: null })
-			.where('id', '=', accountId)
-			.where('frozen_at', 'is not', null)
-			.executeTakeFirst();
-		const account = await tx.db
-			.selectFrom('accounts')
-			.selectAll()
-			.where('id', '=', accountId)
-			.executeTakeFirst();
-		if (!account) return notFound();
-		if (cleared.numUpdatedRows === 0n) return { ok: true as const, changed: false };
+		const switched = await switchFreeze(tx, accountId, null);
+		if (!switched.ok || !switched.changed) return switched;
+		const { account } = switched;
 		const locale = asLocale(account.locale);
 		for (const contact of boundContacts(account))
 			await enqueueMessage(
