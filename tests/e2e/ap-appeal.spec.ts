@@ -4,7 +4,7 @@ import { uniqueEmail } from '../support/factories';
 import { expect, test } from './fixtures';
 import { latestCodeFor } from './outbox';
 
-/** Issue 17: the appeal's errors, receipt, status link and timeline, and the dev outbox. */
+/** R19: the appeal's errors, receipt, status link and timeline, and the dev outbox. */
 
 const FIELDS = [
 	'Email or phone you lost',
@@ -44,7 +44,7 @@ async function fileAppeal(page: Page, request: APIRequestContext, newEmail: stri
 
 for (const javaScriptEnabled of [true, false]) {
 	const js = `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`;
-	test.describe(`appeal, issue 17, ${js}`, () => {
+	test.describe(`appeal, R19, ${js}`, () => {
 		test.use({ javaScriptEnabled });
 
 		test(`R19: an empty appeal marks each missing field, tells why beside it, and focuses the first (${js})`, async ({

@@ -148,7 +148,7 @@ for (const javaScriptEnabled of [true, false]) {
 				).status()
 			).toBe(200);
 
-			// Issue 17: the status page tells the whole story in order, and leads to sign-in.
+			// R19: the status page tells the whole story in order, and leads to sign-in.
 			await page.goto('/appeal/status');
 			await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'approved');
 			await expect(page.locator('[data-approved-next]')).toBeVisible();

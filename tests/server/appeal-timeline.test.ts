@@ -10,7 +10,7 @@ import { insertAccount } from '../support/factories';
 const DAY_MS = 86_400_000;
 const meta = { ip: '198.51.100.7' };
 
-describe.each(testDatabases)('appeal status timeline (issue 17) on $name', ({ open }) => {
+describe.each(testDatabases)('appeal status timeline (R19) on $name', ({ open }) => {
 	let database: TestDatabase;
 	let app: ReturnType<typeof testAppContext>;
 	beforeAll(async () => {

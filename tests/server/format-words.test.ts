@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { regionName } from '../../src/lib/format/countries';
 import { formatInstant } from '../../src/lib/format/time';
 
-/** Issue 17: dates and countries as people read them, in en and zh-CN. */
+/** Dates and countries as people read them, in en and zh-CN. */
 describe('words, not data', () => {
 	const iso = '2026-12-08T08:56:55.715Z';
 

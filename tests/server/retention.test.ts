@@ -91,7 +91,7 @@ function survivors(before: Snapshot): Record<Table, Row[]> {
 		devices: before.devices.filter(
 			(d) => n(d.last_seen_at) >= T - 400 * DAY || referenced.has(d.id)
 		),
-		// Issue 16: a device unseen 400 days is forgotten (its next sign-in alerts again).
+		// §7a: a device unseen 400 days is forgotten (its next sign-in alerts again).
 		account_devices: before.account_devices.filter((d) => n(d.last_seen_at) >= T - 400 * DAY),
 		// "This wasn't me" links: a day past their expiry, used or not.
 		secure_account_tokens: before.secure_account_tokens.filter((t) => n(t.expires_at) >= T - DAY),

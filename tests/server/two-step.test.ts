@@ -275,7 +275,7 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const off = await member();
 		const ip = nextAddress();
 		// One browser (its device cookie) and one address for both, so only two-step differs.
-		// The device cookie is set lazily (issue 15), by the first request that needs one: a
+		// The device cookie is set lazily (docs/BENCHMARKS.md), by the first request that needs one: a
 		// sign-in. Without it each answer below would set a fresh one and differ.
 		const browser: CookieJar = new Map();
 		await signInAs(uniqueEmail('warmup'), 'not the password', browser, ip);

@@ -57,7 +57,7 @@ export interface CheckReport {
 	contactChange?: ContactChange;
 	contacts?: { kind: 'email' | 'phone'; masked: string }[];
 	recentActivity?: { action: string; at: string; country: string | null }[];
-	/** Issue 16, verified tier: two-step on (TOTP or a passkey), passkeys, live sessions. */
+	/** §7c, verified tier: two-step on (TOTP or a passkey), passkeys, live sessions. */
 	security?: { twoStep: boolean; passkeys: number; activeSessions: number };
 	/**
 	 * Rules §8a, verified tier: a recovery (appeal) pending on the account, or null. `effectiveAt`

@@ -2,7 +2,7 @@
  * accounts/ — a buyer's account and getting into it: registration (R3, R5, R8, R9, R10),
  * passwords (R5), sign-in with its growing delays (R15), sessions, password reset (R18), the
  * device signal (R10) and low activity (R11); the owner's sessions and devices, new-device alerts
- * and "this wasn't me", password change and breached-password screening (issue 16).
+ * and "this wasn't me", password change and breached-password screening (§3, §7a).
  * Other folders import it only through this file.
  */
 

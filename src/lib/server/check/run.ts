@@ -82,7 +82,7 @@ const reads = {
 			.orderBy('at', 'desc')
 			.limit(5)
 	),
-	// Issue 16: the verified tier's `security` (two-step on, passkeys, live sessions), in one
+	// §7c: the verified tier's `security` (two-step on, passkeys, live sessions), in one
 	// statement: three scalar subqueries, one round trip.
 	security: precompiled((db, p: { accountId: string; now: number; idleSince: number }) =>
 		db.selectNoFrom((eb) => [
@@ -217,7 +217,7 @@ async function buildReport(
 		// An open appeal is a verified field: only a viewer who may see it loses the "Appeal" step.
 		if (!(g.appeal && show('warnings.appeal_open')))
 			nextSteps.push({ action: 'appeal', href: '/appeal' });
-		// Issue 16: only where the verified tier is shown (the `security` field's tier).
+		// §7c: only where the verified tier is shown (the `security` field's tier).
 		if (show('security') && account.status !== 'disabled' && !g.security.twoStep) {
 			nextSteps.push({ action: 'turn_on_two_step', href: '/account/security/two-step' });
 		}

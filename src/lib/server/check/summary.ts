@@ -16,7 +16,7 @@ const SECURITY_ACTIONS = [
 	'session.sign_in_failed',
 	'session.revoked',
 	'session.revoked_others',
-	// Two-step (issue 16): a right password whose second factor then failed is worth seeing.
+	// Two-step (§7a): a right password whose second factor then failed is worth seeing.
 	'session.second_factor_failed',
 	'account.two_step_on',
 	'account.two_step_off',

@@ -273,7 +273,7 @@ interface CheckEventHoursTable {
 	count: number;
 }
 
-/** Two-step (issue 16): one TOTP secret per account; `confirmed_at` null while being set up. */
+/** Two-step (§7a): one TOTP secret per account; `confirmed_at` null while being set up. */
 interface AccountTotpTable {
 	account_id: string;
 	/** Sealed with the key ring ('account-totp', bound to account_id): never in clear at rest. */

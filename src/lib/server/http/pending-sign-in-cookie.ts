@@ -13,7 +13,7 @@ import {
 import { startSession } from './session-cookie';
 
 /**
- * Two-step sign-in (issue 16): after the right password the browser holds only this HttpOnly
+ * Two-step sign-in (§7a): after the right password the browser holds only this HttpOnly
  * cookie, never a session; the pending row keeps only its hash. It lives as long as the pending
  * sign-in (5 minutes) and authenticates nothing but the second-factor step.
  */

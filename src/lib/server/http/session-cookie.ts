@@ -39,7 +39,7 @@ export async function startSession(
 		return false;
 	}
 	setSessionTokenCookie(event.cookies, token, session.expiresAt, event.url.protocol === 'https:');
-	// Issue 16: a device this account has not used before alerts its bound contact. The link's
+	// §7a: a device this account has not used before alerts its bound contact. The link's
 	// origin is ORIGIN, never the request's Host in production: a sign-in sent with a forged Host
 	// would otherwise mail the owner a working "this wasn't me" token on the sender's site.
 	const origin = app.config.origin ?? (app.config.production ? null : event.url.origin);

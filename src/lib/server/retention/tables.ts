@@ -238,7 +238,7 @@ function steps(ctx: Ctx): Record<string, Step> {
 			)
 		}),
 		appeals: (db, now) => removeDecidedAppeals(db, now),
-		// Two-step (issue 16): pending sign-ins and WebAuthn challenges live minutes; an abandoned
+		// Two-step (§7a): pending sign-ins and WebAuthn challenges live minutes; an abandoned
 		// TOTP set-up a day; recovery codes only while their account's TOTP is on. Passkeys stay
 		// until their owner (or an approved appeal) removes them, or the account goes.
 		two_step: async (db, now) => ({

@@ -1,5 +1,5 @@
 /**
- * two-step/ — buyers' two-step verification (issue 16): TOTP set up with the password and a
+ * two-step/ — buyers' two-step verification (§7a, §7c): TOTP set up with the password and a
  * code, secrets sealed with the key ring, codes never accepted twice; ten single-use recovery
  * codes stored as keyed hashes; passkeys (WebAuthn, @simplewebauthn/server) as a second factor
  * and, discoverable, as a first; sign-ins waiting for their second factor (a pending cookie,

@@ -27,7 +27,7 @@ export async function secondFactorMethods(
 	return methods;
 }
 
-/** For the security checkup (issue 16 item 1): whether two-step is on, and how many passkeys. */
+/** For the security checkup (§7c): whether two-step is on, and how many passkeys. */
 export async function twoStepSummary(
 	ctx: Ctx,
 	accountId: string

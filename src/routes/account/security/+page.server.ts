@@ -5,7 +5,7 @@ import { requestMeta } from '$lib/server/core/request-meta';
 import { cancelRecoveryAction } from '../recovery-cancel-action';
 import type { Actions, PageServerLoad } from './$types';
 
-/** Issue 16 item 1: the owner's checkup (docs/rules.md §7c), with a pending recovery (§8a). */
+/** The owner's checkup (docs/rules.md §7c), with a pending recovery (§8a). */
 export const load: PageServerLoad = async (event) => {
 	const { account, session } = event.locals;
 	if (!account) redirect(303, '/login');

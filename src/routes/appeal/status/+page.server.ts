@@ -32,7 +32,7 @@ export const actions: Actions = {
 	open: async (event) => {
 		const values = await readForm(event.request, ['reference', 'statusToken']);
 		const echo = { reference: values.reference ?? '' };
-		// Issue 17: an empty reference or secret is named as such, not looked up.
+		// R19: an empty reference or secret is named as such, not looked up.
 		const input = parseForm(appealAccessInput, values);
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
 		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
