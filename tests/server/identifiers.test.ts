@@ -131,8 +131,13 @@ describe('properties', () => {
 	const localPart = fc
 		.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]$/)
 		.filter((s) => !s.includes('..'));
+	// Hyphens in a label's 3rd and 4th places are reserved for A-labels (RFC 5891 §4.2.3.1): a
+	// random "xn--0" is no domain, and the parser rightly refuses it (seed 1072524743 found it).
+	const label = fc
+		.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/)
+		.filter((l) => l.slice(2, 4) !== '--');
 	const domain = fc
-		.array(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/), {
+		.array(label, {
 			minLength: 1,
 			maxLength: 3
 		})
