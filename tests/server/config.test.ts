@@ -45,6 +45,20 @@ describe('configuration', () => {
 		).toEqual({ checkEventsDays: 7, outboxDays: 1 });
 	});
 
+	it('R24: the recovery hold is 72 hours unless set; an empty value keeps 72 (never 0), odd numerals stop the server', () => {
+		const hold = (value?: string) =>
+			parseConfig(value === undefined ? {} : { APPEAL_RECOVERY_HOLD_HOURS: value }).appeals
+				.recoveryHoldMs / 3_600_000;
+		expect(hold()).toBe(72);
+		expect(hold('')).toBe(72);
+		expect(hold('  ')).toBe(72);
+		expect(hold('0')).toBe(0);
+		expect(hold('24')).toBe(24);
+		expect(hold('720')).toBe(720);
+		for (const bad of ['0x48', '1e2', '-1', '721', '2.5', 'three'])
+			expect(() => hold(bad), bad).toThrow('APPEAL_RECOVERY_HOLD_HOURS');
+	});
+
 	it('R5: operators may lower the minimum password length to 6, never below', () => {
 		expect(parseConfig({ PASSWORD_MIN_LENGTH: '6' }).passwordMinLength).toBe(6);
 	});

@@ -63,7 +63,15 @@ const envSchema = z.object({
 	// R21: a second agent must confirm a rebind before it takes effect.
 	APPEAL_REQUIRE_SECOND_APPROVAL: flag,
 	// Recovery hold: an approved appeal rebinds only this many hours later; 0 rebinds at once.
-	APPEAL_RECOVERY_HOLD_HOURS: z.coerce.number().int().min(0).max(720).default(72),
+	// Written out in whole hours only: an empty value (a deployment template's unset `${VAR}`) means
+	// the default, never 0 (which would switch the hold off), and `0x48` or `1e2` are refused.
+	APPEAL_RECOVERY_HOLD_HOURS: z
+		.string()
+		.trim()
+		.default('')
+		.refine((v) => /^\d{0,3}$/.test(v), 'must be a whole number of hours, 0 to 720')
+		.transform((v) => (v === '' ? 72 : Number(v)))
+		.pipe(z.number().max(720, 'must be a whole number of hours, 0 to 720')),
 	// Retention (retention.ts, docs/DATA.md). Raw check events, then per-hour counts only; at least
 	// 7 days, because agents see the checks of the last 7 days against an account (R15).
 	CHECK_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
