@@ -243,6 +243,18 @@ describe.each(testDatabases)('§8a recovery the owner controls on $name', ({ nam
 		expect(last).toBe(429);
 	});
 
+	it('R24: a thief who spends the network budget on junk links cannot stop the owner clicking a live link from that network', async () => {
+		const o = await owner();
+		const { row } = await filed(app, o.email);
+		const token = tokenIn((await messages(o.email, 'recovery_filed'))[0]!);
+		const shared = '198.51.100.88';
+		for (let i = 0; i < 25; i += 1) await linkCancel(app, 'c'.repeat(32), shared);
+		expect((await linkCancel(app, 'c'.repeat(32), shared)).status).toBe(429);
+		const owners = await linkCancel(app, token, shared);
+		expect(owners.status).toBe(200);
+		expect((await appealRow(row.id)).status).toBe('cancelled');
+	});
+
 	it('§8a: the owner sees the pending recovery and stops it with the current password (a wrong one is refused and changes nothing)', async () => {
 		const o = await owner();
 		const { row, newIdentifier } = await filed(app, o.email);

@@ -366,18 +366,22 @@ async function stopAppeal(
 const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
 
 /**
- * §8a: `POST /api/v1/recovery/cancel` and the page's button. Limited per client network before
- * anything is read. A token unknown, used or malformed is `link_invalid`; one past its time, or
- * whose appeal is closed, rebound or past its hold, is `link_expired`. The answer names nothing.
+ * §8a: `POST /api/v1/recovery/cancel` and the page's button. A token unknown, used or malformed is
+ * `link_invalid`; one past its time, or whose appeal is closed, rebound or past its hold, is
+ * `link_expired`. The answer names nothing. R24: only refused links count against the client's
+ * network (20 an hour, then `429`): a live link of 160 random bits always works, so a thief who
+ * spends the budget of the owner's network (shared Wi-Fi, carrier NAT) cannot stop the owner's click.
  */
 export async function cancelRecoveryByLink(
 	ctx: Ctx,
 	input: { token: string },
 	meta: Pick<RequestMeta, 'ip' | 'ipCountry'>
 ): Promise<{ ok: true } | Failure> {
-	const byIp = await limitAddress(ctx, 'recovery-cancel', meta.ip, RECOVERY_CANCELS_PER_IP);
-	if (!byIp.ok) return failures.rateLimited(byIp.retryAfterSeconds);
-	if (!TOKEN_SHAPE.test(input.token)) return linkInvalid();
+	const refused = async (answer: Failure): Promise<Failure> => {
+		const byIp = await limitAddress(ctx, 'recovery-cancel', meta.ip, RECOVERY_CANCELS_PER_IP);
+		return byIp.ok ? answer : failures.rateLimited(byIp.retryAfterSeconds);
+	};
+	if (!TOKEN_SHAPE.test(input.token)) return refused(linkInvalid());
 	const id = hashToken(input.token);
 	const now = ctx.clock.now().getTime();
 	const result = await ctx.db.transaction().execute(async (trx) => {
@@ -410,7 +414,7 @@ export async function cancelRecoveryByLink(
 	if (result.ok) return { ok: true };
 	// A link refused because the hold is over: the rebind happens now, not at the job's next pass.
 	if (result.code === 'link_expired') await runDueForToken(ctx, id);
-	return result;
+	return refused(result);
 }
 
 async function runDueForToken(ctx: Ctx, tokenId: string): Promise<void> {
