@@ -93,12 +93,12 @@ export function freezeAccount(
 		if (!switched.ok || !switched.changed) return switched;
 		const { account } = switched;
 		const contacts = boundContacts(account);
+		// Sessions and half-finished two-step sign-ins end here, the credential epoch moves on.
 		await invalidateAccountSessions(tx, account.id);
 		await revokePendingCodes(tx, {
 			accountId: account.id,
 			identifiers: contacts.map((c) => c.value)
 		});
-		await tx.db.deleteFrom('pending_sign_ins').where('account_id', '=', account.id).execute();
 		const locale = asLocale(account.locale);
 		for (const contact of contacts)
 			await enqueueMessage(tx, accountFrozenMessage(contact, locale, tx.config.origin));
