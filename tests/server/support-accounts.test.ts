@@ -11,7 +11,8 @@ import {
 } from '../../src/routes/support/accounts/[id]/+page.server';
 import { accountForAgent } from '../../src/lib/server/support/account-view';
 import type { Agent } from '../../src/lib/server/support/agents';
-import { runCheck, type Viewer } from '../../src/lib/server/check/run';
+import { runCheck } from '../../src/lib/server/check/run';
+import type { Viewer } from '../../src/lib/server/check/report';
 import { CHECK_BURST_MIN } from '../../src/lib/server/check/history';
 import type { Account, NewAccount } from '../../src/lib/server/db/schema';
 import { decideReview } from '../../src/lib/server/support/risk-review';

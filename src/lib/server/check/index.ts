@@ -7,6 +7,6 @@
 export { checkGrantCovers, setCheckGrant } from './grant';
 export { CHECK_BURST_MIN, checkHistory } from './history';
 export { runCheck } from './run';
-export type { Viewer } from './run';
+export type { Viewer } from './report';
 export { accountSummary } from './summary';
 export { requestVerificationCode } from './verification';
