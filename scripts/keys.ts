@@ -1,7 +1,7 @@
 // `npm run keys:new`: prints a new key-ring entry (kid:base64). Put it in front of APP_SECRET_KEYS.
 // `npm run keys:rotate`: re-seals every stored sealed value under the newest key of APP_SECRET_KEYS
 // and retires the key checks of keys nothing is sealed under any more, after which those keys may
-// be removed from the ring (see docs/SECURITY.md, "Key rotation").
+// be removed from the ring (README, APP_SECRET_KEYS; docs/SECURITY.md, V11.2 / V14).
 import { retireKeyChecks } from '../src/lib/server/core/key-check';
 import { rotateSealed } from '../src/lib/server/core/key-rotation';
 import { newKeyEntry } from '../src/lib/server/core/keys';

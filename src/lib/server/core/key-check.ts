@@ -83,10 +83,13 @@ async function sealedSamples(db: Db): Promise<Proof[]> {
 				.select([`${target.context} as context` as 'id', `${target.column} as sealed` as 'id'])
 				.where(target.column as 'id', 'is not', null);
 			for (const prefix of found)
-				query = query.where(sql`substr(${sql.ref(target.column)}, 1, ${prefix.length})`, '<>', prefix);
+				query = query.where(
+					sql`substr(${sql.ref(target.column)}, 1, ${prefix.length})`,
+					'<>',
+					prefix
+				);
 			const row = (await query.limit(1).executeTakeFirst()) as
-				| { context: string; sealed: string }
-				| undefined;
+				{ context: string; sealed: string } | undefined;
 			if (!row) break;
 			const prefix = kidPrefix(row.sealed);
 			found.push(prefix);
@@ -138,7 +141,8 @@ export async function openKeyCheck(
 		const samples = await sealedSamples(db);
 		const refused = refusal(keys, samples, database);
 		if (refused) throw refused;
-		for (const kid of new Set(samples.map((s) => s.kid))) await record(db, keys, kid, clock.now().getTime());
+		for (const kid of new Set(samples.map((s) => s.kid)))
+			await record(db, keys, kid, clock.now().getTime());
 		checks = await readChecks(db);
 	}
 	const refused = refusal(keys, checks, database);
