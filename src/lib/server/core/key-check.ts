@@ -122,7 +122,7 @@ async function record(db: Db, keys: Keyring, kid: string, now: number): Promise<
 		.values({ kid, sealed, created_at: now })
 		.onConflict((oc) => oc.column('kid').doNothing())
 		.executeTakeFirst();
-	return Number(result.numInsertedRows ?? 0n) > 0 ? sealed : null;
+	return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0 ? sealed : null;
 }
 
 /**
