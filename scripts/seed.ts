@@ -3,11 +3,10 @@
 // Data is deterministic for a given --seed, so benchmark runs see the same database.
 import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { parseConfig, parseDatabaseUrl } from '../src/lib/server/core/config';
-import { openDatabase, type DatabaseHandle } from '../src/lib/server/db/database';
-import { migrateToLatest } from '../src/lib/server/db/migrate';
-import { keyringForConfig } from '../src/lib/server/core/keys';
+import { parseDatabaseUrl } from '../src/lib/server/core/config';
+import type { DatabaseHandle } from '../src/lib/server/db/database';
 import { hashPassword } from '../src/lib/server/accounts/passwords';
+import { orExit, openScriptDatabase, scriptConfig } from './script-context';
 import { phone } from './seed/phones';
 
 const MAX_ACCOUNTS = 5_000_000;
@@ -24,9 +23,17 @@ if (!Number.isInteger(accounts) || accounts < 1 || accounts > MAX_ACCOUNTS) {
 	console.error(`--accounts must be an integer from 1 to ${MAX_ACCOUNTS}`);
 	process.exit(2);
 }
-const target = parseDatabaseUrl(
-	argument('database-url') ?? process.env.DATABASE_URL ?? 'file:./data/app.db'
-);
+// The server's configuration as `npm run dev` reads it (same database and key ring by default).
+const config = await orExit(() => {
+	const env = scriptConfig();
+	const url = argument('database-url');
+	return url ? { ...env, database: parseDatabaseUrl(url) } : env;
+});
+const target = config.database;
+if (target.kind === 'sqlite' && target.path === ':memory:') {
+	console.error('error: seed a file or a PostgreSQL database, not :memory:');
+	process.exit(2);
+}
 const seed = Number(argument('seed') ?? '1');
 const NOW = Date.now();
 
@@ -423,13 +430,10 @@ function postgresWriter(handle: DatabaseHandle): Writer {
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
-// Migrations first, through the application's own code path.
-const handle = openDatabase(target);
-await migrateToLatest(handle, { keys: keyringForConfig(parseConfig(process.env), console.warn) });
+// Migrations and the key check first, through the application's own code path.
+const { handle } = await orExit(() => openScriptDatabase(config));
 let writer: Writer;
 if (target.kind === 'sqlite') {
-	if (target.path === ':memory:')
-		throw new Error('seed a file or a PostgreSQL database, not :memory:');
 	await handle.close();
 	writer = sqliteWriter(target.path);
 } else {

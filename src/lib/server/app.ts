@@ -2,6 +2,7 @@ import { createDocumentPool, importLegacyDocumentFiles, startRecoveryJobs } from
 import { AdjustableClock, systemClock, type Clock } from './core/clock';
 import { ConfigError, type Config } from './core/config';
 import type { AppContext } from './core/context';
+import { openKeyCheck } from './core/key-check';
 import { KeyringError, keyringForConfig, type Keyring } from './core/keys';
 import { log } from './core/log';
 import { openDatabase, type DatabaseHandle } from './db/database';
@@ -63,9 +64,33 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 	};
 }
 
+/** How a refusal names the database: the SQLite path, or PostgreSQL's host and name (no password). */
+function databaseName(target: Config['database']): string {
+	if (target.kind === 'sqlite') return `the database ${target.path}`;
+	const url = URL.canParse(target.url) ? new URL(target.url) : undefined;
+	return url ? `the PostgreSQL database ${url.host}${url.pathname}` : 'the PostgreSQL database';
+}
+
+/**
+ * The database migrated, then its key check opened with the ring (core/key-check.ts): a ring that
+ * is not this database's own stops the process here, before anything is served or sealed.
+ * Returns the names of the migrations applied now.
+ */
+export async function prepareDatabase(
+	config: Config,
+	database: DatabaseHandle,
+	keys: Keyring,
+	clock: Clock = systemClock
+): Promise<string[]> {
+	const migrated = await migrateToLatest(database, { keys });
+	await openKeyCheck({ db: database.db, keys, clock }, databaseName(config.database));
+	return migrated.results?.map((r) => r.migrationName) ?? [];
+}
+
 /**
  * A context for a process: the key ring first (a production server without it never opens the
- * database), then the database migrated, legacy document files imported and Redis reached.
+ * database), then the database migrated and its key check opened, legacy document files
+ * imported and Redis reached.
  */
 export async function openAppContext(
 	config: Config,
@@ -76,7 +101,7 @@ export async function openAppContext(
 		keyringForConfig(config, (message) => log.warn({ event: 'keys.generated', message }));
 	const database = parts.database ?? openDatabase(config.database);
 	try {
-		await migrateToLatest(database, { keys });
+		await prepareDatabase(config, database, keys, parts.clock);
 		// docs/rules.md §9: rate limits in Redis when REDIS_URL is set, in the database otherwise.
 		// Loaded only then: ioredis adds ~13 MB to a process that never talks to Redis.
 		const limits = config.redisUrl

@@ -3,9 +3,10 @@ import type { Ctx } from './context';
 /**
  * Every column that holds a value sealed with the key ring, with the purpose it was sealed for
  * and the column its seal is bound to. `rotateSealed` re-seals what an older key sealed, so the
- * older key can then leave the ring (docs/DATA.md lists the same columns).
+ * older key can then leave the ring (docs/DATA.md lists the same columns); the key check
+ * (key-check.ts) reads which keys they were sealed with.
  */
-const SEALED_COLUMNS = [
+export const SEALED_COLUMNS = [
 	{ table: 'outbox', column: 'payload', purpose: 'outbox', context: 'id' },
 	{ table: 'agents', column: 'totp_key', purpose: 'totp', context: 'id' },
 	{ table: 'account_totp', column: 'secret', purpose: 'account-totp', context: 'account_id' },

@@ -14,8 +14,11 @@ import { dirname } from 'node:path';
 export interface Keyring {
 	/** HMAC-SHA256 under the newest key's sub-key for `purpose`, hex. */
 	hmac(purpose: string, ...parts: string[]): string;
-	/** AES-256-GCM under the newest key's sub-key for `purpose`, bound to `context` (e.g. a row id). */
-	seal(purpose: string, context: string, plaintext: Uint8Array | string): string;
+	/**
+	 * AES-256-GCM under the newest key's sub-key for `purpose`, bound to `context` (e.g. a row id);
+	 * `kid` names another key on the ring instead (the key check holds one value per key).
+	 */
+	seal(purpose: string, context: string, plaintext: Uint8Array | string, kid?: string): string;
 	/** Opens what `seal` made with any key still on the ring; throws when it cannot. */
 	open(purpose: string, context: string, sealed: string): Buffer;
 	/** Whether `sealed` was sealed with the newest key (rotation re-seals the rest). */
@@ -139,16 +142,16 @@ export function keyringFrom(keys: RingKey[]): Keyring {
 			for (const part of parts) mac.update(`${part.length}:${part}`);
 			return mac.digest('hex');
 		},
-		seal(purpose, context, plaintext) {
+		seal(purpose, context, plaintext, kid = newest.kid) {
 			const iv = randomBytes(12);
-			const cipher = createCipheriv('aes-256-gcm', subkey(newest.kid, `seal:${purpose}`), iv);
+			const cipher = createCipheriv('aes-256-gcm', subkey(kid, `seal:${purpose}`), iv);
 			cipher.setAAD(aad(purpose, context));
 			const body = Buffer.concat([
 				cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
 				cipher.final(),
 				cipher.getAuthTag()
 			]);
-			return `v1.${newest.kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+			return `v1.${kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
 		},
 		open(purpose, context, sealed) {
 			const match = SEALED.exec(sealed);

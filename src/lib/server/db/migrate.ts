@@ -17,6 +17,7 @@ import * as codeScope from './migrations/0013-code-scope';
 import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
 import * as recoveryDue from './migrations/0015-recovery-due';
 import * as sessionEpoch from './migrations/0016-session-epoch';
+import * as keyChecks from './migrations/0017-key-checks';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -44,7 +45,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0013-code-scope': codeScope,
 	'0014-passkey-user-handle': passkeyUserHandle,
 	'0015-recovery-due': recoveryDue,
-	'0016-session-epoch': sessionEpoch
+	'0016-session-epoch': sessionEpoch,
+	'0017-key-checks': keyChecks
 };
 
 export async function migrateToLatest(

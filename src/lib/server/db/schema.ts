@@ -328,6 +328,13 @@ interface PendingSignInsTable {
 	session_epoch: Generated<number>;
 }
 
+/** The key check (0017, core/key-check.ts): a fixed text sealed under each key id in use. */
+interface KeyChecksTable {
+	kid: string;
+	sealed: string;
+	created_at: Millis;
+}
+
 export interface Database {
 	accounts: AccountsTable;
 	devices: DevicesTable;
@@ -353,6 +360,7 @@ export interface Database {
 	webauthn_challenges: WebauthnChallengesTable;
 	pending_sign_ins: PendingSignInsTable;
 	recovery_cancel_tokens: RecoveryCancelTokensTable;
+	key_checks: KeyChecksTable;
 }
 
 export type Account = Selectable<AccountsTable>;
