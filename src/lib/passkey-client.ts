@@ -23,7 +23,7 @@ async function post(url: string, body: unknown): Promise<Response> {
 	});
 }
 
-async function failed(response: Response): Promise<PasskeyOutcome> {
+async function failed(response: Response): Promise<{ ok: false; code: string; message?: string }> {
 	const body = (await response.json().catch(() => null)) as {
 		error?: { code: string; message: string };
 	} | null;
