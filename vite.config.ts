@@ -28,9 +28,34 @@ function devOrigin(): Plugin {
 	};
 }
 
+/**
+ * `npm run dev:mock` (VITE_API_MOCKS=1): the check page's forms reach the mocks only as the
+ * hydrated page's `fetch`. A native post of them (sent before the page finished loading) would run
+ * the real check against the development database, so it is answered 204 No Content: the browser
+ * stays on the page with what was typed, and the next submit, once loaded, goes to the mocks.
+ */
+function mockedCheckForms(): Plugin {
+	return {
+		name: 'asc-dev-mock-check-forms',
+		apply: 'serve',
+		configureServer(server) {
+			if (process.env.VITE_API_MOCKS !== '1') return;
+			server.middlewares.use((req, res, next) => {
+				const url = new URL(req.url ?? '/', 'http://localhost');
+				const action = url.search.startsWith('?/');
+				if (req.method !== 'POST' || url.pathname !== '/' || !action) return next();
+				if (req.headers['x-sveltekit-action']) return next();
+				res.statusCode = 204;
+				res.end();
+			});
+		}
+	};
+}
+
 export default defineConfig({
 	plugins: [
 		devOrigin(),
+		mockedCheckForms(),
 		sveltekit(),
 		// Locale: the remembered choice (cookie), else Accept-Language, else English.
 		paraglideVitePlugin({
