@@ -4,7 +4,17 @@ const port = process.env.PORT ?? '3000';
 process.env.ORIGIN ??= `http://localhost:${port}`;
 // R19 appeals carry up to 3 documents of 5 MB; adapter-node's default limit is 512 KB.
 process.env.BODY_SIZE_LIMIT ??= '20M';
-console.log(
-	`Account Security Check on ${process.env.ORIGIN} (database: ${process.env.DATABASE_URL ?? 'file:./data/app.db'})`
-);
+// One address to open: ORIGIN. adapter-node's own "Listening on http://0.0.0.0:3000" names the
+// socket, and a browser sent there (or to 127.0.0.1) has every form refused as cross-site (403).
+const log = console.log;
+console.log = (...args) => {
+	if (typeof args[0] === 'string' && args[0].startsWith('Listening on ')) {
+		console.log = log;
+		log(
+			`Account Security Check: open ${process.env.ORIGIN} (database: ${process.env.DATABASE_URL ?? 'file:./data/app.db'})`
+		);
+		return;
+	}
+	log(...args);
+};
 await import('../build/index.js');

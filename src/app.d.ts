@@ -8,6 +8,8 @@ declare global {
 		interface Error {
 			message: string;
 			code?: string;
+			/** A server error's request id (`x-request-id`), shown on the error page for support. */
+			requestId?: string;
 		}
 		interface Locals {
 			/** Echoed as `x-request-id` and in every log line about the request. */

@@ -11,7 +11,9 @@ import {
  */
 export { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill };
 
-export type PasskeyOutcome = { ok: true } | { ok: false; code: string; message?: string };
+/** `asked: false`: the server refused before the browser asked the person anything. */
+export type PasskeyOutcome =
+	{ ok: true } | { ok: false; code: string; message?: string; asked?: false };
 
 async function post(url: string, body: unknown): Promise<Response> {
 	return fetch(url, {
@@ -21,7 +23,7 @@ async function post(url: string, body: unknown): Promise<Response> {
 	});
 }
 
-async function failed(response: Response): Promise<PasskeyOutcome> {
+async function failed(response: Response): Promise<{ ok: false; code: string; message?: string }> {
 	const body = (await response.json().catch(() => null)) as {
 		error?: { code: string; message: string };
 	} | null;
@@ -31,7 +33,7 @@ async function failed(response: Response): Promise<PasskeyOutcome> {
 /** Signs in with a passkey: the second factor of a pending sign-in, or the first (discoverable). */
 export async function signInWithPasskey(autofill = false): Promise<PasskeyOutcome> {
 	const options = await post('/api/v1/sessions/passkey/options', {});
-	if (!options.ok) return failed(options);
+	if (!options.ok) return { ...(await failed(options)), asked: false };
 	let response;
 	try {
 		response = await startAuthentication({

@@ -3,10 +3,13 @@ import { reports, type ReportState } from './reports';
 import { twoStepHandlers } from './two-step';
 
 /**
- * The one set of `/api/v1` handlers for UI work without a backend (component tests and
- * `npm run dev:mock`). The typed identifier picks the state: `<state>@example.com`, e.g.
- * `underReview@example.com`, `quotaUsedUp@example.com`, `limited@example.com` (429 on the
- * identifier's limit), `netLimited@example.com` (429 on the network's).
+ * The one set of `/api/v1` handlers for UI work without a backend. `checkHandlers` are the calls
+ * the check page (`/`) makes from the browser, which `npm run dev:mock` answers in the browser
+ * (tests/mocks/browser.ts); component tests get them all (tests/mocks/node.ts). The typed
+ * identifier picks the state: `<state>@example.com` for each state in reports.ts, e.g.
+ * `underReview@example.com`, `quotaUsedUp@example.com`; `limited@example.com` (429 on the
+ * identifier's limit), `netLimited@example.com` (429 on the network's); any other address is
+ * unregistered, and a `+86` number is under review. The code `123456` passes.
  */
 const malformed =
 	'This email address is not valid. Check for a missing "@", a missing domain such as ".com", spaces or commas.';
@@ -19,7 +22,7 @@ function stateOf(identifier: string): ReportState | 'limited' | 'netLimited' | '
 	return local in reports ? (local as ReportState) : 'unregistered';
 }
 
-export const handlers = [
+export const checkHandlers = [
 	http.post('*/api/v1/check', async ({ request }) => {
 		const { identifier = '' } = (await request.json()) as { identifier?: string };
 		const state = stateOf(identifier);
@@ -74,6 +77,12 @@ export const handlers = [
 		}
 		return HttpResponse.json(reports.quotaUsedUp);
 	}),
+	// Rules §7b: the freeze a verified report offers.
+	http.post('*/api/v1/verifications/freeze', () => HttpResponse.json({ status: 'frozen' }))
+];
+
+export const handlers = [
+	...checkHandlers,
 	// Rules §7a: the owner's sessions (this one and a phone) and password change. A current password
 	// of `wrong` is refused, a new password of `breached password` is found in a breach.
 	http.get('*/api/v1/account/sessions', () =>

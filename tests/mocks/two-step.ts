@@ -1,7 +1,8 @@
 import { http, HttpResponse } from 'msw';
 
 /**
- * Two-step verification (docs/api.md) for UI work without a backend. States by what is typed:
+ * Two-step verification (docs/api.md) for component tests (not `npm run dev:mock`: /login signs in
+ * through a form action, which a service worker never sees). States by what is typed:
  * `twoStep@example.com` signs in to the second step (TOTP, recovery code, passkey),
  * `passkeyOnly@example.com` to a passkey-only second step, any other identifier straight in;
  * the password `wrong password` is refused; the code `123456` (or `abcde-fghij`) passes.

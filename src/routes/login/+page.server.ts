@@ -18,7 +18,13 @@ export const load: PageServerLoad = async ({ locals, cookies }) => {
 	if (locals.account) redirect(303, '/account');
 	// A right password waiting for its second factor: the page shows the second step.
 	const methods = await pendingSignInMethods(locals.app, pendingSignInToken(cookies));
-	return { countries: countryCodes, ipCountry: locals.ipCountry, secondFactor: methods };
+	return {
+		countries: countryCodes,
+		ipCountry: locals.ipCountry,
+		secondFactor: methods,
+		// Passkeys need ORIGIN (their relying party); without it the page offers none (503 otherwise).
+		passkeys: Boolean(locals.app.config.origin)
+	};
 };
 
 export const actions: Actions = {

@@ -60,7 +60,8 @@ export function createHandleError(context: ContextSource): HandleServerError {
 			});
 			return {
 				message: 'The service is briefly unavailable. Try again in a few seconds.',
-				code: 'unavailable'
+				code: 'unavailable',
+				requestId: event.locals.requestId
 			};
 		}
 		if (status >= 500) {
@@ -71,7 +72,10 @@ export function createHandleError(context: ContextSource): HandleServerError {
 				message: (error as Error)?.message
 			});
 		}
-		return { message, code: status >= 500 ? 'internal_error' : 'error' };
+		// A server error names its request id on the error page, for support to find the log line.
+		return status >= 500
+			? { message, code: 'internal_error', requestId: event.locals.requestId }
+			: { message, code: 'error' };
 	};
 }
 
