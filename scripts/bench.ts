@@ -40,6 +40,12 @@ function option(name: string, fallback: string): string {
 const QUICK = process.argv.includes('--quick');
 const DURATION = Number(option('duration', QUICK ? '3' : '10'));
 const WARMUP = QUICK ? 1 : 3;
+/**
+ * A warm-up lasts WARMUP s, repeated (at most three times) until it has served this many requests:
+ * on a busy machine 3 s may be too few requests for the JIT, and a cold server's CPU per request is
+ * several times its warm one.
+ */
+const WARMUP_REQUESTS = QUICK ? 500 : 2000;
 /** Each target's load once more, under `node --cpu-prof`, for its profile line. */
 const PROFILE_SECONDS = QUICK ? 2 : 5;
 const CONNECTIONS = Number(option('connections', '32'));
@@ -365,15 +371,17 @@ async function measure(
 	return result;
 }
 
+/** Warm the JIT and caches of these servers (the load split over them): see WARMUP_REQUESTS. */
+async function warmUp(label: string, instances: Server[], load: Load): Promise<void> {
+	let served = 0;
+	for (let round = 1; round <= 3 && served < WARMUP_REQUESTS; round += 1)
+		served += (await measureSplit(`${label} (warm-up ${round})`, instances, load, WARMUP)).requests;
+}
+
 /** Warm the JIT and caches first, then measure. */
-async function warmAndMeasure(
-	label: string,
-	server: Server,
-	load: Load,
-	options: { connections?: number } = {}
-): Promise<Measurement> {
-	await measure(`${label} (warm-up)`, server, load, { seconds: WARMUP, ...options });
-	return measure(label, server, load, options);
+async function warmAndMeasure(label: string, server: Server, load: Load): Promise<Measurement> {
+	await warmUp(label, [server], load);
+	return measure(label, server, load);
 }
 
 /** One load split over several servers, run together (connections divided between them). */
@@ -386,7 +394,10 @@ async function measureSplit(
 	const connections = CONNECTIONS / instances.length;
 	const parts = await Promise.all(
 		instances.map((server, i) =>
-			measure(`${label}, #${i + 1}`, server, load, { connections, seconds })
+			measure(instances.length > 1 ? `${label}, #${i + 1}` : label, server, load, {
+				connections,
+				seconds
+			})
 		)
 	);
 	const sum = (pick: (m: Measurement) => number) => parts.reduce((t, m) => t + pick(m), 0);
@@ -608,7 +619,7 @@ async function profileLine(name: string, instances: ServerOptions[], load: Load)
 					...(i === 0 && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] })
 				})
 			);
-		await measureSplit(`${name} under --cpu-prof (warm-up)`, servers, load, WARMUP);
+		await warmUp(`${name} under --cpu-prof`, servers, load);
 		const started = performance.now();
 		await measureSplit(`${name} under --cpu-prof`, servers, load, PROFILE_SECONDS);
 		await Promise.all(servers.map((server) => server.stop()));
@@ -662,11 +673,15 @@ async function postgresRows(): Promise<PostgresRows> {
 	const check = loads.check(ids.check);
 	const n = PG_ACCOUNTS.toLocaleString('en-US');
 	log(`app, ${n} accounts on PostgreSQL: one instance, then two…`);
-	const first = await startServer('pg-1', { databaseUrl: url });
+	// Both instances start and warm up first, so neither side of the comparison runs colder.
+	const instances = [
+		await startServer('pg-1', { databaseUrl: url }),
+		await startServer('pg-2', { databaseUrl: url })
+	];
+	const [first] = instances as [Server, Server];
+	await warmUp('check API on PostgreSQL, two instances', instances, check);
 	const one = await warmAndMeasure('check API on PostgreSQL, one instance', first, check);
-	const second = await startServer('pg-2', { databaseUrl: url });
-	const instances = [first, second];
-	await measureSplit('check API on PostgreSQL, two instances (warm-up)', instances, check, WARMUP);
+	await warmUp('check API on PostgreSQL, two instances', instances, check);
 	const two = await measureSplit('check API on PostgreSQL, two instances', instances, check);
 	await Promise.all(instances.map((server) => server.stop()));
 
@@ -951,7 +966,8 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
 
 - \`node build\` (adapter-node, NODE_ENV=production), the app on SQLite seeded by \`npm run seed\`
   with 10,000 and 1,000,000 accounts (seeding 1 M: ${seeded(large.seconds)})${postgres ? `, and on PostgreSQL with ${postgres.accounts.toLocaleString('en-US')} (\`--pg-accounts\`; seeding: ${seeded(postgres.seeded)})` : ''}.
-- ${CONNECTIONS} connections, ${DURATION} s per measurement after a ${WARMUP} s warm-up.
+- ${CONNECTIONS} connections, ${DURATION} s per measurement after a warm-up of ${WARMUP} s (repeated,
+  at most three times, until it has served ${WARMUP_REQUESTS.toLocaleString('en-US')} requests).
 - The pristine app: \`POST /api/echo\` parses the JSON body and answers; \`/\` is a page with a
   one-field form action. Our no-op route is \`POST /api/bench/noop\` (\`BENCH_ROUTES=1\`): every hook
   of every request, then \`{ok:true}\`.
@@ -963,12 +979,13 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
   the machine, so it is what compares one PostgreSQL instance with two on ${machine.cpus} cores.
 - Peak RSS is each server's VmHWM: the pristine app's after its JSON load, the app's after its check
   load (a fresh process for each).
-- PostgreSQL: one \`node build\` instance; then two on the same database, the connections split
-  between them (one load generator per instance, run together), req/s summed, CPU time of both
-  over the requests of both; then one instance with \`REDIS_URL\` (rate-limit counters in Redis)${REDIS ? '' : ' when BENCH_REDIS_URL is set'}.
+- PostgreSQL: two \`node build\` instances on the same database, both started and warmed up first;
+  the load on the first alone; then on both, the connections split between them (one load
+  generator per instance, run together), req/s summed, CPU time of both over the requests of both;
+  then one instance with \`REDIS_URL\` (rate-limit counters in Redis)${REDIS ? '' : ' when BENCH_REDIS_URL is set'}.
   The PostgreSQL rows sample their identifiers from the PostgreSQL database.
 - Initial JS is every script and modulepreload of \`/\`, gzipped at level 9.
-- Profiles: each target's load once more for ${PROFILE_SECONDS} s (after a ${WARMUP} s warm-up) on a fresh
+- Profiles: each target's load once more for ${PROFILE_SECONDS} s (after a warm-up) on a fresh
   server under \`node --cpu-prof\`; only the load's samples count, idle time excluded.
 
 ## Measurements
