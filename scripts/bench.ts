@@ -657,6 +657,9 @@ const mib = (v: number) => `${(v / 1048576).toFixed(0)} MiB`;
 const kb = (v: number) => `${(v / 1024).toFixed(1)} KB`;
 const perRequest = (m: Measurement) => m.cpu / Math.max(m.requests, 1);
 const us = (v: number) => `${count(v)} µs`;
+/** A req/s ratio, with the servers' CPU per request in the same ratio (which noise moves less). */
+const versus = (m: Measurement, base: Measurement) =>
+	`${ratio(m.rps / base.rps)} (CPU per request ${ratio(perRequest(m) / perRequest(base))})`;
 
 interface PostgresRows {
 	accounts: number;
@@ -844,7 +847,7 @@ async function main(): Promise<void> {
 		[
 			'check API on SQLite (1 M) vs the pristine JSON POST',
 			'≥ 0.6×',
-			ratio(check1m.rps / pristineJson.rps),
+			versus(check1m, pristineJson),
 			check1m.rps >= 0.6 * pristineJson.rps,
 			`check on SQLite: ${profiles.check}`
 		],
@@ -859,7 +862,7 @@ async function main(): Promise<void> {
 			'check API on PostgreSQL, one instance, vs the SQLite check',
 			'≥ 0.6×',
 			...(postgres
-				? ([ratio(postgres.one.rps / check1m.rps), postgres.one.rps >= 0.6 * check1m.rps] as const)
+				? ([versus(postgres.one, check1m), postgres.one.rps >= 0.6 * check1m.rps] as const)
 				: notMeasured('BENCH_POSTGRES_URL')),
 			postgres ? `check on PostgreSQL: ${postgres.profiles.one}` : '–'
 		],
@@ -867,10 +870,7 @@ async function main(): Promise<void> {
 			'check API on PostgreSQL with REDIS_URL, one instance, vs the SQLite check',
 			'≥ 0.7×',
 			...(postgres?.redis
-				? ([
-						ratio(postgres.redis.rps / check1m.rps),
-						postgres.redis.rps >= 0.7 * check1m.rps
-					] as const)
+				? ([versus(postgres.redis, check1m), postgres.redis.rps >= 0.7 * check1m.rps] as const)
 				: notMeasured(postgres ? 'BENCH_REDIS_URL' : 'BENCH_POSTGRES_URL')),
 			postgres?.profiles.redis ? `check on PostgreSQL + Redis: ${postgres.profiles.redis}` : '–'
 		],
@@ -888,14 +888,14 @@ async function main(): Promise<void> {
 		[
 			'`GET /` vs the pristine SSR page',
 			'≥ 0.6×',
-			ratio(page.rps / pristinePage.rps),
+			versus(page, pristinePage),
 			page.rps >= 0.6 * pristinePage.rps,
 			`\`GET /\`: ${profiles.page}`
 		],
 		[
 			'no-op route (hooks only) vs the pristine JSON POST',
 			'≥ 0.85×',
-			ratio(noop.rps / pristineJson.rps),
+			versus(noop, pristineJson),
 			noop.rps >= 0.85 * pristineJson.rps,
 			`no-op route: ${profiles.noop}`
 		],
@@ -965,9 +965,9 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
 ## Method
 
 - \`node build\` (adapter-node, NODE_ENV=production), the app on SQLite seeded by \`npm run seed\`
-  with 10,000 and 1,000,000 accounts (seeding 1 M: ${seeded(large.seconds)})${postgres ? `, and on PostgreSQL with ${postgres.accounts.toLocaleString('en-US')} (\`--pg-accounts\`; seeding: ${seeded(postgres.seeded)})` : ''}.
-- ${CONNECTIONS} connections, ${DURATION} s per measurement after a warm-up of ${WARMUP} s (repeated,
-  at most three times, until it has served ${WARMUP_REQUESTS.toLocaleString('en-US')} requests).
+  with 10,000 and 1,000,000 accounts (seeding 1 M: ${seeded(large.seconds)})${postgres ? `,\n  and on PostgreSQL with ${postgres.accounts.toLocaleString('en-US')} (\`--pg-accounts\`; seeding: ${seeded(postgres.seeded)})` : ''}.
+- ${CONNECTIONS} connections, ${DURATION} s per measurement after a warm-up of ${WARMUP} s (repeated, at most
+  three times, until it has served ${WARMUP_REQUESTS.toLocaleString('en-US')} requests).
 - The pristine app: \`POST /api/echo\` parses the JSON body and answers; \`/\` is a page with a
   one-field form action. Our no-op route is \`POST /api/bench/noop\` (\`BENCH_ROUTES=1\`): every hook
   of every request, then \`{ok:true}\`.
@@ -975,8 +975,9 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
   each one a number or address the check accepts); the rate limits are raised so none is refused,
   and every check still counts toward both limits and writes its \`check_events\` row (R15).
 - Server CPU per request: the server processes' utime + stime (\`/proc/<pid>/stat\`) over the
-  measured load, divided by its requests. Unlike req/s, it barely moves when other work shares
-  the machine, so it is what compares one PostgreSQL instance with two on ${machine.cpus} cores.
+  measured load, divided by its requests. Other work on the machine moves it far less than it
+  moves req/s, so it is what compares one PostgreSQL instance with two on ${machine.cpus} cores, and the
+  targets given in req/s also show it (the app's CPU per request over the baseline's).
 - Peak RSS is each server's VmHWM: the pristine app's after its JSON load, the app's after its check
   load (a fresh process for each).
 - PostgreSQL: two \`node build\` instances on the same database, both started and warmed up first;
@@ -985,8 +986,9 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
   then one instance with \`REDIS_URL\` (rate-limit counters in Redis)${REDIS ? '' : ' when BENCH_REDIS_URL is set'}.
   The PostgreSQL rows sample their identifiers from the PostgreSQL database.
 - Initial JS is every script and modulepreload of \`/\`, gzipped at level 9.
-- Profiles: each target's load once more for ${PROFILE_SECONDS} s (after a warm-up) on a fresh
-  server under \`node --cpu-prof\`; only the load's samples count, idle time excluded.
+- Profiles: each target's load once more for ${PROFILE_SECONDS} s (after a warm-up) on a fresh server under \`node --cpu-prof\`; only the load's samples count, idle time excluded. V8 samples
+  the thread's time, not the CPU's: on a busy machine a system call's wait for a core (\`writev\`,
+  \`writeString\`) shows up as its self time.
 
 ## Measurements
 
