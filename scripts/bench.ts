@@ -258,7 +258,10 @@ interface Measurement {
 	p50: number;
 	p99: number;
 	requests: number;
-	/** Non-2xx answers (wrk: status ≥ 400) plus socket errors and timeouts. */
+	/**
+	 * Non-2xx answers (wrk: status ≥ 400) plus socket errors and timeouts; a load that completed no
+	 * request at all counts each of its connections.
+	 */
 	failed: number;
 	/** The servers' CPU time (utime + stime) during the load, in µs. */
 	cpu: number;
@@ -366,7 +369,13 @@ async function measure(
 	const m = await (WRK
 		? measureWrk(server.origin, load, seconds, connections)
 		: measureAutocannon(server.origin, load, seconds, connections));
-	const result = { ...m, cpu: cpuUs(server.pid) - before };
+	const result = {
+		...m,
+		// No request completed: each connection's request went unanswered for the whole load
+		// (wrk counts a timeout only after 10 s), so the load failed.
+		failed: m.requests === 0 ? Math.max(m.failed, connections) : m.failed,
+		cpu: cpuUs(server.pid) - before
+	};
 	everyLoad.push({ label, failed: result.failed });
 	return result;
 }
@@ -652,11 +661,11 @@ async function profile(): Promise<void> {
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const count = (v: number) => Math.round(v).toLocaleString('en-US');
-const ratio = (v: number) => `${v.toFixed(2)}×`;
+const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
 const mib = (v: number) => `${(v / 1048576).toFixed(0)} MiB`;
 const kb = (v: number) => `${(v / 1024).toFixed(1)} KB`;
-const perRequest = (m: Measurement) => m.cpu / Math.max(m.requests, 1);
-const us = (v: number) => `${count(v)} µs`;
+const perRequest = (m: Measurement) => (m.requests > 0 ? m.cpu / m.requests : NaN);
+const us = (v: number) => (Number.isFinite(v) ? `${count(v)} µs` : '–');
 /** A req/s ratio, with the servers' CPU per request in the same ratio (which noise moves less). */
 const versus = (m: Measurement, base: Measurement) =>
 	`${ratio(m.rps / base.rps)} (CPU per request ${ratio(perRequest(m) / perRequest(base))})`;
@@ -672,7 +681,7 @@ interface PostgresRows {
 
 async function postgresRows(): Promise<PostgresRows> {
 	const { url, seconds } = await seedPostgres();
-	const ids = await postgresIdentifiers(url, 20_000);
+	const ids = await postgresIdentifiers(url, Math.min(20_000, PG_ACCOUNTS));
 	const check = loads.check(ids.check);
 	const n = PG_ACCOUNTS.toLocaleString('en-US');
 	log(`app, ${n} accounts on PostgreSQL: one instance, then two…`);
@@ -917,7 +926,7 @@ async function main(): Promise<void> {
 				.join(', ')}`
 		],
 		[
-			'failed requests (non-2xx, socket errors, timeouts), every load',
+			'failed requests (non-2xx, socket errors, timeouts, no answer), every load',
 			'0',
 			String(failed),
 			failed === 0,
