@@ -9,6 +9,8 @@ interface ProfileNode {
 
 export interface CpuProfile {
 	nodes: ProfileNode[];
+	startTime: number;
+	endTime: number;
 	samples: number[];
 	timeDeltas: number[];
 }
@@ -32,19 +34,66 @@ function table(title: string, rows: [string, number][], total: number, n: number
 	return lines.join('\n');
 }
 
+/** A frame's name and where it lives, as the tables print it. */
+function frameKey(frame: ProfileNode['callFrame']): string {
+	const file = frame.url.replace(/^.*\/(node_modules\/|build\/)/, '$1');
+	return `${frame.functionName || '(anonymous)'} ${file ? `${file}:${frame.lineNumber + 1}` : ''}`.trim();
+}
+
+/**
+ * Self time per profile node, in µs. With `lastUs`, only the samples of the profile's last `lastUs`
+ * microseconds count (the load, not the server's start-up).
+ */
+function selfTimes(profile: CpuProfile, lastUs = Infinity): Map<number, number> {
+	const self = new Map<number, number>();
+	const from = profile.endTime - lastUs;
+	let at = profile.startTime;
+	profile.samples.forEach((id, i) => {
+		const us = profile.timeDeltas[i] ?? 0;
+		at += us;
+		if (at >= from) self.set(id, (self.get(id) ?? 0) + us);
+	});
+	return self;
+}
+
+/**
+ * One line: the `n` functions with the most self time in the profile's last `lastUs` µs, each with
+ * its share of the busy (non-idle) time, then the garbage collector's share and where the code lives.
+ */
+export function topFrames(profile: CpuProfile, n: number, lastUs: number): string {
+	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	const byFunction = new Map<string, number>();
+	const byPlace = new Map<string, number>();
+	let busy = 0;
+	for (const [id, us] of selfTimes(profile, lastUs)) {
+		const frame = (byId.get(id) as ProfileNode).callFrame;
+		if (frame.functionName === '(idle)') continue;
+		byFunction.set(frameKey(frame), (byFunction.get(frameKey(frame)) ?? 0) + us);
+		const where = place(frame.url, frame.functionName);
+		byPlace.set(where, (byPlace.get(where) ?? 0) + us);
+		busy += us;
+	}
+	const share = (us: number) => `${((100 * us) / Math.max(busy, 1)).toFixed(1)} %`;
+	const top = (map: Map<string, number>, k: number) =>
+		[...map]
+			.sort((a, b) => b[1] - a[1])
+			.slice(0, k)
+			.map(([key, us]) => `\`${key.replaceAll('|', '\\|')}\` ${share(us)}`)
+			.join(', ');
+	const gc = byFunction.get('(garbage collector)') ?? 0;
+	byFunction.delete('(garbage collector)');
+	return `${top(byFunction, n)}; GC ${share(gc)}; by place: ${top(byPlace, 3)} (${(busy / 1e6).toFixed(1)} s busy)`;
+}
+
 export function summarizeProfile(profile: CpuProfile, n: number): string {
 	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-	const self = new Map<number, number>();
-	profile.samples.forEach((id, i) =>
-		self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
-	);
+	const self = selfTimes(profile);
 	const byFunction = new Map<string, number>();
 	const byPlace = new Map<string, number>();
 	let total = 0;
 	for (const [id, us] of self) {
 		const frame = (byId.get(id) as ProfileNode).callFrame;
-		const file = frame.url.replace(/^.*\/(node_modules\/|build\/)/, '$1');
-		const key = `${frame.functionName || '(anonymous)'} ${file ? `${file}:${frame.lineNumber + 1}` : ''}`;
+		const key = frameKey(frame);
 		byFunction.set(key, (byFunction.get(key) ?? 0) + us);
 		const where = place(frame.url, frame.functionName);
 		byPlace.set(where, (byPlace.get(where) ?? 0) + us);
