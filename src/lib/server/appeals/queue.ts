@@ -280,15 +280,16 @@ export async function openDocument(
 	if (!doc || doc.deleted_at !== null) return null;
 	const bytes = await readDocument(ctx, doc.id);
 	if (!bytes) return null;
-	if (!(await viewedWithinHour(ctx, agent, doc.appeal_id, doc.id))) await audit(ctx, {
-		actorKind: agent.role,
-		actorId: agent.id,
-		action: 'appeal.document_viewed',
-		subjectKind: 'appeal',
-		subjectId: doc.appeal_id,
-		ip: meta.ip,
-		details: { documentId: doc.id }
-	});
+	if (!(await viewedWithinHour(ctx, agent, doc.appeal_id, doc.id)))
+		await audit(ctx, {
+			actorKind: agent.role,
+			actorId: agent.id,
+			action: 'appeal.document_viewed',
+			subjectKind: 'appeal',
+			subjectId: doc.appeal_id,
+			ip: meta.ip,
+			details: { documentId: doc.id }
+		});
 	const ext =
 		doc.content_type === 'application/pdf'
 			? 'pdf'
