@@ -125,7 +125,10 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	it('R19: the status code is forgiven as people retype it (case, no hyphens, O for 0, I or L for 1); one wrong letter is not', async () => {
 		const account = await insertAccount(database.db);
 		const { response } = await fileAppeal(app, { identifier: account.email! });
-		const { reference, statusToken } = (await response.json()) as Record<string, string>;
+		const { reference, statusToken } = (await response.json()) as {
+			reference: string;
+			statusToken: string;
+		};
 		const typed = statusToken
 			.toLowerCase()
 			.replaceAll('-', '')
@@ -139,7 +142,7 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	it('R19: an appeal filed before status codes still opens with its 43-character secret', async () => {
 		const account = await insertAccount(database.db);
 		const { response } = await fileAppeal(app, { identifier: account.email! });
-		const { reference } = (await response.json()) as Record<string, string>;
+		const { reference } = (await response.json()) as { reference: string };
 		const legacy = randomBytes(32).toString('base64url');
 		await database.db
 			.updateTable('appeals')
