@@ -52,6 +52,11 @@ for (const javaScriptEnabled of [true, false]) {
 			axe
 		}) => {
 			await page.goto('/appeal');
+			// Issue 26: before anything is typed, the page says what counts, how long it is kept, what follows.
+			const before = page.getByRole('region', { name: 'Before you start' });
+			await expect(before).toContainText('passport, national ID card or driving licence');
+			await expect(before).toContainText('30 days after the decision');
+			await expect(before).toContainText(/takes effect (\d+ hours later|at once)/);
 			await page.getByRole('button', { name: 'Submit appeal' }).click();
 			const alert = page.locator('#appeal-error');
 			await expect(alert).toHaveAttribute('data-code', 'invalid_request');
@@ -84,7 +89,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await expect(
 				page.getByRole('alert').filter({ hasText: 'need your attention' })
 			).toHaveAttribute('data-code', 'invalid_request');
-			for (const label of ['Reference', 'Status secret']) {
+			for (const label of ['Reference', 'Status code']) {
 				await expect(page.getByLabel(label)).toHaveAttribute('aria-invalid', 'true');
 				await expect(page.getByLabel(label)).toHaveAccessibleDescription('Fill in this field.');
 			}
@@ -102,13 +107,13 @@ for (const javaScriptEnabled of [true, false]) {
 		}) => {
 			const newEmail = uniqueEmail('found');
 			const { reference, secret } = await fileAppeal(page, request, newEmail);
-			expect(secret).toMatch(/^[\w-]{43}$/);
+			expect(secret).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
 			await expect(page.getByText('We also sent the reference and a link')).toBeVisible();
-			const copy = page.getByRole('button', { name: 'Copy status secret' });
+			const copy = page.getByRole('button', { name: 'Copy status code' });
 			if (javaScriptEnabled) {
 				await context.grantPermissions(['clipboard-read', 'clipboard-write']);
 				await copy.click();
-				await expect(page.getByRole('status')).toHaveText('Status secret copied.');
+				await expect(page.getByRole('status')).toHaveText('Status code copied.');
 				expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
 			} else {
 				// Without JavaScript there is nothing to click: the secret is text to select.
@@ -116,6 +121,20 @@ for (const javaScriptEnabled of [true, false]) {
 				await expect(page.locator('[data-status-token]')).toHaveCSS('user-select', 'all');
 			}
 			await axe(page);
+			// Issue 26: the receipt is kept as a file too (from this browser's cookie, JS on or off).
+			await expect(page.getByRole('button', { name: 'Print' })).toHaveCount(
+				javaScriptEnabled ? 1 : 0
+			);
+			const file = await page.request.get('/appeal/receipt');
+			expect(file.status()).toBe(200);
+			expect(file.headers()['content-disposition']).toBe(
+				`attachment; filename="appeal-${reference}.txt"`
+			);
+			expect(await file.text()).toContain(`Status code: ${secret}`);
+			await expect(page.getByRole('link', { name: 'Download (.txt)' })).toHaveAttribute(
+				'href',
+				'/appeal/receipt'
+			);
 
 			// The message to the new contact: a clickable link on ORIGIN, the reference filled in.
 			const text = await messageFor(request, newEmail, 'appeal_received');
@@ -129,7 +148,8 @@ for (const javaScriptEnabled of [true, false]) {
 				const phone = await other.newPage();
 				await phone.goto(link);
 				await expect(phone.getByLabel('Reference')).toHaveValue(reference);
-				await phone.getByLabel('Status secret').fill(secret);
+				// Typed as people type it: lower case, spaces for hyphens.
+				await phone.getByLabel('Status code').fill(secret.toLowerCase().replaceAll('-', ' '));
 				await phone.getByRole('button', { name: 'Show status' }).click();
 				await expect(phone.locator('[data-status]')).toHaveAttribute('data-status', 'submitted');
 				const timeline = phone.getByRole('list', { name: 'Timeline' });

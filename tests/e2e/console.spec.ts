@@ -48,6 +48,18 @@ test.describe('support console', () => {
 		await axe(page);
 		if (process.env.DOCS_SCREENSHOTS === '1')
 			await page.screenshot({ path: 'docs/screenshots/support-audit.png', fullPage: true });
+
+		// Issue 26: the action filter lists actions by name (a form: the same with JavaScript off).
+		await page.getByLabel('Action').selectOption({ label: 'Appeal submitted' });
+		await page.getByRole('button', { name: 'Apply' }).click();
+		await expect(page).toHaveURL(/action=appeal\.submitted/);
+		await expect(page.getByLabel('Action')).toHaveValue('appeal.submitted');
+		const rows = page.locator('.table-wrap tbody tr');
+		await expect(rows).not.toHaveCount(0);
+		for (const text of await rows.allInnerTexts()) expect(text).toContain('Appeal submitted');
+		await page.getByLabel('Action').selectOption({ label: 'All “Appeals” actions' });
+		await page.getByRole('button', { name: 'Apply' }).click();
+		await expect(page).toHaveURL(/action=appeal\./);
 	});
 
 	test.describe('in Chinese', () => {
@@ -103,7 +115,7 @@ test.describe('support console', () => {
 					oldIdentifier: lost,
 					newIdentifier: uniqueEmail('found')
 				});
-				await signInNewAgent(page, request, 'agent');
+				const agent = await signInNewAgent(page, request, 'agent');
 				await page.goto(`/support/appeals/${appeal.id}`);
 				await expect(page.locator('[data-deadline]')).toContainText(
 					'Decide within 48 hours of submission: by'
@@ -142,6 +154,11 @@ test.describe('support console', () => {
 				await page.getByRole('button', { name: 'Reject' }).click();
 				await expect(page.getByRole('status')).toContainText('Rejected');
 				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'rejected');
+				// Issue 26: after the decision the page says who decided, not "You are working on it".
+				await expect(page.locator('[data-decided-by]')).toContainText(
+					`Decided by ${agent.username}`
+				);
+				await expect(page.getByText('You are working on this appeal.')).toHaveCount(0);
 				await axe(page);
 			});
 		});

@@ -87,6 +87,21 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	if (process.env.DOCS_SCREENSHOTS === '1')
 		await agent.screenshot({ path: 'docs/screenshots/support-documents.png', fullPage: true });
 
+	// Issue 26: each page zooms and turns (a photo taken sideways), and says so to screen readers.
+	const first = upload.locator('[data-zoom]').first();
+	const tools = upload.getByRole('group', { name: 'Page 1 view' });
+	await tools.getByRole('button', { name: 'Zoom in' }).click();
+	await tools.getByRole('button', { name: 'Rotate 90°' }).click();
+	await expect(first).toHaveAttribute('data-zoom', '1.5');
+	await expect(first).toHaveAttribute('data-rotation', '90');
+	await expect(tools.getByText('150%, turned 90°')).toBeVisible();
+	await tools.getByRole('button', { name: 'Reset view' }).click();
+	await expect(first).toHaveAttribute('data-zoom', '1');
+	await expect(tools.getByRole('link', { name: 'Open full size' })).toHaveAttribute(
+		'href',
+		/\/support\/documents\/[0-9a-f-]{36}\?view=1$/
+	);
+
 	// The images come inline, as PNG, never sniffed, sandboxed and uncached (R22).
 	const inline = views.filter((v) => v.url.endsWith('?view=1'));
 	expect(inline).toHaveLength(2);

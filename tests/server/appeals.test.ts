@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
@@ -26,6 +27,7 @@ import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import { readDocument } from '../../src/lib/server/appeals/documents/store';
 import { testKeyring } from '../../src/lib/server/core/keys';
+import { hashToken } from '../../src/lib/server/core/tokens';
 
 describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -67,7 +69,8 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect(response.status).toBe(201);
 		const body = await response.json();
 		expect(body.reference).toMatch(/^AP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
-		expect(body.statusToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+		// R19: 80 bits of Crockford base32 in four groups, made to be written down and retyped.
+		expect(body.statusToken).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
 		expect(Date.parse(body.dueAt) - app.clock.now().getTime()).toBe(48 * 3_600_000);
 		const row = await database.db
 			.selectFrom('appeals')
@@ -117,6 +120,37 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		expect((await getStatus('AP-0000-0000', statusToken)).status).toBe(404);
 		// People retype references in lower case.
 		expect((await getStatus(reference.toLowerCase(), statusToken)).status).toBe(200);
+	});
+
+	it('R19: the status code is forgiven as people retype it (case, no hyphens, O for 0, I or L for 1); one wrong letter is not', async () => {
+		const account = await insertAccount(database.db);
+		const { response } = await fileAppeal(app, { identifier: account.email! });
+		const { reference, statusToken } = (await response.json()) as {
+			reference: string;
+			statusToken: string;
+		};
+		const typed = statusToken
+			.toLowerCase()
+			.replaceAll('-', '')
+			.replaceAll('0', 'o')
+			.replaceAll('1', 'l');
+		expect((await getStatus(reference, typed)).status).toBe(200);
+		const last = statusToken.at(-1) === 'Z' ? 'Y' : 'Z';
+		expect((await getStatus(reference, statusToken.slice(0, -1) + last)).status).toBe(404);
+	});
+
+	it('R19: an appeal filed before status codes still opens with its 43-character secret', async () => {
+		const account = await insertAccount(database.db);
+		const { response } = await fileAppeal(app, { identifier: account.email! });
+		const { reference } = (await response.json()) as { reference: string };
+		const legacy = randomBytes(32).toString('base64url');
+		await database.db
+			.updateTable('appeals')
+			.set({ status_token_hash: hashToken(legacy) })
+			.where('reference', '=', reference)
+			.execute();
+		expect((await getStatus(reference, legacy)).status).toBe(200);
+		expect((await getStatus(reference, legacy.toUpperCase())).status).toBe(404);
 	});
 
 	it('R19: an unknown old identifier gets the same 201 (no enumeration), with no account linked', async () => {

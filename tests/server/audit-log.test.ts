@@ -80,4 +80,29 @@ describe.each(testDatabases)('audit log reader on $name', ({ open }) => {
 		});
 		expect(JSON.stringify([assigned!.details, disabled!.details])).not.toMatch(UUID);
 	});
+
+	it('R22: a whole action filters to itself (underscores included); a group ("session.") or the start of a word is a prefix, its wildcards literal', async () => {
+		const subjectId = randomUUID();
+		for (const action of ['session.revoked', 'session.revoked_others', 'session.signed_in'])
+			await audit(app, {
+				actorKind: 'system',
+				actorId: null,
+				action,
+				subjectKind: 'account',
+				subjectId
+			});
+		const actions = async (action: string) =>
+			(await listAuditEvents(app, { action, subjectId })).map((r) => r.action).sort();
+		expect(await actions('session.revoked_others')).toEqual(['session.revoked_others']);
+		expect(await actions('session.revoked')).toEqual(['session.revoked']);
+		expect(await actions('session.')).toEqual([
+			'session.revoked',
+			'session.revoked_others',
+			'session.signed_in'
+		]);
+		expect(await actions('sess')).toHaveLength(3);
+		// "_" and "%" are letters in a prefix, not LIKE wildcards.
+		expect(await actions('session.%')).toEqual([]);
+		expect(await actions('session_')).toEqual([]);
+	});
 });

@@ -64,6 +64,30 @@ describe.each(testDatabases)('R5 password change on $name', ({ open }) => {
 		await browser(email, NEW_PASSWORD);
 	});
 
+	it('R5: "changing" to the same password answers 400 same_password on the field: no session ends, no message, nothing recorded', async () => {
+		const email = await member();
+		const other = await browser(email);
+		const jar = await browser(email);
+		const messages = async () =>
+			(await database.db.selectFrom('outbox').select('id').where('recipient', '=', email).execute())
+				.length;
+		const before = await messages();
+		const res = await change(jar, PASSWORD, PASSWORD);
+		expect(res.status).toBe(400);
+		const body = await res.json();
+		expect(body.error.code).toBe('same_password');
+		expect(Object.keys(body.error.fields)).toEqual(['newPassword']);
+		expect((await me(other)).status).toBe(200);
+		expect((await me(jar)).status).toBe(200);
+		expect(await messages()).toBe(before);
+		const row = await database.db
+			.selectFrom('accounts')
+			.select('password_changed_at')
+			.where('email', '=', email)
+			.executeTakeFirstOrThrow();
+		expect(row.password_changed_at).toBeNull();
+	});
+
 	it('a wrong current password answers 401 invalid_credentials on the field and changes nothing', async () => {
 		const email = await member();
 		const other = await browser(email);

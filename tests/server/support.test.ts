@@ -706,6 +706,24 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			expect(await status(call(crypto.randomUUID(), agent))).toBe(404);
 		});
 
+		it("R22: each agent's viewing of a document is audited once an hour, not once per page load", async () => {
+			const [agent, other] = [await makeAgent(app), await makeAgent(app)];
+			const { row } = await newAppeal();
+			const doc = (await appealForAgent(app, agent, row.id))!.documents[0]!;
+			const views = async () =>
+				(await auditActions(row.id)).filter((a) => a === 'appeal.document_viewed').length;
+			for (let i = 0; i < 3; i++) expect((await call(doc.id, agent)).status).toBe(200);
+			expect(await views()).toBe(1);
+			expect((await call(doc.id, other)).status).toBe(200);
+			expect(await views()).toBe(2);
+			app.clock.advance(HOUR - 1000);
+			expect((await call(doc.id, agent)).status).toBe(200);
+			expect(await views()).toBe(2);
+			app.clock.advance(2000);
+			expect((await call(doc.id, agent)).status).toBe(200);
+			expect(await views()).toBe(3);
+		});
+
 		it('R19: documents are deleted 30 days after the decision, and the deletion is audited', async () => {
 			const agent = await makeAgent(app);
 			const { row } = await newAppeal();

@@ -12,7 +12,10 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => ({
 	countries: countryCodes,
-	ipCountry: locals.ipCountry
+	ipCountry: locals.ipCountry,
+	// What the form tells before anyone starts: how long documents are kept (R19), the hold (R24).
+	retentionDays: locals.app.config.appeals.retentionDays,
+	holdHours: locals.app.config.appeals.recoveryHoldMs / 3_600_000
 });
 
 const TEXT_FIELDS = [

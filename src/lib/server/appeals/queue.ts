@@ -135,8 +135,13 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 		.selectFrom('appeals')
 		.leftJoin('agents as assignee', 'assignee.id', 'appeals.assigned_agent_id')
 		.leftJoin('agents as approver', 'approver.id', 'appeals.first_approval_by')
+		.leftJoin('agents as decider', 'decider.id', 'appeals.decided_by')
 		.selectAll('appeals')
-		.select(['assignee.username as assignee_username', 'approver.username as approver_username'])
+		.select([
+			'assignee.username as assignee_username',
+			'approver.username as approver_username',
+			'decider.username as decider_username'
+		])
 		.where('appeals.id', '=', appealId)
 		.executeTakeFirst();
 	if (!row) return null;
@@ -204,6 +209,8 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 		firstApprovalBy: row.approver_username ?? null,
 		decisionReason: row.decision_reason,
 		decidedAt: row.decided_at ? new Date(row.decided_at).toISOString() : null,
+		// R22: who decided, for the decision state (null: decided by the system or not yet).
+		decidedBy: row.decider_username ?? null,
 		...recoveryOf(row),
 		account: account ?? null,
 		documents: documents.map((d) => ({
@@ -229,7 +236,28 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 	};
 }
 
-/** R22: a document for a signed-in agent, each opening audited; null when gone or unknown. */
+/** R22: one audit row per document per agent per hour, however often the page is reloaded. */
+const VIEW_AUDIT_WINDOW_MS = 60 * 60 * 1000;
+
+async function viewedWithinHour(ctx: Ctx, agent: Agent, appealId: string, documentId: string) {
+	const row = await ctx.db
+		.selectFrom('audit_events')
+		.select('id')
+		.where('action', '=', 'appeal.document_viewed')
+		.where('actor_id', '=', agent.id)
+		.where('subject_id', '=', appealId)
+		.where('at', '>', ctx.clock.now().getTime() - VIEW_AUDIT_WINDOW_MS)
+		// The id is a UUID (hex and hyphens): nothing in it is a LIKE wildcard.
+		.where('details', 'like', `%"documentId":"${documentId}"%`)
+		.limit(1)
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
+/**
+ * R22: a document for a signed-in agent; null when gone or unknown. Each agent's viewing of a
+ * document is audited once an hour (the first opening in any hour writes a row).
+ */
 export async function openDocument(
 	ctx: Ctx,
 	agent: Agent,
@@ -252,15 +280,16 @@ export async function openDocument(
 	if (!doc || doc.deleted_at !== null) return null;
 	const bytes = await readDocument(ctx, doc.id);
 	if (!bytes) return null;
-	await audit(ctx, {
-		actorKind: agent.role,
-		actorId: agent.id,
-		action: 'appeal.document_viewed',
-		subjectKind: 'appeal',
-		subjectId: doc.appeal_id,
-		ip: meta.ip,
-		details: { documentId: doc.id }
-	});
+	if (!(await viewedWithinHour(ctx, agent, doc.appeal_id, doc.id)))
+		await audit(ctx, {
+			actorKind: agent.role,
+			actorId: agent.id,
+			action: 'appeal.document_viewed',
+			subjectKind: 'appeal',
+			subjectId: doc.appeal_id,
+			ip: meta.ip,
+			details: { documentId: doc.id }
+		});
 	const ext =
 		doc.content_type === 'application/pdf'
 			? 'pdf'

@@ -7,6 +7,7 @@ import type { AppealStatus } from '../db/schema';
 import type { UploadedFile } from './documents/inspect';
 import { failure, failures, type Failure } from '../core/failures';
 import { hashToken, sameSecret } from '../core/tokens';
+import { crockfordReading, normalizeStatusCode } from './status-code';
 import { APPEALS_PER_IP } from './submit';
 import { inspectUploads, insertDocuments } from './uploads';
 import { limitAddress } from '../platform/limits';
@@ -33,12 +34,7 @@ export interface AppealStatusView {
 
 /** People retype references in lower case, with spaces, or with O for 0. */
 export function normalizeReference(raw: string): string {
-	const s = raw
-		.normalize('NFKC')
-		.toUpperCase()
-		.replace(/[\s-]/g, '')
-		.replace(/O/g, '0')
-		.replace(/[IL]/g, '1');
+	const s = crockfordReading(raw);
 	const body = s.startsWith('AP') ? s.slice(2) : s;
 	return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(body) ? `AP-${body.slice(0, 4)}-${body.slice(4)}` : '';
 }
@@ -54,7 +50,10 @@ async function appealForToken(db: Db, reference: string, token: string) {
 				.executeTakeFirst()
 		: undefined;
 	// Compared in constant time, and hashed even when there is no row.
-	const matches = sameSecret(row?.status_token_hash ?? hashToken('no appeal'), hashToken(token));
+	const matches = sameSecret(
+		row?.status_token_hash ?? hashToken('no appeal'),
+		hashToken(normalizeStatusCode(token))
+	);
 	return row && matches ? row : null;
 }
 

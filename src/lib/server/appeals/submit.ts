@@ -11,7 +11,8 @@ import { audit } from '../core/audit';
 import type { UploadedFile } from './documents/inspect';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
-import { hashToken, newSecret } from '../core/tokens';
+import { hashToken } from '../core/tokens';
+import { CROCKFORD, newStatusCode } from './status-code';
 import { appealNoticeMessage } from './messages';
 import { announceAppeal } from './recovery-notices';
 import { countUploads, inspectUploads, insertDocuments } from './uploads';
@@ -26,18 +27,16 @@ const APPEAL_SLA_MS = 48 * 3_600_000;
 
 export const APPEALS_PER_IP = { max: 10, windowMs: 3_600_000 };
 
-const REFERENCE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 export interface AppealReceipt {
 	reference: string;
-	/** Shown once; only its hash is stored. */
+	/** The status code (status-code.ts): shown once, to keep; only its hash is stored. */
 	statusToken: string;
 	dueAt: Date;
 }
 
 function newReference(): string {
 	let s = '';
-	for (let i = 0; i < 8; i += 1) s += REFERENCE_ALPHABET[randomInt(0, 32)];
+	for (let i = 0; i < 8; i += 1) s += CROCKFORD[randomInt(0, 32)];
 	return `AP-${s.slice(0, 4)}-${s.slice(4)}`;
 }
 
@@ -104,7 +103,7 @@ export async function submitAppeal(
 	if (!uploads.ok) return uploads;
 
 	const account = await findAccountByIdentifier(ctx, old.identifier);
-	const statusToken = newSecret();
+	const statusToken = newStatusCode();
 	return db.transaction().execute(async (trx) => {
 		// Consumed in the transaction: a wrong code's attempt is counted (the callback returns,
 		// it does not throw), a right one is used only if the appeal is stored with it.

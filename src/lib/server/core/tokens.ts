@@ -11,11 +11,6 @@ export function newToken(): string {
 	return encodeBase32LowerCaseNoPadding(randomBytes(20));
 }
 
-/** A longer secret a person copies (an appeal's status secret): 32 bytes, base64url. */
-export function newSecret(): string {
-	return randomBytes(32).toString('base64url');
-}
-
 /** SHA-256, hex: what is stored of a token. */
 export function hashToken(token: string): string {
 	return createHash('sha256').update(token).digest('hex');

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Ctx } from '../core/context';
 
 /** R22: the audit log as admins read it, newest first, filtered by action, actor or subject. */
@@ -70,6 +71,8 @@ export async function readableDetails(ctx: Ctx, raws: (string | null)[]): Promis
 	);
 }
 
+const isWholeAction = (action: string) => /^[a-z]+\.[a-z_]+$/.test(action);
+
 export async function listAuditEvents(ctx: Ctx, filter: AuditFilter = {}) {
 	let query = ctx.db
 		.selectFrom('audit_events')
@@ -98,9 +101,14 @@ export async function listAuditEvents(ctx: Ctx, filter: AuditFilter = {}) {
 			'audit_events.ip',
 			'audit_events.details'
 		]);
-	// A prefix filter: "appeal." lists every appeal action.
+	// A whole action ("appeal.document_viewed") matches itself only; anything else is a prefix:
+	// "appeal." lists every appeal action. LIKE's wildcards in a prefix are matched literally.
 	if (filter.action)
-		query = query.where('audit_events.action', 'like', `${filter.action.replace(/[%_\\]/g, '')}%`);
+		query = isWholeAction(filter.action)
+			? query.where('audit_events.action', '=', filter.action)
+			: query.where(
+					sql<boolean>`audit_events.action like ${`${filter.action.replace(/[%_\\]/g, '\\$&')}%`} escape '\\'`
+				);
 	if (filter.actorId) query = query.where('audit_events.actor_id', '=', filter.actorId);
 	if (filter.subjectId) query = query.where('audit_events.subject_id', '=', filter.subjectId);
 	if (filter.before) query = query.where('audit_events.id', '<', filter.before);

@@ -6,7 +6,8 @@ import {
 	answerAppeal,
 	appealAnswerAllowed,
 	appealStatus,
-	normalizeReference
+	normalizeReference,
+	normalizeStatusCode
 } from '$lib/server/appeals';
 import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
@@ -40,7 +41,7 @@ export const actions: Actions = {
 		setAppealAccess(
 			event.cookies,
 			normalizeReference(input.data.reference),
-			input.data.statusToken,
+			normalizeStatusCode(input.data.statusToken),
 			secure(event)
 		);
 		return { opened: true };
