@@ -9,6 +9,9 @@ const config = {
 	},
 	kit: {
 		adapter: adapter(),
+		// The server resolves each client-side navigation's route: the browser never downloads the
+		// manifest of every route and the loaders of every page (docs/BENCHMARKS.md, initial JS).
+		router: { resolution: 'server' },
 		// Nonces for server-rendered pages: no inline script runs without one (no 'unsafe-inline').
 		csp: {
 			mode: 'auto',
