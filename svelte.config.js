@@ -5,7 +5,9 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 const config = {
 	preprocess: vitePreprocess(),
 	compilerOptions: {
-		runes: true
+		runes: true,
+		// No `window.__svelte.v` version stamp: one chunk and an import less in every page's JS.
+		discloseVersion: false
 	},
 	kit: {
 		adapter: adapter(),
