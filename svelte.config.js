@@ -5,10 +5,15 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 const config = {
 	preprocess: vitePreprocess(),
 	compilerOptions: {
-		runes: true
+		runes: true,
+		// No `window.__svelte.v` version stamp: one chunk and an import less in every page's JS.
+		discloseVersion: false
 	},
 	kit: {
 		adapter: adapter(),
+		// The server resolves each client-side navigation's route: the browser never downloads the
+		// manifest of every route and the loaders of every page (docs/BENCHMARKS.md, initial JS).
+		router: { resolution: 'server' },
 		// Nonces for server-rendered pages: no inline script runs without one (no 'unsafe-inline').
 		csp: {
 			mode: 'auto',

@@ -113,72 +113,82 @@ function handleContext(context: ContextSource): Handle {
 	return async ({ event, resolve }) => {
 		const app = await context();
 		event.locals.app = app;
-		event.locals.clientAddress = resolveClientAddress(
-			event.request.headers,
-			() => event.getClientAddress(),
-			app.config.trustProxy
-		);
-		// The network's country (R9) and R10's device cookie, each made on first use: a request
-		// that never asks (a static page, the metrics scrape, a no-op) pays for no lookup, no
-		// token, hash or Set-Cookie.
+		// The client's address (its X-Forwarded-For parsing and canonical form), the network's
+		// country (R9) and R10's device cookie, each made on first use: a request that never asks
+		// (a page view, the metrics scrape, a no-op) pays for no parsing, lookup, token, hash or
+		// Set-Cookie.
+		let clientAddress: string | undefined;
 		let ipCountry: string | null | undefined;
-		Object.defineProperty(event.locals, 'ipCountry', {
-			enumerable: true,
-			get: () =>
-				ipCountry === undefined
-					? (ipCountry = app.geoip.country(event.locals.clientAddress))
-					: ipCountry
-		});
 		let deviceId: string | undefined;
-		Object.defineProperty(event.locals, 'deviceId', {
-			enumerable: true,
-			get: () => (deviceId ??= deviceIdFromCookies(event.cookies, event.url.protocol === 'https:'))
+		Object.defineProperties(event.locals, {
+			clientAddress: {
+				enumerable: true,
+				get: () =>
+					(clientAddress ??= resolveClientAddress(
+						event.request.headers,
+						() => event.getClientAddress(),
+						app.config.trustProxy
+					))
+			},
+			ipCountry: {
+				enumerable: true,
+				get: () =>
+					ipCountry === undefined
+						? (ipCountry = app.geoip.country(event.locals.clientAddress))
+						: ipCountry
+			},
+			deviceId: {
+				enumerable: true,
+				get: () =>
+					(deviceId ??= deviceIdFromCookies(event.cookies, event.url.protocol === 'https:'))
+			}
 		});
 		return resolve(event);
 	};
 }
 
-/** Buyer session from its cookie; an expired or unknown one is cleared (Lucia guide). */
-const handleSession: Handle = async ({ event, resolve }) => {
-	const { app } = event.locals;
+/**
+ * Buyer session from its cookie; an expired or unknown one is cleared (Lucia guide). Without a
+ * cookie it goes straight on (no promise of its own: most requests carry none).
+ */
+const handleSession: Handle = ({ event, resolve }) => {
 	const secure = event.url.protocol === 'https:';
 	const token = event.cookies.get(sessionCookieName(secure));
 	event.locals.session = null;
 	event.locals.account = null;
-	if (token) {
-		const result = await validateSessionToken(app, token);
+	if (!token) return resolve(event);
+	return validateSessionToken(event.locals.app, token).then((result) => {
 		if (result.session) {
 			event.locals.session = result.session;
 			event.locals.account = result.account;
 		} else {
 			deleteSessionTokenCookie(event.cookies, secure);
 		}
-	}
-	return resolve(event);
+		return resolve(event);
+	});
 };
 
 /**
  * R22: the support console's own session, read only under /support (its cookie travels nowhere
  * else). Pages, actions and document downloads still check the role themselves.
  */
-const handleAgentSession: Handle = async ({ event, resolve }) => {
+const handleAgentSession: Handle = ({ event, resolve }) => {
 	event.locals.agent = null;
 	event.locals.agentSession = null;
-	if (event.url.pathname === '/support' || event.url.pathname.startsWith('/support/')) {
-		const { app } = event.locals;
-		const secure = event.url.protocol === 'https:';
-		const token = event.cookies.get(agentSessionCookieName(secure));
-		if (token) {
-			const result = await validateAgentSessionToken(app, token);
-			if (result.session) {
-				event.locals.agent = result.agent;
-				event.locals.agentSession = result.session;
-			} else {
-				deleteAgentSessionCookie(event.cookies, secure);
-			}
+	const { pathname } = event.url;
+	if (pathname !== '/support' && !pathname.startsWith('/support/')) return resolve(event);
+	const secure = event.url.protocol === 'https:';
+	const token = event.cookies.get(agentSessionCookieName(secure));
+	if (!token) return resolve(event);
+	return validateAgentSessionToken(event.locals.app, token).then((result) => {
+		if (result.session) {
+			event.locals.agent = result.agent;
+			event.locals.agentSession = result.session;
+		} else {
+			deleteAgentSessionCookie(event.cookies, secure);
 		}
-	}
-	return resolve(event);
+		return resolve(event);
+	});
 };
 
 /**
