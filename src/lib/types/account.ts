@@ -10,6 +10,13 @@ export type AppealStatus =
 	/** Stopped by the account's current holder (a cancel link or the signed-in owner), §8a. */
 	| 'cancelled';
 
+/** The appeal statuses still open: submitted and awaiting a decision (R19–R21). */
+export const OPEN_APPEAL_STATUSES = [
+	'submitted',
+	'in_review',
+	'needs_info'
+] as const satisfies readonly AppealStatus[];
+
 /** Rules §8a: a recovery of the account that its holder may still stop (docs/api.md). */
 export interface PendingRecovery {
 	reference: string;
