@@ -17,10 +17,13 @@ export const OPEN_APPEAL_STATUSES = [
 	'needs_info'
 ] as const satisfies readonly AppealStatus[];
 
+export const isOpenAppeal = (status: AppealStatus): boolean =>
+	(OPEN_APPEAL_STATUSES as readonly AppealStatus[]).includes(status);
+
 /** Rules §8a: a recovery of the account that its holder may still stop (docs/api.md). */
 export interface PendingRecovery {
 	reference: string;
-	status: 'submitted' | 'in_review' | 'needs_info' | 'approved';
+	status: (typeof OPEN_APPEAL_STATUSES)[number] | 'approved';
 	/** The contact the appeal would move the account to, masked. */
 	newContact: string;
 	/** When the rebind happens (approved, during the hold); null before a decision. */

@@ -37,7 +37,7 @@ function reportRead(json: JsonHelpers, column: 'email' | 'phone') {
 						.jsonObjectFrom(
 							eb
 								.selectFrom('verification_codes')
-								.select(['purpose', 'expires_at', 'attempts'])
+								.select(['purpose', 'expires_at', 'attempts', 'consumed_at'])
 								.where('identifier', '=', p.value)
 								.where('consumed_at', 'is', null)
 								.orderBy('created_at', 'desc')
