@@ -1,4 +1,5 @@
-import type { Account } from '../db/schema';
+import type { ExpressionBuilder } from 'kysely';
+import type { Account, Database } from '../db/schema';
 import type { Identifier } from '../core/identifiers';
 import type { Ctx } from '../core/context';
 import { precompiled } from '../db/precompiled';
@@ -10,16 +11,17 @@ const byPhone = precompiled((db, p: { value: string }) =>
 	db.selectFrom('accounts').selectAll().where('phone', '=', p.value)
 );
 /** §8a: a held appeal whose new contact is `value` and whose rebind is due (a partial index). */
+export const rebindDueTo =
+	(value: string, now: number) => (eb: ExpressionBuilder<Database, 'appeals'>) =>
+		eb.and([
+			eb('new_identifier', '=', value),
+			eb('status', '=', 'approved'),
+			eb('rebound_at', 'is', null),
+			eb('rebind_due_at', 'is not', null),
+			eb('rebind_due_at', '<=', now)
+		]);
 const dueForNewContact = precompiled((db, p: { value: string; now: number }) =>
-	db
-		.selectFrom('appeals')
-		.select('id')
-		.where('new_identifier', '=', p.value)
-		.where('status', '=', 'approved')
-		.where('rebound_at', 'is', null)
-		.where('rebind_due_at', 'is not', null)
-		.where('rebind_due_at', '<=', p.now)
-		.limit(1)
+	db.selectFrom('appeals').select('id').where(rebindDueTo(p.value, p.now)).limit(1)
 );
 
 /**

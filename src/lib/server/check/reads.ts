@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import * as pgJson from 'kysely/helpers/postgres';
 import * as sqliteJson from 'kysely/helpers/sqlite';
 import { OPEN_APPEAL_STATUSES } from '$lib/types/account';
-import { findAccountByIdentifier, SESSION_IDLE_TIMEOUT_MS } from '../accounts';
+import { findAccountByIdentifier, rebindDueTo, SESSION_IDLE_TIMEOUT_MS } from '../accounts';
 import type { Ctx } from '../core/context';
 import type { Identifier } from '../core/identifiers';
 import type { Dialect } from '../db/database';
@@ -111,11 +111,7 @@ function reportRead(json: JsonHelpers, column: 'email' | 'phone') {
 					eb
 						.selectFrom('appeals')
 						.select('id')
-						.where('new_identifier', '=', p.value)
-						.where('status', '=', 'approved')
-						.where('rebound_at', 'is', null)
-						.where('rebind_due_at', 'is not', null)
-						.where('rebind_due_at', '<=', p.now)
+						.where(rebindDueTo(p.value, p.now))
 						.limit(1)
 						.as('r_rebind_due')
 				];

@@ -10,7 +10,7 @@ import type { Ctx } from '../core/context';
 // R6: the numbers of the rule.
 export const CODE_LIFETIME_MS = 5 * 60_000;
 const RESEND_COOLDOWN_MS = 60_000;
-export const MAX_WRONG_ATTEMPTS = 5;
+const MAX_WRONG_ATTEMPTS = 5;
 /**
  * Every code attempt on one identifier and purpose, across all the codes it is sent (R6 allows a
  * new one each minute): 10 an hour and 30 a day, counted before the compare. Without this, five
