@@ -1,4 +1,4 @@
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Account, Database } from '../db/schema';
 import type { Identifier } from '../core/identifiers';
 import type { Ctx } from '../core/context';
@@ -15,7 +15,9 @@ export const rebindDueTo =
 	(value: string, now: number) => (eb: ExpressionBuilder<Database, 'appeals'>) =>
 		eb.and([
 			eb('new_identifier', '=', value),
-			eb('status', '=', 'approved'),
+			// A literal, not a parameter: SQLite matches a partial index's predicate only against a
+			// literal (with a parameter its planner picked appeals_due_idx, every approved appeal).
+			eb('status', '=', sql.lit('approved')),
 			eb('rebound_at', 'is', null),
 			eb('rebind_due_at', 'is not', null),
 			eb('rebind_due_at', '<=', now)
