@@ -10,10 +10,20 @@ export type AppealStatus =
 	/** Stopped by the account's current holder (a cancel link or the signed-in owner), §8a. */
 	| 'cancelled';
 
+/** The appeal statuses still open: submitted and awaiting a decision (R19–R21). */
+export const OPEN_APPEAL_STATUSES = [
+	'submitted',
+	'in_review',
+	'needs_info'
+] as const satisfies readonly AppealStatus[];
+
+export const isOpenAppeal = (status: AppealStatus): boolean =>
+	(OPEN_APPEAL_STATUSES as readonly AppealStatus[]).includes(status);
+
 /** Rules §8a: a recovery of the account that its holder may still stop (docs/api.md). */
 export interface PendingRecovery {
 	reference: string;
-	status: 'submitted' | 'in_review' | 'needs_info' | 'approved';
+	status: (typeof OPEN_APPEAL_STATUSES)[number] | 'approved';
 	/** The contact the appeal would move the account to, masked. */
 	newContact: string;
 	/** When the rebind happens (approved, during the hold); null before a decision. */

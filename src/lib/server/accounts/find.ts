@@ -1,4 +1,5 @@
-import type { Account } from '../db/schema';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Account, Database } from '../db/schema';
 import type { Identifier } from '../core/identifiers';
 import type { Ctx } from '../core/context';
 import { precompiled } from '../db/precompiled';
@@ -10,16 +11,19 @@ const byPhone = precompiled((db, p: { value: string }) =>
 	db.selectFrom('accounts').selectAll().where('phone', '=', p.value)
 );
 /** §8a: a held appeal whose new contact is `value` and whose rebind is due (a partial index). */
+export const rebindDueTo =
+	(value: string, now: number) => (eb: ExpressionBuilder<Database, 'appeals'>) =>
+		eb.and([
+			eb('new_identifier', '=', value),
+			// A literal, not a parameter: SQLite matches a partial index's predicate only against a
+			// literal (with a parameter its planner picked appeals_due_idx, every approved appeal).
+			eb('status', '=', sql.lit('approved')),
+			eb('rebound_at', 'is', null),
+			eb('rebind_due_at', 'is not', null),
+			eb('rebind_due_at', '<=', now)
+		]);
 const dueForNewContact = precompiled((db, p: { value: string; now: number }) =>
-	db
-		.selectFrom('appeals')
-		.select('id')
-		.where('new_identifier', '=', p.value)
-		.where('status', '=', 'approved')
-		.where('rebound_at', 'is', null)
-		.where('rebind_due_at', 'is not', null)
-		.where('rebind_due_at', '<=', p.now)
-		.limit(1)
+	db.selectFrom('appeals').select('id').where(rebindDueTo(p.value, p.now)).limit(1)
 );
 
 /**

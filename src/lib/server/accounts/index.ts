@@ -8,8 +8,8 @@
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
 export { confirmCurrentPassword, refuseIfFrozen } from './current-password';
-export { countAccountsOnDevice, deviceIdFromCookies } from './devices';
-export { findAccountByIdentifier } from './find';
+export { deviceIdFromCookies } from './devices';
+export { findAccountByIdentifier, rebindDueTo } from './find';
 export { agentLiftFreeze, freezeByContactProof, freezeOwnAccount } from './freeze';
 export { isLowActivity, recordFirstOrder } from './low-activity';
 export { noteSignInDevice } from './new-device-alert';

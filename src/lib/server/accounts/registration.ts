@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sameSecret } from '../core/tokens';
 import { m } from '$lib/paraglide/messages';
-import { sendCode, consumeCode, looksLikeCode, MAX_WRONG_ATTEMPTS } from '../messaging';
+import { sendCode, consumeCode, looksLikeCode, isCodeLive } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -136,13 +136,7 @@ async function livePendingRegistration(
 		.where('identifier', '=', identifier.value)
 		.executeTakeFirst();
 	const now = ctx.clock.now().getTime();
-	if (
-		!row?.payload ||
-		row.consumed_at !== null ||
-		row.attempts >= MAX_WRONG_ATTEMPTS ||
-		now >= row.expires_at
-	)
-		return null;
+	if (!row?.payload || !isCodeLive(row, now)) return null;
 	return {
 		id: row.id,
 		pending: JSON.parse(row.payload) as PendingRegistration,

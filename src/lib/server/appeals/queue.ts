@@ -2,12 +2,12 @@ import type { Ctx } from '../core/context';
 import type { Agent } from '../support';
 import { audit } from '../core/audit';
 import type { AppealStatus } from '../db/schema';
+import { isOpenAppeal, OPEN_APPEAL_STATUSES } from '$lib/types/account';
 import { readDocument } from './documents/store';
 import { maskIdentifier, parseIdentifier } from '../core/identifiers';
 
 /** R20: "due soon" is the last 6 hours before the 48-hour deadline. */
 const DUE_SOON_MS = 6 * 3_600_000;
-const OPEN_STATUSES: AppealStatus[] = ['submitted', 'in_review', 'needs_info'];
 export const QUEUE_FILTERS = [
 	'open',
 	'mine',
@@ -67,7 +67,7 @@ function masked(value: string): string {
 
 function urgencyOf(status: AppealStatus, dueAt: number, now: number): Urgency {
 	if (status === 'cancelled') return 'closed';
-	if (!OPEN_STATUSES.includes(status)) return 'decided';
+	if (!isOpenAppeal(status)) return 'decided';
 	if (now >= dueAt) return 'overdue';
 	if (dueAt - now <= DUE_SOON_MS) return 'due_soon';
 	return 'on_time';
@@ -97,10 +97,10 @@ export async function listQueue(
 			'appeals.cancelled_by',
 			'agents.username'
 		]);
-	if (filter === 'open') query = query.where('appeals.status', 'in', OPEN_STATUSES);
+	if (filter === 'open') query = query.where('appeals.status', 'in', OPEN_APPEAL_STATUSES);
 	else if (filter === 'mine')
 		query = query
-			.where('appeals.status', 'in', OPEN_STATUSES)
+			.where('appeals.status', 'in', OPEN_APPEAL_STATUSES)
 			.where('appeals.assigned_agent_id', '=', agent.id);
 	else if (filter === 'held')
 		// §8: approved and waiting for the recovery hold to end (the holder can still cancel).

@@ -1,6 +1,6 @@
 import { m } from '$lib/paraglide/messages';
 import type { ExpressionBuilder } from 'kysely';
-import type { PendingRecovery } from '$lib/types/account';
+import { OPEN_APPEAL_STATUSES, type PendingRecovery } from '$lib/types/account';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account, Database } from '../db/schema';
@@ -23,8 +23,6 @@ import { RECOVERY_REMINDER_EVERY_MS, remindHeldRecovery } from './recovery-notic
  * applied exactly once, by the job below or by the first read of the account after it is due.
  */
 
-const OPEN = ['submitted', 'in_review', 'needs_info'] as const;
-
 /** Cancel-link attempts per client network (IPv4 address, IPv6 /64 and /48), as secure links. */
 const RECOVERY_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };
 
@@ -37,7 +35,7 @@ function stoppable(now: number) {
 		eb.and([
 			eb('rebound_at', 'is', null),
 			eb.or([
-				eb('status', 'in', OPEN),
+				eb('status', 'in', OPEN_APPEAL_STATUSES),
 				eb.and([eb('status', '=', 'approved'), eb('rebind_due_at', '>', now)])
 			])
 		]);

@@ -1,5 +1,6 @@
 import type { Locale } from '$lib/paraglide/runtime';
 import type { Checkup, CheckupItem } from '$lib/types/checkup';
+import { OPEN_APPEAL_STATUSES } from '$lib/types/account';
 import { listAccountSessions } from '../accounts';
 import type { Ctx } from '../core/context';
 import { maskIdentifier } from '../core/identifiers';
@@ -22,8 +23,6 @@ const ATTENTION_EVENTS = [
 	'account.two_step_off'
 ] as const;
 
-const OPEN_APPEAL = ['submitted', 'in_review', 'needs_info'] as const;
-
 async function recentAttentionEvents(ctx: Ctx, accountId: string, since: number) {
 	return ctx.db
 		.selectFrom('audit_events')
@@ -41,7 +40,7 @@ async function hasOpenAppeal(ctx: Ctx, accountId: string): Promise<boolean> {
 		.selectFrom('appeals')
 		.select('id')
 		.where('account_id', '=', accountId)
-		.where('status', 'in', OPEN_APPEAL)
+		.where('status', 'in', OPEN_APPEAL_STATUSES)
 		.executeTakeFirst();
 	return row !== undefined;
 }

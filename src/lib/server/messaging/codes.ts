@@ -10,7 +10,7 @@ import type { Ctx } from '../core/context';
 // R6: the numbers of the rule.
 export const CODE_LIFETIME_MS = 5 * 60_000;
 const RESEND_COOLDOWN_MS = 60_000;
-export const MAX_WRONG_ATTEMPTS = 5;
+const MAX_WRONG_ATTEMPTS = 5;
 /**
  * Every code attempt on one identifier and purpose, across all the codes it is sent (R6 allows a
  * new one each minute): 10 an hour and 30 a day, counted before the compare. Without this, five
@@ -22,6 +22,22 @@ const ATTEMPTS_PER_IDENTIFIER = [
 ] as const;
 
 type CodeRow = Selectable<VerificationCodesTable>;
+
+/** R6: a code whose wrong tries are used up never verifies again. */
+export function isCodeExhausted(code: Pick<CodeRow, 'attempts'>): boolean {
+	return code.attempts >= MAX_WRONG_ATTEMPTS;
+}
+
+/**
+ * R6: whether a code can still be used at `now` — not consumed, tries left, not expired. The one
+ * definition: everything that asks "is this code still live" asks it here.
+ */
+export function isCodeLive(
+	code: Pick<CodeRow, 'attempts' | 'expires_at' | 'consumed_at'>,
+	now: number
+): boolean {
+	return code.consumed_at === null && !isCodeExhausted(code) && now < code.expires_at;
+}
 
 export type IssueResult =
 	| { ok: true; code: string; expiresAt: Date; resendAfter: Date }
@@ -235,8 +251,9 @@ async function attempt(
 ): Promise<ConsumeResult> {
 	const now = ctx.clock.now().getTime();
 	if (!row || row.consumed_at !== null) return { ok: false, reason: 'code_invalid' };
-	if (row.attempts >= MAX_WRONG_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
-	if (now >= row.expires_at) return { ok: false, reason: 'code_expired' };
+	if (isCodeExhausted(row)) return { ok: false, reason: 'too_many_attempts' };
+	// Neither consumed nor out of tries: a code that is not live has expired.
+	if (!isCodeLive(row, now)) return { ok: false, reason: 'code_expired' };
 	// Counted before the compare, so parallel guesses cannot slip under the cap. An account's
 	// contact-change code has caps of its own (R16): another account's guesses never spend them.
 	const bucket = row.scope

@@ -8,9 +8,10 @@
 export { sendCode } from './code-delivery';
 export {
 	CODE_LIFETIME_MS,
-	MAX_WRONG_ATTEMPTS,
 	consumeAccountCode,
 	consumeCode,
+	isCodeExhausted,
+	isCodeLive,
 	looksLikeCode,
 	resendCooldown,
 	revokePendingCodes,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { OPEN_APPEAL_STATUSES } from '$lib/types/account';
 import type { Ctx } from '../core/context';
 import type { Db } from '../db/database';
 
@@ -241,13 +242,13 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
 		db
 			.selectFrom('appeals')
 			.select(['status as label', count.as('count')])
-			.where('status', 'in', ['submitted', 'in_review', 'needs_info'])
+			.where('status', 'in', OPEN_APPEAL_STATUSES)
 			.groupBy('status')
 			.execute(),
 		db
 			.selectFrom('appeals')
 			.select(count.as('count'))
-			.where('status', 'in', ['submitted', 'in_review', 'needs_info'])
+			.where('status', 'in', OPEN_APPEAL_STATUSES)
 			.where('due_at', '<', now)
 			.executeTakeFirst(),
 		// Keys look like `check:ip:<hmac>`: only the part before the first colon is reported.
