@@ -842,8 +842,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -871,8 +871,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1048,8 +1048,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1077,8 +1077,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1383,7 +1383,7 @@ export interface operations {
 			/** @description `too_many_attempts`; `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -1412,8 +1412,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1606,8 +1606,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1816,8 +1816,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -1845,8 +1845,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2020,8 +2020,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2049,8 +2049,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2300,8 +2300,6 @@ export interface operations {
 			/** @description `too_many_attempts` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2329,8 +2327,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2539,8 +2537,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2568,8 +2566,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2763,8 +2761,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2792,8 +2790,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2880,8 +2878,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -2909,7 +2907,7 @@ export interface operations {
 			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -3120,7 +3118,7 @@ export interface operations {
 			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -3194,8 +3192,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -3319,8 +3317,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -3550,8 +3548,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -3579,8 +3577,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -3805,8 +3803,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -3834,8 +3832,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4087,8 +4085,6 @@ export interface operations {
 			/** @description `too_many_attempts` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4116,8 +4112,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4209,8 +4205,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4310,8 +4306,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4440,8 +4436,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4634,8 +4630,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4663,8 +4659,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4856,8 +4852,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -4885,8 +4881,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5106,8 +5102,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5135,8 +5131,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5355,8 +5351,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5384,8 +5380,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5600,8 +5596,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5629,8 +5625,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -5848,8 +5844,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -6062,8 +6058,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -6091,7 +6087,7 @@ export interface operations {
 			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -6178,8 +6174,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -6395,7 +6391,7 @@ export interface operations {
 			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -6612,8 +6608,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -6641,8 +6637,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -6865,8 +6861,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7059,8 +7055,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7252,8 +7248,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7281,8 +7277,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7445,8 +7441,8 @@ export interface operations {
 			/** @description `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7474,8 +7470,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7678,7 +7674,7 @@ export interface operations {
 			/** @description `too_many_attempts`; `rate_limited` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -7707,8 +7703,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -7920,7 +7916,7 @@ export interface operations {
 			/** @description `rate_limited`; `too_many_attempts` */
 			429: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
 					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
@@ -7949,8 +7945,8 @@ export interface operations {
 			/** @description `busy`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `busy`, `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -8063,8 +8059,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {
@@ -8144,7 +8140,7 @@ export interface operations {
 			401: {
 				headers: {
 					/** @description `Bearer` */
-					'WWW-Authenticate'?: string;
+					'WWW-Authenticate': string;
 					[name: string]: unknown;
 				};
 				content: {
@@ -8280,8 +8276,8 @@ export interface operations {
 			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
-					/** @description Seconds to wait; the same as `error.retryAfter` */
-					'Retry-After'?: number;
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
 					[name: string]: unknown;
 				};
 				content: {

@@ -16,12 +16,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
 	return rest;
 }
 
-const retryAfter = {
-	'Retry-After': {
-		description: 'Seconds to wait; the same as `error.retryAfter`',
-		schema: { type: 'integer', minimum: 1 }
-	}
-};
+/** The codes whose answer carries `Retry-After` (and `error.retryAfter`, the same seconds). */
+const RETRY = new Set(['rate_limited', 'unavailable', 'busy']);
 
 const GENERIC: Record<string, string> = {
 	invalid_json: 'the body is not a JSON object',
@@ -50,9 +46,22 @@ export function errorCodes(op: Operation): Map<number, string[]> {
 }
 
 function errorResponse(op: Operation, status: number, codes: string[]): Json {
-	const headers: Json = status === 429 || codes.includes('unavailable') ? { ...retryAfter } : {};
+	const headers: Json = {};
+	if (codes.some((code) => RETRY.has(code)))
+		headers['Retry-After'] = {
+			description:
+				'Seconds to wait, as `error.retryAfter`; with `' +
+				codes.filter((code) => RETRY.has(code)).join('`, `') +
+				'`',
+			required: codes.every((code) => RETRY.has(code)),
+			schema: { type: 'integer', minimum: 1 }
+		};
 	if (op.auth === 'internalToken' && status === 401)
-		headers['WWW-Authenticate'] = { description: '`Bearer`', schema: { type: 'string' } };
+		headers['WWW-Authenticate'] = {
+			description: '`Bearer`',
+			required: true,
+			schema: { type: 'string' }
+		};
 	return {
 		description: codes
 			.map((code) => `\`${code}\`${GENERIC[code] ? `: ${GENERIC[code]}` : ''}`)
