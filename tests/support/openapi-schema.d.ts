@@ -868,7 +868,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1074,7 +1074,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1409,7 +1409,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1603,7 +1603,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1842,7 +1842,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2046,7 +2046,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2324,7 +2324,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2563,7 +2563,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2787,7 +2787,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2904,7 +2904,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3115,7 +3115,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3172,35 +3172,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3297,35 +3268,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3574,35 +3516,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	postAccountContactChangesResend: {
@@ -3812,35 +3725,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4109,35 +3993,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	getAccountSessions: {
@@ -4185,35 +4040,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4286,35 +4112,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4416,35 +4213,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'not_found';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4656,35 +4424,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	postAccountFreeze: {
@@ -4861,35 +4600,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5128,35 +4838,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	postAccountTwoFactorTotp: {
@@ -5360,35 +5041,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5622,35 +5274,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	postAccountTwoFactorTotpConfirm: {
@@ -5824,35 +5447,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unsupported_media_type';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6084,18 +5678,16 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
+			/** @description `passkeys_unavailable` */
 			503: {
 				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable' | 'unavailable';
+							code: 'passkeys_unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6154,35 +5746,6 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6388,18 +5951,16 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
+			/** @description `passkeys_unavailable` */
 			503: {
 				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable' | 'unavailable';
+							code: 'passkeys_unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6634,35 +6195,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	patchAccountTwoFactorPasskeysId: {
@@ -6858,35 +6390,6 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
-			503: {
-				headers: {
-					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': {
-						error: {
-							/** @enum {string} */
-							code: 'unavailable';
-							message: string;
-							fields?: {
-								[key: string]: string;
-							};
-							retryAfter?: number;
-							/**
-							 * Format: date-time
-							 * @description ISO 8601, UTC
-							 */
-							nextAllowedAt?: string;
-							attemptsLeft?: number;
-							/** @enum {string} */
-							limit?: 'network' | 'identifier';
-						};
-					};
-				};
-			};
 		};
 	};
 	postSecureAccount: {
@@ -7052,7 +6555,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7274,7 +6777,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7467,7 +6970,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7700,7 +7203,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7942,7 +7445,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `busy`; `unavailable`: the database does not answer */
+			/** @description `busy`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `busy`, `unavailable` */
@@ -8056,7 +7559,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8273,7 +7776,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer */
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */

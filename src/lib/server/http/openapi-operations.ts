@@ -27,6 +27,8 @@ export interface Operation {
 	/** Successful answers by status; no schema means no body. */
 	answers: Partial<Record<number, { description: string; schema?: z.ZodType }>>;
 	errors: Partial<Record<number, readonly [string, ...string[]]>>;
+	/** Reads nothing from the database without a session cookie, so never `503 unavailable`. */
+	answersWithoutDatabase?: true;
 }
 
 export const TAGS = {
@@ -209,6 +211,7 @@ export const OPERATIONS: Operation[] = [
 		path: '/api/v1/sessions/current',
 		tag: 'sessions',
 		summary: "Sign out this browser's session",
+		answersWithoutDatabase: true,
 		answers: { 204: { description: 'Signed out (always)' } },
 		errors: {}
 	},
