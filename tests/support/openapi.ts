@@ -98,6 +98,20 @@ export class Contract {
 		);
 	}
 
+	/** Every documented error code: `METHOD path status code`. */
+	documentedCodes(): string[] {
+		return this.documented().flatMap((answer) => {
+			const [method, path, status] = answer.split(' ') as [string, string, string];
+			const op = this.document.paths[path]![method.toLowerCase()] as {
+				responses: Record<string, Documented>;
+			};
+			const schema = op.responses[status]!.content?.['application/json']?.schema as
+				{ properties?: { error?: { properties?: { code?: { enum?: string[] } } } } } | undefined;
+			const codes = schema?.properties?.error?.properties?.code?.enum ?? [];
+			return codes.map((code) => `${answer} ${code}`);
+		});
+	}
+
 	/** Problems with one answer: an undocumented status, a body or a header the document does not say. */
 	async problems(request: Request, response: Response): Promise<string[]> {
 		const path = templateOf(new URL(request.url).pathname, Object.keys(this.document.paths));
@@ -119,8 +133,10 @@ export class Contract {
 			const key = `${at} body`;
 			let validate = this.validators.get(key);
 			if (!validate) this.validators.set(key, (validate = this.ajv.compile(schema)));
-			if (!validate(JSON.parse(text)))
+			const body = JSON.parse(text) as { error?: { code?: unknown } };
+			if (!validate(body))
 				problems.push(`${at}: ${this.ajv.errorsText(validate.errors)} in ${text}`);
+			else if (body.error) this.seen.add(`${at} ${String(body.error.code)}`);
 		}
 		for (const [name, header] of Object.entries(documented.headers ?? {}))
 			if ((header as { required?: boolean }).required && !response.headers.has(name))
