@@ -225,3 +225,23 @@ export const apiErrorBody = (codes: readonly [string, ...string[]]) =>
 			limit: z.enum(['network', 'identifier']).optional()
 		})
 	});
+
+/** What the routes answer, checked with `satisfies` where they build it (no second copy). */
+export type CodeSent = z.input<typeof codeSent>;
+export type CheckReportBody = z.input<typeof checkReport>;
+export type SignedIn = z.input<typeof signedIn>;
+export type SecondFactorDue = z.input<typeof secondFactorDue>;
+export type AccountView = z.input<typeof accountView>;
+export type Frozen = z.input<typeof frozen>;
+export type ContactChanged = z.input<typeof contactChanged>;
+export type SessionList = z.input<typeof sessionList>;
+export type Secured = z.input<typeof secured>;
+export type RecoveryCancelledByOwner = z.input<typeof recoveryCancelledByOwner>;
+export type RecoveryCancelledByLink = z.input<typeof recoveryCancelledByLink>;
+export type TotpStarted = z.input<typeof totpStarted>;
+export type RecoveryCodes = z.input<typeof recoveryCodes>;
+export type PasskeyAdded = z.input<typeof passkeyAdded>;
+export type PasskeyList = z.input<typeof passkeyList>;
+export type PasskeyRenamed = z.input<typeof passkeyRenamed>;
+export type AppealFiled = z.input<typeof appealFiled>;
+export type AppealView = z.input<typeof appealView>;
