@@ -72,6 +72,7 @@ export function apiFetch(app: Ctx, options: ApiFetchOptions = {}) {
 }
 
 type Json = Record<string, unknown>;
+const RETRY_CODES = new Set(['rate_limited', 'busy', 'unavailable']);
 type Documented = Json & { content?: Record<string, { schema: Json }>; headers?: Json };
 
 /** The document, an ajv validator per documented answer, and which answers were seen. */
@@ -136,7 +137,12 @@ export class Contract {
 			const body = JSON.parse(text) as { error?: { code?: unknown } };
 			if (!validate(body))
 				problems.push(`${at}: ${this.ajv.errorsText(validate.errors)} in ${text}`);
-			else if (body.error) this.seen.add(`${at} ${String(body.error.code)}`);
+			else if (body.error) {
+				this.seen.add(`${at} ${String(body.error.code)}`);
+				// docs/api.md §2: these codes say when to come back, in the header too.
+				if (RETRY_CODES.has(String(body.error.code)) && !response.headers.has('retry-after'))
+					problems.push(`${at} ${String(body.error.code)}: no Retry-After`);
+			}
 		}
 		for (const [name, header] of Object.entries(documented.headers ?? {}))
 			if ((header as { required?: boolean }).required && !response.headers.has(name))
