@@ -13,14 +13,14 @@ const masked = z.string().describe('masked as in R4');
 const kind = z.enum(['email', 'phone']);
 const contact = z.strictObject({ kind, masked });
 
-export const accountStatus = z.enum(['active', 'under_review', 'disabled']);
+const accountStatus = z.enum(['active', 'under_review', 'disabled']);
 const codePurpose = z.enum(['register', 'check', 'contact_change', 'password_reset', 'appeal']);
 
 /** R6: a code was sent (or one is live): when it expires, when a new one may be asked for. */
 export const codeSent = z.strictObject({ expiresAt: instant, resendAfter: instant });
 
 /** R16's quota. */
-export const contactChangeQuota = z.strictObject({
+const contactChangeQuota = z.strictObject({
 	used: z.int().min(0),
 	limit: z.int().min(0),
 	remaining: z.int().min(0),

@@ -30,7 +30,7 @@ const GENERIC: Record<string, string> = {
 };
 
 /** The error codes an operation answers, by status: its own and the ones every endpoint shares. */
-export function errorCodes(op: Operation): Map<number, string[]> {
+function errorCodes(op: Operation): Map<number, string[]> {
 	const codes = new Map<number, string[]>();
 	const add = (status: number, ...more: string[]) =>
 		codes.set(status, [...new Set([...(codes.get(status) ?? []), ...more])]);
