@@ -153,6 +153,10 @@ describe.each(testDatabases)(
 			const served = await call('GET', '/api/v1/openapi.json');
 			expect(served.status).toBe(200);
 			expect(served.body).toEqual(JSON.parse(JSON.stringify(contract.document)));
+			// Through the real hooks, which would otherwise say no-store: kept by the browser only.
+			const response = await apiFetch(app)(`${ENDPOINT_ORIGIN}/api/v1/openapi.json`);
+			expect(response.headers.get('cache-control')).toBe('private, max-age=3600');
+			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
 		});
 
 		it('the validator refuses an answer with an undocumented status or member', async () => {
