@@ -1,4 +1,5 @@
 import { json, type Cookies, type RequestEvent } from '@sveltejs/kit';
+import type { SignedIn } from '$lib/schemas/responses';
 import { failures, type Failure } from '../core/failures';
 import { failureResponse } from './api-error';
 import type { Account } from '../db/schema';
@@ -89,5 +90,5 @@ export async function secondStepAnswer(
 	if (!result.ok) return failureResponse(result);
 	const ended = await finishSignIn(event, result);
 	if (ended) return failureResponse(ended);
-	return json({ account: { status: result.account.status } }, { status: 201 });
+	return json({ account: { status: result.account.status } } satisfies SignedIn, { status: 201 });
 }

@@ -4,6 +4,7 @@ import { accountSummary } from '$lib/server/check';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
+import type { AccountView } from '$lib/schemas/responses';
 
 /** API (docs/api.md): the signed-in owner's own view, with a pending recovery (§8a) or null. */
 export const GET: RequestHandler = async ({ locals }) => {
@@ -13,8 +14,7 @@ export const GET: RequestHandler = async ({ locals }) => {
 		accountSummary(app, locals.account),
 		pendingRecovery(app, locals.account)
 	]);
-	return json(
-		{ ...summary, pendingRecovery: recovery },
-		{ headers: { 'cache-control': 'no-store' } }
-	);
+	return json({ ...summary, pendingRecovery: recovery } satisfies AccountView, {
+		headers: { 'cache-control': 'no-store' }
+	});
 };

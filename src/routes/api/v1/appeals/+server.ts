@@ -6,6 +6,7 @@ import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { AppealFiled } from '$lib/schemas/responses';
 
 /** docs/api.md, R19: multipart appeal → 201 {reference, statusToken, dueAt}. */
 export const POST: RequestHandler = async (event) => {
@@ -23,7 +24,7 @@ export const POST: RequestHandler = async (event) => {
 			reference: result.reference,
 			statusToken: result.statusToken,
 			dueAt: result.dueAt.toISOString()
-		},
+		} satisfies AppealFiled,
 		{ status: 201, headers: { 'cache-control': 'no-store' } }
 	);
 };

@@ -5,6 +5,7 @@ import { registrationStarter } from '$lib/server/http/registration-cookie';
 import { startRegistration } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { CodeSent } from '$lib/schemas/responses';
 
 /** API (docs/api.md): step 1 of registration (R8): a code goes to the identifier. */
 export const POST: RequestHandler = async (event) => {
@@ -17,7 +18,10 @@ export const POST: RequestHandler = async (event) => {
 	});
 	if (!result.ok) return failureResponse(result);
 	return json(
-		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{
+			expiresAt: result.expiresAt.toISOString(),
+			resendAfter: result.resendAfter.toISOString()
+		} satisfies CodeSent,
 		{ status: 202 }
 	);
 };

@@ -5,6 +5,7 @@ import { afterPassword } from '$lib/server/http/pending-sign-in-cookie';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { signIn } from '$lib/server/accounts';
 import type { RequestHandler } from './$types';
+import type { SecondFactorDue, SignedIn } from '$lib/schemas/responses';
 
 /**
  * 201 and the session; with two-step on, 202 and a pending cookie instead. A wrong password is
@@ -17,6 +18,9 @@ export const POST: RequestHandler = async (event) => {
 	if (!result.ok) return failureResponse(result);
 	const next = await afterPassword(event, result.account);
 	if ('ok' in next) return failureResponse(next);
-	if (!next.session) return json({ secondFactor: { methods: next.methods } }, { status: 202 });
-	return json({ account: { status: result.account.status } }, { status: 201 });
+	if (!next.session)
+		return json({ secondFactor: { methods: next.methods } } satisfies SecondFactorDue, {
+			status: 202
+		});
+	return json({ account: { status: result.account.status } } satisfies SignedIn, { status: 201 });
 };

@@ -4,6 +4,7 @@ import { requestVerificationCode } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { CodeSent } from '$lib/schemas/responses';
 
 /** API (docs/api.md): a `check` or `appeal` code to the identifier; the same answer for any identifier. */
 export const POST: RequestHandler = async (event) => {
@@ -12,7 +13,10 @@ export const POST: RequestHandler = async (event) => {
 	const result = await requestVerificationCode(event.locals.app, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	return json(
-		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{
+			expiresAt: result.expiresAt.toISOString(),
+			resendAfter: result.resendAfter.toISOString()
+		} satisfies CodeSent,
 		{ status: 202 }
 	);
 };

@@ -6,6 +6,7 @@ import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { RequestHandler } from './$types';
+import type { Frozen } from '$lib/schemas/responses';
 
 /** §7b: the signed-in owner freezes the account (current password) → 200 {"status":"frozen"}. */
 export const POST: RequestHandler = async (event) => {
@@ -22,5 +23,5 @@ export const POST: RequestHandler = async (event) => {
 	if (!result.ok) return failureResponse(result);
 	// Every session ended with the freeze, this one too: the cookie goes as well.
 	await endSession(event);
-	return json({ status: 'frozen' }, { headers: { 'cache-control': 'no-store' } });
+	return json({ status: 'frozen' } satisfies Frozen, { headers: { 'cache-control': 'no-store' } });
 };

@@ -4,6 +4,7 @@ import { failures } from '$lib/server/core/failures';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
+import type { SessionList } from '$lib/schemas/responses';
 
 /** API (docs/api.md): the owner's live sessions; ids are opaque, never the token or its hash. */
 export const GET: RequestHandler = async (event) => {
@@ -13,7 +14,7 @@ export const GET: RequestHandler = async (event) => {
 		sessionId: session?.id ?? null,
 		locale: requestMeta(event).locale
 	});
-	return json({ sessions }, { headers: { 'cache-control': 'no-store' } });
+	return json({ sessions } satisfies SessionList, { headers: { 'cache-control': 'no-store' } });
 };
 
 /** Signs out every session of the account but this one. */

@@ -7,6 +7,7 @@ import { startSession } from '$lib/server/http/session-cookie';
 import { confirmRegistration } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { SignedIn } from '$lib/schemas/responses';
 
 /** API (docs/api.md): step 2 creates the account and signs it in. */
 export const POST: RequestHandler = async (event) => {
@@ -21,5 +22,5 @@ export const POST: RequestHandler = async (event) => {
 	// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
 	if (!(await startSession(event, result.account, result.account.session_epoch)))
 		return failureResponse(failures.unauthenticated());
-	return json({ account: { status: result.account.status } }, { status: 201 });
+	return json({ account: { status: result.account.status } } satisfies SignedIn, { status: 201 });
 };

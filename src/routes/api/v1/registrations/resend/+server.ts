@@ -5,6 +5,7 @@ import { registrationToken } from '$lib/server/http/registration-cookie';
 import { resendRegistrationCode } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { CodeSent } from '$lib/schemas/responses';
 
 /** R6: a new registration code after the 60-second cooldown; it replaces the old one. */
 export const POST: RequestHandler = async (event) => {
@@ -16,7 +17,10 @@ export const POST: RequestHandler = async (event) => {
 	});
 	if (!result.ok) return failureResponse(result);
 	return json(
-		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{
+			expiresAt: result.expiresAt.toISOString(),
+			resendAfter: result.resendAfter.toISOString()
+		} satisfies CodeSent,
 		{ status: 202 }
 	);
 };

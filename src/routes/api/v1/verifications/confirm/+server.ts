@@ -3,6 +3,7 @@ import { verificationConfirmInput } from '$lib/schemas/check';
 import { runCheck, setCheckGrant } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { checkViewer } from '$lib/server/http/check-viewer';
+import type { CheckReportBody } from '$lib/schemas/responses';
 import type { RequestHandler } from './$types';
 
 /**
@@ -24,5 +25,7 @@ export const POST: RequestHandler = async (event) => {
 			event.locals.deviceId,
 			event.url.protocol === 'https:'
 		);
-	return json(outcome.report, { headers: { 'cache-control': 'no-store' } });
+	return json(outcome.report satisfies CheckReportBody, {
+		headers: { 'cache-control': 'no-store' }
+	});
 };

@@ -5,6 +5,7 @@ import { checkGrantCovers } from '$lib/server/check';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
+import type { Frozen } from '$lib/schemas/responses';
 
 /**
  * §7b: whoever proved control of a bound contact with a check code in this browser (R15a's grant
@@ -21,5 +22,5 @@ export const POST: RequestHandler = async (event) => {
 		requestMeta(event)
 	);
 	if (!result.ok) return failureResponse(result);
-	return json({ status: 'frozen' }, { headers: { 'cache-control': 'no-store' } });
+	return json({ status: 'frozen' } satisfies Frozen, { headers: { 'cache-control': 'no-store' } });
 };

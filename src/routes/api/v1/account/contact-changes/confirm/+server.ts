@@ -5,6 +5,7 @@ import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { ContactChanged } from '$lib/schemas/responses';
 
 /** R16 step 2 and R17: the change, atomically under the quota; other sessions signed out. */
 export const POST: RequestHandler = async (event) => {
@@ -17,5 +18,5 @@ export const POST: RequestHandler = async (event) => {
 		sessionId: session?.id ?? null
 	});
 	if (!result.ok) return failureResponse(result);
-	return json({ contactChange: result.quota });
+	return json({ contactChange: result.quota } satisfies ContactChanged);
 };

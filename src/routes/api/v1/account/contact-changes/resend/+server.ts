@@ -5,6 +5,7 @@ import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestMeta } from '$lib/server/core/request-meta';
 import type { RequestHandler } from './$types';
+import type { CodeSent } from '$lib/schemas/responses';
 
 /** R6/R16: a new code to the contact of the change already started (no password asked again). */
 export const POST: RequestHandler = async (event) => {
@@ -15,7 +16,10 @@ export const POST: RequestHandler = async (event) => {
 	const result = await resendContactChangeCode(event.locals.app, account, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
 	return json(
-		{ expiresAt: result.expiresAt.toISOString(), resendAfter: result.resendAfter.toISOString() },
+		{
+			expiresAt: result.expiresAt.toISOString(),
+			resendAfter: result.resendAfter.toISOString()
+		} satisfies CodeSent,
 		{ status: 202 }
 	);
 };

@@ -5,6 +5,7 @@ import { failures } from '$lib/server/core/failures';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
+import type { RecoveryCancelledByOwner } from '$lib/schemas/responses';
 
 /** Rules §8a: the signed-in owner stops every pending recovery of the account, with the password. */
 export const POST: RequestHandler = async (event) => {
@@ -19,5 +20,8 @@ export const POST: RequestHandler = async (event) => {
 		requestMeta(event)
 	);
 	if (!result.ok) return failureResponse(result);
-	return json({ status: 'cancelled', cancelled: result.cancelled });
+	return json({
+		status: 'cancelled',
+		cancelled: result.cancelled
+	} satisfies RecoveryCancelledByOwner);
 };

@@ -6,12 +6,13 @@ import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { listPasskeys, registerPasskey } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
+import type { PasskeyAdded, PasskeyList } from '$lib/schemas/responses';
 
 export const GET: RequestHandler = async (event) => {
 	const { account } = event.locals;
 	if (!account) return failureResponse(failures.unauthenticated());
 	return json(
-		{ passkeys: await listPasskeys(event.locals.app, account.id) },
+		{ passkeys: await listPasskeys(event.locals.app, account.id) } satisfies PasskeyList,
 		{ headers: { 'cache-control': 'no-store' } }
 	);
 };
@@ -23,5 +24,5 @@ export const POST: RequestHandler = async (event) => {
 	const { account } = body;
 	const result = await registerPasskey(event.locals.app, account, body.data, requestMeta(event));
 	if (!result.ok) return failureResponse(result);
-	return json({ passkey: result.passkey }, { status: 201 });
+	return json({ passkey: result.passkey } satisfies PasskeyAdded, { status: 201 });
 };

@@ -5,6 +5,7 @@ import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { disableTotp, startTotpSetup } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
+import type { TotpStarted } from '$lib/schemas/responses';
 
 /** Set-up step 1: the password again → a new secret (shown once; confirmed by a code). */
 export const POST: RequestHandler = async (event) => {
@@ -13,10 +14,9 @@ export const POST: RequestHandler = async (event) => {
 	const { account } = body;
 	const result = await startTotpSetup(event.locals.app, account, body.data);
 	if (!result.ok) return failureResponse(result);
-	return json(
-		{ secret: result.secret, otpauthUri: result.otpauthUri },
-		{ headers: { 'cache-control': 'no-store' } }
-	);
+	return json({ secret: result.secret, otpauthUri: result.otpauthUri } satisfies TotpStarted, {
+		headers: { 'cache-control': 'no-store' }
+	});
 };
 
 /** Off: the password and a code (TOTP or recovery) → 204; recovery codes go too. */

@@ -5,6 +5,7 @@ import { ownerBody } from '$lib/server/http/owner-request';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { removePasskey, renamePasskey } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
+import type { PasskeyRenamed } from '$lib/schemas/responses';
 
 export const PATCH: RequestHandler = async (event) => {
 	const body = await ownerBody(event, passkeyRenameInput);
@@ -15,7 +16,7 @@ export const PATCH: RequestHandler = async (event) => {
 		name: body.data.name
 	});
 	if (!result.ok) return failureResponse(result);
-	return json({ passkey: { id: event.params.id, name: body.data.name } });
+	return json({ passkey: { id: event.params.id, name: body.data.name } } satisfies PasskeyRenamed);
 };
 
 /** Removing a passkey takes the password again. */

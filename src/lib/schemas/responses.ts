@@ -1,0 +1,247 @@
+import { z } from 'zod';
+
+/**
+ * What `/api/v1` answers (docs/api.md), as zod schemas: the OpenAPI document
+ * (src/lib/server/http/openapi.ts) is generated from them and from the input schemas beside this
+ * file, and the routes' answers are type-checked against them (`satisfies`), so the document and
+ * the code cannot drift. Objects are strict: a member the document does not name fails the
+ * contract test (tests/server/openapi-contract.test.ts).
+ */
+
+const instant = z.iso.datetime().describe('ISO 8601, UTC');
+const masked = z.string().describe('masked as in R4');
+const kind = z.enum(['email', 'phone']);
+const contact = z.strictObject({ kind, masked });
+
+const accountStatus = z.enum(['active', 'under_review', 'disabled']);
+const codePurpose = z.enum(['register', 'check', 'contact_change', 'password_reset', 'appeal']);
+
+/** R6: a code was sent (or one is live): when it expires, when a new one may be asked for. */
+export const codeSent = z.strictObject({ expiresAt: instant, resendAfter: instant });
+
+/** R16's quota. */
+const contactChangeQuota = z.strictObject({
+	used: z.int().min(0),
+	limit: z.int().min(0),
+	remaining: z.int().min(0),
+	windowDays: z.int(),
+	minIntervalDays: z.int(),
+	nextAllowedAt: instant.nullable()
+});
+
+const nextStep = z.union([
+	z.strictObject({
+		action: z.enum([
+			'register',
+			'continue_registration',
+			'sign_in',
+			'forgot_password',
+			'change_contact',
+			'appeal',
+			'turn_on_two_step'
+		]),
+		href: z.string()
+	}),
+	z.strictObject({ action: z.literal('wait'), until: instant })
+]);
+
+/** R12–R15a: the check report; members the viewer may not see are absent, never null. */
+export const checkReport = z.strictObject({
+	identifier: contact,
+	registered: z.boolean().optional(),
+	status: z.enum(['active', 'under_review', 'disabled', 'frozen']).nullable().optional(),
+	verification: z
+		.union([
+			z.strictObject({
+				pending: z.literal(false),
+				expiredUnused: z.strictObject({ purpose: codePurpose, expiredAt: instant }).optional()
+			}),
+			z.strictObject({ pending: z.literal(true), purpose: codePurpose, expiresAt: instant })
+		])
+		.optional(),
+	contactChange: contactChangeQuota.optional(),
+	contacts: z.array(contact).optional(),
+	recentActivity: z
+		.array(z.strictObject({ action: z.string(), at: instant, country: z.string().nullable() }))
+		.optional(),
+	security: z
+		.strictObject({ twoStep: z.boolean(), passkeys: z.int(), activeSessions: z.int() })
+		.optional(),
+	recovery: z
+		.strictObject({
+			approved: z.boolean(),
+			effectiveAt: instant.nullable(),
+			decisionDueAt: instant
+		})
+		.nullable()
+		.optional(),
+	warnings: z.array(
+		z.strictObject({
+			code: z.enum([
+				'ip_country_mismatch',
+				'low_activity',
+				'multiple_accounts_on_device',
+				'appeal_open',
+				'under_review'
+			]),
+			message: z.string(),
+			requestCountry: z.string().optional()
+		})
+	),
+	nextSteps: z.array(nextStep),
+	tier: z.enum(['public', 'verified']),
+	checkedAt: instant
+});
+
+/** §8a (R23): the recovery the owner may still stop. */
+const pendingRecovery = z.strictObject({
+	reference: z.string(),
+	status: z.enum(['submitted', 'in_review', 'needs_info', 'approved']),
+	newContact: masked,
+	effectiveAt: instant.nullable()
+});
+
+/** The owner's own view (GET /api/v1/account). */
+export const accountView = z.strictObject({
+	status: accountStatus,
+	country: z.string(),
+	createdAt: instant,
+	contacts: z.array(contact),
+	flags: z.array(
+		z.strictObject({
+			code: z.enum([
+				'under_review',
+				'low_activity',
+				'multiple_accounts_on_device',
+				'ip_country_mismatch'
+			])
+		})
+	),
+	activity: z.array(
+		z.strictObject({
+			action: z.string(),
+			at: instant,
+			country: z.string().nullable(),
+			device: z.string().nullable()
+		})
+	),
+	contactChange: contactChangeQuota,
+	pendingRecovery: pendingRecovery.nullable()
+});
+
+/** A session was started (the session cookie is set). */
+export const signedIn = z.strictObject({
+	account: z.strictObject({ status: accountStatus })
+});
+/** §7a: the password was right, a second step is due (only the `pending_sign_in` cookie is set). */
+export const secondFactorDue = z.strictObject({
+	secondFactor: z.strictObject({
+		methods: z.array(z.enum(['totp', 'recovery_code', 'passkey']))
+	})
+});
+
+export const frozen = z.strictObject({ status: z.literal('frozen') });
+export const contactChanged = z.strictObject({ contactChange: contactChangeQuota });
+export const sessionList = z.strictObject({
+	sessions: z.array(
+		z.strictObject({
+			id: z.string(),
+			current: z.boolean(),
+			createdAt: instant,
+			lastSeenAt: instant,
+			country: z.string().nullable(),
+			device: z.string()
+		})
+	)
+});
+export const secured = z.strictObject({ contact: masked, resetCodeSent: z.boolean() });
+export const recoveryCancelledByOwner = z.strictObject({
+	status: z.literal('cancelled'),
+	cancelled: z.int().min(0)
+});
+export const recoveryCancelledByLink = z.strictObject({ status: z.literal('cancelled') });
+export const passwordResetRequested = z.strictObject({});
+
+export const totpStarted = z.strictObject({ secret: z.string(), otpauthUri: z.string() });
+export const recoveryCodes = z.strictObject({ recoveryCodes: z.array(z.string()) });
+const passkey = z.strictObject({
+	id: z.string(),
+	name: z.string(),
+	createdAt: instant,
+	lastUsedAt: instant.nullable()
+});
+export const passkeyAdded = z.strictObject({ passkey });
+export const passkeyList = z.strictObject({ passkeys: z.array(passkey) });
+export const passkeyRenamed = z.strictObject({ passkey: passkey.pick({ id: true, name: true }) });
+/**
+ * WebAuthn options as @simplewebauthn/server makes them (W3C WebAuthn L3 `…OptionsJSON`); only the
+ * members a client needs to start are named, the rest passes through to the browser's API.
+ */
+export const passkeyCreationOptions = z.looseObject({
+	challenge: z.string(),
+	rp: z.looseObject({ name: z.string(), id: z.string().optional() }),
+	user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
+	pubKeyCredParams: z.array(z.looseObject({ type: z.literal('public-key'), alg: z.int() }))
+});
+export const passkeyRequestOptions = z.looseObject({
+	challenge: z.string(),
+	rpId: z.string().optional(),
+	allowCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key') }))
+});
+
+export const appealFiled = z.strictObject({
+	reference: z.string(),
+	statusToken: z.string(),
+	dueAt: instant
+});
+export const appealView = z.strictObject({
+	reference: z.string(),
+	status: z.enum(['submitted', 'in_review', 'needs_info', 'approved', 'rejected', 'cancelled']),
+	createdAt: instant,
+	dueAt: instant,
+	effectiveAt: instant.nullable(),
+	messages: z.array(
+		z.strictObject({ from: z.enum(['support', 'you']), body: z.string(), createdAt: instant })
+	),
+	timeline: z.array(
+		z.strictObject({ event: z.string(), at: instant, upcoming: z.literal(true).optional() })
+	)
+});
+
+/**
+ * Every `/api/v1` error (docs/api.md §2), for the given stable codes. `retryAfter` comes with a
+ * `Retry-After` header of the same seconds; `nextAllowedAt` with R16's refusals; `attemptsLeft`
+ * with a wrong try on a live code (R6); `limit` with the check's refusal (R15).
+ */
+export const apiErrorBody = (codes: readonly [string, ...string[]]) =>
+	z.strictObject({
+		error: z.strictObject({
+			code: z.enum(codes),
+			message: z.string(),
+			fields: z.record(z.string(), z.string()).optional(),
+			retryAfter: z.int().min(1).optional(),
+			nextAllowedAt: instant.optional(),
+			attemptsLeft: z.int().min(0).optional(),
+			limit: z.enum(['network', 'identifier']).optional()
+		})
+	});
+
+/** What the routes answer, checked with `satisfies` where they build it (no second copy). */
+export type CodeSent = z.input<typeof codeSent>;
+export type CheckReportBody = z.input<typeof checkReport>;
+export type SignedIn = z.input<typeof signedIn>;
+export type SecondFactorDue = z.input<typeof secondFactorDue>;
+export type AccountView = z.input<typeof accountView>;
+export type Frozen = z.input<typeof frozen>;
+export type ContactChanged = z.input<typeof contactChanged>;
+export type SessionList = z.input<typeof sessionList>;
+export type Secured = z.input<typeof secured>;
+export type RecoveryCancelledByOwner = z.input<typeof recoveryCancelledByOwner>;
+export type RecoveryCancelledByLink = z.input<typeof recoveryCancelledByLink>;
+export type TotpStarted = z.input<typeof totpStarted>;
+export type RecoveryCodes = z.input<typeof recoveryCodes>;
+export type PasskeyAdded = z.input<typeof passkeyAdded>;
+export type PasskeyList = z.input<typeof passkeyList>;
+export type PasskeyRenamed = z.input<typeof passkeyRenamed>;
+export type AppealFiled = z.input<typeof appealFiled>;
+export type AppealView = z.input<typeof appealView>;
