@@ -804,6 +804,7 @@ describe.each(testDatabases)(
 				);
 			expect((await change({ newPassword: 'short' })).code).toBe('invalid_password');
 			expect((await change({ newPassword: 'password1' })).code).toBe('password_too_common');
+			expect((await change({ newPassword: PASSWORD })).code).toBe('same_password');
 			for (let i = 0; i < 4; i++)
 				expect((await change({ currentPassword: 'wrong password' })).code).toBe(
 					'invalid_credentials'

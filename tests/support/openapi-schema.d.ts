@@ -4255,7 +4255,7 @@ export interface operations {
 				};
 				content?: never;
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_password`; `password_too_common`; `password_breached` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_password`; `password_too_common`; `password_breached`; `same_password` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -4269,7 +4269,8 @@ export interface operations {
 								| 'invalid_request'
 								| 'invalid_password'
 								| 'password_too_common'
-								| 'password_breached';
+								| 'password_breached'
+								| 'same_password';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -7264,6 +7265,7 @@ export interface operations {
 				content: {
 					'application/json': {
 						reference: string;
+						/** @example 7KQ2-M9XD-4FHT-0WPA */
 						statusToken: string;
 						/**
 						 * Format: date-time

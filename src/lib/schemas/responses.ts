@@ -191,7 +191,11 @@ export const passkeyRequestOptions = z.looseObject({
 
 export const appealFiled = z.strictObject({
 	reference: z.string(),
-	statusToken: z.string(),
+	// R19: the status code, 16 Crockford base32 characters in four groups (80 random bits).
+	statusToken: z
+		.string()
+		.regex(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/)
+		.meta({ example: '7KQ2-M9XD-4FHT-0WPA' }),
 	dueAt: instant
 });
 export const appealView = z.strictObject({

@@ -306,7 +306,11 @@ export const OPERATIONS: Operation[] = [
 		summary: 'Change the password (R5)',
 		body: account.passwordChangeInput,
 		answers: { 204: { description: 'Changed; every other session signed out' } },
-		errors: { 400: PASSWORD, 401: ['invalid_credentials'], 429: ['rate_limited'] }
+		errors: {
+			400: [...PASSWORD, 'same_password'],
+			401: ['invalid_credentials'],
+			429: ['rate_limited']
+		}
 	},
 	{
 		method: 'post',
