@@ -20,7 +20,7 @@ function renderStep(error?: {
 		hidden: { identifier: 'a@example.com' },
 		error,
 		submitLabel: 'Create account',
-		startOver: '/register'
+		sent: 'We sent a 6-digit code to a@example.com.'
 	});
 }
 

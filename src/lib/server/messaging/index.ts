@@ -11,11 +11,14 @@ export {
 	MAX_WRONG_ATTEMPTS,
 	consumeAccountCode,
 	consumeCode,
+	liveAccountCode,
+	liveCode,
 	looksLikeCode,
 	resendCooldown,
 	revokePendingCodes,
 	verifyCode
 } from './codes';
+export type { LiveCodeTimes } from './codes';
 export {
 	accountFrozenMessage,
 	freezeLiftedMessage,
