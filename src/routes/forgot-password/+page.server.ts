@@ -1,7 +1,14 @@
 import { passwordResetConfirmInput, passwordResetInput } from '$lib/schemas/account';
 import { countryCodes } from '$lib/server/core/countries';
 import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
-import { forgetTyped, readTyped, rememberTyped } from '$lib/server/http/code-step-cookie';
+import {
+	changeTyped,
+	forgetTyped,
+	readTyped,
+	rememberTyped,
+	resumeOnGet,
+	resumePosted
+} from '$lib/server/http/code-step-cookie';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import {
 	confirmPasswordReset,
@@ -18,14 +25,11 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
  */
 export const load: PageServerLoad = async (event) => {
 	const { locals } = event;
-	event.setHeaders({ 'cache-control': 'no-store' });
-	const typed = readTyped(event, 'forgot');
 	return {
 		countries: countryCodes,
 		ipCountry: locals.ipCountry,
 		passwordMinLength: locals.app.config.passwordMinLength,
-		typed: typed ? { identifier: typed.identifier, country: typed.country } : undefined,
-		resumed: typed?.pending ? await resumable(event, typed) : undefined
+		...(await resumeOnGet(event, 'forgot', (typed) => resumable(event, typed)))
 	};
 };
 
@@ -77,26 +81,20 @@ export const actions: Actions = {
 	 * (never a new code), else the first step filled in with what was checked.
 	 */
 	resume: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const typed = {
-			identifier: (values.identifier ?? '').slice(0, 320),
-			country: (values.country ?? '').slice(0, 2)
-		};
+		// Only an address this browser itself asked a code for (its cookie) resumes.
 		const before = readTyped(event, 'forgot');
-		const step =
-			before?.pending && before.identifier === typed.identifier.trim()
-				? await resumable(event, { ...typed, identifier: before.identifier })
-				: undefined;
-		rememberTyped(event, 'forgot', { ...typed, pending: step !== undefined });
+		const { typed, step } = await resumePosted(event, 'forgot', async (t) =>
+			before?.pending && before.identifier === t.identifier.trim()
+				? resumable(event, before)
+				: undefined
+		);
 		return step ?? { step: 'identifier' as const, ...typed };
 	},
 	/** Issue 26: "Wrong address? Change it": the first step, filled in; the code is left as it is. */
-	change: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const typed = { identifier: values.identifier ?? '', country: values.country ?? '' };
-		rememberTyped(event, 'forgot', { ...typed, pending: false });
-		return { step: 'identifier' as const, ...typed };
-	},
+	change: async (event) => ({
+		step: 'identifier' as const,
+		...(await changeTyped(event, 'forgot'))
+	}),
 	confirm: async (event) => {
 		const values = await readForm(event.request, [
 			'identifier',

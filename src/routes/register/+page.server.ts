@@ -7,7 +7,13 @@ import {
 import { countryCodes } from '$lib/server/core/countries';
 import { failures } from '$lib/server/core/failures';
 import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
-import { forgetTyped, readTyped, rememberTyped } from '$lib/server/http/code-step-cookie';
+import {
+	changeTyped,
+	forgetTyped,
+	rememberTyped,
+	resumeOnGet,
+	resumePosted
+} from '$lib/server/http/code-step-cookie';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import {
 	forgetRegistrationToken,
@@ -35,14 +41,11 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const { locals } = event;
 	if (locals.account) redirect(303, '/account');
-	event.setHeaders({ 'cache-control': 'no-store' });
-	const typed = readTyped(event, 'register');
 	return {
 		countries: countryCodes,
 		ipCountry: locals.ipCountry,
 		passwordMinLength: locals.app.config.passwordMinLength,
-		typed: typed ? { identifier: typed.identifier, country: typed.country } : undefined,
-		resumed: typed?.pending ? await resumable(event, typed) : undefined
+		...(await resumeOnGet(event, 'register', (typed) => resumable(event, typed)))
 	};
 };
 
@@ -152,25 +155,22 @@ export const actions: Actions = {
 	 * one (never a new code), else the first step filled in with what was checked.
 	 */
 	resume: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country', 'continue']);
-		const typed = {
-			identifier: (values.identifier ?? '').slice(0, 320),
-			country: (values.country ?? '').slice(0, 2)
-		};
-		const step = await resumable(event, typed);
-		rememberTyped(event, 'register', { ...typed, pending: step !== undefined });
+		const { typed, step, continued } = await resumePosted(event, 'register', (t) =>
+			resumable(event, t)
+		);
 		if (step) return step;
-		const notice = values.continue === '1' ? m.register_no_code_here() : undefined;
-		return { step: 'details' as const, ...typed, notice };
+		return {
+			step: 'details' as const,
+			...typed,
+			notice: continued ? m.register_no_code_here() : undefined
+		};
 	},
 
 	/** Issue 26: "Wrong address? Change it": the first step, filled in; the code is left as it is. */
-	change: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const typed = { identifier: values.identifier ?? '', country: values.country ?? '' };
-		rememberTyped(event, 'register', { ...typed, pending: false });
-		return { step: 'details' as const, ...typed };
-	},
+	change: async (event) => ({
+		step: 'details' as const,
+		...(await changeTyped(event, 'register'))
+	}),
 
 	confirm: async (event) => {
 		const values = await readForm(event.request, [

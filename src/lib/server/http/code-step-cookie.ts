@@ -1,5 +1,6 @@
 import type { Cookies } from '@sveltejs/kit';
 import type { Ctx } from '../core/context';
+import { readForm } from './forms';
 
 /**
  * R6 (issue 26): a code step is resumable, and shows the person what they typed. What this
@@ -84,4 +85,51 @@ export function readTyped(
 /** The flow is over (the account exists, the password or contact changed). */
 export function forgetTyped(event: Event, flow: CodeFlow): void {
 	event.cookies.delete(name(flow), options(flow, event.url));
+}
+
+/**
+ * A flow page's plain GET (issue 26): what this browser typed, to fill the first step, and its
+ * live code step when `resume` finds one. Not stored by any cache: the answer is this browser's.
+ */
+export async function resumeOnGet<S>(
+	event: Event & { setHeaders: (headers: Record<string, string>) => void },
+	flow: CodeFlow,
+	resume: (typed: Typed) => Promise<S | undefined>,
+	accountId: string | null = null
+): Promise<{ typed?: { identifier: string; country: string }; resumed?: S }> {
+	event.setHeaders({ 'cache-control': 'no-store' });
+	const typed = readTyped(event, flow, accountId);
+	if (!typed) return {};
+	const shown = { identifier: typed.identifier, country: typed.country };
+	return { typed: shown, resumed: typed.pending ? await resume(typed) : undefined };
+}
+
+/**
+ * The check report's POST (issue 26): this browser's code step for what was checked, when
+ * `resume` finds one (it never sends a code); what was checked is kept either way.
+ */
+export async function resumePosted<S>(
+	event: Event & { request: Request },
+	flow: CodeFlow,
+	resume: (typed: Typed) => Promise<S | undefined>
+): Promise<{ typed: { identifier: string; country: string }; step?: S; continued: boolean }> {
+	const values = await readForm(event.request, ['identifier', 'country', 'continue']);
+	const typed = {
+		identifier: (values.identifier ?? '').slice(0, MAX_LENGTH),
+		country: (values.country ?? '').slice(0, 2)
+	};
+	const step = await resume({ ...typed, pending: true });
+	rememberTyped(event, flow, { ...typed, pending: step !== undefined });
+	return { typed, step, continued: values.continue === '1' };
+}
+
+/** "Wrong address? Change it" (issue 26): what the step's form carried, no longer resumable. */
+export async function changeTyped(
+	event: Event & { request: Request },
+	flow: CodeFlow
+): Promise<{ identifier: string; country: string }> {
+	const values = await readForm(event.request, ['identifier', 'country']);
+	const typed = { identifier: values.identifier ?? '', country: values.country ?? '' };
+	rememberTyped(event, flow, { ...typed, pending: false });
+	return typed;
 }

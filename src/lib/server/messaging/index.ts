@@ -18,7 +18,6 @@ export {
 	revokePendingCodes,
 	verifyCode
 } from './codes';
-export type { LiveCodeTimes } from './codes';
 export {
 	accountFrozenMessage,
 	freezeLiftedMessage,
