@@ -20,7 +20,7 @@ function renderStep(error?: {
 		hidden: { identifier: 'a@example.com' },
 		error,
 		submitLabel: 'Create account',
-		startOver: '/register'
+		sent: 'We sent a 6-digit code to a@example.com.'
 	});
 }
 
@@ -67,8 +67,39 @@ describe('CodeStep (R6, JavaScript on)', () => {
 		);
 	});
 
-	it('says nothing about tries while more than one is left', () => {
-		renderStep({ code: 'code_invalid', message: 'Wrong code.', field: 'code', attemptsLeft: 2 });
+	it('issue 26: every wrong try says how many are left, tied to the field', () => {
+		renderStep({ code: 'code_invalid', message: 'Wrong code.', field: 'code', attemptsLeft: 3 });
+		const tries = screen.getByText('3 tries left for this code.');
+		expect(tries).toHaveAttribute('id', 'code-tries');
+		expect(tries).toHaveAttribute('data-code', 'attempts_left');
+		expect(screen.getByLabelText('6-digit code')).toHaveAttribute(
+			'aria-describedby',
+			'code-error code-tries'
+		);
+	});
+
+	it('issue 26: no tries line before a wrong try', () => {
+		renderStep();
 		expect(screen.queryByText(/try left|tries left/)).toBeNull();
+	});
+
+	it('issue 26: shows where the code went in full, and "Wrong address? Change it" posts back what was typed', () => {
+		renderStep();
+		expect(screen.getByText('We sent a 6-digit code to a@example.com.')).toHaveAttribute(
+			'data-code',
+			'sent_to'
+		);
+		const change = screen.getByRole('button', { name: 'Wrong address? Change it' });
+		const form = change.closest('form')!;
+		expect(form).toHaveAttribute('method', 'POST');
+		expect(form).toHaveAttribute('action', '?/change');
+		expect(form.querySelector('input[name="identifier"]')).toHaveValue('a@example.com');
+		// Nothing in a link: the address never goes into a URL.
+		expect(document.querySelector('a[href*="example.com"]')).toBeNull();
+	});
+
+	it('issue 26: the code field takes focus as the step appears (autofocus, JavaScript on or off)', () => {
+		renderStep();
+		expect(screen.getByLabelText('6-digit code')).toHaveAttribute('autofocus');
 	});
 });

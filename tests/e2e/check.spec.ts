@@ -17,7 +17,7 @@ test.describe('security check with JavaScript on (R14: JSON API, no page load)',
 		expect((await apiCall).status()).toBe(200);
 		const result = page.getByRole('region', { name: 'Check result' });
 		await expect(result).toContainText('Not registered');
-		await expect(result.getByRole('link', { name: 'Register this address' })).toBeVisible();
+		await expect(result.getByRole('button', { name: 'Register this address' })).toBeVisible();
 		// R15a: no "Verify it's you" for an unregistered address (a code to a stranger).
 		await expect(page.getByRole('button', { name: 'Send me a code' })).toHaveCount(0);
 		expect(navigations).toBe(0);
@@ -246,7 +246,7 @@ test.describe('the check reads and guides like a security product', () => {
 			const pending = page.locator('[data-code="code_pending"]');
 			await expect(pending).toContainText('A code to finish creating your account');
 			await expect(pending.locator('[data-code-countdown]')).toContainText(/[45]:\d\d left/);
-			await expect(page.getByRole('link', { name: 'Register this address' })).toHaveCount(0);
+			await expect(page.getByRole('button', { name: 'Register this address' })).toHaveCount(0);
 			await page.getByRole('button', { name: 'Enter your code or get a new one' }).click();
 			await expect(page.getByRole('heading', { name: 'Enter the code' })).toBeVisible();
 			await page.getByLabel('6-digit code').fill(await latestCodeFor(page.request, email));

@@ -72,11 +72,12 @@ async function expectRecoverableStep(
 	return latestCodeFor(request, to);
 }
 
-/** R6: four wrong tries, and the fifth is announced as the last. */
+/** R6: every wrong try says how many are left (issue 26), and the fifth is announced as the last. */
 async function expectLastTryWarning(page: Page, code: string, fill?: () => Promise<void>) {
 	const warning = page.locator('[data-code="attempts_left"]');
+	await expect(warning).toHaveCount(0);
 	for (let i = 0; i < 4; i++) {
-		await expect(warning).toHaveCount(0);
+		if (i > 0) await expect(warning).toHaveText(`${5 - i} tries left for this code.`);
 		await page.getByLabel('6-digit code').fill(wrongCode(code));
 		await fill?.();
 		await Promise.all([
@@ -121,7 +122,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await expectLastTryWarning(page, code);
 			await expect(page.getByText(/We sent a 6-digit code to/)).toBeVisible();
 			await axe(page);
-			await page.getByRole('link', { name: 'Use a different email or phone' }).click();
+			await page.getByRole('button', { name: 'Wrong address? Change it' }).click();
 			await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
 			// The code just sent is not 60 s old: starting again answers with the wait, not silence.
 			await start();
@@ -148,7 +149,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await expectLastTryWarning(page, code, () =>
 				page.getByLabel('New password').fill(NEW_PASSWORD)
 			);
-			await page.getByRole('link', { name: 'Use a different email or phone' }).click();
+			await page.getByRole('button', { name: 'Wrong address? Change it' }).click();
 			await expect(page.getByLabel('6-digit code')).toHaveCount(0);
 			await ask();
 			await expect(page.locator('[role="alert"][data-code="rate_limited"]')).toHaveText(
@@ -175,7 +176,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await expectLastTryWarning(page, code);
 			// After wrong tries the step still says where the code went.
 			await expect(page.getByText(/We sent a code to/)).toBeVisible();
-			await page.getByRole('link', { name: 'Use a different email or phone' }).click();
+			await page.getByRole('button', { name: 'Wrong address? Change it' }).click();
 			await expect(page.getByLabel('Current password')).toBeEnabled();
 		});
 

@@ -5,9 +5,15 @@ import {
 	resendInput
 } from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/core/countries';
-import { maskIdentifier, parseIdentifier } from '$lib/server/core/identifiers';
 import { failures } from '$lib/server/core/failures';
 import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
+import {
+	changeTyped,
+	forgetTyped,
+	rememberTyped,
+	resumeOnGet,
+	resumePosted
+} from '$lib/server/http/code-step-cookie';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import {
 	forgetRegistrationToken,
@@ -18,37 +24,60 @@ import { startSession } from '$lib/server/http/session-cookie';
 import {
 	confirmRegistration,
 	ipCountryMismatch,
+	pendingRegistration,
 	resendRegistrationCode,
 	startRegistration,
 	type CodeSent
 } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/core/request-meta';
 import { m } from '$lib/paraglide/messages';
-import type { Actions, PageServerLoad } from './$types';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => {
+/**
+ * Issue 26: a plain GET (a reload, a return from the mail app) shows this browser's pending code
+ * step again, from its own cookies: what it typed (sealed) and its registration token. It sends
+ * nothing; a used, locked or expired code shows the first step, filled in with what was typed.
+ */
+export const load: PageServerLoad = async (event) => {
+	const { locals } = event;
 	if (locals.account) redirect(303, '/account');
 	return {
 		countries: countryCodes,
 		ipCountry: locals.ipCountry,
-		passwordMinLength: locals.app.config.passwordMinLength
+		passwordMinLength: locals.app.config.passwordMinLength,
+		...(await resumeOnGet(event, 'register', (typed) => resumable(event, typed)))
 	};
 };
 
-function codeStep(sent: CodeSent, country: string | undefined, now: Date) {
+/** This browser's live code step for what it typed, if there is one (never sends a code). */
+async function resumable(event: RequestEvent, typed: { identifier: string; country: string }) {
+	const pending = await pendingRegistration(
+		event.locals.app,
+		{ identifier: typed.identifier, country: typed.country || undefined },
+		registrationToken(event.cookies)
+	);
+	if (!pending) return undefined;
+	return codeStep(pending, typed, event.locals.app.clock.now());
+}
+
+function codeStep(
+	sent: Pick<CodeSent, 'expiresAt' | 'resendAfter'>,
+	typed: { identifier: string; country?: string | undefined },
+	now: Date
+) {
 	return {
 		step: 'code' as const,
-		identifier: sent.identifier.value,
-		country,
-		masked: sent.masked,
+		// Issue 26: what this browser typed, in full, so a typo can be seen (only ever to it); the
+		// forms carry it back and every step parses it again with the country.
+		identifier: typed.identifier.trim(),
+		country: typed.country,
 		timing: sentTiming(sent, now)
 	};
 }
 
-/** What the person typed, masked as the code step shows it after a failed confirm or resend. */
-function maskedTyped(values: Record<string, string | undefined>): string | undefined {
-	const parsed = parseIdentifier(values.identifier ?? '', values.country);
-	return parsed.ok ? maskIdentifier(parsed.identifier) : undefined;
+/** A code was sent for what was typed: kept for this browser's next plain GET. */
+function remember(event: RequestEvent, identifier: string, country: string | undefined) {
+	rememberTyped(event, 'register', { identifier, country: country ?? '', pending: true });
 }
 
 export const actions: Actions = {
@@ -79,7 +108,8 @@ export const actions: Actions = {
 		const starter = registrationStarter(event.cookies, event.url.protocol === 'https:');
 		const sent = await startRegistration(event.locals.app, input.data, { ...meta, starter });
 		if (!sent.ok) return failForm(sent, echo);
-		return codeStep(sent, input.data.country, event.locals.app.clock.now());
+		remember(event, input.data.identifier, input.data.country);
+		return codeStep(sent, input.data, event.locals.app.clock.now());
 	},
 
 	resend: async (event) => {
@@ -112,12 +142,35 @@ export const actions: Actions = {
 				step: 'code' as const,
 				identifier: input.data.identifier,
 				country: input.data.country,
-				masked: maskedTyped(values),
 				timing: echoedTiming(values, event.locals.app.clock.now())
 			});
 		}
-		return codeStep(sent, input.data.country, event.locals.app.clock.now());
+		remember(event, input.data.identifier, input.data.country);
+		return codeStep(sent, input.data, event.locals.app.clock.now());
 	},
+
+	/**
+	 * Issue 26: the check report's "Register this address" and "Enter your code or get a new one",
+	 * a POST so the address stays out of the URL: this browser's pending code step for it if it has
+	 * one (never a new code), else the first step filled in with what was checked.
+	 */
+	resume: async (event) => {
+		const { typed, step, continued } = await resumePosted(event, 'register', (t) =>
+			resumable(event, t)
+		);
+		if (step) return step;
+		return {
+			step: 'details' as const,
+			...typed,
+			notice: continued ? m.register_no_code_here() : undefined
+		};
+	},
+
+	/** Issue 26: "Wrong address? Change it": the first step, filled in; the code is left as it is. */
+	change: async (event) => ({
+		step: 'details' as const,
+		...(await changeTyped(event, 'register'))
+	}),
 
 	confirm: async (event) => {
 		const values = await readForm(event.request, [
@@ -130,7 +183,6 @@ export const actions: Actions = {
 			step: 'code' as const,
 			identifier: values.identifier ?? '',
 			country: values.country,
-			masked: maskedTyped(values),
 			timing: echoedTiming(values, event.locals.app.clock.now())
 		};
 		const input = parseForm(registrationConfirmInput, {
@@ -145,6 +197,7 @@ export const actions: Actions = {
 		});
 		if (!result.ok) return failForm(result, echo);
 		forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
+		forgetTyped(event, 'register');
 		// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
 		if (!(await startSession(event, result.account, result.account.session_epoch)))
 			redirect(303, '/login');

@@ -17,12 +17,14 @@ export { changePassword } from './password-change';
 export {
 	confirmPasswordReset,
 	confirmPasswordResetByLink,
+	pendingPasswordReset,
 	requestPasswordReset
 } from './password-reset';
 export { checkPassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords';
 export {
 	confirmRegistration,
 	ipCountryMismatch,
+	pendingRegistration,
 	resendRegistrationCode,
 	startRegistration
 } from './registration';

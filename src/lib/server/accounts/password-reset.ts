@@ -4,6 +4,7 @@ import {
 	passwordResetMessage,
 	enqueueMessage,
 	consumeCode,
+	liveCode,
 	looksLikeCode,
 	passwordResetCodeMessage
 } from '../messaging';
@@ -83,6 +84,19 @@ export async function requestPasswordReset(
 	);
 	// The times are the stored code's, the same for an unknown identifier (R18).
 	return sent;
+}
+
+/**
+ * R18/R6 (issue 26): the reset code still live for what this browser typed, read only, so its
+ * code step can be shown again. The row exists for unknown identifiers too, so this answers alike
+ * whether or not an account uses the identifier. Nothing is sent.
+ */
+export async function pendingPasswordReset(
+	ctx: Ctx,
+	input: { identifier: string; country?: string | undefined }
+): Promise<{ expiresAt: Date; resendAfter: Date } | null> {
+	const parsed = parseIdentifier(input.identifier, input.country);
+	return parsed.ok ? liveCode(ctx, 'password_reset', parsed.identifier.value) : null;
 }
 
 /**

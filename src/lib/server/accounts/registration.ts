@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sameSecret } from '../core/tokens';
 import { m } from '$lib/paraglide/messages';
-import { sendCode, consumeCode, looksLikeCode, isCodeLive } from '../messaging';
+import { sendCode, consumeCode, isCodeLive, liveCode, looksLikeCode } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -146,6 +146,28 @@ async function livePendingRegistration(
 
 function sameStarter(stored: string | undefined, given: string | null): boolean {
 	return !!stored && !!given && sameSecret(stored, given);
+}
+
+/**
+ * R3/R6 (issue 26): this browser's registration still waiting for its code, read only, so its
+ * code step can be shown again (a reload, a return from the mail app, the check report). Only
+ * the starting browser's token finds it (or one kept beside it); a used, locked or expired code
+ * ends it. Nothing is sent.
+ */
+export async function pendingRegistration(
+	ctx: Ctx,
+	input: { identifier: string; country?: string | undefined },
+	starter: string | null
+): Promise<{ identifier: Identifier; expiresAt: Date; resendAfter: Date } | null> {
+	const parsed = parseIdentifier(input.identifier, input.country);
+	if (!parsed.ok || !starter) return null;
+	const live = await livePendingRegistration(ctx, parsed.identifier);
+	const own = live && pendingFor(live.pending, ctx.keys.hmac('registration-starter', starter));
+	const times = own ? await liveCode(ctx, 'register', parsed.identifier.value) : null;
+	if (!live || !times) return null;
+	// A start kept beside another browser's has no code of its own to resend (as at its start).
+	const resendAfter = own === live.pending ? times.resendAfter : times.expiresAt;
+	return { identifier: parsed.identifier, expiresAt: times.expiresAt, resendAfter };
 }
 
 /** R6: a new code for a registration already started, carrying the same pending details. */

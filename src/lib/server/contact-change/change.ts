@@ -5,6 +5,7 @@ import {
 	contactChangedMessage,
 	enqueueMessage,
 	consumeAccountCode,
+	liveAccountCode,
 	looksLikeCode,
 	resendCooldown,
 	revokePendingCodes
@@ -89,6 +90,21 @@ export async function pendingChangeContact(
 		.executeTakeFirst();
 	const next = pending ? parseIdentifier(pending.identifier) : undefined;
 	return next?.ok ? next.identifier : null;
+}
+
+/**
+ * R16/R6 (issue 26): the account's change still waiting for its code, read only, so the code
+ * step can be shown again on a plain GET; a used, locked, expired or replaced code ends it.
+ */
+export async function pendingContactChange(
+	ctx: Ctx,
+	accountId: string
+): Promise<{ identifier: Identifier; expiresAt: Date; resendAfter: Date } | null> {
+	const live = await liveAccountCode(ctx, 'contact_change', accountId);
+	const next = live ? parseIdentifier(live.identifier) : undefined;
+	return live && next?.ok
+		? { identifier: next.identifier, expiresAt: live.expiresAt, resendAfter: live.resendAfter }
+		: null;
 }
 
 async function sendChangeCode(

@@ -7,6 +7,7 @@
 export {
 	confirmContactChange,
 	pendingChangeContact,
+	pendingContactChange,
 	resendContactChangeCode,
 	startContactChange
 } from './change';

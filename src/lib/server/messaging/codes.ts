@@ -97,6 +97,50 @@ export async function resendCooldown(
 		: null;
 }
 
+/** R6: a stored code's times while it is still usable (unused, under 5 wrong tries, unexpired). */
+export interface LiveCodeTimes {
+	expiresAt: Date;
+	/** When a new code may be sent (60 s after this one). */
+	resendAfter: Date;
+}
+
+/**
+ * R6 (issue 26): the live code for a purpose and identifier, read only, for a code step shown
+ * again on a plain GET. Nothing is sent or counted; a used, locked or expired code is none.
+ */
+export async function liveCode(
+	ctx: Ctx,
+	purpose: CodePurpose,
+	identifier: string
+): Promise<LiveCodeTimes | null> {
+	return liveTimes(ctx, await findCode(ctx.db, purpose, identifier));
+}
+
+/** As `liveCode`, for an account's newest code of the purpose (R16's contact change). */
+export async function liveAccountCode(
+	ctx: Ctx,
+	purpose: CodePurpose,
+	accountId: string
+): Promise<(LiveCodeTimes & { identifier: string }) | null> {
+	const row = await ctx.db
+		.selectFrom('verification_codes')
+		.selectAll()
+		.where('purpose', '=', purpose)
+		.where('account_id', '=', accountId)
+		.orderBy('created_at', 'desc')
+		.executeTakeFirst();
+	const times = liveTimes(ctx, row);
+	return times && row ? { ...times, identifier: row.identifier } : null;
+}
+
+function liveTimes(ctx: Ctx, row: CodeRow | undefined): LiveCodeTimes | null {
+	if (!row || !isCodeLive(row, ctx.clock.now().getTime())) return null;
+	return {
+		expiresAt: new Date(row.expires_at),
+		resendAfter: new Date(row.created_at + RESEND_COOLDOWN_MS)
+	};
+}
+
 /** R6: 6 digits from a CSPRNG, stored only as a keyed hash; a new one replaces the old after 60 s. */
 export async function issueCode(
 	ctx: Ctx,

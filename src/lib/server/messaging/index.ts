@@ -12,6 +12,8 @@ export {
 	consumeCode,
 	isCodeExhausted,
 	isCodeLive,
+	liveAccountCode,
+	liveCode,
 	looksLikeCode,
 	resendCooldown,
 	revokePendingCodes,
