@@ -41,10 +41,9 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		expect(result).toHaveAttribute('aria-live', 'polite');
 		expect(await screen.findByText('Not registered')).toHaveClass('badge');
 		expect(screen.getByText('No account uses this email or phone yet.')).toBeInTheDocument();
-		expect(screen.getByRole('link', { name: 'Register this address' })).toHaveAttribute(
-			'href',
-			'/register'
-		);
+		// Issue 26: the address goes on to /register in a POST, never the URL.
+		const register = screen.getByRole('button', { name: 'Register this address' });
+		expect(register.closest('form')).toHaveAttribute('action', '/register?/resume');
 		expect(screen.getByText(/code that timed out/)).toBeInTheDocument();
 		// R15a: a code to an unregistered address would go to a stranger and show nothing more.
 		expect(screen.queryByRole('button', { name: 'Send me a code' })).not.toBeInTheDocument();
@@ -54,10 +53,8 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		await check(renderForm(), 'registered@example.com');
 		expect(await screen.findByText('Registered · active')).toHaveClass('badge', 'badge-ok');
 		expect(screen.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/login');
-		expect(screen.getByRole('link', { name: 'Forgot your password?' })).toHaveAttribute(
-			'href',
-			'/forgot-password'
-		);
+		const forgot = screen.getByRole('button', { name: 'Forgot your password?' });
+		expect(forgot.closest('form')).toHaveAttribute('action', '/forgot-password?/resume');
 		expect(screen.getByRole('link', { name: /Appeal/ })).toHaveAttribute('href', '/appeal');
 		// The verify panel is part of the report.
 		expect(screen.getByRole('article').querySelector('h3#verify-title')).toHaveTextContent(
@@ -94,11 +91,12 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 			screen.getByText('No account yet: a registration is waiting for its code.')
 		).toBeVisible();
 		const next = screen.getByRole('button', { name: 'Enter your code or get a new one' });
-		expect(next.closest('form')).toHaveAttribute('action', '/register?/resend');
+		// Issue 26: "enter your code" resumes this browser's step and never sends a code.
+		expect(next.closest('form')).toHaveAttribute('action', '/register?/resume');
 		expect(next.closest('form')?.querySelector('input[name="identifier"]')).toHaveValue(
 			'pendingCode@example.com'
 		);
-		expect(screen.queryByRole('link', { name: 'Register this address' })).not.toBeInTheDocument();
+		expect(screen.queryByRole('button', { name: 'Register this address' })).not.toBeInTheDocument();
 	});
 
 	it('expired code: says it expired unused and to request a new one', async () => {
