@@ -6,11 +6,13 @@ import { KeyringError, keyringForConfig, type Keyring } from './core/keys';
 import { log } from './core/log';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
+import { createWriteBehind } from './db/write-behind';
 import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/multipart';
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
 import { openGeoIp, type GeoIp } from './platform/geoip';
 import { sqlRateLimitStore, type RateLimitStore } from './platform/limits';
+import { memoryRateLimitStore } from './platform/limits-memory';
 import { createMetrics } from './platform/metrics';
 import type { WorkerPool } from './platform/worker-pool';
 import { purgeExpiredDocuments, startRetention } from './retention';
@@ -35,7 +37,16 @@ export interface ContextParts {
 export function createAppContext(config: Config, parts: ContextParts): AppContext {
 	const testClock = config.testHooks ? new AdjustableClock() : undefined;
 	const { database } = parts;
-	const limits = parts.limits ?? sqlRateLimitStore();
+	const metrics = createMetrics();
+	const failed = (table: string) => metrics.writeBehindFailures.inc({ table });
+	// R15, docs/rules.md §9: without Redis, an SQLite deployment (one instance) counts in the
+	// process and writes behind; PostgreSQL, which several instances share, counts in the table.
+	const limits =
+		parts.limits ??
+		(database.dialect === 'sqlite'
+			? memoryRateLimitStore(database.db, { onFlushFailed: () => failed('rate_limits') })
+			: sqlRateLimitStore());
+	const writeBehind = createWriteBehind(database.db, { onFailed: failed });
 	const workers = parts.workers ?? createDocumentPool();
 	return {
 		config,
@@ -55,8 +66,10 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 			total: MAX_BUFFERED_UPLOAD_BYTES,
 			perNetwork: MAX_BUFFERED_PER_NETWORK
 		}),
-		metrics: createMetrics(),
+		metrics,
+		writeBehind,
 		async close() {
+			await writeBehind.flush();
 			await Promise.all([limits.close(), parts.workers ? undefined : workers.close()]);
 			if (parts.ownsDatabase) await database.close();
 		}
