@@ -41,17 +41,28 @@ export function memoryRateLimitStore(
 	let swept = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let writing: Promise<void> = Promise.resolve();
-	const ready = database
-		.selectFrom('rate_limits')
-		.select(['key', 'points', 'reset_at'])
-		.execute()
-		.then((rows) => {
-			// A change counted before the load finished is newer than the stored row.
-			for (const row of rows)
-				if (!windows.has(row.key) && !changed.has(row.key))
-					windows.set(row.key, { count: row.points, resetAt: row.reset_at });
-			loaded = true;
-		});
+	let loading: Promise<void> | undefined;
+	/**
+	 * The stored windows, read on first use through the caller's connection (a transaction holds
+	 * SQLite's only one); a failed read is tried again by the next use.
+	 */
+	const ready = (db: Db): Promise<void> =>
+		(loading ??= db
+			.selectFrom('rate_limits')
+			.select(['key', 'points', 'reset_at'])
+			.execute()
+			.then(
+				(rows) => {
+					if (loaded) return;
+					for (const row of rows)
+						windows.set(row.key, { count: row.points, resetAt: row.reset_at });
+					loaded = true;
+				},
+				(error: unknown) => {
+					loading = undefined;
+					throw error;
+				}
+			));
 
 	function set(key: string, window: Window | undefined, nowMs?: number): void {
 		if (window) windows.set(key, window);
@@ -135,22 +146,21 @@ export function memoryRateLimitStore(
 	/** One write at a time, in order: a flush waits for the one in progress, then writes. */
 	function flush(): Promise<void> {
 		if (timer) clearTimeout(timer);
-		writing = writing.then(async () => {
-			await ready;
-			await write();
-		});
+		// Every change waits for the stored windows: none read, none changed, nothing to write.
+		if (!loaded) return writing;
+		writing = writing.then(write);
 		return writing;
 	}
 
 	return {
 		async hit(db, key, windowMs, nowMs) {
-			if (!loaded) await ready;
+			if (!loaded) await ready(db);
 			const window = count(key, windowMs, nowMs);
 			if (db.isTransaction) await onRollback(db, async () => void takeBack(key, window.resetAt));
 			return window;
 		},
 		async hitMany(db, hits, nowMs) {
-			if (!loaded) await ready;
+			if (!loaded) await ready(db);
 			const counted: Window[] = [];
 			for (const { key, windowMs, max } of hits) {
 				const window = count(key, windowMs, nowMs);
@@ -163,19 +173,19 @@ export function memoryRateLimitStore(
 				});
 			return counted;
 		},
-		async peek(_db, key, nowMs) {
-			if (!loaded) await ready;
+		async peek(db, key, nowMs) {
+			if (!loaded) await ready(db);
 			const window = windows.get(key);
 			return window && window.resetAt > nowMs ? { ...window } : null;
 		},
 		async blockUntil(db, key, untilMs, nowMs) {
-			if (!loaded) await ready;
+			if (!loaded) await ready(db);
 			const before = windows.get(key);
 			set(key, { count: 1, resetAt: untilMs }, nowMs);
 			await undoable(db, key, before);
 		},
 		async refund(db, key, resetAt) {
-			if (!loaded) await ready;
+			if (!loaded) await ready(db);
 			// Rolled back: the hit it took goes back into that window (a refund that took none, none).
 			if (takeBack(key, resetAt) && db.isTransaction)
 				await onRollback(db, async () => {
@@ -184,7 +194,7 @@ export function memoryRateLimitStore(
 				});
 		},
 		async clear(db, key) {
-			if (!loaded) await ready;
+			if (!loaded) await ready(db);
 			const before = windows.get(key);
 			set(key, undefined);
 			await undoable(db, key, before);

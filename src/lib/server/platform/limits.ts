@@ -86,7 +86,7 @@ const hitWindow = precompiled((db, p: { key: string; now: number; resetAt: numbe
 /**
  * PostgreSQL: `n` hits in one statement, one upsert each in a chain of CTEs; each hit's upsert
  * selects its row only while the one before it stayed within its max (`hitMany`). Parameters:
- * now, then key, reset, max for each hit. Built once per `n`.
+ * now, then key, reset, max for each hit but the last (key, reset). Built once per `n`.
  */
 const chains = new Map<number, string>();
 function hitChain(n: number): string {
@@ -130,7 +130,9 @@ export function sqlRateLimitStore(): RateLimitStore {
 				}
 				return windows;
 			}
+			// The last hit's max is read by no later hit: it is left out (PostgreSQL counts them).
 			const parameters = [now, ...hits.flatMap((h) => [h.key, now + h.windowMs, h.max])];
+			parameters.pop();
 			const { rows } = await db.executeQuery<{ i: number; points: number; reset_at: number }>(
 				CompiledQuery.raw(hitChain(hits.length), parameters)
 			);
