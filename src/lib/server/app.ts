@@ -11,6 +11,7 @@ import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/mult
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
 import { openGeoIp, type GeoIp } from './platform/geoip';
+import { claimSqliteFile } from './platform/instance-claim';
 import { sqlRateLimitStore, type RateLimitStore } from './platform/limits';
 import { memoryRateLimitStore } from './platform/limits-memory';
 import { createMetrics } from './platform/metrics';
@@ -121,6 +122,12 @@ export function startupProblem(error: unknown): string | null {
 
 /** R7 and retention: the jobs of one process; several processes share the work safely. */
 export function startBackgroundJobs(ctx: AppContext): void {
+	// R15: with SQLite and no Redis the rate limits are counted in this process: one server a file.
+	const { database, redisUrl } = ctx.config;
+	const claim =
+		database.kind === 'sqlite' && !redisUrl && database.path !== ':memory:'
+			? claimSqliteFile(database.path)
+			: undefined;
 	const transports = createTransports(ctx.config);
 	for (const channel of ['email', 'sms'] as const) {
 		if (!transports[channel]) {
@@ -153,9 +160,12 @@ export function startBackgroundJobs(ctx: AppContext): void {
 		);
 	}, 3_600_000);
 	purge.unref();
-	// adapter-node's graceful shutdown: finish the message in flight, then close the context.
+	// adapter-node's graceful shutdown: finish the message in flight, then close the context
+	// (which stores what is written behind: check events, the in-process rate limits).
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), retention.stop(), recovery.stop()]).then(() => ctx.close());
+		void Promise.all([worker.stop(), retention.stop(), recovery.stop()])
+			.then(() => ctx.close())
+			.finally(() => claim?.release());
 	});
 }
