@@ -58,7 +58,9 @@ describe('R15 one instance per SQLite file', () => {
 		const path = file();
 		writeFileSync(`${path}.instance`, '{"id":');
 		const claim = claimSqliteFile(path, { clock, host: 'web-1', pid: 7, alive });
-		expect(() => claimSqliteFile(path, { clock, host: 'web-1', pid: 8, alive })).toThrow(/process 7/);
+		expect(() => claimSqliteFile(path, { clock, host: 'web-1', pid: 8, alive })).toThrow(
+			/process 7/
+		);
 		claim.release();
 	});
 });

@@ -103,9 +103,13 @@ async function sequence(ctx: Ctx & { clock: FixedClock }, ns: string): Promise<u
 	// IPv6: the /64 and the /48 in one call; the 2nd and 3rd from one /64 are refused by it, the
 	// 9th and 10th /64 of one /48 by the /48 (4 × 2).
 	for (let i = 0; i < 3; i++)
-		seen.push(await limitAddress(ctx, k('net'), `2001:db8:6:1::${i + 1}`, { max: 1, windowMs: MINUTE }));
+		seen.push(
+			await limitAddress(ctx, k('net'), `2001:db8:6:1::${i + 1}`, { max: 1, windowMs: MINUTE })
+		);
 	for (let i = 0; i < 10; i++)
-		seen.push(await limitAddress(ctx, k('net'), `2001:db8:7:${i}::1`, { max: 2, windowMs: MINUTE }));
+		seen.push(
+			await limitAddress(ctx, k('net'), `2001:db8:7:${i}::1`, { max: 2, windowMs: MINUTE })
+		);
 	return seen;
 }
 

@@ -127,7 +127,8 @@ export function memoryRateLimitStore(
 								}))
 							)
 							.execute();
-					if (gone.length > 0) await trx.deleteFrom('rate_limits').where('key', 'in', gone).execute();
+					if (gone.length > 0)
+						await trx.deleteFrom('rate_limits').where('key', 'in', gone).execute();
 				}
 			});
 		} catch (error) {
