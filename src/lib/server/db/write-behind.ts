@@ -7,8 +7,9 @@ import type { Db } from './database';
  * row, or as soon as it holds `maxRows`, so no request waits on a disk commit of its own. A crash
  * loses at most the rows of the last `waitMs`; closing the context writes them (`flush`).
  *
- * A batch that fails to write stays queued and is tried again with the next (`onFailed` counts
- * each failure); past `maxQueued` rows the oldest are given up, said in the log. Readers that must
+ * A batch that fails to write stays queued and is tried again (`onFailed` counts each failure),
+ * after a wait that doubles with each failure in a row up to 30 s, or at the next flush; past
+ * `maxQueued` rows the oldest are given up, said in the log. Readers that must
  * see this process's rows (metrics, an agent's check history) call `flush` first.
  */
 export interface WriteBehind {
@@ -34,6 +35,8 @@ interface Queue {
 	write: (db: Db, rows: unknown[]) => Promise<unknown>;
 	/** The write in progress, which the next waits for (one at a time, in order). */
 	writing: Promise<void>;
+	/** Writes failed in a row: the next waits longer (up to 30 s), so an outage is not hammered. */
+	failed: number;
 	timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -57,7 +60,9 @@ export function createWriteBehind(
 				try {
 					await queue.write(db, batch);
 					queue.rows.splice(0, batch.length);
+					queue.failed = 0;
 				} catch (error) {
+					queue.failed += 1;
 					onFailed(table, error);
 					log.error({
 						event: 'write_behind.failed',
@@ -70,8 +75,8 @@ export function createWriteBehind(
 						queue.rows.splice(0, over);
 						log.error({ event: 'write_behind.dropped', table, rows: over });
 					}
-					// Tried again after another wait (or at the next flush).
-					schedule(table, queue);
+					// Tried again after a longer wait (or at the next flush).
+					schedule(table, queue, Math.min(30_000, waitMs * 2 ** queue.failed));
 					return;
 				}
 			}
@@ -79,9 +84,9 @@ export function createWriteBehind(
 		return queue.writing;
 	}
 
-	function schedule(table: string, queue: Queue): void {
+	function schedule(table: string, queue: Queue, ms = waitMs): void {
 		if (queue.timer) return;
-		queue.timer = setTimeout(() => void writeOne(table, queue), waitMs);
+		queue.timer = setTimeout(() => void writeOne(table, queue), ms);
 		queue.timer.unref?.();
 	}
 
@@ -93,6 +98,7 @@ export function createWriteBehind(
 					rows: [],
 					write: write as Queue['write'],
 					writing: Promise.resolve(),
+					failed: 0,
 					timer: undefined
 				};
 				queues.set(table, queue);

@@ -39,6 +39,8 @@ export function memoryRateLimitStore(
 	let loaded = false;
 	let latest = 0;
 	let swept = 0;
+	/** Writes failed in a row: the next waits longer (up to 30 s), so an outage is not hammered. */
+	let failedInARow = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let writing: Promise<void> = Promise.resolve();
 	let loading: Promise<void> | undefined;
@@ -69,7 +71,11 @@ export function memoryRateLimitStore(
 		else windows.delete(key);
 		if (nowMs !== undefined && nowMs > latest) latest = nowMs;
 		changed.add(key);
-		timer ??= setTimeout(() => void flush(), flushMs);
+		if (!timer) schedule(flushMs);
+	}
+
+	function schedule(ms: number): void {
+		timer = setTimeout(() => void flush(), ms);
 		timer.unref?.();
 	}
 
@@ -139,9 +145,11 @@ export function memoryRateLimitStore(
 				event: 'rate_limit.write_failed',
 				message: error instanceof Error ? error.message : String(error)
 			});
-			timer ??= setTimeout(() => void flush(), flushMs);
-			timer.unref?.();
+			failedInARow += 1;
+			if (!timer) schedule(Math.min(30_000, flushMs * 2 ** failedInARow));
+			return;
 		}
+		failedInARow = 0;
 	}
 
 	/** One write at a time, in order: a flush waits for the one in progress, then writes. */
