@@ -28,7 +28,7 @@ export interface MemoryStoreOptions {
 /** SQLite binds at most 32,766 values a statement; 3 per row. */
 const MAX_ROWS = 1_000;
 
-export const DEFAULT_FLUSH_MS = 200;
+const DEFAULT_FLUSH_MS = 200;
 
 export function memoryRateLimitStore(
 	database: Db,
