@@ -100,19 +100,16 @@ export function memoryRateLimitStore(
 
 	async function write(): Promise<void> {
 		timer = undefined;
-		// Windows that are over read as absent; once a minute (app clock) they leave the Map too.
+		// Windows that are over read as absent; once a minute (app clock) they leave the Map too
+		// (their rows stay, as the table store's do, for retention to remove).
 		if (latest - swept >= 60_000) {
-			for (const [key, window] of windows) if (window.resetAt <= latest) windows.delete(key);
+			for (const [key, window] of windows)
+				if (window.resetAt <= latest && !changed.has(key)) windows.delete(key);
 			swept = latest;
 		}
 		if (changed.size === 0) return;
 		const keys = [...changed];
 		changed.clear();
-		// Windows that are over are dropped here and from the table (retention would drop them too).
-		for (const key of keys) {
-			const window = windows.get(key);
-			if (window && window.resetAt <= latest) windows.delete(key);
-		}
 		try {
 			await database.transaction().execute(async (trx) => {
 				for (let i = 0; i < keys.length; i += MAX_ROWS) {
