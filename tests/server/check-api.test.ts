@@ -239,6 +239,8 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 			message: expect.stringContaining('10 min'),
 			limit: 'identifier'
 		});
+		// R15: rows are written behind (check/events.ts); closing or flushing stores them.
+		await limited.writeBehind.flush();
 		const counted = await database.db
 			.selectFrom('check_events')
 			.select('outcome')
@@ -262,15 +264,18 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		const limited = testAppContext(database, { env: { CHECK_RATE_LIMIT_PER_IDENTIFIER: '2' } });
 		const email = (await insertAccount(database.db, { email: uniqueEmail('confirm') })).email!;
 		const jar: CookieJar = new Map();
-		const events = async () =>
-			Number(
+		const events = async () => {
+			await limited.writeBehind.flush();
+			return Number(
 				(
 					await database.db
 						.selectFrom('check_events')
 						.select((eb) => eb.fn.countAll<number>().as('n'))
+						.where('identifier_key', '=', limited.keys.hmac('identifier', email))
 						.executeTakeFirstOrThrow()
 				).n
 			);
+		};
 		expect(
 			(
 				await callEndpoint(sendCode, limited, {
@@ -308,6 +313,7 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 	it('R15: every check is counted, with keyed hashes only', async () => {
 		const email = uniqueEmail();
 		await check(email, { ip: '8.8.4.4' });
+		await app.writeBehind.flush();
 		const rows = await database.db
 			.selectFrom('check_events')
 			.selectAll()

@@ -184,10 +184,11 @@ describe('rate limits in Redis (REDIS_URL)', () => {
 		expect(await database.db.selectFrom('rate_limits').selectAll().execute()).toEqual([]);
 	});
 
-	it('without a configured store the counters stay in the database', async () => {
+	it('without a configured store, SQLite counts in the process and writes the counters behind to the database', async () => {
 		const clock = new FixedClock('2026-11-26T12:00:00Z');
 		const ctx = { ...testAppContext(database), clock };
 		await hit(ctx, 'sql-only', MINUTE);
+		await ctx.limits.flush();
 		const row = await database.db
 			.selectFrom('rate_limits')
 			.select('points')

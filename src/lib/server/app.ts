@@ -7,11 +7,14 @@ import { KeyringError, keyringForConfig, type Keyring } from './core/keys';
 import { log } from './core/log';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
+import { createWriteBehind } from './db/write-behind';
 import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/multipart';
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
 import { openGeoIp, type GeoIp } from './platform/geoip';
+import { claimSqliteFile } from './platform/instance-claim';
 import { sqlRateLimitStore, type RateLimitStore } from './platform/limits';
+import { memoryRateLimitStore } from './platform/limits-memory';
 import { createMetrics } from './platform/metrics';
 import type { WorkerPool } from './platform/worker-pool';
 import { purgeExpiredDocuments, startRetention } from './retention';
@@ -36,7 +39,16 @@ export interface ContextParts {
 export function createAppContext(config: Config, parts: ContextParts): AppContext {
 	const testClock = config.testHooks ? new AdjustableClock() : undefined;
 	const { database } = parts;
-	const limits = parts.limits ?? sqlRateLimitStore();
+	const metrics = createMetrics();
+	const failed = (table: string) => metrics.writeBehindFailures.inc({ table });
+	// R15, docs/rules.md §9: without Redis, an SQLite deployment (one instance) counts in the
+	// process and writes behind; PostgreSQL, which several instances share, counts in the table.
+	const limits =
+		parts.limits ??
+		(database.dialect === 'sqlite'
+			? memoryRateLimitStore(database.db, { onFlushFailed: () => failed('rate_limits') })
+			: sqlRateLimitStore());
+	const writeBehind = createWriteBehind(database.db, { onFailed: failed });
 	const workers = parts.workers ?? createDocumentPool();
 	return {
 		config,
@@ -56,8 +68,10 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 			total: MAX_BUFFERED_UPLOAD_BYTES,
 			perNetwork: MAX_BUFFERED_PER_NETWORK
 		}),
-		metrics: createMetrics(),
+		metrics,
+		writeBehind,
 		async close() {
+			await writeBehind.flush();
 			await Promise.all([limits.close(), parts.workers ? undefined : workers.close()]);
 			if (parts.ownsDatabase) await database.close();
 		}
@@ -133,6 +147,12 @@ export function startupProblem(error: unknown): string | null {
 
 /** R7 and retention: the jobs of one process; several processes share the work safely. */
 export function startBackgroundJobs(ctx: AppContext): void {
+	// R15: with SQLite and no Redis the rate limits are counted in this process: one server a file.
+	const { database, redisUrl } = ctx.config;
+	const claim =
+		database.kind === 'sqlite' && !redisUrl && database.path !== ':memory:'
+			? claimSqliteFile(database.path)
+			: undefined;
 	const transports = createTransports(ctx.config);
 	for (const channel of ['email', 'sms'] as const) {
 		if (!transports[channel]) {
@@ -165,9 +185,12 @@ export function startBackgroundJobs(ctx: AppContext): void {
 		);
 	}, 3_600_000);
 	purge.unref();
-	// adapter-node's graceful shutdown: finish the message in flight, then close the context.
+	// adapter-node's graceful shutdown: finish the message in flight, then close the context
+	// (which stores what is written behind: check events, the in-process rate limits).
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), retention.stop(), recovery.stop()]).then(() => ctx.close());
+		void Promise.all([worker.stop(), retention.stop(), recovery.stop()])
+			.then(() => ctx.close())
+			.finally(() => claim?.release());
 	});
 }

@@ -29,6 +29,9 @@ export async function checkHistory(ctx: Ctx, identifiers: Identifier[]): Promise
 	const { db } = ctx;
 	const keys = identifiers.map((id) => ctx.keys.hmac('identifier', id.value));
 	if (keys.length === 0) return { countLast7Days: 0, recent: [], bursts: [] };
+	// This process's checks of the last moments may still be queued (check/events.ts): stored
+	// first (never from inside a transaction: on SQLite it holds the one connection the write needs).
+	if (!db.isTransaction) await ctx.writeBehind.flush();
 	const now = ctx.clock.now().getTime();
 	const [count, recent, lastHour] = await Promise.all([
 		db

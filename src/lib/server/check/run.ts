@@ -7,7 +7,7 @@ import { parseIdentifier, type Identifier } from '../core/identifiers';
 import { addressKey } from '../platform/address-key';
 import { countCheck } from '../platform/metrics';
 import { confirmCheckCode } from './verification';
-import { limit, limitAddress } from '../platform/limits';
+import { addressHits, limitAll } from '../platform/limits';
 import { buildReport, type Viewer } from './report';
 
 /** Which of the check's two limits refused a check (R15): the asking network's, or the identifier's. */
@@ -32,19 +32,32 @@ export async function runCheck(
 ): Promise<CheckOutcome> {
 	const rules = ctx.config.checkRateLimit;
 	const ipKey = addressKey(ctx.keys, viewer.address);
-	const byIp = await limitAddress(ctx, 'check', viewer.address, {
+	// R15: the network's limits and then the identifier's, counted in one call to the store, as
+	// consecutive limits count them: the identifier's only once the network's allowed the check.
+	// Parsing counts nothing, so it comes first; a check of no valid identifier counts the network.
+	const parsed = parseIdentifier(input.identifier, input.country);
+	const byIp = addressHits(ctx, 'check', viewer.address, {
 		max: rules.perIp,
 		windowMs: rules.windowMs
 	});
-	if (!byIp.ok) return checkRateLimited(ctx, ipKey, '', 'network', byIp.retryAfterSeconds);
-	const parsed = parseIdentifier(input.identifier, input.country);
+	const idKey = parsed.ok ? ctx.keys.hmac('identifier', parsed.identifier.value) : '';
+	const limited = await limitAll(
+		ctx,
+		parsed.ok
+			? [...byIp, { key: `check:id:${idKey}`, max: rules.perIdentifier, windowMs: rules.windowMs }]
+			: byIp
+	);
+	if (!limited.ok) {
+		const network = limited.refusedBy < byIp.length;
+		return checkRateLimited(
+			ctx,
+			ipKey,
+			network ? '' : idKey,
+			network ? 'network' : 'identifier',
+			limited.retryAfterSeconds
+		);
+	}
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	const idKey = ctx.keys.hmac('identifier', parsed.identifier.value);
-	const byId = await limit(ctx, `check:id:${idKey}`, {
-		max: rules.perIdentifier,
-		windowMs: rules.windowMs
-	});
-	if (!byId.ok) return checkRateLimited(ctx, ipKey, idKey, 'identifier', byId.retryAfterSeconds);
 	const confirmed = proof ? await confirmCheckCode(ctx, parsed.identifier, proof.code) : null;
 	const proven = confirmed?.ok === true;
 	const report = await buildReport(
@@ -53,7 +66,7 @@ export async function runCheck(
 		input.country,
 		proven ? { ...viewer, proven: () => true } : viewer
 	);
-	await recordCheck(
+	recordCheck(
 		ctx,
 		ipKey,
 		idKey,
@@ -69,14 +82,14 @@ export async function runCheck(
  * limit counts checks of that identifier whether or not it is registered, so naming it tells
  * nothing about an account.
  */
-async function checkRateLimited(
+function checkRateLimited(
 	ctx: Ctx,
 	ipKey: string,
 	identifierKey: string,
 	limit: CheckLimit,
 	seconds: number
-): Promise<Failure> {
-	await recordCheck(ctx, ipKey, identifierKey, 'rate_limited');
+): Failure {
+	recordCheck(ctx, ipKey, identifierKey, 'rate_limited');
 	const minutes = Math.ceil(seconds / 60);
 	return failure(
 		429,
@@ -90,15 +103,11 @@ async function checkRateLimited(
 
 /**
  * R15: every check counted, by keyed hashes only: in the shared database (bursts per address for
- * agents, the history in metrics) and in this process's counter (which instances sum).
+ * agents, the history in metrics), written behind in batches (`events.ts`), and at once in this
+ * process's counter (which instances sum).
  */
-async function recordCheck(
-	ctx: Ctx,
-	ipKey: string,
-	identifierKey: string,
-	outcome: string
-): Promise<void> {
-	await writeCheckEvent(ctx.db, {
+function recordCheck(ctx: Ctx, ipKey: string, identifierKey: string, outcome: string): void {
+	writeCheckEvent(ctx, {
 		at: ctx.clock.now().getTime(),
 		ip_key: ipKey,
 		identifier_key: identifierKey,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db, DatabaseHandle, Dialect } from '../db/database';
+import type { WriteBehind } from '../db/write-behind';
 import type { ByteBudget } from '../platform/byte-budget';
 import type { GeoIp } from '../platform/geoip';
 import type { RateLimitStore } from '../platform/limits';
@@ -32,6 +33,8 @@ export interface Ctx {
 	/** R19: what request bodies being read may hold in this process at once. */
 	uploads: ByteBudget;
 	metrics: Metrics;
+	/** Rows written behind in batches (R15: `check_events`), stored when the context closes. */
+	writeBehind: WriteBehind;
 }
 
 /** The context of a running process (or test): it owns the connections it opened. */

@@ -31,6 +31,29 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return { 1, ARGV[2] }
 `;
 
+// hitMany: several keys in one call. ARGV: now, then for each key the reset of a new window
+// (now + window), the window in ms and its max. Each key is counted as HIT counts it, and only
+// while every key before it stayed within its max.
+const HIT_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+	local a = 3 * i - 1
+	local count, reset
+	local current = redis.call('HGET', key, 'reset')
+	if current and tonumber(current) > tonumber(ARGV[1]) then
+		count, reset = redis.call('HINCRBY', key, 'count', 1), current
+	else
+		count, reset = 1, ARGV[a]
+		redis.call('HSET', key, 'count', 1, 'reset', reset)
+		redis.call('PEXPIRE', key, ARGV[a + 1])
+	end
+	out[#out + 1] = count
+	out[#out + 1] = reset
+	if count > tonumber(ARGV[a + 2]) then break end
+end
+return out
+`;
+
 // ARGV: the reset of the window a refund took a hit from; it is given back to that window only.
 const UNREFUND = `
 local reset = redis.call('HGET', KEYS[1], 'reset')
@@ -59,6 +82,10 @@ declare module 'ioredis' {
 			reset: string,
 			windowMs: string
 		): Result<[number, string], Context>;
+		ascRateLimitHitMany(
+			numberOfKeys: number,
+			...keysAndArgs: string[]
+		): Result<(number | string)[], Context>;
 		ascRateLimitRefund(key: string, reset: string): Result<number, Context>;
 		ascRateLimitUnrefund(key: string, reset: string): Result<number, Context>;
 	}
@@ -109,6 +136,7 @@ export async function openRedisRateLimitStore(
 	});
 	client.on('ready', () => (lastError = ''));
 	client.defineCommand('ascRateLimitHit', { numberOfKeys: 1, lua: HIT });
+	client.defineCommand('ascRateLimitHitMany', { lua: HIT_MANY });
 	client.defineCommand('ascRateLimitRefund', { numberOfKeys: 1, lua: REFUND });
 	client.defineCommand('ascRateLimitUnrefund', { numberOfKeys: 1, lua: UNREFUND });
 	return redisRateLimitStore(client, options);
@@ -156,6 +184,24 @@ function redisRateLimitStore(
 			await onRollback(db, () => client.ascRateLimitRefund(k(key), reset));
 			return { count: Number(count), resetAt: Number(reset) };
 		},
+		async hitMany(db, hits, nowMs): Promise<Window[]> {
+			const flat = await client.ascRateLimitHitMany(
+				hits.length,
+				...hits.map((h) => k(h.key)),
+				String(nowMs),
+				...hits.flatMap((h) => [String(nowMs + h.windowMs), String(h.windowMs), String(h.max)])
+			);
+			const windows: Window[] = [];
+			for (let i = 0; i < flat.length; i += 2)
+				windows.push({ count: Number(flat[i]), resetAt: Number(flat[i + 1]) });
+			// Rolled back: each hit leaves the window it was counted in.
+			await onRollback(db, () =>
+				Promise.all(
+					windows.map((w, i) => client.ascRateLimitRefund(k(hits[i]!.key), String(w.resetAt)))
+				)
+			);
+			return windows;
+		},
 		async peek(_db, key, nowMs) {
 			const [count, reset] = await client.hmget(k(key), 'count', 'reset');
 			if (count === null || reset === null || Number(reset) <= nowMs) return null;
@@ -187,6 +233,8 @@ function redisRateLimitStore(
 		async clear(db, key) {
 			await undoable(db, k(key), () => client.del(k(key)));
 		},
+		// Every hit is stored when it is counted.
+		async flush() {},
 		async close() {
 			await client.quit().catch(() => client.disconnect());
 		}

@@ -1,12 +1,15 @@
+import { CompiledQuery, PostgresAdapter } from 'kysely';
 import type { Ctx } from '../core/context';
 import type { Db } from '../db/database';
 import { precompiled } from '../db/precompiled';
 import { addressKey, wideAddressKey } from './address-key';
 
 /**
- * Fixed windows that start with their first hit, counted atomically in a store every instance
- * shares (R15): the database by default, Redis when REDIS_URL is set (`limits-redis.ts`).
- * Keys are built by callers from HMACs, never from raw identifiers or addresses (R4).
+ * Fixed windows that start with their first hit, counted atomically (R15) in one of three stores:
+ * in the process on SQLite (`limits-memory.ts`: one instance owns an SQLite file, so nothing is
+ * shared), in Redis when REDIS_URL is set (`limits-redis.ts`), in the `rate_limits` table on
+ * PostgreSQL without Redis (below). Keys are built by callers from HMACs, never from raw
+ * identifiers or addresses (R4).
  *
  * Why not rate-limiter-flexible: its stores read the wall clock (Redis windows are Redis TTLs), so
  * the app's clock cannot move them, and the rules need that clock: windows and growing delays the
@@ -27,12 +30,33 @@ export interface Window {
  */
 export interface RateLimitStore {
 	hit(db: Db, key: string, windowMs: number, nowMs: number): Promise<Window>;
+	/**
+	 * Hits in order, in one call (one round trip): each hit is counted only while every hit before
+	 * it stayed within its `max`, so the windows returned stop after the first one over its max.
+	 */
+	hitMany(db: Db, hits: readonly Hit[], nowMs: number): Promise<Window[]>;
 	peek(db: Db, key: string, nowMs: number): Promise<Window | null>;
 	blockUntil(db: Db, key: string, untilMs: number, nowMs: number): Promise<void>;
 	/** Takes one hit back from the window that ends at `resetAt` (and only from that one). */
 	refund(db: Db, key: string, resetAt: number): Promise<void>;
 	clear(db: Db, key: string): Promise<void>;
+	/** Stores what a store keeps behind (the in-process one); the others have nothing to store. */
+	flush(): Promise<void>;
 	close(): Promise<void>;
+}
+
+/** One hit of `hitMany`, and the most hits its window takes (R15). */
+export interface Hit {
+	key: string;
+	windowMs: number;
+	max: number;
+}
+
+/** The window after one hit at `nowMs`: a new one when there is none or it is over (all stores). */
+export function nextWindow(window: Window | undefined, windowMs: number, nowMs: number): Window {
+	return !window || window.resetAt <= nowMs
+		? { count: 1, resetAt: nowMs + windowMs }
+		: { count: window.count + 1, resetAt: window.resetAt };
 }
 
 /** One hit: a new window, or one more point in the current one; the window after it. */
@@ -59,13 +83,62 @@ const hitWindow = precompiled((db, p: { key: string; now: number; resetAt: numbe
 		.returning(['points', 'reset_at'])
 );
 
+/**
+ * PostgreSQL: `n` hits in one statement, one upsert each in a chain of CTEs; each hit's upsert
+ * selects its row only while the one before it stayed within its max (`hitMany`). Parameters:
+ * now, then key, reset, max for each hit but the last (key, reset). Built once per `n`.
+ */
+const chains = new Map<number, string>();
+function hitChain(n: number): string {
+	let text = chains.get(n);
+	if (text) return text;
+	const upserts = Array.from({ length: n }, (_, i) => {
+		const [key, reset] = [`$${3 * i + 2}::text`, `$${3 * i + 3}::bigint`];
+		const source =
+			i === 0
+				? `values (${key}, 1, ${reset})`
+				: `select ${key}, 1, ${reset} where exists (select 1 from h${i - 1} where points <= $${3 * i + 1}::integer)`;
+		return `h${i} as (insert into rate_limits as r (key, points, reset_at) ${source}
+			on conflict (key) do update set
+				points = case when r.reset_at <= $1::bigint then 1 else r.points + 1 end,
+				reset_at = case when r.reset_at <= $1::bigint then excluded.reset_at else r.reset_at end
+			returning points, reset_at)`;
+	});
+	const rows = upserts.map((_, i) => `select ${i} as i, points, reset_at from h${i}`);
+	text = `with ${upserts.join(',\n')}\n${rows.join(' union all ')}`;
+	chains.set(n, text);
+	return text;
+}
+
 /** The counters in the `rate_limits` table: one upsert per hit, atomic on SQLite and PostgreSQL. */
 export function sqlRateLimitStore(): RateLimitStore {
+	const hitOne = async (db: Db, key: string, windowMs: number, now: number) => {
+		const row = await hitWindow.first(db, { key, now, resetAt: now + windowMs });
+		if (!row) throw new Error('rate limit upsert returned no row');
+		return { count: row.points, resetAt: row.reset_at };
+	};
 	return {
-		async hit(db, key, windowMs, now) {
-			const row = await hitWindow.first(db, { key, now, resetAt: now + windowMs });
-			if (!row) throw new Error('rate limit upsert returned no row');
-			return { count: row.points, resetAt: row.reset_at };
+		hit: hitOne,
+		async hitMany(db, hits, now) {
+			// SQLite is in the process: an upsert each costs no round trip.
+			if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+				const windows: Window[] = [];
+				for (const { key, windowMs, max } of hits) {
+					const window = await hitOne(db, key, windowMs, now);
+					windows.push(window);
+					if (window.count > max) break;
+				}
+				return windows;
+			}
+			// The last hit's max is read by no later hit: it is left out (PostgreSQL counts them).
+			const parameters = [now, ...hits.flatMap((h) => [h.key, now + h.windowMs, h.max])];
+			parameters.pop();
+			const { rows } = await db.executeQuery<{ i: number; points: number; reset_at: number }>(
+				CompiledQuery.raw(hitChain(hits.length), parameters)
+			);
+			return rows
+				.toSorted((a, b) => a.i - b.i)
+				.map((row) => ({ count: row.points, resetAt: row.reset_at }));
 		},
 		async peek(db, key, now) {
 			const row = await db
@@ -96,6 +169,8 @@ export function sqlRateLimitStore(): RateLimitStore {
 		async clear(db, key) {
 			await db.deleteFrom('rate_limits').where('key', '=', key).execute();
 		},
+		// Every hit is stored when it is counted.
+		async flush() {},
 		// The connection belongs to the context, which closes it.
 		async close() {}
 	};
@@ -132,8 +207,8 @@ export function clear(ctx: Limits, key: string): Promise<void> {
 
 export type LimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-const refused = (ctx: Limits, resetAt: number): LimitResult => ({
-	ok: false,
+const refused = (ctx: Limits, resetAt: number) => ({
+	ok: false as const,
 	retryAfterSeconds: Math.max(1, Math.ceil((resetAt - nowMs(ctx)) / 1000))
 });
 
@@ -153,26 +228,51 @@ export async function whileBlocked(ctx: Limits, key: string, max = 1): Promise<L
 	return window && window.count >= max ? refused(ctx, window.resetAt) : { ok: true };
 }
 
+/**
+ * Several limits in one call to the store (one round trip): counted in order, each only while
+ * every one before it allowed its hit, as consecutive `limit` calls would count them. `refusedBy`
+ * is the index of the limit that refused.
+ */
+export async function limitAll(
+	ctx: Limits,
+	hits: readonly Hit[]
+): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number; refusedBy: number }> {
+	const windows = await ctx.limits.hitMany(ctx.db, hits, nowMs(ctx));
+	const refusedBy = windows.findIndex((window, i) => window.count > hits[i]!.max);
+	if (refusedBy < 0) return { ok: true };
+	return { ...refused(ctx, windows[refusedBy]!.resetAt), refusedBy };
+}
+
 /** How many more hits the /48 around an IPv6 client may take than its /64. */
 const WIDE_NETWORK_FACTOR = 4;
 
 /**
- * A per-address limit: the client's network (IPv4 address or IPv6 /64) gets `rule.max`, and an
- * IPv6 client's /48 gets `WIDE_NETWORK_FACTOR` times as many, so rotating addresses inside one
- * /64, or /64s inside one /48, buys nothing (see `address-key.ts`).
+ * The hits of a per-address limit: the client's network (IPv4 address or IPv6 /64) gets
+ * `rule.max`, and an IPv6 client's /48 gets `WIDE_NETWORK_FACTOR` times as many, so rotating
+ * addresses inside one /64, or /64s inside one /48, buys nothing (see `address-key.ts`).
  */
+export function addressHits(
+	ctx: Pick<Ctx, 'keys'>,
+	name: string,
+	ip: string,
+	rule: { max: number; windowMs: number }
+): Hit[] {
+	const narrow = { key: `${name}:ip:${addressKey(ctx.keys, ip)}`, ...rule };
+	const wide = wideAddressKey(ctx.keys, ip);
+	if (wide === null) return [narrow];
+	return [
+		narrow,
+		{ key: `${name}:ip48:${wide}`, max: rule.max * WIDE_NETWORK_FACTOR, windowMs: rule.windowMs }
+	];
+}
+
+/** A per-address limit (`addressHits`), both networks in one call to the store. */
 export async function limitAddress(
 	ctx: Limits & Pick<Ctx, 'keys'>,
 	name: string,
 	ip: string,
 	rule: { max: number; windowMs: number }
 ): Promise<LimitResult> {
-	const narrow = await limit(ctx, `${name}:ip:${addressKey(ctx.keys, ip)}`, rule);
-	if (!narrow.ok) return narrow;
-	const wide = wideAddressKey(ctx.keys, ip);
-	if (wide === null) return narrow;
-	return limit(ctx, `${name}:ip48:${wide}`, {
-		max: rule.max * WIDE_NETWORK_FACTOR,
-		windowMs: rule.windowMs
-	});
+	const result = await limitAll(ctx, addressHits(ctx, name, ip, rule));
+	return result.ok ? result : { ok: false, retryAfterSeconds: result.retryAfterSeconds };
 }

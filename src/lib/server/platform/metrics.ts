@@ -35,6 +35,8 @@ export interface Metrics {
 	checkRateLimitExhaustedKeys: Gauge<'scope'>;
 	/** Per process: R5 breached-password look-ups, by outcome (`unavailable`: failed open). */
 	breachedPasswordChecks: Counter<'outcome'>;
+	/** Per process: batches written behind (check events, in-process rate limits) that failed. */
+	writeBehindFailures: Counter<'table'>;
 }
 
 /** The outcomes `check_events` records (run.ts); their counters start at 0 so every series exists. */
@@ -73,10 +75,18 @@ export function createMetrics(): Metrics {
 	});
 	for (const outcome of ['breached', 'clean', 'unavailable'])
 		breachedPasswordChecks.inc({ outcome }, 0);
+	const writeBehindFailures = new Counter<'table'>({
+		name: 'asc_write_behind_failures_total',
+		help: 'Batches this instance wrote behind (check_events; rate_limits on SQLite) whose write failed; each is tried again. Per instance: sum over instances for the total.',
+		labelNames: ['table'],
+		registers
+	});
+	for (const table of ['check_events', 'rate_limits']) writeBehindFailures.inc({ table }, 0);
 
 	const metrics: Metrics = {
 		registry,
 		checks,
+		writeBehindFailures,
 		checksRecorded: gauge(
 			'asc_checks_recorded',
 			'Security checks recorded since the first, by outcome (R15); older than CHECK_EVENTS_RETENTION_DAYS they are counted from hourly roll-ups.',
@@ -313,6 +323,8 @@ async function readDatabaseGauges(ctx: Ctx): Promise<void> {
  * without this function shows the database gauges as of the previous scrape.
  */
 export async function collectMetrics(ctx: Ctx): Promise<string> {
+	// What this process still holds to write behind is stored first, so the gauges include it.
+	await Promise.all([ctx.writeBehind.flush(), ctx.limits.flush()]);
 	await readDatabaseGauges(ctx);
 	return ctx.metrics.registry.metrics();
 }

@@ -362,6 +362,8 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
  */
 export async function runRetention(ctx: Ctx): Promise<RetentionResult> {
 	const { db, dialect } = ctx;
+	// R15: this instance's check events and counters written behind are stored before the run.
+	await Promise.all([ctx.writeBehind.flush(), ctx.limits.flush()]);
 	if (dialect !== 'postgres') return runSteps(ctx, db);
 	return db.connection().execute(async (conn) => {
 		const lock = sql`${sql.lit(ADVISORY_LOCK_CLASS)}, hashtext(current_schema())`;
