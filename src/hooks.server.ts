@@ -1,5 +1,5 @@
 import type { ServerInit } from '@sveltejs/kit';
-import { openAppContext, startBackgroundJobs, startupProblem } from '$lib/server/app';
+import { openServerContext, startBackgroundJobs, startupProblem } from '$lib/server/app';
 import type { AppContext } from '$lib/server/core/context';
 import { parseConfig } from '$lib/server/core/config';
 import { once } from '$lib/server/core/once';
@@ -8,7 +8,7 @@ import { createHandle, createHandleError } from '$lib/server/http/handle';
 // The process entry: the one context of this process, opened once (configuration checked,
 // migrations applied, Redis connected) and shared by every request.
 const processContext: () => Promise<AppContext> = once(() =>
-	openAppContext(parseConfig(process.env))
+	openServerContext(parseConfig(process.env))
 );
 
 /** Configuration is checked and migrations applied before the server accepts a request. */

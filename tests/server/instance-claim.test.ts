@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FixedClock } from '../../src/lib/server/core/clock';
 import { ConfigError } from '../../src/lib/server/core/config';
 import { claimSqliteFile } from '../../src/lib/server/platform/instance-claim';
@@ -62,5 +62,54 @@ describe('R15 one instance per SQLite file', () => {
 			/process 7/
 		);
 		claim.release();
+	});
+
+	it('R15: two containers with one host name and node as process 1 in each do not both hold the file (found by a reviewer)', () => {
+		const path = file();
+		const dead = () => false;
+		const first = claimSqliteFile(path, {
+			clock,
+			host: 'node-host',
+			space: 'ns-a',
+			pid: 1,
+			alive: dead
+		});
+		// Same host name and pid, another pid namespace: the kernel cannot tell; the heartbeat does.
+		expect(() =>
+			claimSqliteFile(path, { clock, host: 'node-host', space: 'ns-b', pid: 1, alive: dead })
+		).toThrow(/in use by another instance/);
+		expect(() =>
+			claimSqliteFile(path, { clock, host: 'node-host', space: 'ns-b', pid: 7, alive: dead })
+		).toThrow(/in use by another instance/);
+		// A process space that cannot be read ('') never trusts a pid either.
+		expect(() =>
+			claimSqliteFile(path, { clock, host: 'node-host', space: '', pid: 9, alive: dead })
+		).toThrow(/in use by another instance/);
+		first.release();
+	});
+
+	it('R15: an instance whose claim is taken over stops instead of counting beside the other', () => {
+		vi.useFakeTimers();
+		try {
+			const path = file();
+			let stopped = 0;
+			claimSqliteFile(path, {
+				clock,
+				host: 'web-1',
+				pid: 404,
+				alive,
+				beatMs: 1000,
+				onLost: () => stopped++
+			});
+			// A restart on the same host finds process 404 gone and takes the file over.
+			const next = claimSqliteFile(path, { clock, host: 'web-1', pid: 101, alive, beatMs: 1000 });
+			vi.advanceTimersByTime(1000);
+			expect(stopped).toBe(1);
+			vi.advanceTimersByTime(5000);
+			expect(stopped).toBe(1);
+			next.release();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

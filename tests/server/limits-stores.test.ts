@@ -198,6 +198,37 @@ describe('R15 the in-process store of an SQLite deployment', () => {
 		await second.close();
 	});
 
+	it("R15: checks refused by a full IPv6 /48 open no window for each new /64 in it (a reviewer's find: memory grew per refused /64)", async () => {
+		const ctx = testAppContext(database, {
+			env: { CHECK_RATE_LIMIT_PER_IP: '2', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100' },
+			now: START
+		});
+		const networks = async () => {
+			await ctx.limits.flush();
+			return (
+				await database.db
+					.selectFrom('rate_limits')
+					.select('key')
+					.where('key', 'like', 'check:ip:%')
+					.execute()
+			).length;
+		};
+		const before = await networks();
+		const statuses: number[] = [];
+		for (let n = 1; n <= 20; n++) {
+			const response = await callEndpoint(POST, ctx, {
+				json: { identifier: uniqueEmail('wide') },
+				clientAddress: `2001:db8:77:${n.toString(16)}::1`
+			});
+			statuses.push(response.status);
+		}
+		// The /48 takes 4 × 2 = 8 checks; the other 12 /64s are refused there and leave nothing.
+		expect(statuses.filter((s) => s === 200)).toHaveLength(8);
+		expect(statuses.slice(8).every((s) => s === 429)).toBe(true);
+		expect((await networks()) - before).toBe(8);
+		await ctx.close();
+	});
+
 	it('R15: the windows are written within the batch wait, without a flush', async () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		try {

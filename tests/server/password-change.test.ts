@@ -88,6 +88,20 @@ describe.each(testDatabases)('R5 password change on $name', ({ open }) => {
 		expect(row.password_changed_at).toBeNull();
 	});
 
+	it('R5: the same password in another Unicode form (NFD for NFC) is the same password: 400 same_password', async () => {
+		const composed = 'café au lait, très chaud';
+		const email = (
+			await insertAccount(database.db, {
+				email: uniqueEmail('nfc'),
+				password_hash: await hashPassword(composed)
+			})
+		).email!;
+		const jar = await browser(email, composed);
+		const res = await change(jar, composed, composed.normalize('NFD'));
+		expect(res.status).toBe(400);
+		expect((await res.json()).error.code).toBe('same_password');
+	});
+
 	it('a wrong current password answers 401 invalid_credentials on the field and changes nothing', async () => {
 		const email = await member();
 		const other = await browser(email);

@@ -722,6 +722,12 @@ describe.each(testDatabases)('support console on $name', ({ open }) => {
 			app.clock.advance(2000);
 			expect((await call(doc.id, agent)).status).toBe(200);
 			expect(await views()).toBe(3);
+			// The same agent from another address within the hour is another row (a reviewer's find:
+			// a stolen agent session would otherwise leave no trace of where it was used).
+			expect((await requestDocument(app, doc.id, agent, undefined, '198.51.100.66')).status).toBe(
+				200
+			);
+			expect(await views()).toBe(4);
 		});
 
 		it('R19: documents are deleted 30 days after the decision, and the deletion is audited', async () => {

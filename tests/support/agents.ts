@@ -29,7 +29,8 @@ export function requestDocument(
 	app: AppContext,
 	id: string,
 	agent: Agent | null,
-	jar?: Map<string, string>
+	jar?: Map<string, string>,
+	clientAddress?: string
 ): Promise<Response> {
 	return callEndpoint(
 		(event: Parameters<typeof document>[0]) => {
@@ -37,7 +38,12 @@ export function requestDocument(
 			return document({ ...event, params: { id } });
 		},
 		app,
-		{ method: 'GET', path: `/support/documents/${id}`, jar }
+		{
+			method: 'GET',
+			path: `/support/documents/${id}`,
+			jar,
+			...(clientAddress ? { clientAddress } : {})
+		}
 	);
 }
 

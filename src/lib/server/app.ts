@@ -12,7 +12,7 @@ import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/mult
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
 import { openGeoIp, type GeoIp } from './platform/geoip';
-import { claimSqliteFile } from './platform/instance-claim';
+import { claimSqliteFile, type InstanceClaim } from './platform/instance-claim';
 import { sqlRateLimitStore, type RateLimitStore } from './platform/limits';
 import { memoryRateLimitStore } from './platform/limits-memory';
 import { createMetrics } from './platform/metrics';
@@ -145,14 +145,32 @@ export function startupProblem(error: unknown): string | null {
 	return null;
 }
 
-/** R7 and retention: the jobs of one process; several processes share the work safely. */
-export function startBackgroundJobs(ctx: AppContext): void {
-	// R15: with SQLite and no Redis the rate limits are counted in this process: one server a file.
-	const { database, redisUrl } = ctx.config;
+const claims = new WeakMap<AppContext, InstanceClaim>();
+
+/**
+ * The server's context. R15: with SQLite and no Redis the rate limits are counted in this
+ * process, so the server claims the file first — before migrations, the key check or the
+ * document import touch it — and a second server on the same file stops with one line.
+ */
+export async function openServerContext(config: Config): Promise<AppContext> {
+	const { database, redisUrl } = config;
 	const claim =
 		database.kind === 'sqlite' && !redisUrl && database.path !== ':memory:'
 			? claimSqliteFile(database.path)
 			: undefined;
+	try {
+		const ctx = await openAppContext(config);
+		if (claim) claims.set(ctx, claim);
+		return ctx;
+	} catch (error) {
+		claim?.release();
+		throw error;
+	}
+}
+
+/** R7 and retention: the jobs of one process; several processes share the work safely. */
+export function startBackgroundJobs(ctx: AppContext): void {
+	const claim = claims.get(ctx);
 	const transports = createTransports(ctx.config);
 	for (const channel of ['email', 'sms'] as const) {
 		if (!transports[channel]) {

@@ -53,8 +53,8 @@ export async function changePassword(
 	}
 	await attempt.succeeded();
 	// R5: "changing" to the same password would sign every other device out and alarm the owner
-	// for nothing; it is refused before anything is written.
-	if (input.newPassword === input.currentPassword)
+	// for nothing; it is refused before anything is written. Compared as hashed (NFC, R5).
+	if (input.newPassword.normalize('NFC') === input.currentPassword.normalize('NFC'))
 		return failure(400, 'same_password', m.error_same_password(), { field: 'newPassword' });
 	const identifiers = [account.email, account.phone].filter((v): v is string => v !== null);
 	const refused = await newPasswordFailure(ctx, input.newPassword, identifiers, 'newPassword');

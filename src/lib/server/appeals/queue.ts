@@ -236,16 +236,24 @@ export async function appealForAgent(ctx: Ctx, agent: Agent, appealId: string) {
 	};
 }
 
-/** R22: one audit row per document per agent per hour, however often the page is reloaded. */
+/** R22: one audit row per document, agent and address an hour, however often the page is reloaded. */
 const VIEW_AUDIT_WINDOW_MS = 60 * 60 * 1000;
 
-async function viewedWithinHour(ctx: Ctx, agent: Agent, appealId: string, documentId: string) {
+async function viewedWithinHour(
+	ctx: Ctx,
+	agent: Agent,
+	appealId: string,
+	documentId: string,
+	ip: string
+) {
 	const row = await ctx.db
 		.selectFrom('audit_events')
 		.select('id')
 		.where('action', '=', 'appeal.document_viewed')
 		.where('actor_id', '=', agent.id)
 		.where('subject_id', '=', appealId)
+		// From another address it is another row: a stolen agent session shows where it was used.
+		.where('ip', '=', ip)
 		.where('at', '>', ctx.clock.now().getTime() - VIEW_AUDIT_WINDOW_MS)
 		// The id is a UUID (hex and hyphens): nothing in it is a LIKE wildcard.
 		.where('details', 'like', `%"documentId":"${documentId}"%`)
@@ -280,7 +288,7 @@ export async function openDocument(
 	if (!doc || doc.deleted_at !== null) return null;
 	const bytes = await readDocument(ctx, doc.id);
 	if (!bytes) return null;
-	if (!(await viewedWithinHour(ctx, agent, doc.appeal_id, doc.id)))
+	if (!(await viewedWithinHour(ctx, agent, doc.appeal_id, doc.id, meta.ip)))
 		await audit(ctx, {
 			actorKind: agent.role,
 			actorId: agent.id,

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+	closeSync,
+	openSync,
+	readFileSync,
+	readlinkSync,
+	unlinkSync,
+	writeFileSync,
+	writeSync
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../core/clock';
 import { ConfigError } from '../core/config';
@@ -11,9 +19,14 @@ import { log } from '../core/log';
  * the file with `<file>.instance` (its host, process id and a heartbeat every `beatMs`); a second
  * server on the same file finds a live claim and refuses to start.
  *
- * A claim is stale, and taken over, when its process is gone (same host, no such process id) or
- * its heartbeat is older than `staleMs` (a crashed instance on another host or container: a new
- * one starts once that much has passed). Scripts (`npm run agent`, key rotation) claim nothing.
+ * A claim is stale, and taken over, when its process is gone or its heartbeat is older than
+ * `staleMs` (a crashed instance on another host or container: a new one starts once that much has
+ * passed). "Gone" is asked of the kernel only when the claim was made in this very process space:
+ * same host name, same process-id namespace and same boot. Two containers with one host name and
+ * node as process 1 in each share a host name and a process id but not a namespace, and neither
+ * can see the other's processes: there only the heartbeat decides. An instance that finds its
+ * claim taken over stops (SIGTERM: a graceful shutdown) rather than count limits beside another.
+ * Scripts (`npm run agent`, key rotation) claim nothing.
  */
 export interface InstanceClaim {
 	release(): void;
@@ -22,6 +35,8 @@ export interface InstanceClaim {
 interface Claim {
 	id: string;
 	host: string;
+	/** The process-id namespace and boot this pid belongs to ('' when unknown). */
+	space: string;
 	pid: number;
 	beatAt: number;
 }
@@ -31,9 +46,24 @@ export interface ClaimOptions {
 	staleMs?: number;
 	clock?: Clock;
 	host?: string;
+	/** This process's pid namespace and boot (the default reads /proc; '' where there is none). */
+	space?: string;
 	pid?: number;
 	/** Whether a process of this host is running (the default asks the kernel). */
 	alive?: (pid: number) => boolean;
+	/** When another instance took the claim over (the default: a graceful shutdown of this one). */
+	onLost?: () => void;
+}
+
+/** Which process space a pid is in: its pid namespace and the boot (Linux); '' elsewhere. */
+function processSpace(): string {
+	try {
+		const namespace = readlinkSync('/proc/self/ns/pid');
+		const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+		return `${namespace}@${boot}`;
+	} catch {
+		return '';
+	}
 }
 
 function processAlive(pid: number): boolean {
@@ -50,6 +80,7 @@ function readClaim(path: string): Claim | null {
 		const claim = JSON.parse(readFileSync(path, 'utf8')) as Partial<Claim>;
 		return typeof claim.id === 'string' &&
 			typeof claim.host === 'string' &&
+			typeof claim.space === 'string' &&
 			typeof claim.pid === 'number' &&
 			typeof claim.beatAt === 'number'
 			? (claim as Claim)
@@ -66,12 +97,14 @@ export function claimSqliteFile(databasePath: string, options: ClaimOptions = {}
 		staleMs = 30_000,
 		clock = systemClock,
 		host = hostname(),
+		space = processSpace(),
 		pid = process.pid,
-		alive = processAlive
+		alive = processAlive,
+		onLost = () => process.kill(process.pid, 'SIGTERM')
 	} = options;
 	const path = `${databasePath}.instance`;
 	const now = () => clock.now().getTime();
-	const mine: Claim = { id: randomUUID(), host, pid, beatAt: now() };
+	const mine: Claim = { id: randomUUID(), host, space, pid, beatAt: now() };
 	const write = () => writeFileSync(path, JSON.stringify({ ...mine, beatAt: now() }));
 
 	let created = false;
@@ -85,10 +118,14 @@ export function claimSqliteFile(databasePath: string, options: ClaimOptions = {}
 	}
 	if (!created) {
 		const other = readClaim(path);
+		// Only in one process space does a pid name one process: there, our own pid in the claim
+		// (a restart that got the same pid) or a pid with no process means the claimant is gone.
+		const sameSpace =
+			other !== null && space !== '' && other.host === host && other.space === space;
 		const gone =
 			other === null ||
 			now() - other.beatAt > staleMs ||
-			(other.host === host && (other.pid === pid || !alive(other.pid)));
+			(sameSpace && (other.pid === pid || !alive(other.pid)));
 		if (!gone) {
 			const seconds = Math.max(0, Math.round((now() - other.beatAt) / 1000));
 			throw new ConfigError(
@@ -101,12 +138,14 @@ export function claimSqliteFile(databasePath: string, options: ClaimOptions = {}
 	}
 	const beat = setInterval(() => {
 		const current = readClaim(path);
-		if (current && current.id !== mine.id)
+		if (current && current.id !== mine.id) {
+			clearInterval(beat);
 			log.error({
 				event: 'instance.claim_lost',
-				message: `another instance (host ${current.host}, process ${current.pid}) took over ${path}`
+				message: `another instance (host ${current.host}, process ${current.pid}) took over ${path}: stopping`
 			});
-		else write();
+			onLost();
+		} else write();
 	}, beatMs);
 	beat.unref();
 	return {
