@@ -38,7 +38,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await axe(page);
 			await register(page, email, email);
 			await expect(page.getByRole('status')).toContainText('Your account is ready');
-			await expect(page.locator('[data-status]')).toHaveText('active');
+			await expect(page.locator('[data-status]')).toHaveText('Active');
 			await axe(page);
 		});
 
@@ -61,7 +61,7 @@ test.describe('registration from the US', () => {
 	test('R2/R8: with a +1 number typed in national format', async ({ page }) => {
 		const n = 1000 + (Date.now() % 8000);
 		await register(page, `(201) 555-${n}`, `+1201555${n}`, 'US');
-		await expect(page.locator('[data-status]')).toHaveText('active');
+		await expect(page.locator('[data-status]')).toHaveText('Active');
 	});
 
 	test('R9: choosing China from a US network warns before submit and creates an account under review', async ({
