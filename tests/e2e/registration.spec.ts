@@ -80,7 +80,7 @@ test.describe('registration from the US', () => {
 		await page.getByRole('button', { name: 'Send code' }).click();
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(page.request, email));
 		await page.getByRole('button', { name: 'Create account' }).click();
-		await expect(page.locator('[data-status]')).toHaveText('under risk review');
+		await expect(page.locator('[data-status]')).toHaveText('Under risk review');
 		await expect(page.locator('[data-code="under_review"]')).toBeVisible();
 	});
 });
@@ -150,6 +150,6 @@ test.describe('registration from the US with JavaScript off', () => {
 		await page.getByRole('button', { name: 'Send code' }).click();
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(page.request, email));
 		await page.getByRole('button', { name: 'Create account' }).click();
-		await expect(page.locator('[data-status]')).toHaveText('under risk review');
+		await expect(page.locator('[data-status]')).toHaveText('Under risk review');
 	});
 });
