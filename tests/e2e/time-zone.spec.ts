@@ -69,6 +69,23 @@ async function serverText(page: Page): Promise<string> {
 }
 const shown = (page: Page) => page.locator(`time[datetime="${REGISTERED}"]`);
 
+/** Counts every change to a <time> element's text from the first parsed byte on (hydration too). */
+const watchTimes = (page: Page) =>
+	page.addInitScript(() => {
+		const w = window as unknown as { timeChanges: number };
+		w.timeChanges = 0;
+		new MutationObserver((records) => {
+			for (const r of records) {
+				// The parser only adds nodes; a re-render changes a text or replaces a node.
+				const changed = r.type === 'characterData' || r.removedNodes.length > 0;
+				const inTime = r.target.nodeName === 'TIME' || r.target.parentElement?.closest('time');
+				if (changed && inTime) w.timeChanges++;
+			}
+		}).observe(document, { subtree: true, childList: true, characterData: true });
+	});
+const timeChanges = (page: Page) =>
+	page.evaluate(() => (window as unknown as { timeChanges: number }).timeChanges);
+
 for (const javaScriptEnabled of [true, false]) {
 	const js = javaScriptEnabled ? 'on' : 'off';
 	for (const locale of ['en', 'zh-CN'] as const) {
@@ -86,8 +103,10 @@ for (const javaScriptEnabled of [true, false]) {
 				await setZoneCookie(page.context(), baseURL!, 'Asia/Shanghai');
 				const before = await serverText(page);
 				expect(before).toMatch(t.shanghai);
+				if (javaScriptEnabled) await watchTimes(page);
 				await page.goto('/account');
 				await expect(shown(page)).toHaveText(before);
+				if (javaScriptEnabled) expect(await timeChanges(page), 'no time changed').toBe(0);
 			});
 
 			test('without a cookie, a network in China means Shanghai time, on the server too', async ({
@@ -100,8 +119,10 @@ for (const javaScriptEnabled of [true, false]) {
 				const before = await serverText(page);
 				expect(before).toMatch(t.shanghai);
 				await page.context().clearCookies({ name: 'tz' });
+				if (javaScriptEnabled) await watchTimes(page);
 				await page.goto('/account');
 				await expect(shown(page)).toHaveText(before);
+				if (javaScriptEnabled) expect(await timeChanges(page), 'no time changed').toBe(0);
 				// With JavaScript the page tells the server the browser's zone for the next pages.
 				expect(await zoneCookie(page.context())).toBe(
 					javaScriptEnabled ? 'Asia%2FShanghai' : undefined
@@ -144,8 +165,11 @@ test.describe('issue 26: a browser in another zone than its network', () => {
 		await page.context().clearCookies({ name: 'tz' });
 		expect(await serverText(page)).toMatch(words.en.shanghai);
 		await page.context().clearCookies({ name: 'tz' });
+		await watchTimes(page);
 		await page.goto('/account');
 		await expect(shown(page)).toHaveText(words.en.newYork);
+		// The observer sees the switch: it would miss nothing in the tests above.
+		expect(await timeChanges(page)).toBeGreaterThan(0);
 		expect(await zoneCookie(page.context())).toBe('America%2FNew_York');
 		expect(await serverText(page)).toMatch(words.en.newYork);
 	});
