@@ -19,6 +19,8 @@ declare global {
 			clientAddress: string;
 			/** R9: ISO country of the client address, or null when unknown (private, loopback, …). */
 			ipCountry: string | null;
+			/** Issue 26: the IANA zone this request's times are shown in (format/time-zones.ts). */
+			timeZone: string;
 			/** R10: SHA-256 of this browser's device cookie. */
 			deviceId: string;
 			session: Session | null;

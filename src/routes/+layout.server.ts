@@ -2,5 +2,6 @@ import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({
 	testHooks: locals.app.config.testHooks,
-	signedIn: locals.account !== null
+	signedIn: locals.account !== null,
+	timeZone: locals.timeZone
 });

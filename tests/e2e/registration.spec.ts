@@ -38,7 +38,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await axe(page);
 			await register(page, email, email);
 			await expect(page.getByRole('status')).toContainText('Your account is ready');
-			await expect(page.locator('[data-status]')).toHaveText('active');
+			await expect(page.locator('[data-status]')).toHaveText('Active');
 			await axe(page);
 		});
 
@@ -61,7 +61,7 @@ test.describe('registration from the US', () => {
 	test('R2/R8: with a +1 number typed in national format', async ({ page }) => {
 		const n = 1000 + (Date.now() % 8000);
 		await register(page, `(201) 555-${n}`, `+1201555${n}`, 'US');
-		await expect(page.locator('[data-status]')).toHaveText('active');
+		await expect(page.locator('[data-status]')).toHaveText('Active');
 	});
 
 	test('R9: choosing China from a US network warns before submit and creates an account under review', async ({
@@ -80,7 +80,7 @@ test.describe('registration from the US', () => {
 		await page.getByRole('button', { name: 'Send code' }).click();
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(page.request, email));
 		await page.getByRole('button', { name: 'Create account' }).click();
-		await expect(page.locator('[data-status]')).toHaveText('under risk review');
+		await expect(page.locator('[data-status]')).toHaveText('Under risk review');
 		await expect(page.locator('[data-code="under_review"]')).toBeVisible();
 	});
 });
@@ -150,6 +150,6 @@ test.describe('registration from the US with JavaScript off', () => {
 		await page.getByRole('button', { name: 'Send code' }).click();
 		await page.getByLabel('6-digit code').fill(await latestCodeFor(page.request, email));
 		await page.getByRole('button', { name: 'Create account' }).click();
-		await expect(page.locator('[data-status]')).toHaveText('under risk review');
+		await expect(page.locator('[data-status]')).toHaveText('Under risk review');
 	});
 });

@@ -22,7 +22,7 @@ for (const javaScriptEnabled of [true, false]) {
 			await page.getByLabel('Password').fill(PASSWORD);
 			await page.getByRole('button', { name: 'Sign in' }).click();
 			await expect(page).toHaveURL(/\/account$/);
-			await expect(page.locator('[data-status]')).toHaveText('active');
+			await expect(page.locator('[data-status]')).toHaveText('Active');
 			await axe(page);
 			await page.getByRole('button', { name: 'Sign out' }).click();
 			await expect(page).toHaveURL(/\/login$/);

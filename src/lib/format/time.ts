@@ -1,11 +1,12 @@
 /**
- * Dates for people: in their language, in their time zone once the browser renders (the server
- * cannot know it and says UTC), the zone always named, with "in 3 days"-style relative text.
+ * Dates for people: in their language and their time zone (the same on the server and in the
+ * browser, see time-zones.ts: no change after hydration), the zone always named, with
+ * "in 3 days"-style relative text.
  */
 export interface FormatOptions {
 	locale: string;
-	/** False on the server and before hydration: render in UTC and say so. */
-	local: boolean;
+	/** An IANA zone (`chooseTimeZone`, `currentTimeZone()`); the server and browser use the same. */
+	timeZone: string;
 	timeOnly?: boolean;
 	/** Adds the relative part, measured from this instant (ms). */
 	relativeTo?: number;
@@ -36,7 +37,7 @@ export function formatInstant(iso: string, options: FormatOptions): string {
 			: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
 		// The zone is always named: "18:32 GMT+8" cannot be misread as another zone's time.
 		timeZoneName: 'short',
-		...(options.local ? {} : { timeZone: 'UTC' })
+		timeZone: options.timeZone
 	}).format(date);
 	if (options.relativeTo === undefined) return text;
 	const relative = formatRelative(date.getTime(), options.relativeTo, options.locale);

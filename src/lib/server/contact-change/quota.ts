@@ -89,7 +89,7 @@ export async function readQuota(ctx: Ctx, accountId: string): Promise<ContactCha
 export function quotaRefusal(q: ContactChangeQuota): Failure | null {
 	if (!q.blockedBy || !q.nextAllowedAt) return null;
 	const nextAllowedAt = q.nextAllowedAt.toISOString();
-	const date = formatInstant(nextAllowedAt, { locale: getLocale(), local: false });
+	const date = formatInstant(nextAllowedAt, { locale: getLocale(), timeZone: 'UTC' });
 	return failure(
 		409,
 		q.blockedBy,

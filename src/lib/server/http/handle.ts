@@ -11,6 +11,7 @@ import {
 	sessionCookieName,
 	validateSessionToken
 } from '../accounts';
+import { chooseTimeZone, TIME_ZONE_COOKIE } from '$lib/format/time-zones';
 import type { Ctx } from '../core/context';
 import { isConnectionError } from '../db/errors';
 import { resolveClientAddress } from '../platform/client-address';
@@ -120,6 +121,7 @@ function handleContext(context: ContextSource): Handle {
 		let clientAddress: string | undefined;
 		let ipCountry: string | null | undefined;
 		let deviceId: string | undefined;
+		let timeZone: string | undefined;
 		Object.defineProperties(event.locals, {
 			clientAddress: {
 				enumerable: true,
@@ -141,6 +143,15 @@ function handleContext(context: ContextSource): Handle {
 				enumerable: true,
 				get: () =>
 					(deviceId ??= deviceIdFromCookies(event.cookies, event.url.protocol === 'https:'))
+			},
+			// Issue 26: the browser's zone (its `tz` cookie), else the network country's main zone.
+			timeZone: {
+				enumerable: true,
+				get: () =>
+					(timeZone ??= chooseTimeZone(
+						event.cookies.get(TIME_ZONE_COOKIE),
+						() => event.locals.ipCountry
+					))
 			}
 		});
 		return resolve(event);
