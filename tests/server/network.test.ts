@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveClientAddress } from '../../src/lib/server/platform/client-address';
 import { openGeoIp } from '../../src/lib/server/platform/geoip';
@@ -31,6 +34,17 @@ describe('R9 IP country', () => {
 		''
 	])('R9: %j is unknown (never flagged)', (ip) => {
 		expect(geoip.country(ip)).toBeNull();
+	});
+
+	// Peak RSS (docs/BENCHMARKS.md): the ~8 MB file is read at the first public address.
+	it('R9: reads the database at the first public address; a missing file stops the start', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'asc-geoip-'));
+		const notADatabase = join(dir, 'empty.mmdb');
+		writeFileSync(notADatabase, '');
+		const lazy = openGeoIp(notADatabase);
+		expect(lazy.country('127.0.0.1')).toBeNull();
+		expect(() => lazy.country('8.8.8.8')).toThrow();
+		expect(() => openGeoIp(join(dir, 'missing.mmdb'))).toThrow(/ENOENT/);
 	});
 });
 

@@ -1,5 +1,5 @@
 import { Reader, type Response } from 'maxmind';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
 import { canonicalAddress } from './address-key';
@@ -63,13 +63,20 @@ function defaultGeoIpPath(): string {
 	return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }
 
-/** Opens a MaxMind-format database; operators point GEOIP_DB_PATH at their own, fresher file. */
+/**
+ * Opens a MaxMind-format database; operators point GEOIP_DB_PATH at their own, fresher file. A
+ * path that cannot be read stops the start-up; the file itself (about 8 MB, held in memory) is
+ * read at the first address that is not reserved, so a process that never sees one (tests, the
+ * benchmark's loopback load) never holds it (docs/BENCHMARKS.md, peak RSS).
+ */
 export function openGeoIp(path: string = defaultGeoIpPath()): GeoIp {
-	const reader = new Reader<CountryRecord>(readFileSync(path));
+	accessSync(path, constants.R_OK);
+	let reader: Reader<CountryRecord> | undefined;
 	return {
 		country(ip: string): string | null {
 			const address = canonicalAddress(ip);
 			if (address === null || isReservedIp(address)) return null;
+			reader ??= new Reader<CountryRecord>(readFileSync(path));
 			const record = reader.get(address);
 			const code = record?.country_code ?? record?.country?.iso_code;
 			return code && /^[A-Z]{2}$/.test(code) ? code : null;
