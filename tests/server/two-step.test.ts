@@ -218,6 +218,34 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		expect(older.status).toBe(400);
 	});
 
+	it('§7a a wrong code at the second step, at set-up and when turning off names the app and recovery codes, not a message', async () => {
+		const person = await memberWithTotp();
+		const jar: CookieJar = new Map();
+		await signInAs(person.email, PASSWORD, jar);
+		const atSignIn = (await (await sendCode('000000', jar)).json()).error;
+		expect(atSignIn.code).toBe('code_invalid');
+		expect(atSignIn.message).toMatch(/authenticator app, or one of your recovery codes/);
+		const turningOff = await callEndpoint(totpOff, app, {
+			method: 'DELETE',
+			json: { currentPassword: PASSWORD, code: '000000' },
+			jar: person.jar
+		});
+		const offError = (await turningOff.json()).error;
+		expect(offError.message).toMatch(/authenticator app, or one of your recovery codes/);
+		const fresh = await member();
+		const freshJar: CookieJar = new Map();
+		await signInAs(fresh.email, PASSWORD, freshJar);
+		await callEndpoint(totpStart, app, { json: { currentPassword: PASSWORD }, jar: freshJar });
+		const setup = (
+			await (
+				await callEndpoint(totpConfirm, app, { json: { code: '000000' }, jar: freshJar })
+			).json()
+		).error;
+		expect(setup.message).toMatch(/authenticator app shows now/);
+		for (const message of [atSignIn.message, offError.message, setup.message])
+			expect(message).not.toMatch(/message we sent/);
+	});
+
 	it('a recovery code works once', async () => {
 		const person = await memberWithTotp();
 		const [code] = person.recoveryCodes;
