@@ -123,6 +123,82 @@ for (const javaScriptEnabled of [true, false]) {
 	}
 }
 
+/** Turns TOTP on through the page (the password step, the scan step); returns the key. */
+async function turnOnTotp(page: Page, request: APIRequestContext, labels: typeof EN) {
+	await page.goto('/account/security/two-step');
+	await page.locator('#start-password').fill(PASSWORD);
+	await page.getByRole('button', { name: labels.setUp }).click();
+	const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+	await page.getByLabel(labels.code).fill(appCode(secret, await serverClock(request)));
+	await page.getByRole('button', { name: labels.turnOn }).click();
+	await expect(page.getByTestId('recovery-codes').locator('code')).toHaveCount(10);
+	return secret;
+}
+
+const OFF = {
+	en: { turnOff: 'Turn off', confirm: /I confirm: turn off the authenticator app/, on: 'On' },
+	'zh-CN': { turnOff: '关闭', confirm: /我确认：关闭身份验证器应用/, on: '已开启' }
+};
+
+for (const javaScriptEnabled of [true, false]) {
+	for (const [locale, labels, viewport] of [
+		['en', EN, { width: 1280, height: 800 }],
+		['zh-CN', ZH, { width: 390, height: 844 }]
+	] as const) {
+		test.describe(`§7a two-step rows, JavaScript ${javaScriptEnabled ? 'on' : 'off'}, ${locale}, ${viewport.width} px`, () => {
+			test.use({
+				javaScriptEnabled,
+				locale,
+				viewport,
+				extraHTTPHeaders: { 'accept-language': locale === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }
+			});
+
+			test('each factor is a row with its state; "Turn off" is a danger button behind "I confirm"', async ({
+				page,
+				db,
+				axe,
+				request
+			}) => {
+				const words = OFF[locale];
+				const account = db.insertAccount({
+					email: uniqueEmail('rows'),
+					password_hash: await hashPassword(PASSWORD)
+				});
+				await signInWithPassword(page, account.email!, labels);
+				await expect(page).toHaveURL(/\/account$/);
+				const secret = await turnOnTotp(page, request, labels);
+				await page.goto('/account/security/two-step');
+				await ready(page, javaScriptEnabled);
+				await expect(page.locator('.factor')).toHaveCount(2);
+				await expect(page.locator('#totp-heading + .state')).toHaveText(words.on);
+				const turnOff = page.getByRole('button', { name: words.turnOff, exact: true });
+				await expect(turnOff).toHaveClass(/btn-danger/);
+				for (const colorScheme of ['light', 'dark'] as const) {
+					await page.emulateMedia({ colorScheme });
+					await axe(page);
+				}
+				// Without the box ticked nothing is turned off, JS on or off.
+				await nextStep(request);
+				await page.locator('#disable-password').fill(PASSWORD);
+				await page.locator('#disable-code').fill(appCode(secret, await serverClock(request)));
+				await turnOff.click();
+				await expect(page.locator('#disable-confirm-error')).toHaveAttribute(
+					'data-code',
+					'confirm_required'
+				);
+				await expect(page.locator('[data-two-step="on"]')).toBeVisible();
+				await axe(page);
+				await nextStep(request);
+				await page.locator('#disable-password').fill(PASSWORD);
+				await page.locator('#disable-code').fill(appCode(secret, await serverClock(request)));
+				await page.getByLabel(words.confirm).check();
+				await page.getByRole('button', { name: words.turnOff, exact: true }).click();
+				await expect(page.locator('[data-two-step="off"]')).toBeVisible();
+			});
+		});
+	}
+}
+
 test.describe('passkeys through Chromium’s virtual authenticator', () => {
 	test.use({ baseURL: `http://localhost:${passkeyPort}` });
 

@@ -20,7 +20,15 @@ import {
 	renamePasskey,
 	startTotpSetup
 } from '$lib/server/two-step';
+import { failure } from '$lib/server/core/failures';
+import { m } from '$lib/paraglide/messages';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+/** §7a: turning a factor off or removing one takes a ticked "I confirm" box, JS on or off. */
+const unconfirmed = (values: Record<string, string | undefined>) =>
+	values.confirm === 'yes'
+		? null
+		: failure(400, 'confirm_required', m.two_step_confirm_needed(), { field: 'confirm' });
 
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {
 	if (!locals.account) redirect(303, '/login');
@@ -73,12 +81,14 @@ export const actions: Actions = {
 	},
 	disable: async (event) => {
 		const account = signedIn(event);
-		const values = await readForm(event.request, ['currentPassword', 'code']);
+		const values = await readForm(event.request, ['currentPassword', 'code', 'confirm']);
 		const input = parseForm(totpDisableInput, {
 			currentPassword: values.currentPassword ?? '',
 			code: values.code ?? ''
 		});
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'on' });
+		const notConfirmed = unconfirmed(values);
+		if (notConfirmed) return failForm(notConfirmed, { step: 'on' });
 		const result = await disableTotp(event.locals.app, account, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, { step: 'on' });
 		return { step: 'off' as const };
@@ -95,10 +105,12 @@ export const actions: Actions = {
 	},
 	removePasskey: async (event) => {
 		const account = signedIn(event);
-		const values = await readForm(event.request, ['id', 'currentPassword']);
+		const values = await readForm(event.request, ['id', 'currentPassword', 'confirm']);
 		const input = parseForm(passkeyRemoveInput, { currentPassword: values.currentPassword ?? '' });
 		const passkey = values.id ?? '';
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
+		const notConfirmed = unconfirmed(values);
+		if (notConfirmed) return failForm(notConfirmed, { passkey });
 		const result = await removePasskey(
 			event.locals.app,
 			account,
