@@ -37,7 +37,9 @@ const EN = {
 	secondStep: 'Second step',
 	secondCode: 'Code',
 	continue: 'Continue',
-	on: 'Two-step verification is on.'
+	on: 'Two-step verification is on.',
+	lost: 'Lost your authenticator?',
+	appeal: 'Ask support to restore access'
 };
 const ZH = {
 	identifier: '邮箱或手机号码',
@@ -49,7 +51,9 @@ const ZH = {
 	secondStep: '第二步验证',
 	secondCode: '验证码',
 	continue: '继续',
-	on: '两步验证已开启。'
+	on: '两步验证已开启。',
+	lost: '身份验证器丢失了？',
+	appeal: '请客服恢复访问'
 };
 
 for (const javaScriptEnabled of [true, false]) {
@@ -100,6 +104,12 @@ for (const javaScriptEnabled of [true, false]) {
 				await page.context().clearCookies();
 				await signInWithPassword(page, account.email!, labels);
 				await expect(page.getByRole('heading', { level: 1 })).toHaveText(labels.secondStep);
+				// §7a: a lost authenticator leads on: a recovery code here, or an appeal.
+				await expect(page.getByRole('heading', { level: 2, name: labels.lost })).toBeVisible();
+				await expect(page.getByRole('link', { name: labels.appeal })).toHaveAttribute(
+					'href',
+					'/appeal'
+				);
 				await page.goto('/account');
 				await expect(page).toHaveURL(/\/login$/);
 				await axe(page);
