@@ -209,6 +209,57 @@ for (const javaScriptEnabled of [true, false]) {
 	}
 }
 
+const SUDO = {
+	en: { confirm: 'Confirm for 10 minutes', until: /Confirmed until/ },
+	'zh-CN': { confirm: '确认 10 分钟', until: /已确认，有效至/ }
+};
+
+for (const javaScriptEnabled of [true, false]) {
+	for (const [locale, labels, viewport] of [
+		['en', EN, { width: 390, height: 844 }],
+		['zh-CN', ZH, { width: 1280, height: 800 }]
+	] as const) {
+		test.describe(`§7a re-authentication window, JavaScript ${javaScriptEnabled ? 'on' : 'off'}, ${locale}, ${viewport.width} px`, () => {
+			test.use({
+				javaScriptEnabled,
+				locale,
+				viewport,
+				extraHTTPHeaders: { 'accept-language': locale === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }
+			});
+
+			test('the password once opens 10 minutes, shown with its end; the settings then need none', async ({
+				page,
+				db,
+				axe
+			}) => {
+				const account = db.insertAccount({
+					email: uniqueEmail('sudo'),
+					password_hash: await hashPassword(PASSWORD)
+				});
+				await signInWithPassword(page, account.email!, labels);
+				await expect(page).toHaveURL(/\/account$/);
+				await page.goto('/account/security/two-step');
+				await ready(page, javaScriptEnabled);
+				await expect(page.locator('#start-password')).toBeVisible();
+				await page.locator('#reauth-password').fill(PASSWORD);
+				await page.getByRole('button', { name: SUDO[locale].confirm }).click();
+				await expect(page.getByTestId('sudo-until')).toHaveText(SUDO[locale].until);
+				await expect(page.getByTestId('sudo-until').locator('time')).toHaveAttribute(
+					'datetime',
+					/T/
+				);
+				await expect(page.locator('#start-password')).toHaveCount(0);
+				for (const colorScheme of ['light', 'dark'] as const) {
+					await page.emulateMedia({ colorScheme });
+					await axe(page);
+				}
+				await page.getByRole('button', { name: labels.setUp }).click();
+				await expect(page.getByTestId('totp-secret')).toBeVisible();
+			});
+		});
+	}
+}
+
 test.describe('passkeys through Chromium’s virtual authenticator', () => {
 	test.use({ baseURL: `http://localhost:${passkeyPort}` });
 

@@ -9,7 +9,7 @@ import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
 import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
-import { beginAttempt, confirmCurrentPassword, refuseIfFrozen, signInRules } from '../accounts';
+import { beginAttempt, confirmReauth, refuseIfFrozen, signInRules, type Reauth } from '../accounts';
 import { whileBlocked } from '../platform/limits';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
 import { tellTwoStepChange } from './notices';
@@ -41,9 +41,9 @@ async function readTotp(ctx: Ctx, accountId: string) {
 export async function startTotpSetup(
 	ctx: Ctx,
 	account: Account,
-	input: { currentPassword: string }
+	input: Reauth
 ): Promise<{ ok: true; secret: string; otpauthUri: string } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	const refused = await confirmReauth(ctx, account, input);
 	if (refused) return refused;
 	const existing = await readTotp(ctx, account.id);
 	if (existing?.confirmed_at != null)
@@ -210,10 +210,10 @@ async function throttledSecondFactorCode(
 export async function disableTotp(
 	ctx: Ctx,
 	account: Account,
-	input: { currentPassword: string; code: string },
+	input: Reauth & { code: string },
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	const refused = await confirmReauth(ctx, account, input);
 	if (refused) return refused;
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at === null)

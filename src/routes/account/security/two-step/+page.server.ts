@@ -22,6 +22,7 @@ import {
 } from '$lib/server/two-step';
 import { failure } from '$lib/server/core/failures';
 import { m } from '$lib/paraglide/messages';
+import { openSudoWindow, sudoUntil, type Reauth } from '$lib/server/accounts';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 /** §7a: turning a factor off or removing one takes a ticked "I confirm" box, JS on or off. */
@@ -33,8 +34,10 @@ const unconfirmed = (values: Record<string, string | undefined>) =>
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {
 	if (!locals.account) redirect(303, '/login');
 	setHeaders({ 'cache-control': 'no-store' });
-	const { app, account } = locals;
+	const { app, account, session } = locals;
+	const until = session ? await sudoUntil(app, account, session.id) : null;
 	return {
+		sudoUntil: until?.toISOString() ?? null,
 		totpOn: await hasTotp(app, account.id),
 		recoveryCodesLeft: await countRecoveryCodes(app, account.id),
 		passkeys: await listPasskeys(app, account.id),
@@ -48,16 +51,49 @@ function signedIn(event: RequestEvent) {
 	return account;
 }
 
+/**
+ * §7a: with no password typed, this session's open re-authentication window stands in for it;
+ * otherwise (or once the window closed) the password is checked as before.
+ */
+async function windowReauth(
+	event: RequestEvent,
+	password: string | undefined
+): Promise<Reauth | null> {
+	const { app, account, session } = event.locals;
+	if (password || !account || !session) return null;
+	return (await sudoUntil(app, account, session.id)) ? { sessionId: session.id } : null;
+}
+
 /** The scan step: QR code and key, shown after the password and again after a wrong code. */
 async function scanStep(setup: { secret: string; otpauthUri: string }) {
 	return { step: 'scan' as const, secret: setup.secret, qr: await qrDataUrl(setup.otpauthUri) };
 }
 
 export const actions: Actions = {
-	start: async (event) => {
+	/** §7a: the password once opens 10 minutes for this session (the owner's "sudo" window). */
+	reauth: async (event) => {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword']);
 		const input = parseForm(totpStartInput, { currentPassword: values.currentPassword ?? '' });
+		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { reauth: true });
+		const session = event.locals.session;
+		if (!session) redirect(303, '/login');
+		const result = await openSudoWindow(
+			event.locals.app,
+			account,
+			session.id,
+			input.data.currentPassword
+		);
+		if (!result.ok) return failForm(result, { reauth: true });
+		return { reauthUntil: result.until.toISOString() };
+	},
+	start: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['currentPassword']);
+		const windowed = await windowReauth(event, values.currentPassword);
+		const input = windowed
+			? { ok: true as const, data: windowed }
+			: parseForm(totpStartInput, { currentPassword: values.currentPassword ?? '' });
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
 		const result = await startTotpSetup(event.locals.app, account, input.data);
 		if (!result.ok) return failForm(result, {});
@@ -82,10 +118,15 @@ export const actions: Actions = {
 	disable: async (event) => {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword', 'code', 'confirm']);
-		const input = parseForm(totpDisableInput, {
-			currentPassword: values.currentPassword ?? '',
+		const windowed = await windowReauth(event, values.currentPassword);
+		const parsed = parseForm(totpDisableInput, {
+			currentPassword: values.currentPassword || (windowed ? 'window' : ''),
 			code: values.code ?? ''
 		});
+		const input =
+			parsed.ok && windowed
+				? { ok: true as const, data: { ...windowed, code: parsed.data.code } }
+				: parsed;
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'on' });
 		const notConfirmed = unconfirmed(values);
 		if (notConfirmed) return failForm(notConfirmed, { step: 'on' });
@@ -106,7 +147,10 @@ export const actions: Actions = {
 	removePasskey: async (event) => {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['id', 'currentPassword', 'confirm']);
-		const input = parseForm(passkeyRemoveInput, { currentPassword: values.currentPassword ?? '' });
+		const windowed = await windowReauth(event, values.currentPassword);
+		const input = windowed
+			? { ok: true as const, data: windowed }
+			: parseForm(passkeyRemoveInput, { currentPassword: values.currentPassword ?? '' });
 		const passkey = values.id ?? '';
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
 		const notConfirmed = unconfirmed(values);
