@@ -16,6 +16,7 @@ import {
 	echoTotpSetup,
 	hasTotp,
 	listPasskeys,
+	regenerateRecoveryCodes,
 	removePasskey,
 	renamePasskey,
 	startTotpSetup
@@ -64,6 +65,14 @@ async function windowReauth(
 	return (await sudoUntil(app, account, session.id)) ? { sessionId: session.id } : null;
 }
 
+/** The password as typed, or (none typed) the open window; parsed like the set-up's password. */
+async function reauthInput(event: RequestEvent, password: string | undefined) {
+	const windowed = await windowReauth(event, password);
+	return windowed
+		? { ok: true as const, data: windowed as Reauth }
+		: parseForm(totpStartInput, { currentPassword: password ?? '' });
+}
+
 /** The scan step: QR code and key, shown after the password and again after a wrong code. */
 async function scanStep(setup: { secret: string; otpauthUri: string }) {
 	return { step: 'scan' as const, secret: setup.secret, qr: await qrDataUrl(setup.otpauthUri) };
@@ -90,10 +99,7 @@ export const actions: Actions = {
 	start: async (event) => {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword']);
-		const windowed = await windowReauth(event, values.currentPassword);
-		const input = windowed
-			? { ok: true as const, data: windowed }
-			: parseForm(totpStartInput, { currentPassword: values.currentPassword ?? '' });
+		const input = await reauthInput(event, values.currentPassword);
 		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
 		const result = await startTotpSetup(event.locals.app, account, input.data);
 		if (!result.ok) return failForm(result, {});
@@ -133,6 +139,22 @@ export const actions: Actions = {
 		const result = await disableTotp(event.locals.app, account, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, { step: 'on' });
 		return { step: 'off' as const };
+	},
+	/** §7a: a new set of recovery codes; the old set dies. Shown once, like the first set. */
+	regenerate: async (event) => {
+		const account = signedIn(event);
+		const values = await readForm(event.request, ['currentPassword']);
+		const input = await reauthInput(event, values.currentPassword);
+		if (!input.ok)
+			return failForm({ ok: false, status: 400, ...input.error }, { regenerate: true });
+		const result = await regenerateRecoveryCodes(
+			event.locals.app,
+			account,
+			input.data,
+			requestMeta(event)
+		);
+		if (!result.ok) return failForm(result, { regenerate: true });
+		return { step: 'codes' as const, recoveryCodes: result.recoveryCodes };
 	},
 	renamePasskey: async (event) => {
 		const account = signedIn(event);
