@@ -260,6 +260,95 @@ for (const javaScriptEnabled of [true, false]) {
 	}
 }
 
+const CODES = {
+	en: {
+		download: 'Download (.txt)',
+		copy: 'Copy',
+		print: 'Print',
+		copied: 'Copied.',
+		make: 'Make new recovery codes'
+	},
+	'zh-CN': {
+		download: '下载（.txt）',
+		copy: '复制',
+		print: '打印',
+		copied: '已复制。',
+		make: '生成新的恢复码'
+	}
+};
+
+for (const javaScriptEnabled of [true, false]) {
+	for (const [locale, labels, viewport] of [
+		['en', EN, { width: 1280, height: 800 }],
+		['zh-CN', ZH, { width: 390, height: 844 }]
+	] as const) {
+		test.describe(`§7a recovery codes, JavaScript ${javaScriptEnabled ? 'on' : 'off'}, ${locale}, ${viewport.width} px`, () => {
+			test.use({
+				javaScriptEnabled,
+				locale,
+				viewport,
+				extraHTTPHeaders: { 'accept-language': locale === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }
+			});
+
+			test('download as .txt, copy and print (with JS), make new ones (the old set dies)', async ({
+				page,
+				context,
+				db,
+				axe,
+				request
+			}) => {
+				const words = CODES[locale];
+				const account = db.insertAccount({
+					email: uniqueEmail('codes'),
+					password_hash: await hashPassword(PASSWORD)
+				});
+				await signInWithPassword(page, account.email!, labels);
+				await expect(page).toHaveURL(/\/account$/);
+				await turnOnTotp(page, request, labels);
+				const first = await page.getByTestId('recovery-codes').locator('code').allTextContents();
+				const download = page.getByRole('link', { name: words.download });
+				await expect(download).toHaveAttribute('download', 'recovery-codes.txt');
+				const href = (await download.getAttribute('href'))!;
+				expect(href.startsWith('data:text/plain;charset=utf-8,')).toBe(true);
+				const text = decodeURIComponent(href.slice(href.indexOf(',') + 1));
+				for (const code of first) expect(text).toContain(code.trim());
+				if (javaScriptEnabled) {
+					await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+					await page.getByRole('button', { name: words.copy }).click();
+					await expect(page.getByText(words.copied)).toBeVisible();
+					const copied = await page.evaluate(() => navigator.clipboard.readText());
+					expect(copied.split('\n')).toEqual(first.map((c) => c.trim()));
+					await expect(page.getByRole('button', { name: words.print })).toBeVisible();
+				} else {
+					await expect(page.getByRole('button', { name: words.copy })).toHaveCount(0);
+					await expect(page.getByRole('button', { name: words.print })).toHaveCount(0);
+				}
+				for (const colorScheme of ['light', 'dark'] as const) {
+					await page.emulateMedia({ colorScheme });
+					await axe(page);
+				}
+				await page.goto('/account/security/two-step');
+				await ready(page, javaScriptEnabled);
+				await page.locator('#regenerate-password').fill(PASSWORD);
+				await page.getByRole('button', { name: words.make }).click();
+				await expect(page.getByTestId('recovery-codes').locator('code')).toHaveCount(10);
+				const fresh = await page.getByTestId('recovery-codes').locator('code').allTextContents();
+				expect(fresh).toHaveLength(10);
+				expect(fresh).not.toContain(first[0]);
+				// The old set is gone: the old first code no longer signs in.
+				await page.context().clearCookies();
+				await signInWithPassword(page, account.email!, labels);
+				await page.getByLabel(labels.secondCode, { exact: true }).fill(first[0]!.trim());
+				await page.getByRole('button', { name: labels.continue }).click();
+				await expect(page.locator('#login-error')).toHaveAttribute('data-code', 'code_invalid');
+				await page.getByLabel(labels.secondCode, { exact: true }).fill(fresh[0]!.trim());
+				await page.getByRole('button', { name: labels.continue }).click();
+				await expect(page).toHaveURL(/\/account$/);
+			});
+		});
+	}
+}
+
 test.describe('passkeys through Chromium’s virtual authenticator', () => {
 	test.use({ baseURL: `http://localhost:${passkeyPort}` });
 
