@@ -42,5 +42,5 @@ export {
 export type { Session } from './sessions';
 export { SECURE_LINK_LIFETIME_MS, issueSecureAccountLink, secureAccount } from './secure-account';
 export { auditSignedIn, beginAttempt, signIn, signInRules } from './sign-in';
-export { SUDO_WINDOW_MS, confirmReauth, openSudoWindow, sudoUntil } from './sudo';
+export { confirmReauth, openSudoWindow, sudoUntil } from './sudo';
 export type { Reauth } from './sudo';

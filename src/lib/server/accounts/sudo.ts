@@ -5,7 +5,7 @@ import { failure, type Failure } from '../core/failures';
 import { confirmCurrentPassword, refuseIfFrozen } from './current-password';
 
 /** §7a: one right current password covers the two-step settings of this session for 10 minutes. */
-export const SUDO_WINDOW_MS = 10 * 60_000;
+const SUDO_WINDOW_MS = 10 * 60_000;
 
 /**
  * How a sensitive setting is re-authenticated: the current password with the request (the API's
