@@ -410,5 +410,22 @@ test.describe('passkeys through Chromium’s virtual authenticator', () => {
 		expect(credentials).toHaveLength(1);
 		expect(credentials[0]!.isResidentCredential).toBe(true);
 		expect(credentials[0]!.signCount).toBeGreaterThanOrEqual(2);
+
+		// §7a: "Remove" is a danger button behind "I confirm"; unticked, the passkey stays.
+		await page.goto('/account/security/two-step');
+		const remove = page.getByRole('button', { name: 'Remove', exact: true });
+		await expect(remove).toHaveClass(/btn-danger/);
+		await page.locator('#remove-0').fill(PASSWORD);
+		await remove.click();
+		await expect(page.locator('#remove-confirm-0-error')).toHaveAttribute(
+			'data-code',
+			'confirm_required'
+		);
+		await expect(page.locator('[data-passkey="Laptop"]')).toBeVisible();
+		await page.locator('#remove-0').fill(PASSWORD);
+		await page.getByLabel(/I confirm: remove Laptop/).check();
+		await page.getByRole('button', { name: 'Remove', exact: true }).click();
+		await expect(page.getByRole('status').filter({ hasText: 'Passkey removed.' })).toBeVisible();
+		await expect(page.locator('[data-passkey="Laptop"]')).toHaveCount(0);
 	});
 });
