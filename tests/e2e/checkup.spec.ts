@@ -24,6 +24,7 @@ const EN = {
 	code: 'Six-digit code from the app',
 	turnOn: 'Turn on',
 	fixTwoStep: 'Turn on two-step verification',
+	fixCodes: 'Make new recovery codes',
 	back: 'Back to the security checkup',
 	two: '2 things to do',
 	one: '1 thing to do'
@@ -37,6 +38,7 @@ const ZH = {
 	code: '应用中的六位验证码',
 	turnOn: '开启',
 	fixTwoStep: '开启两步验证',
+	fixCodes: '生成新的恢复码',
 	back: '返回安全检查',
 	two: '有 2 项待处理',
 	one: '有 1 项待处理'
@@ -68,7 +70,8 @@ for (const javaScriptEnabled of [true, false]) {
 				page,
 				db,
 				axe,
-				request
+				request,
+				playwright
 			}) => {
 				await page.goto('/account/security');
 				await expect(page).toHaveURL(/\/login$/);
@@ -108,12 +111,32 @@ for (const javaScriptEnabled of [true, false]) {
 				await page.getByLabel(labels.code).fill(appCode(secret, await serverClock(request)));
 				await page.getByRole('button', { name: labels.turnOn }).click();
 				await expect(page.locator('[data-two-step="on"]')).toBeVisible();
+				const codes = await page.getByTestId('recovery-codes').locator('code').allTextContents();
 
 				await page.getByRole('link', { name: labels.back }).click();
 				await expect(page).toHaveURL(/\/account\/security$/);
 				await expect(page.locator('[data-verdict]')).toHaveText(labels.one);
 				await expect(item(page, 'two_step')).toHaveAttribute('data-done', 'true');
 				await expect(item(page, 'password_age')).toHaveAttribute('data-done', 'false');
+				await axe(page);
+
+				// §7c: with 3 recovery codes left the checkup warns and links to make new ones.
+				await expect(item(page, 'recovery_codes')).toHaveAttribute('data-done', 'true');
+				for (const code of codes.slice(0, 7)) {
+					const other = await playwright.request.newContext({ baseURL: page.url() });
+					await other.post('/api/v1/sessions', {
+						data: { identifier: account.email, password: PASSWORD }
+					});
+					const used = await other.post('/api/v1/sessions/second-factor', {
+						data: { code: code.trim() }
+					});
+					expect(used.status()).toBe(201);
+					await other.dispose();
+				}
+				await page.reload();
+				await expect(item(page, 'recovery_codes')).toHaveAttribute('data-done', 'false');
+				await item(page, 'recovery_codes').getByRole('link', { name: labels.fixCodes }).click();
+				await expect(page).toHaveURL(/\/account\/security\/two-step#totp-heading$/);
 				await axe(page);
 			});
 		});

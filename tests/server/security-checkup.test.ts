@@ -124,6 +124,35 @@ describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 		expect(item(after, 'two_step')).toMatchObject({ done: true, passkeys: 0 });
 	});
 
+	it('§7c recovery codes: only with TOTP on; 4 left is done, 3 left is to do with a link to make new ones', async () => {
+		const { email, id } = await member();
+		const jar = await browser(email);
+		expect(item(await checkup(jar), 'recovery_codes')).toBeUndefined();
+		await turnOnTotp(jar);
+		expect(item(await checkup(jar), 'recovery_codes')).toMatchObject({ done: true, count: 10 });
+		const leave = async (n: number) => {
+			const rows = await database.db
+				.selectFrom('recovery_codes')
+				.select('code_hash')
+				.where('account_id', '=', id)
+				.execute();
+			const extra = rows.slice(n).map((r) => r.code_hash);
+			if (extra.length)
+				await database.db.deleteFrom('recovery_codes').where('code_hash', 'in', extra).execute();
+		};
+		await leave(4);
+		expect(item(await checkup(jar), 'recovery_codes')).toMatchObject({ done: true, count: 4 });
+		await leave(3);
+		const low = await checkup(jar);
+		expect(item(low, 'recovery_codes')).toEqual({
+			code: 'recovery_codes',
+			done: false,
+			href: '/account/security/two-step#totp-heading',
+			count: 3
+		});
+		expect(low.todo).toBe(1);
+	});
+
 	it('sessions: a second live session is to do; idle past the timeout it is done again', async () => {
 		const { email } = await member();
 		const jar = await browser(email);

@@ -10,6 +10,7 @@ import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { POST as secondFactor } from '../../src/routes/api/v1/sessions/second-factor/+server';
 import { POST as resetRequest } from '../../src/routes/api/v1/password-resets/+server';
 import { POST as resetConfirm } from '../../src/routes/api/v1/password-resets/confirm/+server';
+import { actions as pageActions } from '../../src/routes/account/security/two-step/+page.server';
 import { twoStepSummary } from '../../src/lib/server/two-step';
 import { runRetention } from '../../src/lib/server/retention/tables';
 import { rotateSealed } from '../../src/lib/server/core/key-rotation';
@@ -216,6 +217,57 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		// An older step's code (accepted window) is refused too once a later one was used.
 		const older = await sendCode(appCode(person.secret, app.clock, -1), second);
 		expect(older.status).toBe(400);
+	});
+
+	it('§7a a wrong code at the second step, at set-up and when turning off names the app and recovery codes, not a message', async () => {
+		const person = await memberWithTotp();
+		const jar: CookieJar = new Map();
+		await signInAs(person.email, PASSWORD, jar);
+		const atSignIn = (await (await sendCode('000000', jar)).json()).error;
+		expect(atSignIn.code).toBe('code_invalid');
+		expect(atSignIn.message).toMatch(/authenticator app, or one of your recovery codes/);
+		const turningOff = await callEndpoint(totpOff, app, {
+			method: 'DELETE',
+			json: { currentPassword: PASSWORD, code: '000000' },
+			jar: person.jar
+		});
+		const offError = (await turningOff.json()).error;
+		expect(offError.message).toMatch(/authenticator app, or one of your recovery codes/);
+		const fresh = await member();
+		const freshJar: CookieJar = new Map();
+		await signInAs(fresh.email, PASSWORD, freshJar);
+		await callEndpoint(totpStart, app, { json: { currentPassword: PASSWORD }, jar: freshJar });
+		const setup = (
+			await (
+				await callEndpoint(totpConfirm, app, { json: { code: '000000' }, jar: freshJar })
+			).json()
+		).error;
+		expect(setup.message).toMatch(/authenticator app shows now/);
+		for (const message of [atSignIn.message, offError.message, setup.message])
+			expect(message).not.toMatch(/message we sent/);
+	});
+
+	it('§7a new recovery codes: the password first; then the old set dies and the new one works', async () => {
+		const person = await memberWithTotp();
+		const regenerate = (fields: Record<string, string>) =>
+			callEndpoint(pageActions.regenerate!, app, {
+				path: '/account/security/two-step?/regenerate',
+				body: new URLSearchParams(fields),
+				headers: { 'content-type': 'application/x-www-form-urlencoded' },
+				jar: person.jar
+			});
+		expect(await regenerate({ currentPassword: 'not the password' })).toMatchObject({
+			status: 403,
+			data: { error: { code: 'invalid_credentials' } }
+		});
+		const fresh = (await regenerate({ currentPassword: PASSWORD })) as { recoveryCodes: string[] };
+		expect(fresh.recoveryCodes).toHaveLength(10);
+		expect(fresh.recoveryCodes).not.toContain(person.recoveryCodes[0]);
+		const jar: CookieJar = new Map();
+		await signInAs(person.email, PASSWORD, jar);
+		const old = await sendCode(person.recoveryCodes[0]!, jar);
+		expect([old.status, (await old.json()).error.code]).toEqual([400, 'code_invalid']);
+		expect((await sendCode(fresh.recoveryCodes[0]!, jar)).status).toBe(201);
 	});
 
 	it('a recovery code works once', async () => {

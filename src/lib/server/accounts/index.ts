@@ -44,3 +44,5 @@ export {
 export type { Session } from './sessions';
 export { SECURE_LINK_LIFETIME_MS, issueSecureAccountLink, secureAccount } from './secure-account';
 export { auditSignedIn, beginAttempt, signIn, signInRules } from './sign-in';
+export { confirmReauth, openSudoWindow, sudoUntil } from './sudo';
+export type { Reauth } from './sudo';

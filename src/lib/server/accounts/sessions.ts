@@ -155,7 +155,8 @@ export async function invalidateSession(ctx: Ctx, sessionId: string): Promise<vo
  * whatever ends sessions also stops a half-finished sign-in. First the account's credential epoch
  * moves on, in the caller's transaction: a sign-in that read the account before this ran (its
  * password checked, its pending row already claimed) can no longer write its session or pending
- * row (`writeAtEpoch`), and one that wrote it first is deleted here.
+ * row (`writeAtEpoch`), and one that wrote it first is deleted here. The session kept loses its
+ * re-authentication window (§7a, `sudo.ts`).
  */
 export async function invalidateAccountSessions(
 	ctx: Ctx,
@@ -171,6 +172,13 @@ export async function invalidateAccountSessions(
 	let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
 	if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
 	await query.execute();
+	// §7a: the kept session (a password change) keeps no re-authentication window either.
+	if (exceptSessionId)
+		await db
+			.updateTable('sessions')
+			.set({ sudo_until: null })
+			.where('id', '=', exceptSessionId)
+			.execute();
 	await db.deleteFrom('pending_sign_ins').where('account_id', '=', accountId).execute();
 }
 

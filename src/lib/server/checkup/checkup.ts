@@ -5,7 +5,7 @@ import { listAccountSessions } from '../accounts';
 import type { Ctx } from '../core/context';
 import { maskIdentifier } from '../core/identifiers';
 import type { Account } from '../db/schema';
-import { twoStepSummary } from '../two-step';
+import { countRecoveryCodes, hasTotp, twoStepSummary } from '../two-step';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** §7c: a password set more than this long ago is old. */
@@ -22,6 +22,23 @@ const ATTENTION_EVENTS = [
 	'account.password_change_failed',
 	'account.two_step_off'
 ] as const;
+
+/** §7c: with TOTP on, this many recovery codes left or fewer is to do (make new ones). */
+const RECOVERY_CODES_LOW = 3;
+
+/** §7c: only with TOTP on (recovery codes come with it); done while more than 3 are left. */
+async function recoveryCodesItem(ctx: Ctx, accountId: string): Promise<CheckupItem[]> {
+	if (!(await hasTotp(ctx, accountId))) return [];
+	const count = await countRecoveryCodes(ctx, accountId);
+	return [
+		{
+			code: 'recovery_codes',
+			done: count > RECOVERY_CODES_LOW,
+			href: '/account/security/two-step#totp-heading',
+			count
+		}
+	];
+}
 
 async function recentAttentionEvents(ctx: Ctx, accountId: string, since: number) {
 	return ctx.db
@@ -63,8 +80,9 @@ export async function securityCheckup(
 	meta: { sessionId: string | null; locale: Locale }
 ): Promise<Checkup> {
 	const now = ctx.clock.now().getTime();
-	const [twoStep, sessions, events, disputed] = await Promise.all([
+	const [twoStep, recoveryCodes, sessions, events, disputed] = await Promise.all([
 		twoStepSummary(ctx, account.id),
+		recoveryCodesItem(ctx, account.id),
 		listAccountSessions(ctx, account, meta),
 		recentAttentionEvents(ctx, account.id, now - EVENTS_WINDOW_MS),
 		hasOpenAppeal(ctx, account.id)
@@ -78,6 +96,7 @@ export async function securityCheckup(
 			href: '/account/security/two-step',
 			passkeys: twoStep.passkeys
 		},
+		...recoveryCodes,
 		{
 			code: 'sessions',
 			done: sessions.length <= 1,

@@ -18,6 +18,7 @@ import * as passkeyUserHandle from './migrations/0014-passkey-user-handle';
 import * as recoveryDue from './migrations/0015-recovery-due';
 import * as sessionEpoch from './migrations/0016-session-epoch';
 import * as keyChecks from './migrations/0017-key-checks';
+import * as sudoWindow from './migrations/0018-sudo-window';
 
 /** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
 export interface MigrationContext {
@@ -46,7 +47,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0014-passkey-user-handle': passkeyUserHandle,
 	'0015-recovery-due': recoveryDue,
 	'0016-session-epoch': sessionEpoch,
-	'0017-key-checks': keyChecks
+	'0017-key-checks': keyChecks,
+	'0018-sudo-window': sudoWindow
 };
 
 export async function migrateToLatest(

@@ -113,6 +113,8 @@ interface SessionsTable {
 	ip: string | null;
 	ip_country: string | null;
 	user_agent: string | null;
+	/** §7a (0018): the end of this session's re-authentication window, or null when none is open. */
+	sudo_until: Millis | null;
 }
 
 interface AppealsTable {

@@ -9,6 +9,7 @@
 
 export { confirmTotpSetup, disableTotp, echoTotpSetup, hasTotp, startTotpSetup } from './totp';
 export { countRecoveryCodes } from './recovery-codes';
+export { regenerateRecoveryCodes } from './regenerate';
 export { createPendingSignIn } from './pending';
 export { pendingSignInMethods, secondFactorMethods, twoStepSummary } from './methods';
 export type { SecondFactorMethod } from './methods';

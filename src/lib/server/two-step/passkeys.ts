@@ -5,7 +5,7 @@ import { seenFrom } from './activity';
 import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
-import { confirmCurrentPassword, refuseIfFrozen } from '../accounts';
+import { confirmReauth, refuseIfFrozen, type Reauth } from '../accounts';
 import { tellTwoStepChange } from './notices';
 
 export interface PasskeyView {
@@ -81,10 +81,10 @@ export async function renamePasskey(
 export async function removePasskey(
 	ctx: Ctx,
 	account: Account,
-	input: { id: string; currentPassword: string },
+	input: { id: string } & Reauth,
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	const refused = await confirmReauth(ctx, account, input);
 	if (refused) return refused;
 	// §7a: the removal, its audit entry and the owner's notice commit together.
 	const removed = await ctx.db.transaction().execute(async (trx) => {

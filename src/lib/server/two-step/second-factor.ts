@@ -108,7 +108,7 @@ export async function verifySecondFactor(
 			ip: meta.ip,
 			details: { failuresInWindow: attempt.failures[0]!, ...seenFrom(meta) }
 		});
-		return failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' });
+		return failure(400, 'code_invalid', m.error_second_factor_code_invalid(), { field: 'code' });
 	}
 	await attempt.succeeded();
 	return completeSignIn(ctx, pending, method, meta);

@@ -9,7 +9,7 @@ import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
 import { sameSecret } from '../core/tokens';
 import { matchTotp, newTotpKey, totpKeyUri } from '../core/totp';
-import { beginAttempt, confirmCurrentPassword, refuseIfFrozen, signInRules } from '../accounts';
+import { beginAttempt, confirmReauth, refuseIfFrozen, signInRules, type Reauth } from '../accounts';
 import { whileBlocked } from '../platform/limits';
 import { issueRecoveryCodes, useRecoveryCode } from './recovery-codes';
 import { tellTwoStepChange } from './notices';
@@ -17,7 +17,10 @@ import { tellTwoStepChange } from './notices';
 // Sealed per account: a copy of the database holds no TOTP secret (docs/DATA.md).
 const PURPOSE = 'account-totp';
 
-const codeInvalid = () => failure(400, 'code_invalid', m.error_code_invalid(), { field: 'code' });
+const setupCodeInvalid = () =>
+	failure(400, 'code_invalid', m.error_totp_setup_code_invalid(), { field: 'code' });
+const secondFactorCodeInvalid = () =>
+	failure(400, 'code_invalid', m.error_second_factor_code_invalid(), { field: 'code' });
 
 /** The account label in authenticator apps: the bound contact, masked (R4), never whole. */
 function accountLabel(account: Account): string {
@@ -38,9 +41,9 @@ async function readTotp(ctx: Ctx, accountId: string) {
 export async function startTotpSetup(
 	ctx: Ctx,
 	account: Account,
-	input: { currentPassword: string }
+	input: Reauth
 ): Promise<{ ok: true; secret: string; otpauthUri: string } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	const refused = await confirmReauth(ctx, account, input);
 	if (refused) return refused;
 	const existing = await readTotp(ctx, account.id);
 	if (existing?.confirmed_at != null)
@@ -104,7 +107,7 @@ export async function confirmTotpSetup(
 	if (!row || row.confirmed_at !== null)
 		return failure(409, 'totp_setup_missing', m.two_step_error_setup_missing());
 	const step = matchTotp(ctx.keys.open(PURPOSE, account.id, row.secret), ctx.clock, input.code);
-	if (step === null) return codeInvalid();
+	if (step === null) return setupCodeInvalid();
 	return ctx.db.transaction().execute(async (trx) => {
 		const tx = { ...ctx, db: trx };
 		const confirmedAt = ctx.clock.now().getTime();
@@ -194,7 +197,7 @@ async function throttledSecondFactorCode(
 	const attempt = await beginAttempt(ctx, rules);
 	if (!attempt.ok) return failures.rateLimited(attempt.retryAfterSeconds);
 	const method = await acceptSecondFactorCode(ctx, accountId, code);
-	if (!method) return codeInvalid();
+	if (!method) return secondFactorCodeInvalid();
 	await attempt.succeeded();
 	return method;
 }
@@ -207,10 +210,10 @@ async function throttledSecondFactorCode(
 export async function disableTotp(
 	ctx: Ctx,
 	account: Account,
-	input: { currentPassword: string; code: string },
+	input: Reauth & { code: string },
 	meta: RequestMeta
 ): Promise<{ ok: true } | Failure> {
-	const refused = await confirmCurrentPassword(ctx, account, input.currentPassword, 'two-step');
+	const refused = await confirmReauth(ctx, account, input);
 	if (refused) return refused;
 	const row = await readTotp(ctx, account.id);
 	if (!row || row.confirmed_at === null)
