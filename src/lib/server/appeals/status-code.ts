@@ -6,13 +6,18 @@ import { randomInt } from 'node:crypto';
  * aloud, written down and typed on a phone: no I, L, O or U, and what is typed is forgiven (case,
  * spaces, hyphens; O read as 0, I and L as 1). Only its SHA-256 is stored.
  */
-export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const LENGTH = 16;
 
-export function newStatusCode(): string {
+/** `length` random Crockford base32 characters (5 bits each): status codes and references. */
+export function randomCrockford(length: number): string {
 	let s = '';
-	for (let i = 0; i < LENGTH; i += 1) s += CROCKFORD[randomInt(0, 32)];
-	return group(s);
+	for (let i = 0; i < length; i += 1) s += CROCKFORD[randomInt(0, 32)];
+	return s;
+}
+
+export function newStatusCode(): string {
+	return group(randomCrockford(LENGTH));
 }
 
 const group = (s: string) => s.match(/.{4}/g)!.join('-');

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { m } from '$lib/paraglide/messages';
 import {
 	APPEAL_DESCRIPTION_MAX,
@@ -12,7 +12,7 @@ import type { UploadedFile } from './documents/inspect';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier } from '../core/identifiers';
 import { hashToken } from '../core/tokens';
-import { CROCKFORD, newStatusCode } from './status-code';
+import { newStatusCode, randomCrockford } from './status-code';
 import { appealNoticeMessage } from './messages';
 import { announceAppeal } from './recovery-notices';
 import { countUploads, inspectUploads, insertDocuments } from './uploads';
@@ -35,8 +35,7 @@ export interface AppealReceipt {
 }
 
 function newReference(): string {
-	let s = '';
-	for (let i = 0; i < 8; i += 1) s += CROCKFORD[randomInt(0, 32)];
+	const s = randomCrockford(8);
 	return `AP-${s.slice(0, 4)}-${s.slice(4)}`;
 }
 

@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealStatus } from '$lib/server/appeals';
+import { messageLink } from '$lib/server/messaging';
 import { readAppealAccess } from '../access-cookie';
 import type { RequestHandler } from './$types';
 
@@ -14,7 +15,7 @@ export const GET: RequestHandler = async ({ cookies, locals }) => {
 	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
 	if (!access || !view)
 		error(404, { message: m.error_appeal_not_found(), code: 'appeal_not_found' });
-	const link = `${locals.app.config.origin ?? ''}/appeal/status?reference=${view.reference}`;
+	const link = messageLink(locals.app.config.origin, `/appeal/status?reference=${view.reference}`);
 	const text = [
 		m.ap_receipt_file_title(),
 		'',
