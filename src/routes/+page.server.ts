@@ -2,18 +2,13 @@ import { fail } from '@sveltejs/kit';
 import { checkInput, verificationConfirmInput } from '$lib/schemas/check';
 import { m } from '$lib/paraglide/messages';
 import { freezeByContactProof } from '$lib/server/accounts';
-import {
-	checkGrantCovers,
-	runCheck,
-	setCheckGrant,
-	requestVerificationCode
-} from '$lib/server/check';
+import { runCheck, requestVerificationCode } from '$lib/server/check';
 import { countryCodes } from '$lib/server/core/countries';
-import type { Failure } from '$lib/server/core/failures';
+import { failure } from '$lib/server/core/failures';
+import { holdsCheckGrant, rememberCheckProof } from '$lib/server/http/check-grant-cookie';
 import { checkViewer } from '$lib/server/http/check-viewer';
-import { parseForm, readForm } from '$lib/server/http/forms';
-import { requestMeta } from '$lib/server/core/request-meta';
-import type { ApiError } from '$lib/types/check-report';
+import { failForm, formError, parseForm, readForm } from '$lib/server/http/forms';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { Actions, PageServerLoad } from './$types';
 
 // The country codes as one string: the page data is serialized on every request, and one string
@@ -26,47 +21,48 @@ export const load: PageServerLoad = ({ locals }) => ({
 	now: locals.app.clock.now().toISOString()
 });
 
-const asError = (f: Failure) => ({
-	code: f.code,
-	message: f.message,
-	retryAfterSeconds: f.retryAfterSeconds,
-	// R15: which of the check's limits refused it (the JSON API's `error.limit`).
-	limit: f.extra?.limit as ApiError['limit']
-});
+type Event = Parameters<Actions[string]>[0];
+
+/**
+ * The head of the check page's `check` and `verify` actions: the form through the schema and one
+ * `runCheck` (R15: limited and counted). `answer` is the refusal to return as it stands.
+ */
+async function checkFromForm(event: Event) {
+	const values = await readForm(event.request, ['identifier', 'country']);
+	const echo = { identifier: values.identifier ?? '', country: values.country };
+	const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });
+	if (!input.ok) return { ok: false as const, answer: failForm(input.failure, echo) };
+	const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
+	if (!outcome.ok) return { ok: false as const, answer: failForm(outcome, echo) };
+	return { ok: true as const, echo, input: input.data, report: outcome.report };
+}
 
 // R14: the check with JavaScript off; the identifier travels in POST bodies, never the URL.
 export const actions: Actions = {
 	check: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const echo = { identifier: values.identifier ?? '', country: values.country };
-		const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });
-		if (!input.ok) return fail(400, { ...echo, error: input.error });
-		const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
-		if (!outcome.ok) return fail(outcome.status, { ...echo, error: asError(outcome) });
-		return { ...echo, report: outcome.report };
+		const checked = await checkFromForm(event);
+		if (!checked.ok) return checked.answer;
+		return { ...checked.echo, report: checked.report };
 	},
 
 	/** R15a: "Verify it's you" sends a `check` code; the public report stays on screen. */
 	verify: async (event) => {
-		const values = await readForm(event.request, ['identifier', 'country']);
-		const echo = { identifier: values.identifier ?? '', country: values.country };
-		const input = parseForm(checkInput, { ...values, identifier: values.identifier ?? '' });
-		if (!input.ok) return fail(400, { ...echo, error: input.error });
-		const outcome = await runCheck(event.locals.app, input.data, checkViewer(event));
-		if (!outcome.ok) return fail(outcome.status, { ...echo, error: asError(outcome) });
+		const checked = await checkFromForm(event);
+		if (!checked.ok) return checked.answer;
+		const { echo, report } = checked;
 		const sent = await requestVerificationCode(
 			event.locals.app,
-			{ ...input.data, purpose: 'check' },
+			{ ...checked.input, purpose: 'check' },
 			requestMeta(event)
 		);
 		if (!sent.ok)
 			return fail(sent.status, {
 				...echo,
-				report: outcome.report,
+				report,
 				verifySent: false,
-				verifyError: asError(sent)
+				verifyError: formError(sent)
 			});
-		return { ...echo, report: outcome.report, verifySent: true };
+		return { ...echo, report, verifySent: true };
 	},
 
 	/** R15a: the code and the check in one `runCheck`, as `POST /api/v1/verifications/confirm`. */
@@ -80,7 +76,7 @@ export const actions: Actions = {
 			code: values.code ?? '',
 			purpose: 'check'
 		});
-		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		if (!input.ok) return failForm(input.failure, echo);
 		const { code, identifier, country } = input.data;
 		const outcome = await runCheck(app, { identifier, country }, checkViewer(event), { code });
 		if (!outcome.ok) {
@@ -90,18 +86,11 @@ export const actions: Actions = {
 						...echo,
 						report: outcome.report,
 						verifySent: true,
-						verifyError: asError(outcome)
+						verifyError: formError(outcome)
 					})
-				: fail(outcome.status, { ...echo, error: asError(outcome) });
+				: failForm(outcome, echo);
 		}
-		if (outcome.proven)
-			setCheckGrant(
-				app,
-				event.cookies,
-				outcome.proven.value,
-				event.locals.deviceId,
-				event.url.protocol === 'https:'
-			);
+		rememberCheckProof(event, outcome);
 		return { ...echo, report: outcome.report };
 	},
 
@@ -110,28 +99,23 @@ export const actions: Actions = {
 	 * contact in this browser (R15a's grant); the verified report is shown again after it.
 	 */
 	freeze: async (event) => {
-		const { app, deviceId } = event.locals;
+		const { app } = event.locals;
 		const values = await readForm(event.request, ['identifier', 'country', 'confirm']);
 		const echo = { identifier: values.identifier ?? '', country: values.country };
 		const input = parseForm(checkInput, echo);
-		if (!input.ok) return fail(400, { ...echo, error: input.error });
+		if (!input.ok) return failForm(input.failure, echo);
 		const frozen =
 			values.confirm === 'yes'
 				? await freezeByContactProof(
 						app,
 						input.data,
-						(identifier) => checkGrantCovers(app, event.cookies, identifier.value, deviceId),
+						(identifier) => holdsCheckGrant(event, identifier.value),
 						requestMeta(event)
 					)
-				: ({
-						ok: false,
-						status: 400,
-						code: 'confirm_required',
-						message: m.error_freeze_confirm()
-					} satisfies Failure);
+				: failure(400, 'confirm_required', m.error_freeze_confirm());
 		const outcome = await runCheck(app, input.data, checkViewer(event));
 		const report = outcome.ok ? outcome.report : undefined;
-		if (!frozen.ok) return fail(frozen.status, { ...echo, report, freezeError: asError(frozen) });
+		if (!frozen.ok) return fail(frozen.status, { ...echo, report, freezeError: formError(frozen) });
 		return { ...echo, report, frozen: true as const };
 	}
 };

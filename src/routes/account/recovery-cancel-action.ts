@@ -1,7 +1,7 @@
 import { redirect, type RequestEvent } from '@sveltejs/kit';
 import { recoveryCancelOwnerInput } from '$lib/schemas/recovery';
 import { cancelRecoveryByOwner } from '$lib/server/appeals';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 
 /**
@@ -15,7 +15,7 @@ export async function cancelRecoveryAction(event: RequestEvent) {
 		recoveryCancelOwnerInput,
 		await readForm(event.request, ['currentPassword'])
 	);
-	if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+	if (!input.ok) return failForm(input.failure, {});
 	const result = await cancelRecoveryByOwner(
 		event.locals.app,
 		account,

@@ -6,9 +6,10 @@ import { failures } from '$lib/server/core/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
 import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { setAppealAccess } from './access-cookie';
 import type { Actions, PageServerLoad } from './$types';
+import { isSecure } from '$lib/server/http/secure';
 
 export const load: PageServerLoad = ({ locals }) => ({
 	countries: countryCodes,
@@ -65,12 +66,7 @@ export const actions: Actions = {
 		if (!body.ok) return failForm(body, { ...echo, codeSent: true });
 		const result = await submitAppeal(event.locals.app, body.data, body.files, requestMeta(event));
 		if (!result.ok) return failForm(result, { ...echo, codeSent: true });
-		setAppealAccess(
-			event.cookies,
-			result.reference,
-			result.statusToken,
-			event.url.protocol === 'https:'
-		);
+		setAppealAccess(event.cookies, result.reference, result.statusToken, isSecure(event));
 		return {
 			submitted: {
 				reference: result.reference,

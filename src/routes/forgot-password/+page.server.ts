@@ -15,7 +15,7 @@ import {
 	pendingPasswordReset,
 	requestPasswordReset
 } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 /**
@@ -63,7 +63,7 @@ async function request(event: RequestEvent, from: 'identifier' | 'code') {
 		identifier: values.identifier ?? '',
 		country: values.country
 	});
-	if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+	if (!input.ok) return failForm(input.failure, echo);
 	const result = await requestPasswordReset(event.locals.app, input.data, requestMeta(event));
 	if (!result.ok) return failForm(result, echo);
 	// Issue 26: kept (sealed, HttpOnly) for this browser's next plain GET.
@@ -115,7 +115,7 @@ export const actions: Actions = {
 			code: values.code ?? '',
 			newPassword: values.newPassword ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await confirmPasswordReset(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);
 		forgetTyped(event, 'forgot');

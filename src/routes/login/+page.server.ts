@@ -9,7 +9,7 @@ import {
 	forgetPendingSignIn,
 	pendingSignInToken
 } from '$lib/server/http/pending-sign-in-cookie';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { signIn } from '$lib/server/accounts';
 import { pendingSignInMethods, verifySecondFactor } from '$lib/server/two-step';
 import type { Actions, PageServerLoad } from './$types';
@@ -36,7 +36,7 @@ export const actions: Actions = {
 			identifier: values.identifier ?? '',
 			password: values.password ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await signIn(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, echo);
 		const next = await afterPassword(event, result.account);
@@ -48,8 +48,7 @@ export const actions: Actions = {
 	secondFactor: async (event) => {
 		const values = await readForm(event.request, ['code']);
 		const input = parseForm(secondFactorCodeInput, { code: values.code ?? '' });
-		if (!input.ok)
-			return failForm({ ok: false, status: 400, ...input.error }, { secondStep: true });
+		if (!input.ok) return failForm(input.failure, { secondStep: true });
 		const result = await verifySecondFactor(
 			event.locals.app,
 			{ token: pendingSignInToken(event.cookies), code: input.data.code },

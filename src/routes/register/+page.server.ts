@@ -29,9 +29,10 @@ import {
 	startRegistration,
 	type CodeSent
 } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { m } from '$lib/paraglide/messages';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
+import { isSecure } from '$lib/server/http/secure';
 
 /**
  * Issue 26: a plain GET (a reload, a return from the mail app) shows this browser's pending code
@@ -99,13 +100,13 @@ export const actions: Actions = {
 			password: values.password ?? '',
 			country: values.country ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const meta = requestMeta(event);
 		// R9: warn before going on; JavaScript warns as the country changes, this is the no-JS path.
 		if (ipCountryMismatch(meta.ipCountry, input.data.country) && values.acceptMismatch !== '1') {
 			return { ...echo, mismatch: { ipCountry: meta.ipCountry } };
 		}
-		const starter = registrationStarter(event.cookies, event.url.protocol === 'https:');
+		const starter = registrationStarter(event.cookies, isSecure(event));
 		const sent = await startRegistration(event.locals.app, input.data, { ...meta, starter });
 		if (!sent.ok) return failForm(sent, echo);
 		remember(event, input.data.identifier, input.data.country);
@@ -118,8 +119,7 @@ export const actions: Actions = {
 			identifier: values.identifier,
 			country: values.country
 		});
-		if (!input.ok)
-			return failForm({ ok: false, status: 400, ...input.error }, { step: 'details' as const });
+		if (!input.ok) return failForm(input.failure, { step: 'details' as const });
 		const sent = await resendRegistrationCode(event.locals.app, input.data, {
 			...requestMeta(event),
 			starter: registrationToken(event.cookies)
@@ -190,13 +190,13 @@ export const actions: Actions = {
 			country: values.country,
 			code: values.code ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await confirmRegistration(event.locals.app, input.data, {
 			...requestMeta(event),
 			starter: registrationToken(event.cookies)
 		});
 		if (!result.ok) return failForm(result, echo);
-		forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
+		forgetRegistrationToken(event.cookies, isSecure(event));
 		forgetTyped(event, 'register');
 		// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
 		if (!(await startSession(event, result.account, result.account.session_epoch)))

@@ -1,6 +1,6 @@
 import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
 import { confirmPasswordResetByLink } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -23,7 +23,7 @@ export const actions: Actions = {
 			token: values.token ?? '',
 			newPassword: values.newPassword ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await confirmPasswordResetByLink(
 			event.locals.app,
 			input.data,

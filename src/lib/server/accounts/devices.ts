@@ -1,28 +1,24 @@
-import type { Cookies } from '@sveltejs/kit';
 import { hashToken, newToken } from '../core/tokens';
 import type { Ctx } from '../core/context';
 import { precompiled } from '../db/precompiled';
 
 /**
- * R10: every browser gets a random long-lived device cookie; the database only sees its hash.
+ * R10: every browser holds a random long-lived device token (its cookie is
+ * http/device-cookie.ts); the database only sees its hash, the device id.
  */
-const DEVICE_COOKIE = 'device';
-const DEVICE_COOKIE_MAX_AGE_S = 2 * 365 * 86_400;
+const DEVICE_TOKEN = /^[a-z2-7]{32}$/;
 
-/** Reads the device cookie, setting a new one when absent or malformed; returns the device id. */
-export function deviceIdFromCookies(cookies: Cookies, secure: boolean): string {
-	let token = cookies.get(DEVICE_COOKIE);
-	if (!token || !/^[a-z2-7]{32}$/.test(token)) {
-		token = newToken();
-		cookies.set(DEVICE_COOKIE, token, {
-			path: '/',
-			httpOnly: true,
-			sameSite: 'lax',
-			secure,
-			maxAge: DEVICE_COOKIE_MAX_AGE_S
-		});
-	}
-	return hashToken(token);
+/**
+ * The device id for the token a browser sent; a new token (to hand the browser) when it sent
+ * none or a malformed one.
+ */
+export function deviceFromToken(given: string | undefined): {
+	deviceId: string;
+	newToken: string | null;
+} {
+	if (given && DEVICE_TOKEN.test(given)) return { deviceId: hashToken(given), newToken: null };
+	const token = newToken();
+	return { deviceId: hashToken(token), newToken: token };
 }
 
 export async function recordDevice(ctx: Ctx, deviceId: string): Promise<void> {

@@ -8,7 +8,7 @@
 
 export { listAccountSessions, revokeAccountSession, revokeOtherSessions } from './account-sessions';
 export { confirmCurrentPassword, refuseIfFrozen } from './current-password';
-export { deviceIdFromCookies } from './devices';
+export { deviceFromToken } from './devices';
 export { findAccountByIdentifier, rebindDueTo } from './find';
 export { agentLiftFreeze, freezeByContactProof, freezeOwnAccount } from './freeze';
 export { isLowActivity, recordFirstOrder } from './low-activity';
@@ -32,12 +32,9 @@ export type { CodeSent } from './registration';
 export {
 	SESSION_IDLE_TIMEOUT_MS,
 	createSession,
-	deleteSessionTokenCookie,
 	generateSessionToken,
 	invalidateAccountSessions,
 	invalidateSession,
-	sessionCookieName,
-	setSessionTokenCookie,
 	validateSessionToken,
 	writeAtEpoch
 } from './sessions';

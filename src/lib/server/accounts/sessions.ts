@@ -1,4 +1,3 @@
-import type { Cookies } from '@sveltejs/kit';
 import type { Ctx } from '../core/context';
 import { expiresAt, sessionState, type SessionPolicy } from '../core/session-policy';
 import { hashToken, newToken } from '../core/tokens';
@@ -180,28 +179,4 @@ export async function invalidateAccountSessions(
 			.where('id', '=', exceptSessionId)
 			.execute();
 	await db.deleteFrom('pending_sign_ins').where('account_id', '=', accountId).execute();
-}
-
-/** `__Host-` needs Secure; over plain http (development, tests) the cookie has a plain name. */
-export function sessionCookieName(secure: boolean): string {
-	return secure ? '__Host-session' : 'session';
-}
-
-export function setSessionTokenCookie(
-	cookies: Cookies,
-	token: string,
-	expiresAt: Date,
-	secure: boolean
-): void {
-	cookies.set(sessionCookieName(secure), token, {
-		httpOnly: true,
-		sameSite: 'lax',
-		secure,
-		path: '/',
-		expires: expiresAt
-	});
-}
-
-export function deleteSessionTokenCookie(cookies: Cookies, secure: boolean): void {
-	cookies.delete(sessionCookieName(secure), { httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }

@@ -4,7 +4,7 @@
  * checks agents see (R15), and the owner's own summary. Imported only through this file.
  */
 
-export { checkGrantCovers, setCheckGrant } from './grant';
+export { checkGrantCovers, issueCheckGrant } from './grant';
 export { CHECK_BURST_MIN, checkHistory } from './history';
 export { runCheck } from './run';
 export type { Viewer } from './report';

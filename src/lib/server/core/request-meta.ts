@@ -1,6 +1,5 @@
-import type { RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
-import { getLocale, type Locale } from '$lib/paraglide/runtime';
+import type { Locale } from '$lib/paraglide/runtime';
 
 /** What flows record about the request that drives them (R9 IP country, R10 device, language). */
 export interface RequestMeta {
@@ -9,16 +8,6 @@ export interface RequestMeta {
 	deviceId: string;
 	locale: Locale;
 	userAgent: string | null;
-}
-
-export function requestMeta(event: Pick<RequestEvent, 'locals' | 'request'>): RequestMeta {
-	return {
-		ip: event.locals.clientAddress,
-		ipCountry: event.locals.ipCountry,
-		deviceId: event.locals.deviceId,
-		locale: getLocale(),
-		userAgent: event.request.headers.get('user-agent')
-	};
 }
 
 const BROWSERS: [RegExp, string][] = [

@@ -1,9 +1,10 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import { type Viewer, checkGrantCovers } from '../check';
+import type { Viewer } from '../check';
+import { holdsCheckGrant } from './check-grant-cookie';
 
 /** R15a: the viewer is proven for an identifier when signed in as its owner or holding a grant. */
 export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Viewer {
-	const { locals, cookies } = event;
+	const { locals } = event;
 	return {
 		requestCountry: locals.ipCountry,
 		deviceId: locals.deviceId,
@@ -11,6 +12,6 @@ export function checkViewer(event: Pick<RequestEvent, 'locals' | 'cookies'>): Vi
 		signedInAccountId: locals.account?.id ?? null,
 		proven: (identifier, account) =>
 			(account !== undefined && locals.account?.id === account.id) ||
-			checkGrantCovers(locals.app, cookies, identifier.value, locals.deviceId)
+			holdsCheckGrant(event, identifier.value)
 	};
 }

@@ -1,6 +1,7 @@
 import type { Cookies } from '@sveltejs/kit';
 import type { Ctx } from '../core/context';
 import { readForm } from './forms';
+import { isSecure } from './secure';
 
 /**
  * R6 (issue 26): a code step is resumable, and shows the person what they typed. What this
@@ -37,7 +38,7 @@ const options = (flow: CodeFlow, url: URL) => ({
 	path: PATHS[flow],
 	httpOnly: true,
 	sameSite: 'lax' as const,
-	secure: url.protocol === 'https:'
+	secure: isSecure({ url })
 });
 
 /** Keeps what was typed (sealed) for this browser's next visit of the flow's page. */

@@ -1,7 +1,8 @@
 import { fail, type ActionFailure } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { m } from '$lib/paraglide/messages';
-import type { Failure } from '../core/failures';
+import { failure, type Failure } from '../core/failures';
+import type { ApiError } from '$lib/types/check-report';
 import { failureFields, fieldErrors, issueField } from './api-error';
 
 export interface FormError {
@@ -16,13 +17,15 @@ export interface FormError {
 	attemptsLeft?: number;
 	/** R16: when the next change is allowed. */
 	nextAllowedAt?: string;
+	/** R15: which of the check's limits refused it (the JSON API's `error.limit`). */
+	limit?: ApiError['limit'];
 }
 
-/** A service failure as a form action answer; `echo` refills the form (never passwords). */
-export function failForm<E extends Record<string, unknown>>(
-	f: Failure & { fields?: Record<string, string> },
-	echo: E
-): ActionFailure<E & { error: FormError }> {
+/** A failure a form answers with: a service's, or `parseForm`'s with every field it refused. */
+export type FormFailure = Failure & { fields?: Record<string, string> };
+
+/** A failure as the `error` member of a form answer (the JSON API's error body, docs/api.md). */
+export function formError(f: FormFailure): FormError {
 	const error: FormError = { code: f.code, message: f.message };
 	if (f.field) error.field = f.field;
 	const fields = failureFields(f);
@@ -30,7 +33,16 @@ export function failForm<E extends Record<string, unknown>>(
 	if (f.retryAfterSeconds) error.retryAfterSeconds = f.retryAfterSeconds;
 	if (typeof f.extra?.attemptsLeft === 'number') error.attemptsLeft = f.extra.attemptsLeft;
 	if (typeof f.extra?.nextAllowedAt === 'string') error.nextAllowedAt = f.extra.nextAllowedAt;
-	return fail(f.status, { ...echo, error });
+	if (f.extra?.limit === 'network' || f.extra?.limit === 'identifier') error.limit = f.extra.limit;
+	return error;
+}
+
+/** A failure as a form action answer; `echo` refills the form (never passwords). */
+export function failForm<E extends Record<string, unknown>>(
+	f: FormFailure,
+	echo: E
+): ActionFailure<E & { error: FormError }> {
+	return fail(f.status, { ...echo, error: formError(f) });
 }
 
 /** Reads the named text fields of a form post; files and repeated fields are refused by the schema. */
@@ -49,21 +61,27 @@ export async function readForm(
 	return values;
 }
 
+/**
+ * The form's values through its schema: the data, or a 400 `invalid_request` naming every field
+ * it refused, ready for `failForm(parsed.failure, echo)`.
+ */
 export function parseForm<T>(
 	schema: z.ZodType<T>,
 	values: Record<string, string | undefined>
-): { ok: true; data: T } | { ok: false; error: FormError } {
+): { ok: true; data: T } | { ok: false; failure: FormFailure } {
 	const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 	const result = schema.safeParse(defined);
 	if (result.success) return { ok: true, data: result.data };
 	const issue = result.error.issues[0];
 	const field = issue ? issueField(issue) : '';
+	const refused = failure(
+		400,
+		'invalid_request',
+		m.error_invalid_request(),
+		field ? { field } : {}
+	);
 	return {
 		ok: false,
-		error: {
-			code: 'invalid_request',
-			message: m.error_invalid_request(),
-			...(field ? { field, fields: fieldErrors(result.error) } : {})
-		}
+		failure: field ? { ...refused, fields: fieldErrors(result.error) } : refused
 	};
 }

@@ -5,25 +5,19 @@ import {
 	getServerAsyncLocalStorage,
 	overwriteServerAsyncLocalStorage
 } from '$lib/paraglide/runtime';
-import {
-	deleteSessionTokenCookie,
-	deviceIdFromCookies,
-	sessionCookieName,
-	validateSessionToken
-} from '../accounts';
+import { validateSessionToken } from '../accounts';
 import { chooseTimeZone, TIME_ZONE_COOKIE } from '$lib/format/time-zones';
 import type { Ctx } from '../core/context';
 import { isConnectionError } from '../db/errors';
 import { resolveClientAddress } from '../platform/client-address';
-import {
-	agentSessionCookieName,
-	deleteAgentSessionCookie,
-	validateAgentSessionToken
-} from '../support';
+import { validateAgentSessionToken } from '../support';
+import { agentSessionTokenFromCookie, deleteAgentSessionCookie } from './agent-session-cookie';
 import { handleBodyLimit } from './body-limit';
 import { chain } from './chain';
+import { deviceIdFromCookie } from './device-cookie';
 import { handleOriginCheck } from './origin-check';
 import { handleSecurityHeaders } from './security-headers';
+import { deleteSessionCookie, sessionTokenFromCookie } from './session-cookie';
 
 /** Where the hooks get the context: the process's (hooks.server.ts) or a test's. */
 export type ContextSource = () => Promise<Ctx> | Ctx;
@@ -141,8 +135,7 @@ function handleContext(context: ContextSource): Handle {
 			},
 			deviceId: {
 				enumerable: true,
-				get: () =>
-					(deviceId ??= deviceIdFromCookies(event.cookies, event.url.protocol === 'https:'))
+				get: () => (deviceId ??= deviceIdFromCookie(event))
 			},
 			// Issue 26: the browser's zone (its `tz` cookie), else the network country's main zone.
 			timeZone: {
@@ -163,8 +156,7 @@ function handleContext(context: ContextSource): Handle {
  * cookie it goes straight on (no promise of its own: most requests carry none).
  */
 const handleSession: Handle = ({ event, resolve }) => {
-	const secure = event.url.protocol === 'https:';
-	const token = event.cookies.get(sessionCookieName(secure));
+	const token = sessionTokenFromCookie(event);
 	event.locals.session = null;
 	event.locals.account = null;
 	if (!token) return resolve(event);
@@ -173,7 +165,7 @@ const handleSession: Handle = ({ event, resolve }) => {
 			event.locals.session = result.session;
 			event.locals.account = result.account;
 		} else {
-			deleteSessionTokenCookie(event.cookies, secure);
+			deleteSessionCookie(event);
 		}
 		return resolve(event);
 	});
@@ -188,15 +180,14 @@ const handleAgentSession: Handle = ({ event, resolve }) => {
 	event.locals.agentSession = null;
 	const { pathname } = event.url;
 	if (pathname !== '/support' && !pathname.startsWith('/support/')) return resolve(event);
-	const secure = event.url.protocol === 'https:';
-	const token = event.cookies.get(agentSessionCookieName(secure));
+	const token = agentSessionTokenFromCookie(event);
 	if (!token) return resolve(event);
 	return validateAgentSessionToken(event.locals.app, token).then((result) => {
 		if (result.session) {
 			event.locals.agent = result.agent;
 			event.locals.agentSession = result.session;
 		} else {
-			deleteAgentSessionCookie(event.cookies, secure);
+			deleteAgentSessionCookie(event);
 		}
 		return resolve(event);
 	});

@@ -4,13 +4,14 @@ import { failures, type Failure } from '../core/failures';
 import { failureResponse } from './api-error';
 import type { Account } from '../db/schema';
 import { auditSignedIn } from '../accounts';
-import { requestMeta } from '../core/request-meta';
+import { requestMeta } from './request-meta';
 import {
 	createPendingSignIn,
 	secondFactorMethods,
 	type SecondFactorMethod,
 	type SignInProof
 } from '../two-step';
+import { isSecure } from './secure';
 import { startSession } from './session-cookie';
 
 /**
@@ -20,7 +21,6 @@ import { startSession } from './session-cookie';
  */
 const COOKIE = 'pending_sign_in';
 const TOKEN = /^[a-z2-7]{32}$/;
-const secure = (event: Pick<RequestEvent, 'url'>) => event.url.protocol === 'https:';
 
 export function pendingSignInToken(cookies: Cookies): string | null {
 	const token = cookies.get(COOKIE);
@@ -32,7 +32,7 @@ export function forgetPendingSignIn(event: Pick<RequestEvent, 'cookies' | 'url'>
 		path: '/',
 		httpOnly: true,
 		sameSite: 'lax',
-		secure: secure(event)
+		secure: isSecure(event)
 	});
 }
 
@@ -61,7 +61,7 @@ export async function afterPassword(
 		path: '/',
 		httpOnly: true,
 		sameSite: 'lax',
-		secure: secure(event),
+		secure: isSecure(event),
 		expires: pending.expiresAt
 	});
 	return { session: false, methods };

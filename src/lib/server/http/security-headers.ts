@@ -1,6 +1,7 @@
 import type { Handle } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { extractLocaleFromRequest } from '$lib/paraglide/runtime';
+import { isSecure } from './secure';
 
 /**
  * Headers for every response (the Content-Security-Policy itself comes from `kit.csp` with
@@ -26,8 +27,7 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	set('x-frame-options', 'DENY');
 	set('cross-origin-opener-policy', 'same-origin');
 	set('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-	if (event.url.protocol === 'https:')
-		set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	if (isSecure(event)) set('strict-transport-security', 'max-age=63072000; includeSubDomains');
 	// Every dynamic response: they set device and session cookies and may carry personal data.
 	set('cache-control', 'no-store');
 	return response;

@@ -1,14 +1,46 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Account } from '../db/schema';
-import { requestMeta } from '../core/request-meta';
+import { requestMeta } from './request-meta';
+import { isSecure } from './secure';
 import {
 	createSession,
-	deleteSessionTokenCookie,
 	generateSessionToken,
 	invalidateSession,
-	noteSignInDevice,
-	setSessionTokenCookie
+	noteSignInDevice
 } from '../accounts';
+
+type CookieEvent = Pick<RequestEvent, 'cookies' | 'url'>;
+
+/** `__Host-` needs Secure; over plain http (development, tests) the cookie has a plain name. */
+export function sessionCookieName(secure: boolean): string {
+	return secure ? '__Host-session' : 'session';
+}
+
+/** The buyer session token this browser sent, if any. */
+export function sessionTokenFromCookie(event: CookieEvent): string | undefined {
+	return event.cookies.get(sessionCookieName(isSecure(event)));
+}
+
+function setSessionCookie(event: CookieEvent, token: string, expiresAt: Date): void {
+	const secure = isSecure(event);
+	event.cookies.set(sessionCookieName(secure), token, {
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		path: '/',
+		expires: expiresAt
+	});
+}
+
+export function deleteSessionCookie(event: CookieEvent): void {
+	const secure = isSecure(event);
+	event.cookies.delete(sessionCookieName(secure), {
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		path: '/'
+	});
+}
 
 /**
  * Signs the account in on this browser. Any session planted before is dropped (no fixation).
@@ -38,7 +70,7 @@ export async function startSession(
 		event.locals.account = null;
 		return false;
 	}
-	setSessionTokenCookie(event.cookies, token, session.expiresAt, event.url.protocol === 'https:');
+	setSessionCookie(event, token, session.expiresAt);
 	// §7a: a device this account has not used before alerts its bound contact. The link's
 	// origin is ORIGIN, never the request's Host in production: a sign-in sent with a forged Host
 	// would otherwise mail the owner a working "this wasn't me" token on the sender's site.
@@ -52,7 +84,7 @@ export async function startSession(
 export async function endSession(event: RequestEvent): Promise<void> {
 	const { app } = event.locals;
 	if (event.locals.session) await invalidateSession(app, event.locals.session.id);
-	deleteSessionTokenCookie(event.cookies, event.url.protocol === 'https:');
+	deleteSessionCookie(event);
 	event.locals.session = null;
 	event.locals.account = null;
 }

@@ -1,4 +1,3 @@
-import type { Cookies } from '@sveltejs/kit';
 import type { Ctx } from '../core/context';
 import { expiresAt, sessionState, type SessionPolicy } from '../core/session-policy';
 import { hashToken, newToken } from '../core/tokens';
@@ -6,7 +5,7 @@ import type { Agent } from './agents';
 
 /**
  * R22: agent sessions, the buyer-session design (Lucia guide) with shorter lifetimes — agents
- * can open identity documents — and a cookie that only travels to /support.
+ * can open identity documents. Its cookie (only sent to /support) is http/agent-session-cookie.ts.
  */
 export const AGENT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const AGENT_SESSION_ABSOLUTE_LIFETIME_MS = 8 * 3_600_000;
@@ -14,7 +13,6 @@ const POLICY: SessionPolicy = {
 	idleMs: AGENT_SESSION_IDLE_TIMEOUT_MS,
 	absoluteMs: AGENT_SESSION_ABSOLUTE_LIFETIME_MS
 };
-const COOKIE_PATH = '/support';
 
 export interface AgentSession {
 	id: string;
@@ -89,27 +87,4 @@ export async function validateAgentSessionToken(
 export async function invalidateAgentSession(ctx: Ctx, sessionId: string): Promise<void> {
 	const { db } = ctx;
 	await db.deleteFrom('agent_sessions').where('id', '=', sessionId).execute();
-}
-
-export function agentSessionCookieName(secure: boolean): string {
-	return secure ? '__Secure-support_session' : 'support_session';
-}
-
-export function setAgentSessionCookie(cookies: Cookies, token: string, secure: boolean): void {
-	// A session cookie (no expiry): closing the browser ends it; the server enforces the limits.
-	cookies.set(agentSessionCookieName(secure), token, {
-		httpOnly: true,
-		sameSite: 'strict',
-		secure,
-		path: COOKIE_PATH
-	});
-}
-
-export function deleteAgentSessionCookie(cookies: Cookies, secure: boolean): void {
-	cookies.delete(agentSessionCookieName(secure), {
-		httpOnly: true,
-		sameSite: 'strict',
-		secure,
-		path: COOKIE_PATH
-	});
 }

@@ -7,12 +7,9 @@
 export { accountForAgent, lookupAccount } from './account-view';
 export {
 	AGENT_SESSION_IDLE_TIMEOUT_MS,
-	agentSessionCookieName,
 	createAgentSession,
-	deleteAgentSessionCookie,
 	generateAgentSessionToken,
 	invalidateAgentSession,
-	setAgentSessionCookie,
 	validateAgentSessionToken
 } from './agent-sessions';
 export type { AgentSessionValidation } from './agent-sessions';

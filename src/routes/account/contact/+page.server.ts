@@ -15,7 +15,7 @@ import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-s
 import { forgetTyped, readTyped, rememberTyped } from '$lib/server/http/code-step-cookie';
 import type { Identifier } from '$lib/server/core/identifiers';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 /**
@@ -89,7 +89,7 @@ export const actions: Actions = {
 			currentPassword: values.currentPassword ?? '',
 			newIdentifier: values.newIdentifier ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await startContactChange(
 			event.locals.app,
 			account,
@@ -130,7 +130,7 @@ export const actions: Actions = {
 		const values = await readForm(event.request, ['code', ...TIMING_FIELDS]);
 		const echo = await stillOnCodeStep(event, account.id, values);
 		const input = parseForm(contactChangeConfirmInput, { code: values.code ?? '' });
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await confirmContactChange(event.locals.app, account, input.data, {
 			...requestMeta(event),
 			sessionId: session?.id ?? null

@@ -1,6 +1,6 @@
 import { secureAccountInput } from '$lib/schemas/account';
 import { secureAccount } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { Actions, PageServerLoad } from './$types';
@@ -17,7 +17,7 @@ export const load: PageServerLoad = ({ url, locals, setHeaders }) => {
 export const actions: Actions = {
 	secure: async (event) => {
 		const input = parseForm(secureAccountInput, await readForm(event.request, ['token']));
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await secureAccount(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, {});
 		// This browser's session, if it was the account's, is gone with the others: drop its cookie.

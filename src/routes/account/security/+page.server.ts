@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { pendingRecovery } from '$lib/server/appeals';
 import { securityCheckup } from '$lib/server/checkup';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { cancelRecoveryAction } from '../recovery-cancel-action';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,4 +1,4 @@
-import { error, type RequestEvent } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { appealAccessInput, appealReplyInput } from '$lib/schemas/appeal';
 import { addressKey } from '$lib/server/platform/address-key';
@@ -12,9 +12,10 @@ import {
 import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-cookie';
 import type { Actions, PageServerLoad } from './$types';
+import { isSecure } from '$lib/server/http/secure';
 
 /** R19: the status page opens only with the reference and the secret from the submission. */
 export const load: PageServerLoad = async ({ locals, cookies, setHeaders, url }) => {
@@ -27,22 +28,20 @@ export const load: PageServerLoad = async ({ locals, cookies, setHeaders, url })
 	return { view: view && (!reference || view.reference === reference) ? view : null, reference };
 };
 
-const secure = (event: RequestEvent) => event.url.protocol === 'https:';
-
 export const actions: Actions = {
 	open: async (event) => {
 		const values = await readForm(event.request, ['reference', 'statusToken']);
 		const echo = { reference: values.reference ?? '' };
 		// R19: an empty reference or secret is named as such, not looked up.
 		const input = parseForm(appealAccessInput, values);
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
 		if (!view) return failForm(failure(404, 'appeal_not_found', m.error_appeal_not_found()), echo);
 		setAppealAccess(
 			event.cookies,
 			normalizeReference(input.data.reference),
 			normalizeStatusCode(input.data.statusToken),
-			secure(event)
+			isSecure(event)
 		);
 		return { opened: true };
 	},
@@ -74,7 +73,7 @@ export const actions: Actions = {
 		return { answered: true };
 	},
 	forget: async (event) => {
-		clearAppealAccess(event.cookies, secure(event));
+		clearAppealAccess(event.cookies, isSecure(event));
 		return { forgotten: true };
 	}
 };

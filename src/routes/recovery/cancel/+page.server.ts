@@ -1,6 +1,6 @@
 import { recoveryCancelLinkInput } from '$lib/schemas/recovery';
 import { cancelRecoveryByLink } from '$lib/server/appeals';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,7 +13,7 @@ export const load: PageServerLoad = ({ url, setHeaders }) => {
 export const actions: Actions = {
 	cancel: async (event) => {
 		const input = parseForm(recoveryCancelLinkInput, await readForm(event.request, ['token']));
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await cancelRecoveryByLink(event.locals.app, input.data, requestMeta(event));
 		if (!result.ok) return failForm(result, {});
 		return { cancelled: true as const };

@@ -2,6 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import { accountLookup } from '$lib/schemas/risk-review';
 import { lookupAccount } from '$lib/server/support';
 import { requireAgent } from '$lib/server/http/agent-guard';
+import { failure } from '$lib/server/core/failures';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -18,13 +19,8 @@ export const actions: Actions = {
 		const parsed = parseForm(accountLookup, values);
 		if (!parsed.ok)
 			return failForm(
-				{
-					ok: false,
-					status: 400,
-					code: 'invalid_identifier',
-					message: parsed.error.message,
-					field: 'identifier'
-				},
+				// R4: a malformed identifier is named as such, on its one field.
+				failure(400, 'invalid_identifier', parsed.failure.message, { field: 'identifier' }),
 				{ identifier: values.identifier ?? '' }
 			);
 		const result = await lookupAccount(event.locals.app, parsed.data.identifier);

@@ -1,11 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import {
-	signInAgent,
-	createAgentSession,
-	generateAgentSessionToken,
-	setAgentSessionCookie
-} from '$lib/server/support';
+import { signInAgent, createAgentSession, generateAgentSessionToken } from '$lib/server/support';
+import { setAgentSessionCookie } from '$lib/server/http/agent-session-cookie';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -28,13 +24,13 @@ export const actions: Actions = {
 			password: values.password ?? '',
 			otp: values.otp ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const { app } = event.locals;
 		const result = await signInAgent(app, input.data, { ip: event.locals.clientAddress });
 		if (!result.ok) return failForm(result, echo);
 		const token = generateAgentSessionToken();
 		await createAgentSession(app, token, result.agent.id, event.locals.clientAddress);
-		setAgentSessionCookie(event.cookies, token, event.url.protocol === 'https:');
+		setAgentSessionCookie(event, token);
 		redirect(303, '/support');
 	}
 };

@@ -1,9 +1,11 @@
 import { redirect } from '@sveltejs/kit';
 import { audit } from '$lib/server/core/audit';
-import { deleteAgentSessionCookie, invalidateAgentSession } from '$lib/server/support';
+import { deleteAgentSessionCookie } from '$lib/server/http/agent-session-cookie';
+import { invalidateAgentSession } from '$lib/server/support';
 import type { RequestHandler } from './$types';
 
-export const POST: RequestHandler = async ({ locals, cookies, url }) => {
+export const POST: RequestHandler = async (event) => {
+	const { locals } = event;
 	const { app } = locals;
 	if (locals.agentSession && locals.agent) {
 		await invalidateAgentSession(app, locals.agentSession.id);
@@ -16,6 +18,6 @@ export const POST: RequestHandler = async ({ locals, cookies, url }) => {
 			ip: locals.clientAddress
 		});
 	}
-	deleteAgentSessionCookie(cookies, url.protocol === 'https:');
+	deleteAgentSessionCookie(event);
 	redirect(303, '/support/login');
 };

@@ -3,9 +3,9 @@ import { m } from '$lib/paraglide/messages';
 import { accountFreezeInput } from '$lib/schemas/freeze';
 import { freezeOwnAccount } from '$lib/server/accounts';
 import { failure } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { deleteSessionTokenCookie } from '$lib/server/accounts';
+import { deleteSessionCookie } from '$lib/server/http/session-cookie';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Rules §7b: what freezing does, how it is lifted, and the form (the password, a confirm box). */
@@ -26,7 +26,7 @@ export const actions: Actions = {
 				{}
 			);
 		const input = parseForm(accountFreezeInput, { currentPassword: values.currentPassword ?? '' });
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await freezeOwnAccount(
 			event.locals.app,
 			account,
@@ -36,7 +36,7 @@ export const actions: Actions = {
 		if (!result.ok) return failForm(result, {});
 		// Every session ended with the freeze, this one too: its cookie goes. The page is still drawn
 		// for this request (JavaScript off), with the answer, before the browser is signed out.
-		deleteSessionTokenCookie(event.cookies, event.url.protocol === 'https:');
+		deleteSessionCookie(event);
 		return { frozen: true as const };
 	}
 };

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { passwordChangeInput } from '$lib/schemas/account';
 import { changePassword } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -20,7 +20,7 @@ export const actions: Actions = {
 			currentPassword: values.currentPassword ?? '',
 			newPassword: values.newPassword ?? ''
 		});
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await changePassword(event.locals.app, account, input.data, {
 			...requestMeta(event),
 			sessionId: session?.id ?? null

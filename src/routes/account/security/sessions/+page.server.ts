@@ -5,7 +5,7 @@ import {
 	revokeAccountSession,
 	revokeOtherSessions
 } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { Actions, PageServerLoad } from './$types';
@@ -27,7 +27,7 @@ export const actions: Actions = {
 		const { account, session } = event.locals;
 		if (!account) redirect(303, '/login');
 		const input = parseForm(sessionIdInput, await readForm(event.request, ['id']));
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await revokeAccountSession(event.locals.app, account, input.data.id, {
 			...requestMeta(event),
 			sessionId: session?.id ?? null

@@ -7,7 +7,7 @@ import {
 	totpStartInput
 } from '$lib/schemas/two-step';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { qrDataUrl } from '$lib/server/platform/qr-svg';
 import {
 	confirmTotpSetup,
@@ -84,7 +84,7 @@ export const actions: Actions = {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword']);
 		const input = parseForm(totpStartInput, { currentPassword: values.currentPassword ?? '' });
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { reauth: true });
+		if (!input.ok) return failForm(input.failure, { reauth: true });
 		const session = event.locals.session;
 		if (!session) redirect(303, '/login');
 		const result = await openSudoWindow(
@@ -100,7 +100,7 @@ export const actions: Actions = {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword']);
 		const input = await reauthInput(event, values.currentPassword);
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, {});
+		if (!input.ok) return failForm(input.failure, {});
 		const result = await startTotpSetup(event.locals.app, account, input.data);
 		if (!result.ok) return failForm(result, {});
 		return scanStep(result);
@@ -111,7 +111,7 @@ export const actions: Actions = {
 		const again = await echoTotpSetup(event.locals.app, account, values.secret ?? '');
 		const echo = again ? await scanStep(again) : {};
 		const input = parseForm(secondFactorCodeInput, { code: values.code ?? '' });
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, echo);
+		if (!input.ok) return failForm(input.failure, echo);
 		const result = await confirmTotpSetup(
 			event.locals.app,
 			account,
@@ -133,7 +133,7 @@ export const actions: Actions = {
 			parsed.ok && windowed
 				? { ok: true as const, data: { ...windowed, code: parsed.data.code } }
 				: parsed;
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { step: 'on' });
+		if (!input.ok) return failForm(input.failure, { step: 'on' });
 		const notConfirmed = unconfirmed(values);
 		if (notConfirmed) return failForm(notConfirmed, { step: 'on' });
 		const result = await disableTotp(event.locals.app, account, input.data, requestMeta(event));
@@ -145,8 +145,7 @@ export const actions: Actions = {
 		const account = signedIn(event);
 		const values = await readForm(event.request, ['currentPassword']);
 		const input = await reauthInput(event, values.currentPassword);
-		if (!input.ok)
-			return failForm({ ok: false, status: 400, ...input.error }, { regenerate: true });
+		if (!input.ok) return failForm(input.failure, { regenerate: true });
 		const result = await regenerateRecoveryCodes(
 			event.locals.app,
 			account,
@@ -161,7 +160,7 @@ export const actions: Actions = {
 		const values = await readForm(event.request, ['id', 'name']);
 		const input = parseForm(passkeyRenameInput, { name: values.name ?? '' });
 		const passkey = values.id ?? '';
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
+		if (!input.ok) return failForm(input.failure, { passkey });
 		const result = await renamePasskey(event.locals.app, account, { id: passkey, ...input.data });
 		if (!result.ok) return failForm(result, { passkey });
 		return { passkeyDone: 'renamed' as const, passkey };
@@ -174,7 +173,7 @@ export const actions: Actions = {
 			? { ok: true as const, data: windowed }
 			: parseForm(passkeyRemoveInput, { currentPassword: values.currentPassword ?? '' });
 		const passkey = values.id ?? '';
-		if (!input.ok) return failForm({ ok: false, status: 400, ...input.error }, { passkey });
+		if (!input.ok) return failForm(input.failure, { passkey });
 		const notConfirmed = unconfirmed(values);
 		if (notConfirmed) return failForm(notConfirmed, { passkey });
 		const result = await removePasskey(

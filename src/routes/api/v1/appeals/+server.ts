@@ -4,7 +4,7 @@ import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
 import { failureResponse } from '$lib/server/http/api-error';
 import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 import type { AppealFiled } from '$lib/schemas/responses';
 

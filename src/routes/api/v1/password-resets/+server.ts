@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { passwordResetInput } from '$lib/schemas/account';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { requestPasswordReset } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 
 /** R18 step 1: the same 202 for every identifier. */

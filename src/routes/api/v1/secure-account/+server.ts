@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { secureAccountInput } from '$lib/schemas/account';
 import { secureAccount } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { RequestHandler } from './$types';

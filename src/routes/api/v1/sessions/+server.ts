@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { signInInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { afterPassword } from '$lib/server/http/pending-sign-in-cookie';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { signIn } from '$lib/server/accounts';
 import type { RequestHandler } from './$types';
 import type { SecondFactorDue, SignedIn } from '$lib/schemas/responses';

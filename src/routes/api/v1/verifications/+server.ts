@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { verificationInput } from '$lib/schemas/check';
 import { requestVerificationCode } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 import type { CodeSent } from '$lib/schemas/responses';
 

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { accountFreezeInput } from '$lib/schemas/freeze';
 import { freezeOwnAccount } from '$lib/server/accounts';
 import { failures } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { RequestHandler } from './$types';

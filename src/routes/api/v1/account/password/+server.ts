@@ -1,7 +1,7 @@
 import { passwordChangeInput } from '$lib/schemas/account';
 import { changePassword } from '$lib/server/accounts';
 import { failures } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 

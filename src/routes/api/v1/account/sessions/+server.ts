@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { listAccountSessions, revokeOtherSessions } from '$lib/server/accounts';
 import { failures } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 import type { SessionList } from '$lib/schemas/responses';

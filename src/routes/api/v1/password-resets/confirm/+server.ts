@@ -4,7 +4,7 @@ import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
 import { apiError, failureResponse, fieldErrors, readJsonObject } from '$lib/server/http/api-error';
 import { confirmPasswordReset } from '$lib/server/accounts';
 import { confirmPasswordResetByLink } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 
 /**

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { recoveryCancelLinkInput } from '$lib/schemas/recovery';
 import { cancelRecoveryByLink } from '$lib/server/appeals';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 import type { RecoveryCancelledByLink } from '$lib/schemas/responses';

@@ -5,9 +5,10 @@ import { failures } from '$lib/server/core/failures';
 import { forgetRegistrationToken, registrationToken } from '$lib/server/http/registration-cookie';
 import { startSession } from '$lib/server/http/session-cookie';
 import { confirmRegistration } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 import type { SignedIn } from '$lib/schemas/responses';
+import { isSecure } from '$lib/server/http/secure';
 
 /** API (docs/api.md): step 2 creates the account and signs it in. */
 export const POST: RequestHandler = async (event) => {
@@ -18,7 +19,7 @@ export const POST: RequestHandler = async (event) => {
 		starter: registrationToken(event.cookies)
 	});
 	if (!result.ok) return failureResponse(result);
-	forgetRegistrationToken(event.cookies, event.url.protocol === 'https:');
+	forgetRegistrationToken(event.cookies, isSecure(event));
 	// A new account's first session, at its epoch (0 unless a remedy already ran: then sign in).
 	if (!(await startSession(event, result.account, result.account.session_epoch)))
 		return failureResponse(failures.unauthenticated());

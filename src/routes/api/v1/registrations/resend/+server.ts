@@ -3,7 +3,7 @@ import { resendInput } from '$lib/schemas/registration';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import { registrationToken } from '$lib/server/http/registration-cookie';
 import { resendRegistrationCode } from '$lib/server/accounts';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 import type { CodeSent } from '$lib/schemas/responses';
 

@@ -1,4 +1,5 @@
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
+import { isSecure } from '$lib/server/http/secure';
 
 /**
  * The first-factor passkey challenge, sealed (two-step/challenges.ts), kept by the browser that
@@ -13,7 +14,7 @@ const attributes = (event: Pick<RequestEvent, 'url'>) => ({
 	path: PATH,
 	httpOnly: true,
 	sameSite: 'strict' as const,
-	secure: event.url.protocol === 'https:'
+	secure: isSecure(event)
 });
 
 export function keepPasskeyChallenge(

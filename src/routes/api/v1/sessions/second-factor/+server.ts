@@ -1,7 +1,7 @@
 import { secondFactorCodeInput } from '$lib/schemas/two-step';
 import { parseJsonBody } from '$lib/server/http/api-error';
 import { pendingSignInToken, secondStepAnswer } from '$lib/server/http/pending-sign-in-cookie';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { verifySecondFactor } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 

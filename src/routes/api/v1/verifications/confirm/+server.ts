@@ -1,7 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { verificationConfirmInput } from '$lib/schemas/check';
-import { runCheck, setCheckGrant } from '$lib/server/check';
+import { runCheck } from '$lib/server/check';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { rememberCheckProof } from '$lib/server/http/check-grant-cookie';
 import { checkViewer } from '$lib/server/http/check-viewer';
 import type { CheckReportBody } from '$lib/schemas/responses';
 import type { RequestHandler } from './$types';
@@ -17,14 +18,7 @@ export const POST: RequestHandler = async (event) => {
 	const { code, identifier, country } = body.data;
 	const outcome = await runCheck(app, { identifier, country }, checkViewer(event), { code });
 	if (!outcome.ok) return failureResponse(outcome);
-	if (outcome.proven)
-		setCheckGrant(
-			app,
-			event.cookies,
-			outcome.proven.value,
-			event.locals.deviceId,
-			event.url.protocol === 'https:'
-		);
+	rememberCheckProof(event, outcome);
 	return json(outcome.report satisfies CheckReportBody, {
 		headers: { 'cache-control': 'no-store' }
 	});

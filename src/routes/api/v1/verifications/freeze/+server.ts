@@ -1,8 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { verificationFreezeInput } from '$lib/schemas/freeze';
 import { freezeByContactProof } from '$lib/server/accounts';
-import { checkGrantCovers } from '$lib/server/check';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { holdsCheckGrant } from '$lib/server/http/check-grant-cookie';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 import type { Frozen } from '$lib/schemas/responses';
@@ -14,11 +14,11 @@ import type { Frozen } from '$lib/schemas/responses';
 export const POST: RequestHandler = async (event) => {
 	const body = await parseJsonBody(event.request, verificationFreezeInput);
 	if (!body.ok) return body.response;
-	const { app, deviceId } = event.locals;
+	const { app } = event.locals;
 	const result = await freezeByContactProof(
 		app,
 		body.data,
-		(identifier) => checkGrantCovers(app, event.cookies, identifier.value, deviceId),
+		(identifier) => holdsCheckGrant(event, identifier.value),
 		requestMeta(event)
 	);
 	if (!result.ok) return failureResponse(result);

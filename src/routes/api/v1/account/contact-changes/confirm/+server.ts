@@ -3,7 +3,7 @@ import { contactChangeConfirmInput } from '$lib/schemas/account';
 import { confirmContactChange } from '$lib/server/contact-change';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import type { RequestHandler } from './$types';
 import type { ContactChanged } from '$lib/schemas/responses';
 

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { recoveryCancelOwnerInput } from '$lib/schemas/recovery';
 import { cancelRecoveryByOwner } from '$lib/server/appeals';
 import { failures } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
 import type { RequestHandler } from './$types';
 import type { RecoveryCancelledByOwner } from '$lib/schemas/responses';

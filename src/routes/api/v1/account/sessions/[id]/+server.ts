@@ -1,6 +1,6 @@
 import { revokeAccountSession } from '$lib/server/accounts';
 import { failures } from '$lib/server/core/failures';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { failureResponse } from '$lib/server/http/api-error';
 import { endSession } from '$lib/server/http/session-cookie';
 import type { RequestHandler } from './$types';

@@ -3,7 +3,7 @@ import { passkeyRegisterInput } from '$lib/schemas/two-step';
 import { failures } from '$lib/server/core/failures';
 import { failureResponse } from '$lib/server/http/api-error';
 import { ownerBody } from '$lib/server/http/owner-request';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { listPasskeys, registerPasskey } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 import type { PasskeyAdded, PasskeyList } from '$lib/schemas/responses';

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { failureResponse } from '$lib/server/http/api-error';
 import { pendingSignInToken } from '$lib/server/http/pending-sign-in-cookie';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { passkeySignInOptions } from '$lib/server/two-step';
 import { keepPasskeyChallenge } from '../challenge-cookie';
 import type { RequestHandler } from './$types';

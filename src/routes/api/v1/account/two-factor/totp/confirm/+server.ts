@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { secondFactorCodeInput } from '$lib/schemas/two-step';
 import { failureResponse } from '$lib/server/http/api-error';
 import { ownerBody } from '$lib/server/http/owner-request';
-import { requestMeta } from '$lib/server/core/request-meta';
+import { requestMeta } from '$lib/server/http/request-meta';
 import { confirmTotpSetup } from '$lib/server/two-step';
 import type { RequestHandler } from './$types';
 import type { RecoveryCodes } from '$lib/schemas/responses';
