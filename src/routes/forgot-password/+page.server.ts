@@ -1,6 +1,6 @@
 import { passwordResetConfirmInput, passwordResetInput } from '$lib/schemas/account';
 import { countryCodes } from '$lib/server/core/countries';
-import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
+import { echoedTiming, readCodeStep, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
 import {
 	changeTyped,
 	forgetTyped,
@@ -96,19 +96,7 @@ export const actions: Actions = {
 		...(await changeTyped(event, 'forgot'))
 	}),
 	confirm: async (event) => {
-		const values = await readForm(event.request, [
-			'identifier',
-			'country',
-			'code',
-			'newPassword',
-			...TIMING_FIELDS
-		]);
-		const echo = {
-			step: 'code' as const,
-			identifier: values.identifier ?? '',
-			country: values.country,
-			timing: echoedTiming(values, event.locals.app.clock.now())
-		};
+		const { values, echo } = await readCodeStep(event, ['newPassword']);
 		const input = parseForm(passwordResetConfirmInput, {
 			identifier: values.identifier ?? '',
 			country: values.country,

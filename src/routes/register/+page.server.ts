@@ -6,7 +6,7 @@ import {
 } from '$lib/schemas/registration';
 import { countryCodes } from '$lib/server/core/countries';
 import { failures } from '$lib/server/core/failures';
-import { echoedTiming, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
+import { echoedTiming, readCodeStep, sentTiming, TIMING_FIELDS } from '$lib/server/http/code-step';
 import {
 	changeTyped,
 	forgetTyped,
@@ -173,18 +173,7 @@ export const actions: Actions = {
 	}),
 
 	confirm: async (event) => {
-		const values = await readForm(event.request, [
-			'identifier',
-			'country',
-			'code',
-			...TIMING_FIELDS
-		]);
-		const echo = {
-			step: 'code' as const,
-			identifier: values.identifier ?? '',
-			country: values.country,
-			timing: echoedTiming(values, event.locals.app.clock.now())
-		};
+		const { values, echo } = await readCodeStep(event);
 		const input = parseForm(registrationConfirmInput, {
 			identifier: values.identifier,
 			country: values.country,

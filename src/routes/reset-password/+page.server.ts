@@ -2,19 +2,14 @@ import { passwordResetLinkConfirmInput } from '$lib/schemas/freeze';
 import { confirmPasswordResetByLink } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { linkTokenPage } from '$lib/server/http/link-page';
 import type { Actions, PageServerLoad } from './$types';
 
 /**
  * Rules §7 (R18): the reset link's page. Opening it changes nothing — mail scanners fetch links
  * before people do — it only asks for the new password; the POST below uses the link.
  */
-export const load: PageServerLoad = ({ url, locals, setHeaders }) => {
-	setHeaders({ 'cache-control': 'no-store' });
-	return {
-		token: url.searchParams.get('token') ?? '',
-		passwordMinLength: locals.app.config.passwordMinLength
-	};
-};
+export const load: PageServerLoad = linkTokenPage;
 
 export const actions: Actions = {
 	default: async (event) => {

@@ -1,4 +1,6 @@
 import type { CodeTiming } from '$lib/types/code-step';
+import type { Ctx } from '../core/context';
+import { readForm } from './forms';
 
 /** The names a code step's forms carry besides their own fields (see `CodeStep.svelte`). */
 export const TIMING_FIELDS = ['expiresAt', 'resendAfter'];
@@ -28,4 +30,28 @@ export function echoedTiming(
 	return expiresAt && resendAfter
 		? { expiresAt, resendAfter, serverNow: now.toISOString() }
 		: undefined;
+}
+
+/**
+ * The head of a code step's confirm action (R6): the identifier, country, code and `more` fields
+ * as posted, and the echo that keeps the code step (with the live code's times) after a refusal.
+ */
+export async function readCodeStep(
+	event: { request: Request; locals: { app: Ctx } },
+	more: string[] = []
+) {
+	const values = await readForm(event.request, [
+		'identifier',
+		'country',
+		'code',
+		...more,
+		...TIMING_FIELDS
+	]);
+	const echo = {
+		step: 'code' as const,
+		identifier: values.identifier ?? '',
+		country: values.country,
+		timing: echoedTiming(values, event.locals.app.clock.now())
+	};
+	return { values, echo };
 }

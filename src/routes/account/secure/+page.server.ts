@@ -3,16 +3,11 @@ import { secureAccount } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/http/request-meta';
 import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { endSession } from '$lib/server/http/session-cookie';
+import { linkTokenPage } from '$lib/server/http/link-page';
 import type { Actions, PageServerLoad } from './$types';
 
 // Opening the link changes nothing (mail scanners open links): the button's POST does.
-export const load: PageServerLoad = ({ url, locals, setHeaders }) => {
-	setHeaders({ 'cache-control': 'no-store' });
-	return {
-		token: url.searchParams.get('token') ?? '',
-		passwordMinLength: locals.app.config.passwordMinLength
-	};
-};
+export const load: PageServerLoad = linkTokenPage;
 
 export const actions: Actions = {
 	secure: async (event) => {

@@ -1,11 +1,10 @@
-import { json } from '@sveltejs/kit';
 import { registrationInput } from '$lib/schemas/registration';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { parseJsonBody } from '$lib/server/http/api-error';
 import { registrationStarter } from '$lib/server/http/registration-cookie';
 import { startRegistration } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/http/request-meta';
+import { codeSentResponse } from '$lib/server/http/code-sent';
 import type { RequestHandler } from './$types';
-import type { CodeSent } from '$lib/schemas/responses';
 import { isSecure } from '$lib/server/http/secure';
 
 /** API (docs/api.md): step 1 of registration (R8): a code goes to the identifier. */
@@ -17,12 +16,5 @@ export const POST: RequestHandler = async (event) => {
 		...requestMeta(event),
 		starter
 	});
-	if (!result.ok) return failureResponse(result);
-	return json(
-		{
-			expiresAt: result.expiresAt.toISOString(),
-			resendAfter: result.resendAfter.toISOString()
-		} satisfies CodeSent,
-		{ status: 202 }
-	);
+	return codeSentResponse(result);
 };

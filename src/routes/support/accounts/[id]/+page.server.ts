@@ -1,9 +1,10 @@
-import { error, fail, type RequestEvent } from '@sveltejs/kit';
+import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { reviewReason } from '$lib/schemas/risk-review';
 import { accountForAgent, decideReview, type ReviewDecision } from '$lib/server/support';
 import { CHECK_BURST_MIN } from '$lib/server/check';
 import { requireAgent } from '$lib/server/http/agent-guard';
+import { failure } from '$lib/server/core/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
 import { agentLiftFreeze } from '$lib/server/accounts';
 import type { Actions, PageServerLoad } from './$types';
@@ -26,10 +27,10 @@ async function decide(event: RequestEvent<{ id: string }>, decision: ReviewDecis
 	const { reason } = await readForm(event.request, ['reason']);
 	const parsed = reviewReason.safeParse(reason ?? '');
 	if (!parsed.success)
-		return fail(400, {
-			error: { code: 'invalid_reason', message: m.support_error_review_reason(), field: 'reason' },
-			reason: reason ?? ''
-		});
+		return failForm(
+			failure(400, 'invalid_reason', m.support_error_review_reason(), { field: 'reason' }),
+			{ reason: reason ?? '' }
+		);
 	const result = await decideReview(
 		event.locals.app,
 		agent,

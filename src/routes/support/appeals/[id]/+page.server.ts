@@ -1,4 +1,4 @@
-import { error, fail, type RequestEvent } from '@sveltejs/kit';
+import { error, type RequestEvent } from '@sveltejs/kit';
 import { m } from '$lib/paraglide/messages';
 import { decisionReason } from '$lib/schemas/appeal';
 import {
@@ -10,6 +10,7 @@ import {
 	appealForAgent
 } from '$lib/server/appeals';
 import { requireAgent } from '$lib/server/http/agent-guard';
+import { failure } from '$lib/server/core/failures';
 import { failForm, readForm } from '$lib/server/http/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -41,33 +42,24 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 		// the form's box says what follows (the hold, then the rebind), with or without JS.
 		const { confirm } = await readForm(event.request, ['confirm']);
 		if (confirm !== 'yes')
-			return fail(400, {
-				error: {
-					code: 'confirm_required',
-					message: m.con_approve_confirm_needed(),
-					field: 'confirm'
-				},
-				decision: 'approve' as const
-			});
+			return failForm(
+				failure(400, 'confirm_required', m.con_approve_confirm_needed(), { field: 'confirm' }),
+				{ decision: 'approve' as const }
+			);
 	} else {
 		const { reason, confirm } = await readForm(event.request, ['reason', 'confirm']);
 		const parsed = decisionReason.safeParse(reason ?? '');
 		if (!parsed.success)
-			return fail(400, {
-				error: { code: 'invalid_reason', message: m.support_error_reason(), field: 'reason' },
-				reason: reason ?? ''
-			});
+			return failForm(
+				failure(400, 'invalid_reason', m.support_error_reason(), { field: 'reason' }),
+				{ reason: reason ?? '' }
+			);
 		// A rejection is final: the form's "I confirm" box is its second step, with or without JS.
 		if (kind === 'reject' && confirm !== 'yes')
-			return fail(400, {
-				error: {
-					code: 'confirm_required',
-					message: m.con_reject_confirm_needed(),
-					field: 'confirm'
-				},
-				decision: 'reject' as const,
-				reason: reason ?? ''
-			});
+			return failForm(
+				failure(400, 'confirm_required', m.con_reject_confirm_needed(), { field: 'confirm' }),
+				{ decision: 'reject' as const, reason: reason ?? '' }
+			);
 		decision = { kind, reason: parsed.data };
 	}
 	const result = await decideAppeal(event.locals.app, agent, event.params.id, decision, {
@@ -77,29 +69,22 @@ async function decide(event: RequestEvent<{ id: string }>, kind: Decision['kind'
 	return { outcome: result.outcome };
 }
 
+/** R22: the agent claims the appeal, or (`takeOver`) takes it from the agent who holds it. */
+async function claim(event: RequestEvent<{ id: string }>, takeOver: boolean) {
+	const agent = requireAgent(event);
+	const result = await claimAppeal(
+		event.locals.app,
+		agent,
+		event.params.id,
+		{ takeOver },
+		{ ip: event.locals.clientAddress }
+	);
+	return result.ok ? { claimed: true } : failForm(result, {});
+}
+
 export const actions: Actions = {
-	claim: async (event) => {
-		const agent = requireAgent(event);
-		const result = await claimAppeal(
-			event.locals.app,
-			agent,
-			event.params.id,
-			{ takeOver: false },
-			{ ip: event.locals.clientAddress }
-		);
-		return result.ok ? { claimed: true } : failForm(result, {});
-	},
-	takeOver: async (event) => {
-		const agent = requireAgent(event);
-		const result = await claimAppeal(
-			event.locals.app,
-			agent,
-			event.params.id,
-			{ takeOver: true },
-			{ ip: event.locals.clientAddress }
-		);
-		return result.ok ? { claimed: true } : failForm(result, {});
-	},
+	claim: (event) => claim(event, false),
+	takeOver: (event) => claim(event, true),
 	assign: async (event) => {
 		const admin = requireAgent(event, { role: 'admin' });
 		const { agentId } = await readForm(event.request, ['agentId']);

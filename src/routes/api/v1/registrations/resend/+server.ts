@@ -1,11 +1,10 @@
-import { json } from '@sveltejs/kit';
 import { resendInput } from '$lib/schemas/registration';
-import { failureResponse, parseJsonBody } from '$lib/server/http/api-error';
+import { parseJsonBody } from '$lib/server/http/api-error';
 import { registrationToken } from '$lib/server/http/registration-cookie';
 import { resendRegistrationCode } from '$lib/server/accounts';
 import { requestMeta } from '$lib/server/http/request-meta';
+import { codeSentResponse } from '$lib/server/http/code-sent';
 import type { RequestHandler } from './$types';
-import type { CodeSent } from '$lib/schemas/responses';
 
 /** R6: a new registration code after the 60-second cooldown; it replaces the old one. */
 export const POST: RequestHandler = async (event) => {
@@ -15,12 +14,5 @@ export const POST: RequestHandler = async (event) => {
 		...requestMeta(event),
 		starter: registrationToken(event.cookies)
 	});
-	if (!result.ok) return failureResponse(result);
-	return json(
-		{
-			expiresAt: result.expiresAt.toISOString(),
-			resendAfter: result.resendAfter.toISOString()
-		} satisfies CodeSent,
-		{ status: 202 }
-	);
+	return codeSentResponse(result);
 };
