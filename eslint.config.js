@@ -12,6 +12,8 @@ import svelteConfig from './svelte.config.js';
 //   routes (src/routes, src/hooks.server.ts) -> http -> domains -> core / platform / db
 //
 // - core/, db/, platform/ import neither http/ nor any domain.
+// - Below http/ (core/, db/, platform/, every domain) nothing imports '@sveltejs/kit' or '$app/*':
+//   cookies and the RequestEvent are http/'s; domains return tokens, expiries and MACs.
 // - A domain imports no http/, and another domain only through its index
 //   ('../accounts' -> accounts/index.ts), never its internals ('../accounts/sessions').
 //   Inside its own folder (subfolders included) any relative import is fine.
@@ -56,6 +58,13 @@ const domainInternals = (prefix, domains) => ({
 		'Import another domain only through its index (e.g. "$lib/server/accounts"), not its internal files.'
 });
 
+/** SvelteKit itself: the request, cookies, `fail`, `json`. Only http/ and the routes use it. */
+const noSvelteKit = {
+	regex: String.raw`^(?:@sveltejs/kit(?:/|$)|\$app/)`,
+	message:
+		'Below http/ nothing imports SvelteKit: take plain values (RequestMeta, a token) and let http/ read the request and set cookies.'
+};
+
 const restrict = (...patterns) => ({
 	'no-restricted-imports': ['error', { patterns }]
 });
@@ -64,11 +73,14 @@ const layerRules = [
 	// Infrastructure: core/, db/, platform/ sit at the bottom.
 	{
 		files: INFRASTRUCTURE.map((folder) => `src/lib/server/${folder}/**`),
-		rules: restrict({
-			regex: `${FROM_SERVER}${any(['http', ...DOMAINS])}(?:/|$)`,
-			message:
-				'core/, db/ and platform/ are the bottom layer: they must not import http/ or a domain folder.'
-		})
+		rules: restrict(
+			{
+				regex: `${FROM_SERVER}${any(['http', ...DOMAINS])}(?:/|$)`,
+				message:
+					'core/, db/ and platform/ are the bottom layer: they must not import http/ or a domain folder.'
+			},
+			noSvelteKit
+		)
 	},
 
 	// Domains: one block per domain, so "another domain" excludes the domain itself.
@@ -82,7 +94,8 @@ const layerRules = [
 			domainInternals(
 				FROM_SERVER,
 				DOMAINS.filter((other) => other !== domain)
-			)
+			),
+			noSvelteKit
 		)
 	})),
 
