@@ -12,7 +12,7 @@ import {
 type CookieEvent = Pick<RequestEvent, 'cookies' | 'url'>;
 
 /** `__Host-` needs Secure; over plain http (development, tests) the cookie has a plain name. */
-export function sessionCookieName(secure: boolean): string {
+function sessionCookieName(secure: boolean): string {
 	return secure ? '__Host-session' : 'session';
 }
 
