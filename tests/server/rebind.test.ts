@@ -8,13 +8,15 @@ import {
 } from '../../src/lib/server/contact-change/change';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import type { Db } from '../../src/lib/server/db/database';
-import type { Account } from '../../src/lib/server/db/schema';
+import type { Transaction } from 'kysely';
+import type { Account, Database } from '../../src/lib/server/db/schema';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { closeTestDocumentPool, testAppContext } from '../support/app-context';
 import { makeAgent } from '../support/agents';
 import { fileAppeal, tempStorageDir } from '../support/appeals';
+import { fileOf, pngBytes } from '../support/documents';
 import { latestCode, latestMessage } from '../support/codes';
-import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
+import { accountFactory, insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
 
 /**
  * R16/R17/R21: `rebindContact` is the one place a bound contact is replaced. The owner's change,
@@ -39,6 +41,78 @@ const ownerMeta = (sessionId: string | null): RequestMeta & { sessionId: string 
 
 type App = ReturnType<typeof testAppContext>;
 type Path = 'owner' | 'appeal' | 'held appeal';
+type Trx = Transaction<Database>;
+
+const EXECUTES = new Set<PropertyKey>(['execute', 'executeTakeFirst', 'executeTakeFirstOrThrow']);
+
+/** A query builder whose execution first awaits `gate`; the builders it chains to do too. */
+function gatedBuilder<T extends object>(builder: T, gate: () => Promise<void>): T {
+	return new Proxy(builder, {
+		get(target, prop) {
+			const value: unknown = Reflect.get(target, prop, target);
+			if (typeof value !== 'function') return value;
+			if (EXECUTES.has(prop))
+				return async (...args: unknown[]) => {
+					await gate();
+					return value.apply(target, args);
+				};
+			return (...args: unknown[]) => {
+				const chained: unknown = value.apply(target, args);
+				return chained !== null && typeof chained === 'object' && 'execute' in chained
+					? gatedBuilder(chained, gate)
+					: chained;
+			};
+		}
+	});
+}
+
+/**
+ * R3 raced in: another account takes `contact` after the rebind checked it was free and before
+ * it writes. The other account is inserted through the same transaction, just before its first
+ * write to `accounts`: to that write it is what a commit from elsewhere is, alike on SQLite (one
+ * writer at a time, so the interleaving cannot happen there for real) and PostgreSQL. It rolls
+ * back with the rebind.
+ */
+function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
+	let raced = false;
+	const takeIt = async (trx: Trx) => {
+		if (raced) return;
+		raced = true;
+		await trx
+			.insertInto('accounts')
+			.values(accountFactory({ email: contact }))
+			.execute();
+	};
+	const racedTrx = (trx: Trx): Trx =>
+		new Proxy(trx, {
+			get(target, prop) {
+				const value: unknown = Reflect.get(target, prop, target);
+				if (typeof value !== 'function') return value;
+				if (prop === 'updateTable')
+					return (table: keyof Database) => {
+						const builder = target.updateTable(table);
+						return table === 'accounts' ? gatedBuilder(builder, () => takeIt(target)) : builder;
+					};
+				return value.bind(target);
+			}
+		});
+	const db = new Proxy(app.db, {
+		get(target, prop) {
+			const value: unknown = Reflect.get(target, prop, target);
+			if (typeof value !== 'function') return value;
+			if (prop === 'transaction')
+				return () => {
+					const builder = target.transaction();
+					return {
+						execute: <R>(work: (trx: Trx) => Promise<R>) =>
+							builder.execute((trx) => work(racedTrx(trx)))
+					};
+				};
+			return value.bind(target);
+		}
+	});
+	return { ...app, db };
+}
 
 describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -115,24 +189,39 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
 		return { account, old, sessions };
 	}
 
-	/** R16: the owner starts the change a minute before and confirms it at `REBIND_AT`. */
-	async function ownerChange(account: Account, next: string, sessionId: string | null) {
-		const early = appAt(REBIND_AT - 60_000);
+	/** R16 step 1, a minute before `REBIND_AT`: the code to the new contact. */
+	async function ownerStart(account: Account, next: string, sessionId: string | null) {
 		const started = await startContactChange(
-			early,
+			appAt(REBIND_AT - 60_000),
 			account,
 			{ currentPassword: PASSWORD, newIdentifier: next },
 			ownerMeta(sessionId)
 		);
 		expect(started).toMatchObject({ ok: true });
-		const code = await latestCode(database.db, next);
-		return confirmContactChange(appAt(REBIND_AT), account, { code }, ownerMeta(sessionId));
+		return latestCode(database.db, next);
+	}
+
+	/** R16 step 2 at `REBIND_AT` (in `app` when given: a context the test arranged). */
+	const ownerConfirm = (
+		account: Account,
+		code: string,
+		sessionId: string | null,
+		app: App = appAt(REBIND_AT)
+	) => confirmContactChange(app, account, { code }, ownerMeta(sessionId));
+
+	async function ownerChange(account: Account, next: string, sessionId: string | null) {
+		return ownerConfirm(account, await ownerStart(account, next, sessionId), sessionId);
 	}
 
 	/** R19/R21: filed, claimed and approved at `approvedAt` (with §8a's hold when given). */
 	async function approvedAppeal(old: string, next: string, approvedAt: number, holdHours = 0) {
 		const app = appAt(approvedAt - 60_000, holdHours);
-		const filed = await fileAppeal(app, { identifier: old, newIdentifier: next });
+		// One small photo: the documents are not what this file is about, and PDFs cost the most.
+		const filed = await fileAppeal(app, {
+			identifier: old,
+			newIdentifier: next,
+			files: [fileOf(pngBytes(), 'id.png', 'image/png')]
+		});
 		expect(filed.response.status).toBe(201);
 		const { reference } = await filed.response.json();
 		const appeal = await database.db
@@ -143,7 +232,7 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
 		const agent = await makeAgent(app);
 		await claimAppeal(app, agent, appeal.id, { takeOver: false }, agentMeta);
 		app.clock.set(new Date(approvedAt));
-		return { app, agent, appealId: appeal.id };
+		return { app, agent, appealId: appeal.id, reference };
 	}
 
 	const approve = (found: Awaited<ReturnType<typeof approvedAppeal>>) =>
@@ -271,7 +360,115 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
 			.executeTakeFirstOrThrow();
 		expect(account).toEqual({ email: next, phone: null });
 		// R17/R21: the number bound until now is told, as the lost contact is.
-		expect((await latestMessage(database.db, phone)).purpose).toBe('appeal_approved_old');
-		expect((await latestMessage(database.db, seeded.old)).purpose).toBe('appeal_approved_old');
+		for (const contact of [phone, seeded.old])
+			expect((await latestMessage(database.db, contact, 'appeal_approved_old')).text).toContain(
+				found.reference
+			);
 	});
+
+	const auditActions = async (subjectId: string) =>
+		(
+			await database.db
+				.selectFrom('audit_events')
+				.select(['action', 'details'])
+				.where('subject_id', '=', subjectId)
+				.orderBy('id')
+				.execute()
+		).map((event) => ({ action: event.action, details: JSON.parse(event.details ?? 'null') }));
+
+	describe.each(['found by the check', 'raced in between the check and the write'] as const)(
+		'R3: the new contact is another account’s, %s',
+		(timing) => {
+			/** `app`, where another account holds `next` the way `timing` says. */
+			const takenIn = async (app: App, next: string): Promise<App> => {
+				if (timing !== 'found by the check') return takenBeforeTheWrite(app, next);
+				await insertAccount(database.db, { email: next });
+				return app;
+			};
+			const contactOf = async (accountId: string) => ({
+				account: await database.db
+					.selectFrom('accounts')
+					.select(['email', 'phone', 'session_epoch'])
+					.where('id', '=', accountId)
+					.executeTakeFirstOrThrow(),
+				changes: await database.db
+					.selectFrom('contact_changes')
+					.select('id')
+					.where('account_id', '=', accountId)
+					.execute()
+			});
+			const unchanged = (old: string) => ({
+				account: { email: old, phone: null, session_epoch: 0 },
+				changes: []
+			});
+
+			it('R16: the owner’s confirm is 409 identifier_taken on the code; nothing changes and the code stays usable', async () => {
+				const seeded = await seededAccount();
+				const next = uniqueEmail('next');
+				const code = await ownerStart(seeded.account, next, seeded.sessions[0]!);
+				const app = await takenIn(appAt(REBIND_AT), next);
+				expect(await ownerConfirm(seeded.account, code, seeded.sessions[0]!, app)).toMatchObject({
+					status: 409,
+					code: 'identifier_taken',
+					field: 'code'
+				});
+				expect(await contactOf(seeded.account.id)).toEqual(unchanged(seeded.old));
+				if (timing !== 'found by the check') {
+					// Rolled back with the other account: the same code now changes the contact.
+					expect(await ownerConfirm(seeded.account, code, seeded.sessions[0]!)).toMatchObject({
+						ok: true
+					});
+				}
+			});
+
+			it('R21: the approval is 409 identifier_taken and the appeal stays in review', async () => {
+				const seeded = await seededAccount();
+				const next = uniqueEmail('next');
+				const found = await approvedAppeal(seeded.old, next, REBIND_AT);
+				const app = await takenIn(found.app, next);
+				expect(
+					await decideAppeal(app, found.agent, found.appealId, { kind: 'approve' }, agentMeta)
+				).toMatchObject({
+					status: 409,
+					code: 'identifier_taken'
+				});
+				expect(await contactOf(seeded.account.id)).toEqual(unchanged(seeded.old));
+				const appeal = await database.db
+					.selectFrom('appeals')
+					.select(['status', 'decided_at', 'rebound_at'])
+					.where('id', '=', found.appealId)
+					.executeTakeFirstOrThrow();
+				expect(appeal).toEqual({ status: 'in_review', decided_at: null, rebound_at: null });
+			});
+
+			it('R24/R3: the rebind after the hold is refused once (appeal.rebind_refused, identifier_taken); nothing changes', async () => {
+				const seeded = await seededAccount();
+				const next = uniqueEmail('next');
+				const found = await approvedAppeal(seeded.old, next, REBIND_AT - 72 * HOUR, 72);
+				expect(await approve(found)).toEqual({ ok: true, outcome: 'approved' });
+				const app = await takenIn(appAt(REBIND_AT, 72), next);
+				expect(await applyDueRebind(app, found.appealId)).toBe(false);
+				expect(await applyDueRebind(appAt(REBIND_AT, 72), found.appealId)).toBe(false);
+				expect(await contactOf(seeded.account.id)).toEqual(unchanged(seeded.old));
+				const appeal = await database.db
+					.selectFrom('appeals')
+					.select(['status', 'rebind_due_at', 'rebound_at'])
+					.where('id', '=', found.appealId)
+					.executeTakeFirstOrThrow();
+				expect(appeal).toEqual({ status: 'approved', rebind_due_at: null, rebound_at: null });
+				const account = await database.db
+					.selectFrom('accounts')
+					.select('rebind_due_at')
+					.where('id', '=', seeded.account.id)
+					.executeTakeFirstOrThrow();
+				expect(account.rebind_due_at).toBeNull();
+				const refusals = (await auditActions(found.appealId)).filter(
+					(event) => event.action === 'appeal.rebind_refused'
+				);
+				expect(refusals).toEqual([
+					{ action: 'appeal.rebind_refused', details: { reason: 'identifier_taken' } }
+				]);
+			});
+		}
+	);
 });
