@@ -11,8 +11,8 @@ import type { Db } from '../db/database';
 import type { AppealStatus, Database } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
-import { asLocale, enqueueMessage, revokePendingCodes } from '../messaging';
-import { invalidateAccountSessions } from '../accounts';
+import { asLocale, enqueueMessage } from '../messaging';
+import { heldByAnotherAccount, isContactTaken, rebindContact } from '../contact-change';
 import { turnOffTwoStep } from '../two-step';
 
 type Meta = { ip: string };
@@ -245,14 +245,9 @@ export async function decideAppeal(
 
 	if (row.status !== 'in_review') return wrongStatus();
 	if (!row.account_id) return failure(409, 'appeal_no_account', m.support_error_no_account());
-	const taken = await db
-		.selectFrom('accounts')
-		.select('id')
-		.where(newId.identifier.kind === 'email' ? 'email' : 'phone', '=', newId.identifier.value)
-		.where('id', '!=', row.account_id)
-		.executeTakeFirst();
 	// R3: the new contact must not belong to another account.
-	if (taken) return failures.identifierTaken();
+	if (await heldByAnotherAccount(ctx, newId.identifier, row.account_id))
+		return failures.identifierTaken();
 
 	if (ctx.config.appeals.requireSecondApproval && row.first_approval_by === null) {
 		const marked = await db
@@ -330,7 +325,7 @@ async function rebind(
 				await holdRebind(tx, { ...row, account_id: accountId, rebind_due_at: dueAt }, next);
 				return { ok: true as const, outcome: 'approved' as const };
 			}
-			await applyRebind(tx, row, next, now, {
+			await applyRebind(tx, row, next, {
 				actorKind: agent.role,
 				actorId: agent.id,
 				ip: meta.ip
@@ -339,8 +334,8 @@ async function rebind(
 		});
 		return result ?? (await lostRace(db, row.id, wrongStatus));
 	} catch (error) {
-		// R3's unique index: another account took the contact between the check and the write.
-		if (/unique|duplicate/i.test(String(error))) return failures.identifierTaken();
+		// R3: another account took the contact between the check and the write.
+		if (isContactTaken(error)) return failures.identifierTaken();
 		throw error;
 	}
 }
@@ -406,7 +401,9 @@ export async function refreshAccountRebindDue(tx: Ctx, accountId: string): Promi
 
 /**
  * R21: the rebind itself, in the caller's transaction, after the caller claimed it (the approval
- * without a hold, or §8a's due claim): contact, history, codes, sessions, two-step, notices, audit.
+ * without a hold, or §8a's due claim): two-step off, then `rebindContact`'s effects (contact,
+ * history, sessions, codes, audit), then the appeal's notices. Throws when the new contact was
+ * taken meanwhile (`isContactTaken`), so the claim rolls back with it.
  */
 export async function applyRebind(
 	tx: Ctx,
@@ -418,78 +415,42 @@ export async function applyRebind(
 		locale: string;
 	},
 	next: Identifier,
-	now: number,
 	actor: { actorKind: 'agent' | 'admin' | 'system'; actorId: string | null; ip: string | null }
 ): Promise<void> {
-	const trx = tx.db;
 	const accountId = row.account_id!;
 	const locale = asLocale(row.locale);
-	const old = parseIdentifier(row.old_identifier);
-	// The lost contact is unbound when the new one is of the other kind: the person no
-	// longer controls it, and it must not keep opening the account.
-	const oldKind = old.ok ? old.identifier.kind : null;
-	const before = await trx
-		.selectFrom('accounts')
-		.select(['email', 'phone'])
-		.where('id', '=', accountId)
-		.executeTakeFirst();
-	const contact =
-		next.kind === 'email'
-			? { email: next.value, ...(oldKind === 'phone' ? { phone: null } : {}) }
-			: { phone: next.value, ...(oldKind === 'email' ? { email: null } : {}) };
-	await trx.updateTable('accounts').set(contact).where('id', '=', accountId).execute();
-	await refreshAccountRebindDue(tx, accountId);
-	// R17/R18/R21: every code still pending for the account, or for a contact it no longer
-	// has, dies with the rebind: a reset code sent to the lost contact resets nothing.
-	const after = { ...before, ...contact };
-	const lost = [
-		before?.email,
-		before?.phone,
-		old.ok ? old.identifier.value : row.old_identifier
-	].filter(
-		(value): value is string =>
-			typeof value === 'string' && value !== after.email && value !== after.phone
-	);
-	await revokePendingCodes(tx, { accountId, identifiers: [...new Set(lost)] });
-	// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it.
-	await trx
-		.insertInto('contact_changes')
-		.values({
-			id: randomUUID(),
-			account_id: accountId,
-			kind: 'appeal',
-			old_identifier: row.old_identifier,
-			new_identifier: next.value,
-			changed_at: now
-		})
-		.execute();
-	// §8a: sessions and two-step stay through the hold; they end here, with the rebind itself.
-	await invalidateAccountSessions(tx, accountId);
 	// The person lost everything, the second factors too: two-step goes, and both notices
-	// say so (a thief who won the appeal is then visible to the old contact).
+	// say so (a thief who won the appeal is then visible to the old contact). §8a: sessions and
+	// two-step stay through the hold; they end here, with the rebind itself.
 	const twoStepOff = await turnOffTwoStep(tx, accountId);
+	// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it. The lost
+	// contact is replaced (unbound when the new one is of the other kind): the person no longer
+	// controls it, and it must not keep opening the account.
+	const { replaced } = await rebindContact(tx, {
+		accountId,
+		next,
+		kind: 'appeal',
+		lost: row.old_identifier,
+		actor: { ...actor, details: { appealId: row.id, kind: next.kind, twoStepOff } }
+	});
+	await refreshAccountRebindDue(tx, accountId);
+	const options = { origin: tx.config.origin, twoStepOff };
 	await enqueueMessage(
 		tx,
-		appealNoticeMessage(next, 'approved_new', row.reference, locale, {
-			origin: tx.config.origin,
-			twoStepOff
-		})
+		appealNoticeMessage(next, 'approved_new', row.reference, locale, options)
 	);
-	if (old.ok)
+	// R21: the old contact is told — the one the appeal named, and the one bound until now when
+	// that was another (the owner changed it after the filing).
+	const old = parseIdentifier(row.old_identifier);
+	const told = [old.ok ? old.identifier : null, replaced].filter(
+		(contact, index, all): contact is Identifier =>
+			contact !== null && all.findIndex((other) => other?.value === contact.value) === index
+	);
+	for (const contact of told)
 		await enqueueMessage(
 			tx,
-			appealNoticeMessage(old.identifier, 'approved_old', row.reference, locale, {
-				origin: tx.config.origin,
-				twoStepOff
-			})
+			appealNoticeMessage(contact, 'approved_old', row.reference, locale, options)
 		);
-	await audit(tx, {
-		...actor,
-		action: 'account.contact_rebound',
-		subjectKind: 'account',
-		subjectId: accountId,
-		details: { appealId: row.id, kind: next.kind, twoStepOff }
-	});
 	if (actor.actorKind === 'system')
 		await audit(tx, {
 			...actor,

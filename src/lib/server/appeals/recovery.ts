@@ -13,6 +13,7 @@ import { confirmCurrentPassword } from '../accounts';
 import { asLocale, enqueueMessage } from '../messaging';
 import { appealCancelledMessage } from '../messaging';
 import { limitAddress } from '../platform/limits';
+import { isContactTaken } from '../contact-change';
 import { applyRebind, refreshAccountRebindDue } from './decisions';
 import { RECOVERY_REMINDER_EVERY_MS, remindHeldRecovery } from './recovery-notices';
 
@@ -61,10 +62,7 @@ export async function applyDueRebind(ctx: Ctx, appealId: string): Promise<boolea
 				.updateTable('appeals')
 				.set({ rebound_at: now, updated_at: now })
 				.where('id', '=', appealId)
-				.where('status', '=', 'approved')
-				.where('rebound_at', 'is', null)
-				.where('rebind_due_at', 'is not', null)
-				.where('rebind_due_at', '<=', now)
+				.where(dueRebinds(now))
 				.executeTakeFirst();
 			if (claimed.numUpdatedRows === 0n) return false;
 			const row = await trx
@@ -74,33 +72,7 @@ export async function applyDueRebind(ctx: Ctx, appealId: string): Promise<boolea
 				.executeTakeFirstOrThrow();
 			const next = parseIdentifier(row.new_identifier);
 			if (!next.ok || !row.account_id) throw new Error('appeal without a usable new contact');
-			const tx = { ...ctx, db: trx };
-			const taken = await trx
-				.selectFrom('accounts')
-				.select('id')
-				.where(next.identifier.kind === 'email' ? 'email' : 'phone', '=', next.identifier.value)
-				.where('id', '!=', row.account_id)
-				.executeTakeFirst();
-			if (taken) {
-				// R3 during the hold: the new contact now belongs to another account. Nothing is rebound;
-				// the appeal stays approved without a rebind (agents see why in the audit log).
-				await trx
-					.updateTable('appeals')
-					.set({ rebound_at: null, rebind_due_at: null, updated_at: now })
-					.where('id', '=', appealId)
-					.execute();
-				await refreshAccountRebindDue(tx, row.account_id);
-				await audit(tx, {
-					actorKind: 'system',
-					actorId: null,
-					action: 'appeal.rebind_refused',
-					subjectKind: 'appeal',
-					subjectId: appealId,
-					details: { reason: 'identifier_taken' }
-				});
-				return false;
-			}
-			await applyRebind(tx, row, next.identifier, now, {
+			await applyRebind({ ...ctx, db: trx }, row, next.identifier, {
 				actorKind: 'system',
 				actorId: null,
 				ip: null
@@ -108,22 +80,62 @@ export async function applyDueRebind(ctx: Ctx, appealId: string): Promise<boolea
 			return true;
 		});
 	} catch (error) {
-		log.error({ event: 'recovery.rebind_failed', appealId, message: (error as Error)?.message });
+		if (isContactTaken(error)) await refuseDueRebind(ctx, appealId, now);
+		else
+			log.error({ event: 'recovery.rebind_failed', appealId, message: (error as Error)?.message });
 		return false;
 	}
 }
 
+/**
+ * R3 during the hold: the new contact now belongs to another account (the claim above rolled
+ * back with the rebind). Nothing is rebound; the appeal stays approved without a rebind, unless
+ * someone stopped or applied it meanwhile (agents see why in the audit log).
+ */
+async function refuseDueRebind(ctx: Ctx, appealId: string, now: number): Promise<void> {
+	await ctx.db.transaction().execute(async (trx) => {
+		const tx = { ...ctx, db: trx };
+		const refused = await trx
+			.updateTable('appeals')
+			.set({ rebind_due_at: null, updated_at: now })
+			.where('id', '=', appealId)
+			.where(dueRebinds(now))
+			.returning('account_id')
+			.executeTakeFirst();
+		if (!refused) return;
+		if (refused.account_id) await refreshAccountRebindDue(tx, refused.account_id);
+		await audit(tx, {
+			actorKind: 'system',
+			actorId: null,
+			action: 'appeal.rebind_refused',
+			subjectKind: 'appeal',
+			subjectId: appealId,
+			details: { reason: 'identifier_taken' }
+		});
+	});
+}
+
+/** §8a: approved, not yet rebound (nor stopped), and its hold over at `now`. */
+function dueRebinds(now: number) {
+	return (eb: ExpressionBuilder<Database, 'appeals'>) =>
+		eb.and([
+			eb('status', '=', 'approved'),
+			eb('rebound_at', 'is', null),
+			eb('rebind_due_at', 'is not', null),
+			eb('rebind_due_at', '<=', now)
+		]);
+}
+
+/** The ids of the appeals whose rebind is due, of one account or of all. */
+function dueAppealIds(ctx: Ctx, now: number, accountId?: string) {
+	let query = ctx.db.selectFrom('appeals').select('id').where(dueRebinds(now));
+	if (accountId !== undefined) query = query.where('account_id', '=', accountId);
+	return query.execute();
+}
+
 /** Every due rebind of one account (its row says when one is due: nothing is read otherwise). */
 async function applyDueRebindsForAccount(ctx: Ctx, accountId: string): Promise<number> {
-	const now = ctx.clock.now().getTime();
-	const due = await ctx.db
-		.selectFrom('appeals')
-		.select('id')
-		.where('account_id', '=', accountId)
-		.where('status', '=', 'approved')
-		.where('rebound_at', 'is', null)
-		.where('rebind_due_at', '<=', now)
-		.execute();
+	const due = await dueAppealIds(ctx, ctx.clock.now().getTime(), accountId);
 	let applied = 0;
 	for (const { id } of due) if (await applyDueRebind(ctx, id)) applied += 1;
 	return applied;
@@ -148,10 +160,7 @@ export async function settleDueRebinds(
 		.selectFrom('appeals')
 		.select('id')
 		.where('new_identifier', '=', identifier.value)
-		.where('status', '=', 'approved')
-		.where('rebound_at', 'is', null)
-		.where('rebind_due_at', 'is not', null)
-		.where('rebind_due_at', '<=', now)
+		.where(dueRebinds(now))
 		.execute();
 	let applied = false;
 	for (const { id } of held) if (await applyDueRebind(ctx, id)) applied = true;
@@ -164,13 +173,7 @@ export async function settleDueRebinds(
 /** One pass of the job: every due rebind, then every reminder that is due (§8a). */
 export async function runRecoveryJobs(ctx: Ctx): Promise<{ rebound: number; reminded: number }> {
 	const now = ctx.clock.now().getTime();
-	const due = await ctx.db
-		.selectFrom('appeals')
-		.select('id')
-		.where('rebind_due_at', '<=', now)
-		.where('status', '=', 'approved')
-		.where('rebound_at', 'is', null)
-		.execute();
+	const due = await dueAppealIds(ctx, now);
 	let rebound = 0;
 	for (const { id } of due) if (await applyDueRebind(ctx, id)) rebound += 1;
 

@@ -7,19 +7,17 @@ import {
 	consumeAccountCode,
 	liveAccountCode,
 	looksLikeCode,
-	resendCooldown,
-	revokePendingCodes
+	resendCooldown
 } from '../messaging';
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
-import { audit } from '../core/audit';
 import type { ContactChange } from '$lib/types/check-report';
 import { quotaRefusal, quotaView, readQuota } from './quota';
+import { ContactTaken, isContactTaken, rebindContact } from './rebind';
 import type { Account } from '../db/schema';
 import { failure, failures, secondsUntil, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
-import { confirmCurrentPassword, invalidateAccountSessions } from '../accounts';
-import { isUniqueViolation } from '../db/errors';
+import { confirmCurrentPassword } from '../accounts';
 import { limit } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 
@@ -152,6 +150,7 @@ export async function confirmContactChange(
 	const { db, dialect } = ctx;
 	try {
 		return await db.transaction().execute(async (trx) => {
+			const tx = { ...ctx, db: trx };
 			if (dialect === 'postgres')
 				await sql`select id from accounts where id = ${account.id} for update`.execute(trx);
 			const current = await trx
@@ -161,96 +160,54 @@ export async function confirmContactChange(
 				.executeTakeFirstOrThrow();
 			// §7b, read under the lock: a freeze that lands while the code is out stops the change.
 			if (current.frozen_at !== null) return failures.accountFrozen();
-			const now = ctx.clock.now();
-			const refusal = quotaRefusal(await readQuota({ ...ctx, db: trx }, account.id));
+			const refusal = quotaRefusal(await readQuota(tx, account.id));
 			if (refusal) return refusal;
 			// R6: only the account's newest contact-change code is compared, and every guess counts.
-			const consumed = await consumeAccountCode(
-				{ ...ctx, db: trx },
-				{ purpose: 'contact_change', accountId: account.id, code: input.code }
-			);
+			const consumed = await consumeAccountCode(tx, {
+				purpose: 'contact_change',
+				accountId: account.id,
+				code: input.code
+			});
 			if (!consumed.ok) return failures.code(consumed.reason, consumed.attemptsLeft);
 			const match = consumed.row;
 			const next = parseIdentifier(match.identifier);
 			if (!next.ok) return failures.code('code_invalid');
 			const contact = next.identifier;
-			// R3, told only now that the code proved control of the new contact.
-			const holder = await trx
-				.selectFrom('accounts')
-				.select('id')
-				.where(contact.kind, '=', contact.value)
-				.executeTakeFirst();
-			if (holder) throw new ContactTaken();
-			// The new contact replaces the bound one of its kind, or the only one bound.
-			const replacesKind =
-				contact.kind === 'email'
-					? current.email
-						? 'email'
-						: 'phone'
-					: current.phone
-						? 'phone'
-						: 'email';
-			const old: Identifier =
-				replacesKind === 'email'
-					? { kind: 'email', value: current.email! }
-					: { kind: 'phone', value: current.phone! };
-			await trx
-				.updateTable('accounts')
-				.set(
-					replacesKind === contact.kind
-						? { [contact.kind]: contact.value }
-						: { [replacesKind]: null, [contact.kind]: contact.value }
-				)
-				.where('id', '=', account.id)
-				.execute();
-			const changeId = crypto.randomUUID();
-			await trx
-				.insertInto('contact_changes')
-				.values({
-					id: changeId,
-					account_id: account.id,
-					kind: 'owner',
-					old_identifier: old.value,
-					new_identifier: contact.value,
-					changed_at: now.getTime()
-				})
-				.execute();
-			await invalidateAccountSessions({ ...ctx, db: trx }, account.id, meta.sessionId ?? undefined);
-			// R17/R18: codes still out to the old contact (a reset, a check) die with the change.
-			await revokePendingCodes(
-				{ ...ctx, db: trx },
-				{ accountId: account.id, identifiers: [old.value] }
-			);
-			await enqueueMessage(
-				{ ...ctx, db: trx },
-				contactChangedMessage(old, contact, changeId, asLocale(current.locale), ctx.config.origin)
-			);
-			await audit(
-				{ ...ctx, db: trx },
-				{
+			// R3, told only now that the code proved control of the new contact; a contact the
+			// account already has is no change either (and no entry in R16's window).
+			if (contact.value === current.email || contact.value === current.phone)
+				throw new ContactTaken();
+			const { replaced, changeId } = await rebindContact(tx, {
+				accountId: account.id,
+				next: contact,
+				kind: 'owner',
+				// R17: every other session of the account is signed out.
+				keepSessionId: meta.sessionId,
+				actor: {
 					actorKind: 'account',
 					actorId: account.id,
-					action: 'account.contact_changed',
-					subjectKind: 'account',
-					subjectId: account.id,
 					ip: meta.ip,
-					details: {
-						from: maskIdentifier(old),
-						to: maskIdentifier(contact),
-						ipCountry: meta.ipCountry,
-						device: deviceLabel(meta.userAgent)
-					}
+					details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
 				}
-			);
-			const quota = await readQuota({ ...ctx, db: trx }, account.id);
+			});
+			// R17: the old contact is told, with a link into the appeal in case it was not the owner.
+			if (replaced)
+				await enqueueMessage(
+					tx,
+					contactChangedMessage(
+						replaced,
+						contact,
+						changeId,
+						asLocale(current.locale),
+						ctx.config.origin
+					)
+				);
+			const quota = await readQuota(tx, account.id);
 			return { ok: true as const, quota: quotaView(quota), contact };
 		});
 	} catch (error) {
 		// Rolled back, so the code stays usable and nothing partial is stored.
-		if (error instanceof ContactTaken || isUniqueViolation(error))
-			return { ...failures.identifierTaken(), field: 'code' };
+		if (isContactTaken(error)) return { ...failures.identifierTaken(), field: 'code' };
 		throw error;
 	}
 }
-
-class ContactTaken extends Error {}

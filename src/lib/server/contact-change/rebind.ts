@@ -1,0 +1,137 @@
+import type { Ctx } from '../core/context';
+import { audit, type AuditEntry } from '../core/audit';
+import { maskIdentifier, type Identifier } from '../core/identifiers';
+import { invalidateAccountSessions } from '../accounts';
+import { isUniqueViolation } from '../db/errors';
+import { revokePendingCodes } from '../messaging';
+
+/**
+ * R16/R17/R21: the one place a bound contact is replaced — the owner's confirmed change and an
+ * approved appeal's rebind (at once, or when §8a's hold ends). It runs inside the caller's
+ * transaction, after the caller's own gate (the owner's quota and code; the appeal's
+ * compare-and-set and hold), and leaves the notices to the caller: the two paths tell people
+ * different things. The effects are the same whoever calls.
+ */
+
+/** R3: the new contact is another account's. Thrown, so the caller's transaction rolls back. */
+export class ContactTaken extends Error {}
+
+/**
+ * R3, the caller's answer after its transaction: the conflict `rebindContact` found, or one that
+ * raced in between and met the unique index (`identifier_taken` on every path).
+ */
+export function isContactTaken(error: unknown): boolean {
+	return error instanceof ContactTaken || isUniqueViolation(error);
+}
+
+/** R3: whether an account other than `accountId` has `contact` bound. */
+export async function heldByAnotherAccount(
+	ctx: Ctx,
+	contact: Identifier,
+	accountId: string
+): Promise<boolean> {
+	const holder = await ctx.db
+		.selectFrom('accounts')
+		.select('id')
+		.where(contact.kind, '=', contact.value)
+		.where('id', '!=', accountId)
+		.executeTakeFirst();
+	return holder !== undefined;
+}
+
+type Bound = { email: string | null; phone: string | null };
+
+/**
+ * R16/R21: an account is bound to one contact. The new one replaces the contact the caller names
+ * if it is still bound (an appeal's lost contact), else the bound one of its kind, else the only
+ * one bound (an email can be swapped for a phone number, and the other way round).
+ */
+export function replacedContact(bound: Bound, next: Identifier, named?: string): Identifier | null {
+	const contacts: Identifier[] = [
+		...(bound.email ? [{ kind: 'email' as const, value: bound.email }] : []),
+		...(bound.phone ? [{ kind: 'phone' as const, value: bound.phone }] : [])
+	];
+	return (
+		contacts.find((contact) => contact.value === named) ??
+		contacts.find((contact) => contact.kind === next.kind) ??
+		(contacts.length === 1 ? contacts[0]! : null)
+	);
+}
+
+export interface RebindInput {
+	accountId: string;
+	/** The new contact, already proved by a code (R16's change code, R19's appeal code). */
+	next: Identifier;
+	/** R16 `owner` or R21 `appeal`: the history row's kind (both count in R16's window). */
+	kind: 'owner' | 'appeal';
+	/** R21: the contact the appeal names as lost; replaced if still bound, and its codes die. */
+	lost?: string;
+	/** R17: the owner's own session stays; R21 ends every session (none kept). */
+	keepSessionId?: string | null;
+	/** Who did it; `details` are added to the masked from and to (R4: never whole identifiers). */
+	actor: Pick<AuditEntry, 'actorKind' | 'actorId' | 'ip' | 'details'>;
+}
+
+export interface Rebound {
+	/** The contact that was bound and now is not (null only for an account with none bound). */
+	replaced: Identifier | null;
+	changeId: string;
+}
+
+/**
+ * The effects, in order: the new contact is free (R3), the replaced contact is picked, the account
+ * row updated, the change written to `contact_changes` (R16's window), the sessions ended (R17,
+ * R21), every pending code of the account and of each contact it no longer has revoked (R17/R18),
+ * and the change audited. Throws `ContactTaken` (or the driver's unique violation, when another
+ * account took the contact meanwhile): see `isContactTaken`.
+ */
+export async function rebindContact(ctx: Ctx, input: RebindInput): Promise<Rebound> {
+	const { accountId, next } = input;
+	// R3: another account's contact is never bound here; the unique index backs this up.
+	if (await heldByAnotherAccount(ctx, next, accountId)) throw new ContactTaken();
+	const before = await ctx.db
+		.selectFrom('accounts')
+		.select(['email', 'phone'])
+		.where('id', '=', accountId)
+		.executeTakeFirstOrThrow();
+	const replaced = replacedContact(before, next, input.lost);
+	const contact: Partial<Bound> = {
+		...(replaced && replaced.kind !== next.kind ? { [replaced.kind]: null } : {}),
+		[next.kind]: next.value
+	};
+	await ctx.db.updateTable('accounts').set(contact).where('id', '=', accountId).execute();
+	const changeId = crypto.randomUUID();
+	await ctx.db
+		.insertInto('contact_changes')
+		.values({
+			id: changeId,
+			account_id: accountId,
+			kind: input.kind,
+			// R21: an appeal's history names the contact it said was lost.
+			old_identifier: input.lost ?? replaced?.value ?? '',
+			new_identifier: next.value,
+			changed_at: ctx.clock.now().getTime()
+		})
+		.execute();
+	await invalidateAccountSessions(ctx, accountId, input.keepSessionId ?? undefined);
+	// R17/R18/R21: codes still out to a contact the account no longer has (a reset, a check) die
+	// with the change, and so does every code of the account itself.
+	const after = { ...before, ...contact };
+	const gone = [before.email, before.phone, input.lost].filter(
+		(value): value is string =>
+			typeof value === 'string' && value !== after.email && value !== after.phone
+	);
+	await revokePendingCodes(ctx, { accountId, identifiers: [...new Set(gone)] });
+	await audit(ctx, {
+		...input.actor,
+		action: input.kind === 'owner' ? 'account.contact_changed' : 'account.contact_rebound',
+		subjectKind: 'account',
+		subjectId: accountId,
+		details: {
+			from: replaced ? maskIdentifier(replaced) : null,
+			to: maskIdentifier(next),
+			...input.actor.details
+		}
+	});
+	return { replaced, changeId };
+}
