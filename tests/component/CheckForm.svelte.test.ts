@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/svelte';
+import { cleanup, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -314,5 +314,35 @@ describe('CheckForm: verifying and errors', () => {
 		// browser the report's component arrives when the page hydrates.
 		expect(await screen.findByText('Registered · active')).toBeInTheDocument();
 		expect(screen.getByLabelText('Email or phone number')).toHaveValue('registered@example.com');
+	});
+});
+
+describe("CheckForm: the intended country's default (R9, R12)", () => {
+	it("the network's country first, then the region of the browser's language", async () => {
+		const languages = vi.spyOn(navigator, 'languages', 'get').mockReturnValue(['en', 'zh-CN']);
+		renderForm({ ipCountry: 'RU' });
+		expect(screen.getByLabelText('The country you mean to use')).toHaveValue('RU');
+		cleanup();
+		renderForm({ ipCountry: null });
+		// A bare language ("en") names no country; the first tag with a region does.
+		await vi.waitFor(() =>
+			expect(screen.getByLabelText('The country you mean to use')).toHaveValue('CN')
+		);
+		languages.mockRestore();
+	});
+
+	it('always changeable, and the chosen one is sent with an email (R9)', async () => {
+		let seen: unknown;
+		server.use(
+			http.post('*/api/v1/check', async ({ request }) => {
+				seen = await request.json();
+				return HttpResponse.json(reports.ipMismatchUnregistered);
+			})
+		);
+		const user = renderForm({ ipCountry: 'US' });
+		await user.selectOptions(screen.getByLabelText('The country you mean to use'), 'CN');
+		await check(user, 'traveller@example.com');
+		expect(await screen.findByText(/not the country you intend to use/)).toBeInTheDocument();
+		expect(seen).toEqual({ identifier: 'traveller@example.com', country: 'CN' });
 	});
 });
