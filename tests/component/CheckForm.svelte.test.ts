@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/svelte';
+import { cleanup, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -40,7 +40,9 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		const result = await check(renderForm(), 'nobody@example.com');
 		expect(result).toHaveAttribute('aria-live', 'polite');
 		expect(await screen.findByText('Not registered')).toHaveClass('badge');
-		expect(screen.getByText('No account uses this email or phone yet.')).toBeInTheDocument();
+		// One statement per fact: the badge says "not registered"; the guidance only what to do.
+		expect(screen.queryByText(/No account uses/)).not.toBeInTheDocument();
+		expect(screen.getByText(/mistyped address/)).toBeInTheDocument();
 		// Issue 26: the address goes on to /register in a POST, never the URL.
 		const register = screen.getByRole('button', { name: 'Register this address' });
 		expect(register.closest('form')).toHaveAttribute('action', '/register?/resume');
@@ -74,22 +76,25 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 
 	it('disabled: only the appeal is offered', async () => {
 		await check(renderForm(), 'disabled@example.com');
-		expect(await screen.findByText(/This account is disabled/)).toBeInTheDocument();
+		expect(await screen.findByText('Registered · disabled')).toHaveClass('badge-danger');
+		expect(screen.getByText('If you think this is a mistake, appeal.')).toBeInTheDocument();
 		expect(screen.queryByRole('link', { name: 'Sign in' })).not.toBeInTheDocument();
 	});
 
 	it('pending code: what it is for, until when, a live countdown, and "enter your code"', async () => {
 		await check(renderForm(), 'pendingCode@example.com');
-		expect(await screen.findByText(/A code is waiting/)).toBeInTheDocument();
+		expect(await screen.findByText(/Enter it before it expires/)).toBeInTheDocument();
 		const pending = document.querySelector('[data-code="code_pending"]')!;
-		expect(pending).toHaveTextContent(/A code to finish creating your account/);
+		expect(pending).toHaveTextContent(
+			/A code to finish creating your account was sent to this address/
+		);
 		expect(pending).toHaveTextContent(/valid until .*12:05:00/);
 		// Counted from the server's answer (12:00:00), not this machine's clock.
 		expect(pending.querySelector('[data-code-countdown]')).toHaveTextContent('5:00 left');
 		expect(pending.querySelector('[aria-live="polite"]')).toHaveTextContent('5:00 left');
-		expect(
-			screen.getByText('No account yet: a registration is waiting for its code.')
-		).toBeVisible();
+		expect(screen.getByText('Not registered')).toBeVisible();
+		// The pending code's notice says what to do; no registration advice beside it.
+		expect(screen.queryByText(/Registration is free/)).not.toBeInTheDocument();
 		const next = screen.getByRole('button', { name: 'Enter your code or get a new one' });
 		// Issue 26: "enter your code" resumes this browser's step and never sends a code.
 		expect(next.closest('form')).toHaveAttribute('action', '/register?/resume');
@@ -191,7 +196,9 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('strict mode: nothing is said before proof', async () => {
 		await check(renderForm(), 'hidden@example.com');
 		expect(
-			await screen.findByText('Prove that this email or phone is yours to see its details.')
+			await screen.findByText(
+				'For privacy, this check shows nothing about an email address until its owner proves control of it.'
+			)
 		).toBeInTheDocument();
 		expect(screen.getByText('Details hidden')).toHaveClass('badge-neutral');
 		expect(screen.queryByText(/Registered|Not registered/)).not.toBeInTheDocument();
@@ -255,19 +262,17 @@ describe('CheckForm: verifying and errors', () => {
 		).not.toBeInTheDocument();
 	});
 
-	it('the phone country is asked only for a national number', async () => {
-		const user = renderForm();
-		const country = () => screen.queryByLabelText(/Country of the phone number/);
-		expect(country()).not.toBeInTheDocument();
+	it('R9, R12: the intended country is asked for every identifier, emails too', async () => {
+		const user = renderForm({ ipCountry: 'CN' });
+		const country = () => screen.getByLabelText('The country you mean to use');
+		expect(country()).toHaveValue('CN');
+		expect(country()).toHaveAccessibleDescription(/compare it with your network's country/);
 		const field = screen.getByLabelText('Email or phone number');
-		await user.type(field, 'name@example.com');
-		expect(country()).not.toBeInTheDocument();
-		await user.clear(field);
-		await user.type(field, '+86 138 0013 8000');
-		expect(country()).not.toBeInTheDocument();
-		await user.clear(field);
-		await user.type(field, '138 0013 8000');
-		expect(country()).toBeInTheDocument();
+		for (const identifier of ['name@example.com', '+86 138 0013 8000', '138 0013 8000']) {
+			await user.clear(field);
+			await user.type(field, identifier);
+			expect(country()).toBeVisible();
+		}
 	});
 
 	it("R1: a malformed email shows the server's message tied to the field", async () => {
@@ -288,7 +293,7 @@ describe('CheckForm: verifying and errors', () => {
 		);
 		const user = renderForm({ ipCountry: 'CN' });
 		await user.type(screen.getByLabelText('Email or phone number'), '138');
-		expect(screen.getByLabelText(/Country of the phone number/)).toHaveValue('CN');
+		expect(screen.getByLabelText('The country you mean to use')).toHaveValue('CN');
 		await user.clear(screen.getByLabelText('Email or phone number'));
 		await check(user, '138 0013 8000');
 		await screen.findByText('Registered · under review');
@@ -309,5 +314,35 @@ describe('CheckForm: verifying and errors', () => {
 		// browser the report's component arrives when the page hydrates.
 		expect(await screen.findByText('Registered · active')).toBeInTheDocument();
 		expect(screen.getByLabelText('Email or phone number')).toHaveValue('registered@example.com');
+	});
+});
+
+describe("CheckForm: the intended country's default (R9, R12)", () => {
+	it("the network's country first, then the region of the browser's language", async () => {
+		const languages = vi.spyOn(navigator, 'languages', 'get').mockReturnValue(['en', 'zh-CN']);
+		renderForm({ ipCountry: 'RU' });
+		expect(screen.getByLabelText('The country you mean to use')).toHaveValue('RU');
+		cleanup();
+		renderForm({ ipCountry: null });
+		// A bare language ("en") names no country; the first tag with a region does.
+		await vi.waitFor(() =>
+			expect(screen.getByLabelText('The country you mean to use')).toHaveValue('CN')
+		);
+		languages.mockRestore();
+	});
+
+	it('always changeable, and the chosen one is sent with an email (R9)', async () => {
+		let seen: unknown;
+		server.use(
+			http.post('*/api/v1/check', async ({ request }) => {
+				seen = await request.json();
+				return HttpResponse.json(reports.ipMismatchUnregistered);
+			})
+		);
+		const user = renderForm({ ipCountry: 'US' });
+		await user.selectOptions(screen.getByLabelText('The country you mean to use'), 'CN');
+		await check(user, 'traveller@example.com');
+		expect(await screen.findByText(/not the country you intend to use/)).toBeInTheDocument();
+		expect(seen).toEqual({ identifier: 'traveller@example.com', country: 'CN' });
 	});
 });

@@ -2,11 +2,13 @@ import { render, screen } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import CheckReport from '../../src/lib/components/CheckReport.svelte';
 import type { CheckReport as Report } from '../../src/lib/types/check-report';
+import { reportFactory, reports } from '../mocks/reports';
 
 const report = (nextSteps: Report['nextSteps'], registered: boolean): Report => ({
 	identifier: { kind: 'email', masked: 'a***@e***.com' },
 	registered,
 	warnings: [],
+	networkCountry: 'CN',
 	nextSteps,
 	tier: 'public',
 	checkedAt: '2026-11-26T12:00:00.000Z'
@@ -51,5 +53,92 @@ describe('CheckReport next steps (issue 26: what was checked goes on by POST, ne
 		const form = formOf('Forgot your password?');
 		expect(form).toHaveAttribute('action', '/forgot-password?/resume');
 		expect(form.querySelector('input[name="identifier"]')).toHaveValue('a@example.com');
+	});
+});
+
+const draw = (report: Report) => render(CheckReport, { report, identifier: 'x', country: 'CN' });
+
+describe('CheckReport: one statement per fact, in words for an email or a phone (R13)', () => {
+	it('an unregistered email: "not registered" once, and advice about an address', () => {
+		draw(reports.unregistered);
+		const article = screen.getByRole('article');
+		expect(article.textContent?.match(/not registered|no account/gi)).toEqual(['Not registered']);
+		expect(screen.getByText(/mistyped address/)).toBeInTheDocument();
+		expect(screen.getByRole('button', { name: 'Register this address' })).toBeInTheDocument();
+	});
+
+	it('an unregistered phone number: advice about a number, never a "mistyped email"', () => {
+		draw(reports.unregisteredPhone);
+		const article = screen.getByRole('article');
+		expect(article).toHaveTextContent(/mistyped number/);
+		expect(article).not.toHaveTextContent(/email|address/i);
+		expect(screen.getByRole('button', { name: 'Register this number' })).toBeInTheDocument();
+	});
+
+	it('a registered account: the badge says so, the guidance only what to do', () => {
+		draw(reports.registered);
+		const article = screen.getByRole('article');
+		expect(screen.getByText('Registered · active')).toHaveClass('badge');
+		expect(article.textContent?.match(/an account uses/gi) ?? []).toEqual([]);
+		expect(article).toHaveTextContent(/no longer receive email at this address/);
+	});
+
+	it('a code pending for a phone number was sent to "this number"', () => {
+		draw(
+			reportFactory({
+				identifier: { kind: 'phone', masked: '+86 139****0000' },
+				verification: { pending: true, purpose: 'register', expiresAt: '2026-11-26T12:05:00.000Z' },
+				nextSteps: [{ action: 'continue_registration', href: '/register' }]
+			})
+		);
+		const pending = document.querySelector('[data-code="code_pending"]')!;
+		expect(pending).toHaveTextContent(/sent to this number/);
+		// The notice says it once: no registration advice and no "a code is waiting" beside it.
+		expect(screen.getByRole('article')).not.toHaveTextContent(
+			/Registration is free|A code is waiting/
+		);
+	});
+});
+
+describe("CheckReport: the network's country (R9)", () => {
+	it('an email on a foreign network: its own callout, not a bullet of a list', () => {
+		draw(reports.ipMismatchUnregistered);
+		const warning = document.querySelector('[data-code="ip_country_mismatch"]')!;
+		expect(warning).toHaveTextContent(
+			'Your network appears to be in United States, not the country you intend to use.'
+		);
+		expect(warning).toHaveClass('callout', 'callout-attention');
+		expect(warning.closest('li, ul')).toBeNull();
+		// The only warning: no "Warnings" heading over a single callout.
+		expect(screen.queryByRole('heading', { name: 'Warnings' })).not.toBeInTheDocument();
+	});
+
+	it('an unknown network country is said plainly, as information', () => {
+		draw(reports.networkUnknown);
+		const note = document.querySelector('[data-code="network_country_unknown"]')!;
+		expect(note).toHaveTextContent("We could not tell your network's country");
+		expect(note).toHaveClass('callout', 'callout-info');
+	});
+
+	it('a known network country with nothing to warn of says nothing about it', () => {
+		draw(reports.unregistered);
+		expect(document.querySelector('[data-code="ip_country_mismatch"]')).toBeNull();
+		expect(screen.queryByText(/could not tell your network/)).not.toBeInTheDocument();
+	});
+
+	it('the other warnings are callouts under their heading, none inside a bullet', () => {
+		draw(
+			reportFactory({
+				...reports.underReview,
+				networkCountry: 'US',
+				warnings: [...reports.ipMismatch.warnings, ...reports.underReview.warnings]
+			})
+		);
+		expect(screen.getByRole('heading', { name: 'Warnings' })).toBeInTheDocument();
+		for (const code of ['ip_country_mismatch', 'under_review'])
+			expect(document.querySelector(`[data-code="${code}"]`)!.closest('li, ul')).toBeNull();
+		expect(document.querySelector('[data-code="ip_country_mismatch"]')).toHaveTextContent(
+			/not the country of this account/
+		);
 	});
 });

@@ -54,10 +54,11 @@ test.describe('security check with JavaScript on (R14: JSON API, no page load)',
 		});
 		const page = await context.newPage();
 		await page.goto('/');
-		// The picker appears once the input looks like a national number (no + and no @).
-		await expect(page.getByLabel(/Country of the phone number/)).toHaveCount(0);
+		// R9, R12: asked for every identifier, preselected from the network; a national number is
+		// read in it.
+		await expect(page.getByLabel('The country you mean to use')).toHaveValue('CN');
 		await page.getByLabel('Email or phone number').fill('138 0013 8000');
-		await expect(page.getByLabel(/Country of the phone number/)).toHaveValue('CN');
+		await expect(page.getByLabel('The country you mean to use')).toHaveValue('CN');
 		await page.getByRole('button', { name: 'Check' }).click();
 		await expect(page.getByRole('region', { name: 'Check result' })).toContainText(
 			'+86 138****8000'
@@ -88,7 +89,7 @@ test.describe('security check with JavaScript off (R14: form action, server-rend
 		db.insertAccount({ email: null, phone: '+14155550123' });
 		await page.goto('/');
 		await page.getByLabel('Email or phone number').fill('(415) 555-0123');
-		await page.getByLabel(/Country of the phone number/).selectOption('US');
+		await page.getByLabel('The country you mean to use').selectOption('US');
 		await page.getByRole('button', { name: 'Check' }).click();
 		await expect(page.getByRole('region', { name: 'Check result' })).toContainText('Registered');
 	});

@@ -8,6 +8,7 @@ export function reportFactory(overrides: Partial<CheckReport> = {}): CheckReport
 		status: null,
 		verification: { pending: false },
 		warnings: [],
+		networkCountry: 'CN',
 		nextSteps: [{ action: 'register', href: '/register' }],
 		tier: 'public',
 		checkedAt: '2026-11-26T12:00:00.000Z',
@@ -59,6 +60,7 @@ export const reports = {
 		}
 	}),
 	ipMismatch: registered({
+		networkCountry: 'US',
 		warnings: [
 			warning(
 				'ip_country_mismatch',
@@ -144,9 +146,27 @@ export const reports = {
 			warning('multiple_accounts_on_device', 'Several accounts were registered from this device.')
 		]
 	}),
+	/** R9: an email not registered, asked from a network in another country than the intended one. */
+	ipMismatchUnregistered: reportFactory({
+		networkCountry: 'US',
+		warnings: [
+			warning(
+				'ip_country_mismatch',
+				'Your network appears to be in United States, not the country you intend to use.',
+				{ requestCountry: 'US' }
+			)
+		]
+	}),
+	/** R9: the asking network's country could not be told, so nothing was compared. */
+	networkUnknown: reportFactory({ networkCountry: null }),
+	/** R13: a phone number not registered: the copy speaks of a number, not an email. */
+	unregisteredPhone: reportFactory({
+		identifier: { kind: 'phone', masked: '+86 139****0000' }
+	}),
 	hidden: {
 		identifier: { kind: 'email', masked: 's***t@e***.com' },
 		warnings: [],
+		networkCountry: 'CN',
 		nextSteps: [],
 		tier: 'public',
 		checkedAt: '2026-11-26T12:00:00.000Z'

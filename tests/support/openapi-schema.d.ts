@@ -698,6 +698,7 @@ export interface operations {
 							message: string;
 							requestCountry?: string;
 						}[];
+						networkCountry: string | null;
 						nextSteps: (
 							| {
 									/** @enum {string} */
@@ -1212,6 +1213,7 @@ export interface operations {
 							message: string;
 							requestCountry?: string;
 						}[];
+						networkCountry: string | null;
 						nextSteps: (
 							| {
 									/** @enum {string} */

@@ -88,6 +88,8 @@ export const checkReport = z.strictObject({
 			requestCountry: z.string().optional()
 		})
 	),
+	/** R9: the asking network's country, or null when it could not be told (then nothing was compared). */
+	networkCountry: z.string().nullable(),
 	nextSteps: z.array(nextStep),
 	tier: z.enum(['public', 'verified']),
 	checkedAt: instant

@@ -66,6 +66,12 @@ export interface CheckReport {
 	 */
 	recovery?: { approved: boolean; effectiveAt: string | null; decisionDueAt: string } | null;
 	warnings: Warning[];
+	/**
+	 * R9: the country of the network that asked, or null when it could not be told (private,
+	 * loopback or unknown address), so no `ip_country_mismatch` could be found. About the asker,
+	 * not the account: shown in every disclosure mode (R15a).
+	 */
+	networkCountry: string | null;
 	nextSteps: NextStep[];
 	tier: 'public' | 'verified';
 	/** The server's clock when it answered: countdowns count from it, not the device's clock. */

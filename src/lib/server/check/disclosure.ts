@@ -1,7 +1,9 @@
 /**
  * R15a: which tier each field of the check report belongs to, in one table. `public` fields are
  * shown to anyone (in `standard` mode); `verified` fields only to the signed-in owner, an agent, or
- * a browser that proved control of the identifier with a `check` code.
+ * a browser that proved control of the identifier with a `check` code. `networkCountry` is not in
+ * the table: it is the asker's own network, the same whatever identifier is checked, so every mode
+ * (strict too) shows it.
  */
 type Tier = 'public' | 'verified';
 export type DisclosureMode = 'standard' | 'open' | 'strict';

@@ -47,6 +47,9 @@ export async function buildReport(
 	const report: CheckReport = {
 		identifier: { kind: identifier.kind, masked: maskIdentifier(identifier) },
 		warnings: warnings(ctx, g, intendedCountry, viewer, show),
+		// R9: null says plainly that nothing could be compared (R15a: the asker's own network, the
+		// same for every identifier, so every disclosure mode shows it).
+		networkCountry: viewer.requestCountry,
 		nextSteps: show('nextSteps') ? nextSteps : [],
 		tier: proven || ctx.config.checkDisclosure === 'open' ? 'verified' : 'public',
 		checkedAt: now.toISOString()
