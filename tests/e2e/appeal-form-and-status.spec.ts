@@ -52,7 +52,7 @@ for (const javaScriptEnabled of [true, false]) {
 			axe
 		}) => {
 			await page.goto('/appeal');
-			// Issue 26: before anything is typed, the page says what counts, how long it is kept, what follows.
+			// R19: before anything is typed, the page says what counts, how long it is kept, what follows.
 			const before = page.getByRole('region', { name: 'Before you start' });
 			await expect(before).toContainText('passport, national ID card or driving licence');
 			await expect(before).toContainText('30 days after the decision');
@@ -121,7 +121,7 @@ for (const javaScriptEnabled of [true, false]) {
 				await expect(page.locator('[data-status-token]')).toHaveCSS('user-select', 'all');
 			}
 			await axe(page);
-			// Issue 26: the receipt is kept as a file too (from this browser's cookie, JS on or off).
+			// R19: the receipt is kept as a file too (from this browser's cookie, JS on or off).
 			await expect(page.getByRole('button', { name: 'Print' })).toHaveCount(
 				javaScriptEnabled ? 1 : 0
 			);
