@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as start } from '../../src/routes/api/v1/account/contact-changes/+server';
 import { POST as confirm } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';
@@ -9,39 +8,25 @@ import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+s
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { latestCode, latestMessage } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
+import { PASSWORD, passwordHashOf, signedInMember } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const DAY = 86_400_000;
 
 describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
+	let app: TestApp;
 	let passwordHash: string;
 	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
+		({ database, app } = await openTestApp(open));
+		passwordHash = await passwordHashOf();
 	});
 	afterAll(() => database.dispose());
 
-	async function owner() {
-		const email = uniqueEmail('owner');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		const jar: CookieJar = new Map();
-		expect(
-			(await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar }))
-				.status
-		).toBe(201);
-		return { email, id: row.id, jar };
-	}
+	const owner = () => signedInMember(app, 'owner', { joinedNow: true });
 	const begin = (jar: CookieJar, newIdentifier: string, currentPassword = PASSWORD) =>
 		callEndpoint(start, app, { json: { currentPassword, newIdentifier }, jar });
 	async function change(jar: CookieJar, newIdentifier = uniqueEmail('new')) {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import {
 	DELETE as totpOff,
@@ -16,36 +15,23 @@ import { runRetention } from '../../src/lib/server/retention/tables';
 import { rotateSealed } from '../../src/lib/server/core/key-rotation';
 import { keyringFrom } from '../../src/lib/server/core/keys';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
 import { latestCode } from '../support/codes';
-import { appCode } from '../support/two-step';
+import { uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
+import { appCode, setUpTotp } from '../support/two-step';
 
-const PASSWORD = 'a long and quiet river';
 let address = 0;
 const nextAddress = () => `1.0.2.${(address++ % 250) + 1}`;
 
 describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open)));
 	afterAll(() => database.dispose());
 
-	async function member() {
-		const email = uniqueEmail('twostep');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		return { email, id: row.id };
-	}
+	const member = () => insertMember(app, 'twostep', { joinedNow: true });
 	const signInAs = (identifier: string, password: string, jar: CookieJar, ip = nextAddress()) =>
 		callEndpoint(signIn, app, { json: { identifier, password }, jar, clientAddress: ip });
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
@@ -55,23 +41,8 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 	/** A signed-in member with TOTP on: its secret and recovery codes. */
 	async function memberWithTotp() {
 		const person = await member();
-		const jar: CookieJar = new Map();
-		expect((await signInAs(person.email, PASSWORD, jar)).status).toBe(201);
-		const started = await callEndpoint(totpStart, app, {
-			json: { currentPassword: PASSWORD },
-			jar
-		});
-		expect(started.status).toBe(200);
-		const { secret, otpauthUri } = (await started.json()) as { secret: string; otpauthUri: string };
-		const confirmed = await callEndpoint(totpConfirm, app, {
-			json: { code: appCode(secret, app.clock) },
-			jar
-		});
-		expect(confirmed.status).toBe(201);
-		const { recoveryCodes } = (await confirmed.json()) as { recoveryCodes: string[] };
-		// The code used to confirm is spent: sign-ins below start from the next step.
-		app.clock.advance(30_000);
-		return { ...person, jar, secret, otpauthUri, recoveryCodes };
+		const jar = await signedInBrowser(app, person.email, { clientAddress: nextAddress() });
+		return { ...person, jar, ...(await setUpTotp(app, jar)) };
 	}
 
 	it('set-up: the password, then a code → two-step on, ten recovery codes, the secret sealed at rest', async () => {
