@@ -385,8 +385,8 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		expect(otherOptions.user.id).not.toBe(options.user.id);
 
 		const withHandle = (response: object, userHandle: string) => {
-			const r = response as { response: Record<string, string> };
-			return { ...r, response: { ...r.response, userHandle } };
+			const credential = response as { response: Record<string, string> };
+			return { ...credential, response: { ...credential.response, userHandle } };
 		};
 		const wrongJar: CookieJar = new Map();
 		const wrong = await assertion(wrongJar, authenticator);

@@ -85,10 +85,11 @@ describe.each(testDatabases)('the current-password gate (R16, §7b) on $name', (
 			expect(evaluated.length).toBeGreaterThanOrEqual(1);
 			expect(evaluated.length).toBeLessThanOrEqual(5);
 			expect(evaluated.length + limited.length).toBe(40);
-			for (const r of evaluated) expect((await r.json()).error.code).toBe('invalid_credentials');
-			for (const r of limited) {
-				expect((await r.json()).error.code).toBe('rate_limited');
-				expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+			for (const answer of evaluated)
+				expect((await answer.json()).error.code).toBe('invalid_credentials');
+			for (const answer of limited) {
+				expect((await answer.json()).error.code).toBe('rate_limited');
+				expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
 			}
 
 			// Five wrong ones in all: the right password waits out the pause too.

@@ -303,14 +303,14 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const browser: CookieJar = new Map();
 		await signInAs(uniqueEmail('warmup'), 'not the password', browser, ip);
 		expect(browser.has('device')).toBe(true);
-		const a = await signInAs(on.email, 'not the password', new Map(browser), ip);
-		const b = await signInAs(off.email, 'not the password', new Map(browser), ip);
-		const headers = (r: Response) =>
-			[...r.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date');
-		expect(a.status).toBe(401);
-		expect(b.status).toBe(401);
-		expect(headers(a)).toEqual(headers(b));
-		expect(await a.text()).toBe(await b.text());
+		const withTotp = await signInAs(on.email, 'not the password', new Map(browser), ip);
+		const without = await signInAs(off.email, 'not the password', new Map(browser), ip);
+		const headers = (response: Response) =>
+			[...response.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date');
+		expect(withTotp.status).toBe(401);
+		expect(without.status).toBe(401);
+		expect(headers(withTotp)).toEqual(headers(without));
+		expect(await withTotp.text()).toBe(await without.text());
 	});
 
 	it('R18: a password reset keeps two-step: sign-in with the new password still asks for the second factor', async () => {
@@ -419,9 +419,9 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const evaluated = answers.filter((r) => r.status === 400);
 		// The 4th failure is free, the 5th starts the delay: two more are checked, no more.
 		expect(evaluated.length).toBe(2);
-		for (const r of answers.filter((r) => r.status !== 400)) {
-			expect([r.status, (await r.json()).error.code]).toEqual([429, 'rate_limited']);
-			expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+		for (const waited of answers.filter((answer) => answer.status !== 400)) {
+			expect([waited.status, (await waited.json()).error.code]).toEqual([429, 'rate_limited']);
+			expect(Number(waited.headers.get('retry-after'))).toBeGreaterThan(0);
 		}
 		// And the sign-in's second step now waits as well: one counter for both paths.
 		expect((await sendCode(appCode(person.secret, app.clock), pending, nextAddress())).status).toBe(
