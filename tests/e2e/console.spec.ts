@@ -1,5 +1,10 @@
 import { uniqueEmail } from '../support/factories';
-import { insertAppeal, overflowsSideways, signInNewAgent } from './console-helpers';
+import {
+	appealedAccount,
+	insertAppeal,
+	overflowsSideways,
+	signInNewAgent
+} from './console-helpers';
 import { expect, ready, test } from './fixtures';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -12,13 +17,7 @@ test.describe('support console', () => {
 		axe
 	}) => {
 		test.setTimeout(60_000);
-		const lost = uniqueEmail('lost');
-		const account = db.insertAccount({ email: lost, country: 'CN' });
-		const appeal = insertAppeal(db.insert, {
-			accountId: account.id,
-			oldIdentifier: lost,
-			newIdentifier: uniqueEmail('found')
-		});
+		const { appeal } = appealedAccount(db, { country: 'CN' });
 		const admin = await signInNewAgent(page, request, 'admin');
 		await expect(page.getByRole('navigation', { name: 'Support console' })).toContainText(
 			`Signed in as ${admin.username} (administrator)`
@@ -71,13 +70,7 @@ test.describe('support console', () => {
 			db
 		}) => {
 			test.setTimeout(60_000);
-			const lost = uniqueEmail('lost');
-			const account = db.insertAccount({ email: lost, country: 'CN' });
-			const appeal = insertAppeal(db.insert, {
-				accountId: account.id,
-				oldIdentifier: lost,
-				newIdentifier: uniqueEmail('found')
-			});
+			const { appeal } = appealedAccount(db, { country: 'CN' });
 			const admin = await signInNewAgent(page, request, 'admin', {
 				username: '用户名',
 				password: '密码',
@@ -108,13 +101,7 @@ test.describe('support console', () => {
 				axe
 			}) => {
 				test.setTimeout(60_000);
-				const lost = uniqueEmail('lost');
-				const account = db.insertAccount({ email: lost });
-				const appeal = insertAppeal(db.insert, {
-					accountId: account.id,
-					oldIdentifier: lost,
-					newIdentifier: uniqueEmail('found')
-				});
+				const { appeal } = appealedAccount(db);
 				const agent = await signInNewAgent(page, request, 'agent');
 				await page.goto(`/support/appeals/${appeal.id}`);
 				await expect(page.locator('[data-deadline]')).toContainText(
@@ -210,14 +197,11 @@ test.describe('support console', () => {
 				}) => {
 					test.setTimeout(60_000);
 					const wording = words[locale];
-					const lost = uniqueEmail('lost');
-					const account = db.insertAccount({ email: lost, country: 'CN', reg_ip_country: 'CN' });
-					const appeal = insertAppeal(db.insert, {
-						accountId: account.id,
-						oldIdentifier: lost,
-						newIdentifier: uniqueEmail('found'),
-						ipCountry: 'US'
-					});
+					const { appeal } = appealedAccount(
+						db,
+						{ country: 'CN', reg_ip_country: 'CN' },
+						{ ipCountry: 'US' }
+					);
 					const calm = db.insertAccount({ email: uniqueEmail('calm'), reg_ip_country: 'CN' });
 					const quiet = insertAppeal(db.insert, {
 						accountId: calm.id,
@@ -277,16 +261,7 @@ test.describe('support console', () => {
 	}) => {
 		test.setTimeout(60_000);
 		const hour = 3_600_000;
-		const appealOf = (extra: Record<string, unknown>) => {
-			const lost = uniqueEmail('lost');
-			const account = db.insertAccount({ email: lost });
-			return insertAppeal(db.insert, {
-				accountId: account.id,
-				oldIdentifier: lost,
-				newIdentifier: uniqueEmail('found'),
-				extra
-			});
-		};
+		const appealOf = (extra: Record<string, unknown>) => appealedAccount(db, {}, { extra }).appeal;
 		const held = appealOf({
 			status: 'approved',
 			decided_at: Date.now(),
