@@ -1,5 +1,6 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateTOTP } from '@oslojs/otp';
+import { expect, type APIRequestContext } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { e2eDatabase } from '../../playwright.config';
 import { E2E_SECRET_KEYS } from '../support/keys';
@@ -11,7 +12,7 @@ export function createAgentWithCli(
 	username: string,
 	databaseUrl = `file:${e2eDatabase}`,
 	role: 'agent' | 'admin' = 'agent'
-): { totpSecret: string } {
+): { id: string; totpSecret: string } {
 	const out = execFileSync(
 		'npx',
 		['tsx', 'scripts/agent.ts', 'create', username, '--role', role, '--json'],
@@ -27,7 +28,14 @@ export function createAgentWithCli(
 			encoding: 'utf8'
 		}
 	);
-	return JSON.parse(out.trim().split('\n').at(-1)!) as { totpSecret: string };
+	return JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; totpSecret: string };
+}
+
+/** TOTP codes come from real time: the server's test clock is put back on it. */
+export async function clockOnRealTime(request: APIRequestContext): Promise<void> {
+	expect(
+		(await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()
+	).toBe(200);
 }
 
 /** The authenticator's current code for a TOTP secret. */

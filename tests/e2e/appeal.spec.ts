@@ -2,9 +2,9 @@ import type { Page } from '@playwright/test';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { jpegBytes, pdfBytes, pngBytes } from '../support/documents';
 import { uniqueEmail } from '../support/factories';
-import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
+import { AGENT_PASSWORD, clockOnRealTime, createAgentWithCli, totpNow } from './agents';
+import { proveNewContact } from './appeal-steps';
 import { expect, test } from './fixtures';
-import { latestCodeFor } from './outbox';
 
 const PASSWORD = 'a long and quiet river';
 async function shot(page: Page, name: string): Promise<void> {
@@ -24,12 +24,7 @@ for (const javaScriptEnabled of [true, false]) {
 			axe
 		}) => {
 			test.setTimeout(90_000);
-			// TOTP codes below come from real time: put the server's test clock back on it.
-			expect(
-				(
-					await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })
-				).status()
-			).toBe(200);
+			await clockOnRealTime(request);
 			const oldEmail = uniqueEmail('lost');
 			const newEmail = uniqueEmail('found');
 			db.insertAccount({ email: oldEmail, password_hash: await hashPassword(PASSWORD) });
@@ -37,13 +32,7 @@ for (const javaScriptEnabled of [true, false]) {
 			// The person files the appeal (R19).
 			await page.goto('/appeal');
 			await axe(page);
-			await page.getByLabel('Email or phone you lost').fill(oldEmail);
-			await page.getByLabel('New email or phone to bind').fill(newEmail);
-			await page.getByRole('button', { name: 'Send code to the new contact' }).click();
-			await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-			await page
-				.getByLabel('Code sent to the new contact')
-				.fill(await latestCodeFor(request, newEmail));
+			await proveNewContact(page, request, oldEmail, newEmail);
 			await page
 				.getByLabel('What happened?')
 				.fill('My phone was stolen in Shenzhen and the SIM was cancelled.');

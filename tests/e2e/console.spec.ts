@@ -1,5 +1,10 @@
 import { uniqueEmail } from '../support/factories';
-import { insertAppeal, overflowsSideways, signInNewAgent } from './con-helpers';
+import {
+	appealedAccount,
+	insertAppeal,
+	overflowsSideways,
+	signInNewAgent
+} from './console-helpers';
 import { expect, ready, test } from './fixtures';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -12,13 +17,7 @@ test.describe('support console', () => {
 		axe
 	}) => {
 		test.setTimeout(60_000);
-		const lost = uniqueEmail('lost');
-		const account = db.insertAccount({ email: lost, country: 'CN' });
-		const appeal = insertAppeal(db.insert, {
-			accountId: account.id,
-			oldIdentifier: lost,
-			newIdentifier: uniqueEmail('found')
-		});
+		const { appeal } = appealedAccount(db, { country: 'CN' });
 		const admin = await signInNewAgent(page, request, 'admin');
 		await expect(page.getByRole('navigation', { name: 'Support console' })).toContainText(
 			`Signed in as ${admin.username} (administrator)`
@@ -49,7 +48,7 @@ test.describe('support console', () => {
 		if (process.env.DOCS_SCREENSHOTS === '1')
 			await page.screenshot({ path: 'docs/screenshots/support-audit.png', fullPage: true });
 
-		// Issue 26: the action filter lists actions by name (a form: the same with JavaScript off).
+		// R22: the action filter lists actions by name (a form: the same with JavaScript off).
 		await page.getByLabel('Action').selectOption({ label: 'Appeal submitted' });
 		await page.getByRole('button', { name: 'Apply' }).click();
 		await expect(page).toHaveURL(/action=appeal\.submitted/);
@@ -71,13 +70,7 @@ test.describe('support console', () => {
 			db
 		}) => {
 			test.setTimeout(60_000);
-			const lost = uniqueEmail('lost');
-			const account = db.insertAccount({ email: lost, country: 'CN' });
-			const appeal = insertAppeal(db.insert, {
-				accountId: account.id,
-				oldIdentifier: lost,
-				newIdentifier: uniqueEmail('found')
-			});
+			const { appeal } = appealedAccount(db, { country: 'CN' });
 			const admin = await signInNewAgent(page, request, 'admin', {
 				username: '用户名',
 				password: '密码',
@@ -108,13 +101,7 @@ test.describe('support console', () => {
 				axe
 			}) => {
 				test.setTimeout(60_000);
-				const lost = uniqueEmail('lost');
-				const account = db.insertAccount({ email: lost });
-				const appeal = insertAppeal(db.insert, {
-					accountId: account.id,
-					oldIdentifier: lost,
-					newIdentifier: uniqueEmail('found')
-				});
+				const { appeal } = appealedAccount(db);
 				const agent = await signInNewAgent(page, request, 'agent');
 				await page.goto(`/support/appeals/${appeal.id}`);
 				await expect(page.locator('[data-deadline]')).toContainText(
@@ -154,7 +141,7 @@ test.describe('support console', () => {
 				await page.getByRole('button', { name: 'Reject' }).click();
 				await expect(page.getByRole('status')).toContainText('Rejected');
 				await expect(page.locator('[data-status]')).toHaveAttribute('data-status', 'rejected');
-				// Issue 26: after the decision the page says who decided, not "You are working on it".
+				// R22: after the decision the page says who decided, not "You are working on it".
 				await expect(page.locator('[data-decided-by]')).toContainText(
 					`Decided by ${agent.username}`
 				);
@@ -209,15 +196,12 @@ test.describe('support console', () => {
 					axe
 				}) => {
 					test.setTimeout(60_000);
-					const w = words[locale];
-					const lost = uniqueEmail('lost');
-					const account = db.insertAccount({ email: lost, country: 'CN', reg_ip_country: 'CN' });
-					const appeal = insertAppeal(db.insert, {
-						accountId: account.id,
-						oldIdentifier: lost,
-						newIdentifier: uniqueEmail('found'),
-						ipCountry: 'US'
-					});
+					const wording = words[locale];
+					const { appeal } = appealedAccount(
+						db,
+						{ country: 'CN', reg_ip_country: 'CN' },
+						{ ipCountry: 'US' }
+					);
 					const calm = db.insertAccount({ email: uniqueEmail('calm'), reg_ip_country: 'CN' });
 					const quiet = insertAppeal(db.insert, {
 						accountId: calm.id,
@@ -225,40 +209,40 @@ test.describe('support console', () => {
 						newIdentifier: uniqueEmail('found'),
 						ipCountry: 'CN'
 					});
-					await signInNewAgent(page, request, 'agent', w.signIn);
+					await signInNewAgent(page, request, 'agent', wording.signIn);
 
 					await page.goto(`/support/appeals/${quiet.id}`);
-					await expect(page.locator('[data-evidence]')).toContainText(w.none);
+					await expect(page.locator('[data-evidence]')).toContainText(wording.none);
 
 					await page.goto(`/support/appeals/${appeal.id}`);
-					const evidence = page.getByRole('region', { name: w.evidence });
+					const evidence = page.getByRole('region', { name: wording.evidence });
 					const flag = evidence.getByRole('listitem').filter({
-						has: page.getByRole('heading', { name: w.newCountry })
+						has: page.getByRole('heading', { name: wording.newCountry })
 					});
 					await expect(flag).toBeVisible();
-					await expect(flag).toContainText(w.country);
+					await expect(flag).toContainText(wording.country);
 					await expect(evidence).not.toContainText('new_network_country');
-					await expect(evidence).not.toContainText(w.none);
+					await expect(evidence).not.toContainText(wording.none);
 
-					await page.getByRole('button', { name: w.claim }).click();
+					await page.getByRole('button', { name: wording.claim }).click();
 					await ready(page, javaScriptEnabled);
-					const confirm = page.getByLabel(w.confirm);
+					const confirm = page.getByLabel(wording.confirm);
 					await expect(confirm).toBeVisible();
-					await expect(page.locator('form.approve label')).toContainText(w.hold);
+					await expect(page.locator('form.approve label')).toContainText(wording.hold);
 
-					await page.getByRole('button', { name: w.approve }).click();
+					await page.getByRole('button', { name: wording.approve }).click();
 					const needed = page.locator('[data-code="confirm_required"]');
 					await expect(needed).toHaveCount(1);
-					await expect(needed).toContainText(w.needed);
+					await expect(needed).toContainText(wording.needed);
 					await expect(page.locator('[data-status]').first()).toHaveAttribute(
 						'data-status',
 						'in_review'
 					);
 					await axe(page);
 
-					await page.getByLabel(w.confirm).check();
-					await page.getByRole('button', { name: w.approve }).click();
-					await expect(page.getByRole('status')).toContainText(w.approved);
+					await page.getByLabel(wording.confirm).check();
+					await page.getByRole('button', { name: wording.approve }).click();
+					await expect(page.getByRole('status')).toContainText(wording.approved);
 					await expect(page.locator('[data-status]').first()).toHaveAttribute(
 						'data-status',
 						'approved'
@@ -277,16 +261,7 @@ test.describe('support console', () => {
 	}) => {
 		test.setTimeout(60_000);
 		const hour = 3_600_000;
-		const appealOf = (extra: Record<string, unknown>) => {
-			const lost = uniqueEmail('lost');
-			const account = db.insertAccount({ email: lost });
-			return insertAppeal(db.insert, {
-				accountId: account.id,
-				oldIdentifier: lost,
-				newIdentifier: uniqueEmail('found'),
-				extra
-			});
-		};
+		const appealOf = (extra: Record<string, unknown>) => appealedAccount(db, {}, { extra }).appeal;
 		const held = appealOf({
 			status: 'approved',
 			decided_at: Date.now(),

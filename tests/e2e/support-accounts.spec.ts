@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { uniqueEmail } from '../support/factories';
-import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
+import { AGENT_PASSWORD, clockOnRealTime, createAgentWithCli, totpNow } from './agents';
 import { expect, test } from './fixtures';
 
 test('R9/R10/R22: an agent looks up an under-review account, sees the evidence and clears the review', async ({
@@ -10,10 +10,7 @@ test('R9/R10/R22: an agent looks up an under-review account, sees the evidence a
 	axe
 }) => {
 	test.setTimeout(60_000);
-	// TOTP codes below come from real time: put the server's test clock back on it.
-	expect(
-		(await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()
-	).toBe(200);
+	await clockOnRealTime(request);
 	const now = Date.now();
 	const device = randomUUID();
 	db.insert('devices', { id: device, created_at: now - 86_400_000, last_seen_at: now });

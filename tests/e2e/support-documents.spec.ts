@@ -1,8 +1,8 @@
 import { pdfBytes } from '../support/documents';
 import { uniqueEmail } from '../support/factories';
-import { AGENT_PASSWORD, createAgentWithCli, totpNow } from './agents';
+import { AGENT_PASSWORD, clockOnRealTime, createAgentWithCli, totpNow } from './agents';
+import { proveNewContact } from './appeal-steps';
 import { expect, test } from './fixtures';
-import { latestCodeFor } from './outbox';
 
 test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page images, never as the PDF', async ({
 	page,
@@ -12,22 +12,13 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	axe
 }) => {
 	test.setTimeout(60_000);
-	// TOTP codes below come from real time: put the server's test clock back on it.
-	expect(
-		(await request.post('/api/test/clock', { data: { now: new Date().toISOString() } })).status()
-	).toBe(200);
+	await clockOnRealTime(request);
 	const oldEmail = uniqueEmail('lost');
 	const newEmail = uniqueEmail('found');
 	db.insertAccount({ email: oldEmail });
 
 	await page.goto('/appeal');
-	await page.getByLabel('Email or phone you lost').fill(oldEmail);
-	await page.getByLabel('New email or phone to bind').fill(newEmail);
-	await page.getByRole('button', { name: 'Send code to the new contact' }).click();
-	await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-	await page
-		.getByLabel('Code sent to the new contact')
-		.fill(await latestCodeFor(request, newEmail));
+	await proveNewContact(page, request, oldEmail, newEmail);
 	await page
 		.getByLabel('What happened?')
 		.fill('My phone was stolen and the SIM was cancelled; here is my passport.');
@@ -87,7 +78,7 @@ test('R19/R22: a 2-page PDF appeal shows in the console as two rebuilt page imag
 	if (process.env.DOCS_SCREENSHOTS === '1')
 		await agent.screenshot({ path: 'docs/screenshots/support-documents.png', fullPage: true });
 
-	// Issue 26: each page zooms and turns (a photo taken sideways), and says so to screen readers.
+	// R22: each page zooms and turns (a photo taken sideways), and says so to screen readers.
 	const first = upload.locator('[data-zoom]').first();
 	const tools = upload.getByRole('group', { name: 'Page 1 view' });
 	await tools.getByRole('button', { name: 'Zoom in' }).click();

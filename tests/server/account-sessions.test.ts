@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import {
 	DELETE as revokeOthers,
 	GET as listSessions
 } from '../../src/routes/api/v1/account/sessions/+server';
 import { DELETE as revokeOne } from '../../src/routes/api/v1/account/sessions/[id]/+server';
-import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { actions, load } from '../../src/routes/account/security/sessions/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertMember, signedInBrowser } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const FIREFOX_WINDOWS =
 	'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SAFARI_IPHONE =
@@ -30,34 +27,14 @@ interface SessionJson {
 
 describe.each(testDatabases)('the owner’s sessions and devices on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open)));
 	afterAll(() => database.dispose());
 
-	const member = async () =>
-		(
-			await insertAccount(database.db, {
-				email: uniqueEmail('sessions'),
-				password_hash: passwordHash
-			})
-		).email!;
+	const member = async () => (await insertMember(app, 'sessions')).email;
 	/** A browser signed in as `email`: its own cookie jar, address and user agent. */
-	async function browser(email: string, userAgent = FIREFOX_WINDOWS, clientAddress = '1.0.1.1') {
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
-			jar,
-			clientAddress,
-			headers: { 'user-agent': userAgent }
-		});
-		expect(res.status).toBe(201);
-		return jar;
-	}
+	const browser = (email: string, userAgent = FIREFOX_WINDOWS, clientAddress = '1.0.1.1') =>
+		signedInBrowser(app, email, { userAgent, clientAddress });
 	const list = async (jar: CookieJar, headers: Record<string, string> = {}) => {
 		const res = await callEndpoint(listSessions, app, { method: 'GET', jar, headers });
 		expect(res.status).toBe(200);

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as start } from '../../src/routes/api/v1/account/contact-changes/+server';
 import { POST as confirm } from '../../src/routes/api/v1/account/contact-changes/confirm/+server';
@@ -9,39 +8,25 @@ import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+s
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { latestCode, latestMessage } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
+import { PASSWORD, passwordHashOf, signedInMember } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const DAY = 86_400_000;
 
 describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
+	let app: TestApp;
 	let passwordHash: string;
 	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
+		({ database, app } = await openTestApp(open));
+		passwordHash = await passwordHashOf();
 	});
 	afterAll(() => database.dispose());
 
-	async function owner() {
-		const email = uniqueEmail('owner');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		const jar: CookieJar = new Map();
-		expect(
-			(await callEndpoint(signIn, app, { json: { identifier: email, password: PASSWORD }, jar }))
-				.status
-		).toBe(201);
-		return { email, id: row.id, jar };
-	}
+	const owner = () => signedInMember(app, 'owner', { joinedNow: true });
 	const begin = (jar: CookieJar, newIdentifier: string, currentPassword = PASSWORD) =>
 		callEndpoint(start, app, { json: { currentPassword, newIdentifier }, jar });
 	async function change(jar: CookieJar, newIdentifier = uniqueEmail('new')) {
@@ -202,30 +187,30 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 	});
 
 	it('R6/R16: another account starting a change to the same new contact leaves the first code working', async () => {
-		const a = await owner();
-		const b = await owner();
+		const ownerA = await owner();
+		const ownerB = await owner();
 		const shared = uniqueEmail('shared');
-		expect((await begin(a.jar, shared)).status).toBe(202);
+		expect((await begin(ownerA.jar, shared)).status).toBe(202);
 		const codeA = await latestCode(database.db, shared);
 		// A second later (so the outbox tells the two messages apart), inside A's 60 s cooldown.
 		app.clock.advance(1_000);
 		// No cooldown shared with A, no sign that someone else waits on this contact.
-		expect((await begin(b.jar, shared)).status).toBe(202);
+		expect((await begin(ownerB.jar, shared)).status).toBe(202);
 		const codeB = await latestCode(database.db, shared);
 		// B's wrong guesses (a code's 5, twice: 10, the hourly cap per identifier) spend B's tries,
 		// not A's.
 		const guess = async (code: string) => {
 			const wrong = Array.from({ length: 12 }, (_, i) =>
 				String((Number(code) + 1 + i) % 1e6).padStart(6, '0')
-			).filter((c) => c !== codeA && c !== code);
-			for (const w of wrong.slice(0, 5))
-				await callEndpoint(confirm, app, { json: { code: w }, jar: b.jar });
+			).filter((guessed) => guessed !== codeA && guessed !== code);
+			for (const wrongCode of wrong.slice(0, 5))
+				await callEndpoint(confirm, app, { json: { code: wrongCode }, jar: ownerB.jar });
 		};
 		await guess(codeB);
 		app.clock.advance(60_000);
-		expect((await callEndpoint(resend, app, { json: {}, jar: b.jar })).status).toBe(202);
+		expect((await callEndpoint(resend, app, { json: {}, jar: ownerB.jar })).status).toBe(202);
 		await guess(await latestCode(database.db, shared));
-		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: a.jar });
+		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: ownerA.jar });
 		expect(confirmedA.status).toBe(200);
 		const emailOf = async (id: string) =>
 			(
@@ -235,24 +220,24 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 					.where('id', '=', id)
 					.executeTakeFirstOrThrow()
 			).email;
-		expect(await emailOf(a.id)).toBe(shared);
-		expect(await emailOf(b.id)).toBe(b.email);
+		expect(await emailOf(ownerA.id)).toBe(shared);
+		expect(await emailOf(ownerB.id)).toBe(ownerB.email);
 	});
 
 	it("R6/R16: a later start by the first account does not kill the other account's code to the same contact", async () => {
-		const a = await owner();
-		const b = await owner();
+		const ownerA = await owner();
+		const ownerB = await owner();
 		const shared = uniqueEmail('shared');
-		expect((await begin(b.jar, shared)).status).toBe(202);
+		expect((await begin(ownerB.jar, shared)).status).toBe(202);
 		const codeB = await latestCode(database.db, shared);
 		app.clock.advance(1_000);
-		expect((await begin(a.jar, shared)).status).toBe(202);
+		expect((await begin(ownerA.jar, shared)).status).toBe(202);
 		const codeA = await latestCode(database.db, shared);
 		// B's code still confirms: the contact is still free, so the change goes through.
-		const confirmedB = await callEndpoint(confirm, app, { json: { code: codeB }, jar: b.jar });
+		const confirmedB = await callEndpoint(confirm, app, { json: { code: codeB }, jar: ownerB.jar });
 		expect(confirmedB.status).toBe(200);
 		// A's code is alive too, and is told only now that the contact was taken (R3).
-		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: a.jar });
+		const confirmedA = await callEndpoint(confirm, app, { json: { code: codeA }, jar: ownerA.jar });
 		expect([confirmedA.status, (await confirmedA.json()).error.code]).toEqual([
 			409,
 			'identifier_taken'
@@ -446,13 +431,13 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 			.where('account_id', '=', me.id)
 			.execute();
 		expect(changes).toHaveLength(2);
-		for (const r of results.filter((r) => r.status !== 200)) {
+		for (const refused of results.filter((result) => result.status !== 200)) {
 			expect([
 				'change_too_soon',
 				'change_quota_exhausted',
 				'code_invalid',
 				'identifier_taken'
-			]).toContain((await r.json()).error.code);
+			]).toContain((await refused.json()).error.code);
 		}
 	});
 
@@ -466,9 +451,9 @@ describe.each(testDatabases)('R16/R17 contact change on $name', ({ open }) => {
 		for (let i = 0; i < 40; i++) {
 			const pick = i % 2 === 0 ? 'taken' : 'free';
 			const newIdentifier = pick === 'taken' ? taken[Math.floor(i / 2)]! : uniqueEmail('free');
-			const t = performance.now();
+			const startedAt = performance.now();
 			const res = await begin(me.jar, newIdentifier);
-			times[pick].push(performance.now() - t);
+			times[pick].push(performance.now() - startedAt);
 			expect(res.status).toBe(202);
 			// Ten starts an hour per account: spread them out.
 			app.clock.advance(6 * 60_000);

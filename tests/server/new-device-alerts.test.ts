@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURE_LINK_LIFETIME_MS } from '../../src/lib/server/accounts';
 import { NEW_DEVICE_ALERT_CAP } from '../../src/lib/server/accounts/new-device-alert';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as register } from '../../src/routes/api/v1/registrations/+server';
@@ -10,12 +9,12 @@ import { POST as secure } from '../../src/routes/api/v1/secure-account/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { actions as securePage } from '../../src/routes/account/secure/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { latestCode, latestMessage, messageText } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, passwordHashOf } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'an entirely new long sentence';
 const ORIGIN = 'https://shop.example';
 const EDGE_WINDOWS =
@@ -23,23 +22,16 @@ const EDGE_WINDOWS =
 
 describe.each(testDatabases)('new-device sign-in alerts on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
+	let app: TestApp;
 	let passwordHash: string;
 	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
-		passwordHash = await hashPassword(PASSWORD);
+		({ database, app } = await openTestApp(open, { env: { ORIGIN } }));
+		passwordHash = await passwordHashOf();
 	});
 	afterAll(() => database.dispose());
 
 	const member = async (locale = 'en') =>
-		(
-			await insertAccount(database.db, {
-				email: uniqueEmail('alerts'),
-				password_hash: passwordHash,
-				locale
-			})
-		).email!;
+		(await insertMember(app, 'alerts', { account: { locale } })).email;
 	const signInFrom = async (
 		jar: CookieJar,
 		email: string,

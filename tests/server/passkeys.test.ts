@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import {
 	GET as listPasskeys,
@@ -15,43 +14,23 @@ import { POST as passkeyOptions } from '../../src/routes/api/v1/sessions/passkey
 import { POST as passkeySignIn } from '../../src/routes/api/v1/sessions/passkey/+server';
 import { twoStepSummary } from '../../src/lib/server/two-step';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { PASSWORD, signedInMember } from '../support/signed-in';
 import { softAuthenticator, type SoftAuthenticator } from '../support/two-step';
 
-const PASSWORD = 'a long and quiet river';
 const ORIGIN = 'https://asc.example';
 type Options = { challenge: string; rp: { id?: string }; rpId?: string };
 
 describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open, { env: { ORIGIN } })));
 	afterAll(() => database.dispose());
 
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
 
-	async function signedIn() {
-		const email = uniqueEmail('passkey');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
-			jar
-		});
-		expect(res.status).toBe(201);
-		return { email, id: row.id, jar };
-	}
+	const signedIn = () => signedInMember(app, 'passkey', { joinedNow: true });
 
 	async function addPasskey(jar: CookieJar, authenticator: SoftAuthenticator, origin = ORIGIN) {
 		const options = await callEndpoint(registerOptions, app, {
@@ -406,8 +385,8 @@ describe.each(testDatabases)('passkeys (WebAuthn, verified server-side) on $name
 		expect(otherOptions.user.id).not.toBe(options.user.id);
 
 		const withHandle = (response: object, userHandle: string) => {
-			const r = response as { response: Record<string, string> };
-			return { ...r, response: { ...r.response, userHandle } };
+			const credential = response as { response: Record<string, string> };
+			return { ...credential, response: { ...credential.response, userHandle } };
 		};
 		const wrongJar: CookieJar = new Map();
 		const wrong = await assertion(wrongJar, authenticator);

@@ -1,42 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as changePassword } from '../../src/routes/api/v1/account/password/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { actions } from '../../src/routes/account/security/password/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { latestMessage } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'quiet orchards under winter stars';
 
 describe.each(testDatabases)('R5 password change on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open)));
 	afterAll(() => database.dispose());
 
-	const member = async () =>
-		(
-			await insertAccount(database.db, {
-				email: uniqueEmail('change'),
-				password_hash: passwordHash
-			})
-		).email!;
-	const browser = async (email: string, password = PASSWORD) => {
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, { json: { identifier: email, password }, jar });
-		expect(res.status).toBe(201);
-		return jar;
-	};
+	const member = async () => (await insertMember(app, 'change')).email;
+	const browser = (email: string, password = PASSWORD) => signedInBrowser(app, email, { password });
 	const change = (jar: CookieJar, currentPassword: string, newPassword = NEW_PASSWORD) =>
 		callEndpoint(changePassword, app, { json: { currentPassword, newPassword }, jar });
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
@@ -90,12 +72,7 @@ describe.each(testDatabases)('R5 password change on $name', ({ open }) => {
 
 	it('R5: the same password in another Unicode form (NFD for NFC) is the same password: 400 same_password', async () => {
 		const composed = 'café au lait, très chaud';
-		const email = (
-			await insertAccount(database.db, {
-				email: uniqueEmail('nfc'),
-				password_hash: await hashPassword(composed)
-			})
-		).email!;
+		const email = (await insertMember(app, 'nfc', { password: composed })).email;
 		const jar = await browser(email, composed);
 		const res = await change(jar, composed, composed.normalize('NFD'));
 		expect(res.status).toBe(400);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { confirmCurrentPassword } from '../../src/lib/server/accounts';
 import type { Account } from '../../src/lib/server/db/schema';
 import {
@@ -14,15 +13,14 @@ import {
 	PATCH as passkeyRename
 } from '../../src/routes/api/v1/account/two-factor/passkeys/[id]/+server';
 import { POST as contactChangeStart } from '../../src/routes/api/v1/account/contact-changes/+server';
-import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { twoStepSummary } from '../../src/lib/server/two-step';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { uniqueEmail } from '../support/factories';
+import { PASSWORD, signedInMember } from '../support/signed-in';
 import { appCode, softAuthenticator } from '../support/two-step';
 
-const PASSWORD = 'a long and quiet river';
 const ORIGIN = 'https://asc.example';
 const PAUSE_MS = 15 * 60_000;
 let address = 0;
@@ -30,31 +28,12 @@ const nextAddress = () => `1.0.3.${(address++ % 250) + 1}`;
 
 describe.each(testDatabases)('the current-password gate (R16, §7b) on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open, { env: { ORIGIN } })));
 	afterAll(() => database.dispose());
 
-	async function signedIn() {
-		const email = uniqueEmail('gate');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
-			jar,
-			clientAddress: nextAddress()
-		});
-		expect(res.status).toBe(201);
-		return { email, id: row.id, jar };
-	}
+	const signedIn = () =>
+		signedInMember(app, 'gate', { joinedNow: true, clientAddress: nextAddress() });
 
 	const accountRow = async (id: string) =>
 		(await database.db
@@ -106,10 +85,11 @@ describe.each(testDatabases)('the current-password gate (R16, §7b) on $name', (
 			expect(evaluated.length).toBeGreaterThanOrEqual(1);
 			expect(evaluated.length).toBeLessThanOrEqual(5);
 			expect(evaluated.length + limited.length).toBe(40);
-			for (const r of evaluated) expect((await r.json()).error.code).toBe('invalid_credentials');
-			for (const r of limited) {
-				expect((await r.json()).error.code).toBe('rate_limited');
-				expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+			for (const answer of evaluated)
+				expect((await answer.json()).error.code).toBe('invalid_credentials');
+			for (const answer of limited) {
+				expect((await answer.json()).error.code).toBe('rate_limited');
+				expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
 			}
 
 			// Five wrong ones in all: the right password waits out the pause too.

@@ -1,35 +1,27 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
 import { POST as confirmReset } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { latestCode, latestMessage } from '../support/codes';
 import { revokePendingCodes } from '../../src/lib/server/messaging';
 import { load as resetPageLoad } from '../../src/routes/reset-password/+page.server';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, passwordHashOf } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'another calm and long sentence';
 
 describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open)));
 	afterAll(() => database.dispose());
 
-	const member = async () =>
-		(await insertAccount(database.db, { email: uniqueEmail('reset'), password_hash: passwordHash }))
-			.email!;
+	const member = async () => (await insertMember(app, 'reset')).email;
 
 	it('R18: code → new password → every session revoked, owner told, not signed in', async () => {
 		const email = await member();
@@ -98,7 +90,7 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 			// A browser with its device cookie, behind a proxy that names requests (no random cookie or id in the answers).
 			const jar: CookieJar = new Map([['device', 'abcdefghijklmnopqrstuvwxyz234567']]);
 			const headers = { 'x-request-id': 'r18' };
-			const a = await callEndpoint(requestReset, app, { json: { identifier }, jar, headers });
+			const first = await callEndpoint(requestReset, app, { json: { identifier }, jar, headers });
 			const again = await callEndpoint(requestReset, app, { json: { identifier }, jar, headers });
 			const wrong = await callEndpoint(confirmReset, app, {
 				json: { identifier, code: '000000', newPassword: NEW_PASSWORD },
@@ -106,17 +98,17 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 				headers
 			});
 			return Promise.all(
-				[a, again, wrong].map(async (r) => ({
-					status: r.status,
-					headers: [...r.headers].filter(([k]) => k !== 'date'),
-					body: await r.text(),
+				[first, again, wrong].map(async (response) => ({
+					status: response.status,
+					headers: [...response.headers].filter(([name]) => name !== 'date'),
+					body: await response.text(),
 					cookies: [...jar.keys()].sort()
 				}))
 			);
 		};
-		const [k, u] = [await answers(known), await answers(unknown)];
-		expect(k.map((r) => r.status)).toEqual([202, 429, 400]);
-		expect(u).toEqual(k);
+		const [forKnown, forUnknown] = [await answers(known), await answers(unknown)];
+		expect(forKnown.map((answer) => answer.status)).toEqual([202, 429, 400]);
+		expect(forUnknown).toEqual(forKnown);
 		// A code row is kept for both (so the confirm step behaves alike); only the account gets a message.
 		expect(
 			await database.db.selectFrom('outbox').select('id').where('recipient', '=', unknown).execute()
@@ -146,16 +138,24 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 			app.clock.set(new Date(at + 3_600_000));
 			return seen;
 		};
-		const k = await answers(known);
-		expect(k.map((a) => a.slice(0, 3))).toEqual(['400', '400', '400', '400', '400', '429', '410']);
-		expect(await answers(unknown)).toEqual(k);
+		const forKnown = await answers(known);
+		expect(forKnown.map((answer) => answer.slice(0, 3))).toEqual([
+			'400',
+			'400',
+			'400',
+			'400',
+			'400',
+			'429',
+			'410'
+		]);
+		expect(await answers(unknown)).toEqual(forKnown);
 	});
 
 	it('R18/R15a: a reset asked for both contacts of one account answers, on the first, as for two strangers (no link between an email and a phone)', async () => {
 		// The account's email and phone, against two identifiers nobody registered.
 		const email = uniqueEmail('reset-both');
 		const phone = `+86139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-		await insertAccount(database.db, { email, phone, password_hash: passwordHash });
+		await insertAccount(database.db, { email, phone, password_hash: await passwordHashOf() });
 		const ghosts = [
 			uniqueEmail('reset-ghost-a'),
 			`+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
@@ -273,12 +273,12 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 			const pick = i % 2 === 0 ? 'known' : 'unknown';
 			const identifier = pick === 'known' ? known[i % known.length]! : uniqueEmail('reset-ghost');
 			fast.clock.advance(61_000);
-			const t = performance.now();
+			const startedAt = performance.now();
 			const res = await callEndpoint(requestReset, fast, {
 				json: { identifier },
 				clientAddress: `10.9.${i % 250}.1`
 			});
-			times[pick].push(performance.now() - t);
+			times[pick].push(performance.now() - startedAt);
 			expect(res.status).toBe(202);
 		}
 		const [mk, mu] = [median(times.known), median(times.unknown)];
@@ -291,12 +291,12 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		const fast = testAppContext(database);
 		const known = await Promise.all(Array.from({ length: 30 }, () => member()));
 		const unknown = Array.from({ length: 30 }, () => uniqueEmail('reset-ghost'));
-		for (const [n, identifier] of [...known, ...unknown].entries()) {
+		for (const [index, identifier] of [...known, ...unknown].entries()) {
 			expect(
 				(
 					await callEndpoint(requestReset, fast, {
 						json: { identifier },
-						clientAddress: `10.7.${n}.1`
+						clientAddress: `10.7.${index}.1`
 					})
 				).status
 			).toBe(202);
@@ -307,12 +307,12 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 		for (let i = 0; i < 60; i++) {
 			const pick = i % 2 === 0 ? 'known' : 'unknown';
 			const identifier = (pick === 'known' ? known : unknown)[Math.floor(i / 2)]!;
-			const t = performance.now();
+			const startedAt = performance.now();
 			const res = await callEndpoint(confirmReset, fast, {
 				json: { identifier, code: '000000', newPassword: NEW_PASSWORD },
 				clientAddress: `10.8.${i}.2`
 			});
-			times[pick].push(performance.now() - t);
+			times[pick].push(performance.now() - startedAt);
 			expect(res.status).toBe(400);
 		}
 		const [mk, mu] = [median(times.known), median(times.unknown)];
@@ -324,25 +324,17 @@ describe.each(testDatabases)('R18 forgot password on $name', ({ open }) => {
 
 describe.each(testDatabases)('rules §7 (R18) the reset link on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	let n = 0;
+	let app: TestApp;
+	let sequence = 0;
 	/** A fresh client network per call, so the per-network caps of other tests never interfere. */
-	const ip = () => `100.64.${Math.floor(++n / 250)}.${n % 250}`;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN: 'https://check.example' } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	const ip = () => `100.64.${Math.floor(++sequence / 250)}.${sequence % 250}`;
+	beforeAll(
+		async () =>
+			({ database, app } = await openTestApp(open, { env: { ORIGIN: 'https://check.example' } }))
+	);
 	afterAll(() => database.dispose());
 
-	const member = async () =>
-		(
-			await insertAccount(database.db, {
-				email: uniqueEmail('reset-link'),
-				password_hash: passwordHash
-			})
-		).email!;
+	const member = async () => (await insertMember(app, 'reset-link')).email;
 	const ask = async (identifier: string, clientAddress = ip()) =>
 		(await callEndpoint(requestReset, app, { json: { identifier }, clientAddress })).status;
 	/** The link of the newest message to `email`, as the person opens it. */
@@ -504,7 +496,7 @@ describe.each(testDatabases)('rules §7 (R18) the reset link on $name', ({ open 
 
 	it("§7/R6: a stranger's guesses spend the per-identifier cap and lock codes; the owner still resets by link", async () => {
 		const email = await member();
-		const stranger = () => `198.51.100.${(++n % 200) + 1}`;
+		const stranger = () => `198.51.100.${(++sequence % 200) + 1}`;
 		// Two codes the stranger asks for, five wrong guesses each: the hour's 10 are spent.
 		for (let round = 0; round < 2; round++) {
 			expect(await ask(email, stranger())).toBe(202);

@@ -1,56 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import type { Checkup, CheckupItemCode } from '../../src/lib/types/checkup';
 import { load } from '../../src/routes/account/security/+page.server';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
-import { POST as totpStart } from '../../src/routes/api/v1/account/two-factor/totp/+server';
-import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { POST as secondFactor } from '../../src/routes/api/v1/sessions/second-factor/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
-import { appCode } from '../support/two-step';
+import { uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
+import { appCode, setUpTotp } from '../support/two-step';
 
-const PASSWORD = 'a long and quiet river';
 const DAY = 86_400_000;
 let address = 0;
 const nextAddress = () => `1.0.3.${(address++ % 250) + 1}`;
 
 describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
+	let app: TestApp;
 	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, {
+		({ database, app } = await openTestApp(open, {
 			env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' }
-		});
-		passwordHash = await hashPassword(PASSWORD);
+		}));
 	});
 	afterAll(() => database.dispose());
 
 	const now = () => app.clock.now().getTime();
-	async function member(overrides: { created_at?: number; password_changed_at?: number } = {}) {
-		const email = uniqueEmail('checkup');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: now(),
-			...overrides
-		});
-		return { email, id: row.id };
-	}
-	async function browser(email: string, jar: CookieJar = new Map()) {
-		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
-			jar,
-			clientAddress: nextAddress()
-		});
-		expect(res.status).toBe(201);
-		return jar;
-	}
+	const member = (overrides: { created_at?: number; password_changed_at?: number } = {}) =>
+		insertMember(app, 'checkup', { joinedNow: true, account: overrides });
+	const browser = (email: string, jar: CookieJar = new Map()) =>
+		signedInBrowser(app, email, { jar, clientAddress: nextAddress() });
 	const checkup = async (jar: CookieJar) =>
 		(
 			(await callEndpoint(load as never, app, {
@@ -59,24 +38,12 @@ describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 				jar
 			})) as { checkup: Checkup }
 		).checkup;
-	const item = (c: Checkup, code: CheckupItemCode) => c.items.find((i) => i.code === code)!;
-	const states = (c: Checkup) => Object.fromEntries(c.items.map((i) => [i.code, i.done]));
+	const item = (summary: Checkup, code: CheckupItemCode) =>
+		summary.items.find((entry) => entry.code === code)!;
+	const states = (summary: Checkup) =>
+		Object.fromEntries(summary.items.map((entry) => [entry.code, entry.done]));
 
-	async function turnOnTotp(jar: CookieJar) {
-		const started = await callEndpoint(totpStart, app, {
-			json: { currentPassword: PASSWORD },
-			jar
-		});
-		expect(started.status).toBe(200);
-		const { secret } = (await started.json()) as { secret: string };
-		const confirmed = await callEndpoint(totpConfirm, app, {
-			json: { code: appCode(secret, app.clock) },
-			jar
-		});
-		expect(confirmed.status).toBe(201);
-		app.clock.advance(30_000);
-		return secret;
-	}
+	const turnOnTotp = async (jar: CookieJar) => (await setUpTotp(app, jar)).secret;
 	const auditEvent = (accountId: string, action: string, at: number) =>
 		database.db
 			.insertInto('audit_events')
@@ -130,13 +97,13 @@ describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 		expect(item(await checkup(jar), 'recovery_codes')).toBeUndefined();
 		await turnOnTotp(jar);
 		expect(item(await checkup(jar), 'recovery_codes')).toMatchObject({ done: true, count: 10 });
-		const leave = async (n: number) => {
+		const leave = async (kept: number) => {
 			const rows = await database.db
 				.selectFrom('recovery_codes')
 				.select('code_hash')
 				.where('account_id', '=', id)
 				.execute();
-			const extra = rows.slice(n).map((r) => r.code_hash);
+			const extra = rows.slice(kept).map((row) => row.code_hash);
 			if (extra.length)
 				await database.db.deleteFrom('recovery_codes').where('code_hash', 'in', extra).execute();
 		};
@@ -213,9 +180,9 @@ describe.each(testDatabases)('security checkup (§7c) on $name', ({ open }) => {
 				updated_at: now()
 			})
 			.execute();
-		const c = await checkup(jar);
-		expect(item(c, 'contact').done).toBe(false);
-		expect(c.todo).toBe(2);
+		const summary = await checkup(jar);
+		expect(item(summary, 'contact').done).toBe(false);
+		expect(summary.todo).toBe(2);
 		const review = await member();
 		const reviewJar = await browser(review.email);
 		await database.db

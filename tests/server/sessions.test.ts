@@ -1,37 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as firstOrder } from '../../src/routes/api/v1/internal/accounts/first-order/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { DELETE as signOut } from '../../src/routes/api/v1/sessions/current/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const TOKEN = 'internal-token-0123456789abcdef0123456789';
 
 describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { INTERNAL_API_TOKEN: TOKEN } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(
+		async () =>
+			({ database, app } = await openTestApp(open, { env: { INTERNAL_API_TOKEN: TOKEN } }))
+	);
 	afterAll(() => database.dispose());
 
-	async function member() {
-		const email = uniqueEmail();
-		await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		return email;
-	}
+	const member = async () => (await insertMember(app, 'buyer', { joinedNow: true })).email;
 	const signInAs = (
 		identifier: string,
 		password: string,
@@ -100,8 +89,10 @@ describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 
 	it('repeated failures are throttled per identifier with growing delays and Retry-After', async () => {
 		const email = await member();
-		for (let i = 0; i < 5; i++)
-			expect((await signInAs(email, 'wrong guess', new Map(), `8.8.4.${i}`)).status).toBe(401);
+		for (let attempt = 0; attempt < 5; attempt++)
+			expect((await signInAs(email, 'wrong guess', new Map(), `8.8.4.${attempt}`)).status).toBe(
+				401
+			);
 		const blocked = await signInAs(email, PASSWORD, new Map(), '8.8.4.200');
 		expect(blocked.status).toBe(429);
 		expect(blocked.headers.get('retry-after')).toBe('15');
@@ -116,7 +107,8 @@ describe.each(testDatabases)('sign-in and sessions on $name', ({ open }) => {
 
 	it('unknown identifiers are throttled exactly like registered ones', async () => {
 		const ghost = uniqueEmail();
-		for (let i = 0; i < 5; i++) await signInAs(ghost, 'wrong guess', new Map(), `9.9.9.${i}`);
+		for (let attempt = 0; attempt < 5; attempt++)
+			await signInAs(ghost, 'wrong guess', new Map(), `9.9.9.${attempt}`);
 		const blocked = await signInAs(ghost, 'wrong guess', new Map(), '9.9.9.200');
 		expect([blocked.status, blocked.headers.get('retry-after')]).toEqual([429, '15']);
 	});

@@ -9,12 +9,9 @@ import type {
 	UnknownRow
 } from 'kysely';
 import { issueSecureAccountLink } from '../../src/lib/server/accounts/secure-account';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import type { Database } from '../../src/lib/server/db/schema';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as changePassword } from '../../src/routes/api/v1/account/password/+server';
-import { POST as totpStart } from '../../src/routes/api/v1/account/two-factor/totp/+server';
-import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
 import { POST as registerPasskeyOptions } from '../../src/routes/api/v1/account/two-factor/passkeys/options/+server';
 import { POST as registerPasskey } from '../../src/routes/api/v1/account/two-factor/passkeys/+server';
 import { POST as secure } from '../../src/routes/api/v1/secure-account/+server';
@@ -23,10 +20,10 @@ import { POST as passkeyOptions } from '../../src/routes/api/v1/sessions/passkey
 import { POST as passkeySignIn } from '../../src/routes/api/v1/sessions/passkey/+server';
 import { POST as secondFactor } from '../../src/routes/api/v1/sessions/second-factor/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
-import { appCode, softAuthenticator } from '../support/two-step';
+import { PASSWORD, signedInMember } from '../support/signed-in';
+import { appCode, setUpTotp, softAuthenticator } from '../support/two-step';
 
 /**
  * Rules §7a, the credential epoch: a remedy (password change, "this wasn't me", a freeze) that
@@ -36,7 +33,6 @@ import { appCode, softAuthenticator } from '../support/two-step';
  * it runs to completion just before the sign-in's next write of a session or a pending sign-in
  * (its transaction, or the bare insert the code before the epoch did).
  */
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'an entirely new long sentence';
 const ORIGIN = 'https://asc.example';
 let address = 0;
@@ -44,15 +40,15 @@ const nextAddress = () => `1.0.11.${(address++ % 250) + 1}`;
 type Options = { challenge: string; rp: { id?: string }; rpId?: string };
 
 function tableOf(node: RootOperationNode): string | undefined {
-	const n = node as unknown as {
+	const query = node as unknown as {
 		from?: { froms?: { table?: { identifier?: { name?: string } } }[] };
 		into?: { table?: { identifier?: { name?: string } } };
 		table?: { table?: { identifier?: { name?: string } } };
 	};
 	return (
-		n.from?.froms?.[0]?.table?.identifier?.name ??
-		n.into?.table?.identifier?.name ??
-		n.table?.table?.identifier?.name
+		query.from?.froms?.[0]?.table?.identifier?.name ??
+		query.into?.table?.identifier?.name ??
+		query.table?.table?.identifier?.name
 	);
 }
 
@@ -137,13 +133,8 @@ function remedyInTheGap(
 
 describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open, { env: { ORIGIN } })));
 	afterAll(() => database.dispose());
 
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
@@ -163,73 +154,51 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 		).length;
 
 	async function owner(withTotp: boolean) {
-		const email = uniqueEmail('epoch');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, app, {
-			json: { identifier: email, password: PASSWORD },
-			jar,
+		const member = await signedInMember(app, 'epoch', {
+			joinedNow: true,
 			clientAddress: nextAddress()
 		});
-		expect(res.status).toBe(201);
-		let secret = '';
-		if (withTotp) {
-			const started = await callEndpoint(totpStart, app, {
-				json: { currentPassword: PASSWORD },
-				jar
-			});
-			secret = ((await started.json()) as { secret: string }).secret;
-			const confirmed = await callEndpoint(totpConfirm, app, {
-				json: { code: appCode(secret, app.clock) },
-				jar
-			});
-			expect(confirmed.status).toBe(201);
-			app.clock.advance(30_000);
-		}
-		return { email, id: row.id, jar, secret };
+		const secret = withTotp ? (await setUpTotp(app, member.jar)).secret : '';
+		return { ...member, secret };
 	}
 	type Owner = Awaited<ReturnType<typeof owner>>;
 
-	const changeOwnersPassword = (o: Owner) => async () => {
+	const changeOwnersPassword = (person: Owner) => async () => {
 		const res = await callEndpoint(changePassword, app, {
 			json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
-			jar: o.jar
+			jar: person.jar
 		});
 		expect(res.status).toBe(204);
 	};
-	const thisWasntMe = (o: Owner) => async () => {
-		const link = await issueSecureAccountLink(app, o.id, ORIGIN);
+	const thisWasntMe = (person: Owner) => async () => {
+		const link = await issueSecureAccountLink(app, person.id, ORIGIN);
 		const token = new URL(link).searchParams.get('token')!;
 		const res = await callEndpoint(secure, app, { json: { token }, jar: new Map() });
 		expect(res.status).toBe(200);
 	};
 	/** A freeze alone (§7b), without ending anything: the epoch claim refuses a frozen account. */
-	const bareFreeze = (o: Owner) => async () => {
+	const bareFreeze = (person: Owner) => async () => {
 		await database.db
 			.updateTable('accounts')
 			.set({ frozen_at: app.clock.now().getTime() })
-			.where('id', '=', o.id)
+			.where('id', '=', person.id)
 			.execute();
 	};
 
 	it('a password sign-in whose password was checked before the owner changed it starts no session: invalid_credentials', async () => {
-		const o = await owner(false);
+		const person = await owner(false);
 		const raced = remedyInTheGap(
 			app.db,
 			'SelectQueryNode',
 			'account_devices',
-			changeOwnersPassword(o)
+			changeOwnersPassword(person)
 		);
 		const intruder: CookieJar = new Map();
 		const res = await callEndpoint(
 			signIn,
 			{ ...app, db: raced.db },
 			{
-				json: { identifier: o.email, password: PASSWORD },
+				json: { identifier: person.email, password: PASSWORD },
 				jar: intruder,
 				clientAddress: nextAddress()
 			}
@@ -238,18 +207,18 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 		expect(await errorOf(res)).toEqual([401, 'invalid_credentials']);
 		expect(intruder.has('session')).toBe(false);
 		expect((await me(intruder)).status).toBe(401);
-		expect(await sessionsOf(o.id)).toBe(1); // the owner's own, kept by the change
+		expect(await sessionsOf(person.id)).toBe(1); // the owner's own, kept by the change
 	});
 
 	it('a password step (two-step on) checked before "this wasn\'t me" writes no pending sign-in', async () => {
-		const o = await owner(true);
-		const raced = remedyInTheGap(app.db, 'SelectQueryNode', 'account_devices', thisWasntMe(o));
+		const person = await owner(true);
+		const raced = remedyInTheGap(app.db, 'SelectQueryNode', 'account_devices', thisWasntMe(person));
 		const intruder: CookieJar = new Map();
 		const res = await callEndpoint(
 			signIn,
 			{ ...app, db: raced.db },
 			{
-				json: { identifier: o.email, password: PASSWORD },
+				json: { identifier: person.email, password: PASSWORD },
 				jar: intruder,
 				clientAddress: nextAddress()
 			}
@@ -260,12 +229,12 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 		const left = await database.db
 			.selectFrom('pending_sign_ins')
 			.select('id')
-			.where('account_id', '=', o.id)
+			.where('account_id', '=', person.id)
 			.execute();
 		expect(left).toEqual([]);
 	});
 
-	const inTheGap: [string, (o: Owner) => () => Promise<void>, [number, string]][] = [
+	const inTheGap: [string, (person: Owner) => () => Promise<void>, [number, string]][] = [
 		['"this wasn\'t me"', thisWasntMe, [401, 'second_factor_expired']],
 		['a password change', changeOwnersPassword, [401, 'second_factor_expired']],
 		['a freeze', bareFreeze, [401, 'second_factor_expired']]
@@ -274,20 +243,20 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 	it.each(inTheGap)(
 		'a second step whose pending row was claimed just before %s starts no session',
 		async (_name, remedy, answer) => {
-			const o = await owner(true);
+			const person = await owner(true);
 			const intruder: CookieJar = new Map();
 			const first = await callEndpoint(signIn, app, {
-				json: { identifier: o.email, password: PASSWORD },
+				json: { identifier: person.email, password: PASSWORD },
 				jar: intruder,
 				clientAddress: nextAddress()
 			});
 			expect(first.status).toBe(202);
-			const raced = remedyInTheGap(app.db, 'DeleteQueryNode', 'pending_sign_ins', remedy(o));
+			const raced = remedyInTheGap(app.db, 'DeleteQueryNode', 'pending_sign_ins', remedy(person));
 			const res = await callEndpoint(
 				secondFactor,
 				{ ...app, db: raced.db },
 				{
-					json: { code: appCode(o.secret, app.clock) },
+					json: { code: appCode(person.secret, app.clock) },
 					jar: intruder,
 					clientAddress: nextAddress()
 				}
@@ -297,7 +266,7 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 			expect(intruder.has('session')).toBe(false);
 			expect((await me(intruder)).status).toBe(401);
 			// The owner's activity records no sign-in for it: only the owner's own.
-			expect(await signedIn(o.id)).toBe(1);
+			expect(await signedIn(person.id)).toBe(1);
 		}
 	);
 
@@ -307,23 +276,23 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 	] as const)(
 		'a passkey as the whole sign-in, checked just before %s, starts no session: passkey_invalid',
 		async (_name, remedy) => {
-			const o = await owner(false);
+			const person = await owner(false);
 			const authenticator = softAuthenticator();
 			const options = await callEndpoint(registerPasskeyOptions, app, {
 				json: { currentPassword: PASSWORD },
-				jar: o.jar
+				jar: person.jar
 			});
 			const registration = authenticator.register((await options.json()) as Options, ORIGIN);
 			const added = await callEndpoint(registerPasskey, app, {
 				json: { response: registration, name: 'Key' },
-				jar: o.jar
+				jar: person.jar
 			});
 			expect(added.status).toBe(201);
 			const intruder: CookieJar = new Map();
 			const opts = await callEndpoint(passkeyOptions, app, { json: {}, jar: intruder });
 			const response = authenticator.assert((await opts.json()) as Options, ORIGIN);
 			// The remedy lands after the assertion was verified and its counter taken.
-			const raced = remedyInTheGap(app.db, 'UpdateQueryNode', 'passkeys', remedy(o));
+			const raced = remedyInTheGap(app.db, 'UpdateQueryNode', 'passkeys', remedy(person));
 			const res = await callEndpoint(
 				passkeySignIn,
 				{ ...app, db: raced.db },
@@ -339,44 +308,44 @@ describe.each(testDatabases)('§7a the credential epoch on $name', ({ open }) =>
 	);
 
 	it('live: 40 sign-ins with the old password sent while the owner changes it leave no session alive', async () => {
-		const o = await owner(false);
+		const person = await owner(false);
 		const jars: CookieJar[] = [];
 		const runs: Promise<unknown>[] = [];
-		for (let i = 0; i < 40; i++) {
+		for (let attempt = 0; attempt < 40; attempt++) {
 			const jar: CookieJar = new Map();
 			jars.push(jar);
 			runs.push(
 				callEndpoint(signIn, app, {
-					json: { identifier: o.email, password: PASSWORD },
+					json: { identifier: person.email, password: PASSWORD },
 					jar,
 					clientAddress: nextAddress()
 				})
 			);
-			if (i === 10) runs.push(changeOwnersPassword(o)());
+			if (attempt === 10) runs.push(changeOwnersPassword(person)());
 		}
 		await Promise.all(runs);
 		let alive = 0;
 		for (const jar of jars) if (jar.has('session') && (await me(jar)).status === 200) alive += 1;
 		expect(alive).toBe(0);
 		// Only the owner's own browser is still signed in.
-		expect(await sessionsOf(o.id)).toBe(1);
-		expect((await me(o.jar)).status).toBe(200);
+		expect(await sessionsOf(person.id)).toBe(1);
+		expect((await me(person.jar)).status).toBe(200);
 	}, 60_000);
 
 	it('an account starts at epoch 0 and signs in; a remedy (password change) moves the epoch on', async () => {
-		const o = await owner(false);
-		expect(await sessionsOf(o.id)).toBe(1);
+		const person = await owner(false);
+		expect(await sessionsOf(person.id)).toBe(1);
 		const row = await database.db
 			.selectFrom('accounts')
 			.select('session_epoch')
-			.where('id', '=', o.id)
+			.where('id', '=', person.id)
 			.executeTakeFirstOrThrow();
 		expect(row.session_epoch).toBe(0);
-		await changeOwnersPassword(o)();
+		await changeOwnersPassword(person)();
 		const after = await database.db
 			.selectFrom('accounts')
 			.select('session_epoch')
-			.where('id', '=', o.id)
+			.where('id', '=', person.id)
 			.executeTakeFirstOrThrow();
 		expect(after.session_epoch).toBe(1);
 	});

@@ -7,8 +7,6 @@ import { completeSignIn } from '../../src/lib/server/two-step/second-factor';
 import { readPendingSignIn } from '../../src/lib/server/two-step/pending';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as changePassword } from '../../src/routes/api/v1/account/password/+server';
-import { POST as totpStart } from '../../src/routes/api/v1/account/two-factor/totp/+server';
-import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
 import { POST as registerPasskeyOptions } from '../../src/routes/api/v1/account/two-factor/passkeys/options/+server';
 import { POST as registerPasskey } from '../../src/routes/api/v1/account/two-factor/passkeys/+server';
 import { POST as resetRequest } from '../../src/routes/api/v1/password-resets/+server';
@@ -21,11 +19,12 @@ import { POST as secondFactor } from '../../src/routes/api/v1/sessions/second-fa
 import { actions as loginPage } from '../../src/routes/login/+page.server';
 import LoginPage from '../../src/routes/login/+page.svelte';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { latestCode } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
-import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { PASSWORD, signedInMember } from '../support/signed-in';
+import { appCode, setUpTotp, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
 
 /**
  * The owner's remedies at sign-in (rules §7a, §7b, R18): a password change, a finished password
@@ -33,7 +32,6 @@ import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/t
  * account lets no sign-in finish.
  */
 
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'an entirely new long sentence';
 const ORIGIN = 'https://asc.example';
 let address = 0;
@@ -42,11 +40,10 @@ type Options = { challenge: string; rp: { id?: string }; rpId?: string };
 
 describe.each(testDatabases)('the owner’s remedies end sign-ins on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
+	let app: TestApp;
 	let passwordHash: string;
 	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
+		({ database, app } = await openTestApp(open, { env: { ORIGIN } }));
 		passwordHash = await hashPassword(PASSWORD);
 	});
 	afterAll(() => database.dispose());
@@ -64,27 +61,12 @@ describe.each(testDatabases)('the owner’s remedies end sign-ins on $name', ({ 
 
 	/** A signed-in owner with TOTP on: the owner's browser, the secret and the recovery codes. */
 	async function ownerWithTotp() {
-		const email = uniqueEmail('remedy');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
+		const owner = await signedInMember(app, 'remedy', {
+			joinedNow: true,
+			clientAddress: nextAddress()
 		});
-		const jar: CookieJar = new Map();
-		expect((await signInAs(email, PASSWORD, jar)).status).toBe(201);
-		const started = await callEndpoint(totpStart, app, {
-			json: { currentPassword: PASSWORD },
-			jar
-		});
-		const { secret } = (await started.json()) as { secret: string };
-		const confirmed = await callEndpoint(totpConfirm, app, {
-			json: { code: appCode(secret, app.clock) },
-			jar
-		});
-		expect(confirmed.status).toBe(201);
-		const { recoveryCodes } = (await confirmed.json()) as { recoveryCodes: string[] };
-		app.clock.advance(30_000);
-		return { email, id: row.id, jar, secret, recoveryCodes };
+		const { secret, recoveryCodes } = await setUpTotp(app, owner.jar);
+		return { ...owner, secret, recoveryCodes };
 	}
 	type Owner = Awaited<ReturnType<typeof ownerWithTotp>>;
 

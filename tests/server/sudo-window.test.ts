@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
-import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { DELETE as signOut } from '../../src/routes/api/v1/sessions/current/+server';
 import { POST as changePassword } from '../../src/routes/api/v1/account/password/+server';
 import { actions } from '../../src/routes/account/security/two-step/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
 
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'another long and quiet river';
 const TEN_MINUTES = 10 * 60_000;
 let address = 0;
@@ -19,34 +16,13 @@ describe.each(testDatabases)(
 	'§7a the two-step page’s re-authentication window on $name',
 	({ open }) => {
 		let database: TestDatabase;
-		let app: ReturnType<typeof testAppContext>;
-		let passwordHash: string;
-		beforeAll(async () => {
-			database = await open();
-			app = testAppContext(database);
-			passwordHash = await hashPassword(PASSWORD);
-		});
+		let app: TestApp;
+		beforeAll(async () => ({ database, app } = await openTestApp(open)));
 		afterAll(() => database.dispose());
 
-		async function member() {
-			const email = uniqueEmail('sudo');
-			await insertAccount(database.db, {
-				email,
-				password_hash: passwordHash,
-				created_at: app.clock.now().getTime()
-			});
-			return email;
-		}
-		async function browser(email: string, password = PASSWORD) {
-			const jar: CookieJar = new Map();
-			const res = await callEndpoint(signIn, app, {
-				json: { identifier: email, password },
-				jar,
-				clientAddress: nextAddress()
-			});
-			expect(res.status).toBe(201);
-			return jar;
-		}
+		const member = async () => (await insertMember(app, 'sudo', { joinedNow: true })).email;
+		const browser = (email: string, password = PASSWORD) =>
+			signedInBrowser(app, email, { password, clientAddress: nextAddress() });
 		const form = (action: keyof typeof actions, jar: CookieJar, fields: Record<string, string>) =>
 			callEndpoint(actions[action]!, app, {
 				path: `/account/security/two-step?/${action}`,

@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { hashToken } from '../../src/lib/server/core/tokens';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import { POST as registerOptions } from '../../src/routes/api/v1/account/two-factor/passkeys/options/+server';
 import { POST as register } from '../../src/routes/api/v1/account/two-factor/passkeys/+server';
 import { DELETE as removePasskey } from '../../src/routes/api/v1/account/two-factor/passkeys/[id]/+server';
-import {
-	DELETE as totpOff,
-	POST as totpStart
-} from '../../src/routes/api/v1/account/two-factor/totp/+server';
-import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
+import { DELETE as totpOff } from '../../src/routes/api/v1/account/two-factor/totp/+server';
 import { POST as resetConfirm } from '../../src/routes/api/v1/password-resets/confirm/+server';
 import { POST as secure } from '../../src/routes/api/v1/secure-account/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
@@ -18,11 +13,11 @@ import { POST as passkeyOptions } from '../../src/routes/api/v1/sessions/passkey
 import { POST as passkeySignIn } from '../../src/routes/api/v1/sessions/passkey/+server';
 import { actions as securePage } from '../../src/routes/account/secure/+page.server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { latestCode, messageText } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
-import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { PASSWORD, signedInMember } from '../support/signed-in';
+import { appCode, setUpTotp, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
 
 /**
  * Rules §7a: a second factor added or removed is told to the owner with a "this wasn't me" link,
@@ -31,7 +26,6 @@ import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/t
  * alerted), adds a passkey of their own, and after the owner's whole remedy — the link, which
  * freezes, and the reset that lifts it — the intruder's passkey alone still signed in.
  */
-const PASSWORD = 'a long and quiet river';
 const NEW_PASSWORD = 'an entirely new long sentence';
 const ORIGIN = 'https://asc.example';
 const INTRUDER_IP = '203.0.113.9';
@@ -43,27 +37,17 @@ const FROM = { clientAddress: '1.0.1.20', headers: { 'user-agent': FIREFOX_LINUX
 
 describe.each(testDatabases)('§7a two-step notices and "this wasn\'t me" on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database, { env: { ORIGIN } });
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open, { env: { ORIGIN } })));
 	afterAll(() => database.dispose());
 
 	/** An account whose owner has signed in once (its first device), so the next browser alerts. */
-	async function owner() {
-		const email = uniqueEmail('notices');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
+	const owner = () =>
+		signedInMember(app, 'notices', {
+			joinedNow: true,
+			clientAddress: OWNER_IP,
+			userAgent: FIREFOX_LINUX
 		});
-		const jar: CookieJar = new Map();
-		expect((await signInFrom(jar, email, OWNER_IP)).status).toBe(201);
-		return { email, id: row.id, jar };
-	}
 	const signInFrom = (jar: CookieJar, email: string, ip: string, password = PASSWORD) =>
 		callEndpoint(signIn, app, {
 			json: { identifier: email, password },
@@ -109,23 +93,7 @@ describe.each(testDatabases)('§7a two-step notices and "this wasn\'t me" on $na
 		});
 		expect(added.status).toBe(201);
 	}
-	async function turnOnTotp(jar: CookieJar) {
-		const started = await callEndpoint(totpStart, app, {
-			json: { currentPassword: PASSWORD },
-			jar,
-			...FROM
-		});
-		expect(started.status).toBe(200);
-		const { secret } = (await started.json()) as { secret: string };
-		const confirmed = await callEndpoint(totpConfirm, app, {
-			json: { code: appCode(secret, app.clock) },
-			jar,
-			...FROM
-		});
-		expect(confirmed.status).toBe(201);
-		app.clock.advance(30_000);
-		return secret;
-	}
+	const turnOnTotp = async (jar: CookieJar) => (await setUpTotp(app, jar, FROM)).secret;
 	/** The owner's remedy: the link, then the reset it started, finished with the code sent. */
 	async function secureAndReset(email: string, token: string) {
 		expect((await callEndpoint(secure, app, { json: { token }, jar: new Map() })).status).toBe(200);
@@ -306,15 +274,12 @@ describe.each(testDatabases)('§7a two-step notices and "this wasn\'t me" on $na
 	});
 
 	it('§7a: a notice is in the account’s language', async () => {
-		const email = uniqueEmail('notices-zh');
-		await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			locale: 'zh-CN',
-			created_at: app.clock.now().getTime()
+		const { email, jar } = await signedInMember(app, 'notices-zh', {
+			joinedNow: true,
+			account: { locale: 'zh-CN' },
+			clientAddress: OWNER_IP,
+			userAgent: FIREFOX_LINUX
 		});
-		const jar: CookieJar = new Map();
-		expect((await signInFrom(jar, email, OWNER_IP)).status).toBe(201);
 		await addPasskey(jar, softAuthenticator());
 		const text = await onlyMessage(email, 'two_step_changed');
 		expect(text).toContain('添加了一个通行密钥');

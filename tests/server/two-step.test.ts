@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import { GET as account } from '../../src/routes/api/v1/account/+server';
 import {
 	DELETE as totpOff,
@@ -16,36 +15,23 @@ import { runRetention } from '../../src/lib/server/retention/tables';
 import { rotateSealed } from '../../src/lib/server/core/key-rotation';
 import { keyringFrom } from '../../src/lib/server/core/keys';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
 import { latestCode } from '../support/codes';
-import { appCode } from '../support/two-step';
+import { uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
+import { appCode, setUpTotp } from '../support/two-step';
 
-const PASSWORD = 'a long and quiet river';
 let address = 0;
 const nextAddress = () => `1.0.2.${(address++ % 250) + 1}`;
 
 describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		app = testAppContext(database);
-		passwordHash = await hashPassword(PASSWORD);
-	});
+	let app: TestApp;
+	beforeAll(async () => ({ database, app } = await openTestApp(open)));
 	afterAll(() => database.dispose());
 
-	async function member() {
-		const email = uniqueEmail('twostep');
-		const row = await insertAccount(database.db, {
-			email,
-			password_hash: passwordHash,
-			created_at: app.clock.now().getTime()
-		});
-		return { email, id: row.id };
-	}
+	const member = () => insertMember(app, 'twostep', { joinedNow: true });
 	const signInAs = (identifier: string, password: string, jar: CookieJar, ip = nextAddress()) =>
 		callEndpoint(signIn, app, { json: { identifier, password }, jar, clientAddress: ip });
 	const me = (jar: CookieJar) => callEndpoint(account, app, { method: 'GET', jar });
@@ -55,23 +41,8 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 	/** A signed-in member with TOTP on: its secret and recovery codes. */
 	async function memberWithTotp() {
 		const person = await member();
-		const jar: CookieJar = new Map();
-		expect((await signInAs(person.email, PASSWORD, jar)).status).toBe(201);
-		const started = await callEndpoint(totpStart, app, {
-			json: { currentPassword: PASSWORD },
-			jar
-		});
-		expect(started.status).toBe(200);
-		const { secret, otpauthUri } = (await started.json()) as { secret: string; otpauthUri: string };
-		const confirmed = await callEndpoint(totpConfirm, app, {
-			json: { code: appCode(secret, app.clock) },
-			jar
-		});
-		expect(confirmed.status).toBe(201);
-		const { recoveryCodes } = (await confirmed.json()) as { recoveryCodes: string[] };
-		// The code used to confirm is spent: sign-ins below start from the next step.
-		app.clock.advance(30_000);
-		return { ...person, jar, secret, otpauthUri, recoveryCodes };
+		const jar = await signedInBrowser(app, person.email, { clientAddress: nextAddress() });
+		return { ...person, jar, ...(await setUpTotp(app, jar)) };
 	}
 
 	it('set-up: the password, then a code → two-step on, ten recovery codes, the secret sealed at rest', async () => {
@@ -332,14 +303,14 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const browser: CookieJar = new Map();
 		await signInAs(uniqueEmail('warmup'), 'not the password', browser, ip);
 		expect(browser.has('device')).toBe(true);
-		const a = await signInAs(on.email, 'not the password', new Map(browser), ip);
-		const b = await signInAs(off.email, 'not the password', new Map(browser), ip);
-		const headers = (r: Response) =>
-			[...r.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date');
-		expect(a.status).toBe(401);
-		expect(b.status).toBe(401);
-		expect(headers(a)).toEqual(headers(b));
-		expect(await a.text()).toBe(await b.text());
+		const withTotp = await signInAs(on.email, 'not the password', new Map(browser), ip);
+		const without = await signInAs(off.email, 'not the password', new Map(browser), ip);
+		const headers = (response: Response) =>
+			[...response.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date');
+		expect(withTotp.status).toBe(401);
+		expect(without.status).toBe(401);
+		expect(headers(withTotp)).toEqual(headers(without));
+		expect(await withTotp.text()).toBe(await without.text());
 	});
 
 	it('R18: a password reset keeps two-step: sign-in with the new password still asks for the second factor', async () => {
@@ -448,9 +419,9 @@ describe.each(testDatabases)('two-step verification (TOTP) on $name', ({ open })
 		const evaluated = answers.filter((r) => r.status === 400);
 		// The 4th failure is free, the 5th starts the delay: two more are checked, no more.
 		expect(evaluated.length).toBe(2);
-		for (const r of answers.filter((r) => r.status !== 400)) {
-			expect([r.status, (await r.json()).error.code]).toEqual([429, 'rate_limited']);
-			expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+		for (const waited of answers.filter((answer) => answer.status !== 400)) {
+			expect([waited.status, (await waited.json()).error.code]).toEqual([429, 'rate_limited']);
+			expect(Number(waited.headers.get('retry-after'))).toBeGreaterThan(0);
 		}
 		// And the sign-in's second step now waits as well: one counter for both paths.
 		expect((await sendCode(appCode(person.secret, app.clock), pending, nextAddress())).status).toBe(

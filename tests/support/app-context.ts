@@ -34,3 +34,18 @@ export function testAppContext(
 		clock
 	};
 }
+
+/** The app context of the tests: the app's own, with a clock that only moves when told. */
+export type TestApp = ReturnType<typeof testAppContext>;
+
+/**
+ * A suite's test database and the app over it, for its `beforeAll`; its `afterAll` disposes the
+ * database.
+ */
+export async function openTestApp(
+	open: () => Promise<TestDatabase>,
+	options: { env?: Record<string, string>; now?: string } = {}
+): Promise<{ database: TestDatabase; app: TestApp }> {
+	const database = await open();
+	return { database, app: testAppContext(database, options) };
+}

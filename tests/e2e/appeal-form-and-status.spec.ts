@@ -2,6 +2,7 @@ import type { APIRequestContext, Page } from '@playwright/test';
 import { pdfBytes } from '../support/documents';
 import { uniqueEmail } from '../support/factories';
 import { expect, test } from './fixtures';
+import { proveNewContact } from './appeal-steps';
 import { latestCodeFor } from './outbox';
 
 /** R19: the appeal's errors, receipt, status link and timeline, and the dev outbox. */
@@ -23,13 +24,7 @@ async function messageFor(request: APIRequestContext, to: string, purpose: strin
 /** Files an appeal through the form; answers the receipt's reference and status secret. */
 async function fileAppeal(page: Page, request: APIRequestContext, newEmail: string) {
 	await page.goto('/appeal');
-	await page.getByLabel('Email or phone you lost').fill(uniqueEmail('lost'));
-	await page.getByLabel('New email or phone to bind').fill(newEmail);
-	await page.getByRole('button', { name: 'Send code to the new contact' }).click();
-	await expect(page.getByRole('status').filter({ hasText: 'Code sent' })).toBeVisible();
-	await page
-		.getByLabel('Code sent to the new contact')
-		.fill(await latestCodeFor(request, newEmail));
+	await proveNewContact(page, request, uniqueEmail('lost'), newEmail);
 	await page.getByLabel('What happened?').fill('My phone was stolen and the SIM was cancelled.');
 	await page.getByLabel('Identity documents (1–3 files)').setInputFiles({
 		name: 'passport.pdf',
@@ -52,7 +47,7 @@ for (const javaScriptEnabled of [true, false]) {
 			axe
 		}) => {
 			await page.goto('/appeal');
-			// Issue 26: before anything is typed, the page says what counts, how long it is kept, what follows.
+			// R19: before anything is typed, the page says what counts, how long it is kept, what follows.
 			const before = page.getByRole('region', { name: 'Before you start' });
 			await expect(before).toContainText('passport, national ID card or driving licence');
 			await expect(before).toContainText('30 days after the decision');
@@ -121,7 +116,7 @@ for (const javaScriptEnabled of [true, false]) {
 				await expect(page.locator('[data-status-token]')).toHaveCSS('user-select', 'all');
 			}
 			await axe(page);
-			// Issue 26: the receipt is kept as a file too (from this browser's cookie, JS on or off).
+			// R19: the receipt is kept as a file too (from this browser's cookie, JS on or off).
 			await expect(page.getByRole('button', { name: 'Print' })).toHaveCount(
 				javaScriptEnabled ? 1 : 0
 			);

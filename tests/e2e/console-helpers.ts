@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { e2eDatabase } from '../../playwright.config';
-import { E2E_SECRET_KEYS } from '../support/keys';
-import { AGENT_PASSWORD, totpNow } from './agents';
+import type { NewAccount } from '../../src/lib/server/db/schema';
+import { uniqueEmail } from '../support/factories';
+import { AGENT_PASSWORD, clockOnRealTime, createAgentWithCli, totpNow } from './agents';
 
 type Insert = (table: string, row: Record<string, unknown>) => void;
 
@@ -19,24 +18,9 @@ export async function signInNewAgent(
 		submit: 'Sign in'
 	}
 ): Promise<{ id: string; username: string }> {
-	// TOTP codes come from real time: put the server's test clock back on it.
-	await request.post('/api/test/clock', { data: { now: new Date().toISOString() } });
+	await clockOnRealTime(request);
 	const username = `e2e-con-${role}-${randomUUID().slice(0, 8)}`;
-	const out = execFileSync(
-		'npx',
-		['tsx', 'scripts/agent.ts', 'create', username, '--role', role, '--json'],
-		{
-			env: {
-				...process.env,
-				DATABASE_URL: `file:${e2eDatabase}`,
-				AGENT_PASSWORD,
-				NODE_ENV: 'production',
-				APP_SECRET_KEYS: E2E_SECRET_KEYS
-			},
-			encoding: 'utf8'
-		}
-	);
-	const agent = JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; totpSecret: string };
+	const agent = createAgentWithCli(username, undefined, role);
 	await page.goto('/support/login');
 	await page.getByLabel(labels.username).fill(username);
 	await page.getByLabel(labels.password).fill(AGENT_PASSWORD);
@@ -89,6 +73,26 @@ export function insertAppeal(
 		details: JSON.stringify({ reference, documents: 1, accountFound: input.accountId !== null })
 	});
 	return { id, reference };
+}
+
+/**
+ * R19/R20: an account whose email was lost (its other columns from `account`), and the appeal
+ * filed for it from a new email (`ipCountry`, `extra`: as `insertAppeal` takes them).
+ */
+export function appealedAccount(
+	db: { insert: Insert; insertAccount: (overrides: Partial<NewAccount>) => NewAccount },
+	account: Partial<NewAccount> = {},
+	filed: { ipCountry?: string | null; extra?: Record<string, unknown> } = {}
+): { account: NewAccount; appeal: { id: string; reference: string } } {
+	const lost = uniqueEmail('lost');
+	const row = db.insertAccount({ email: lost, ...account });
+	const appeal = insertAppeal(db.insert, {
+		accountId: row.id,
+		oldIdentifier: lost,
+		newIdentifier: uniqueEmail('found'),
+		...filed
+	});
+	return { account: row, appeal };
 }
 
 /** True when the page scrolls sideways (the 390 px rule). */
