@@ -56,6 +56,7 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 			status: null,
 			verification: { pending: false },
 			warnings: [],
+			networkCountry: 'CN',
 			nextSteps: [{ action: 'register', href: '/register' }],
 			tier: 'public',
 			checkedAt: app.clock.now().toISOString()
@@ -217,6 +218,7 @@ describe.each(testDatabases)('POST /api/v1/check on $name', ({ open }) => {
 		expect(a.body).toEqual({
 			identifier: expect.any(Object),
 			warnings: [],
+			networkCountry: 'US',
 			nextSteps: [],
 			tier: 'public',
 			checkedAt: expect.any(String)
