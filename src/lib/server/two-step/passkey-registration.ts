@@ -5,8 +5,7 @@ import type {
 import { webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
-import { audit } from '../core/audit';
+import { auditOwnTwoStep } from './activity';
 import type { Account } from '../db/schema';
 import type { Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
@@ -117,15 +116,7 @@ export async function registerPasskey(
 			.onConflict((oc) => oc.column('id').doNothing())
 			.executeTakeFirst();
 		if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.passkey_added',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: seenFrom(meta)
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.passkey_added', meta);
 		await tellTwoStepChange(tx, account, 'passkey_added', meta, now);
 		return true;
 	});
