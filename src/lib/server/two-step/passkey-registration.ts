@@ -2,7 +2,7 @@ import type {
 	PublicKeyCredentialCreationOptionsJSON,
 	RegistrationResponseJSON
 } from '@simplewebauthn/server';
-import { webauthn } from './webauthn';
+import { verifyWebAuthn, webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
 import { auditOwnTwoStep } from './activity';
@@ -77,21 +77,14 @@ export async function registerPasskey(
 	const challenge = signedChallenge(input.response.response.clientDataJSON);
 	if (!(await consumeChallenge(ctx, challenge, { kind: 'registration', accountId: account.id })))
 		return passkeyInvalid();
-	let verified;
-	try {
-		verified = await (
-			await webauthn()
-		).verifyRegistrationResponse({
+	const verified = await verifyWebAuthn({ ...rp, challenge: challenge! }, (library, expected) =>
+		library.verifyRegistrationResponse({
 			response: input.response as unknown as RegistrationResponseJSON,
-			expectedChallenge: challenge!,
-			expectedOrigin: rp.origin,
-			expectedRPID: rp.rpID,
+			...expected,
 			requireUserVerification: false
-		});
-	} catch {
-		return passkeyInvalid();
-	}
-	if (!verified.verified) return passkeyInvalid();
+		})
+	);
+	if (!verified?.verified) return passkeyInvalid();
 	const { credential } = verified.registrationInfo;
 	// The handle the options carried (the account's, unchanged since: it is kept per passkey).
 	const userHandle = await accountUserHandle(ctx, account.id);
