@@ -8,6 +8,7 @@ import { log } from './core/log';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { createWriteBehind } from './db/write-behind';
+import { registerDatabaseGauges } from './gauges';
 import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/multipart';
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
@@ -40,6 +41,7 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 	const testClock = config.testHooks ? new AdjustableClock() : undefined;
 	const { database } = parts;
 	const metrics = createMetrics();
+	registerDatabaseGauges(metrics);
 	const failed = (table: string) => metrics.writeBehindFailures.inc({ table });
 	// R15, docs/rules.md §9: without Redis, an SQLite deployment (one instance) counts in the
 	// process and writes behind; PostgreSQL, which several instances share, counts in the table.

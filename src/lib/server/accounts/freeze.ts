@@ -102,14 +102,7 @@ export function freezeAccount(
 		const locale = asLocale(account.locale);
 		for (const contact of contacts)
 			await enqueueMessage(tx, accountFrozenMessage(contact, locale, tx.config.origin));
-		await audit(tx, {
-			...actor(by, account.id),
-			action: 'account.frozen',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { by: by.kind, ipCountry: meta.ipCountry ?? null }
-		});
+		await auditFreeze(tx, 'account.frozen', { by, accountId: account.id, meta });
 		return { ok: true as const, changed: true };
 	});
 }
@@ -134,19 +127,30 @@ export function liftFreeze(
 				tx,
 				freezeLiftedMessage(contact, locale, by.kind === 'agent' ? 'agent' : 'reset')
 			);
-		await audit(tx, {
-			...actor(by, account.id),
-			action: 'account.freeze_lifted',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: {
-				by: by.kind,
-				...(by.kind === 'reset' ? { via: by.via } : {}),
-				ipCountry: meta.ipCountry ?? null
-			}
+		await auditFreeze(tx, 'account.freeze_lifted', {
+			by,
+			accountId: account.id,
+			meta,
+			how: by.kind === 'reset' ? { via: by.via } : {}
 		});
 		return { ok: true as const, changed: true };
+	});
+}
+
+/** §7b: the audit of a freeze or a lift: who, from where, and (a lift by a reset) how. */
+function auditFreeze(
+	tx: Ctx,
+	action: 'account.frozen' | 'account.freeze_lifted',
+	change: { by: FreezeBy | LiftBy; accountId: string; meta: FreezeMeta; how?: { via?: string } }
+): Promise<void> {
+	const { by, accountId, meta } = change;
+	return audit(tx, {
+		...actor(by, accountId),
+		action,
+		subjectKind: 'account',
+		subjectId: accountId,
+		ip: meta.ip,
+		details: { by: by.kind, ...change.how, ipCountry: meta.ipCountry ?? null }
 	});
 }
 

@@ -32,6 +32,24 @@ async function securedBefore(ctx: Ctx, accountId: string): Promise<boolean> {
 	return row?.secured_at != null;
 }
 
+/** §7a: the system's record of an alert sent or held, with where and on what the sign-in was. */
+function auditAlert(
+	tx: Ctx,
+	action: 'account.new_device_alerted' | 'account.new_device_alert_held',
+	accountId: string,
+	meta: RequestMeta
+): Promise<void> {
+	return audit(tx, {
+		actorKind: 'system',
+		actorId: null,
+		action,
+		subjectKind: 'account',
+		subjectId: accountId,
+		ip: meta.ip,
+		details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
+	});
+}
+
 /**
  * Every session start (password sign-in, registration, and whatever second step
  * ends in `startSession`) records the device cookie against the account. A device the account
@@ -89,15 +107,7 @@ export async function noteSignInDevice(
 				.where('account_id', '=', account.id)
 				.where('device_id', '=', meta.deviceId)
 				.execute();
-			await audit(tx, {
-				actorKind: 'system',
-				actorId: null,
-				action: 'account.new_device_alert_held',
-				subjectKind: 'account',
-				subjectId: account.id,
-				ip: meta.ip,
-				details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
-			});
+			await auditAlert(tx, 'account.new_device_alert_held', account.id, meta);
 			return { alerted: false };
 		}
 
@@ -118,15 +128,7 @@ export async function noteSignInDevice(
 					})
 				: alert
 		);
-		await audit(tx, {
-			actorKind: 'system',
-			actorId: null,
-			action: 'account.new_device_alerted',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { ipCountry: meta.ipCountry, device: deviceLabel(meta.userAgent) }
-		});
+		await auditAlert(tx, 'account.new_device_alerted', account.id, meta);
 		return { alerted: true };
 	});
 }

@@ -2,7 +2,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import { failure, type Failure } from '../core/failures';
 import { lookUpBreachedPassword } from './breached-passwords';
-import { checkPassword, passwordFailure } from './passwords';
+import { checkPassword, hashPassword, passwordFailure } from './passwords';
 
 /**
  * R5 for every password a person sets (registration, reset, change): the local rules first (no
@@ -20,4 +20,14 @@ export async function newPasswordFailure(
 	if ((await lookUpBreachedPassword(ctx, password)) === 'breached')
 		return failure(400, 'password_breached', m.error_password_breached(), { field });
 	return null;
+}
+
+/** R5 for a reset or a change: the new password refused (its `Failure`), or its hash to store. */
+export async function hashNewPassword(
+	ctx: Ctx,
+	password: string,
+	identifiers: string[]
+): Promise<{ ok: true; hash: string } | Failure> {
+	const refused = await newPasswordFailure(ctx, password, identifiers, 'newPassword');
+	return refused ?? { ok: true, hash: await hashPassword(password) };
 }

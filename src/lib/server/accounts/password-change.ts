@@ -7,8 +7,8 @@ import { deviceLabel } from '../core/request-meta';
 import type { Account } from '../db/schema';
 import type { SessionMeta } from './account-sessions';
 import { boundContact } from './find';
-import { newPasswordFailure } from './new-password';
-import { hashPassword, verifyPassword } from './passwords';
+import { hashNewPassword } from './new-password';
+import { verifyPassword } from './passwords';
 import { invalidateAccountSessions } from './sessions';
 import { beginAttempt, delayAfter } from './sign-in';
 
@@ -57,15 +57,14 @@ export async function changePassword(
 	if (input.newPassword.normalize('NFC') === input.currentPassword.normalize('NFC'))
 		return failure(400, 'same_password', m.error_same_password(), { field: 'newPassword' });
 	const identifiers = [account.email, account.phone].filter((v): v is string => v !== null);
-	const refused = await newPasswordFailure(ctx, input.newPassword, identifiers, 'newPassword');
-	if (refused) return refused;
-	const passwordHash = await hashPassword(input.newPassword);
+	const hashed = await hashNewPassword(ctx, input.newPassword, identifiers);
+	if (!hashed.ok) return hashed;
 
 	await ctx.db.transaction().execute(async (trx) => {
 		const tx = { ...ctx, db: trx };
 		await trx
 			.updateTable('accounts')
-			.set({ password_hash: passwordHash, password_changed_at: ctx.clock.now().getTime() })
+			.set({ password_hash: hashed.hash, password_changed_at: ctx.clock.now().getTime() })
 			.where('id', '=', account.id)
 			.execute();
 		await invalidateAccountSessions(tx, account.id, meta.sessionId ?? undefined);

@@ -13,8 +13,7 @@ import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import { failure, failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
-import { hashPassword } from './passwords';
-import { newPasswordFailure } from './new-password';
+import { hashNewPassword } from './new-password';
 import { limitAddress } from '../platform/limits';
 import { deviceLabel, type RequestMeta } from '../core/request-meta';
 import { invalidateAccountSessions } from './sessions';
@@ -115,14 +114,8 @@ export async function confirmPasswordReset(
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
-	const refused = await newPasswordFailure(
-		ctx,
-		input.newPassword,
-		[identifier.value],
-		'newPassword'
-	);
-	if (refused) return refused;
-	const passwordHash = await hashPassword(input.newPassword);
+	const hashed = await hashNewPassword(ctx, input.newPassword, [identifier.value]);
+	if (!hashed.ok) return hashed;
 
 	return db.transaction().execute(async (trx) => {
 		const consumed = await consumeCode(
@@ -141,7 +134,7 @@ export async function confirmPasswordReset(
 		// (R17), and this refuses it even so.
 		if (!account || (account.email !== identifier.value && account.phone !== identifier.value))
 			return failures.code('code_invalid');
-		await finishReset({ ...ctx, db: trx }, account, identifier, passwordHash, 'code', meta);
+		await finishReset({ ...ctx, db: trx }, account, identifier, hashed.hash, 'code', meta);
 		return { ok: true as const };
 	});
 }
@@ -164,14 +157,8 @@ export async function confirmPasswordResetByLink(
 	const identifier: Identifier = row.identifier.includes('@')
 		? { kind: 'email', value: row.identifier }
 		: { kind: 'phone', value: row.identifier };
-	const refused = await newPasswordFailure(
-		ctx,
-		input.newPassword,
-		[identifier.value],
-		'newPassword'
-	);
-	if (refused) return refused;
-	const passwordHash = await hashPassword(input.newPassword);
+	const hashed = await hashNewPassword(ctx, input.newPassword, [identifier.value]);
+	if (!hashed.ok) return hashed;
 
 	return db.transaction().execute(async (trx) => {
 		const now = ctx.clock.now().getTime();
@@ -193,7 +180,7 @@ export async function confirmPasswordResetByLink(
 		// As for the code: a link to a contact the account no longer has resets nothing (R17).
 		if (!account || (account.email !== identifier.value && account.phone !== identifier.value))
 			return linkInvalid();
-		await finishReset({ ...ctx, db: trx }, account, identifier, passwordHash, 'link', meta);
+		await finishReset({ ...ctx, db: trx }, account, identifier, hashed.hash, 'link', meta);
 		return { ok: true as const };
 	});
 }

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sameSecret } from '../core/tokens';
 import { m } from '$lib/paraglide/messages';
-import { sendCode, consumeCode, isCodeLive, liveCode, looksLikeCode } from '../messaging';
+import {
+	codePayload,
+	consumeCode,
+	liveCode,
+	looksLikeCode,
+	replaceCodePayload,
+	sendCode,
+	unusedCodeWithPayload
+} from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
@@ -64,7 +72,6 @@ export async function startRegistration(
 	input: { identifier: string; password: string; country: string },
 	meta: RequestMeta & { starter: string }
 ): Promise<CodeSent | Failure> {
-	const { db } = ctx;
 	const limited = await limitAddress(ctx, 'register', meta.ip, REGISTRATIONS_PER_IP);
 	if (!limited.ok) return failures.rateLimited(limited.retryAfterSeconds);
 
@@ -98,12 +105,7 @@ export async function startRegistration(
 			...(live.pending.alternates ?? []).filter((a) => !sameStarter(a.starterHash, starterHash)),
 			pending
 		].slice(-MAX_ALTERNATES);
-		await db
-			.updateTable('verification_codes')
-			.set({ payload: JSON.stringify({ ...live.pending, alternates }) })
-			.where('id', '=', live.id)
-			.where('consumed_at', 'is', null)
-			.execute();
+		await replaceCodePayload(ctx, live.id, { ...live.pending, alternates });
 		return {
 			ok: true,
 			identifier,
@@ -129,19 +131,9 @@ async function livePendingRegistration(
 	ctx: Ctx,
 	identifier: Identifier
 ): Promise<{ id: string; pending: PendingRegistration; expiresAt: Date } | null> {
-	const row = await ctx.db
-		.selectFrom('verification_codes')
-		.select(['id', 'payload', 'expires_at', 'attempts', 'consumed_at'])
-		.where('purpose', '=', 'register')
-		.where('identifier', '=', identifier.value)
-		.executeTakeFirst();
-	const now = ctx.clock.now().getTime();
-	if (!row?.payload || !isCodeLive(row, now)) return null;
-	return {
-		id: row.id,
-		pending: JSON.parse(row.payload) as PendingRegistration,
-		expiresAt: new Date(row.expires_at)
-	};
+	const code = await unusedCodeWithPayload<PendingRegistration>(ctx, 'register', identifier.value);
+	if (!code?.live) return null;
+	return { id: code.id, pending: code.payload, expiresAt: code.expiresAt };
 }
 
 function sameStarter(stored: string | undefined, given: string | null): boolean {
@@ -178,14 +170,12 @@ export async function resendRegistrationCode(
 ): Promise<CodeSent | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
-	const row = await ctx.db
-		.selectFrom('verification_codes')
-		.select('payload')
-		.where('purpose', '=', 'register')
-		.where('identifier', '=', parsed.identifier.value)
-		.where('consumed_at', 'is', null)
-		.executeTakeFirst();
-	const pending = row?.payload ? (JSON.parse(row.payload) as PendingRegistration) : null;
+	const code = await unusedCodeWithPayload<PendingRegistration>(
+		ctx,
+		'register',
+		parsed.identifier.value
+	);
+	const pending = code?.payload ?? null;
 	// Only the browser that started it may ask for another code (R6; no resends for strangers).
 	const starterHash = meta.starter ? ctx.keys.hmac('registration-starter', meta.starter) : null;
 	if (!pending || !sameStarter(pending.starterHash, starterHash))
@@ -247,10 +237,8 @@ export async function confirmRegistration(
 				return failures.code(consumed.reason, consumed.attemptsLeft);
 			}
 			// The row read above may have changed since; the consumed one decides whose this is.
-			const pending = pendingFor(
-				JSON.parse(consumed.row.payload ?? '{}') as PendingRegistration,
-				starterHash
-			);
+			const carried = codePayload<PendingRegistration>(consumed.row);
+			const pending = carried && pendingFor(carried, starterHash);
 			if (!pending) throw new RegistrationElsewhere();
 			const account = await createAccount({ ...ctx, db: trx }, identifier, pending, meta);
 			await audit(

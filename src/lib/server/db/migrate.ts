@@ -1,6 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
-import type { Keyring } from '../core/keys';
 import type { DatabaseHandle, Dialect } from './database';
+import type { MigrationContext } from './migration-context';
 import * as initial from './migrations/0001-initial';
 import * as appSecrets from './migrations/0002-app-secrets';
 import * as appealConsole from './migrations/0003-appeal-console';
@@ -19,11 +19,6 @@ import * as recoveryDue from './migrations/0015-recovery-due';
 import * as sessionEpoch from './migrations/0016-session-epoch';
 import * as keyChecks from './migrations/0017-key-checks';
 import * as sudoWindow from './migrations/0018-sudo-window';
-
-/** What a migration may need besides the database: the key ring, to seal what was stored in clear. */
-export interface MigrationContext {
-	keys: Keyring;
-}
 
 type DialectMigration = {
 	up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void>;

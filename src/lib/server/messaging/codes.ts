@@ -276,6 +276,52 @@ export async function revokePendingCodes(
 		.execute();
 }
 
+/**
+ * The details a flow carries in its code's row (`issueCode`'s `payload`: R3's pending
+ * registration), parsed; null when the row carries none. Only codes.ts writes the column.
+ */
+export function codePayload<T>(row: Pick<CodeRow, 'payload'>): T | null {
+	return row.payload ? (JSON.parse(row.payload) as T) : null;
+}
+
+/** A code not used yet, with what its row carries; `live`: it can still be used now (R6). */
+interface UnusedCode<T> {
+	id: string;
+	payload: T;
+	expiresAt: Date;
+	live: boolean;
+}
+
+/** The code for the purpose and identifier that is not used yet and carries a payload, if any. */
+export async function unusedCodeWithPayload<T>(
+	ctx: Ctx,
+	purpose: CodePurpose,
+	identifier: string
+): Promise<UnusedCode<T> | null> {
+	const row = await findCode(ctx.db, purpose, identifier);
+	const payload = row && row.consumed_at === null ? codePayload<T>(row) : null;
+	if (!row || payload === null) return null;
+	return {
+		id: row.id,
+		payload,
+		expiresAt: new Date(row.expires_at),
+		live: isCodeLive(row, ctx.clock.now().getTime())
+	};
+}
+
+/**
+ * Replaces what a code's row carries, while the code is not used: the code, its tries and its
+ * expiry stay as they are (R3: a registration keeps other browsers' starts beside its own).
+ */
+export async function replaceCodePayload(ctx: Ctx, id: string, payload: unknown): Promise<void> {
+	await ctx.db
+		.updateTable('verification_codes')
+		.set({ payload: JSON.stringify(payload) })
+		.where('id', '=', id)
+		.where('consumed_at', 'is', null)
+		.execute();
+}
+
 function findCode(db: Db, purpose: CodePurpose, identifier: string): Promise<CodeRow | undefined> {
 	return db
 		.selectFrom('verification_codes')

@@ -8,6 +8,7 @@
 export { sendCode } from './code-delivery';
 export {
 	CODE_LIFETIME_MS,
+	codePayload,
 	consumeAccountCode,
 	consumeCode,
 	isCodeExhausted,
@@ -15,8 +16,10 @@ export {
 	liveAccountCode,
 	liveCode,
 	looksLikeCode,
+	replaceCodePayload,
 	resendCooldown,
 	revokePendingCodes,
+	unusedCodeWithPayload,
 	verifyCode
 } from './codes';
 export {
@@ -24,6 +27,7 @@ export {
 	freezeLiftedMessage,
 	passwordResetCodeMessage
 } from './freeze-templates';
+export { registerMessagingGauges } from './gauges';
 export { enqueueMessage, listOutboxFor, listRecentOutbox } from './outbox';
 export type { OutgoingMessage } from './outbox';
 export {

@@ -30,6 +30,20 @@ export function openContent(
 const codeIn = (content: MessageContent | null) =>
 	content ? /\b(\d{6})\b/.exec(content.body)?.[1] : undefined;
 
+/** What every reader of a stored message selects: who it goes to, how, why, and its sealed text. */
+export const MESSAGE_COLUMNS = ['id', 'channel', 'recipient', 'purpose', 'payload'] as const;
+
+/** A stored message's text for a developer (text once erased: none) and the code it carries. */
+function readableText(keys: Keyring, row: { id: string; payload: string | null }) {
+	const content = openContent(keys, row.id, row.payload);
+	const code = codeIn(content);
+	return {
+		subject: content?.subject ?? null,
+		body: content?.body ?? '',
+		...(code ? { code } : {})
+	};
+}
+
 export interface OutboxMessageView {
 	to: string;
 	channel: 'email' | 'sms';
@@ -44,22 +58,21 @@ export interface OutboxMessageView {
 export async function listOutboxFor(ctx: Ctx, recipient: string): Promise<OutboxMessageView[]> {
 	const rows = await ctx.db
 		.selectFrom('outbox')
-		.select(['id', 'recipient', 'channel', 'purpose', 'payload', 'created_at'])
+		.select([...MESSAGE_COLUMNS, 'created_at'])
 		.where('recipient', '=', recipient)
 		.orderBy('created_at', 'desc')
 		.orderBy('id', 'desc')
 		.limit(50)
 		.execute();
 	return rows.map((r) => {
-		const content = openContent(ctx.keys, r.id, r.payload);
-		const code = codeIn(content);
+		const { subject, body, ...code } = readableText(ctx.keys, r);
 		return {
 			to: r.recipient,
 			channel: r.channel,
 			purpose: r.purpose,
-			...(code ? { code } : {}),
-			...(content?.subject ? { subject: content.subject } : {}),
-			text: content?.body ?? '',
+			...code,
+			...(subject ? { subject } : {}),
+			text: body,
 			createdAt: new Date(r.created_at).toISOString()
 		};
 	});
@@ -125,36 +138,20 @@ export interface OutboxRowView {
 export async function listRecentOutbox(ctx: Ctx, limit = 100): Promise<OutboxRowView[]> {
 	const rows = await ctx.db
 		.selectFrom('outbox')
-		.select([
-			'id',
-			'channel',
-			'recipient',
-			'purpose',
-			'payload',
-			'status',
-			'attempts',
-			'last_error',
-			'created_at'
-		])
+		.select([...MESSAGE_COLUMNS, 'status', 'attempts', 'last_error', 'created_at'])
 		.orderBy('created_at', 'desc')
 		.orderBy('id', 'desc')
 		.limit(limit)
 		.execute();
-	return rows.map((r) => {
-		const content = openContent(ctx.keys, r.id, r.payload);
-		const code = codeIn(content);
-		return {
-			id: r.id,
-			channel: r.channel,
-			recipient: r.recipient,
-			purpose: r.purpose,
-			subject: content?.subject ?? null,
-			body: content?.body ?? '',
-			...(code ? { code } : {}),
-			status: r.status,
-			attempts: r.attempts,
-			lastError: r.last_error,
-			createdAt: new Date(r.created_at).toISOString()
-		};
-	});
+	return rows.map((r) => ({
+		id: r.id,
+		channel: r.channel,
+		recipient: r.recipient,
+		purpose: r.purpose,
+		...readableText(ctx.keys, r),
+		status: r.status,
+		attempts: r.attempts,
+		lastError: r.last_error,
+		createdAt: new Date(r.created_at).toISOString()
+	}));
 }

@@ -2,7 +2,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Locale } from '$lib/paraglide/runtime';
 import type { Identifier } from '../core/identifiers';
 import type { OutgoingMessage } from './outbox';
-import { messageLink, messageTo } from './templates';
+import { messageLink, messageTime, messageTo, translatedMessage } from './templates';
 
 /**
  * Rules §8a: the messages of recovery the owner controls. To the contacts bound to an account when
@@ -10,19 +10,6 @@ import { messageLink, messageTo } from './templates';
  * where, what happens next, and a single-use link that stops it. To the person who filed it: the
  * approval with its date, or that the account's current holder stopped it (never who).
  */
-
-/** A moment as the person reads it: in their language, in UTC, named as such. */
-function messageTime(at: Date, locale: Locale): string {
-	return new Intl.DateTimeFormat(locale, {
-		year: 'numeric',
-		month: 'long',
-		day: 'numeric',
-		hour: '2-digit',
-		minute: '2-digit',
-		timeZone: 'UTC',
-		timeZoneName: 'short'
-	}).format(at);
-}
 
 /** The cancel link: on the configured ORIGIN only (never a request's Host). */
 export function recoveryCancelLink(origin: string | undefined, token: string): string {
@@ -42,22 +29,24 @@ export function recoveryFiledMessage(
 		link: string;
 	}
 ): OutgoingMessage {
-	const values = {
-		newContact: text.newContact,
-		time: messageTime(text.at, locale),
-		country: text.country,
-		due: messageTime(text.dueAt, locale),
-		hours: String(text.holdHours),
-		link: text.link
-	};
-	return messageTo(to, 'recovery_filed', locale, {
-		subject: m.msg_recovery_filed_subject({}, { locale }),
-		body:
-			text.holdHours > 0
-				? m.msg_recovery_filed(values, { locale })
-				: m.msg_recovery_filed_no_hold(values, { locale }),
-		smsBody: m.msg_sms_recovery_filed(values, { locale })
-	});
+	return translatedMessage(
+		to,
+		'recovery_filed',
+		locale,
+		{
+			subject: m.msg_recovery_filed_subject,
+			body: text.holdHours > 0 ? m.msg_recovery_filed : m.msg_recovery_filed_no_hold,
+			sms: m.msg_sms_recovery_filed
+		},
+		{
+			newContact: text.newContact,
+			time: messageTime(text.at, locale),
+			country: text.country,
+			due: messageTime(text.dueAt, locale),
+			hours: String(text.holdHours),
+			link: text.link
+		}
+	);
 }
 
 /** §8a: the appeal was approved and waits out its hold; sent at approval and every 24 hours. */
@@ -66,16 +55,21 @@ export function recoveryHeldMessage(
 	locale: Locale,
 	text: { newContact: string; effectiveAt: Date; link: string }
 ): OutgoingMessage {
-	const values = {
-		newContact: text.newContact,
-		effective: messageTime(text.effectiveAt, locale),
-		link: text.link
-	};
-	return messageTo(to, 'recovery_held', locale, {
-		subject: m.msg_recovery_held_subject({}, { locale }),
-		body: m.msg_recovery_held(values, { locale }),
-		smsBody: m.msg_sms_recovery_held(values, { locale })
-	});
+	return translatedMessage(
+		to,
+		'recovery_held',
+		locale,
+		{
+			subject: m.msg_recovery_held_subject,
+			body: m.msg_recovery_held,
+			sms: m.msg_sms_recovery_held
+		},
+		{
+			newContact: text.newContact,
+			effective: messageTime(text.effectiveAt, locale),
+			link: text.link
+		}
+	);
 }
 
 /** §8a: to the person who filed: approved, and when it takes effect unless it is stopped. */

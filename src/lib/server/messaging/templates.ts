@@ -24,6 +24,19 @@ export function messageLink(origin: string | undefined, path: string): string {
 	return origin ? new URL(path, origin).href : path;
 }
 
+/** A moment as the person reads it: in their language, in UTC, named as such. */
+export function messageTime(at: Date, locale: Locale): string {
+	return new Intl.DateTimeFormat(locale, {
+		year: 'numeric',
+		month: 'long',
+		day: 'numeric',
+		hour: '2-digit',
+		minute: '2-digit',
+		timeZone: 'UTC',
+		timeZoneName: 'short'
+	}).format(at);
+}
+
 export function asLocale(value: string | null | undefined): Locale {
 	return value && isLocale(value) ? value : baseLocale;
 }
@@ -55,6 +68,31 @@ export function messageTo(
 				subject: null,
 				body: text.smsBody ?? text.body
 			};
+}
+
+/** One translated message of messages/*.json, filled with `inputs` in `locale`. */
+type Translated<Inputs> = (inputs: Inputs, options: { locale: Locale }) => string;
+
+/**
+ * A message whose email and SMS bodies are translated messages filled with the same `values`,
+ * under a subject that takes none.
+ */
+export function translatedMessage<Values>(
+	to: Identifier,
+	purpose: string,
+	locale: Locale,
+	texts: {
+		subject: Translated<Record<string, never>>;
+		body: Translated<NoInfer<Values>>;
+		sms: Translated<NoInfer<Values>>;
+	},
+	values: Values
+): OutgoingMessage {
+	return messageTo(to, purpose, locale, {
+		subject: texts.subject({}, { locale }),
+		body: texts.body(values, { locale }),
+		smsBody: texts.sms(values, { locale })
+	});
 }
 
 /** R6/R7: the code message. */
@@ -111,19 +149,16 @@ export function newDeviceMessage(
 	locale: Locale,
 	sign: { at: Date; country: string; device: string; link: string }
 ): OutgoingMessage {
-	const time = new Intl.DateTimeFormat(locale, {
-		year: 'numeric',
-		month: 'long',
-		day: 'numeric',
-		hour: '2-digit',
-		minute: '2-digit',
-		timeZone: 'UTC',
-		timeZoneName: 'short'
-	}).format(sign.at);
-	const text = { time, country: sign.country, device: sign.device, link: sign.link };
-	return messageTo(to, 'new_device_sign_in', locale, {
-		subject: m.msg_new_device_subject({}, { locale }),
-		body: m.msg_new_device(text, { locale }),
-		smsBody: m.msg_sms_new_device(text, { locale })
-	});
+	return translatedMessage(
+		to,
+		'new_device_sign_in',
+		locale,
+		{ subject: m.msg_new_device_subject, body: m.msg_new_device, sms: m.msg_sms_new_device },
+		{
+			time: messageTime(sign.at, locale),
+			country: sign.country,
+			device: sign.device,
+			link: sign.link
+		}
+	);
 }

@@ -2,7 +2,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Locale } from '$lib/paraglide/runtime';
 import type { Identifier } from '../core/identifiers';
 import type { OutgoingMessage } from './outbox';
-import { messageTo } from './templates';
+import { messageTime, translatedMessage } from './templates';
 
 /** What changed in the account's two-step verification (rules §7a, "Two-step changes are told"). */
 export type TwoStepChange = 'passkey_added' | 'passkey_removed' | 'totp_on' | 'totp_off';
@@ -14,19 +14,6 @@ const changes: Record<TwoStepChange, (inputs: object, options: { locale: Locale 
 	totp_off: m.msg_two_step_change_totp_off
 };
 
-/** An instant as the owner reads it in a message: in their language, in UTC, said so. */
-function messageTime(at: Date, locale: Locale): string {
-	return new Intl.DateTimeFormat(locale, {
-		year: 'numeric',
-		month: 'long',
-		day: 'numeric',
-		hour: '2-digit',
-		minute: '2-digit',
-		timeZone: 'UTC',
-		timeZoneName: 'short'
-	}).format(at);
-}
-
 /**
  * §7a: a second factor was added or removed. When, where, what, and the "this wasn't me" link
  * (built by the caller with `issueSecureAccountLink` on ORIGIN, never a request's Host), which
@@ -37,18 +24,23 @@ export function twoStepChangedMessage(
 	locale: Locale,
 	notice: { change: TwoStepChange; at: Date; country: string; device: string; link: string }
 ): OutgoingMessage {
-	const text = {
-		change: changes[notice.change]({}, { locale }),
-		time: messageTime(notice.at, locale),
-		country: notice.country,
-		device: notice.device,
-		link: notice.link
-	};
-	return messageTo(to, 'two_step_changed', locale, {
-		subject: m.msg_two_step_changed_subject({}, { locale }),
-		body: m.msg_two_step_changed(text, { locale }),
-		smsBody: m.msg_sms_two_step_changed(text, { locale })
-	});
+	return translatedMessage(
+		to,
+		'two_step_changed',
+		locale,
+		{
+			subject: m.msg_two_step_changed_subject,
+			body: m.msg_two_step_changed,
+			sms: m.msg_sms_two_step_changed
+		},
+		{
+			change: changes[notice.change]({}, { locale }),
+			time: messageTime(notice.at, locale),
+			country: notice.country,
+			device: notice.device,
+			link: notice.link
+		}
+	);
 }
 
 /**

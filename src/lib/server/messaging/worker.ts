@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock';
 import type { Db } from '../db/database';
 import type { OutboxTable } from '../db/schema';
 import { maskIdentifier } from '../core/identifiers';
-import { openContent } from './outbox';
+import { MESSAGE_COLUMNS, openContent } from './outbox';
 import type { Keyring } from '../core/keys';
 import type { Transport } from './transports';
 
@@ -86,16 +86,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Only channels that can send are fetched, so a queue of undeliverable SMS never starves email.
 		const due = await db
 			.selectFrom('outbox')
-			.select([
-				'id',
-				'channel',
-				'recipient',
-				'purpose',
-				'locale',
-				'payload',
-				'attempts',
-				'locked_until'
-			])
+			.select([...MESSAGE_COLUMNS, 'locale', 'attempts', 'locked_until'])
 			.where('status', '=', 'pending')
 			.where('channel', 'in', ready)
 			.where('next_attempt_at', '<=', now)

@@ -2,11 +2,10 @@ import type {
 	PublicKeyCredentialCreationOptionsJSON,
 	RegistrationResponseJSON
 } from '@simplewebauthn/server';
-import { webauthn } from './webauthn';
+import { verifyWebAuthn, webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
-import { audit } from '../core/audit';
+import { auditOwnTwoStep } from './activity';
 import type { Account } from '../db/schema';
 import type { Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
@@ -78,21 +77,14 @@ export async function registerPasskey(
 	const challenge = signedChallenge(input.response.response.clientDataJSON);
 	if (!(await consumeChallenge(ctx, challenge, { kind: 'registration', accountId: account.id })))
 		return passkeyInvalid();
-	let verified;
-	try {
-		verified = await (
-			await webauthn()
-		).verifyRegistrationResponse({
+	const verified = await verifyWebAuthn({ ...rp, challenge: challenge! }, (library, expected) =>
+		library.verifyRegistrationResponse({
 			response: input.response as unknown as RegistrationResponseJSON,
-			expectedChallenge: challenge!,
-			expectedOrigin: rp.origin,
-			expectedRPID: rp.rpID,
+			...expected,
 			requireUserVerification: false
-		});
-	} catch {
-		return passkeyInvalid();
-	}
-	if (!verified.verified) return passkeyInvalid();
+		})
+	);
+	if (!verified?.verified) return passkeyInvalid();
 	const { credential } = verified.registrationInfo;
 	// The handle the options carried (the account's, unchanged since: it is kept per passkey).
 	const userHandle = await accountUserHandle(ctx, account.id);
@@ -117,15 +109,7 @@ export async function registerPasskey(
 			.onConflict((oc) => oc.column('id').doNothing())
 			.executeTakeFirst();
 		if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.passkey_added',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: seenFrom(meta)
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.passkey_added', meta);
 		await tellTwoStepChange(tx, account, 'passkey_added', meta, now);
 		return true;
 	});

@@ -3,7 +3,7 @@ import type {
 	AuthenticatorTransport,
 	PublicKeyCredentialRequestOptionsJSON
 } from '@simplewebauthn/server';
-import { webauthn } from './webauthn';
+import { verifyWebAuthn, webauthn } from './webauthn';
 import type { Ctx } from '../core/context';
 import { failures, type Failure } from '../core/failures';
 import type { RequestMeta } from '../core/request-meta';
@@ -136,15 +136,10 @@ export async function verifyPasskeySignIn(
 					.where('id', '=', stored.account_id)
 					.executeTakeFirst()
 			)?.session_epoch ?? null);
-	let verified;
-	try {
-		verified = await (
-			await webauthn()
-		).verifyAuthenticationResponse({
+	const verified = await verifyWebAuthn({ ...rp, challenge: challenge! }, (library, expected) =>
+		library.verifyAuthenticationResponse({
 			response: input.response as unknown as AuthenticationResponseJSON,
-			expectedChallenge: challenge!,
-			expectedOrigin: rp.origin,
-			expectedRPID: rp.rpID,
+			...expected,
 			credential: {
 				id: stored.id,
 				publicKey: new Uint8Array(stored.public_key),
@@ -154,11 +149,9 @@ export async function verifyPasskeySignIn(
 					: undefined
 			},
 			requireUserVerification: !pending
-		});
-	} catch {
-		return passkeyInvalid();
-	}
-	if (!verified.verified) return passkeyInvalid();
+		})
+	);
+	if (!verified?.verified) return passkeyInvalid();
 	// A sealed challenge is single use: its first verified assertion spends it, replays find it spent.
 	if (sealedExpiry !== null && !(await spendBrowserChallenge(ctx, challenge!, sealedExpiry)))
 		return passkeyInvalid();

@@ -1,8 +1,7 @@
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
-import { audit } from '../core/audit';
+import { auditOwnTwoStep } from './activity';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
 import { confirmReauth, refuseIfFrozen, type Reauth } from '../accounts';
@@ -95,15 +94,7 @@ export async function removePasskey(
 			.where('account_id', '=', account.id)
 			.executeTakeFirst();
 		if (deleted.numDeletedRows === 0n) return false;
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.passkey_removed',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: seenFrom(meta)
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.passkey_removed', meta);
 		await tellTwoStepChange(tx, account, 'passkey_removed', meta);
 		return true;
 	});

@@ -1,11 +1,10 @@
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
-import { audit } from '../core/audit';
 import type { Account } from '../db/schema';
 import { failure, type Failure } from '../core/failures';
 import { confirmReauth, type Reauth } from '../accounts';
-import { seenFrom } from './activity';
+import { auditOwnTwoStep } from './activity';
 import { hasTotp } from './totp';
 import { issueRecoveryCodes } from './recovery-codes';
 
@@ -26,15 +25,7 @@ export async function regenerateRecoveryCodes(
 	const recoveryCodes = await ctx.db.transaction().execute(async (trx) => {
 		const tx = { ...ctx, db: trx };
 		const codes = await issueRecoveryCodes(tx, account.id);
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.recovery_codes_regenerated',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { ...seenFrom(meta) }
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.recovery_codes_regenerated', meta);
 		return codes;
 	});
 	return { ok: true, recoveryCodes };

@@ -6,7 +6,7 @@ import { failure, failures, type Failure } from '../core/failures';
 import { beginAttempt } from '../accounts';
 import { whileBlocked } from '../platform/limits';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
+import { auditOwnTwoStep, seenFrom } from './activity';
 import { finishPendingSignIn, readPendingSignIn, type PendingSignIn } from './pending';
 import { acceptSecondFactorCode, codeGuessRules } from './totp';
 
@@ -66,15 +66,7 @@ export async function completeSignIn(
 	const account = await liveAccount(ctx, pending.accountId);
 	if (!account || !(await finishPendingSignIn(ctx, pending.id))) return pendingExpired();
 	if (account.frozen_at !== null) return failures.accountFrozen();
-	await audit(ctx, {
-		actorKind: 'account',
-		actorId: account.id,
-		action: 'session.second_factor_passed',
-		subjectKind: 'account',
-		subjectId: account.id,
-		ip: meta.ip,
-		details: { method, ...seenFrom(meta) }
-	});
+	await auditOwnTwoStep(ctx, account.id, 'session.second_factor_passed', meta, { method });
 	return { ok: true, account, epoch: pending.epoch, ended: pendingExpired(), method };
 }
 

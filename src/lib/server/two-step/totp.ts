@@ -2,8 +2,7 @@ import { encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import type { RequestMeta } from '../core/request-meta';
-import { seenFrom } from './activity';
-import { audit } from '../core/audit';
+import { auditOwnTwoStep } from './activity';
 import type { Account } from '../db/schema';
 import { failure, failures, type Failure } from '../core/failures';
 import { maskIdentifier } from '../core/identifiers';
@@ -121,15 +120,7 @@ export async function confirmTotpSetup(
 		if (confirmed.numUpdatedRows === 0n)
 			return failure(409, 'totp_setup_missing', m.two_step_error_setup_missing());
 		const recoveryCodes = await issueRecoveryCodes(tx, account.id);
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.two_step_on',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { method: 'totp', ...seenFrom(meta) }
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.two_step_on', meta, { method: 'totp' });
 		await tellTwoStepChange(tx, account, 'totp_on', meta, confirmedAt);
 		return { ok: true as const, recoveryCodes };
 	});
@@ -224,15 +215,7 @@ export async function disableTotp(
 		const tx = { ...ctx, db: trx };
 		await trx.deleteFrom('account_totp').where('account_id', '=', account.id).execute();
 		await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute();
-		await audit(tx, {
-			actorKind: 'account',
-			actorId: account.id,
-			action: 'account.two_step_off',
-			subjectKind: 'account',
-			subjectId: account.id,
-			ip: meta.ip,
-			details: { method: 'totp', ...seenFrom(meta) }
-		});
+		await auditOwnTwoStep(tx, account.id, 'account.two_step_off', meta, { method: 'totp' });
 		await tellTwoStepChange(tx, account, 'totp_off', meta);
 	});
 	return { ok: true };

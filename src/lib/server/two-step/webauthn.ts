@@ -6,3 +6,27 @@ import { once } from '../core/once';
  * docs/BENCHMARKS.md).
  */
 export const webauthn = once(() => import('@simplewebauthn/server'));
+
+type WebAuthn = Awaited<ReturnType<typeof webauthn>>;
+
+/**
+ * One WebAuthn verification against the challenge this server issued, its origin and relying
+ * party; a response the library throws on (malformed, another origin, …) verifies nothing: null.
+ */
+export async function verifyWebAuthn<Verified>(
+	expected: { challenge: string; origin: string; rpID: string },
+	verify: (
+		library: WebAuthn,
+		expected: { expectedChallenge: string; expectedOrigin: string; expectedRPID: string }
+	) => Promise<Verified>
+): Promise<Verified | null> {
+	try {
+		return await verify(await webauthn(), {
+			expectedChallenge: expected.challenge,
+			expectedOrigin: expected.origin,
+			expectedRPID: expected.rpID
+		});
+	} catch {
+		return null;
+	}
+}

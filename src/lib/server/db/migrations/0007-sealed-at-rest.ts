@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
-import type { MigrationContext } from '../migrate';
+import type { MigrationContext } from '../migration-context';
 
 /**
  * Secrets at rest sealed with the key ring (core/keys.ts; keys outside the database):

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../database';
-import type { MigrationContext } from '../migrate';
+import type { MigrationContext } from '../migration-context';
 
 /**
  * WebAuthn §7.2 step 6: an assertion's `userHandle` must be the one the passkey was registered
