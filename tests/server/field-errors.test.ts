@@ -16,7 +16,9 @@ describe('parseForm', () => {
 		const result = parseForm(schema, { reference: undefined, statusToken: 'x'.repeat(9) });
 		expect(result).toEqual({
 			ok: false,
-			error: {
+			failure: {
+				ok: false,
+				status: 400,
 				code: 'invalid_request',
 				message: 'The request has missing, unknown or malformed fields.',
 				field: 'reference',
