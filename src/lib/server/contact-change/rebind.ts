@@ -46,7 +46,7 @@ type Bound = { email: string | null; phone: string | null };
  * if it is still bound (an appeal's lost contact), else the bound one of its kind, else the only
  * one bound (an email can be swapped for a phone number, and the other way round).
  */
-export function replacedContact(bound: Bound, next: Identifier, named?: string): Identifier | null {
+function replacedContact(bound: Bound, next: Identifier, named?: string): Identifier | null {
 	const contacts: Identifier[] = [
 		...(bound.email ? [{ kind: 'email' as const, value: bound.email }] : []),
 		...(bound.phone ? [{ kind: 'phone' as const, value: bound.phone }] : [])
