@@ -56,6 +56,63 @@ describe('CheckReport next steps (issue 26: what was checked goes on by POST, ne
 	});
 });
 
+describe('CheckReport next steps that only fill the next page (R14: a POST, never a URL)', () => {
+	const carried = (form: HTMLFormElement, identifier: string, country: string) => {
+		expect(form).toHaveAttribute('method', 'POST');
+		expect(form.querySelector('input[type="hidden"][name="identifier"]')).toHaveValue(identifier);
+		expect(form.querySelector('input[type="hidden"][name="country"]')).toHaveValue(country);
+		// Only what the page fills: no "continue", no code, nothing in an address.
+		expect(form.querySelectorAll('input')).toHaveLength(2);
+		expect(document.querySelector('a[href*="example.com"], a[href*="8613"]')).toBeNull();
+	};
+
+	it('"Sign in" posts what was checked to the sign-in page\'s fromCheck action', () => {
+		render(CheckReport, {
+			report: report([{ action: 'sign_in', href: '/login' }], true),
+			identifier: 'a@example.com',
+			country: 'CN'
+		});
+		const form = formOf('Sign in');
+		expect(form).toHaveAttribute('action', '/login?/fromCheck');
+		carried(form, 'a@example.com', 'CN');
+		expect(screen.queryByRole('link', { name: 'Sign in' })).not.toBeInTheDocument();
+	});
+
+	it('"Change the bound email or phone" posts the checked contact to the contact page', () => {
+		render(CheckReport, {
+			report: report([{ action: 'change_contact', href: '/account/contact' }], true),
+			identifier: '13800138000',
+			country: 'CN'
+		});
+		const form = formOf('Change the bound email or phone');
+		expect(form).toHaveAttribute('action', '/account/contact?/fromCheck');
+		carried(form, '13800138000', 'CN');
+	});
+
+	it('"Appeal" posts what was checked as the lost contact to the appeal page', () => {
+		render(CheckReport, {
+			report: report([{ action: 'appeal', href: '/appeal' }], true),
+			identifier: 'a@example.com',
+			country: ''
+		});
+		const form = formOf('Lost access to this email or phone? Appeal');
+		expect(form).toHaveAttribute('action', '/appeal?/fromCheck');
+		carried(form, 'a@example.com', '');
+	});
+
+	it('"Turn on two-step verification" stays a plain link (nothing typed goes there)', () => {
+		render(CheckReport, {
+			report: report([{ action: 'turn_on_two_step', href: '/account/security/two-step' }], true),
+			identifier: 'a@example.com',
+			country: 'CN'
+		});
+		expect(screen.getByRole('link', { name: 'Turn on two-step verification' })).toHaveAttribute(
+			'href',
+			'/account/security/two-step'
+		);
+	});
+});
+
 const draw = (report: Report) => render(CheckReport, { report, identifier: 'x', country: 'CN' });
 
 describe('CheckReport: one statement per fact, in words for an email or a phone (R13)', () => {

@@ -30,11 +30,18 @@ export function stepLabel(action: Exclude<NextStep['action'], 'wait'>, kind: Kin
 	return stepLabels[action]();
 }
 
-/** The steps whose page takes what was typed, in a POST (R14: never in a URL). */
-export const carriedSteps: ReadonlySet<NextStep['action']> = new Set([
-	'register',
-	'continue_registration',
-	'forgot_password'
+/**
+ * The steps whose page takes what was checked, in a POST (R14: never in a URL), and the action
+ * it posts to: `resume` finds this browser's pending code step (register, forgot password);
+ * `fromCheck` only fills the page's first field (sign in, change contact, appeal).
+ */
+export const carriedSteps: ReadonlyMap<NextStep['action'], 'resume' | 'fromCheck'> = new Map([
+	['register', 'resume'],
+	['continue_registration', 'resume'],
+	['forgot_password', 'resume'],
+	['sign_in', 'fromCheck'],
+	['change_contact', 'fromCheck'],
+	['appeal', 'fromCheck']
 ]);
 
 const statusVerdicts: Record<ReportStatus, { label: () => string; badge: string }> = {

@@ -3,7 +3,7 @@ import { appealSubmissionAllowed, submitAppeal } from '$lib/server/appeals';
 import { requestVerificationCode } from '$lib/server/check';
 import { countryCodes } from '$lib/server/core/countries';
 import { failures } from '$lib/server/core/failures';
-import { failForm, readForm } from '$lib/server/http/forms';
+import { failForm, parseForm, readForm } from '$lib/server/http/forms';
 import { addressKey } from '$lib/server/platform/address-key';
 import { readMultipart } from '$lib/server/http/multipart';
 import { requestMeta } from '$lib/server/http/request-meta';
@@ -34,7 +34,22 @@ const echoOf = (values: Record<string, string | undefined>) => ({
 	country: values.country ?? ''
 });
 
+/** What was checked, as the appeal form's own "lost" fields take it (R14). */
+const checkedInput = appealInput.pick({ identifier: true, country: true });
+
 export const actions: Actions = {
+	/**
+	 * R14/R19: the check report's "Appeal", a POST so what was checked stays out of the URL. It
+	 * only fills the lost email or phone (what the person typed, parsed as the appeal form would);
+	 * nothing is kept or sent.
+	 */
+	fromCheck: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const echo = echoOf({ identifier: values.identifier?.slice(0, 320) });
+		const input = parseForm(checkedInput, values);
+		if (!input.ok) return failForm(input.failure, echo);
+		return echoOf(input.data);
+	},
 	/** R19/R6: a code to the new contact, the first thing the person proves. */
 	sendCode: async (event) => {
 		const values = await readForm(event.request, [...TEXT_FIELDS]);

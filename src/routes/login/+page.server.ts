@@ -27,7 +27,22 @@ export const load: PageServerLoad = async ({ locals, cookies }) => {
 	};
 };
 
+/** What was checked, as the sign-in form's own fields take it (R14). */
+const checkedInput = signInInput.pick({ identifier: true, country: true });
+
 export const actions: Actions = {
+	/**
+	 * R14: the check report's "Sign in", a POST so what was checked stays out of the URL. It only
+	 * fills the first field (what the person typed, parsed as the sign-in form would); nothing is
+	 * signed in, kept or sent.
+	 */
+	fromCheck: async (event) => {
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const echo = { identifier: (values.identifier ?? '').slice(0, 320), country: '' };
+		const input = parseForm(checkedInput, values);
+		if (!input.ok) return failForm(input.failure, echo);
+		return { identifier: input.data.identifier, country: input.data.country ?? '' };
+	},
 	signIn: async (event) => {
 		const values = await readForm(event.request, ['identifier', 'password', 'country']);
 		const echo = { identifier: values.identifier ?? '', country: values.country ?? '' };

@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { contactChangeConfirmInput, contactChangeInput } from '$lib/schemas/account';
+import { checkInput } from '$lib/schemas/check';
 import {
 	confirmContactChange,
 	quotaView,
@@ -75,6 +76,27 @@ async function stillOnCodeStep(
 }
 
 export const actions: Actions = {
+	/**
+	 * R14/R16: the check report's "Change the bound email or phone" (offered to the signed-in
+	 * owner), a POST so what was checked stays out of the URL. What was checked is the contact
+	 * being replaced, not the new one: the page names it (only when it is this account's own, as
+	 * typed) and the new-contact field stays empty. Nothing is kept or sent.
+	 */
+	fromCheck: async (event) => {
+		const { account } = event.locals;
+		if (!account) redirect(303, '/login');
+		const values = await readForm(event.request, ['identifier', 'country']);
+		const echo = { step: 'details' as const, newIdentifier: '' };
+		const input = parseForm(checkInput, values);
+		if (!input.ok) return failForm(input.failure, echo);
+		const checked = parseIdentifier(input.data.identifier, input.data.country);
+		const own = checked.ok && [account.email, account.phone].includes(checked.identifier.value);
+		return {
+			...echo,
+			country: input.data.country,
+			replacing: own ? input.data.identifier.trim() : undefined
+		};
+	},
 	start: async (event) => {
 		const { account } = event.locals;
 		if (!account) redirect(303, '/login');
