@@ -54,10 +54,16 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 	it('registered: sign-in, forgot-password and appeal steps, and a way to verify', async () => {
 		await check(renderForm(), 'registered@example.com');
 		expect(await screen.findByText('Registered · active')).toHaveClass('badge', 'badge-ok');
-		expect(screen.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/login');
+		expect(screen.getByRole('button', { name: 'Sign in' }).closest('form')).toHaveAttribute(
+			'action',
+			'/login?/fromCheck'
+		);
 		const forgot = screen.getByRole('button', { name: 'Forgot your password?' });
 		expect(forgot.closest('form')).toHaveAttribute('action', '/forgot-password?/resume');
-		expect(screen.getByRole('link', { name: /Appeal/ })).toHaveAttribute('href', '/appeal');
+		expect(screen.getByRole('button', { name: /Appeal/ }).closest('form')).toHaveAttribute(
+			'action',
+			'/appeal?/fromCheck'
+		);
 		// The verify panel is part of the report.
 		expect(screen.getByRole('article').querySelector('h3#verify-title')).toHaveTextContent(
 			"Verify it's you to see details"
@@ -78,7 +84,7 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		await check(renderForm(), 'disabled@example.com');
 		expect(await screen.findByText('Registered · disabled')).toHaveClass('badge-danger');
 		expect(screen.getByText('If you think this is a mistake, appeal.')).toBeInTheDocument();
-		expect(screen.queryByRole('link', { name: 'Sign in' })).not.toBeInTheDocument();
+		expect(screen.queryByRole('button', { name: 'Sign in' })).not.toBeInTheDocument();
 	});
 
 	it('pending code: what it is for, until when, a live countdown, and "enter your code"', async () => {
@@ -118,10 +124,9 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 		await check(renderForm(), 'lowActivity@example.com');
 		expect(await screen.findByText(/low-activity/)).toBeInTheDocument();
 		expect(screen.getByText(/0 of 2 changes used/)).toBeInTheDocument();
-		expect(screen.getByRole('link', { name: 'Change the bound email or phone' })).toHaveAttribute(
-			'href',
-			'/account/contact'
-		);
+		expect(
+			screen.getByRole('button', { name: 'Change the bound email or phone' }).closest('form')
+		).toHaveAttribute('action', '/account/contact?/fromCheck');
 		expect(
 			screen.queryByRole('heading', { name: "Verify it's you to see details" })
 		).not.toBeInTheDocument();
@@ -177,7 +182,7 @@ describe('CheckForm: one test per report state (R13, JavaScript on)', () => {
 
 	it('public tier: no security section', async () => {
 		await check(renderForm(), 'registered@example.com');
-		await screen.findByText(/sign in/i, { selector: 'a' });
+		await screen.findByRole('button', { name: 'Sign in' });
 		expect(screen.queryByRole('heading', { name: 'Security' })).not.toBeInTheDocument();
 	});
 
