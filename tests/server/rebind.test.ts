@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
+import {
+	confirmPasswordReset,
+	requestPasswordReset
+} from '../../src/lib/server/accounts/password-reset';
 import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import { applyDueRebind } from '../../src/lib/server/appeals/recovery';
 import {
@@ -429,28 +433,25 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 			ok: true
 		});
 		const other = await insertAccount(database.db, { email: seeded.old });
-		const otherReset = {
-			id: `c-other-reset-${other.id}`,
-			purpose: 'password_reset',
-			identifier: seeded.old,
-			code_hash: 'hash-other-reset',
-			created_at: REBIND_AT - HOUR,
-			expires_at: REBIND_AT + HOUR,
-			consumed_at: null,
-			account_id: other.id,
-			payload: null
-		};
-		await database.db.insertInto('verification_codes').values(otherReset).execute();
+		// R18: the other account's holder asks for a reset code before the approval.
+		const asked = await requestPasswordReset(
+			appAt(REBIND_AT - 30_000),
+			{ identifier: seeded.old },
+			ownerMeta(null)
+		);
+		expect(asked).toMatchObject({ ok: true });
+		const resetCode = await latestCode(database.db, seeded.old, 'password_reset');
 		expect(await approve(found)).toEqual({ ok: true, outcome: 'approved' });
 		expect(await contactsOf(seeded.account.id)).toEqual({ email: next, phone: null });
 		expect(await contactsOf(other.id)).toEqual({ email: seeded.old, phone: null });
-		// The other account's pending reset code is untouched, still usable.
-		const kept = await database.db
-			.selectFrom('verification_codes')
-			.select(['id', 'consumed_at'])
-			.where('id', '=', otherReset.id)
-			.executeTakeFirst();
-		expect(kept).toEqual({ id: otherReset.id, consumed_at: null });
+		// The other account's pending reset code still works.
+		expect(
+			await confirmPasswordReset(
+				appAt(REBIND_AT + 60_000),
+				{ identifier: seeded.old, code: resetCode, newPassword: 'another long and quiet river' },
+				ownerMeta(null)
+			)
+		).toEqual({ ok: true });
 		// R21: the number the appealed account had until now is told; the other account's holder is not.
 		expect((await latestMessage(database.db, phone, 'appeal_approved_old')).text).toContain(
 			found.reference
