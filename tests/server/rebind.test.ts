@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
+import {
+	confirmPasswordReset,
+	requestPasswordReset
+} from '../../src/lib/server/accounts/password-reset';
 import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import { applyDueRebind } from '../../src/lib/server/appeals/recovery';
 import {
 	confirmContactChange,
 	startContactChange
 } from '../../src/lib/server/contact-change/change';
+import { ContactTaken, isContactTaken } from '../../src/lib/server/contact-change/rebind';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import type { Db } from '../../src/lib/server/db/database';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Account, Database } from '../../src/lib/server/db/schema';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { closeTestDocumentPool, testAppContext } from '../support/app-context';
@@ -67,21 +72,15 @@ function gatedBuilder<T extends object>(builder: T, gate: () => Promise<void>): 
 }
 
 /**
- * R3 raced in: another account takes `contact` after the rebind checked it was free and before
- * it writes. The other account is inserted through the same transaction, just before its first
- * write to `accounts`: to that write it is what a commit from elsewhere is, alike on SQLite (one
- * writer at a time, so the interleaving cannot happen there for real) and PostgreSQL. It rolls
- * back with the rebind.
+ * `app`, whose transactions run `beforeTheWrite` once, just before their first write to
+ * `accounts` (in the same transaction, which it is given).
  */
-function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
-	let raced = false;
-	const takeIt = async (trx: Trx) => {
-		if (raced) return;
-		raced = true;
-		await trx
-			.insertInto('accounts')
-			.values(accountFactory({ email: contact }))
-			.execute();
+function atTheWrite<T extends App>(app: T, beforeTheWrite: (trx: Trx) => Promise<void>): T {
+	let ran = false;
+	const once = async (trx: Trx) => {
+		if (ran) return;
+		ran = true;
+		await beforeTheWrite(trx);
 	};
 	const racedTrx = (trx: Trx): Trx =>
 		new Proxy(trx, {
@@ -91,7 +90,7 @@ function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
 				if (prop === 'updateTable')
 					return (table: keyof Database) => {
 						const builder = target.updateTable(table);
-						return table === 'accounts' ? gatedBuilder(builder, () => takeIt(target)) : builder;
+						return table === 'accounts' ? gatedBuilder(builder, () => once(target)) : builder;
 					};
 				return value.bind(target);
 			}
@@ -114,7 +113,23 @@ function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
 	return { ...app, db };
 }
 
-describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
+/**
+ * R3 raced in: another account takes `contact` after the rebind checked it was free and before
+ * it writes. The other account is inserted through the same transaction, just before its first
+ * write to `accounts`: to that write it is what a commit from elsewhere is, alike on SQLite (one
+ * writer at a time, so the interleaving cannot happen there for real) and PostgreSQL. It rolls
+ * back with the rebind.
+ */
+function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
+	return atTheWrite(app, async (trx) => {
+		await trx
+			.insertInto('accounts')
+			.values(accountFactory({ email: contact }))
+			.execute();
+	});
+}
+
+describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open }) => {
 	let database: TestDatabase;
 	let storage: string;
 	let passwordHash: string;
@@ -365,6 +380,170 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ open }) => {
 				found.reference
 			);
 	});
+
+	const contactsOf = (accountId: string) =>
+		database.db
+			.selectFrom('accounts')
+			.select(['email', 'phone'])
+			.where('id', '=', accountId)
+			.executeTakeFirstOrThrow();
+	const messagesTo = (recipient: string, purpose: string) =>
+		database.db
+			.selectFrom('outbox')
+			.select('id')
+			.where('recipient', '=', recipient)
+			.where('purpose', '=', purpose)
+			.execute();
+
+	it('R21: an account bound to both an email and a phone loses both to the appeal, and both are told', async () => {
+		const seeded = await seededAccount();
+		// Left by the earlier R21 (the lost contact kept when the new one was of the other kind).
+		const phone = uniqueCnMobile();
+		await database.db
+			.updateTable('accounts')
+			.set({ phone })
+			.where('id', '=', seeded.account.id)
+			.execute();
+		const next = uniqueEmail('next');
+		const found = await approvedAppeal(phone, next, REBIND_AT);
+		expect(await approve(found)).toEqual({ ok: true, outcome: 'approved' });
+		expect(await contactsOf(seeded.account.id)).toEqual({ email: next, phone: null });
+		// R17/R21: the named phone and the email overwritten with it both hear of the approval.
+		for (const contact of [phone, seeded.old])
+			expect((await latestMessage(database.db, contact, 'appeal_approved_old')).text).toContain(
+				found.reference
+			);
+		// R18: neither keeps a pending code (the seeded reset and check codes to the email died).
+		const pending = await database.db
+			.selectFrom('verification_codes')
+			.select('id')
+			.where('identifier', 'in', [phone, seeded.old])
+			.where('consumed_at', 'is', null)
+			.execute();
+		expect(pending).toEqual([]);
+	});
+
+	it('R21/R3: the lost contact another account has bound since the filing keeps its codes and hears nothing of the appeal', async () => {
+		const seeded = await seededAccount();
+		const next = uniqueEmail('next');
+		const found = await approvedAppeal(seeded.old, next, REBIND_AT);
+		// R16: the holder moves off the named email; then another account registers it.
+		const phone = uniqueCnMobile();
+		expect(await ownerChange(seeded.account, phone, seeded.sessions[0]!)).toMatchObject({
+			ok: true
+		});
+		const other = await insertAccount(database.db, { email: seeded.old });
+		// R18: the other account's holder asks for a reset code before the approval.
+		const asked = await requestPasswordReset(
+			appAt(REBIND_AT - 30_000),
+			{ identifier: seeded.old },
+			ownerMeta(null)
+		);
+		expect(asked).toMatchObject({ ok: true });
+		const resetCode = await latestCode(database.db, seeded.old, 'password_reset');
+		expect(await approve(found)).toEqual({ ok: true, outcome: 'approved' });
+		expect(await contactsOf(seeded.account.id)).toEqual({ email: next, phone: null });
+		expect(await contactsOf(other.id)).toEqual({ email: seeded.old, phone: null });
+		// The other account's pending reset code still works.
+		expect(
+			await confirmPasswordReset(
+				appAt(REBIND_AT + 60_000),
+				{ identifier: seeded.old, code: resetCode, newPassword: 'another long and quiet river' },
+				ownerMeta(null)
+			)
+		).toEqual({ ok: true });
+		// R21: the number the appealed account had until now is told; the other account's holder is not.
+		expect((await latestMessage(database.db, phone, 'appeal_approved_old')).text).toContain(
+			found.reference
+		);
+		expect(await messagesTo(seeded.old, 'appeal_approved_old')).toEqual([]);
+	});
+
+	it('R3: only a unique violation of the accounts’ email or phone is identifier_taken', async () => {
+		const violation = async (write: () => Promise<unknown>) => {
+			try {
+				await write();
+			} catch (error) {
+				return error;
+			}
+			throw new Error('the write met no constraint');
+		};
+		const taken = await insertAccount(database.db, { phone: uniqueCnMobile() });
+		const sameEmail = await violation(() => insertAccount(database.db, { email: taken.email }));
+		const samePhone = await violation(() => insertAccount(database.db, { phone: taken.phone }));
+		const sameId = await violation(() => insertAccount(database.db, { id: taken.id }));
+		const sameSession = await violation(async () => {
+			const session = {
+				id: `s-twice-${taken.id}`,
+				account_id: taken.id!,
+				created_at: REBIND_AT,
+				last_active_at: REBIND_AT,
+				expires_at: REBIND_AT + DAY,
+				ip: null,
+				ip_country: null,
+				user_agent: null,
+				sudo_until: null
+			};
+			await database.db.insertInto('sessions').values(session).execute();
+			await database.db.insertInto('sessions').values(session).execute();
+		});
+		expect([sameEmail, samePhone, sameId, sameSession].map(isContactTaken)).toEqual([
+			true,
+			true,
+			false,
+			false
+		]);
+		expect(isContactTaken(new ContactTaken())).toBe(true);
+	});
+
+	if (name === 'postgres')
+		describe('R16/R21/R24 on PostgreSQL: the held rebind and the owner’s change at the same moment', () => {
+			/**
+			 * Resolves once a connection waits on a lock `pid` holds (PostgreSQL's own account of who
+			 * blocks whom), or once `settled` does: no timer decides the order.
+			 */
+			async function waitsOn(pid: number, settled: Promise<unknown>): Promise<void> {
+				let done = false;
+				void settled.finally(() => {
+					done = true;
+				});
+				while (!done) {
+					const { rows } = await sql<{ waiting: number }>`
+						select count(*)::int as waiting from pg_stat_activity
+						where ${pid} = any(pg_blocking_pids(pid))`.execute(database.db);
+					if (rows[0]!.waiting > 0) return;
+				}
+			}
+
+			it('R16/R24: the rebind holds the account row; the owner’s change behind it is refused by the 7 days, and the account is bound to the new contact alone', async () => {
+				const seeded = await seededAccount();
+				const next = uniqueEmail('next');
+				const found = await approvedAppeal(seeded.old, next, REBIND_AT - 72 * HOUR, 72);
+				expect(await approve(found)).toEqual({ ok: true, outcome: 'approved' });
+				// A thief with the password starts a change to a phone number during the hold…
+				const phone = uniqueCnMobile();
+				const code = await ownerStart(seeded.account, phone, seeded.sessions[0]!);
+				// …and confirms it on another connection just as the due rebind is about to write.
+				let confirmed: ReturnType<typeof ownerConfirm> | undefined;
+				const app = atTheWrite(appAt(REBIND_AT, 72), async (trx) => {
+					const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+					confirmed = ownerConfirm(seeded.account, code, seeded.sessions[0]!);
+					// Either the change waits on the rebind's lock, or (without one) it is done.
+					await Promise.race([confirmed, waitsOn(rows[0]!.pid, confirmed)]);
+				});
+				expect(await applyDueRebind(app, found.appealId)).toBe(true);
+				expect(await confirmed).toMatchObject({ status: 409, code: 'change_too_soon' });
+				expect(await contactsOf(seeded.account.id)).toEqual({ email: next, phone: null });
+				// R21: the thief's unused code to the number died with the rebind (every code of the account).
+				const pending = await database.db
+					.selectFrom('verification_codes')
+					.select('id')
+					.where('identifier', '=', phone)
+					.where('consumed_at', 'is', null)
+					.execute();
+				expect(pending).toEqual([]);
+			});
+		});
 
 	const auditActions = async (subjectId: string) =>
 		(

@@ -426,7 +426,7 @@ export async function applyRebind(
 	// R21 → R16: an appeal change counts in the 180-day window; nothing here checks it. The lost
 	// contact is replaced (unbound when the new one is of the other kind): the person no longer
 	// controls it, and it must not keep opening the account.
-	const { replaced } = await rebindContact(tx, {
+	const { revoked } = await rebindContact(tx, {
 		accountId,
 		next,
 		kind: 'appeal',
@@ -439,14 +439,10 @@ export async function applyRebind(
 		tx,
 		appealNoticeMessage(next, 'approved_new', row.reference, locale, options)
 	);
-	// R21: the old contact is told — the one the appeal named, and the one bound until now when
-	// that was another (the owner changed it after the filing).
-	const old = parseIdentifier(row.old_identifier);
-	const told = [old.ok ? old.identifier : null, replaced].filter(
-		(contact, index, all): contact is Identifier =>
-			contact !== null && all.findIndex((other) => other?.value === contact.value) === index
-	);
-	for (const contact of told)
+	// R21: every old contact is told — each the account had bound until now (the one the owner
+	// changed to after the filing; both, for an account left with an email and a phone) and the one
+	// the appeal named, unless another account has bound it since (its holder is not this account's).
+	for (const contact of revoked)
 		await enqueueMessage(
 			tx,
 			appealNoticeMessage(contact, 'approved_old', row.reference, locale, options)

@@ -31,3 +31,19 @@ export function isConnectionError(error: unknown): boolean {
 		)
 	);
 }
+
+/**
+ * A unique violation of one single-column unique index: PostgreSQL names the index
+ * (`constraint`), SQLite names the column in its message ("UNIQUE constraint failed: t.c").
+ */
+export function isUniqueViolationOf(
+	error: unknown,
+	index: { name: string; table: string; column: string }
+): boolean {
+	if (!isUniqueViolation(error)) return false;
+	const { constraint, message } = error as { constraint?: string; message?: string };
+	return (
+		constraint === index.name ||
+		message === `UNIQUE constraint failed: ${index.table}.${index.column}`
+	);
+}
