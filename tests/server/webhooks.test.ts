@@ -14,9 +14,13 @@ import type { RequestMeta } from '../../src/lib/server/core/request-meta';
 import { openDatabase } from '../../src/lib/server/db/database';
 import type { Account } from '../../src/lib/server/db/schema';
 import { listOutboxFor } from '../../src/lib/server/messaging/outbox';
+import { runRetention } from '../../src/lib/server/retention/tables';
 import { listDeliveries, resendDelivery } from '../../src/lib/server/webhooks';
 import { createWebhookWorker, RETRY_WINDOW_MS } from '../../src/lib/server/webhooks/worker';
+import { actions, load } from '../../src/routes/support/webhooks/+page.server';
+import { makeAgent } from '../support/agents';
 import { testAppContext, type TestApp } from '../support/app-context';
+import { callEndpoint } from '../support/endpoints';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { uniqueEmail } from '../support/factories';
 import { insertMember, PASSWORD } from '../support/signed-in';
@@ -361,5 +365,72 @@ describe.each(testDatabases)('R27 signed webhooks on $name', ({ name, open }) =>
 			expect(event!.body).not.toContain(whole.split('@')[0]!);
 		}
 		expect(event!.json.data.to).toMatch(/\*/);
+	});
+
+	it('R27 + R22: the console page lists failures first; only an admin resends, through the page action', async () => {
+		const member = await insertMember(app, 'hook-console');
+		await freezeOwnAccount(app, await accountRow(member.id), PASSWORD, meta);
+		const [row] = await deliveries(member.id);
+		await database.db
+			.updateTable('webhook_deliveries')
+			.set({ status: 'failed', attempts: 30, last_error: 'HTTP 503' })
+			.where('id', '=', row!.id)
+			.execute();
+		const [adminAgent, plainAgent] = [await makeAgent(app, 'admin'), await makeAgent(app, 'agent')];
+		const asAgent =
+			<E extends { locals: App.Locals }, R>(agent: typeof adminAgent, handler: (event: E) => R) =>
+			(event: E) => {
+				event.locals.agent = agent;
+				return handler(event);
+			};
+		const page = (await callEndpoint(asAgent(adminAgent, load), app, {
+			method: 'GET',
+			path: '/support/webhooks'
+		})) as Exclude<Awaited<ReturnType<typeof load>>, void>;
+		expect(page.deliveries[0]).toMatchObject({ status: 'failed', lastError: 'HTTP 503' });
+		expect(JSON.stringify(page)).not.toContain('"body"');
+
+		const post = (agent: typeof adminAgent) =>
+			callEndpoint(asAgent(agent, actions.resend!), app, {
+				path: '/support/webhooks?/resend',
+				body: new URLSearchParams({ id: row!.id }),
+				headers: { 'content-type': 'application/x-www-form-urlencoded' }
+			});
+		await expect(post(plainAgent)).rejects.toMatchObject({ status: 403 });
+		expect((await deliveries(member.id))[0]!.status).toBe('failed');
+		expect(await post(adminAgent)).toEqual({ resent: row!.id });
+		expect((await deliveries(member.id))[0]!.status).toBe('pending');
+		expect(await post(adminAgent)).toMatchObject({ status: 409 });
+		await worker(app).runOnce();
+		expect(receivedFor(member.id).map((event) => event.id)).toEqual([row!.id]);
+	});
+
+	it('R27 retention: delivered and failed deliveries go 30 days after the event; pending ones stay', async () => {
+		const member = await insertMember(app, 'hook-retention');
+		const now = app.clock.now().getTime();
+		const row = (id: string, status: 'pending' | 'delivered' | 'failed', ageDays: number) => ({
+			id,
+			endpoint: env.WEBHOOK_URL!,
+			account_id: member.id,
+			type: 'account.frozen',
+			body: '{}',
+			created_at: now - ageDays * 24 * HOUR,
+			status,
+			next_attempt_at: now + HOUR
+		});
+		await database.db
+			.insertInto('webhook_deliveries')
+			.values([
+				row(`msg_old_delivered_${member.id}`, 'delivered', 31),
+				row(`msg_old_failed_${member.id}`, 'failed', 31),
+				row(`msg_recent_failed_${member.id}`, 'failed', 29),
+				row(`msg_old_pending_${member.id}`, 'pending', 31)
+			])
+			.execute();
+		const result = await runRetention(app);
+		expect(result).toMatchObject({ skipped: false, failed: [] });
+		expect((await deliveries(member.id)).map((kept) => kept.id).sort()).toEqual(
+			[`msg_old_pending_${member.id}`, `msg_recent_failed_${member.id}`].sort()
+		);
 	});
 });

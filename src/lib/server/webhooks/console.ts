@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context';
 import { hostOf } from './worker';
 
 /** R27 in the console (admins only): recent deliveries, failures first. No body is shown. */
-export interface DeliveryView {
+interface DeliveryView {
 	id: string;
 	type: string;
 	host: string;

@@ -6,7 +6,7 @@ import type { AuditEntry } from '../core/audit';
  * entry's details only: they hold masked contacts, never codes, passwords or documents (R4).
  */
 
-export type WebhookType =
+type WebhookType =
 	| 'account.registered'
 	| 'account.review_started'
 	| 'account.review_cleared'
@@ -42,7 +42,7 @@ function pick(details: Details, keys: string[]): Data {
 
 const appealOf = (entry: AuditEntry): Data => ({ appealId: entry.subjectId ?? null });
 
-export const EVENT_RULES: Record<string, EventRule[]> = {
+const EVENT_RULES: Record<string, EventRule[]> = {
 	'account.registered': [
 		{ type: 'account.registered', data: (d) => pick(d, ['status']) },
 		// R9: a country mismatch opens the account under review.

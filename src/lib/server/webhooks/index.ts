@@ -6,6 +6,5 @@
  */
 
 export { listDeliveries, resendDelivery } from './console';
-export type { DeliveryView } from './console';
 export { webhookEvents } from './record';
 export { createWebhookWorker } from './worker';

@@ -4,7 +4,7 @@ import type { Ctx, EventSink } from '../core/context';
 import { accountSubject, eventsOf } from './events';
 
 /** A Standard Webhooks message id: the same on every attempt, so a receiver drops repeats. */
-export function newMessageId(): string {
+function newMessageId(): string {
 	return `msg_${randomBytes(16).toString('base64url')}`;
 }
 

@@ -10,7 +10,7 @@ import { signWebhook } from './signature';
  * compare-and-set UPDATE (as the outbox worker does), so any number of processes send each once.
  */
 
-export interface WebhookWorkerDeps {
+interface WebhookWorkerDeps {
 	db: Db;
 	clock: Clock;
 	secret: Buffer;
@@ -28,7 +28,7 @@ interface WebhookRunResult {
 	failed: number;
 }
 
-export interface WebhookWorker {
+interface WebhookWorker {
 	runOnce(): Promise<WebhookRunResult>;
 	start(intervalMs?: number): void;
 	stop(): Promise<void>;
@@ -50,7 +50,7 @@ type DueRow = Pick<
 >;
 
 /** R27: 10 s, 20 s, 40 s … after the 1st, 2nd, 3rd failure, capped at an hour. */
-export function webhookRetryDelayMs(failedAttempts: number): number {
+function webhookRetryDelayMs(failedAttempts: number): number {
 	return Math.min(BASE_DELAY_MS * 2 ** Math.max(failedAttempts - 1, 0), MAX_DELAY_MS);
 }
 
