@@ -16,6 +16,7 @@ import type { Account } from '../../src/lib/server/db/schema';
 import { listOutboxFor } from '../../src/lib/server/messaging/outbox';
 import { runRetention } from '../../src/lib/server/retention/tables';
 import { listDeliveries, resendDelivery } from '../../src/lib/server/webhooks';
+import { eventsOf } from '../../src/lib/server/webhooks/events';
 import { createWebhookWorker, RETRY_WINDOW_MS } from '../../src/lib/server/webhooks/worker';
 import { actions, load } from '../../src/routes/support/webhooks/+page.server';
 import { makeAgent } from '../support/agents';
@@ -103,6 +104,51 @@ function webhookReceiver(secret: string) {
 		close: () => new Promise<void>((resolve) => server.close(() => resolve()))
 	};
 }
+
+describe('R27: which audited actions are webhook events', () => {
+	const entry = (action: string, details: Record<string, string | number | boolean | null> = {}) =>
+		eventsOf({ actorKind: 'system', actorId: null, action, details });
+
+	it.each([
+		['support.review_cleared', {}, ['account.review_cleared']],
+		['account.freeze_lifted', { by: 'agent' }, ['account.unfrozen']],
+		['appeal.rejected', {}, ['appeal.decided']],
+		['appeal.approved', { rebindDueAt: null }, ['appeal.decided']],
+		[
+			'appeal.approved',
+			{ rebindDueAt: '2026-12-01T00:00:00.000Z' },
+			['appeal.decided', 'account.recovery_pending']
+		],
+		['account.contact_rebound', { to: 'n***w@e***.com' }, ['account.recovery_applied']],
+		[
+			'account.recovery_cancelled',
+			{ by: 'link', reference: 'A-1' },
+			['account.recovery_cancelled']
+		],
+		['account.password_reset', { via: 'code' }, ['account.password_reset']],
+		['account.two_step_on', { method: 'totp' }, ['account.two_step_on']],
+		['account.two_step_undone', {}, ['account.two_step_off']],
+		['session.signed_in', {}, []],
+		['support.review_confirmed', { reason: 'typed by an agent' }, []]
+	] as const)('%s %j → %j', (action, details, types) => {
+		expect(entry(action, details).map((event) => event.type)).toEqual(types);
+	});
+
+	it('data carries only the named keys: no agent reason, no appeal reference, no device', () => {
+		const [cancelled] = entry('account.recovery_cancelled', {
+			by: 'link',
+			reference: 'A-1',
+			ipCountry: 'CN'
+		});
+		expect(cancelled!.data).toEqual({ by: 'link' });
+		const [reset] = entry('account.password_reset', {
+			via: 'code',
+			device: 'Chrome on Linux',
+			ipCountry: 'CN'
+		});
+		expect(reset!.data).toEqual({ via: 'code' });
+	});
+});
 
 describe.each(testDatabases)('R27 signed webhooks on $name', ({ name, open }) => {
 	const receiver = webhookReceiver(SECRET);
