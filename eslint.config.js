@@ -38,7 +38,8 @@ const DOMAINS = [
 	'messaging',
 	'retention',
 	'two-step',
-	'checkup'
+	'checkup',
+	'webhooks'
 ];
 const INFRASTRUCTURE = ['core', 'db', 'platform'];
 

@@ -63,3 +63,56 @@ describe('configuration', () => {
 		expect(parseConfig({ PASSWORD_MIN_LENGTH: '6' }).passwordMinLength).toBe(6);
 	});
 });
+
+describe('R27: webhook configuration', () => {
+	const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+
+	it('off unless WEBHOOK_URL is set; a comma list of endpoints and the secret bytes', () => {
+		expect(parseConfig({}).webhooks).toBeUndefined();
+		const on = parseConfig({
+			WEBHOOK_URL: 'https://hooks.example.com/a, http://127.0.0.1:9000/b',
+			WEBHOOK_SECRET: secret
+		}).webhooks;
+		expect(on?.endpoints).toEqual(['https://hooks.example.com/a', 'http://127.0.0.1:9000/b']);
+		expect(on?.secret).toEqual(Buffer.alloc(24, 7));
+	});
+
+	it.each([
+		[{ WEBHOOK_URL: 'https://hooks.example.com' }, 'WEBHOOK_SECRET: required'],
+		[{ WEBHOOK_SECRET: secret }, 'WEBHOOK_SECRET: set without WEBHOOK_URL'],
+		[{ WEBHOOK_URL: 'ftp://hooks.example.com', WEBHOOK_SECRET: secret }, 'WEBHOOK_URL'],
+		[{ WEBHOOK_URL: 'hooks.example.com', WEBHOOK_SECRET: secret }, 'WEBHOOK_URL'],
+		[
+			{ NODE_ENV: 'production', WEBHOOK_URL: 'http://hooks.example.com', WEBHOOK_SECRET: secret },
+			'WEBHOOK_URL: hooks.example.com must use https'
+		],
+		[{ WEBHOOK_URL: 'https://h.example', WEBHOOK_SECRET: 'c2VjcmV0' }, 'WEBHOOK_SECRET'],
+		[
+			{
+				WEBHOOK_URL: 'https://h.example',
+				WEBHOOK_SECRET: `whsec_${Buffer.alloc(16).toString('base64')}`
+			},
+			'WEBHOOK_SECRET'
+		],
+		[{ WEBHOOK_URL: 'https://h.example', WEBHOOK_SECRET: 'whsec_not base64!!' }, 'WEBHOOK_SECRET']
+	])('refuses %j, naming the variable', (env, name) => {
+		expect(() => parseConfig(env)).toThrow(name);
+	});
+
+	it('a refused secret is never echoed in the error', () => {
+		const short = `whsec_${Buffer.from('sixteen byte key').toString('base64')}`;
+		expect(() => parseConfig({ WEBHOOK_URL: 'https://h.example', WEBHOOK_SECRET: short })).toThrow(
+			expect.objectContaining({ message: expect.not.stringContaining(short.slice(6)) })
+		);
+	});
+
+	it('production allows plain http only to the loopback host', () => {
+		expect(
+			parseConfig({
+				NODE_ENV: 'production',
+				WEBHOOK_URL: 'http://127.0.0.1:9000/hooks',
+				WEBHOOK_SECRET: secret
+			}).webhooks?.endpoints
+		).toEqual(['http://127.0.0.1:9000/hooks']);
+	});
+});

@@ -19,6 +19,7 @@ import { memoryRateLimitStore } from './platform/limits-memory';
 import { createMetrics } from './platform/metrics';
 import type { WorkerPool } from './platform/worker-pool';
 import { purgeExpiredDocuments, startRetention } from './retention';
+import { createWebhookWorker, webhookEvents } from './webhooks';
 
 /**
  * The composition root: the one place that builds a context (`createAppContext`), for the
@@ -72,6 +73,8 @@ export function createAppContext(config: Config, parts: ContextParts): AppContex
 		}),
 		metrics,
 		writeBehind,
+		// R27: audited events become webhook deliveries (none stored without WEBHOOK_URL).
+		events: webhookEvents,
 		async close() {
 			await writeBehind.flush();
 			await Promise.all([limits.close(), parts.workers ? undefined : workers.close()]);
@@ -194,6 +197,16 @@ export function startBackgroundJobs(ctx: AppContext): void {
 		log: (event, data) => log.info({ event, ...data })
 	});
 	worker.start();
+	// R27: signed webhooks, in order per account, retried for 24 hours; off without WEBHOOK_URL.
+	const webhooks = ctx.config.webhooks
+		? createWebhookWorker({
+				db: ctx.db,
+				clock: ctx.clock,
+				secret: ctx.config.webhooks.secret,
+				log: (event, data) => log.info({ event, ...data })
+			})
+		: undefined;
+	webhooks?.start();
 	// Every table that grows is trimmed to its policy (docs/DATA.md), hourly, safe with many instances.
 	const retention = startRetention(ctx);
 	// Rules §8a: held rebinds that fell due, and the daily reminders during a hold; every minute.
@@ -209,7 +222,7 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	// (which stores what is written behind: check events, the in-process rate limits).
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), retention.stop(), recovery.stop()])
+		void Promise.all([worker.stop(), webhooks?.stop(), retention.stop(), recovery.stop()])
 			.then(() => ctx.close())
 			.finally(() => claim?.release());
 	});

@@ -15,10 +15,11 @@ export interface AuditEntry {
 /** R22: append-only; the database refuses updates and deletes of these rows. */
 export async function audit(ctx: Ctx, entry: AuditEntry): Promise<void> {
 	const { db, clock } = ctx;
+	const at = clock.now().getTime();
 	await db
 		.insertInto('audit_events')
 		.values({
-			at: clock.now().getTime(),
+			at,
 			actor_kind: entry.actorKind,
 			actor_id: entry.actorId,
 			action: entry.action,
@@ -28,4 +29,6 @@ export async function audit(ctx: Ctx, entry: AuditEntry): Promise<void> {
 			details: entry.details ? JSON.stringify(entry.details) : null
 		})
 		.execute();
+	// R27: the event (a webhook delivery) commits or rolls back with the entry.
+	await ctx.events?.recorded(ctx, entry, at);
 }

@@ -76,7 +76,10 @@ const envSchema = z.object({
 	// 7 days, because agents see the checks of the last 7 days against an account (R15).
 	CHECK_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).default(30),
 	// Delivered and dead outbox messages; pending ones stay until delivered or dead (R7).
-	OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7)
+	OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+	// R27: outbound webhooks; checked in parseWebhooks (the secret is never echoed).
+	WEBHOOK_URL: z.string().trim().optional(),
+	WEBHOOK_SECRET: z.string().trim().optional()
 });
 
 export type Config = {
@@ -106,6 +109,8 @@ export type Config = {
 		recoveryHoldMs: number;
 	};
 	retention: { checkEventsDays: number; outboxDays: number };
+	/** R27: where audited events are POSTed, signed with `secret` (Standard Webhooks); undefined: off. */
+	webhooks: { endpoints: string[]; secret: Buffer } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -172,6 +177,45 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		retention: {
 			checkEventsDays: e.CHECK_EVENTS_RETENTION_DAYS,
 			outboxDays: e.OUTBOX_RETENTION_DAYS
-		}
+		},
+		webhooks: parseWebhooks(e.WEBHOOK_URL, e.WEBHOOK_SECRET, production)
 	};
+}
+
+/** Loopback receivers may use plain http in production (a sidecar on the same host). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * R27: WEBHOOK_URL is one or more http(s) URLs, comma-separated (https in production, except on
+ * loopback); WEBHOOK_SECRET is required with it, in the Standard Webhooks form `whsec_` + base64
+ * of at least 24 random bytes. Errors name the variable, never the secret's value.
+ */
+function parseWebhooks(
+	urls: string | undefined,
+	secret: string | undefined,
+	production: boolean
+): Config['webhooks'] {
+	const list = (urls ?? '')
+		.split(',')
+		.map((url) => url.trim())
+		.filter((url) => url !== '');
+	if (list.length === 0) {
+		if (secret) throw new ConfigError('WEBHOOK_SECRET: set without WEBHOOK_URL');
+		return undefined;
+	}
+	for (const url of list) {
+		const parsed = URL.canParse(url) ? new URL(url) : undefined;
+		if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.username)
+			throw new ConfigError(`WEBHOOK_URL: "${url.slice(0, 60)}" is not an http(s) URL`);
+		if (production && parsed.protocol !== 'https:' && !LOOPBACK_HOSTS.has(parsed.hostname))
+			throw new ConfigError(`WEBHOOK_URL: ${parsed.host} must use https in production`);
+	}
+	if (!secret) throw new ConfigError('WEBHOOK_SECRET: required when WEBHOOK_URL is set');
+	const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
+	const bytes = Buffer.from(encoded, 'base64');
+	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || bytes.length < 24)
+		throw new ConfigError(
+			'WEBHOOK_SECRET: must be whsec_ followed by the base64 of at least 24 random bytes'
+		);
+	return { endpoints: [...new Set(list)], secret: bytes };
 }

@@ -8,7 +8,16 @@ import type { Metrics } from '../platform/metrics';
 import type { WorkerPool } from '../platform/worker-pool';
 import type { AdjustableClock, Clock } from './clock';
 import type { Config } from './config';
+import type { AuditEntry } from './audit';
 import type { Keyring } from './keys';
+
+/**
+ * R27: what happens after an audit entry is written, in the same transaction (the webhooks
+ * domain stores one delivery per endpoint). Defined here so core never imports a domain.
+ */
+export interface EventSink {
+	recorded(ctx: Ctx, entry: AuditEntry, at: number): Promise<void>;
+}
 
 /**
  * What every server function gets as its first argument: `fn(ctx, input, meta?)`. Built once per
@@ -35,6 +44,8 @@ export interface Ctx {
 	metrics: Metrics;
 	/** Rows written behind in batches (R15: `check_events`), stored when the context closes. */
 	writeBehind: WriteBehind;
+	/** R27: outbound webhooks of audited events; absent in contexts that emit none. */
+	events?: EventSink;
 }
 
 /** The context of a running process (or test): it owns the connections it opened. */

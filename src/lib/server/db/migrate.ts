@@ -19,6 +19,7 @@ import * as recoveryDue from './migrations/0015-recovery-due';
 import * as sessionEpoch from './migrations/0016-session-epoch';
 import * as keyChecks from './migrations/0017-key-checks';
 import * as sudoWindow from './migrations/0018-sudo-window';
+import * as webhooks from './migrations/0019-webhooks';
 
 type DialectMigration = {
 	up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void>;
@@ -43,7 +44,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0015-recovery-due': recoveryDue,
 	'0016-session-epoch': sessionEpoch,
 	'0017-key-checks': keyChecks,
-	'0018-sudo-window': sudoWindow
+	'0018-sudo-window': sudoWindow,
+	'0019-webhooks': webhooks
 };
 
 export async function migrateToLatest(

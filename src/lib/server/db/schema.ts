@@ -252,6 +252,27 @@ export interface OutboxTable {
 	sent_at: Millis | null;
 }
 
+/** R27: one outbound webhook delivery (an event to one endpoint); webhooks/ writes and sends it. */
+export interface WebhookDeliveriesTable {
+	/** Delivery order per account and endpoint. */
+	seq: Generated<number>;
+	/** The Standard Webhooks `webhook-id` (`msg_…`), the same on every attempt. */
+	id: string;
+	endpoint: string;
+	account_id: string;
+	type: string;
+	/** The JSON sent: masked contacts only, never codes, passwords or documents. */
+	body: string;
+	created_at: Millis;
+	status: 'pending' | 'delivered' | 'failed';
+	attempts: Generated<number>;
+	next_attempt_at: Millis;
+	locked_until: Millis | null;
+	/** A short reason (HTTP status, timeout), never the receiver's answer. */
+	last_error: string | null;
+	delivered_at: Millis | null;
+}
+
 interface RateLimitsTable {
 	key: string;
 	points: number;
@@ -363,6 +384,7 @@ export interface Database {
 	pending_sign_ins: PendingSignInsTable;
 	recovery_cancel_tokens: RecoveryCancelTokensTable;
 	key_checks: KeyChecksTable;
+	webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -33,6 +33,8 @@ const CONTACT_CHANGE_KEEP_MS = 730 * DAY_MS;
 const APPEAL_KEEP_MS = 730 * DAY_MS;
 /** Two-step: a TOTP set-up never confirmed (its secret was shown once and is useless now). */
 const TOTP_SETUP_KEEP_MS = DAY_MS;
+/** R27: delivered and failed webhook deliveries, for the console's view of recent trouble. */
+const WEBHOOK_KEEP_MS = 30 * DAY_MS;
 /** An hour is rolled up only once it is this far behind: instances' clocks differ a little. */
 const ROLL_UP_GRACE_MS = 5 * 60_000;
 /** PostgreSQL advisory lock of the run: (this class, hashtext of the schema). "ascr" in ASCII. */
@@ -58,7 +60,8 @@ type RetentionTable =
 	| 'pending_sign_ins'
 	| 'webauthn_challenges'
 	| 'account_totp'
-	| 'recovery_codes';
+	| 'recovery_codes'
+	| 'webhook_deliveries';
 
 export type RetentionResult =
 	| { skipped: true }
@@ -199,6 +202,15 @@ function steps(ctx: Ctx): Record<string, Step> {
 				)
 			};
 		},
+		// R27: pending deliveries stay (at most 24 hours, then failed); done ones go after 30 days.
+		webhook_deliveries: async (db, now) => ({
+			webhook_deliveries: await removeWhere(db, 'webhook_deliveries', 'id', (eb) =>
+				eb.and([
+					eb('status', 'in', ['delivered', 'failed']),
+					eb('created_at', '<', now - WEBHOOK_KEEP_MS)
+				])
+			)
+		}),
 		// R10 counts accounts per device through accounts.reg_device_id: those devices stay.
 		devices: async (db, now) => ({
 			devices: await removeWhere(db, 'devices', 'id', (eb) =>
@@ -337,7 +349,8 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 		pending_sign_ins: 0,
 		webauthn_challenges: 0,
 		account_totp: 0,
-		recovery_codes: 0
+		recovery_codes: 0,
+		webhook_deliveries: 0
 	};
 	const failed: string[] = [];
 	// One failing step (a lock timeout, a constraint) must not keep the others from running.
