@@ -121,7 +121,7 @@ export class ConfigError extends Error {
 }
 
 /** R29: SMS_ALLOWED_COUNTRIES as a set of the picker's country codes; empty means all of them. */
-export function parseSmsCountries(value: string): ReadonlySet<string> {
+function parseSmsCountries(value: string): ReadonlySet<string> {
 	const codes = value
 		.split(',')
 		.map((code) => code.trim().toUpperCase())
