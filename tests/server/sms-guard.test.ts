@@ -16,6 +16,14 @@ import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import { PASSWORD, signedInMember } from '../support/signed-in';
 import { testRedisUrl } from '../support/redis';
+import { load as consoleLayout } from '../../src/routes/support/+layout.server';
+
+/** What the support console's layout shows an agent (the SMS banner among it), on `app`. */
+async function consoleBanner(app: TestApp): Promise<unknown> {
+	const event = { locals: { app, agent: { username: 'agent', role: 'agent' } }, setHeaders() {} };
+	const data = await consoleLayout(event as unknown as Parameters<typeof consoleLayout>[0]);
+	return (data as { smsBudgetSpent: boolean }).smsBudgetSpent;
+}
 
 /** R29: SMS to China and the UK only, and 3 SMS a day, so each rule is reached in a few sends. */
 const ENV = { SMS_ALLOWED_COUNTRIES: 'CN, gb', SMS_DAILY_BUDGET: '3' };
@@ -140,8 +148,12 @@ describe.each(testDatabases)('R29 SMS budget on $name', ({ name, open }) => {
 		const app = onDay(database, '2026-12-05');
 		const phones = [cnNumber(), cnNumber(), cnNumber(), cnNumber()];
 		for (const phone of phones) await insertAccount(database.db, { phone, country: 'CN' });
-		for (const phone of phones.slice(0, 3)) expect((await reset(app, phone)).status).toBe(202);
+		for (const phone of phones.slice(0, 2)) expect((await reset(app, phone)).status).toBe(202);
+		expect(await consoleBanner(app)).toBe(false);
+		expect((await reset(app, phones[2]!)).status).toBe(202);
 		expect(await smsBudgetSpent(app)).toBe(true);
+		// The support console's banner: codes go by email for the rest of the UTC day.
+		expect(await consoleBanner(app)).toBe(true);
 		const refused = await reset(app, phones[3]!);
 		expect(refused.status).toBe(503);
 		expect(refused.body.error).toMatchObject({ code: 'sms_unavailable', alternative: 'email' });
