@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/server/core/config';
+import { countryCodes } from '../../src/lib/server/core/countries';
 
 describe('configuration', () => {
 	it('defaults to an SQLite file under ./data and the standard disclosure mode', () => {
@@ -114,5 +115,25 @@ describe('R27: webhook configuration', () => {
 				WEBHOOK_SECRET: secret
 			}).webhooks?.endpoints
 		).toEqual(['http://127.0.0.1:9000/hooks']);
+	});
+});
+
+describe('R29 SMS budget configuration', () => {
+	it('R29: SMS goes to every picker country unless SMS_ALLOWED_COUNTRIES names some', () => {
+		const everywhere = parseConfig({}).sms;
+		expect(everywhere.allowedCountries).toEqual(new Set(countryCodes));
+		expect(everywhere.dailyBudget).toBe(10_000);
+		const some = parseConfig({ SMS_ALLOWED_COUNTRIES: ' cn, GB ,', SMS_DAILY_BUDGET: '50' }).sms;
+		expect(some.allowedCountries).toEqual(new Set(['CN', 'GB']));
+		expect(some.dailyBudget).toBe(50);
+	});
+
+	it('R29: an unknown country code or a budget below 1 stops the server, naming the variable', () => {
+		for (const bad of ['CN,XX', 'China', 'UK'])
+			expect(() => parseConfig({ SMS_ALLOWED_COUNTRIES: bad }), bad).toThrow(
+				'SMS_ALLOWED_COUNTRIES'
+			);
+		for (const bad of ['0', '-5', '2.5', 'lots'])
+			expect(() => parseConfig({ SMS_DAILY_BUDGET: bad }), bad).toThrow('SMS_DAILY_BUDGET');
 	});
 });

@@ -755,6 +755,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -782,6 +784,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -809,6 +813,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -836,6 +842,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -865,6 +873,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -894,6 +904,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -938,7 +950,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `sms_country_not_supported` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -947,7 +959,11 @@ export interface operations {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'invalid_json' | 'invalid_request' | 'invalid_identifier';
+							code:
+								| 'invalid_json'
+								| 'invalid_request'
+								| 'invalid_identifier'
+								| 'sms_country_not_supported';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -961,6 +977,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -988,6 +1006,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1015,6 +1035,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1042,6 +1064,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1071,22 +1095,24 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -1100,6 +1126,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1270,6 +1298,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1297,6 +1327,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1324,6 +1356,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1351,6 +1385,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1378,6 +1414,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1407,6 +1445,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1436,6 +1476,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1493,6 +1535,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1520,6 +1564,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1547,6 +1593,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1574,6 +1622,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1601,6 +1651,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1630,6 +1682,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1673,7 +1727,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_country`; `invalid_identifier`; `invalid_password`; `password_too_common`; `password_breached` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_country`; `invalid_identifier`; `sms_country_not_supported`; `invalid_password`; `password_too_common`; `password_breached` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -1687,6 +1741,7 @@ export interface operations {
 								| 'invalid_request'
 								| 'invalid_country'
 								| 'invalid_identifier'
+								| 'sms_country_not_supported'
 								| 'invalid_password'
 								| 'password_too_common'
 								| 'password_breached';
@@ -1703,6 +1758,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1730,6 +1787,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1757,6 +1816,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1784,6 +1845,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1811,6 +1874,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1840,22 +1905,24 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -1869,6 +1936,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1911,7 +1980,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `code_invalid` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `sms_country_not_supported`; `code_invalid` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -1920,7 +1989,12 @@ export interface operations {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'invalid_json' | 'invalid_request' | 'invalid_identifier' | 'code_invalid';
+							code:
+								| 'invalid_json'
+								| 'invalid_request'
+								| 'invalid_identifier'
+								| 'sms_country_not_supported'
+								| 'code_invalid';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -1934,6 +2008,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1961,6 +2037,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -1988,6 +2066,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2015,6 +2095,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2044,22 +2126,24 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -2073,6 +2157,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2133,6 +2219,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2160,6 +2248,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2187,6 +2277,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2214,6 +2306,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2241,6 +2335,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2268,6 +2364,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2295,6 +2393,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2322,6 +2422,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2351,6 +2453,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2424,6 +2528,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2451,6 +2557,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2478,6 +2586,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2505,6 +2615,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2532,6 +2644,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2561,6 +2675,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2590,6 +2706,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2648,6 +2766,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2675,6 +2795,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2702,6 +2824,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2729,6 +2853,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2756,6 +2882,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2785,6 +2913,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2814,6 +2944,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2873,6 +3005,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2902,6 +3036,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -2931,6 +3067,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3005,6 +3143,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3032,6 +3172,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3059,6 +3201,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3086,6 +3230,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3113,6 +3259,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3142,6 +3290,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3187,6 +3337,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3283,6 +3435,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3326,7 +3480,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `identifier_unchanged` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `identifier_unchanged`; `sms_country_not_supported` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -3336,7 +3490,11 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code:
-								'invalid_json' | 'invalid_request' | 'invalid_identifier' | 'identifier_unchanged';
+								| 'invalid_json'
+								| 'invalid_request'
+								| 'invalid_identifier'
+								| 'identifier_unchanged'
+								| 'sms_country_not_supported';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3350,6 +3508,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3377,6 +3537,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3404,6 +3566,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3431,6 +3595,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3458,6 +3624,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3485,6 +3653,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3514,6 +3684,37 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `sms_unavailable` */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'sms_unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3553,7 +3754,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `sms_country_not_supported` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -3562,7 +3763,7 @@ export interface operations {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'invalid_json' | 'invalid_request';
+							code: 'invalid_json' | 'invalid_request' | 'sms_country_not_supported';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3576,6 +3777,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3603,6 +3806,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3630,6 +3835,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3657,6 +3864,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3684,6 +3893,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3711,6 +3922,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3740,6 +3953,37 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `sms_unavailable` */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'sms_unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3802,6 +4046,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3829,6 +4075,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3856,6 +4104,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3883,6 +4133,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3910,6 +4162,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3937,6 +4191,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3964,6 +4220,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -3991,6 +4249,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4055,6 +4315,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4100,6 +4362,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4127,6 +4391,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4174,6 +4440,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4201,6 +4469,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4228,6 +4498,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4286,6 +4558,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4313,6 +4587,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4340,6 +4616,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4367,6 +4645,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4394,6 +4674,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4423,6 +4705,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4479,6 +4763,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4506,6 +4792,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4533,6 +4821,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4560,6 +4850,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4587,6 +4879,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4616,6 +4910,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4673,6 +4969,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4700,6 +4998,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4727,6 +5027,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4754,6 +5056,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4781,6 +5085,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4808,6 +5114,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4837,6 +5145,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4893,6 +5203,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4920,6 +5232,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4947,6 +5261,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -4974,6 +5290,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5001,6 +5319,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5028,6 +5348,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5057,6 +5379,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5109,6 +5433,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5136,6 +5462,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5163,6 +5491,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5190,6 +5520,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5217,6 +5549,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5244,6 +5578,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5273,6 +5609,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5328,6 +5666,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5355,6 +5695,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5382,6 +5724,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5409,6 +5753,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5436,6 +5782,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5463,6 +5811,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5540,6 +5890,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5567,6 +5919,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5594,6 +5948,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5621,6 +5977,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5648,6 +6006,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5677,6 +6037,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5704,6 +6066,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5762,6 +6126,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5842,6 +6208,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5869,6 +6237,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5896,6 +6266,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5923,6 +6295,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5950,6 +6324,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -5977,6 +6353,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6030,6 +6408,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6057,6 +6437,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6084,6 +6466,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6111,6 +6495,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6138,6 +6524,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6165,6 +6553,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6194,6 +6584,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6254,6 +6646,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6281,6 +6675,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6308,6 +6704,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6335,6 +6733,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6362,6 +6762,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6389,6 +6791,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6446,6 +6850,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6473,6 +6879,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6500,6 +6908,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6527,6 +6937,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6554,6 +6966,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6583,6 +6997,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6639,6 +7055,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6666,6 +7084,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6693,6 +7113,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6720,6 +7142,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6747,6 +7171,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6776,6 +7202,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6805,6 +7233,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6836,7 +7266,7 @@ export interface operations {
 					'application/json': Record<string, never>;
 				};
 			};
-			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier` */
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `invalid_identifier`; `sms_country_not_supported` */
 			400: {
 				headers: {
 					[name: string]: unknown;
@@ -6845,7 +7275,11 @@ export interface operations {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'invalid_json' | 'invalid_request' | 'invalid_identifier';
+							code:
+								| 'invalid_json'
+								| 'invalid_request'
+								| 'invalid_identifier'
+								| 'sms_country_not_supported';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6859,6 +7293,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6886,6 +7322,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6913,6 +7351,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6940,6 +7380,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -6969,22 +7411,24 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
-					'Retry-After': number;
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6998,6 +7442,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7065,6 +7511,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7092,6 +7540,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7119,6 +7569,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7146,6 +7598,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7173,6 +7627,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7202,6 +7658,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7231,6 +7689,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7308,6 +7768,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7335,6 +7797,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7362,6 +7826,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7389,6 +7855,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7416,6 +7884,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7445,6 +7915,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7474,6 +7946,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7559,6 +8033,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7588,6 +8064,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7639,6 +8117,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7668,6 +8148,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7695,6 +8177,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7722,6 +8206,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7749,6 +8235,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7776,6 +8264,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};
@@ -7805,6 +8295,8 @@ export interface operations {
 							attemptsLeft?: number;
 							/** @enum {string} */
 							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
 						};
 					};
 				};

@@ -217,7 +217,8 @@ export const appealView = z.strictObject({
 /**
  * Every `/api/v1` error (docs/api.md §2), for the given stable codes. `retryAfter` comes with a
  * `Retry-After` header of the same seconds; `nextAllowedAt` with R16's refusals; `attemptsLeft`
- * with a wrong try on a live code (R6); `limit` with the check's refusal (R15).
+ * with a wrong try on a live code (R6); `limit` with the check's refusal (R15); `alternative`
+ * with R29's `sms_unavailable` (use an email address instead).
  */
 export const apiErrorBody = (codes: readonly [string, ...string[]]) =>
 	z.strictObject({
@@ -228,7 +229,8 @@ export const apiErrorBody = (codes: readonly [string, ...string[]]) =>
 			retryAfter: z.int().min(1).optional(),
 			nextAllowedAt: instant.optional(),
 			attemptsLeft: z.int().min(0).optional(),
-			limit: z.enum(['network', 'identifier']).optional()
+			limit: z.enum(['network', 'identifier']).optional(),
+			alternative: z.literal('email').optional()
 		})
 	});
 

@@ -6,7 +6,8 @@ import {
 	consumeCode,
 	liveCode,
 	looksLikeCode,
-	passwordResetCodeMessage
+	passwordResetCodeMessage,
+	smsDestinationProblem
 } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
@@ -57,6 +58,9 @@ export async function requestPasswordReset(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
+	// R29: no SMS to a refused number, said before any account look-up (the same answer either way).
+	const smsRefused = smsDestinationProblem(ctx.config, identifier);
+	if (smsRefused) return smsRefused;
 	const account = await findAccountByIdentifier(ctx, identifier);
 	// R6's cooldown and the hourly caps apply alike: the code row exists for unknown identifiers.
 	const sent = await db.transaction().execute((trx) =>

@@ -8,7 +8,8 @@ import {
 	looksLikeCode,
 	replaceCodePayload,
 	sendCode,
-	unusedCodeWithPayload
+	unusedCodeWithPayload,
+	smsDestinationProblem
 } from '../messaging';
 import { findAccountByIdentifier } from './find';
 import type { Ctx } from '../core/context';
@@ -79,6 +80,9 @@ export async function startRegistration(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
+	// R29: no SMS to a refused number, said before any account look-up.
+	const smsRefused = smsDestinationProblem(ctx.config, identifier);
+	if (smsRefused) return smsRefused;
 	const refused = await newPasswordFailure(
 		ctx,
 		input.password,
@@ -170,6 +174,8 @@ export async function resendRegistrationCode(
 ): Promise<CodeSent | Failure> {
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
+	const smsRefused = smsDestinationProblem(ctx.config, parsed.identifier);
+	if (smsRefused) return smsRefused;
 	const code = await unusedCodeWithPayload<PendingRegistration>(
 		ctx,
 		'register',

@@ -1,5 +1,5 @@
 import type { Ctx } from '../core/context';
-import { sendCode, consumeCode, looksLikeCode } from '../messaging';
+import { sendCode, consumeCode, looksLikeCode, smsDestinationProblem } from '../messaging';
 import { findAccountByIdentifier } from '../accounts';
 import { failures, type Failure } from '../core/failures';
 import { parseIdentifier, type Identifier } from '../core/identifiers';
@@ -24,6 +24,9 @@ export async function requestVerificationCode(
 	const parsed = parseIdentifier(input.identifier, input.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem);
 	const identifier = parsed.identifier;
+	// R29: no SMS to a refused number, said before any account look-up (the same answer either way).
+	const smsRefused = smsDestinationProblem(ctx.config, identifier);
+	if (smsRefused) return smsRefused;
 	const deliver =
 		input.purpose === 'appeal' || (await findAccountByIdentifier(ctx, identifier)) !== undefined;
 	return ctx.db

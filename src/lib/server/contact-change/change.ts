@@ -7,7 +7,8 @@ import {
 	consumeAccountCode,
 	liveAccountCode,
 	looksLikeCode,
-	resendCooldown
+	resendCooldown,
+	smsDestinationProblem
 } from '../messaging';
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
@@ -48,6 +49,9 @@ export async function startContactChange(
 	const parsed = parseIdentifier(input.newIdentifier, input.country ?? account.country);
 	if (!parsed.ok) return failures.invalidIdentifier(parsed.problem, 'newIdentifier');
 	const next = parsed.identifier;
+	// R29: no SMS to a refused number.
+	const smsRefused = smsDestinationProblem(ctx.config, next, 'newIdentifier');
+	if (smsRefused) return smsRefused;
 	if (next.value === account.email || next.value === account.phone) {
 		return failure(400, 'identifier_unchanged', m.error_identifier_unchanged(), {
 			field: 'newIdentifier'

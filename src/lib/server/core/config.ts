@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countryCodes } from './countries';
 
 /**
  * Every environment variable the server reads, parsed once at start-up. A bad value stops the
@@ -33,6 +34,11 @@ const envSchema = z.object({
 	SMTP_FROM: z.string().default('Account Security Check <no-reply@localhost>'),
 	SMS_GATEWAY_URL: optionalUrl,
 	SMS_GATEWAY_TOKEN: z.string().optional(),
+	// R29: the countries SMS codes go to (ISO 3166-1 alpha-2, comma-separated); unset or empty means
+	// every country of the country picker (the marketplace serves them all, R2).
+	SMS_ALLOWED_COUNTRIES: z.string().default(''),
+	// R29: SMS sent in one UTC day across every instance; then codes go by email only.
+	SMS_DAILY_BUDGET: z.coerce.number().int().min(1).default(10_000),
 	// R15a: how much of the check report is public before proof of control.
 	CHECK_DISCLOSURE: z.enum(['standard', 'open', 'strict']).default('standard'),
 	// R5: 8 by default (ASVS 5.0 §6.2.1); the marketplace's documented floor is 6, never below.
@@ -90,6 +96,8 @@ export type Config = {
 	smtpUrl: string | undefined;
 	smtpFrom: string;
 	smsGateway: { url: string; token: string | undefined } | undefined;
+	/** R29: where SMS codes may go, and how many go in one UTC day over all instances. */
+	sms: { allowedCountries: ReadonlySet<string>; dailyBudget: number };
 	checkDisclosure: 'standard' | 'open' | 'strict';
 	checkRateLimit: { perIp: number; perIdentifier: number; windowMs: number };
 	redisUrl: string | undefined;
@@ -115,6 +123,22 @@ export type Config = {
 
 export class ConfigError extends Error {
 	override name = 'ConfigError';
+}
+
+/** R29: SMS_ALLOWED_COUNTRIES as a set of the picker's country codes; empty means all of them. */
+function parseSmsCountries(value: string): ReadonlySet<string> {
+	const codes = value
+		.split(',')
+		.map((code) => code.trim().toUpperCase())
+		.filter((code) => code !== '');
+	if (codes.length === 0) return new Set(countryCodes);
+	const unknown = codes.filter((code) => !countryCodes.includes(code));
+	if (unknown.length > 0) {
+		throw new ConfigError(
+			`SMS_ALLOWED_COUNTRIES: unknown country code ${unknown.map((code) => `"${code}"`).join(', ')} (use ISO 3166-1 alpha-2 codes, comma-separated)`
+		);
+	}
+	return new Set(codes);
 }
 
 /** docs/rules.md §9: `file:PATH` or a plain path is SQLite; `postgres://` / `postgresql://` is PostgreSQL. */
@@ -151,6 +175,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		smsGateway: e.SMS_GATEWAY_URL
 			? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }
 			: undefined,
+		sms: {
+			allowedCountries: parseSmsCountries(e.SMS_ALLOWED_COUNTRIES),
+			dailyBudget: e.SMS_DAILY_BUDGET
+		},
 		checkDisclosure: e.CHECK_DISCLOSURE,
 		checkRateLimit: {
 			perIp: e.CHECK_RATE_LIMIT_PER_IP,

@@ -53,6 +53,12 @@ export const failures = {
 			retryAfterSeconds,
 			field: 'code'
 		}),
+	/** R29: no SMS to this number (its country, or a premium-rate or shared-cost number). */
+	smsCountryNotSupported: (field = 'identifier') =>
+		failure(400, 'sms_country_not_supported', m.error_sms_country_not_supported(), { field }),
+	/** R29: today's SMS budget is spent; the answer offers email instead. */
+	smsUnavailable: () =>
+		failure(503, 'sms_unavailable', m.error_sms_unavailable(), { extra: { alternative: 'email' } }),
 	invalidCredentials: () => failure(401, 'invalid_credentials', m.error_invalid_credentials()),
 	unauthenticated: () => failure(401, 'unauthenticated', m.error_unauthenticated()),
 	/** §7b: the owner froze the account; only a password reset to a bound contact (or an agent) lifts it. */

@@ -19,6 +19,8 @@ export interface FormError {
 	nextAllowedAt?: string;
 	/** R15: which of the check's limits refused it (the JSON API's `error.limit`). */
 	limit?: ApiError['limit'];
+	/** R29: what to use instead (`email` when the day's SMS budget is spent). */
+	alternative?: 'email';
 }
 
 /** A failure a form answers with: a service's, or `parseForm`'s with every field it refused. */
@@ -34,6 +36,7 @@ export function formError(f: FormFailure): FormError {
 	if (typeof f.extra?.attemptsLeft === 'number') error.attemptsLeft = f.extra.attemptsLeft;
 	if (typeof f.extra?.nextAllowedAt === 'string') error.nextAllowedAt = f.extra.nextAllowedAt;
 	if (f.extra?.limit === 'network' || f.extra?.limit === 'identifier') error.limit = f.extra.limit;
+	if (f.extra?.alternative === 'email') error.alternative = 'email';
 	return error;
 }
 

@@ -45,6 +45,9 @@ type Tag = keyof typeof TAGS;
 const CODE_STEP = ['code_invalid'] as const;
 const PASSWORD = ['invalid_password', 'password_too_common', 'password_breached'] as const;
 const R16 = ['change_too_soon', 'change_quota_exhausted'] as const;
+/** R29: the answers of an endpoint that sends a code, when the code would go by SMS. */
+const SMS_REFUSED = 'sms_country_not_supported';
+const SMS_BUDGET = { 503: ['sms_unavailable'] } as const;
 const withPassword = (op: string) => `${op}; the current password is asked again (§7a)`;
 
 export const OPERATIONS: Operation[] = [
@@ -69,7 +72,7 @@ export const OPERATIONS: Operation[] = [
 				schema: out.codeSent
 			}
 		},
-		errors: { 400: ['invalid_identifier'], 429: ['rate_limited'] }
+		errors: { 400: ['invalid_identifier', SMS_REFUSED], 429: ['rate_limited'], ...SMS_BUDGET }
 	},
 	{
 		method: 'post',
@@ -115,9 +118,10 @@ export const OPERATIONS: Operation[] = [
 			}
 		},
 		errors: {
-			400: ['invalid_country', 'invalid_identifier', ...PASSWORD],
+			400: ['invalid_country', 'invalid_identifier', SMS_REFUSED, ...PASSWORD],
 			409: ['identifier_taken'],
-			429: ['rate_limited']
+			429: ['rate_limited'],
+			...SMS_BUDGET
 		}
 	},
 	{
@@ -127,7 +131,11 @@ export const OPERATIONS: Operation[] = [
 		summary: 'A new registration code (R6)',
 		body: registration.resendInput,
 		answers: { 202: { description: 'A new code is on its way', schema: out.codeSent } },
-		errors: { 400: ['invalid_identifier', ...CODE_STEP], 429: ['rate_limited'] }
+		errors: {
+			400: ['invalid_identifier', SMS_REFUSED, ...CODE_STEP],
+			429: ['rate_limited'],
+			...SMS_BUDGET
+		}
 	},
 	{
 		method: 'post',
@@ -235,10 +243,11 @@ export const OPERATIONS: Operation[] = [
 			202: { description: 'A code is on its way to the new contact', schema: out.codeSent }
 		},
 		errors: {
-			400: ['invalid_identifier', 'identifier_unchanged'],
+			400: ['invalid_identifier', 'identifier_unchanged', SMS_REFUSED],
 			403: ['account_frozen', 'invalid_credentials'],
 			409: R16,
-			429: ['rate_limited']
+			429: ['rate_limited'],
+			...SMS_BUDGET
 		}
 	},
 	{
@@ -250,9 +259,11 @@ export const OPERATIONS: Operation[] = [
 		body: account.contactChangeResendInput,
 		answers: { 202: { description: 'A new code is on its way', schema: out.codeSent } },
 		errors: {
+			400: [SMS_REFUSED],
 			403: ['account_frozen'],
 			409: ['code_not_pending', ...R16],
-			429: ['rate_limited']
+			429: ['rate_limited'],
+			...SMS_BUDGET
 		}
 	},
 	{
@@ -466,7 +477,7 @@ export const OPERATIONS: Operation[] = [
 		answers: {
 			202: { description: 'The same for every identifier', schema: out.passwordResetRequested }
 		},
-		errors: { 400: ['invalid_identifier'], 429: ['rate_limited'] }
+		errors: { 400: ['invalid_identifier', SMS_REFUSED], 429: ['rate_limited'], ...SMS_BUDGET }
 	},
 	{
 		method: 'post',

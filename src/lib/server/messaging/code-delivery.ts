@@ -8,6 +8,7 @@ import { enqueueMessage, type OutgoingMessage } from './outbox';
 import { limit, limitAddress } from '../platform/limits';
 import { issueCode, resendCooldown } from './codes';
 import type { Ctx } from '../core/context';
+import { smsBudget, smsDestinationProblem, smsPrefixCap } from './sms-guard';
 
 /**
  * R6 + R7: every code costs a message (and an SMS costs money), so every purpose has the same
@@ -46,6 +47,9 @@ export async function sendCode(
 		compose?: (code: string, row: { id: string; codeHash: string }) => OutgoingMessage;
 	}
 ): Promise<{ ok: true; expiresAt: Date; resendAfter: Date } | Failure> {
+	// R29: the entries refuse these numbers before any account look-up; refused here again.
+	const destination = smsDestinationProblem(ctx.config, input.to);
+	if (destination) return destination;
 	// R6: a resend inside the cooldown is refused before any cap is spent on it.
 	const early = await resendCooldown(ctx, input.purpose, input.to.value);
 	if (early) return failures.resendTooSoon(secondsUntil(early, ctx.clock.now()));
@@ -64,6 +68,11 @@ export async function sendCode(
 		const allowed = await check();
 		if (!allowed.ok) return failures.rateLimited(allowed.retryAfterSeconds);
 	}
+	// R29: the number block's hourly cap, then the day's SMS budget over all instances.
+	const smsRefused =
+		(await smsPrefixCap(ctx, input.to)) ??
+		(await smsBudget(ctx, input.to, input.deliver !== false));
+	if (smsRefused) return smsRefused;
 	const issued = await issueCode(ctx, {
 		purpose: input.purpose,
 		identifier: input.to.value,

@@ -6,6 +6,7 @@
  */
 
 export { sendCode } from './code-delivery';
+export { smsBudgetSpent, smsDestinationProblem } from './sms-guard';
 export {
 	CODE_LIFETIME_MS,
 	codePayload,
