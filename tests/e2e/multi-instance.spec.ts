@@ -57,7 +57,7 @@ const findings: string[] = [];
 let phoneSeq = Number(BigInt('0x' + randomBytes(4).toString('hex')) % 900_000n);
 /** A unique CN mobile in E.164, +8613800xxxxxx. */
 function phone(): string {
-	const value = `+8613800${String(++phoneSeq % 1_000_000).padStart(6, '0')}`;
+	const value = `+8613800${String((++phoneSeq * 10_007) % 1_000_000).padStart(6, '0')}`;
 	phonesUsed.add(value);
 	return value;
 }

@@ -10,7 +10,7 @@ import { latestCode, latestMessage } from '../support/codes';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { fileOf } from '../support/documents';
 import type { CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueEmail } from '../support/factories';
+import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
 import { API_ROUTE_PATHS, apiFetch, Contract, ENDPOINT_ORIGIN } from '../support/openapi';
 import { startRangeServer } from '../support/range-server';
 import { appCode, softAuthenticator } from '../support/two-step';
@@ -1220,6 +1220,64 @@ describe.each(testDatabases)(
 			expect((await report('nope')).code).toBe('invalid_identifier');
 			expect((await report(uniqueEmail('nobody'))).code).toBe('account_not_found');
 			expect((await report(email)).status).toBe(204);
+		});
+
+		it("R29: SMS to a refused number or beyond the day's budget, on every endpoint that sends a code", async () => {
+			// Contexts a little after the app's clock (past R6's cooldown), over the same database.
+			const later = (env: Record<string, string>) =>
+				testAppContext(database, {
+					env: { ORIGIN, ...env },
+					now: new Date(app.clock.now().getTime() + 61_000).toISOString()
+				});
+			const gbOnly = later({ SMS_ALLOWED_COUNTRIES: 'GB' });
+			const spent = later({ SMS_DAILY_BUDGET: '1' });
+			// A registration and a contact change waiting for a code to a Chinese number, started on app.
+			const registrationJar: CookieJar = new Map();
+			const pendingPhone = uniqueCnMobile();
+			expect(
+				(
+					await post(
+						'/api/v1/registrations',
+						{ identifier: pendingPhone, password: PASSWORD, country: 'CN' },
+						{ jar: registrationJar }
+					)
+				).status
+			).toBe(202);
+			const { jar } = await member();
+			const change = { currentPassword: PASSWORD, newIdentifier: uniqueCnMobile() };
+			expect((await post('/api/v1/account/contact-changes', change, { jar })).status).toBe(202);
+			const cn = () => ({ identifier: uniqueCnMobile() });
+			for (const on of [gbOnly, spent]) {
+				const expected = on === gbOnly ? 'sms_country_not_supported' : 'sms_unavailable';
+				// Spends the one SMS of the day (on PostgreSQL others may have spent it already).
+				if (on === spent)
+					await post(
+						'/api/v1/registrations',
+						{ ...cn(), password: PASSWORD, country: 'CN' },
+						{ on }
+					);
+				const answers = [
+					await post('/api/v1/verifications', { ...cn(), purpose: 'appeal' }, { on }),
+					await post(
+						'/api/v1/registrations',
+						{ ...cn(), password: PASSWORD, country: 'CN' },
+						{ on }
+					),
+					await post(
+						'/api/v1/registrations/resend',
+						{ identifier: pendingPhone },
+						{ on, jar: registrationJar }
+					),
+					await post('/api/v1/password-resets', cn(), { on }),
+					await post(
+						'/api/v1/account/contact-changes',
+						{ ...change, newIdentifier: uniqueCnMobile() },
+						{ on, jar }
+					),
+					await post('/api/v1/account/contact-changes/resend', {}, { on, jar })
+				];
+				expect(answers.map((answer) => answer.code)).toEqual(answers.map(() => expected));
+			}
 		});
 
 		it('every answer above fits the document, and every documented answer and error code was given', () => {
