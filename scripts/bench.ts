@@ -354,7 +354,7 @@ async function measureAutocannon(origin: string, load: Load, seconds: number, co
 	};
 }
 
-/** Every load of the run, warm-ups and profile loads included: none may fail (issue 25). */
+/** Every load of the run, warm-ups and profile loads included: none may fail (docs/BENCHMARKS.md). */
 const everyLoad: { label: string; failed: number }[] = [];
 
 async function measure(

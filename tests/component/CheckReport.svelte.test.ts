@@ -17,7 +17,7 @@ const report = (nextSteps: Report['nextSteps'], registered: boolean): Report => 
 /** The small form a step's button submits. */
 const formOf = (name: string) => screen.getByRole('button', { name }).closest('form')!;
 
-describe('CheckReport next steps (issue 26: what was checked goes on by POST, never in a URL)', () => {
+describe('CheckReport next steps (R14: what was checked goes on by POST, never in a URL)', () => {
 	it('"Register this address" posts the address and country to the register page', () => {
 		render(CheckReport, {
 			report: report([{ action: 'register', href: '/register' }], false),

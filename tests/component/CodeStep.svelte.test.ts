@@ -67,7 +67,7 @@ describe('CodeStep (R6, JavaScript on)', () => {
 		);
 	});
 
-	it('issue 26: every wrong try says how many are left, tied to the field', () => {
+	it('R6: every wrong try says how many are left, tied to the field', () => {
 		renderStep({ code: 'code_invalid', message: 'Wrong code.', field: 'code', attemptsLeft: 3 });
 		const tries = screen.getByText('3 tries left for this code.');
 		expect(tries).toHaveAttribute('id', 'code-tries');
@@ -78,12 +78,12 @@ describe('CodeStep (R6, JavaScript on)', () => {
 		);
 	});
 
-	it('issue 26: no tries line before a wrong try', () => {
+	it('R6: no tries line before a wrong try', () => {
 		renderStep();
 		expect(screen.queryByText(/try left|tries left/)).toBeNull();
 	});
 
-	it('issue 26: shows where the code went in full, and "Wrong address? Change it" posts back what was typed', () => {
+	it('R6: shows where the code went in full, and "Wrong address? Change it" posts back what was typed', () => {
 		renderStep();
 		expect(screen.getByText('We sent a 6-digit code to a@example.com.')).toHaveAttribute(
 			'data-code',
@@ -98,7 +98,7 @@ describe('CodeStep (R6, JavaScript on)', () => {
 		expect(document.querySelector('a[href*="example.com"]')).toBeNull();
 	});
 
-	it('issue 26: the code field takes focus as the step appears (autofocus, JavaScript on or off)', () => {
+	it('R6: the code field takes focus as the step appears (autofocus, JavaScript on or off)', () => {
 		renderStep();
 		expect(screen.getByLabelText('6-digit code')).toHaveAttribute('autofocus');
 	});

@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 // Issue 26: the order matters — the browser's zone, once adopted, stays for the page's life.
-describe('LocalTime and the browser zone (issue 26)', () => {
+describe('LocalTime and the browser zone (R14)', () => {
 	it("renders in the server's zone, named, before and after mounting", () => {
 		render(LocalTime, { iso: ISO });
 		expect(screen.getByText(/Jan 1, 2026/)).toHaveTextContent(/08:00 AM GMT\+8/);

@@ -48,7 +48,7 @@ for (const javaScriptEnabled of [true, false]) {
 				await context.setExtraHTTPHeaders(chinaNetwork());
 			});
 
-			test('issue 26 / R6: registration — a plain GET restores the step, nothing is sent; tries left; change it', async ({
+			test('R6: registration — a plain GET restores the step, nothing is sent; tries left; change it', async ({
 				page,
 				request,
 				browser,
@@ -122,7 +122,7 @@ for (const javaScriptEnabled of [true, false]) {
 				expect(await sentCount(request, email)).toBe(1);
 			});
 
-			test('issue 26 / R6: a used code ends the resume (its cookie goes with the registration)', async ({
+			test('R6: a used code ends the resume (its cookie goes with the registration)', async ({
 				page,
 				request
 			}) => {
@@ -138,7 +138,7 @@ for (const javaScriptEnabled of [true, false]) {
 				expect(cookies.map((c) => c.name)).not.toContain('code_step_register');
 			});
 
-			test('issue 26 / R18: forgot password — a plain GET restores the step; the address in full', async ({
+			test('R18: forgot password — a plain GET restores the step; the address in full', async ({
 				page,
 				request,
 				db
@@ -159,7 +159,7 @@ for (const javaScriptEnabled of [true, false]) {
 				await expect(page.getByLabel('Email or phone number')).toHaveValue(email);
 			});
 
-			test('issue 26 / R16: contact change — a plain GET restores the step with the new contact in full', async ({
+			test('R16: contact change — a plain GET restores the step with the new contact in full', async ({
 				page,
 				request,
 				db
@@ -190,7 +190,7 @@ for (const javaScriptEnabled of [true, false]) {
 				await expect(page.getByLabel('6-digit code')).toHaveCount(0);
 			});
 
-			test('issue 26: the check report carries what was checked by POST; "Enter your code" sends nothing', async ({
+			test('R6, R14: the check report carries what was checked by POST; "Enter your code" sends nothing', async ({
 				page,
 				request
 			}) => {
@@ -233,7 +233,7 @@ for (const javaScriptEnabled of [true, false]) {
 		test.use({ javaScriptEnabled, locale: 'zh-CN', viewport: { width: 390, height: 844 } });
 		test.describe.configure({ timeout: 120_000 });
 
-		test('issue 26: the step, its address and its tries read in Chinese; axe light and dark', async ({
+		test('R6: the step, its address and its tries read in Chinese; axe light and dark', async ({
 			page,
 			context,
 			request,

@@ -72,7 +72,7 @@ async function expectRecoverableStep(
 	return latestCodeFor(request, to);
 }
 
-/** R6: every wrong try says how many are left (issue 26), and the fifth is announced as the last. */
+/** R6: every wrong try says how many are left (R6), and the fifth is announced as the last. */
 async function expectLastTryWarning(page: Page, code: string, fill?: () => Promise<void>) {
 	const warning = page.locator('[data-code="attempts_left"]');
 	await expect(warning).toHaveCount(0);

@@ -90,7 +90,7 @@ for (const javaScriptEnabled of [true, false]) {
 	const js = javaScriptEnabled ? 'on' : 'off';
 	for (const locale of ['en', 'zh-CN'] as const) {
 		const t = words[locale];
-		test.describe(`issue 26 in ${locale} with JavaScript ${js}`, () => {
+		test.describe(`R14 in ${locale} with JavaScript ${js}`, () => {
 			test.use({ javaScriptEnabled, locale, timezoneId: 'Asia/Shanghai' });
 
 			test('the tz cookie wins over the network: the server already renders Shanghai time and hydration changes nothing', async ({
@@ -153,7 +153,7 @@ for (const javaScriptEnabled of [true, false]) {
 	}
 }
 
-test.describe('issue 26: a browser in another zone than its network', () => {
+test.describe('R14: a browser in another zone than its network', () => {
 	test.use({ timezoneId: 'America/New_York' });
 
 	test('the first page follows the browser once it runs, and the next is rendered so by the server', async ({
@@ -176,7 +176,7 @@ test.describe('issue 26: a browser in another zone than its network', () => {
 });
 
 for (const locale of ['en', 'zh-CN'] as const) {
-	test.describe(`issue 26: /account in ${locale} is axe-clean in light and dark, at 390 px and desktop`, () => {
+	test.describe(`R14: /account in ${locale} is axe-clean in light and dark, at 390 px and desktop`, () => {
 		test.use({ locale });
 		for (const viewport of [
 			{ width: 390, height: 844 },

@@ -52,7 +52,7 @@ describe.each(testDatabases)('the report reads in one round trip on $name', ({ o
 		}
 	}
 
-	it('issue 25, R15: one statement for a registered and for an unregistered identifier, the same one', async () => {
+	it('R13, R15: one statement for a registered and for an unregistered identifier, the same one', async () => {
 		const account = await insertAccount(database.db, { email: uniqueEmail('reads') });
 		await database.db
 			.insertInto('contact_changes')
@@ -79,7 +79,7 @@ describe.each(testDatabases)('the report reads in one round trip on $name', ({ o
 		expect(report.security).toEqual({ twoStep: false, passkeys: 0, activeSessions: 0 });
 	});
 
-	it('issue 25: a phone number is one statement too, registered or not', async () => {
+	it('R13: a phone number is one statement too, registered or not', async () => {
 		const account = await insertAccount(database.db, { email: null, phone: uniqueCnMobile() });
 		const known = await statements(account.phone!, true);
 		const unknown = await statements(uniqueCnMobile(), true);

@@ -57,7 +57,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		})) as Step;
 	}
 
-	it('issue 26/R6: a GET restores this browser’s registration step with its times, sends nothing, and shows what was typed', async () => {
+	it('R6: a GET restores this browser’s registration step with its times, sends nothing, and shows what was typed', async () => {
 		const email = uniqueEmail('resume');
 		const typed = ` ${email.toUpperCase()} `;
 		const jar: CookieJar = new Map();
@@ -79,7 +79,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		expect(await sent(email)).toBe(1);
 	});
 
-	it('issue 26/R3: another browser, or this cookie with another browser’s registration token, resumes nothing', async () => {
+	it('R3: another browser, or this cookie with another browser’s registration token, resumes nothing', async () => {
 		const email = uniqueEmail('resume-other');
 		const jar: CookieJar = new Map();
 		await startRegistration(email, jar);
@@ -93,7 +93,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		expect((await getRegister(forged)).resumed).toBeUndefined();
 	});
 
-	it('issue 26/R6: five wrong codes, or expiry, end the resume; the first step stays filled in', async () => {
+	it('R6: five wrong codes, or expiry, end the resume; the first step stays filled in', async () => {
 		for (const end of ['locked', 'expired'] as const) {
 			const email = uniqueEmail(`resume-${end}`);
 			const jar: CookieJar = new Map();
@@ -116,7 +116,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		}
 	});
 
-	it('issue 26: the check report’s "Enter your code" resumes without a new code; from a stranger it fills the first step', async () => {
+	it('R6, R14: the check report’s "Enter your code" resumes without a new code; from a stranger it fills the first step', async () => {
 		const email = uniqueEmail('resume-check');
 		const jar: CookieJar = new Map();
 		const started = await startRegistration(email, jar);
@@ -138,7 +138,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		expect(await sent(email)).toBe(1);
 	});
 
-	it('issue 26: "Wrong address? Change it" ends the resume and keeps what was typed', async () => {
+	it('R6: "Wrong address? Change it" ends the resume and keeps what was typed', async () => {
 		const email = uniqueEmail('resume-change');
 		const jar: CookieJar = new Map();
 		await startRegistration(email, jar);
@@ -153,7 +153,7 @@ describe.each(testDatabases)('code steps resume on $name', ({ open }) => {
 		expect(page.typed?.identifier).toBe(email);
 	});
 
-	it('issue 26/R18: forgot password resumes alike for an unknown address, only in the browser that asked', async () => {
+	it('R18: forgot password resumes alike for an unknown address, only in the browser that asked', async () => {
 		const email = uniqueEmail('resume-forgot');
 		const jar: CookieJar = new Map();
 		const asked = (await callEndpoint(forgotPage.request!, app, {

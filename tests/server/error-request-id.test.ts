@@ -7,7 +7,7 @@ import { testDatabases } from '../support/databases';
 import { handle, hookEvent, type Resolve } from '../support/hooks';
 
 /**
- * The error page names a server error's request id (issue 24): handleError puts the id of the
+ * The error page names a server error's request id (§9): handleError puts the id of the
  * request's log line (`x-request-id`) into the error, and only for 5xx.
  */
 const failing: Resolve = () => {

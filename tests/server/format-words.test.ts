@@ -16,7 +16,7 @@ describe('words, not data', () => {
 		expect(zh).toMatch(/(UTC|GMT)/);
 	});
 
-	it("issue 26: the person's zone, named, the same text wherever it is rendered", () => {
+	it("R14: the person's zone, named, the same text wherever it is rendered", () => {
 		// 08:56 UTC is 16:56 in Shanghai (GMT+8, no daylight saving).
 		expect(formatInstant(iso, { locale: 'en', timeZone: 'Asia/Shanghai' })).toMatch(
 			/Dec 8, 2026.*04:56 PM GMT\+8/

@@ -20,7 +20,7 @@ const impostor = { kid: oldKey.kid, key: Buffer.alloc(32, 4) };
 const clock = new FixedClock('2026-12-06T12:00:00Z');
 
 describe.each(testDatabases)(
-	'the key check (issue 24: the key ring cannot be lost or mixed up) on $name',
+	'the key check (§9: the key ring cannot be lost or mixed up) on $name',
 	({ open }) => {
 		let database: TestDatabase;
 		let config: Config;

@@ -27,7 +27,7 @@ import { uniqueEmail } from '../support/factories';
 import { testRedisUrl } from '../support/redis';
 
 /**
- * R15, issue 25: the three stores of the rate-limit windows — in the process on SQLite (written
+ * R15: the three stores of the rate-limit windows — in the process on SQLite (written
  * behind), Redis, the `rate_limits` table on PostgreSQL — count the same, exactly, in one call per
  * check, and the in-process one keeps its windows across a restart.
  */

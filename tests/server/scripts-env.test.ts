@@ -35,7 +35,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}) {
 }
 
 describe(
-	'scripts read the environment as the dev server does (issue 24)',
+	'scripts read the environment as the dev server does (§9)',
 	{ timeout: 300_000 },
 	() => {
 		it('agent, db:migrate and seed work with no variables after the dev server made ./data/', () => {

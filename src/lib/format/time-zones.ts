@@ -1,5 +1,5 @@
 /**
- * Which time zone a person's times are shown in (issue 26): the zone their browser reports (the
+ * Which time zone a person's times are shown in (R14): the zone their browser reports (the
  * `tz` cookie the first page sets), else the main zone of their network's country, else UTC. The
  * server renders in that zone, so a page does not change its times after hydration.
  */

@@ -90,7 +90,7 @@ export async function requestPasswordReset(
 }
 
 /**
- * R18/R6 (issue 26): the reset code still live for what this browser typed, read only, so its
+ * R18/R6: the reset code still live for what this browser typed, read only, so its
  * code step can be shown again. The row exists for unknown identifiers too, so this answers alike
  * whether or not an account uses the identifier. Nothing is sent.
  */

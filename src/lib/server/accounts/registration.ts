@@ -145,7 +145,7 @@ function sameStarter(stored: string | undefined, given: string | null): boolean 
 }
 
 /**
- * R3/R6 (issue 26): this browser's registration still waiting for its code, read only, so its
+ * R3/R6: this browser's registration still waiting for its code, read only, so its
  * code step can be shown again (a reload, a return from the mail app, the check report). Only
  * the starting browser's token finds it (or one kept beside it); a used, locked or expired code
  * ends it. Nothing is sent.

@@ -16,7 +16,7 @@ const NO_ACCOUNT = sql.lit('00000000-0000-0000-0000-000000000000');
 type JsonHelpers = Pick<typeof sqliteJson, 'jsonArrayFrom' | 'jsonObjectFrom'>;
 
 /**
- * Everything the report reads, in one statement and one round trip (issue 25): the account row by
+ * Everything the report reads, in one statement and one round trip (R13, R15): the account row by
  * the identifier's column (left-joined to a single row, so an unknown identifier still answers
  * one row), and beside it, as subqueries keyed by the account's id — or by an id that matches
  * nothing when there is none, so the same statement does the same work either way (R15) — the

@@ -95,7 +95,7 @@ export async function pendingChangeContact(
 }
 
 /**
- * R16/R6 (issue 26): the account's change still waiting for its code, read only, so the code
+ * R16/R6: the account's change still waiting for its code, read only, so the code
  * step can be shown again on a plain GET; a used, locked, expired or replaced code ends it.
  */
 export async function pendingContactChange(

@@ -4,7 +4,7 @@ import { readForm } from './forms';
 import { isSecure } from './secure';
 
 /**
- * R6 (issue 26): a code step is resumable, and shows the person what they typed. What this
+ * R6: a code step is resumable, and shows the person what they typed. What this
  * browser typed into a code flow (registration, forgot password, contact change) lives only in
  * this HttpOnly cookie, sealed with the key ring (AES-256-GCM, bound to the flow and, for a
  * contact change, to the account), never in a URL and never in an answer to another browser.
@@ -89,7 +89,7 @@ export function forgetTyped(event: Event, flow: CodeFlow): void {
 }
 
 /**
- * A flow page's plain GET (issue 26): what this browser typed, to fill the first step, and its
+ * A flow page's plain GET (R6): what this browser typed, to fill the first step, and its
  * live code step when `resume` finds one. Not stored by any cache: the answer is this browser's.
  */
 export async function resumeOnGet<S>(
@@ -106,7 +106,7 @@ export async function resumeOnGet<S>(
 }
 
 /**
- * The check report's POST (issue 26): this browser's code step for what was checked, when
+ * The check report's POST (R6, R14): this browser's code step for what was checked, when
  * `resume` finds one (it never sends a code); what was checked is kept either way.
  */
 export async function resumePosted<S>(
@@ -124,7 +124,7 @@ export async function resumePosted<S>(
 	return { typed, step, continued: values.continue === '1' };
 }
 
-/** "Wrong address? Change it" (issue 26): what the step's form carried, no longer resumable. */
+/** "Wrong address? Change it" (R6): what the step's form carried, no longer resumable. */
 export async function changeTyped(
 	event: Event & { request: Request },
 	flow: CodeFlow

@@ -3,7 +3,7 @@ import { apiErrorBody } from '$lib/schemas/responses';
 import { OPERATIONS, TAGS, type Operation } from './openapi-operations';
 
 /**
- * The OpenAPI 3.1 document of `/api/v1` (issue 24), served at `GET /api/v1/openapi.json` and
+ * The OpenAPI 3.1 document of `/api/v1` (docs/api.md in machine form), served at `GET /api/v1/openapi.json` and
  * linted by `npm run check`. Built from the zod schemas the routes parse with and answer with;
  * nothing here is a second copy of a shape. docs/api.md stays the readable guide.
  */

@@ -105,7 +105,7 @@ export interface LiveCodeTimes {
 }
 
 /**
- * R6 (issue 26): the live code for a purpose and identifier, read only, for a code step shown
+ * R6: the live code for a purpose and identifier, read only, for a code step shown
  * again on a plain GET. Nothing is sent or counted; a used, locked or expired code is none.
  */
 export async function liveCode(

@@ -20,7 +20,7 @@ import { requestMeta } from '$lib/server/http/request-meta';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 /**
- * R16, issue 26: a plain GET (a reload, a return from the mail app) shows the account's pending
+ * R16/R6: a plain GET (a reload, a return from the mail app) shows the account's pending
  * code step again while its code is live, naming the new contact as this browser typed it (its
  * own sealed cookie, bound to the account). It sends nothing.
  */
