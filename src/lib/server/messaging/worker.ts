@@ -6,6 +6,7 @@ import { maskIdentifier } from '../core/identifiers';
 import { MESSAGE_COLUMNS, openContent } from './outbox';
 import type { Keyring } from '../core/keys';
 import type { Transport } from './transports';
+import { intervalJob } from '../platform/interval-job';
 
 type Channel = OutboxTable['channel'];
 
@@ -239,34 +240,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		}
 	}
 
-	let timer: ReturnType<typeof setInterval> | undefined;
-	let inFlight: Promise<unknown> | undefined;
-
-	function tick(): void {
-		if (inFlight) return;
-		inFlight = runOnce()
-			.catch((error: unknown) =>
-				log('outbox.run_failed', { error: error instanceof Error ? error.name : 'unknown' })
-			)
-			.finally(() => {
-				inFlight = undefined;
-			});
-	}
-
 	return {
 		runOnce,
-		start(intervalMs = 1_000) {
-			if (timer) return;
-			timer = setInterval(tick, intervalMs);
-			// The worker never keeps the process alive on its own.
-			timer.unref();
-			tick();
-		},
-		async stop() {
-			if (timer) clearInterval(timer);
-			timer = undefined;
-			await inFlight;
-		}
+		...intervalJob(runOnce, (error: unknown) =>
+			log('outbox.run_failed', { error: error instanceof Error ? error.name : 'unknown' })
+		)
 	};
 }
 

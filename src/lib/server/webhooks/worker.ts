@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock';
 import type { Db } from '../db/database';
 import type { WebhookDeliveriesTable } from '../db/schema';
 import { signWebhook } from './signature';
+import { intervalJob } from '../platform/interval-job';
 
 /**
  * R27: sends what `record.ts` stored. Per account and endpoint in order: a row is due only when
@@ -193,33 +194,11 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
 		}
 	}
 
-	let timer: ReturnType<typeof setInterval> | undefined;
-	let inFlight: Promise<unknown> | undefined;
-
-	function tick(): void {
-		if (inFlight) return;
-		inFlight = runOnce()
-			.catch((error: unknown) =>
-				log('webhook.run_failed', { error: error instanceof Error ? error.name : 'unknown' })
-			)
-			.finally(() => {
-				inFlight = undefined;
-			});
-	}
-
 	return {
 		runOnce,
-		start(intervalMs = 1_000) {
-			if (timer) return;
-			timer = setInterval(tick, intervalMs);
-			timer.unref();
-			tick();
-		},
-		async stop() {
-			if (timer) clearInterval(timer);
-			timer = undefined;
-			await inFlight;
-		}
+		...intervalJob(runOnce, (error: unknown) =>
+			log('webhook.run_failed', { error: error instanceof Error ? error.name : 'unknown' })
+		)
 	};
 }
 
