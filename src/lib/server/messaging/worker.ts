@@ -6,6 +6,7 @@ import { maskIdentifier } from '../core/identifiers';
 import { MESSAGE_COLUMNS, openContent } from './outbox';
 import type { Keyring } from '../core/keys';
 import type { Transport } from './transports';
+import { claimAttempt } from '../db/claim';
 import { intervalJob } from '../platform/interval-job';
 
 type Channel = OutboxTable['channel'];
@@ -109,16 +110,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 		// Claimed just before sending (not for the whole batch) so a slow batch never outlives its lock.
 		const claimedAt = clock.now().getTime();
 		const lockedUntil = claimedAt + CLAIM_MS;
-		const claim = await db
-			.updateTable('outbox')
-			.set({ locked_until: lockedUntil })
-			.where('id', '=', row.id)
-			.where('status', '=', 'pending')
-			.where('attempts', '=', row.attempts)
-			.where('locked_until', row.locked_until === null ? 'is' : '=', row.locked_until)
-			.executeTakeFirst();
 		// Another worker changed the row since we read it: it owns this attempt.
-		if (claim.numUpdatedRows !== 1n) return null;
+		if (!(await claimAttempt(db, 'outbox', row, lockedUntil))) return null;
 
 		const who = {
 			id: row.id,

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock';
 import type { Db } from '../db/database';
 import type { WebhookDeliveriesTable } from '../db/schema';
 import { signWebhook } from './signature';
+import { claimAttempt } from '../db/claim';
 import { intervalJob } from '../platform/interval-job';
 
 /**
@@ -117,16 +118,8 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
 	async function deliver(row: DueRow): Promise<keyof WebhookRunResult | null> {
 		const claimedAt = clock.now().getTime();
 		const lockedUntil = claimedAt + CLAIM_MS;
-		const claim = await db
-			.updateTable('webhook_deliveries')
-			.set({ locked_until: lockedUntil })
-			.where('id', '=', row.id)
-			.where('status', '=', 'pending')
-			.where('attempts', '=', row.attempts)
-			.where('locked_until', row.locked_until === null ? 'is' : '=', row.locked_until)
-			.executeTakeFirst();
 		// Another worker changed the row since we read it: it owns this attempt.
-		if (claim.numUpdatedRows !== 1n) return null;
+		if (!(await claimAttempt(db, 'webhook_deliveries', row, lockedUntil))) return null;
 		const who = { id: row.id, type: row.type, host: hostOf(row.endpoint) };
 		const problem = await post(row, Math.floor(claimedAt / 1000));
 		if (problem === null) {
