@@ -9,7 +9,8 @@ import { openTestApp, testAppContext, type TestApp } from '../support/app-contex
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { uniqueEmail } from '../support/factories';
 import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
-import { appCode, setUpTotp } from '../support/two-step';
+import { appCode } from '../support/two-step';
+import { setUpTotp } from '../support/totp-setup';
 
 const DAY = 86_400_000;
 let address = 0;

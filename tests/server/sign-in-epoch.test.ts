@@ -23,7 +23,8 @@ import { testDatabases, type TestDatabase } from '../support/databases';
 import { openTestApp, type TestApp } from '../support/app-context';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { PASSWORD, signedInMember } from '../support/signed-in';
-import { appCode, setUpTotp, softAuthenticator } from '../support/two-step';
+import { appCode, softAuthenticator } from '../support/two-step';
+import { setUpTotp } from '../support/totp-setup';
 
 /**
  * Rules §7a, the credential epoch: a remedy (password change, "this wasn't me", a freeze) that

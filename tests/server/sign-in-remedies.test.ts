@@ -24,7 +24,8 @@ import { latestCode } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import { PASSWORD, signedInMember } from '../support/signed-in';
-import { appCode, setUpTotp, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { setUpTotp } from '../support/totp-setup';
 
 /**
  * The owner's remedies at sign-in (rules §7a, §7b, R18): a password change, a finished password

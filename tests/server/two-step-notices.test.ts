@@ -17,7 +17,8 @@ import { openTestApp, type TestApp } from '../support/app-context';
 import { latestCode, messageText } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { PASSWORD, signedInMember } from '../support/signed-in';
-import { appCode, setUpTotp, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { appCode, softAuthenticator, type SoftAuthenticator } from '../support/two-step';
+import { setUpTotp } from '../support/totp-setup';
 
 /**
  * Rules §7a: a second factor added or removed is told to the owner with a "this wasn't me" link,

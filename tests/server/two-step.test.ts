@@ -20,7 +20,8 @@ import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { latestCode } from '../support/codes';
 import { uniqueEmail } from '../support/factories';
 import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
-import { appCode, setUpTotp } from '../support/two-step';
+import { appCode } from '../support/two-step';
+import { setUpTotp } from '../support/totp-setup';
 
 let address = 0;
 const nextAddress = () => `1.0.2.${(address++ % 250) + 1}`;

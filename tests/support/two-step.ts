@@ -1,44 +1,11 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
-import { expect } from 'vitest';
 import { totpCode, totpStep } from '../../src/lib/server/core/totp';
 import type { Clock } from '../../src/lib/server/core/clock';
-import { POST as totpStart } from '../../src/routes/api/v1/account/two-factor/totp/+server';
-import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
-import type { TestApp } from './app-context';
-import { callEndpoint, type CookieJar } from './endpoints';
-import { PASSWORD } from './signed-in';
 
 /** The code an authenticator app shows now for a secret the server answered (base32). */
 export function appCode(secret: string, clock: Clock, stepOffset = 0): string {
 	return totpCode(decodeBase32IgnorePadding(secret), totpStep(clock) + stepOffset);
-}
-
-/**
- * Two-step on for the browser of `jar`, as its owner turns it on: the current password (200),
- * then the app's code (201). The code's time step is spent after, so the clock moves on 30 s.
- */
-export async function setUpTotp(
-	app: TestApp,
-	jar: CookieJar,
-	from: { clientAddress?: string; headers?: Record<string, string> } = {}
-): Promise<{ secret: string; otpauthUri: string; recoveryCodes: string[] }> {
-	const started = await callEndpoint(totpStart, app, {
-		json: { currentPassword: PASSWORD },
-		jar,
-		...from
-	});
-	expect(started.status).toBe(200);
-	const { secret, otpauthUri } = (await started.json()) as { secret: string; otpauthUri: string };
-	const confirmed = await callEndpoint(totpConfirm, app, {
-		json: { code: appCode(secret, app.clock) },
-		jar,
-		...from
-	});
-	expect(confirmed.status).toBe(201);
-	const { recoveryCodes } = (await confirmed.json()) as { recoveryCodes: string[] };
-	app.clock.advance(30_000);
-	return { secret, otpauthUri, recoveryCodes };
 }
 
 // --- A software WebAuthn authenticator (ES256, "none" attestation), written from the spec -------
