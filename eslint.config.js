@@ -33,6 +33,7 @@ const DOMAINS = [
 	'accounts',
 	'check',
 	'contact-change',
+	'data-rights',
 	'appeals',
 	'support',
 	'messaging',

@@ -25,3 +25,12 @@ export const secureAccountInput = z.strictObject({ token: z.string().min(1).max(
 export const sessionIdInput = z.strictObject({ id: z.string().min(1).max(64) });
 /** R6: a resend of the pending contact-change code takes nothing; unknown members are refused. */
 export const contactChangeResendInput = z.strictObject({});
+/** R28: the owner's copy of their data: the password again, and a second-factor code when on. */
+export const accountExportInput = z.strictObject({
+	currentPassword: password,
+	code: z.string().max(32).optional()
+});
+/** R28: the owner asks for the account's deletion, with the password again. */
+export const accountDeletionInput = z.strictObject({ currentPassword: password });
+/** R28: a keep-my-account link's token. */
+export const deletionCancelLinkInput = z.strictObject({ token: z.string().max(200) });

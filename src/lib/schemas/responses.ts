@@ -162,6 +162,91 @@ export const recoveryCancelledByOwner = z.strictObject({
 	cancelled: z.int().min(0)
 });
 export const recoveryCancelledByLink = z.strictObject({ status: z.literal('cancelled') });
+/** R28: the deletion waits until `effectiveAt` (14 days); asking again answers the same time. */
+export const deletionScheduled = z.strictObject({
+	status: z.literal('scheduled'),
+	effectiveAt: instant
+});
+/** R28: the waiting deletion was cancelled; the account stays. */
+export const deletionCancelled = z.strictObject({ status: z.literal('kept') });
+
+const when = instant.nullable();
+/** R28: the owner's copy of everything held about the account (data-rights/export.ts). */
+export const accountExport = z.strictObject({
+	format: z.literal('account-security-check.export'),
+	version: z.literal(1),
+	exportedAt: instant,
+	account: z.strictObject({
+		id: z.string(),
+		email: z.string().nullable(),
+		phone: z.string().nullable(),
+		status: z.string(),
+		country: z.string(),
+		language: z.string(),
+		createdAt: when,
+		registrationNetworkCountry: z.string().nullable(),
+		firstOrderAt: when,
+		passwordChangedAt: when,
+		frozenAt: when,
+		deletionDueAt: when
+	}),
+	twoStep: z.strictObject({
+		authenticatorApp: z.boolean(),
+		recoveryCodesLeft: z.number().int(),
+		passkeys: z.array(z.strictObject({ name: z.string(), createdAt: when, lastUsedAt: when }))
+	}),
+	devices: z.array(z.strictObject({ firstSeenAt: when, lastSeenAt: when })),
+	sessions: z.array(
+		z.strictObject({
+			startedAt: when,
+			lastActiveAt: when,
+			expiresAt: when,
+			ip: z.string().nullable(),
+			networkCountry: z.string().nullable(),
+			userAgent: z.string().nullable()
+		})
+	),
+	securityEvents: z.array(
+		z.strictObject({
+			at: when,
+			action: z.string(),
+			by: z.string(),
+			ip: z.string().nullable(),
+			details: z.record(z.string(), z.unknown())
+		})
+	),
+	contactChanges: z.array(
+		z.strictObject({ at: when, how: z.string(), from: z.string(), to: z.string() })
+	),
+	appeals: z.array(
+		z.strictObject({
+			reference: z.string(),
+			status: z.string(),
+			lostContact: z.string(),
+			newContact: z.string(),
+			filedFromNetworkCountry: z.string().nullable(),
+			filedAt: when,
+			decidedAt: when,
+			decisionReason: z.string().nullable(),
+			rebindDueAt: when,
+			reboundAt: when,
+			cancelledAt: when,
+			cancelledBy: z.string().nullable(),
+			supportMessages: z.array(z.strictObject({ at: when, text: z.string() }))
+		})
+	),
+	messagesSent: z.array(
+		z.strictObject({
+			to: z.string(),
+			channel: z.string(),
+			purpose: z.string(),
+			status: z.string(),
+			queuedAt: when,
+			sentAt: when
+		})
+	),
+	checksOfYourContacts: z.array(z.strictObject({ at: when, outcome: z.string() }))
+});
 export const passwordResetRequested = z.strictObject({});
 
 export const totpStarted = z.strictObject({ secret: z.string(), otpauthUri: z.string() });
@@ -246,6 +331,9 @@ export type SessionList = z.input<typeof sessionList>;
 export type Secured = z.input<typeof secured>;
 export type RecoveryCancelledByOwner = z.input<typeof recoveryCancelledByOwner>;
 export type RecoveryCancelledByLink = z.input<typeof recoveryCancelledByLink>;
+export type DeletionScheduled = z.input<typeof deletionScheduled>;
+export type DeletionCancelled = z.input<typeof deletionCancelled>;
+export type AccountExportFile = z.input<typeof accountExport>;
 export type TotpStarted = z.input<typeof totpStarted>;
 export type RecoveryCodes = z.input<typeof recoveryCodes>;
 export type PasskeyAdded = z.input<typeof passkeyAdded>;

@@ -310,6 +310,7 @@ async function createAccount(
 		frozen_at: null,
 		secured_at: null,
 		rebind_due_at: null,
+		deletion_due_at: null,
 		// §7a: a new account's credential epoch; its first session starts at it.
 		session_epoch: 0
 	};

@@ -20,6 +20,7 @@ import * as sessionEpoch from './migrations/0016-session-epoch';
 import * as keyChecks from './migrations/0017-key-checks';
 import * as sudoWindow from './migrations/0018-sudo-window';
 import * as webhooks from './migrations/0019-webhooks';
+import * as dataRights from './migrations/0020-data-rights';
 
 type DialectMigration = {
 	up(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext): Promise<void>;
@@ -45,7 +46,8 @@ const migrations: Record<string, DialectMigration> = {
 	'0016-session-epoch': sessionEpoch,
 	'0017-key-checks': keyChecks,
 	'0018-sudo-window': sudoWindow,
-	'0019-webhooks': webhooks
+	'0019-webhooks': webhooks,
+	'0020-data-rights': dataRights
 };
 
 export async function migrateToLatest(

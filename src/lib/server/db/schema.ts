@@ -45,6 +45,8 @@ interface AccountsTable {
 	 * a session or pending sign-in is written only while the epoch its sign-in read is current.
 	 */
 	session_epoch: Generated<number>;
+	/** R28: the owner asked for the account's deletion; it is erased at this time (0020). */
+	deletion_due_at: Millis | null;
 }
 
 /** The devices an account signed in from: a sign-in from one not listed alerts the owner. */
@@ -157,6 +159,15 @@ interface AppealsTable {
 interface RecoveryCancelTokensTable {
 	id: string;
 	appeal_id: string;
+	account_id: string;
+	created_at: Millis;
+	expires_at: Millis;
+	used_at: Millis | null;
+}
+
+/** R28: a deletion's cancel link, sent to every bound contact; only its token's hash (0020). */
+interface DeletionCancelTokensTable {
+	id: string;
 	account_id: string;
 	created_at: Millis;
 	expires_at: Millis;
@@ -385,6 +396,7 @@ export interface Database {
 	recovery_cancel_tokens: RecoveryCancelTokensTable;
 	key_checks: KeyChecksTable;
 	webhook_deliveries: WebhookDeliveriesTable;
+	deletion_cancel_tokens: DeletionCancelTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -34,7 +34,7 @@ export interface Operation {
 export const TAGS = {
 	check: 'The security check (R12–R15a)',
 	sessions: 'Registration and sessions (R3, R5, R6, R8–R10)',
-	account: "The owner's account (R13, R16, R17, §7a–§7c, §8a)",
+	account: "The owner's account (R13, R16, R17, §7a–§7c, §8a, R28)",
 	passwordReset: 'Forgot password (R18)',
 	appeals: 'Appeals (R19–R21)',
 	internal: 'Internal API (R11)',
@@ -349,6 +349,48 @@ export const OPERATIONS: Operation[] = [
 	},
 	{
 		method: 'post',
+		path: '/api/v1/account/export',
+		tag: 'account',
+		auth: 'session',
+		summary: withPassword(
+			'A copy of everything held about the account (R28); with an authenticator app on, `code` too'
+		),
+		body: account.accountExportInput,
+		answers: {
+			200: {
+				description: 'The JSON file, `Content-Disposition: attachment`',
+				schema: out.accountExport
+			}
+		},
+		errors: {
+			400: CODE_STEP,
+			403: ['invalid_credentials', 'second_factor_required'],
+			429: ['rate_limited']
+		}
+	},
+	{
+		method: 'post',
+		path: '/api/v1/account/deletion',
+		tag: 'account',
+		auth: 'session',
+		summary: withPassword(
+			'Delete the account in 14 days (R28): every session ends, every bound contact gets a link that keeps it'
+		),
+		body: account.accountDeletionInput,
+		answers: { 202: { description: 'Scheduled', schema: out.deletionScheduled } },
+		errors: { 403: ['invalid_credentials'], 429: ['rate_limited'] }
+	},
+	{
+		method: 'delete',
+		path: '/api/v1/account/deletion',
+		tag: 'account',
+		auth: 'session',
+		summary: "Keep the account: cancel the owner's waiting deletion (R28)",
+		answers: { 200: { description: 'Kept', schema: out.deletionCancelled } },
+		errors: { 409: ['no_pending_deletion'] }
+	},
+	{
+		method: 'post',
 		path: '/api/v1/account/two-factor/totp',
 		tag: 'account',
 		auth: 'session',
@@ -466,6 +508,15 @@ export const OPERATIONS: Operation[] = [
 		summary: "Stop a recovery with the cancel link's token (§8a, R24)",
 		body: recovery.recoveryCancelLinkInput,
 		answers: { 200: { description: 'Stopped', schema: out.recoveryCancelledByLink } },
+		errors: { 400: ['link_invalid'], 410: ['link_expired'], 429: ['rate_limited'] }
+	},
+	{
+		method: 'post',
+		path: '/api/v1/deletion/cancel',
+		tag: 'account',
+		summary: "Keep the account with a deletion notice's link token (R28, R24)",
+		body: account.deletionCancelLinkInput,
+		answers: { 200: { description: 'Kept', schema: out.deletionCancelled } },
 		errors: { 400: ['link_invalid'], 410: ['link_expired'], 429: ['rate_limited'] }
 	},
 	{

@@ -40,6 +40,7 @@ export {
 	passwordChangedMessage,
 	passwordResetMessage
 } from './templates';
+export * from './deletion-templates';
 export * from './recovery-templates';
 export { createTransports, devOutboxAllowed } from './transports';
 export { twoStepChangedMessage, withAlertsPaused } from './two-step-templates';

@@ -7,7 +7,14 @@
  * approved appeal (R21). Other folders import it only through this file.
  */
 
-export { confirmTotpSetup, disableTotp, echoTotpSetup, hasTotp, startTotpSetup } from './totp';
+export {
+	confirmTotpSetup,
+	disableTotp,
+	echoTotpSetup,
+	hasTotp,
+	startTotpSetup,
+	throttledSecondFactorCode
+} from './totp';
 export { countRecoveryCodes } from './recovery-codes';
 export { regenerateRecoveryCodes } from './regenerate';
 export { createPendingSignIn } from './pending';

@@ -172,9 +172,10 @@ export function codeGuessRules(ctx: Ctx, accountId: string, ip: string) {
 /**
  * A code checked with the second step's growing delays (`signInRules`: per account from the 5th
  * failure, per network from the 20th), counted before the check (`beginAttempt`) so guesses sent
- * at once meet the same delays as guesses sent one by one.
+ * at once meet the same delays as guesses sent one by one. Turning TOTP off and the owner's data
+ * export (R28) ask for it.
  */
-async function throttledSecondFactorCode(
+export async function throttledSecondFactorCode(
 	ctx: Ctx,
 	accountId: string,
 	code: string,

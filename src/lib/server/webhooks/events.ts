@@ -20,7 +20,10 @@ type WebhookType =
 	| 'account.password_reset'
 	| 'account.sessions_ended'
 	| 'account.two_step_on'
-	| 'account.two_step_off';
+	| 'account.two_step_off'
+	| 'account.deletion_scheduled'
+	| 'account.deletion_cancelled'
+	| 'account.deleted';
 
 type Details = NonNullable<AuditEntry['details']>;
 type Data = Record<string, string | number | boolean | null>;
@@ -80,7 +83,15 @@ const EVENT_RULES: Record<string, EventRule[]> = {
 	'account.two_step_on': [{ type: 'account.two_step_on', data: (d) => pick(d, ['method']) }],
 	'account.two_step_off': [{ type: 'account.two_step_off', data: (d) => pick(d, ['method']) }],
 	// "This wasn't me" undoes a two-step set-up someone else made.
-	'account.two_step_undone': [{ type: 'account.two_step_off' }]
+	'account.two_step_undone': [{ type: 'account.two_step_off' }],
+	// R28: the owner's deletion: asked for (and when it takes effect), kept, done.
+	'account.deletion_requested': [
+		{ type: 'account.deletion_scheduled', data: (d) => pick(d, ['effectiveAt']) }
+	],
+	'account.deletion_cancelled': [
+		{ type: 'account.deletion_cancelled', data: (d) => pick(d, ['by']) }
+	],
+	'account.erased': [{ type: 'account.deleted' }]
 };
 
 /** The events one audit entry makes: its types and the data besides `accountId`. */
