@@ -57,6 +57,7 @@ const UNAVAILABLE_BODIES: Record<string, unknown> = {
 	},
 	'POST /api/v1/secure-account': { token: 'a'.repeat(32) },
 	'POST /api/v1/recovery/cancel': { token: 'a'.repeat(32) },
+	'POST /api/v1/deletion/cancel': { token: 'a'.repeat(32) },
 	'POST /api/v1/password-resets': someone,
 	'POST /api/v1/password-resets/confirm': { ...someone, code: '000000', newPassword: NEW_PASSWORD },
 	'POST /api/v1/internal/accounts/first-order': someone
@@ -1278,6 +1279,87 @@ describe.each(testDatabases)(
 				];
 				expect(answers.map((answer) => answer.code)).toEqual(answers.map(() => expected));
 			}
+		});
+
+		it("R28: the owner's export and deletion, and the keep link", async () => {
+			const { email, jar } = await member();
+			const exportWith = (json: Record<string, unknown>) =>
+				post('/api/v1/account/export', json, { jar });
+			expect((await exportWith({ currentPassword: 'wrong password' })).code).toBe(
+				'invalid_credentials'
+			);
+			const file = await exportWith({ currentPassword: PASSWORD });
+			expect([file.status, (file.body?.account as { email: string }).email]).toEqual([200, email]);
+			// With an authenticator app on: the code too.
+			const secret = (
+				await post('/api/v1/account/two-factor/totp', { currentPassword: PASSWORD }, { jar })
+			).body!.secret as string;
+			await post(
+				'/api/v1/account/two-factor/totp/confirm',
+				{ code: appCode(secret, app.clock) },
+				{ jar }
+			);
+			app.clock.advance(30_000);
+			expect((await exportWith({ currentPassword: PASSWORD })).code).toBe('second_factor_required');
+			expect((await exportWith({ currentPassword: PASSWORD, code: 'abcdef' })).code).toBe(
+				'code_invalid'
+			);
+			expect(
+				(await exportWith({ currentPassword: PASSWORD, code: appCode(secret, app.clock) })).status
+			).toBe(200);
+			let status = 0;
+			for (let i = 0; i < 6; i++)
+				status = (await exportWith({ currentPassword: 'wrong password' })).status;
+			expect(status).toBe(429);
+
+			// The deletion: asked, kept by the owner signed in again, asked again, kept by a link.
+			const owner = await member();
+			const ask = (currentPassword: string, on = owner.jar) =>
+				post('/api/v1/account/deletion', { currentPassword }, { jar: on });
+			expect((await ask('wrong password')).code).toBe('invalid_credentials');
+			expect((await ask(PASSWORD)).status).toBe(202);
+			const back: CookieJar = new Map();
+			await post(
+				'/api/v1/sessions',
+				{ identifier: owner.email, password: PASSWORD },
+				{ jar: back }
+			);
+			expect((await call('DELETE', '/api/v1/account/deletion', { jar: back })).status).toBe(200);
+			expect((await call('DELETE', '/api/v1/account/deletion', { jar: back })).code).toBe(
+				'no_pending_deletion'
+			);
+			for (let i = 0; i < 5; i++) await ask('wrong password', back);
+			expect((await ask(PASSWORD, back)).code).toBe('rate_limited');
+			app.clock.advance(HOUR);
+			expect((await ask(PASSWORD, back)).status).toBe(202);
+			const keepLink = () =>
+				latestMessage(database.db, owner.email, 'deletion_scheduled').then(
+					({ text }) => /\/account\/deletion\/cancel\?token=([a-z2-7]+)/.exec(text)![1]!
+				);
+			const link = await keepLink();
+			expect((await post('/api/v1/deletion/cancel', { token: 'not-a-link' })).code).toBe(
+				'link_invalid'
+			);
+			expect((await post('/api/v1/deletion/cancel', { token: link })).status).toBe(200);
+			// Asked once more, and the link used only after its time: too late.
+			const third: CookieJar = new Map();
+			await post(
+				'/api/v1/sessions',
+				{ identifier: owner.email, password: PASSWORD },
+				{ jar: third }
+			);
+			app.clock.advance(1000);
+			expect((await ask(PASSWORD, third)).status).toBe(202);
+			const late = await keepLink();
+			app.clock.advance(15 * 24 * HOUR);
+			expect((await post('/api/v1/deletion/cancel', { token: late })).code).toBe('link_expired');
+			const refusedFrom = nextAddress();
+			status = 0;
+			for (let i = 0; i < 21; i++)
+				status = (
+					await post('/api/v1/deletion/cancel', { token: `x${i}` }, { clientAddress: refusedFrom })
+				).status;
+			expect(status).toBe(429);
 		});
 
 		it('every answer above fits the document, and every documented answer and error code was given', () => {

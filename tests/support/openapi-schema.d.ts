@@ -358,6 +358,41 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/account/export': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/** A copy of everything held about the account (R28); with an authenticator app on, `code` too; the current password is asked again (§7a) */
+		post: operations['postAccountExport'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/account/deletion': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/** Delete the account in 14 days (R28): every session ends, every bound contact gets a link that keeps it; the current password is asked again (§7a) */
+		post: operations['postAccountDeletion'];
+		/** Keep the account: cancel the owner's waiting deletion (R28) */
+		delete: operations['deleteAccountDeletion'];
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/account/two-factor/totp': {
 		parameters: {
 			query?: never;
@@ -474,6 +509,23 @@ export interface paths {
 		put?: never;
 		/** Stop a recovery with the cancel link's token (§8a, R24) */
 		post: operations['postRecoveryCancel'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/deletion/cancel': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/** Keep the account with a deletion notice's link token (R28, R24) */
+		post: operations['postDeletionCancel'];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -5153,6 +5205,619 @@ export interface operations {
 			};
 		};
 	};
+	postAccountExport: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': {
+					currentPassword: string;
+					code?: string;
+				};
+			};
+		};
+		responses: {
+			/** @description The JSON file, `Content-Disposition: attachment` */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						/** @constant */
+						format: 'account-security-check.export';
+						/** @constant */
+						version: 1;
+						/**
+						 * Format: date-time
+						 * @description ISO 8601, UTC
+						 */
+						exportedAt: string;
+						account: {
+							id: string;
+							email: string | null;
+							phone: string | null;
+							status: string;
+							country: string;
+							language: string;
+							createdAt: string | null;
+							registrationNetworkCountry: string | null;
+							firstOrderAt: string | null;
+							passwordChangedAt: string | null;
+							frozenAt: string | null;
+							deletionDueAt: string | null;
+						};
+						twoStep: {
+							authenticatorApp: boolean;
+							recoveryCodesLeft: number;
+							passkeys: {
+								name: string;
+								createdAt: string | null;
+								lastUsedAt: string | null;
+							}[];
+						};
+						devices: {
+							firstSeenAt: string | null;
+							lastSeenAt: string | null;
+						}[];
+						sessions: {
+							startedAt: string | null;
+							lastActiveAt: string | null;
+							expiresAt: string | null;
+							ip: string | null;
+							networkCountry: string | null;
+							userAgent: string | null;
+						}[];
+						securityEvents: {
+							at: string | null;
+							action: string;
+							by: string;
+							ip: string | null;
+							details: {
+								[key: string]: unknown;
+							};
+						}[];
+						contactChanges: {
+							at: string | null;
+							how: string;
+							from: string;
+							to: string;
+						}[];
+						appeals: {
+							reference: string;
+							status: string;
+							lostContact: string;
+							newContact: string;
+							filedFromNetworkCountry: string | null;
+							filedAt: string | null;
+							decidedAt: string | null;
+							decisionReason: string | null;
+							rebindDueAt: string | null;
+							reboundAt: string | null;
+							cancelledAt: string | null;
+							cancelledBy: string | null;
+							supportMessages: {
+								at: string | null;
+								text: string;
+							}[];
+						}[];
+						messagesSent: {
+							to: string;
+							channel: string;
+							purpose: string;
+							status: string;
+							queuedAt: string | null;
+							sentAt: string | null;
+						}[];
+						checksOfYourContacts: {
+							at: string | null;
+							outcome: string;
+						}[];
+					};
+				};
+			};
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `code_invalid` */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'invalid_json' | 'invalid_request' | 'code_invalid';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unauthenticated`: no valid session (or token) */
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `forbidden_origin`: a state-changing request from another site's page (Origin, Sec-Fetch-Site); `invalid_credentials`; `second_factor_required` */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'forbidden_origin' | 'invalid_credentials' | 'second_factor_required';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `request_too_large`: the body is over its limit */
+			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'request_too_large';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unsupported_media_type`: the body is not of the expected content type */
+			415: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unsupported_media_type';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `rate_limited` */
+			429: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+		};
+	};
+	postAccountDeletion: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': {
+					currentPassword: string;
+				};
+			};
+		};
+		responses: {
+			/** @description Scheduled */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						/** @constant */
+						status: 'scheduled';
+						/**
+						 * Format: date-time
+						 * @description ISO 8601, UTC
+						 */
+						effectiveAt: string;
+					};
+				};
+			};
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'invalid_json' | 'invalid_request';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unauthenticated`: no valid session (or token) */
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `forbidden_origin`: a state-changing request from another site's page (Origin, Sec-Fetch-Site); `invalid_credentials` */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'forbidden_origin' | 'invalid_credentials';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `request_too_large`: the body is over its limit */
+			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'request_too_large';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unsupported_media_type`: the body is not of the expected content type */
+			415: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unsupported_media_type';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `rate_limited` */
+			429: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+		};
+	};
+	deleteAccountDeletion: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description Kept */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						/** @constant */
+						status: 'kept';
+					};
+				};
+			};
+			/** @description `unauthenticated`: no valid session (or token) */
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `forbidden_origin`: a state-changing request from another site's page (Origin, Sec-Fetch-Site) */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `no_pending_deletion` */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'no_pending_deletion';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+		};
+	};
 	postAccountTwoFactorTotp: {
 		parameters: {
 			query?: never;
@@ -7029,6 +7694,242 @@ export interface operations {
 					'application/json': {
 						/** @constant */
 						status: 'cancelled';
+					};
+				};
+			};
+			/** @description `invalid_json`: the body is not a JSON object; `invalid_request`: the body does not fit the schema; `fields` names every refused field; `link_invalid` */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'invalid_json' | 'invalid_request' | 'link_invalid';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `forbidden_origin`: a state-changing request from another site's page (Origin, Sec-Fetch-Site) */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `link_expired` */
+			410: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'link_expired';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `request_too_large`: the body is over its limit */
+			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'request_too_large';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unsupported_media_type`: the body is not of the expected content type */
+			415: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unsupported_media_type';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `rate_limited` */
+			429: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+		};
+	};
+	postDeletionCancel: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': {
+					token: string;
+				};
+			};
+		};
+		responses: {
+			/** @description Kept */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						/** @constant */
+						status: 'kept';
 					};
 				};
 			};
