@@ -237,9 +237,13 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		const { email, id, jar } = await owner();
 		await askDeletion(jar);
 		const back = await signedInBrowser(app, email, { clientAddress: ip() });
+		const view = async () =>
+			(await (await callEndpoint(me, app, { method: 'GET', jar: back })).json()).deletionDueAt;
+		expect(await view()).toBe(new Date(Number((await row(id))?.deletion_due_at)).toISOString());
 		const kept = await callEndpoint(keepApi, app, { method: 'DELETE', jar: back });
 		expect(kept.status).toBe(200);
 		expect((await row(id))?.deletion_due_at).toBeNull();
+		expect(await view()).toBeNull();
 		const again = await callEndpoint(keepApi, app, { method: 'DELETE', jar: back });
 		expect(again.status).toBe(409);
 		expect((await again.json()).error.code).toBe('no_pending_deletion');

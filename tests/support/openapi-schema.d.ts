@@ -3461,6 +3461,7 @@ export interface operations {
 							newContact: string;
 							effectiveAt: string | null;
 						} | null;
+						deletionDueAt: string | null;
 					};
 				};
 			};

@@ -128,7 +128,9 @@ export const accountView = z.strictObject({
 		})
 	),
 	contactChange: contactChangeQuota,
-	pendingRecovery: pendingRecovery.nullable()
+	pendingRecovery: pendingRecovery.nullable(),
+	/** R28: when the deletion the owner asked for takes effect; null when none waits. */
+	deletionDueAt: instant.nullable()
 });
 
 /** A session was started (the session cookie is set). */
