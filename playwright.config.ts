@@ -19,6 +19,12 @@ export const e2eStrictDatabase = 'test-results/e2e-strict.db';
  */
 export const passkeyPort = port + 2;
 export const e2ePasskeyDatabase = 'test-results/e2e-passkey.db';
+/**
+ * R27: the first server's webhook receiver, a loopback port beside the servers' that nothing
+ * listens on (below the ephemeral range the specs' own servers take): every delivery fails, for
+ * the console's list of failures (tests/e2e/support-webhooks.spec.ts).
+ */
+export const webhookReceiverPort = port + 9;
 
 /** The built app (adapter-node) on its own fresh SQLite file, with the test hooks on. */
 function server(listen: number, database: string, env: Record<string, string>) {
@@ -69,7 +75,11 @@ export default defineConfig({
 		trace: 'retain-on-failure'
 	},
 	webServer: [
-		server(port, e2eDatabase, {}),
+		server(port, e2eDatabase, {
+			WEBHOOK_URL: `http://127.0.0.1:${webhookReceiverPort}/webhooks`,
+			// Public, test-only: `whsec_` + the base64 of 34 fixed bytes.
+			WEBHOOK_SECRET: `whsec_${Buffer.from('e2e webhook secret, not a real one').toString('base64')}`
+		}),
 		server(strictPort, e2eStrictDatabase, {
 			CHECK_DISCLOSURE: 'strict',
 			CHECK_RATE_LIMIT_PER_IDENTIFIER: '3'

@@ -1,7 +1,7 @@
 // `npm run bench [-- --duration 10 --connections 32 --skip-build --data DIR --ports 6160-6199
 // --pg-accounts 1000000 --pg-database asc_bench --quick --profile]`: the app against a pristine
-// SvelteKit app (bench/pristine), side by side in one run on this machine, on 127.0.0.1 only (issue
-// 25). Builds both (the app under the e2e lock), seeds 10,000 and 1,000,000 accounts on SQLite, and
+// SvelteKit app (bench/pristine), side by side in one run on this machine, on 127.0.0.1 only.
+// Builds both (the app under the e2e lock), seeds 10,000 and 1,000,000 accounts on SQLite, and
 // on PostgreSQL when BENCH_POSTGRES_URL (or TEST_DATABASE_URL) names a server, where it also runs
 // the app with REDIS_URL when BENCH_REDIS_URL (or TEST_REDIS_URL) names one. It starts `node build`
 // servers itself, loads them with wrk (autocannon when wrk is not installed), reads each server's
@@ -1011,7 +1011,7 @@ ${QUICK ? '\n**A `--quick` run (short loads), to check the script: not a measure
 
 ${measurements.join('\n')}
 
-## Targets (issue 25)
+## Targets
 
 ${verdicts.join('\n')}
 

@@ -46,6 +46,15 @@ async function check(page: Page, lang: Lang, identifier: string, country?: strin
 	await expect(page.locator('article.report')).toBeVisible();
 }
 
+/** Signs in on the sign-in page with the password alone, and lands on the account page. */
+async function signIn(page: Page, lang: Lang, email: string) {
+	await page.goto('/login');
+	await page.getByLabel(words[lang].identifier, { exact: true }).fill(email);
+	await page.getByLabel(words[lang].password, { exact: true }).fill(PASSWORD);
+	await page.locator('form[action="?/signIn"] button[type="submit"]').click();
+	await expect(page).toHaveURL(/\/account$/);
+}
+
 /** Clicks a report step and answers the request it made: a POST whose URL holds nothing typed. */
 async function follow(page: Page, action: string, path: string, typed: string): Promise<Request> {
 	const sent = page.waitForRequest((r) => new URL(r.url()).pathname === path);
@@ -113,11 +122,7 @@ for (const javaScriptEnabled of [true, false]) {
 			}) => {
 				const email = uniqueEmail('carry-contact');
 				db.insertAccount({ email, password_hash: await hashPassword(PASSWORD) });
-				await page.goto('/login');
-				await page.getByLabel(t.identifier, { exact: true }).fill(email);
-				await page.getByLabel(t.password, { exact: true }).fill(PASSWORD);
-				await page.locator('form[action="?/signIn"] button[type="submit"]').click();
-				await expect(page).toHaveURL(/\/account$/);
+				await signIn(page, lang, email);
 				await check(page, lang, email);
 				// Only someone else is offered "Sign in"; the owner is offered the change.
 				await expect(page.locator('[data-action="sign_in"]')).toHaveCount(0);
@@ -135,19 +140,13 @@ test.describe("R14: the contact page trusts nothing posted beyond naming the acc
 	test.beforeEach(async ({ context }) => {
 		await context.setExtraHTTPHeaders(chinaNetwork());
 	});
-	const t = words.en;
-
 	test("R14: a posted value that is not this account's contact is not named; a too-long one is refused", async ({
 		page,
 		db
 	}) => {
 		const email = uniqueEmail('carry-other');
 		db.insertAccount({ email, password_hash: await hashPassword(PASSWORD) });
-		await page.goto('/login');
-		await page.getByLabel(t.identifier, { exact: true }).fill(email);
-		await page.getByLabel(t.password, { exact: true }).fill(PASSWORD);
-		await page.locator('form[action="?/signIn"] button[type="submit"]').click();
-		await expect(page).toHaveURL(/\/account$/);
+		await signIn(page, 'en', email);
 		const post = (form: Record<string, string>) =>
 			page.request.post('/account/contact?/fromCheck', {
 				form,

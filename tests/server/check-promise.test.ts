@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST } from '../../src/routes/api/v1/check/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
+import { openTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { callEndpoint } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 
@@ -14,12 +14,11 @@ describe.each(testDatabases)(
 	'R9/R12/R13: the check keeps its promise for every identifier on $name',
 	({ open }) => {
 		let database: TestDatabase;
-		let app: ReturnType<typeof testAppContext>;
+		let app: TestApp;
 		beforeAll(async () => {
-			database = await open();
-			app = testAppContext(database, {
+			({ database, app } = await openTestApp(open, {
 				env: { CHECK_RATE_LIMIT_PER_IP: '100000', CHECK_RATE_LIMIT_PER_IDENTIFIER: '100000' }
-			});
+			}));
 		});
 		afterAll(() => database.dispose());
 

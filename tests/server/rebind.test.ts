@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
 import {
 	confirmPasswordReset,
 	requestPasswordReset
@@ -16,12 +15,13 @@ import type { Db } from '../../src/lib/server/db/database';
 import { sql, type Transaction } from 'kysely';
 import type { Account, Database } from '../../src/lib/server/db/schema';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { closeTestDocumentPool, testAppContext } from '../support/app-context';
+import { closeTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { makeAgent } from '../support/agents';
-import { fileAppeal, tempStorageDir } from '../support/appeals';
+import { filedAppeal, gated, openAppealTestApp } from '../support/appeals';
 import { fileOf, pngBytes } from '../support/documents';
 import { latestCode, latestMessage } from '../support/codes';
 import { accountFactory, insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
+import { PASSWORD, passwordHashOf } from '../support/signed-in';
 
 /**
  * R16/R17/R21: `rebindContact` is the one place a bound contact is replaced. The owner's change,
@@ -29,7 +29,6 @@ import { accountFactory, insertAccount, uniqueCnMobile, uniqueEmail } from '../s
  * behind them the rows they leave are the same, and R3's conflict is `identifier_taken` on each.
  */
 
-const PASSWORD = 'a long and quiet river';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** The instant every path's rebind happens, so the rows it writes carry the same times. */
@@ -44,32 +43,9 @@ const ownerMeta = (sessionId: string | null): RequestMeta & { sessionId: string 
 	sessionId
 });
 
-type App = ReturnType<typeof testAppContext>;
+type App = TestApp;
 type Path = 'owner' | 'appeal' | 'held appeal';
 type Trx = Transaction<Database>;
-
-const EXECUTES = new Set<PropertyKey>(['execute', 'executeTakeFirst', 'executeTakeFirstOrThrow']);
-
-/** A query builder whose execution first awaits `gate`; the builders it chains to do too. */
-function gatedBuilder<T extends object>(builder: T, gate: () => Promise<void>): T {
-	return new Proxy(builder, {
-		get(target, prop) {
-			const value: unknown = Reflect.get(target, prop, target);
-			if (typeof value !== 'function') return value;
-			if (EXECUTES.has(prop))
-				return async (...args: unknown[]) => {
-					await gate();
-					return value.apply(target, args);
-				};
-			return (...args: unknown[]) => {
-				const chained: unknown = value.apply(target, args);
-				return chained !== null && typeof chained === 'object' && 'execute' in chained
-					? gatedBuilder(chained, gate)
-					: chained;
-			};
-		}
-	});
-}
 
 /**
  * `app`, whose transactions run `beforeTheWrite` once, just before their first write to
@@ -90,7 +66,7 @@ function atTheWrite<T extends App>(app: T, beforeTheWrite: (trx: Trx) => Promise
 				if (prop === 'updateTable')
 					return (table: keyof Database) => {
 						const builder = target.updateTable(table);
-						return table === 'accounts' ? gatedBuilder(builder, () => once(target)) : builder;
+						return table === 'accounts' ? gated(builder, () => once(target)) : builder;
 					};
 				return value.bind(target);
 			}
@@ -132,16 +108,8 @@ function takenBeforeTheWrite<T extends App>(app: T, contact: string): T {
 describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open }) => {
 	let database: TestDatabase;
 	let storage: string;
-	let passwordHash: string;
-	beforeAll(async () => {
-		database = await open();
-		storage = tempStorageDir();
-		passwordHash = await hashPassword(PASSWORD);
-	});
-	afterAll(async () => {
-		await closeTestDocumentPool();
-		await database.dispose();
-	});
+	beforeAll(async () => ({ database, storage } = await openAppealTestApp(open)));
+	afterAll(() => closeTestApp(database));
 
 	/** A context of its own whose clock starts at `at`; `holdHours` is §8a's hold. */
 	const appAt = (at: number, holdHours = 0): App =>
@@ -158,7 +126,7 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 		const old = uniqueEmail('bound');
 		const inserted = await insertAccount(database.db, {
 			email: old,
-			password_hash: passwordHash,
+			password_hash: await passwordHashOf(),
 			created_at: REBIND_AT - 30 * DAY
 		});
 		const sessions = [`s-${inserted.id}-1`, `s-${inserted.id}-2`];
@@ -232,22 +200,15 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 	async function approvedAppeal(old: string, next: string, approvedAt: number, holdHours = 0) {
 		const app = appAt(approvedAt - 60_000, holdHours);
 		// One small photo: the documents are not what this file is about, and PDFs cost the most.
-		const filed = await fileAppeal(app, {
+		const { row: appeal } = await filedAppeal(app, {
 			identifier: old,
 			newIdentifier: next,
 			files: [fileOf(pngBytes(), 'id.png', 'image/png')]
 		});
-		expect(filed.response.status).toBe(201);
-		const { reference } = await filed.response.json();
-		const appeal = await database.db
-			.selectFrom('appeals')
-			.selectAll()
-			.where('reference', '=', reference)
-			.executeTakeFirstOrThrow();
 		const agent = await makeAgent(app);
 		await claimAppeal(app, agent, appeal.id, { takeOver: false }, agentMeta);
 		app.clock.set(new Date(approvedAt));
-		return { app, agent, appealId: appeal.id, reference };
+		return { app, agent, appealId: appeal.id, reference: appeal.reference };
 	}
 
 	const approve = (found: Awaited<ReturnType<typeof approvedAppeal>>) =>
@@ -387,6 +348,14 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 			.select(['email', 'phone'])
 			.where('id', '=', accountId)
 			.executeTakeFirstOrThrow();
+	/** R18: the codes to `identifiers` nobody has used yet. */
+	const pendingCodesTo = (identifiers: string[]) =>
+		database.db
+			.selectFrom('verification_codes')
+			.select('id')
+			.where('identifier', 'in', identifiers)
+			.where('consumed_at', 'is', null)
+			.execute();
 	const messagesTo = (recipient: string, purpose: string) =>
 		database.db
 			.selectFrom('outbox')
@@ -414,13 +383,7 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 				found.reference
 			);
 		// R18: neither keeps a pending code (the seeded reset and check codes to the email died).
-		const pending = await database.db
-			.selectFrom('verification_codes')
-			.select('id')
-			.where('identifier', 'in', [phone, seeded.old])
-			.where('consumed_at', 'is', null)
-			.execute();
-		expect(pending).toEqual([]);
+		expect(await pendingCodesTo([phone, seeded.old])).toEqual([]);
 	});
 
 	it('R21/R3: the lost contact another account has bound since the filing keeps its codes and hears nothing of the appeal', async () => {
@@ -535,13 +498,7 @@ describe.each(testDatabases)('R16/R17/R21 one rebind on $name', ({ name, open })
 				expect(await confirmed).toMatchObject({ status: 409, code: 'change_too_soon' });
 				expect(await contactsOf(seeded.account.id)).toEqual({ email: next, phone: null });
 				// R21: the thief's unused code to the number died with the rebind (every code of the account).
-				const pending = await database.db
-					.selectFrom('verification_codes')
-					.select('id')
-					.where('identifier', '=', phone)
-					.where('consumed_at', 'is', null)
-					.execute();
-				expect(pending).toEqual([]);
+				expect(await pendingCodesTo([phone])).toEqual([]);
 			});
 		});
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/lib/server/accounts/passwords';
-import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
+import { claimAppeal } from '../../src/lib/server/appeals/decisions';
 import { runRecoveryJobs } from '../../src/lib/server/appeals/recovery';
 import { openDatabase } from '../../src/lib/server/db/database';
 import { maskIdentifier } from '../../src/lib/server/core/identifiers';
@@ -13,11 +12,12 @@ import { GET as appealStatusApi } from '../../src/routes/api/v1/appeals/[referen
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { closeTestDocumentPool, testAppContext } from '../support/app-context';
+import { closeTestApp, testAppContext, type TestApp } from '../support/app-context';
 import { makeAgent } from '../support/agents';
-import { fileAppeal, tempStorageDir } from '../support/appeals';
-import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories';
+import { approvedByAnAgent, fileAppeal, filedAppeal, openAppealTestApp } from '../support/appeals';
+import { callEndpoint } from '../support/endpoints';
+import { uniqueCnMobile, uniqueEmail } from '../support/factories';
+import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
 
 /**
  * Rules §8a, recovery the owner controls: every contact bound to an account hears of an appeal
@@ -26,26 +26,20 @@ import { insertAccount, uniqueCnMobile, uniqueEmail } from '../support/factories
  * password. Everything through the real endpoints, with the test clock.
  */
 
-const PASSWORD = 'a long and quiet river';
 const ORIGIN = 'https://asc.example';
 const HOUR = 3_600_000;
 const meta = { ip: '203.0.113.9' };
 
-type App = ReturnType<typeof testAppContext>;
+type App = TestApp;
 
 describe.each(testDatabases)('§8a recovery the owner controls on $name', ({ name, open }) => {
 	let database: TestDatabase;
 	let app: App;
 	let storage: string;
-	beforeAll(async () => {
-		database = await open();
-		storage = tempStorageDir();
-		app = testAppContext(database, { env: { APPEAL_STORAGE_DIR: storage, ORIGIN } });
-	});
-	afterAll(async () => {
-		await closeTestDocumentPool();
-		await database.dispose();
-	});
+	beforeAll(
+		async () => ({ database, app, storage } = await openAppealTestApp(open, { env: { ORIGIN } }))
+	);
+	afterAll(() => closeTestApp(database));
 
 	/** Messages to `recipient` of `purpose`, oldest first, as the person reads them. */
 	async function messages(recipient: string, purpose: string) {
@@ -66,46 +60,17 @@ describe.each(testDatabases)('§8a recovery the owner controls on $name', ({ nam
 	};
 
 	async function owner(options: { phone?: boolean } = {}) {
-		const email = uniqueEmail('owner');
 		const phone = options.phone ? uniqueCnMobile() : null;
-		const row = await insertAccount(database.db, {
-			email,
-			phone,
-			password_hash: await hashPassword(PASSWORD),
-			created_at: app.clock.now().getTime()
-		});
-		return { id: row.id, email, phone };
+		const member = await insertMember(app, 'owner', { joinedNow: true, account: { phone } });
+		return { ...member, phone };
 	}
 
-	async function signedIn(a: App, identifier: string): Promise<CookieJar> {
-		const jar: CookieJar = new Map();
-		const res = await callEndpoint(signIn, a, {
-			json: { identifier, password: PASSWORD },
-			jar
-		});
-		expect(res.status).toBe(201);
-		return jar;
-	}
-
-	async function filed(a: App, identifier: string, clientAddress?: string) {
-		const result = await fileAppeal(a, { identifier, clientAddress });
-		expect(result.response.status).toBe(201);
-		const body = await result.response.json();
-		const row = await database.db
-			.selectFrom('appeals')
-			.selectAll()
-			.where('reference', '=', body.reference)
-			.executeTakeFirstOrThrow();
-		return { ...result, body, row };
-	}
+	const signedIn = (a: App, identifier: string) => signedInBrowser(a, identifier);
+	const filed = (a: App, identifier: string, clientAddress?: string) =>
+		filedAppeal(a, { identifier, clientAddress });
 
 	async function approve(a: App, appealId: string) {
-		const agent = await makeAgent(a);
-		await claimAppeal(a, agent, appealId, { takeOver: false }, meta);
-		expect(await decideAppeal(a, agent, appealId, { kind: 'approve' }, meta)).toEqual({
-			ok: true,
-			outcome: 'approved'
-		});
+		expect(await approvedByAnAgent(a, appealId)).toEqual({ ok: true, outcome: 'approved' });
 	}
 
 	const accountRow = (id: string) =>

@@ -1,33 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/server/accounts/passwords';
-import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import { appealNoticeMessage } from '../../src/lib/server/appeals/messages';
 import { POST as totpStart } from '../../src/routes/api/v1/account/two-factor/totp/+server';
 import { POST as totpConfirm } from '../../src/routes/api/v1/account/two-factor/totp/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { twoStepSummary } from '../../src/lib/server/two-step';
 import { testDatabases, type TestDatabase } from '../support/databases';
-import { testAppContext } from '../support/app-context';
-import { makeAgent } from '../support/agents';
-import { fileAppeal, tempStorageDir } from '../support/appeals';
+import type { TestApp } from '../support/app-context';
+import { approvedByAnAgent, filedAppeal, openAppealTestApp } from '../support/appeals';
 import { latestMessage } from '../support/codes';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
 import { insertAccount, uniqueEmail } from '../support/factories';
 import { appCode } from '../support/two-step';
 
 const PASSWORD = 'a long and quiet river';
-const meta = { ip: '203.0.113.9' };
 
 describe.each(testDatabases)('R21: an approved appeal turns two-step off on $name', ({ open }) => {
 	let database: TestDatabase;
-	let app: ReturnType<typeof testAppContext>;
-	beforeAll(async () => {
-		database = await open();
-		// What the rebind removes; that two-step stays through §8a's hold is in recovery-hold.test.ts.
-		app = testAppContext(database, {
-			env: { APPEAL_STORAGE_DIR: tempStorageDir(), APPEAL_RECOVERY_HOLD_HOURS: '0' }
-		});
-	});
+	let app: TestApp;
+	// What the rebind removes; that two-step stays through §8a's hold is in recovery-hold.test.ts.
+	beforeAll(
+		async () =>
+			({ database, app } = await openAppealTestApp(open, {
+				env: { APPEAL_RECOVERY_HOLD_HOURS: '0' }
+			}))
+	);
 	afterAll(() => database.dispose());
 
 	async function accountWithTwoStep() {
@@ -64,19 +61,10 @@ describe.each(testDatabases)('R21: an approved appeal turns two-step off on $nam
 	}
 
 	async function approvedAppeal(email: string) {
-		const filed = await fileAppeal(app, { identifier: email });
-		expect(filed.response.status).toBe(201);
-		const { reference } = await filed.response.json();
-		const appeal = await database.db
-			.selectFrom('appeals')
-			.selectAll()
-			.where('reference', '=', reference)
-			.executeTakeFirstOrThrow();
+		const filed = await filedAppeal(app, { identifier: email });
 		// The notices are then the newest messages to each contact (ordered by time).
 		app.clock.advance(60_000);
-		const agent = await makeAgent(app);
-		await claimAppeal(app, agent, appeal.id, { takeOver: false }, meta);
-		expect(await decideAppeal(app, agent, appeal.id, { kind: 'approve' }, meta)).toEqual({
+		expect(await approvedByAnAgent(app, filed.row.id)).toEqual({
 			ok: true,
 			outcome: 'approved'
 		});

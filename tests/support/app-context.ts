@@ -16,6 +16,12 @@ const geoip = openGeoIp();
 export const testDocumentPool = createDocumentPool();
 export const closeTestDocumentPool = () => testDocumentPool.close();
 
+/** A suite's `afterAll` when it stored documents: their threads stop, then its database goes. */
+export async function closeTestApp(database: TestDatabase): Promise<void> {
+	await closeTestDocumentPool();
+	await database.dispose();
+}
+
 /** A context built as the app builds its own, over a test database, with a clock that only moves when told. */
 export function testAppContext(
 	database: TestDatabase,

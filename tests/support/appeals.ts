@@ -1,10 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
 import type { AppContext } from '../../src/lib/server/core/context';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { POST as requestCode } from '../../src/routes/api/v1/verifications/+server';
+import { makeAgent } from './agents';
+import { openTestApp } from './app-context';
 import { latestCode } from './codes';
+import type { TestDatabase } from './databases';
 import { fileOf, pdfBytes, pngBytes } from './documents';
 import { callEndpoint } from './endpoints';
 import { uniqueEmail } from './factories';
@@ -13,6 +18,22 @@ import type { Db } from '../../src/lib/server/db/database';
 /** A fresh document directory per suite, so tests can count what was stored. */
 export function tempStorageDir(): string {
 	return mkdtempSync(join(tmpdir(), 'asc-appeals-'));
+}
+
+/**
+ * `openTestApp` for a suite that files appeals: its documents directory is its own (`storage`,
+ * for the further contexts a suite builds over the same database).
+ */
+export async function openAppealTestApp(
+	open: () => Promise<TestDatabase>,
+	options: Parameters<typeof openTestApp>[1] = {}
+) {
+	const storage = tempStorageDir();
+	const opened = await openTestApp(open, {
+		...options,
+		env: { APPEAL_STORAGE_DIR: storage, ...options.env }
+	});
+	return { ...opened, storage };
 }
 
 /** R19: how many documents are stored (encrypted, in the database). */
@@ -78,11 +99,32 @@ export async function fileAppeal(
 	return { response, newIdentifier, code, clientAddress };
 }
 
+/** `fileAppeal`, answered 201, with the answer's body and the appeal's row as stored. */
+export async function filedAppeal(app: AppContext, options: Parameters<typeof fileAppeal>[1]) {
+	const filed = await fileAppeal(app, options);
+	expect(filed.response.status).toBe(201);
+	const body = (await filed.response.json()) as { reference: string; statusToken: string };
+	const row = await app.database.db
+		.selectFrom('appeals')
+		.selectAll()
+		.where('reference', '=', body.reference)
+		.executeTakeFirstOrThrow();
+	return { ...filed, body, row };
+}
+
+/** R21: a new agent claims the appeal and approves it; the approval's answer. */
+export async function approvedByAnAgent(app: AppContext, appealId: string) {
+	const meta = { ip: '203.0.113.9' };
+	const agent = await makeAgent(app);
+	await claimAppeal(app, agent, appealId, { takeOver: false }, meta);
+	return decideAppeal(app, agent, appealId, { kind: 'approve' }, meta);
+}
+
 const WRITES = new Set<PropertyKey>(['updateTable', 'insertInto', 'deleteFrom', 'transaction']);
 const EXECUTES = new Set<PropertyKey>(['execute', 'executeTakeFirst', 'executeTakeFirstOrThrow']);
 
 /** A query builder whose execution first waits for `gate`; chained builders keep waiting. */
-function gated<T extends object>(builder: T, gate: () => Promise<unknown>): T {
+export function gated<T extends object>(builder: T, gate: () => Promise<unknown>): T {
 	return new Proxy(builder, {
 		get(target, prop) {
 			const value: unknown = Reflect.get(target, prop, target);

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import {
 	sendCode,
 	asLocale,
@@ -14,7 +13,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import type { ContactChange } from '$lib/types/check-report';
 import { quotaRefusal, quotaView, readQuota } from './quota';
-import { ContactTaken, isContactTaken, rebindContact } from './rebind';
+import { ContactTaken, isContactTaken, lockAccountRow, rebindContact } from './rebind';
 import type { Account } from '../db/schema';
 import { failure, failures, secondsUntil, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
@@ -151,12 +150,12 @@ export async function confirmContactChange(
 	meta: RequestMeta & { sessionId: string | null }
 ): Promise<{ ok: true; quota: ContactChange; contact: Identifier } | Failure> {
 	if (!looksLikeCode(input.code)) return failures.codeFormat();
-	const { db, dialect } = ctx;
 	try {
-		return await db.transaction().execute(async (trx) => {
+		return await ctx.db.transaction().execute(async (trx) => {
 			const tx = { ...ctx, db: trx };
-			if (dialect === 'postgres')
-				await sql`select id from accounts where id = ${account.id} for update`.execute(trx);
+			// R16: taken before the reads it guards (freeze, quota, code); `rebindContact` is handed
+			// it and does not lock again.
+			const locked = await lockAccountRow(tx, account.id);
 			const current = await trx
 				.selectFrom('accounts')
 				.selectAll()
@@ -185,6 +184,7 @@ export async function confirmContactChange(
 				accountId: account.id,
 				next: contact,
 				kind: 'owner',
+				locked,
 				// R17: every other session of the account is signed out.
 				keepSessionId: meta.sessionId,
 				actor: {

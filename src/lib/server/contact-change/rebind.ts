@@ -50,6 +50,26 @@ export async function heldByAnotherAccount(
 	return holder !== undefined;
 }
 
+/** That a transaction holds an account's row lock; made only by `lockAccountRow`. */
+class AccountRowLock {
+	constructor(
+		readonly accountId: string,
+		readonly db: Ctx['db']
+	) {}
+}
+export type { AccountRowLock };
+
+/**
+ * The account's row, locked until `ctx`'s transaction ends (PostgreSQL: every read of the account
+ * after this is the one its write lands on, and a concurrent change of the account waits; SQLite
+ * runs one write transaction at a time).
+ */
+export async function lockAccountRow(ctx: Ctx, accountId: string): Promise<AccountRowLock> {
+	if (ctx.dialect === 'postgres')
+		await sql`select id from accounts where id = ${accountId} for update`.execute(ctx.db);
+	return new AccountRowLock(accountId, ctx.db);
+}
+
 type Bound = { email: string | null; phone: string | null };
 
 function boundContacts(bound: Bound): Identifier[] {
@@ -86,6 +106,11 @@ export interface RebindInput {
 	lost?: string;
 	/** R17: the owner's own session stays; R21 ends every session (none kept). */
 	keepSessionId?: string | null;
+	/**
+	 * The account's row lock, when the caller took it in this same transaction before reads of its
+	 * own (R16: the owner's quota); then it is not taken again.
+	 */
+	locked?: AccountRowLock;
 	/** Who did it; `details` are added to the masked from and to (R4: never whole identifiers). */
 	actor: Pick<AuditEntry, 'actorKind' | 'actorId' | 'ip' | 'details'>;
 }
@@ -103,7 +128,7 @@ export interface Rebound {
 }
 
 /**
- * The effects, in order: the account row locked (PostgreSQL: every caller's read of the contacts
+ * The effects, in order: the account row locked unless the caller holds the lock (PostgreSQL: every caller's read of the contacts
  * below is then the one its write lands on; SQLite runs one write transaction at a time), the new
  * contact is free (R3), the replaced contact is picked, the account row updated, the change written to `contact_changes` (R16's window), the sessions ended (R17,
  * R21), every pending code of the account and of each contact it no longer has revoked (R17/R18),
@@ -115,8 +140,10 @@ export async function rebindContact(ctx: Ctx, input: RebindInput): Promise<Rebou
 	// R16/R21: a concurrent change of the same account (the owner's during a held appeal's rebind)
 	// waits for this one and then meets R16's 7 days; without the lock an update read before the
 	// other's commit would land on top of it and leave both new contacts bound.
-	if (ctx.dialect === 'postgres')
-		await sql`select id from accounts where id = ${accountId} for update`.execute(ctx.db);
+	const { locked } = input;
+	const held =
+		locked instanceof AccountRowLock && locked.accountId === accountId && locked.db === ctx.db;
+	if (!held) await lockAccountRow(ctx, accountId);
 	// R3: another account's contact is never bound here; the unique index backs this up.
 	if (await heldByAnotherAccount(ctx, next, accountId)) throw new ContactTaken();
 	const before = await ctx.db
