@@ -265,6 +265,7 @@ for (const locale of ['en', 'zh-CN'] as const) {
 				db,
 				axe
 			}) => {
+				test.setTimeout(60_000);
 				const t = words(locale);
 				const email = await signedInOwner(page, db.insertAccount, locale);
 				const asked = await page.request.post('/api/v1/account/deletion', {
