@@ -95,6 +95,7 @@ const publicPages = [
 	'/appeal',
 	'/appeal/status',
 	'/account/secure?token=not-a-real-token',
+	'/account/deletion/cancel?token=not-a-real-token',
 	'/dev/outbox',
 	'/support/login'
 ];
@@ -148,7 +149,8 @@ test.describe('pages of a signed-in owner', () => {
 		'/account/security',
 		'/account/security/password',
 		'/account/security/sessions',
-		'/account/security/two-step'
+		'/account/security/two-step',
+		'/account/data'
 	];
 	for (const path of accountPages) {
 		test(`${path}: axe-clean in light and dark, no sideways scroll at 390 px`, async ({

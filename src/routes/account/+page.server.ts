@@ -1,7 +1,9 @@
 import { redirect } from '@sveltejs/kit';
 import { pendingRecovery } from '$lib/server/appeals';
 import { accountSummary } from '$lib/server/check';
+import { deletionDueAt } from '$lib/server/data-rights';
 import { endSession } from '$lib/server/http/session-cookie';
+import { keepAccountAction } from './data/deletion-actions';
 import { cancelRecoveryAction } from './recovery-cancel-action';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -12,7 +14,13 @@ export const load: PageServerLoad = async ({ locals, url, setHeaders }) => {
 		accountSummary(locals.app, locals.account),
 		pendingRecovery(locals.app, locals.account)
 	]);
-	return { summary, recovery, welcome: url.searchParams.has('welcome') };
+	return {
+		summary,
+		recovery,
+		// R28: a deletion the owner asked for, waiting its 14 days.
+		deletionDueAt: deletionDueAt(locals.account)?.toISOString() ?? null,
+		welcome: url.searchParams.has('welcome')
+	};
 };
 
 export const actions: Actions = {
@@ -21,5 +29,7 @@ export const actions: Actions = {
 		redirect(303, '/login');
 	},
 	// §8a: the owner stops a pending recovery with the current password.
-	cancelRecovery: cancelRecoveryAction
+	cancelRecovery: cancelRecoveryAction,
+	// R28: the owner, signed in again during the 14 days, keeps the account.
+	keepAccount: keepAccountAction
 };

@@ -1,0 +1,13 @@
+import { json } from '@sveltejs/kit';
+import { eraseDueAccounts } from '$lib/server/data-rights';
+import { requireTestHooks } from '$lib/server/http/test-hooks';
+import type { RequestHandler } from './$types';
+
+/**
+ * Test hook (docs/api.md, only with APP_TEST_HOOKS=1): the retention job's R28 step now, at the
+ * test clock, instead of waiting for the hourly run: accounts whose deletion is due are erased.
+ */
+export const POST: RequestHandler = async ({ locals }) => {
+	requireTestHooks(locals.app);
+	return json({ erased: await eraseDueAccounts(locals.app) });
+};
