@@ -10,12 +10,7 @@ import { beginAttempt, type FailureRule } from './sign-in';
 const PASSWORD_FAILURES = { max: 5, windowMs: 3_600_000, pauseMs: 15 * 60_000 };
 
 export type PasswordForm =
-	| 'contact-change'
-	| 'two-step'
-	| 'freeze'
-	| 'recovery-cancel'
-	| 'data-export'
-	| 'deletion';
+	'contact-change' | 'two-step' | 'freeze' | 'recovery-cancel' | 'data-export' | 'deletion';
 
 /**
  * §7b: the forms a frozen account may not use. The freeze and the recovery cancel are the

@@ -23,7 +23,7 @@ import { limitAddress } from '../platform/limits';
  * that keeps the account, and the owner who signs in again can keep it too. Then `erasure.ts`
  * erases the account.
  */
-export const DELETION_GRACE_MS = 14 * 86_400_000;
+const DELETION_GRACE_MS = 14 * 86_400_000;
 
 /** R24 as for the recovery links: only refused links count against the network. */
 const DELETION_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };

@@ -10,7 +10,6 @@ export type { AccountExport } from './export';
 export {
 	cancelDeletionByLink,
 	cancelDeletionByOwner,
-	DELETION_GRACE_MS,
 	deletionDueAt,
 	requestDeletion
 } from './deletion';
