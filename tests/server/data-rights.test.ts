@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eraseAccount } from '../../src/lib/server/data-rights';
+import { audit } from '../../src/lib/server/core/audit';
+import { eraseAccount, eraseDueAccounts } from '../../src/lib/server/data-rights';
 import { ERASED_DETAILS } from '../../src/lib/server/db/migrations/0020-data-rights';
 import { runRetention } from '../../src/lib/server/retention/tables';
 import { GET as me } from '../../src/routes/api/v1/account/+server';
@@ -11,13 +12,18 @@ import {
 	POST as deletionApi
 } from '../../src/routes/api/v1/account/deletion/+server';
 import { POST as keepByLink } from '../../src/routes/api/v1/deletion/cancel/+server';
+import { POST as cancelRecovery } from '../../src/routes/api/v1/recovery/cancel/+server';
+import { freezeAccount } from '../../src/lib/server/accounts/freeze';
+import { runRecoveryJobs } from '../../src/lib/server/appeals/recovery';
+import { claimAppeal, decideAppeal } from '../../src/lib/server/appeals/decisions';
+import { makeAgent } from '../support/agents';
 import { POST as check } from '../../src/routes/api/v1/check/+server';
 import { POST as register } from '../../src/routes/api/v1/registrations/+server';
 import { POST as confirmRegistration } from '../../src/routes/api/v1/registrations/confirm/+server';
 import { POST as signIn } from '../../src/routes/api/v1/sessions/+server';
 import { POST as requestReset } from '../../src/routes/api/v1/password-resets/+server';
 import { openTestApp, type TestApp } from '../support/app-context';
-import { fileAppeal } from '../support/appeals';
+import { approvedByAnAgent, fileAppeal, filedAppeal } from '../support/appeals';
 import { latestCode, latestMessage } from '../support/codes';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
@@ -31,6 +37,7 @@ const GRACE = 14 * DAY;
 const ORIGIN = 'https://asc.example';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const LINK = /\/account\/deletion\/cancel\?token=([a-z2-7]+)/;
+const RECOVERY_LINK = /\/recovery\/cancel\?token=([a-z2-7]+)/;
 
 describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }) => {
 	let database: TestDatabase;
@@ -162,6 +169,26 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		);
 	});
 
+	it('R28: support’s entries in the copy say what was done, never the agent’s address or notes', async () => {
+		const { id, jar } = await owner();
+		await audit(app, {
+			actorKind: 'agent',
+			actorId: 'agent-1',
+			action: 'support.review_cleared',
+			subjectKind: 'account',
+			subjectId: id,
+			ip: '198.51.100.77',
+			details: { reason: 'Agent note about the buyer' }
+		});
+		const text = await (await exportOf(jar, { currentPassword: PASSWORD })).text();
+		expect(text).not.toContain('198.51.100.77');
+		expect(text).not.toContain('Agent note');
+		expect(text).not.toContain('agent-1');
+		expect(JSON.parse(text).securityEvents).toContainEqual(
+			expect.objectContaining({ action: 'support.review_cleared', by: 'support', ip: null })
+		);
+	});
+
 	it('R28: a deletion waits 14 days: 202, every session ends, each contact gets its own keep link', async () => {
 		const { email, phone, id, jar } = await owner();
 		const other = await signedInBrowser(app, email, { clientAddress: ip() });
@@ -276,6 +303,13 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		await setUpTotp(app, jar, { clientAddress: signedInFrom });
 		const appeal = await fileAppeal(app, { identifier: email, description });
 		expect(appeal.response.status).toBe(201);
+		// R24: an open appeal would hold the erasure back; the owner stops this one by its link.
+		const stop = RECOVERY_LINK.exec(
+			(await latestMessage(database.db, email, 'recovery_filed')).text
+		);
+		expect((await callEndpoint(cancelRecovery, app, { json: { token: stop![1] } })).status).toBe(
+			200
+		);
 		await callEndpoint(check, app, { json: { identifier: email }, clientAddress: signedInFrom });
 		await callEndpoint(requestReset, app, { json: { identifier: phone }, clientAddress: ip() });
 		await callEndpoint(signIn, app, {
@@ -285,11 +319,10 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		expect((await askDeletion(jar)).status).toBe(202);
 
 		app.clock.advance(GRACE + 60_000);
-		const run = await runRetention(app);
-		expect(run).toMatchObject({ skipped: false, failed: [] });
-		// Earlier tests' deletions fell due too.
-		expect(run.skipped === false && run.removed.accounts).toBeGreaterThanOrEqual(1);
+		// The erasure job (every minute), then the hourly retention over what is left.
+		expect(await eraseDueAccounts(app)).toBeGreaterThanOrEqual(1);
 		expect(await row(id)).toBeUndefined();
+		expect(await runRetention(app)).toMatchObject({ skipped: false, failed: [] });
 
 		// Besides what the person gave, the keyed hashes of their contacts (check events, counters).
 		const hashed = [email, phone].map((value) => app.keys.hmac('identifier', value));
@@ -351,7 +384,7 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		}
 	});
 
-	it('R22/R28: the audit log lets only the erasure’s redaction through; nothing is deleted', async () => {
+	it('R22/R28: the audit log lets only the erasure’s redaction through, of rows whose account is gone', async () => {
 		const { id } = await owner();
 		const entry = await database.db
 			.selectFrom('audit_events')
@@ -360,22 +393,97 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 			.executeTakeFirstOrThrow();
 		const update = (set: Record<string, unknown>) =>
 			database.db.updateTable('audit_events').set(set).where('id', '=', entry.id).execute();
+		const redaction = { ip: null, details: ERASED_DETAILS };
+		// While the account exists, not even the redaction.
+		await expect(update(redaction)).rejects.toThrow(/append-only/);
+		await database.db.deleteFrom('accounts').where('id', '=', id).execute();
 		await expect(update({ details: '{"forged":true}' })).rejects.toThrow(/append-only/);
-		await expect(update({ ip: null, details: ERASED_DETAILS, action: 'other' })).rejects.toThrow(
-			/append-only/
-		);
-		await expect(update({ ip: '1.2.3.4', details: ERASED_DETAILS })).rejects.toThrow(/append-only/);
+		await expect(update({ ...redaction, action: 'other' })).rejects.toThrow(/append-only/);
+		await expect(update({ ...redaction, ip: '1.2.3.4' })).rejects.toThrow(/append-only/);
 		await expect(
 			database.db.deleteFrom('audit_events').where('id', '=', entry.id).execute()
 		).rejects.toThrow(/append-only/);
-		await update({ ip: null, details: ERASED_DETAILS });
+		// No row replaced (SQLite's INSERT OR REPLACE) or truncated (PostgreSQL).
+		if (database.dialect === 'sqlite')
+			await expect(
+				sql`insert or replace into audit_events (id, at, actor_kind, action)
+					values (${entry.id}, 0, 'system', 'forged')`.execute(database.db)
+			).rejects.toThrow(/append-only/);
+		else
+			await expect(sql`truncate audit_events`.execute(database.db)).rejects.toThrow(/append-only/);
+		await update(redaction);
 		expect(
 			await database.db
 				.selectFrom('audit_events')
-				.select(['ip', 'details', 'subject_id'])
+				.select(['ip', 'details', 'subject_id', 'action'])
 				.where('id', '=', entry.id)
 				.executeTakeFirst()
-		).toEqual({ ip: null, details: ERASED_DETAILS, subject_id: id });
+		).toMatchObject({ ip: null, details: ERASED_DETAILS, subject_id: id });
+	});
+
+	it('R28/R24: an open appeal holds the erasure back; once it is stopped the erasure goes on', async () => {
+		const { email, id, jar } = await owner();
+		await askDeletion(jar);
+		const filed = await filedAppeal(app, { identifier: email });
+		app.clock.advance(GRACE + DAY);
+		await eraseDueAccounts(app);
+		expect(await row(id)).toBeDefined();
+		const agent = await makeAgent(app);
+		const meta = { ip: '203.0.113.9' };
+		await claimAppeal(app, agent, filed.row.id, { takeOver: false }, meta);
+		const reason = 'The documents do not match the account.';
+		expect(
+			(await decideAppeal(app, agent, filed.row.id, { kind: 'reject', reason }, meta)).ok
+		).toBe(true);
+		await eraseDueAccounts(app);
+		expect(await row(id)).toBeUndefined();
+	});
+
+	it('R28/R21: an appeal’s rebind keeps the account: its new holder did not ask for the deletion', async () => {
+		const signedInFrom = ip();
+		const { email, id, jar } = await owner({ clientAddress: signedInFrom });
+		await askDeletion(jar);
+		const filed = await filedAppeal(app, { identifier: email });
+		expect((await approvedByAnAgent(app, filed.row.id)).ok).toBe(true);
+		app.clock.advance(73 * 3_600_000);
+		expect((await runRecoveryJobs(app)).rebound).toBeGreaterThanOrEqual(1);
+		expect((await row(id))?.deletion_due_at).toBeNull();
+		expect((await row(id))?.email).toBe(filed.newIdentifier);
+		// The new holder's copy: the previous holder's contact masked, their addresses left out.
+		const holder = await signedInBrowser(app, filed.newIdentifier, { clientAddress: ip() });
+		const text = await (await exportOf(holder, { currentPassword: PASSWORD })).text();
+		expect(text).not.toContain(email);
+		expect(text).not.toContain(signedInFrom);
+		expect(JSON.parse(text).contactChanges).toEqual([
+			expect.objectContaining({ how: 'appeal', to: filed.newIdentifier })
+		]);
+		app.clock.advance(GRACE);
+		await eraseDueAccounts(app);
+		expect(await row(id)).toBeDefined();
+		expect(
+			await database.db
+				.selectFrom('audit_events')
+				.select('details')
+				.where('subject_id', '=', id)
+				.where('action', '=', 'account.deletion_cancelled')
+				.execute()
+		).toEqual([{ details: expect.stringContaining('"by":"recovery"') }]);
+	});
+
+	it('R28/§7b: a freeze keeps the account too (one step stops everything); contacts are told', async () => {
+		const { email, id, jar } = await owner();
+		await askDeletion(jar);
+		const link = (await linkIn(email))!;
+		app.clock.advance(1000);
+		expect((await freezeAccount(app, id, { kind: 'link' }, { ip: null })).ok).toBe(true);
+		expect((await row(id))?.deletion_due_at).toBeNull();
+		expect((await latestMessage(database.db, email, 'deletion_cancelled')).purpose).toBe(
+			'deletion_cancelled'
+		);
+		expect((await (await keep(link)).json()).error.code).toBe('link_invalid');
+		app.clock.advance(GRACE + DAY);
+		await eraseDueAccounts(app);
+		expect(await row(id)).toBeDefined();
 	});
 
 	/** Every table the migrations made, with all of its rows. */

@@ -5296,15 +5296,10 @@ export interface operations {
 							filedFromNetworkCountry: string | null;
 							filedAt: string | null;
 							decidedAt: string | null;
-							decisionReason: string | null;
 							rebindDueAt: string | null;
 							reboundAt: string | null;
 							cancelledAt: string | null;
 							cancelledBy: string | null;
-							supportMessages: {
-								at: string | null;
-								text: string;
-							}[];
 						}[];
 						messagesSent: {
 							to: string;

@@ -229,12 +229,10 @@ export const accountExport = z.strictObject({
 			filedFromNetworkCountry: z.string().nullable(),
 			filedAt: when,
 			decidedAt: when,
-			decisionReason: z.string().nullable(),
 			rebindDueAt: when,
 			reboundAt: when,
 			cancelledAt: when,
-			cancelledBy: z.string().nullable(),
-			supportMessages: z.array(z.strictObject({ at: when, text: z.string() }))
+			cancelledBy: z.string().nullable()
 		})
 	),
 	messagesSent: z.array(

@@ -10,6 +10,7 @@ import { migrateToLatest } from './db/migrate';
 import { createWriteBehind } from './db/write-behind';
 import { registerDatabaseGauges } from './gauges';
 import { MAX_BUFFERED_PER_NETWORK, MAX_BUFFERED_UPLOAD_BYTES } from './http/multipart';
+import { startErasureJob } from './data-rights';
 import { createTransports, createOutboxWorker } from './messaging';
 import { createByteBudget } from './platform/byte-budget';
 import { openGeoIp, type GeoIp } from './platform/geoip';
@@ -211,6 +212,8 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	const retention = startRetention(ctx);
 	// Rules §8a: held rebinds that fell due, and the daily reminders during a hold; every minute.
 	const recovery = startRecoveryJobs(ctx);
+	// R28: accounts whose owner's deletion fell due are erased; every minute.
+	const erasure = startErasureJob(ctx);
 	// R19: identity documents go APPEAL_DOCUMENT_RETENTION_DAYS after the decision; hourly is plenty.
 	const purge = setInterval(() => {
 		purgeExpiredDocuments(ctx).catch((error: unknown) =>
@@ -222,7 +225,13 @@ export function startBackgroundJobs(ctx: AppContext): void {
 	// (which stores what is written behind: check events, the in-process rate limits).
 	process.once('sveltekit:shutdown', () => {
 		clearInterval(purge);
-		void Promise.all([worker.stop(), webhooks?.stop(), retention.stop(), recovery.stop()])
+		void Promise.all([
+			worker.stop(),
+			webhooks?.stop(),
+			retention.stop(),
+			recovery.stop(),
+			erasure.stop()
+		])
 			.then(() => ctx.close())
 			.finally(() => claim?.release());
 	});

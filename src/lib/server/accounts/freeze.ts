@@ -11,6 +11,7 @@ import {
 	revokePendingCodes
 } from '../messaging';
 import { invalidateAccountSessions } from './sessions';
+import { keepAccount } from '../data-rights';
 import { confirmCurrentPassword } from './current-password';
 import { findAccountByIdentifier } from './find';
 import { m } from '$lib/paraglide/messages';
@@ -103,6 +104,8 @@ export function freezeAccount(
 		for (const contact of contacts)
 			await enqueueMessage(tx, accountFrozenMessage(contact, locale, tx.config.origin));
 		await auditFreeze(tx, 'account.frozen', { by, accountId: account.id, meta });
+		// R28: one step stops everything, a deletion asked for with the account's password too.
+		await keepAccount(tx, account.id, 'freeze', meta);
 		return { ok: true as const, changed: true };
 	});
 }

@@ -14,6 +14,7 @@ import { parseIdentifier, type Identifier } from '../core/identifiers';
 import { asLocale, enqueueMessage } from '../messaging';
 import { heldByAnotherAccount, isContactTaken, rebindContact } from '../contact-change';
 import { turnOffTwoStep } from '../two-step';
+import { keepAccount } from '../data-rights';
 
 type Meta = { ip: string };
 
@@ -434,6 +435,8 @@ export async function applyRebind(
 		actor: { ...actor, details: { appealId: row.id, kind: next.kind, twoStepOff } }
 	});
 	await refreshAccountRebindDue(tx, accountId);
+	// R28: a deletion the previous holder asked for does not bind the account's new holder.
+	await keepAccount(tx, accountId, 'recovery', { ip: actor.ip, ipCountry: null });
 	const options = { origin: tx.config.origin, twoStepOff };
 	await enqueueMessage(
 		tx,

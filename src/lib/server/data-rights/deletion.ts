@@ -107,23 +107,35 @@ export async function requestDeletion(
 }
 
 /**
- * Clears a waiting deletion (the conditional update is the claim: of two cancels at once only one
- * tells the contacts), spends every keep-my-account link of the account, tells every bound
- * contact and audits. False when none waited or it is already due (the erasure wins).
+ * Who kept the account: a keep link, the owner signed in again, the owner's freeze (§7b: one
+ * step stops everything), or an appeal's rebind (R24: the account has a new holder, who did not
+ * ask for its deletion).
  */
-async function clearDeletion(
+export type KeptBy = 'link' | 'owner' | 'freeze' | 'recovery';
+
+/**
+ * Clears a waiting deletion, in the caller's transaction (the conditional update is the claim: of
+ * two keeps at once only one tells the contacts), spends every keep link of the account, tells
+ * every bound contact (not after a rebind: its own notices go) and audits. A link or the owner
+ * can keep it only before its time (then the erasure has won); a freeze or a rebind whenever one
+ * still waits. False when none was cleared.
+ */
+export async function keepAccount(
 	tx: Ctx,
 	accountId: string,
-	by: 'link' | 'owner',
-	meta: Pick<RequestMeta, 'ip' | 'ipCountry'>
+	by: KeptBy,
+	meta: { ip: string | null; ipCountry?: string | null }
 ): Promise<boolean> {
 	const now = tx.clock.now().getTime();
-	const cleared = await tx.db
+	const clear = tx.db
 		.updateTable('accounts')
 		.set({ deletion_due_at: null })
-		.where('id', '=', accountId)
-		.where('deletion_due_at', '>', now)
-		.executeTakeFirst();
+		.where('id', '=', accountId);
+	const cleared = await (
+		by === 'link' || by === 'owner'
+			? clear.where('deletion_due_at', '>', now)
+			: clear.where('deletion_due_at', 'is not', null)
+	).executeTakeFirst();
 	if (cleared.numUpdatedRows === 0n) return false;
 	await tx.db
 		.updateTable('deletion_cancel_tokens')
@@ -137,12 +149,14 @@ async function clearDeletion(
 		.where('id', '=', accountId)
 		.executeTakeFirstOrThrow();
 	const locale = asLocale(account.locale);
-	for (const to of boundContacts(account))
-		await enqueueMessage(tx, deletionCancelledMessage(to, locale));
+	if (by !== 'recovery')
+		for (const to of boundContacts(account))
+			await enqueueMessage(tx, deletionCancelledMessage(to, locale));
 	await audit(tx, {
+		// A freeze or a rebind keeps it as a consequence: the system, whoever caused it.
 		...(by === 'owner'
 			? { actorKind: 'account' as const, actorId: accountId }
-			: { actorKind: 'anonymous' as const, actorId: null }),
+			: { actorKind: by === 'link' ? ('anonymous' as const) : ('system' as const), actorId: null }),
 		action: 'account.deletion_cancelled',
 		subjectKind: 'account',
 		subjectId: accountId,
@@ -178,7 +192,7 @@ export async function cancelDeletionByLink(
 			.executeTakeFirst();
 		if (!row || row.used_at !== null) return linkInvalid();
 		if (now >= Number(row.expires_at)) return linkExpired();
-		const kept = await clearDeletion({ ...ctx, db: trx }, row.account_id, 'link', meta);
+		const kept = await keepAccount({ ...ctx, db: trx }, row.account_id, 'link', meta);
 		return kept ? { ok: true as const } : linkExpired();
 	});
 	return result.ok ? result : refused(result);
@@ -192,7 +206,7 @@ export async function cancelDeletionByOwner(
 ): Promise<{ ok: true } | Failure> {
 	const kept = await ctx.db
 		.transaction()
-		.execute((trx) => clearDeletion({ ...ctx, db: trx }, account.id, 'owner', meta));
+		.execute((trx) => keepAccount({ ...ctx, db: trx }, account.id, 'owner', meta));
 	return kept ? { ok: true } : nothingPending();
 }
 

@@ -13,10 +13,12 @@ import type { AccountExportFile } from '$lib/schemas/responses';
 /**
  * R28, the owner's copy of their data (GDPR Art. 15 and 20): everything held about the account,
  * as one JSON document. Secrets are never in it (no password hash, codes, tokens, TOTP secret,
- * keys, hashed device or session ids), nor what others wrote or sent: an appeal filed for the
- * account is listed with what support decided and said, not the appellant's own words, contact or
- * documents (Art. 15(4): they may be someone else's). Messages are listed by purpose and time:
- * their text is erased once delivered (DATA.md), and it would carry codes.
+ * keys, hashed device or session ids), nor other people's data (Art. 15(4)): an appeal filed for
+ * the account is listed by its facts (status, times, masked contacts) without the appellant's or
+ * support's words, contact or documents; support's entries in the log say what was done and when,
+ * not the agent's address or notes; and what the account's previous holder did before an appeal
+ * moved the account (R21) keeps no address, and its contacts are masked. Messages are listed by
+ * purpose and time: their text is erased once delivered (DATA.md), and it would carry codes.
  */
 
 const iso = (ms: number | string | null) =>
@@ -93,7 +95,6 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 			db
 				.selectFrom('appeals')
 				.select([
-					'id',
 					'reference',
 					'status',
 					'old_identifier',
@@ -101,7 +102,6 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 					'ip_country',
 					'created_at',
 					'decided_at',
-					'decision_reason',
 					'rebind_due_at',
 					'rebound_at',
 					'cancelled_at',
@@ -127,17 +127,13 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 						.orderBy('at')
 						.execute()
 		]);
-	const appealIds = appeals.map((a) => a.id);
-	const supportMessages =
-		appealIds.length === 0
-			? []
-			: await db
-					.selectFrom('appeal_messages')
-					.select(['appeal_id', 'body', 'created_at'])
-					.where('appeal_id', 'in', appealIds)
-					.where('author_kind', '=', 'agent')
-					.orderBy('created_at')
-					.execute();
+	// R21: an appeal moved the account here at this time; what came before was another holder's.
+	const rebound = Math.max(
+		0,
+		...changes.filter((c) => c.kind === 'appeal').map((c) => Number(c.changed_at))
+	);
+	const ownEntry = (e: { at: number; actor_kind: string }) =>
+		(e.actor_kind === 'account' || e.actor_kind === 'anonymous') && Number(e.at) >= rebound;
 	return {
 		format: 'account-security-check.export',
 		version: 1,
@@ -180,16 +176,21 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 		securityEvents: events.map((e) => ({
 			at: iso(e.at),
 			action: e.action,
-			by: e.actor_kind,
-			ip: e.ip,
-			details: detailsOf(e.details)
+			by: e.actor_kind === 'agent' || e.actor_kind === 'admin' ? 'support' : e.actor_kind,
+			// The address and details of the account's own steps; support's are the agent's.
+			ip: ownEntry(e) ? e.ip : null,
+			details: ownEntry(e) || e.actor_kind === 'system' ? detailsOf(e.details) : {}
 		})),
-		contactChanges: changes.map((c) => ({
-			at: iso(c.changed_at),
-			how: c.kind,
-			from: c.old_identifier,
-			to: c.new_identifier
-		})),
+		contactChanges: changes.map((c) => {
+			const before = Number(c.changed_at) < rebound;
+			return {
+				at: iso(c.changed_at),
+				how: c.kind,
+				// The contact an appeal replaced, and contacts from before it, were another holder's.
+				from: before || c.kind === 'appeal' ? masked(c.old_identifier) : c.old_identifier,
+				to: before ? masked(c.new_identifier) : c.new_identifier
+			};
+		}),
 		appeals: appeals.map((a) => ({
 			reference: a.reference,
 			status: a.status,
@@ -198,14 +199,10 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 			filedFromNetworkCountry: a.ip_country,
 			filedAt: iso(a.created_at),
 			decidedAt: iso(a.decided_at),
-			decisionReason: a.decision_reason,
 			rebindDueAt: iso(a.rebind_due_at),
 			reboundAt: iso(a.rebound_at),
 			cancelledAt: iso(a.cancelled_at),
-			cancelledBy: a.cancelled_by,
-			supportMessages: supportMessages
-				.filter((msg) => msg.appeal_id === a.id)
-				.map((msg) => ({ at: iso(msg.created_at), text: msg.body }))
+			cancelledBy: a.cancelled_by
 		})),
 		messagesSent: sent.map((s) => ({
 			to: s.recipient,

@@ -11,6 +11,8 @@ export {
 	cancelDeletionByLink,
 	cancelDeletionByOwner,
 	deletionDueAt,
+	keepAccount,
 	requestDeletion
 } from './deletion';
-export { eraseAccount, eraseDueAccounts } from './erasure';
+export type { KeptBy } from './deletion';
+export { eraseAccount, eraseDueAccounts, startErasureJob } from './erasure';

@@ -6,7 +6,6 @@ import type { Database } from '../db/schema';
 import { log } from '../core/log';
 import { SESSION_IDLE_TIMEOUT_MS } from '../accounts';
 import { CODE_LIFETIME_MS } from '../messaging';
-import { eraseDueAccounts } from '../data-rights';
 
 /**
  * Retention for every table that grows (docs/DATA.md says what each keeps and why). One hourly
@@ -63,8 +62,7 @@ type RetentionTable =
 	| 'account_totp'
 	| 'recovery_codes'
 	| 'webhook_deliveries'
-	| 'deletion_cancel_tokens'
-	| 'accounts';
+	| 'deletion_cancel_tokens';
 
 export type RetentionResult =
 	| { skipped: true }
@@ -253,8 +251,6 @@ function steps(ctx: Ctx): Record<string, Step> {
 				eb('expires_at', '<', now - SECURE_LINK_KEEP_MS)
 			)
 		}),
-		// R28: accounts whose owner's deletion is due are erased (data-rights/erasure.ts).
-		accounts: async (db) => ({ accounts: await eraseDueAccounts({ ...ctx, db }) }),
 		contact_changes: async (db, now) => ({
 			contact_changes: await removeWhere(db, 'contact_changes', 'id', (eb) =>
 				eb('changed_at', '<', now - CONTACT_CHANGE_KEEP_MS)
@@ -362,8 +358,7 @@ async function runSteps(ctx: Ctx, db: Db): Promise<RetentionResult> {
 		account_totp: 0,
 		recovery_codes: 0,
 		webhook_deliveries: 0,
-		deletion_cancel_tokens: 0,
-		accounts: 0
+		deletion_cancel_tokens: 0
 	};
 	const failed: string[] = [];
 	// One failing step (a lock timeout, a constraint) must not keep the others from running.
