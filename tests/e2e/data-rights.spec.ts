@@ -89,45 +89,53 @@ for (const javaScriptEnabled of [true, false]) {
 	test.describe(`R28 a copy of the data, JavaScript ${js}`, () => {
 		test.use({ javaScriptEnabled, extraHTTPHeaders: headersFor('en', '1.0.1.71') });
 
-		test('R28: /account leads to "Your data"; a wrong password is refused at the field; the right one downloads the JSON copy', async ({
-			page,
-			db,
-			axe
-		}) => {
-			const t = words('en');
-			const email = await signedInOwner(page, db.insertAccount);
-			await page.goto('/account');
-			await page.getByRole('link', { name: t.data_account_link }).click();
-			await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.data_title!);
-			await ready(page, javaScriptEnabled);
-			await axe(page);
-			const copy = page.getByRole('region', { name: t.data_export_title });
+		for (const locale of ['en', 'zh-CN'] as const)
+			test.describe(`in ${locale}`, () => {
+				test.use({
+					extraHTTPHeaders: headersFor(locale, locale === 'en' ? '1.0.1.71' : '1.0.1.75')
+				});
+				test('R28: /account leads to "Your data"; a wrong password is refused at the field; the right one downloads the JSON copy', async ({
+					page,
+					db,
+					axe
+				}) => {
+					const t = words(locale);
+					const email = await signedInOwner(page, db.insertAccount, locale);
+					await page.goto('/account');
+					await page.getByRole('link', { name: t.data_account_link }).click();
+					await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.data_title!);
+					await ready(page, javaScriptEnabled);
+					await axe(page);
+					const copy = page.getByRole('region', { name: t.data_export_title });
 
-			await copy.getByLabel(t.contact_current_password!).fill('not my password at all');
-			await page.getByRole('button', { name: t.data_export_submit }).click();
-			await expect(page.locator('#export-password-error')).toHaveAttribute(
-				'data-code',
-				'invalid_credentials'
-			);
-			await expect(page.locator('#export-password-error')).toHaveText(t.error_current_password!);
-			await expect(copy.getByLabel(t.contact_current_password!)).toHaveAttribute(
-				'aria-invalid',
-				'true'
-			);
-			await axe(page);
+					await copy.getByLabel(t.contact_current_password!).fill('not my password at all');
+					await page.getByRole('button', { name: t.data_export_submit }).click();
+					await expect(page.locator('#export-password-error')).toHaveAttribute(
+						'data-code',
+						'invalid_credentials'
+					);
+					await expect(page.locator('#export-password-error')).toHaveText(
+						t.error_current_password!
+					);
+					await expect(copy.getByLabel(t.contact_current_password!)).toHaveAttribute(
+						'aria-invalid',
+						'true'
+					);
+					await axe(page);
 
-			await copy.getByLabel(t.contact_current_password!).fill(PASSWORD);
-			const file = await readJson(await downloadBy(page, t.data_export_submit!));
-			expect(file.format).toBe('account-security-check.export');
-			expect((file.account as { email: string }).email).toBe(email);
-			if (javaScriptEnabled) {
-				await expect(page.locator('[data-result="exported"]')).toContainText(
-					/account-data-\d{4}-\d{2}-\d{2}\.json/
-				);
-			}
-			// Still signed in: the copy changes nothing.
-			expect((await page.request.get('/api/v1/account')).status()).toBe(200);
-		});
+					await copy.getByLabel(t.contact_current_password!).fill(PASSWORD);
+					const file = await readJson(await downloadBy(page, t.data_export_submit!));
+					expect(file.format).toBe('account-security-check.export');
+					expect((file.account as { email: string }).email).toBe(email);
+					if (javaScriptEnabled) {
+						await expect(page.locator('[data-result="exported"]')).toContainText(
+							/account-data-\d{4}-\d{2}-\d{2}\.json/
+						);
+					}
+					// Still signed in: the copy changes nothing.
+					expect((await page.request.get('/api/v1/account')).status()).toBe(200);
+				});
+			});
 
 		test('R28: with an authenticator app on, the copy also needs one of its codes', async ({
 			page,

@@ -27,7 +27,7 @@ import { approvedByAnAgent, fileAppeal, filedAppeal } from '../support/appeals';
 import { latestCode, latestMessage } from '../support/codes';
 import { testDatabases, type TestDatabase } from '../support/databases';
 import { callEndpoint, type CookieJar } from '../support/endpoints';
-import { uniqueCnMobile } from '../support/factories';
+import { uniqueCnMobile, uniqueEmail } from '../support/factories';
 import { insertMember, PASSWORD, signedInBrowser } from '../support/signed-in';
 import { setUpTotp } from '../support/totp-setup';
 import { appCode } from '../support/two-step';
@@ -312,6 +312,20 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		);
 		await callEndpoint(check, app, { json: { identifier: email }, clientAddress: signedInFrom });
 		await callEndpoint(requestReset, app, { json: { identifier: phone }, clientAddress: ip() });
+		// An earlier email of the account (R16 history), checked since (a check event of its own).
+		const earlier = uniqueEmail('earlier');
+		await database.db
+			.insertInto('contact_changes')
+			.values({
+				id: crypto.randomUUID(),
+				account_id: id,
+				kind: 'owner',
+				old_identifier: earlier,
+				new_identifier: email,
+				changed_at: app.clock.now().getTime()
+			})
+			.execute();
+		await callEndpoint(check, app, { json: { identifier: earlier }, clientAddress: ip() });
 		await callEndpoint(signIn, app, {
 			json: { identifier: email, password: 'a wrong password here' },
 			clientAddress: signedInFrom
@@ -325,8 +339,8 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		expect(await runRetention(app)).toMatchObject({ skipped: false, failed: [] });
 
 		// Besides what the person gave, the keyed hashes of their contacts (check events, counters).
-		const hashed = [email, phone].map((value) => app.keys.hmac('identifier', value));
-		const marks = [email, phone, id, signedInFrom, userAgent, description, ...hashed];
+		const hashed = [email, phone, earlier].map((value) => app.keys.hmac('identifier', value));
+		const marks = [email, phone, earlier, id, signedInFrom, userAgent, description, ...hashed];
 		for (const [table, rows] of Object.entries(await everyTable())) {
 			for (const stored of rows) {
 				const text = JSON.stringify(stored);
