@@ -1125,6 +1125,17 @@ describe.each(testDatabases)(
 					})
 				).code
 			).toBe('appeal_not_found');
+			// R19: the 21st failed open from one network in an hour.
+			const guesser = nextAddress();
+			let opened = 0;
+			for (let i = 0; i < 21; i++)
+				opened = (
+					await call('GET', `/api/v1/appeals/${reference}`, {
+						headers: { authorization: `Bearer wrong-${i}` },
+						clientAddress: guesser
+					})
+				).status;
+			expect(opened).toBe(429);
 
 			const address = nextAddress();
 			const newIdentifier = uniqueEmail('appeal-new');

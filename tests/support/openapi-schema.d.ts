@@ -8941,6 +8941,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `rate_limited` */
+			429: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
 			503: {
 				headers: {

@@ -577,7 +577,7 @@ export const OPERATIONS: Operation[] = [
 		auth: 'appealToken',
 		summary: "An appeal's status (R19–R21)",
 		answers: { 200: { description: 'The status and timeline', schema: out.appealView } },
-		errors: { 404: ['appeal_not_found'] }
+		errors: { 404: ['appeal_not_found'], 429: ['rate_limited'] }
 	},
 	{
 		method: 'post',
