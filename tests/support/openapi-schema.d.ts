@@ -931,7 +931,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1153,7 +1153,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1503,7 +1503,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1709,7 +1709,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1963,7 +1963,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2184,7 +2184,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2480,7 +2480,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2733,7 +2733,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2971,7 +2971,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3094,7 +3094,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3317,7 +3317,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3376,6 +3376,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3475,6 +3506,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3743,16 +3805,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable` */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'sms_unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4012,16 +4076,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable` */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'sms_unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4308,6 +4374,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	getAccountSessions: {
@@ -4355,6 +4452,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4431,6 +4559,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4538,6 +4697,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'not_found';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4764,6 +4954,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountFreeze: {
@@ -4950,6 +5171,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5185,6 +5437,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5497,6 +5780,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountDeletion: {
@@ -5707,6 +6021,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	deleteAccountDeletion: {
@@ -5798,6 +6143,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'no_pending_deletion';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6051,6 +6427,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	deleteAccountTwoFactorTotp: {
@@ -6281,6 +6688,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountTwoFactorTotpConfirm: {
@@ -6464,6 +6902,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unsupported_media_type';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6709,16 +7178,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable` */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable';
+							code: 'passkeys_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6779,6 +7250,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6996,16 +7498,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable` */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable';
+							code: 'passkeys_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -7256,6 +7760,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	patchAccountTwoFactorPasskeysId: {
@@ -7463,6 +7998,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postSecureAccount: {
@@ -7638,7 +8204,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7874,7 +8440,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8110,7 +8676,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8319,7 +8885,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8566,7 +9132,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8823,7 +9389,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `busy`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `busy`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `busy`, `unavailable` */
@@ -8972,7 +9538,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -9203,7 +9769,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */

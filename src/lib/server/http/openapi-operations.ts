@@ -27,7 +27,7 @@ export interface Operation {
 	/** Successful answers by status; no schema means no body. */
 	answers: Partial<Record<number, { description: string; schema?: z.ZodType }>>;
 	errors: Partial<Record<number, readonly [string, ...string[]]>>;
-	/** Reads nothing from the database without a session cookie, so never `503 unavailable`. */
+	/** Reads nothing from the database itself: `503 unavailable` only from the hooks' session read. */
 	answersWithoutDatabase?: true;
 }
 
