@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
+import {
+	actions as statusActions,
+	load as statusPage
+} from '../../src/routes/appeal/status/+page.server';
 import { answerAppeal } from '../../src/lib/server/appeals/status';
 import { MAX_DOCUMENT_BYTES } from '../../src/lib/server/appeals/documents/inspect';
 import type { RequestMeta } from '../../src/lib/server/core/request-meta';
@@ -43,14 +47,15 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		await database.dispose();
 	});
 
-	const getStatus = (reference: string, token?: string) =>
+	const getStatus = (reference: string, token?: string, clientAddress?: string) =>
 		callEndpoint(
 			(event: Parameters<typeof status>[0]) => status({ ...event, params: { reference } }),
 			app,
 			{
 				method: 'GET',
 				path: `/api/v1/appeals/${reference}`,
-				headers: token ? { authorization: `Bearer ${token}` } : {}
+				headers: token ? { authorization: `Bearer ${token}` } : {},
+				clientAddress
 			}
 		);
 	const appealCount = async () =>
@@ -325,5 +330,94 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 		});
 		const asJson = await callEndpoint(submit, app, { json: { identifier: account.email } });
 		expect(asJson.status).toBe(415);
+	});
+
+	describe('R19: failed opens of a status are limited per network (20 an hour)', () => {
+		const HOUR = 3_600_000;
+		async function filedAppeal() {
+			const account = await insertAccount(database.db);
+			const { response } = await fileAppeal(app, { identifier: account.email! });
+			return (await response.json()) as { reference: string; statusToken: string };
+		}
+		const wrongCode = (i: number) => `WRNG-${String(i).padStart(4, '0')}-0000-0000`;
+
+		it('API: the 21st miss from one network is 429 with Retry-After; the right code still opens; other networks and the next hour are untouched', async () => {
+			const { reference, statusToken } = await filedAppeal();
+			const from = nextAddress();
+			// Right opens are not failures: they spend nothing.
+			for (let i = 0; i < 25; i += 1)
+				expect((await getStatus(reference, statusToken, from)).status).toBe(200);
+			for (let i = 0; i < 19; i += 1)
+				expect((await getStatus(reference, wrongCode(i), from)).status).toBe(404);
+			// A wrong reference is a miss as well.
+			expect((await getStatus('AP-0000-0000', statusToken, from)).status).toBe(404);
+			const limited = await getStatus(reference, wrongCode(99), from);
+			expect(limited.status).toBe(429);
+			expect((await limited.json()).error).toMatchObject({
+				code: 'rate_limited',
+				retryAfter: 3600
+			});
+			expect(limited.headers.get('retry-after')).toBe('3600');
+			// R24's rule: strangers on the owner's network cannot lock the owner out.
+			expect((await getStatus(reference, statusToken, from)).status).toBe(200);
+			expect((await getStatus(reference, wrongCode(1), nextAddress())).status).toBe(404);
+			app.clock.advance(HOUR);
+			expect((await getStatus(reference, wrongCode(1), from)).status).toBe(404);
+		});
+
+		it('API: an IPv6 client is counted by its /64', async () => {
+			const { reference } = await filedAppeal();
+			for (let i = 0; i < 20; i += 1)
+				expect((await getStatus(reference, wrongCode(i), `2001:db8:a:b::${i + 1}`)).status).toBe(
+					404
+				);
+			expect((await getStatus(reference, wrongCode(0), '2001:db8:a:b:ffff::1')).status).toBe(429);
+			expect((await getStatus(reference, wrongCode(0), '2001:db8:a:c::1')).status).toBe(404);
+		});
+
+		const open = statusActions.open!;
+		type Answer = { status?: number; data?: { error: { code: string }; reference: string } };
+		const openForm = (reference: string, statusToken: string, clientAddress: string) =>
+			callEndpoint(open as never, app, {
+				path: '/appeal/status?/open',
+				body: new URLSearchParams({ reference, statusToken }),
+				clientAddress,
+				jar: new Map()
+			}) as Promise<Answer & { opened?: true }>;
+		const page = (jar: Map<string, string>, clientAddress: string) =>
+			callEndpoint(statusPage as never, app, {
+				method: 'GET',
+				path: '/appeal/status',
+				jar,
+				clientAddress
+			}) as Promise<{ view: { reference: string } | null; refused: { code: string } | null }>;
+
+		it('the page (JavaScript off): the 21st miss answers 429 rate_limited and keeps the reference; the right code still opens', async () => {
+			const { reference, statusToken } = await filedAppeal();
+			const from = nextAddress();
+			for (let i = 0; i < 20; i += 1)
+				expect((await openForm(reference, wrongCode(i), from)).status).toBe(404);
+			const limited = await openForm(reference, wrongCode(99), from);
+			expect([limited.status, limited.data?.error.code, limited.data?.reference]).toEqual([
+				429,
+				'rate_limited',
+				reference
+			]);
+			expect(await openForm(reference, statusToken, from)).toEqual({ opened: true });
+		});
+
+		it('the page: a remembered pair that opens nothing is a miss and is forgotten; past the limit the page says so', async () => {
+			const { reference, statusToken } = await filedAppeal();
+			const from = nextAddress();
+			const forged = (i: number) => new Map([['appeal_access', `${reference}.${wrongCode(i)}`]]);
+			const first = forged(0);
+			expect(await page(first, from)).toMatchObject({ view: null, refused: null });
+			expect(first.has('appeal_access')).toBe(false);
+			for (let i = 1; i < 20; i += 1) expect((await page(forged(i), from)).refused).toBeNull();
+			expect((await page(forged(20), from)).refused).toMatchObject({ code: 'rate_limited' });
+			const owner = new Map([['appeal_access', `${reference}.${statusToken}`]]);
+			expect((await page(owner, from)).view?.reference).toBe(reference);
+			expect(owner.get('appeal_access')).toBe(`${reference}.${statusToken}`);
+		});
 	});
 });

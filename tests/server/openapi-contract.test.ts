@@ -172,7 +172,7 @@ describe.each(testDatabases)(
 			expect(extra.join()).toMatch(/must NOT have additional properties/);
 		});
 
-		it('§2: every endpoint answers its shared errors as documented (415, 400, 403, 413, 401, 503)', async () => {
+		it('§2: every endpoint answers its shared errors as documented (415, 400, 403, 413, 401, 503 also with a session cookie)', async () => {
 			const { email, jar } = await member();
 			// The freeze by a check grant reads the database only with a grant (the keys are the same).
 			await post('/api/v1/verifications', { identifier: email, purpose: 'check' });
@@ -247,6 +247,18 @@ describe.each(testDatabases)(
 					});
 					expect([unavailable.status, op.path]).toEqual([503, op.path]);
 				}
+				// With a session cookie the hooks read the session before any route: 503 there too.
+				const withSession = await call(method, path, {
+					headers: auth,
+					jar: new Map(jar),
+					on: down,
+					json: op.body ? {} : undefined
+				});
+				expect([withSession.status, withSession.code, op.path]).toEqual([
+					503,
+					'unavailable',
+					op.path
+				]);
 			}
 			await closed.close();
 		});
@@ -1125,6 +1137,17 @@ describe.each(testDatabases)(
 					})
 				).code
 			).toBe('appeal_not_found');
+			// R19: the 21st failed open from one network in an hour.
+			const guesser = nextAddress();
+			let opened = 0;
+			for (let i = 0; i < 21; i++)
+				opened = (
+					await call('GET', `/api/v1/appeals/${reference}`, {
+						headers: { authorization: `Bearer wrong-${i}` },
+						clientAddress: guesser
+					})
+				).status;
+			expect(opened).toBe(429);
 
 			const address = nextAddress();
 			const newIdentifier = uniqueEmail('appeal-new');

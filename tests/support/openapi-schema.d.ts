@@ -931,7 +931,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1153,7 +1153,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1503,7 +1503,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1709,7 +1709,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -1963,7 +1963,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2184,7 +2184,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2480,7 +2480,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2733,7 +2733,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -2971,7 +2971,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3094,7 +3094,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3317,7 +3317,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -3376,6 +3376,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3475,6 +3506,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -3743,16 +3805,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable` */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'sms_unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4012,16 +4076,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable` */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'sms_unavailable';
+							code: 'sms_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4308,6 +4374,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	getAccountSessions: {
@@ -4355,6 +4452,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4431,6 +4559,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'forbidden_origin';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4538,6 +4697,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'not_found';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -4764,6 +4954,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountFreeze: {
@@ -4950,6 +5171,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5185,6 +5437,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -5492,6 +5775,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountDeletion: {
@@ -5702,6 +6016,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	deleteAccountDeletion: {
@@ -5793,6 +6138,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'no_pending_deletion';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6046,6 +6422,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	deleteAccountTwoFactorTotp: {
@@ -6276,6 +6683,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postAccountTwoFactorTotpConfirm: {
@@ -6459,6 +6897,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unsupported_media_type';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6704,16 +7173,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable` */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable';
+							code: 'passkeys_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6774,6 +7245,37 @@ export interface operations {
 						error: {
 							/** @enum {string} */
 							code: 'unauthenticated';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -6991,16 +7493,18 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `passkeys_unavailable` */
+			/** @description `passkeys_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After'?: number;
 					[name: string]: unknown;
 				};
 				content: {
 					'application/json': {
 						error: {
 							/** @enum {string} */
-							code: 'passkeys_unavailable';
+							code: 'passkeys_unavailable' | 'unavailable';
 							message: string;
 							fields?: {
 								[key: string]: string;
@@ -7251,6 +7755,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	patchAccountTwoFactorPasskeysId: {
@@ -7458,6 +7993,37 @@ export interface operations {
 					};
 				};
 			};
+			/** @description `unavailable`: the database does not answer */
+			503: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'unavailable';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
 		};
 	};
 	postSecureAccount: {
@@ -7633,7 +8199,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -7869,7 +8435,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8105,7 +8671,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8314,7 +8880,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `sms_unavailable`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `sms_unavailable`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8561,7 +9127,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -8818,7 +9384,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `busy`; `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `busy`; `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `busy`, `unavailable` */
@@ -8936,7 +9502,38 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `rate_limited` */
+			429: {
+				headers: {
+					/** @description Seconds to wait, as `error.retryAfter`; with `rate_limited` */
+					'Retry-After': number;
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						error: {
+							/** @enum {string} */
+							code: 'rate_limited';
+							message: string;
+							fields?: {
+								[key: string]: string;
+							};
+							retryAfter?: number;
+							/**
+							 * Format: date-time
+							 * @description ISO 8601, UTC
+							 */
+							nextAllowedAt?: string;
+							attemptsLeft?: number;
+							/** @enum {string} */
+							limit?: 'network' | 'identifier';
+							/** @constant */
+							alternative?: 'email';
+						};
+					};
+				};
+			};
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */
@@ -9167,7 +9764,7 @@ export interface operations {
 					};
 				};
 			};
-			/** @description `unavailable`: the database does not answer (a request without a session cookie) */
+			/** @description `unavailable`: the database does not answer */
 			503: {
 				headers: {
 					/** @description Seconds to wait, as `error.retryAfter`; with `unavailable` */

@@ -8,6 +8,7 @@
  */
 
 export { answerAppeal, appealAnswerAllowed, appealStatus, normalizeReference } from './status';
+export { openAppealStatus } from './status';
 export { normalizeStatusCode } from './status-code';
 export { appealSubmissionAllowed, submitAppeal } from './submit';
 export { uploadedFiles, uploadsBusy } from './uploads';

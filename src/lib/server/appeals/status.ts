@@ -115,6 +115,33 @@ export async function appealStatus(
 }
 
 /**
+ * R19: failed opens of a status per network (IPv4 address, IPv6 /64 with its /48 at 4×): 20 an
+ * hour, then `429`. Only failures count, and a right reference and code is answered even past the
+ * budget (as the recovery cancel links, R24): strangers on the owner's network (shared Wi-Fi,
+ * carrier NAT) cannot lock the owner out. The 80-bit code is what stops guessing; the limit is
+ * hardening: a sweep from one network meets 429s after 20 misses.
+ */
+const STATUS_FAILURES_PER_IP = { max: 20, windowMs: 3_600_000 };
+
+/**
+ * R19: the status for a reference and its code, as the page, its access cookie and the API open
+ * it: a wrong reference or code is `404 appeal_not_found` and counts against the client's network,
+ * past the limit `429 rate_limited`.
+ */
+export async function openAppealStatus(
+	ctx: Ctx,
+	access: { reference: string; statusToken: string },
+	meta: Pick<RequestMeta, 'ip'>
+): Promise<{ ok: true; view: AppealStatusView } | Failure> {
+	const view = await appealStatus(ctx, access.reference, access.statusToken);
+	if (view) return { ok: true, view };
+	const byIp = await limitAddress(ctx, 'appeal-status', meta.ip, STATUS_FAILURES_PER_IP);
+	return byIp.ok
+		? failure(404, 'appeal_not_found', m.error_appeal_not_found())
+		: failures.rateLimited(byIp.retryAfterSeconds);
+}
+
+/**
  * R19: before an answer's body (up to 15 MB) is read at all: the client's network is within its
  * limit, the status secret opens an appeal, and that appeal is waiting for an answer. A forged
  * cookie costs a lookup, never an upload.

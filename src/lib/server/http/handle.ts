@@ -17,6 +17,7 @@ import { chain } from './chain';
 import { deviceIdFromCookie } from './device-cookie';
 import { handleOriginCheck } from './origin-check';
 import { handleSecurityHeaders } from './security-headers';
+import { handleUnavailable, markUnavailable } from './unavailable';
 import { deleteSessionCookie, sessionTokenFromCookie } from './session-cookie';
 
 /** Where the hooks get the context: the process's (hooks.server.ts) or a test's. */
@@ -24,14 +25,15 @@ export type ContextSource = () => Promise<Ctx> | Ctx;
 
 /**
  * Every request's way through the server, in this order: request id and log line, security
- * headers (and the 503 mapping), foreign origins and oversized bodies refused before any database
- * work, then the context, the buyer's session, the support session and the request's language.
+ * headers, the 503 of a database outage (in a route or in a hook below it), foreign origins and
+ * oversized bodies refused before any database work, then the context, the buyer's session, the support session and the request's language.
  * hooks.server.ts serves it with the process context; endpoint tests run it with theirs.
  */
 export function createHandle(context: ContextSource): Handle {
 	return chain(
 		requestLog(context),
 		handleSecurityHeaders,
+		handleUnavailable(context),
 		handleOriginCheck,
 		handleBodyLimit,
 		handleContext(context),
@@ -41,18 +43,12 @@ export function createHandle(context: ContextSource): Handle {
 	);
 }
 
-/** A database outage answers 503 + Retry-After (see handleSecurityHeaders); the rest is logged. */
+/** A database outage answers 503 + Retry-After (see handleUnavailable); the rest is logged. */
 export function createHandleError(context: ContextSource): HandleServerError {
 	return async ({ error, event, status, message }) => {
 		const { log } = event.locals.app ?? (await context());
 		if (isConnectionError(error)) {
-			event.locals.unavailable = true;
-			log.warn({
-				event: 'db.unavailable',
-				requestId: event.locals.requestId,
-				route: event.route.id,
-				message: (error as Error)?.message
-			});
+			markUnavailable(event, log, error);
 			return {
 				message: 'The service is briefly unavailable. Try again in a few seconds.',
 				code: 'unavailable',

@@ -27,7 +27,7 @@ export interface Operation {
 	/** Successful answers by status; no schema means no body. */
 	answers: Partial<Record<number, { description: string; schema?: z.ZodType }>>;
 	errors: Partial<Record<number, readonly [string, ...string[]]>>;
-	/** Reads nothing from the database without a session cookie, so never `503 unavailable`. */
+	/** Reads nothing from the database itself: `503 unavailable` only from the hooks' session read. */
 	answersWithoutDatabase?: true;
 }
 
@@ -577,7 +577,7 @@ export const OPERATIONS: Operation[] = [
 		auth: 'appealToken',
 		summary: "An appeal's status (R19–R21)",
 		answers: { 200: { description: 'The status and timeline', schema: out.appealView } },
-		errors: { 404: ['appeal_not_found'] }
+		errors: { 404: ['appeal_not_found'], 429: ['rate_limited'] }
 	},
 	{
 		method: 'post',

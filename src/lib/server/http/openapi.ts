@@ -26,7 +26,7 @@ const GENERIC: Record<string, string> = {
 	request_too_large: 'the body is over its limit',
 	unsupported_media_type: 'the body is not of the expected content type',
 	unauthenticated: 'no valid session (or token)',
-	unavailable: 'the database does not answer (a request without a session cookie)'
+	unavailable: 'the database does not answer'
 };
 
 /** The error codes an operation answers, by status: its own and the ones every endpoint shares. */
@@ -41,9 +41,8 @@ function errorCodes(op: Operation): Map<number, string[]> {
 	if (op.body || op.multipart) add(413, 'request_too_large');
 	if (op.body || op.multipart) add(415, 'unsupported_media_type');
 	for (const [status, own] of Object.entries(op.errors)) add(Number(status), ...(own ?? []));
-	// Without a session cookie only: with one, the hooks read the session first and a database
-	// that does not answer is SvelteKit's plain-text 500 there (docs/api.md §2).
-	if (op.auth !== 'session' && !op.answersWithoutDatabase) add(503, 'unavailable');
+	// Every operation: a request with a session cookie has the session read in the hooks (§2).
+	add(503, 'unavailable');
 	return new Map([...codes].sort(([a], [b]) => a - b));
 }
 

@@ -1,6 +1,4 @@
 import type { Handle } from '@sveltejs/kit';
-import { m } from '$lib/paraglide/messages';
-import { extractLocaleFromRequest } from '$lib/paraglide/runtime';
 import { isSecure } from './secure';
 
 /**
@@ -9,9 +7,6 @@ import { isSecure } from './secure';
  */
 export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	let response = await resolve(event);
-	if (event.locals.unavailable && response.status === 500) {
-		response = unavailable(event.url.pathname.startsWith('/api/'), event.request);
-	}
 	try {
 		response.headers.set('x-content-type-options', 'nosniff');
 	} catch {
@@ -32,14 +27,3 @@ export const handleSecurityHeaders: Handle = async ({ event, resolve }) => {
 	set('cache-control', 'no-store');
 	return response;
 };
-
-function unavailable(api: boolean, request: Request): Response {
-	const message = m.error_service_unavailable({}, { locale: extractLocaleFromRequest(request) });
-	const headers = { 'retry-after': '5', 'cache-control': 'no-store' };
-	return api
-		? Response.json({ error: { code: 'unavailable', message } }, { status: 503, headers })
-		: new Response(message, {
-				status: 503,
-				headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }
-			});
-}

@@ -5,27 +5,39 @@ import { addressKey } from '$lib/server/platform/address-key';
 import {
 	answerAppeal,
 	appealAnswerAllowed,
-	appealStatus,
 	normalizeReference,
-	normalizeStatusCode
+	normalizeStatusCode,
+	openAppealStatus
 } from '$lib/server/appeals';
-import { failure } from '$lib/server/core/failures';
-import { failForm, parseForm, readForm } from '$lib/server/http/forms';
+import { failForm, formError, parseForm, readForm } from '$lib/server/http/forms';
 import { readMultipart } from '$lib/server/http/multipart';
 import { requestMeta } from '$lib/server/http/request-meta';
 import { clearAppealAccess, readAppealAccess, setAppealAccess } from '../access-cookie';
 import type { Actions, PageServerLoad } from './$types';
 import { isSecure } from '$lib/server/http/secure';
 
-/** R19: the status page opens only with the reference and the secret from the submission. */
-export const load: PageServerLoad = async ({ locals, cookies, setHeaders, url }) => {
+/**
+ * R19: the status page opens only with the reference and the secret from the submission. A
+ * remembered pair that no longer opens anything (a forged cookie, an erased appeal) counts as a
+ * failed open and is forgotten; past the network's limit the form says so.
+ */
+export const load: PageServerLoad = async (event) => {
+	const { cookies, setHeaders, url } = event;
 	setHeaders({ 'cache-control': 'no-store' });
 	const access = readAppealAccess(cookies);
-	const view = access ? await appealStatus(locals.app, access.reference, access.statusToken) : null;
+	const opened = access
+		? await openAppealStatus(event.locals.app, access, requestMeta(event))
+		: null;
+	if (opened && !opened.ok) clearAppealAccess(cookies, isSecure(event));
+	const view = opened?.ok ? opened.view : null;
 	// The link in an appeal's messages names the reference (never the secret): fill it in; a
 	// link to another appeal than the one this device remembers asks for that one's secret.
 	const reference = normalizeReference(url.searchParams.get('reference')?.slice(0, 32) ?? '');
-	return { view: view && (!reference || view.reference === reference) ? view : null, reference };
+	return {
+		view: view && (!reference || view.reference === reference) ? view : null,
+		reference,
+		refused: opened && !opened.ok && opened.code === 'rate_limited' ? formError(opened) : null
+	};
 };
 
 export const actions: Actions = {
@@ -35,8 +47,8 @@ export const actions: Actions = {
 		// R19: an empty reference or secret is named as such, not looked up.
 		const input = parseForm(appealAccessInput, values);
 		if (!input.ok) return failForm(input.failure, echo);
-		const view = await appealStatus(event.locals.app, input.data.reference, input.data.statusToken);
-		if (!view) return failForm(failure(404, 'appeal_not_found', m.error_appeal_not_found()), echo);
+		const opened = await openAppealStatus(event.locals.app, input.data, requestMeta(event));
+		if (!opened.ok) return failForm(opened, echo);
 		setAppealAccess(
 			event.cookies,
 			normalizeReference(input.data.reference),
