@@ -92,6 +92,7 @@ for (const javaScriptEnabled of [true, false]) {
 		for (const locale of ['en', 'zh-CN'] as const)
 			test.describe(`in ${locale}`, () => {
 				test.use({
+					locale,
 					extraHTTPHeaders: headersFor(locale, locale === 'en' ? '1.0.1.71' : '1.0.1.75')
 				});
 				test('R28: /account leads to "Your data"; a wrong password is refused at the field; the right one downloads the JSON copy', async ({
