@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST as submit } from '../../src/routes/api/v1/appeals/+server';
 import { GET as status } from '../../src/routes/api/v1/appeals/[reference]/+server';
+import { GET as getReceipt } from '../../src/routes/appeal/receipt/+server';
+import { isHttpError } from '@sveltejs/kit';
 import {
 	actions as statusActions,
 	load as statusPage
@@ -418,6 +420,24 @@ describe.each(testDatabases)('appeals API on $name', ({ open }) => {
 			const owner = new Map([['appeal_access', `${reference}.${statusToken}`]]);
 			expect((await page(owner, from)).view?.reference).toBe(reference);
 			expect(owner.get('appeal_access')).toBe(`${reference}.${statusToken}`);
+		});
+
+		it('the receipt download: a remembered pair that opens nothing is a miss too; the 21st answers 429', async () => {
+			const { reference, statusToken } = await filedAppeal();
+			const from = nextAddress();
+			const receipt = async (code: string) => {
+				const jar = new Map([['appeal_access', `${reference}.${code}`]]);
+				try {
+					return (await callEndpoint(getReceipt, app, { method: 'GET', jar, clientAddress: from }))
+						.status;
+				} catch (thrown) {
+					if (isHttpError(thrown)) return thrown.status;
+					throw thrown;
+				}
+			};
+			for (let i = 0; i < 20; i += 1) expect(await receipt(wrongCode(i))).toBe(404);
+			expect(await receipt(wrongCode(99))).toBe(429);
+			expect(await receipt(statusToken)).toBe(200);
 		});
 	});
 });
