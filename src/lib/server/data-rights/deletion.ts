@@ -111,7 +111,7 @@ export async function requestDeletion(
  * step stops everything), or an appeal's rebind (R24: the account has a new holder, who did not
  * ask for its deletion).
  */
-export type KeptBy = 'link' | 'owner' | 'freeze' | 'recovery';
+type KeptBy = 'link' | 'owner' | 'freeze' | 'recovery';
 
 /**
  * Clears a waiting deletion, in the caller's transaction (the conditional update is the claim: of

@@ -14,5 +14,4 @@ export {
 	keepAccount,
 	requestDeletion
 } from './deletion';
-export type { KeptBy } from './deletion';
 export { eraseAccount, eraseDueAccounts, startErasureJob } from './erasure';
