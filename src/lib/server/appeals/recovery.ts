@@ -4,15 +4,15 @@ import { OPEN_APPEAL_STATUSES, type PendingRecovery } from '$lib/types/account';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import type { Account, Database } from '../db/schema';
-import { failure, failures, type Failure } from '../core/failures';
+import { failure, type Failure } from '../core/failures';
 import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
-import { hashToken } from '../core/tokens';
+import { hashToken, isToken } from '../core/tokens';
 import { log } from '../core/log';
 import { confirmCurrentPassword } from '../accounts';
 import { asLocale, enqueueMessage } from '../messaging';
 import { appealCancelledMessage } from '../messaging';
-import { limitAddress } from '../platform/limits';
+import { refusedFromNetwork } from '../platform/limits';
 import { isContactTaken } from '../contact-change';
 import { applyRebind, refreshAccountRebindDue } from './decisions';
 import { RECOVERY_REMINDER_EVERY_MS, remindHeldRecovery } from './recovery-notices';
@@ -364,7 +364,6 @@ async function stopAppeal(
 }
 
 /** The link's token as `newToken` makes it: 32 characters of lower-case base32. */
-const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
 
 /**
  * §8a: `POST /api/v1/recovery/cancel` and the page's button. A token unknown, used or malformed is
@@ -378,11 +377,9 @@ export async function cancelRecoveryByLink(
 	input: { token: string },
 	meta: Pick<RequestMeta, 'ip' | 'ipCountry'>
 ): Promise<{ ok: true } | Failure> {
-	const refused = async (answer: Failure): Promise<Failure> => {
-		const byIp = await limitAddress(ctx, 'recovery-cancel', meta.ip, RECOVERY_CANCELS_PER_IP);
-		return byIp.ok ? answer : failures.rateLimited(byIp.retryAfterSeconds);
-	};
-	if (!TOKEN_SHAPE.test(input.token)) return refused(linkInvalid());
+	const refused = (answer: Failure) =>
+		refusedFromNetwork(ctx, 'recovery-cancel', meta.ip, RECOVERY_CANCELS_PER_IP, answer);
+	if (!isToken(input.token)) return refused(linkInvalid());
 	const id = hashToken(input.token);
 	const now = ctx.clock.now().getTime();
 	const result = await ctx.db.transaction().execute(async (trx) => {

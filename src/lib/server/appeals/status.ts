@@ -10,7 +10,7 @@ import { hashToken, sameSecret } from '../core/tokens';
 import { crockfordReading, normalizeStatusCode } from './status-code';
 import { APPEALS_PER_IP } from './submit';
 import { inspectUploads, insertDocuments } from './uploads';
-import { limitAddress } from '../platform/limits';
+import { limitAddress, refusedFromNetwork } from '../platform/limits';
 import { appealTimeline, type TimelineEntry } from './timeline';
 import { applyDueRebind } from './recovery';
 import type { RequestMeta } from '../core/request-meta';
@@ -135,10 +135,13 @@ export async function openAppealStatus(
 ): Promise<{ ok: true; view: AppealStatusView } | Failure> {
 	const view = await appealStatus(ctx, access.reference, access.statusToken);
 	if (view) return { ok: true, view };
-	const byIp = await limitAddress(ctx, 'appeal-status', meta.ip, STATUS_FAILURES_PER_IP);
-	return byIp.ok
-		? failure(404, 'appeal_not_found', m.error_appeal_not_found())
-		: failures.rateLimited(byIp.retryAfterSeconds);
+	return refusedFromNetwork(
+		ctx,
+		'appeal-status',
+		meta.ip,
+		STATUS_FAILURES_PER_IP,
+		failure(404, 'appeal_not_found', m.error_appeal_not_found())
+	);
 }
 
 /**

@@ -11,6 +11,11 @@ export function newToken(): string {
 	return encodeBase32LowerCaseNoPadding(randomBytes(20));
 }
 
+/** Whether `text` has the shape `newToken` makes (a cheap refusal before any look-up). */
+export function isToken(text: string): boolean {
+	return /^[a-z2-7]{32}$/.test(text);
+}
+
 /** SHA-256, hex: what is stored of a token. */
 export function hashToken(token: string): string {
 	return createHash('sha256').update(token).digest('hex');

@@ -1,10 +1,10 @@
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
-import { failure, failures, type Failure } from '../core/failures';
+import { failure, type Failure } from '../core/failures';
 import type { Identifier } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
-import { hashToken, newToken } from '../core/tokens';
+import { hashToken, isToken, newToken } from '../core/tokens';
 import type { Account } from '../db/schema';
 import { confirmCurrentPassword, invalidateAccountSessions } from '../accounts';
 import {
@@ -15,7 +15,7 @@ import {
 	enqueueMessage,
 	revokePendingCodes
 } from '../messaging';
-import { limitAddress } from '../platform/limits';
+import { refusedFromNetwork } from '../platform/limits';
 
 /**
  * R28, the owner's deletion (GDPR Art. 17). Asked for by the signed-in owner with the password
@@ -27,8 +27,6 @@ const DELETION_GRACE_MS = 14 * 86_400_000;
 
 /** R24 as for the recovery links: only refused links count against the network. */
 const DELETION_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };
-/** `newToken`: 20 random bytes in lower-case base32. */
-const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
 
 const linkInvalid = () => failure(400, 'link_invalid', m.error_deletion_link_invalid());
 const linkExpired = () => failure(410, 'link_expired', m.error_deletion_link_expired());
@@ -177,11 +175,9 @@ export async function cancelDeletionByLink(
 	input: { token: string },
 	meta: Pick<RequestMeta, 'ip' | 'ipCountry'>
 ): Promise<{ ok: true } | Failure> {
-	const refused = async (answer: Failure): Promise<Failure> => {
-		const byIp = await limitAddress(ctx, 'deletion-cancel', meta.ip, DELETION_CANCELS_PER_IP);
-		return byIp.ok ? answer : failures.rateLimited(byIp.retryAfterSeconds);
-	};
-	if (!TOKEN_SHAPE.test(input.token)) return refused(linkInvalid());
+	const refused = (answer: Failure) =>
+		refusedFromNetwork(ctx, 'deletion-cancel', meta.ip, DELETION_CANCELS_PER_IP, answer);
+	if (!isToken(input.token)) return refused(linkInvalid());
 	const id = hashToken(input.token);
 	const now = ctx.clock.now().getTime();
 	const result = await ctx.db.transaction().execute(async (trx) => {

@@ -1,5 +1,6 @@
 import { CompiledQuery, PostgresAdapter } from 'kysely';
 import type { Ctx } from '../core/context';
+import { failures, type Failure } from '../core/failures';
 import type { Db } from '../db/database';
 import { precompiled } from '../db/precompiled';
 import { addressKey, wideAddressKey } from './address-key';
@@ -275,4 +276,21 @@ export async function limitAddress(
 ): Promise<LimitResult> {
 	const result = await limitAll(ctx, addressHits(ctx, name, ip, rule));
 	return result.ok ? result : { ok: false, retryAfterSeconds: result.retryAfterSeconds };
+}
+
+/**
+ * A refusal that counts against the client's network (`limitAddress`): `answer` while the network
+ * is within `rule`, then `429 rate_limited`. Only refusals are counted, so a right link or code is
+ * never refused because strangers on the same network spent the budget (R24's rule: links that
+ * stop a recovery or keep an account, status opens).
+ */
+export async function refusedFromNetwork(
+	ctx: Limits & Pick<Ctx, 'keys'>,
+	name: string,
+	ip: string,
+	rule: { max: number; windowMs: number },
+	answer: Failure
+): Promise<Failure> {
+	const byIp = await limitAddress(ctx, name, ip, rule);
+	return byIp.ok ? answer : failures.rateLimited(byIp.retryAfterSeconds);
 }
