@@ -267,6 +267,10 @@ describe.each(testDatabases)('R28 the owner’s data rights on $name', ({ open }
 		const view = async () =>
 			(await (await callEndpoint(me, app, { method: 'GET', jar: back })).json()).deletionDueAt;
 		expect(await view()).toBe(new Date(Number((await row(id))?.deletion_due_at)).toISOString());
+		// The owner's activity shows it (a thief's request would show the same way).
+		const activity = (await (await callEndpoint(me, app, { method: 'GET', jar: back })).json())
+			.activity as { action: string }[];
+		expect(activity.map((a) => a.action)).toContain('account.deletion_requested');
 		const kept = await callEndpoint(keepApi, app, { method: 'DELETE', jar: back });
 		expect(kept.status).toBe(200);
 		expect((await row(id))?.deletion_due_at).toBeNull();

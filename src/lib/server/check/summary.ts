@@ -21,7 +21,11 @@ const SECURITY_ACTIONS = [
 	'account.two_step_on',
 	'account.two_step_off',
 	'account.passkey_added',
-	'account.passkey_removed'
+	'account.passkey_removed',
+	// R28: the owner's copy and deletion, so a thief's use of them shows here too.
+	'account.data_exported',
+	'account.deletion_requested',
+	'account.deletion_cancelled'
 ];
 
 export async function accountSummary(ctx: Ctx, account: Account): Promise<AccountSummary> {
