@@ -1,7 +1,7 @@
 import type { Ctx } from '../core/context';
 import { audit, type AuditEntry } from '../core/audit';
 import { failure, failures, type Failure } from '../core/failures';
-import { parseIdentifier, type Identifier } from '../core/identifiers';
+import { boundContacts, parseIdentifier, type Identifier } from '../core/identifiers';
 import type { Account } from '../db/schema';
 import {
 	accountFrozenMessage,
@@ -41,13 +41,6 @@ function inTransaction<T>(ctx: Ctx, work: (trx: Ctx) => Promise<T>): Promise<T> 
 	return ctx.db.isTransaction
 		? work(ctx)
 		: ctx.db.transaction().execute((trx) => work({ ...ctx, db: trx }));
-}
-
-function boundContacts(account: Account): Identifier[] {
-	const contacts: Identifier[] = [];
-	if (account.email) contacts.push({ kind: 'email', value: account.email });
-	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });
-	return contacts;
 }
 
 const notFound = () => failure(404, 'account_not_found', m.error_account_not_found());

@@ -4,7 +4,7 @@ import { audit } from '../core/audit';
 import type { AppealStatus } from '../db/schema';
 import { isOpenAppeal, OPEN_APPEAL_STATUSES } from '$lib/types/account';
 import { readDocument } from './documents/store';
-import { maskIdentifier, parseIdentifier } from '../core/identifiers';
+import { maskStoredIdentifier } from '../core/identifiers';
 
 /** R20: "due soon" is the last 6 hours before the 48-hour deadline. */
 const DUE_SOON_MS = 6 * 3_600_000;
@@ -58,11 +58,6 @@ function recoveryOf(r: {
 		cancelledAt: isoOrNull(r.cancelled_at),
 		cancelledBy: r.cancelled_by
 	};
-}
-
-function masked(value: string): string {
-	const parsed = parseIdentifier(value);
-	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
 }
 
 function urgencyOf(status: AppealStatus, dueAt: number, now: number): Urgency {
@@ -121,7 +116,7 @@ export async function listQueue(
 		createdAt: new Date(r.created_at).toISOString(),
 		dueAt: new Date(r.due_at).toISOString(),
 		urgency: urgencyOf(r.status, r.due_at, now),
-		oldIdentifierMasked: masked(r.old_identifier),
+		oldIdentifierMasked: maskStoredIdentifier(r.old_identifier),
 		assignedTo: r.username ?? null,
 		assignedToMe: r.assigned_agent_id === agent.id,
 		...recoveryOf(r)

@@ -1,7 +1,7 @@
 import type { Ctx } from '../core/context';
 import type { Account } from '../db/schema';
 import { describeCountry } from '../core/request-meta';
-import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
+import { boundContacts, maskStoredIdentifier } from '../core/identifiers';
 import { hashToken, newToken } from '../core/tokens';
 import { asLocale, enqueueMessage } from '../messaging';
 import { recoveryCancelLink, recoveryFiledMessage, recoveryHeldMessage } from '../messaging';
@@ -21,14 +21,6 @@ const RECOVERY_LINK_MAX_MS = 14 * 86_400_000;
 
 /** The reminders during the hold come this often (§8a). */
 export const RECOVERY_REMINDER_EVERY_MS = 24 * 3_600_000;
-
-/** Every contact bound to the account now: its email and its phone. */
-function boundContacts(account: Pick<Account, 'email' | 'phone'>): Identifier[] {
-	const contacts: Identifier[] = [];
-	if (account.email) contacts.push({ kind: 'email', value: account.email });
-	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });
-	return contacts;
-}
 
 /** A new single-use cancel link for the appeal; only its hash is stored. */
 async function issueCancelLink(
@@ -51,11 +43,6 @@ async function issueCancelLink(
 	return recoveryCancelLink(ctx.config.origin, token);
 }
 
-function maskedNewContact(newIdentifier: string): string {
-	const parsed = parseIdentifier(newIdentifier);
-	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
-}
-
 /** §8a: at filing, to every contact bound to the account at that moment (the lost one included). */
 export async function announceAppeal(
 	ctx: Ctx,
@@ -76,7 +63,7 @@ export async function announceAppeal(
 		await enqueueMessage(
 			ctx,
 			recoveryFiledMessage(to, locale, {
-				newContact: maskedNewContact(appeal.new_identifier),
+				newContact: maskStoredIdentifier(appeal.new_identifier),
 				at: new Date(appeal.created_at),
 				country: describeCountry(appeal.ip_country, locale),
 				dueAt: new Date(appeal.due_at),
@@ -104,7 +91,7 @@ export async function remindHeldRecovery(
 		await enqueueMessage(
 			ctx,
 			recoveryHeldMessage(to, locale, {
-				newContact: maskedNewContact(appeal.new_identifier),
+				newContact: maskStoredIdentifier(appeal.new_identifier),
 				effectiveAt: new Date(appeal.rebind_due_at),
 				link
 			})

@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../core/context';
 import { audit, type AuditEntry } from '../core/audit';
-import { maskIdentifier, parseIdentifier, type Identifier } from '../core/identifiers';
+import {
+	boundContacts,
+	maskIdentifier,
+	parseIdentifier,
+	type Identifier
+} from '../core/identifiers';
 import { invalidateAccountSessions } from '../accounts';
 import { isUniqueViolationOf } from '../db/errors';
 import { revokePendingCodes } from '../messaging';
@@ -71,13 +76,6 @@ export async function lockAccountRow(ctx: Ctx, accountId: string): Promise<Accou
 }
 
 type Bound = { email: string | null; phone: string | null };
-
-function boundContacts(bound: Bound): Identifier[] {
-	return [
-		...(bound.email ? [{ kind: 'email' as const, value: bound.email }] : []),
-		...(bound.phone ? [{ kind: 'phone' as const, value: bound.phone }] : [])
-	];
-}
 
 /**
  * R16/R21: an account is bound to one contact. The new one replaces the contact the caller names

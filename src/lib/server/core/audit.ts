@@ -32,3 +32,16 @@ export async function audit(ctx: Ctx, entry: AuditEntry): Promise<void> {
 	// R27: the event (a webhook delivery) commits or rolls back with the entry.
 	await ctx.events?.recorded(ctx, entry, at);
 }
+
+/** The stored `details` of an entry as an object (`{}` when absent or not an object). */
+export function readDetails(raw: string | null): Record<string, unknown> {
+	if (!raw) return {};
+	try {
+		const parsed: unknown = JSON.parse(raw);
+		return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+			? (parsed as Record<string, unknown>)
+			: {};
+	} catch {
+		return {};
+	}
+}

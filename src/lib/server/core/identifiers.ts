@@ -133,3 +133,20 @@ const PROBLEM_MESSAGES: Record<IdentifierProblem, () => string> = {
 export function identifierProblemMessage(problem: IdentifierProblem): string {
 	return PROBLEM_MESSAGES[problem]();
 }
+
+/** The contacts an account row binds now (R1, R2): its email, then its phone. */
+export function boundContacts(account: {
+	email: string | null;
+	phone: string | null;
+}): Identifier[] {
+	const contacts: Identifier[] = [];
+	if (account.email) contacts.push({ kind: 'email', value: account.email });
+	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });
+	return contacts;
+}
+
+/** R4: a stored identifier (normalized when it was stored), masked; `***` if it no longer parses. */
+export function maskStoredIdentifier(value: string): string {
+	const parsed = parseIdentifier(value);
+	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
+}

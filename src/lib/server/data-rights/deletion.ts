@@ -2,7 +2,7 @@ import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
 import { audit } from '../core/audit';
 import { failure, type Failure } from '../core/failures';
-import type { Identifier } from '../core/identifiers';
+import { boundContacts } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
 import { hashToken, isToken, newToken } from '../core/tokens';
 import type { Account } from '../db/schema';
@@ -31,13 +31,6 @@ const DELETION_CANCELS_PER_IP = { max: 20, windowMs: 3_600_000 };
 const linkInvalid = () => failure(400, 'link_invalid', m.error_deletion_link_invalid());
 const linkExpired = () => failure(410, 'link_expired', m.error_deletion_link_expired());
 const nothingPending = () => failure(409, 'no_pending_deletion', m.error_no_pending_deletion());
-
-export function boundContacts(account: Pick<Account, 'email' | 'phone'>): Identifier[] {
-	const contacts: Identifier[] = [];
-	if (account.email) contacts.push({ kind: 'email', value: account.email });
-	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });
-	return contacts;
-}
 
 export type DeletionAsked = { ok: true; effectiveAt: Date; changed: boolean };
 

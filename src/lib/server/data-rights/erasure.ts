@@ -7,7 +7,7 @@ import { ERASED_DETAILS } from '../db/migrations/0020-data-rights';
 import type { Database } from '../db/schema';
 import { accountErasedMessage, asLocale, enqueueMessage } from '../messaging';
 import { intervalJob, type IntervalJob } from '../platform/interval-job';
-import { boundContacts } from './deletion';
+import { boundContacts } from '../core/identifiers';
 
 /**
  * R28: the erasure of an account whose deletion is due (docs/DATA.md, "Erasure", says table by

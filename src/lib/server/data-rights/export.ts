@@ -1,13 +1,12 @@
 import { m } from '$lib/paraglide/messages';
 import type { Ctx } from '../core/context';
-import { audit } from '../core/audit';
+import { audit, readDetails } from '../core/audit';
 import { failure, type Failure } from '../core/failures';
-import { maskIdentifier, parseIdentifier } from '../core/identifiers';
+import { boundContacts, maskStoredIdentifier } from '../core/identifiers';
 import type { RequestMeta } from '../core/request-meta';
 import type { Account } from '../db/schema';
 import { confirmCurrentPassword } from '../accounts';
 import { hasTotp, throttledSecondFactorCode } from '../two-step';
-import { boundContacts } from './deletion';
 import type { AccountExportFile } from '$lib/schemas/responses';
 
 /**
@@ -23,21 +22,6 @@ import type { AccountExportFile } from '$lib/schemas/responses';
 
 const iso = (ms: number | string | null) =>
 	ms === null ? null : new Date(Number(ms)).toISOString();
-
-function masked(value: string): string {
-	const parsed = parseIdentifier(value);
-	return parsed.ok ? maskIdentifier(parsed.identifier) : '***';
-}
-
-/** The details of an audit entry as stored (JSON of strings, numbers, booleans and nulls). */
-function detailsOf(text: string | null): Record<string, unknown> {
-	if (text === null) return {};
-	try {
-		return JSON.parse(text) as Record<string, unknown>;
-	} catch {
-		return {};
-	}
-}
 
 export type AccountExport = AccountExportFile;
 
@@ -179,7 +163,7 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 			by: e.actor_kind === 'agent' || e.actor_kind === 'admin' ? 'support' : e.actor_kind,
 			// The address and details of the account's own steps; support's are the agent's.
 			ip: ownEntry(e) ? e.ip : null,
-			details: ownEntry(e) || e.actor_kind === 'system' ? detailsOf(e.details) : {}
+			details: ownEntry(e) || e.actor_kind === 'system' ? readDetails(e.details) : {}
 		})),
 		contactChanges: changes.map((c) => {
 			const before = Number(c.changed_at) < rebound;
@@ -187,15 +171,16 @@ async function collect(ctx: Ctx, account: Account): Promise<AccountExport> {
 				at: iso(c.changed_at),
 				how: c.kind,
 				// The contact an appeal replaced, and contacts from before it, were another holder's.
-				from: before || c.kind === 'appeal' ? masked(c.old_identifier) : c.old_identifier,
-				to: before ? masked(c.new_identifier) : c.new_identifier
+				from:
+					before || c.kind === 'appeal' ? maskStoredIdentifier(c.old_identifier) : c.old_identifier,
+				to: before ? maskStoredIdentifier(c.new_identifier) : c.new_identifier
 			};
 		}),
 		appeals: appeals.map((a) => ({
 			reference: a.reference,
 			status: a.status,
-			lostContact: masked(a.old_identifier),
-			newContact: masked(a.new_identifier),
+			lostContact: maskStoredIdentifier(a.old_identifier),
+			newContact: maskStoredIdentifier(a.new_identifier),
 			filedFromNetworkCountry: a.ip_country,
 			filedAt: iso(a.created_at),
 			decidedAt: iso(a.decided_at),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../core/context';
+import { readDetails } from '../core/audit';
 
 /** R22: the audit log as admins read it, newest first, filtered by action, actor or subject. */
 export interface AuditFilter {
@@ -22,24 +23,12 @@ const AGENT_KEYS = new Set(['fromAgentId', 'toAgentId', 'secondApprovalOf']);
 /** The first 8 hex digits: enough to tell rows apart on a screen, unlike a whole UUID. */
 const shortId = (id: string): string => id.slice(0, 8);
 
-function parseDetails(raw: string | null): Record<string, unknown> {
-	if (!raw) return {};
-	try {
-		const parsed: unknown = JSON.parse(raw);
-		return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-			? (parsed as Record<string, unknown>)
-			: {};
-	} catch {
-		return {};
-	}
-}
-
 /**
  * The stored JSON as key/value pairs a person reads (R22: "no raw UUIDs or JSON"): agent ids become
  * their usernames, other ids their short form; nested values (none are written today) are dropped.
  */
 export async function readableDetails(ctx: Ctx, raws: (string | null)[]): Promise<AuditDetail[][]> {
-	const parsed = raws.map(parseDetails);
+	const parsed = raws.map(readDetails);
 	const agentIds = [
 		...new Set(
 			parsed.flatMap((d) =>

@@ -1,16 +1,9 @@
 import type { Ctx } from '../core/context';
-import type { Identifier } from '../core/identifiers';
+import { boundContacts } from '../core/identifiers';
 import { describeCountry, describeDevice, type RequestMeta } from '../core/request-meta';
 import type { Account } from '../db/schema';
 import { issueSecureAccountLink } from '../accounts';
 import { asLocale, enqueueMessage, twoStepChangedMessage, type TwoStepChange } from '../messaging';
-
-function boundContacts(account: Account): Identifier[] {
-	const contacts: Identifier[] = [];
-	if (account.email) contacts.push({ kind: 'email', value: account.email });
-	if (account.phone) contacts.push({ kind: 'phone', value: account.phone });
-	return contacts;
-}
 
 /**
  * Rules §7a, "Two-step changes are told": a passkey added or removed, TOTP turned on or off

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { deletionDueAt } from '$lib/server/data-rights';
-import { maskIdentifier } from '$lib/server/core/identifiers';
+import { boundContacts, maskIdentifier } from '$lib/server/core/identifiers';
 import { hasTotp } from '$lib/server/two-step';
 import { deleteAccountAction, keepAccountAction } from './deletion-actions';
 import type { Actions, PageServerLoad } from './$types';
@@ -27,9 +27,7 @@ export const load: PageServerLoad = async ({ locals, url, setHeaders }) => {
 			: ((EXPORT_ERRORS as readonly string[]).includes(named)
 					? (named as ExportErrorCode)
 					: 'failed');
-	const contacts: string[] = [];
-	if (account.email) contacts.push(maskIdentifier({ kind: 'email', value: account.email }));
-	if (account.phone) contacts.push(maskIdentifier({ kind: 'phone', value: account.phone }));
+	const contacts = boundContacts(account).map(maskIdentifier);
 	return {
 		// R28: with an authenticator app on, the copy also needs one of its codes.
 		totpOn: await hasTotp(locals.app, account.id),
